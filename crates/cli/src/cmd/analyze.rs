@@ -1,0 +1,10 @@
+//! `secviz analyze` (not built yet).
+
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("`secviz analyze` is not available yet")
+}

@@ -1,0 +1,10 @@
+//! `secviz ingest` (not built yet).
+
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
+    anyhow::bail!("`secviz ingest` is not available yet")
+}

@@ -1,0 +1,13 @@
+//! One module per subcommand. Each exposes `Args` and `run(Args) -> anyhow::Result<ExitCode>`.
+
+pub mod analyze;
+pub mod chart;
+pub mod datasets;
+pub mod demo;
+pub mod graph;
+pub mod ingest;
+pub mod parse;
+pub mod query;
+pub mod rm;
+pub mod serve;
+pub mod user;

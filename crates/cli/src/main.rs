@@ -1,0 +1,67 @@
+//! `secviz`: one binary for the portal and for people who script.
+//!
+//! Each subcommand lives in its own module under `cmd/` with an `Args` struct (clap)
+//! and a `run` function; this file only dispatches. Errors reach the user through
+//! anyhow with their whole context chain, and a non-zero exit code.
+
+mod cmd;
+
+use clap::{Parser, Subcommand};
+
+/// secviz: analytics and visualization of security data.
+#[derive(Parser)]
+#[command(name = "secviz", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web portal.
+    Serve(cmd::serve::Args),
+    /// Manage portal members from the command line (e.g. the first admin).
+    User(cmd::user::Args),
+    /// Parse logs into the event schema and print them as CSV or JSON lines.
+    Parse(cmd::parse::Args),
+    /// Parse logs into a dataset of the lake.
+    Ingest(cmd::ingest::Args),
+    /// Run SQL over the lake's datasets.
+    Query(cmd::query::Args),
+    /// List the lake's datasets.
+    Datasets(cmd::datasets::Args),
+    /// Remove a dataset from the lake.
+    Rm(cmd::rm::Args),
+    /// Run built-in analyses over a dataset.
+    Analyze(cmd::analyze::Args),
+    /// Build a link graph (AfterGlow-compatible) and write DOT, SVG, PNG, GEXF, ...
+    Graph(cmd::graph::Args),
+    /// Draw a chart of a dataset or a log file as SVG or PNG.
+    Chart(cmd::chart::Args),
+    /// Fill an empty portal with generated datasets and posts.
+    Demo(cmd::demo::Args),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(a) => cmd::serve::run(a),
+        Command::User(a) => cmd::user::run(a),
+        Command::Parse(a) => cmd::parse::run(a),
+        Command::Ingest(a) => cmd::ingest::run(a),
+        Command::Query(a) => cmd::query::run(a),
+        Command::Datasets(a) => cmd::datasets::run(a),
+        Command::Rm(a) => cmd::rm::run(a),
+        Command::Analyze(a) => cmd::analyze::run(a),
+        Command::Graph(a) => cmd::graph::run(a),
+        Command::Chart(a) => cmd::chart::run(a),
+        Command::Demo(a) => cmd::demo::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
