@@ -1,0 +1,463 @@
+//! Building a graph from rows: the finishing half. Applies AfterGlow's omit thresholds and
+//! fan-out limits in AfterGlow's order (source→event edges first, then event→target edges
+//! whose event survived), picks the role each node is drawn as (source, then event, then
+//! target), folds all but the top k nodes of a role into one "other" node, and resolves
+//! every style through the rules. Output order is first appearance, so it is deterministic.
+
+use std::collections::{BTreeMap, HashMap};
+
+use super::scope::{RowScope, Stats};
+use super::style::{Styler, first_value};
+use super::{EdgeData, GraphBuilder, role_slot};
+use crate::color::{Color, Rgb};
+use crate::model::{Counts, Edge, Graph, Node, Settings};
+use crate::rules::{Measure, Prop, Role};
+
+/// Reserved for limits on what `finish` accepts; building cannot fail today.
+#[derive(Debug, thiserror::Error)]
+pub enum FinishError {}
+
+/// A node chosen to be drawn, before styling.
+struct Kept {
+    id: u32,
+    role: Role,
+    /// For "other" nodes: how many were folded and their name.
+    folded: Option<(u64, String)>,
+}
+
+/// Minimum AfterGlow node size, in inches.
+const MIN_NODE_SIZE: f64 = 0.1;
+
+impl GraphBuilder {
+    /// Applies thresholds, folding and styles, and returns the graph.
+    pub fn finish(self) -> Graph {
+        let two = self.opts.two_node;
+        let omit = self.opts.omit.max(self.rules.thresholds.all);
+        let th = self.rules.thresholds;
+        let n = self.nodes.len();
+        let count = |id: u32, r: Role| {
+            self.nodes[id as usize].roles[role_slot(r)]
+                .as_ref()
+                .map_or(0, |d| d.count)
+        };
+        // Fan-out: distinct out-neighbours in the role's edge map.
+        let mut out_first = vec![0u64; n];
+        for (s, _) in sorted_keys(&self.first) {
+            out_first[s as usize] += 1;
+        }
+        let mut out_second = vec![0u64; n];
+        for (e, _) in sorted_keys(&self.second) {
+            out_second[e as usize] += 1;
+        }
+        let src_fan = |id: u32| {
+            if self.opts.source_fanout > 0 {
+                out_first[id as usize]
+            } else {
+                1
+            }
+        };
+        let ev_fan = |id: u32| {
+            if self.opts.event_fanout > 0 {
+                out_second[id as usize]
+            } else {
+                1
+            }
+        };
+        let src_ok = |id: u32| {
+            let c = count(id, Role::Source);
+            c > omit && c > th.source && src_fan(id) > self.opts.source_fanout
+        };
+        let ev_ok = |id: u32| {
+            let c = count(id, Role::Event);
+            c > omit && c > th.event && ev_fan(id) > self.opts.event_fanout
+        };
+        let tgt_ok = |id: u32| {
+            let c = count(id, Role::Target);
+            c > omit && c > th.target
+        };
+
+        let mut print = vec![false; n];
+        let mut kept_edges: Vec<(u32, u32, &EdgeData)> = Vec::new();
+        let mut omitted_edges = 0u64;
+        for (s, x) in sorted_keys(&self.first) {
+            let ok = if two {
+                src_ok(s) && tgt_ok(x)
+            } else {
+                src_ok(s) && ev_ok(x)
+            };
+            if ok {
+                print[s as usize] = true;
+                print[x as usize] = true;
+                kept_edges.push((s, x, &self.first[&(s, x)]));
+            } else {
+                omitted_edges += 1;
+            }
+        }
+        for (e, t) in sorted_keys(&self.second) {
+            if print[e as usize] && ev_ok(e) && tgt_ok(t) {
+                print[t as usize] = true;
+                kept_edges.push((e, t, &self.second[&(e, t)]));
+            } else {
+                omitted_edges += 1;
+            }
+        }
+
+        // The role each node is drawn as.
+        let mut kept: Vec<Kept> = Vec::new();
+        let mut index: Vec<Option<usize>> = vec![None; n];
+        for id in 0..n as u32 {
+            let node = &self.nodes[id as usize];
+            if !print[id as usize] {
+                continue;
+            }
+            let role = if node.roles[0].is_some() && src_ok(id) {
+                Role::Source
+            } else if !two && node.roles[1].is_some() && ev_ok(id) {
+                Role::Event
+            } else if node.roles[2].is_some() && tgt_ok(id) {
+                Role::Target
+            } else {
+                continue;
+            };
+            index[id as usize] = Some(kept.len());
+            kept.push(Kept {
+                id,
+                role,
+                folded: None,
+            });
+        }
+        let nodes_omitted = (n - kept.len()) as u64;
+        let mut edges: Vec<(usize, usize, &EdgeData)> = kept_edges
+            .iter()
+            .filter_map(|(a, b, d)| Some((index[*a as usize]?, index[*b as usize]?, *d)))
+            .collect();
+
+        let mut notes = Vec::new();
+        self.fold_top_k(&mut kept, &mut edges, &mut notes);
+        self.style(kept, edges, notes, omitted_edges, nodes_omitted)
+    }
+
+    /// Keeps the `k` largest nodes of a role and merges the rest into one "other" node.
+    fn fold_top_k(
+        &self,
+        kept: &mut Vec<Kept>,
+        edges: &mut Vec<(usize, usize, &EdgeData)>,
+        notes: &mut Vec<String>,
+    ) {
+        for top in &self.rules.top {
+            let mut degree = vec![0u64; kept.len()];
+            for (a, b, _) in edges.iter() {
+                degree[*a] += 1;
+                degree[*b] += 1;
+            }
+            let measure = |i: usize| match top.by {
+                Measure::Count => self.nodes[kept[i].id as usize].roles[role_slot(top.role)]
+                    .as_ref()
+                    .map_or(0, |d| d.count),
+                Measure::Degree => degree[i],
+            };
+            let mut of_role: Vec<usize> = (0..kept.len())
+                .filter(|i| kept[*i].role == top.role && kept[*i].folded.is_none())
+                .collect();
+            if of_role.len() <= top.k {
+                continue;
+            }
+            // Largest first; ties keep first appearance, so the fold is deterministic.
+            of_role.sort_by(|a, b| measure(*b).cmp(&measure(*a)).then(a.cmp(b)));
+            let folded: Vec<usize> = of_role[top.k..].to_vec();
+            let by = if top.by == Measure::Count {
+                "count"
+            } else {
+                "degree"
+            };
+            let name = format!("other {}s ({})", top.role.name(), folded.len());
+            notes.push(format!(
+                "kept the top {} {} nodes by {by}; folded {} others into \"{name}\"",
+                top.k,
+                top.role.name(),
+                folded.len()
+            ));
+            // The "other" node replaces the first folded node's slot; the rest are removed.
+            let keep_slot = folded[0];
+            let mut remap: Vec<usize> = (0..kept.len()).collect();
+            for &f in &folded {
+                remap[f] = keep_slot;
+            }
+            kept[keep_slot].folded = Some((folded.len() as u64, name));
+            let mut alive = vec![true; kept.len()];
+            for &f in &folded[1..] {
+                alive[f] = false;
+            }
+            let mut new_index = vec![usize::MAX; kept.len()];
+            let mut next = 0;
+            for (i, a) in alive.iter().enumerate() {
+                if *a {
+                    new_index[i] = next;
+                    next += 1;
+                }
+            }
+            let mut merged: BTreeMap<(usize, usize), Vec<&EdgeData>> = BTreeMap::new();
+            for (a, b, d) in edges.drain(..) {
+                let (a, b) = (new_index[remap[a]], new_index[remap[b]]);
+                merged.entry((a, b)).or_default().push(d);
+            }
+            // Merged edges keep the first edge's data; multiplicity is summed in `style`.
+            *edges = merged
+                .into_iter()
+                .flat_map(|((a, b), ds)| ds.into_iter().map(move |d| (a, b, d)))
+                .collect();
+            let mut i = 0;
+            kept.retain(|_| {
+                let keep = alive[i];
+                i += 1;
+                keep
+            });
+        }
+    }
+
+    fn style(
+        &self,
+        kept: Vec<Kept>,
+        edges: Vec<(usize, usize, &EdgeData)>,
+        mut notes: Vec<String>,
+        edges_omitted: u64,
+        nodes_omitted: u64,
+    ) -> Graph {
+        let max_size = self.rules.max_node_size.unwrap_or(self.opts.max_node_size);
+        let sized = [Role::Source, Role::Event, Role::Target]
+            .iter()
+            .any(|r| self.rules.has(Prop::Size, *r));
+        // Degrees among drawn nodes, for `degree`/`fanout` in rules.
+        let mut stats = vec![Stats::default(); kept.len()];
+        let mut seen = std::collections::HashSet::new();
+        for (a, b, _) in &edges {
+            if seen.insert((*a, *b)) {
+                stats[*a].degree += 1.0;
+                stats[*a].fanout += 1.0;
+                stats[*b].degree += 1.0;
+                stats[*b].fanin += 1.0;
+            }
+        }
+        let max_actual = self.max_actual_sizes(max_size);
+        let mut styler = Styler::default();
+        let mut nodes = Vec::with_capacity(kept.len());
+        for (i, k) in kept.iter().enumerate() {
+            if let Some((folded, name)) = &k.folded {
+                let color = Color::from_rgb(Rgb(0x99, 0x99, 0x99));
+                let legend =
+                    styler.entry(k.role.name(), &color, format!("folded {}s", k.role.name()));
+                nodes.push(Node {
+                    id: name.clone(),
+                    label: name.clone(),
+                    role: k.role,
+                    source_target: false,
+                    color,
+                    shape: if k.role == Role::Event {
+                        "box".into()
+                    } else {
+                        "ellipse".into()
+                    },
+                    size: sized.then_some(max_size),
+                    count: *folded,
+                    folded: *folded,
+                    legend,
+                });
+                continue;
+            }
+            let node = &self.nodes[k.id as usize];
+            let data = node.roles[role_slot(k.role)]
+                .as_ref()
+                .expect("kept in this role");
+            let row = data.last.as_ref().expect("a role has a row");
+            let mut st = stats[i];
+            st.count = data.count as f64;
+            let scope = RowScope::with_stats(row, &data.value, self, st);
+            let source_target = k.role == Role::Source && node.roles[2].is_some();
+            let (color, legend) = if source_target {
+                // AfterGlow: sourcetarget rules, else source rules, else target rules.
+                if self.rules.has(Prop::Color, Role::SourceTarget) {
+                    styler.color(&self.rules, Role::SourceTarget, "source+target", &scope)
+                } else if self.rules.has(Prop::Color, Role::Source) {
+                    styler.color(&self.rules, Role::Source, "source", &scope)
+                } else {
+                    let t = node.roles[2].as_ref().expect("checked");
+                    let tscope =
+                        RowScope::with_stats(t.last.as_ref().expect("row"), &t.value, self, st);
+                    styler.color(&self.rules, Role::Target, "target", &tscope)
+                }
+            } else {
+                styler.color(&self.rules, k.role, k.role.name(), &scope)
+            };
+            let shape = first_value(&self.rules, Prop::Shape, k.role, &scope)
+                .map(|v| v.as_text().into_owned())
+                .unwrap_or_else(|| {
+                    if k.role == Role::Event {
+                        "box".into()
+                    } else {
+                        "ellipse".into()
+                    }
+                });
+            let size = self.rules.has(Prop::Size, k.role).then(|| {
+                let v = self.size_value(k.role, data, &scope);
+                let s = (max_size / max_actual[role_slot(k.role)] * v).max(MIN_NODE_SIZE);
+                // Two decimals as printf rounds them (AfterGlow's sprintf("%.2f")).
+                format!("{s:.2}").parse::<f64>().unwrap_or(s)
+            });
+            let mut label = if self.opts.no_labels {
+                String::new()
+            } else {
+                first_value(&self.rules, Prop::Label, k.role, &scope)
+                    .map_or_else(|| data.value.to_string(), |v| v.as_text().into_owned())
+            };
+            if self.opts.count_labels {
+                label = format!("{label} : {}", data.count);
+            }
+            nodes.push(Node {
+                id: node.name.to_string(),
+                label,
+                role: k.role,
+                source_target,
+                color,
+                shape,
+                size,
+                count: data.count,
+                folded: 0,
+                legend,
+            });
+        }
+        let graph_edges = self.style_edges(&edges, &mut styler);
+        self.add_notes(&mut notes, edges_omitted, nodes_omitted);
+        Graph {
+            nodes,
+            edges: graph_edges,
+            legend: styler.legend,
+            notes,
+            settings: Settings {
+                max_node_size: max_size,
+                sized,
+                edge_len: self.opts.edge_len,
+                two_node: self.opts.two_node,
+            },
+            counts: Counts {
+                rows: self.rows,
+                rejected: self.rejected,
+                hidden: self.hidden,
+                nodes_omitted,
+                edges_omitted,
+            },
+        }
+    }
+
+    /// Merges parallel edges (after folding) and styles them from their last row.
+    fn style_edges(&self, edges: &[(usize, usize, &EdgeData)], styler: &mut Styler) -> Vec<Edge> {
+        let has_weight = self.rules.has(Prop::Weight, Role::Edge);
+        let mut out: Vec<Edge> = Vec::with_capacity(edges.len());
+        let mut at: HashMap<(usize, usize), usize> = HashMap::with_capacity(edges.len());
+        for (a, b, d) in edges {
+            let w = if self.sum_edges {
+                d.weight_sum
+            } else {
+                d.count as f64
+            };
+            if let Some(&i) = at.get(&(*a, *b)) {
+                out[i].count += d.count;
+                out[i].weight += w;
+                continue;
+            }
+            let st = Stats {
+                count: d.count as f64,
+                ..Stats::default()
+            };
+            let scope = RowScope::with_stats(&d.last, &d.last[0], self, st);
+            let color = styler.edge_color(&self.rules, &scope);
+            let size = first_value(&self.rules, Prop::Size, Role::Edge, &scope).map(|v| v.as_num());
+            let label = first_value(&self.rules, Prop::Label, Role::Edge, &scope)
+                .map(|v| v.as_text().into_owned());
+            let weight = if has_weight && !self.sum_edges {
+                first_value(&self.rules, Prop::Weight, Role::Edge, &scope).map_or(w, |v| v.as_num())
+            } else {
+                w
+            };
+            at.insert((*a, *b), out.len());
+            out.push(Edge {
+                from: *a,
+                to: *b,
+                count: d.count,
+                weight,
+                color,
+                size,
+                label,
+            });
+        }
+        out
+    }
+
+    fn size_value(&self, role: Role, data: &super::RoleData, scope: &RowScope<'_>) -> f64 {
+        if self.rules.sum.contains(&role) {
+            data.size_sum
+        } else {
+            first_value(&self.rules, Prop::Size, role, scope).map_or(0.0, |v| v.as_num())
+        }
+    }
+
+    /// AfterGlow scales sizes by the largest value of each role, over every node of that
+    /// role (omitted ones included), and never below 1.
+    fn max_actual_sizes(&self, _max: f64) -> [f64; 3] {
+        let mut out = [1.0f64; 3];
+        for role in [Role::Source, Role::Event, Role::Target] {
+            if !self.rules.has(Prop::Size, role) {
+                continue;
+            }
+            let slot = role_slot(role);
+            for node in &self.nodes {
+                if let Some(d) = &node.roles[slot] {
+                    let st = Stats {
+                        count: d.count as f64,
+                        ..Stats::default()
+                    };
+                    let scope =
+                        RowScope::with_stats(d.last.as_ref().expect("row"), &d.value, self, st);
+                    let v = self.size_value(role, d, &scope);
+                    if v > out[slot] {
+                        out[slot] = v;
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn add_notes(&self, notes: &mut Vec<String>, edges_omitted: u64, nodes_omitted: u64) {
+        for (slot, name) in ["source", "event", "target"].iter().enumerate() {
+            if self.clustered[slot] > 0 {
+                notes.push(format!(
+                    "cluster rules grouped the {name} value of {} row(s)",
+                    self.clustered[slot]
+                ));
+            }
+        }
+        if nodes_omitted > 0 || edges_omitted > 0 {
+            notes.push(format!(
+                "thresholds omitted {nodes_omitted} node(s) and {edges_omitted} edge(s)"
+            ));
+        }
+        if self.hidden > 0 {
+            notes.push(format!(
+                "{} row(s) hidden by an `invisible` colour",
+                self.hidden
+            ));
+        }
+        if self.rejected > 0 {
+            notes.push(format!(
+                "{} row(s) rejected (too few fields)",
+                self.rejected
+            ));
+        }
+    }
+}
+
+fn sorted_keys(map: &HashMap<(u32, u32), EdgeData>) -> Vec<(u32, u32)> {
+    let mut keys: Vec<(u32, u32)> = map.keys().copied().collect();
+    keys.sort_unstable();
+    keys
+}

@@ -1,0 +1,106 @@
+//! Resolving a node's style from the rules: colour (with AfterGlow's fallback palette for
+//! values that are not colours), size, shape and label, and collecting the legend entries
+//! the colours came from.
+
+use std::collections::HashMap;
+
+use super::matching;
+use crate::color::{Color, FallbackPalette, categorical, categorical_for};
+use crate::model::LegendEntry;
+use crate::rules::{Expr, Prop, Role, RuleSet, Scope, Value};
+
+/// The value of the first matching rule, owned.
+pub(crate) fn first_value(
+    rules: &RuleSet,
+    prop: Prop,
+    role: Role,
+    scope: &dyn Scope,
+) -> Option<Value<'static>> {
+    matching(rules, prop, role, scope).map(|(_, v)| v.into_owned())
+}
+
+/// Colours and the legend, shared across all nodes of a graph so that the fallback palette
+/// gives equal values equal colours.
+#[derive(Default)]
+pub(crate) struct Styler {
+    fallback: FallbackPalette,
+    pub legend: Vec<LegendEntry>,
+    index: HashMap<(&'static str, String, String), usize>,
+}
+
+impl Styler {
+    /// The colour the rules give a node of `role` (the legend shows it under `shown_as`), and
+    /// the legend entry it counts towards.
+    pub fn color(
+        &mut self,
+        rules: &RuleSet,
+        role: Role,
+        shown_as: &'static str,
+        scope: &dyn Scope,
+    ) -> (Color, usize) {
+        let (color, label) = match matching(rules, Prop::Color, role, scope) {
+            Some((rule, v)) => {
+                let text = v.as_text().into_owned();
+                let color = self.resolve(rules, &text);
+                let label = match (&rule.cond_text, &rule.value) {
+                    (Some(c), Expr::Str(_)) => c.clone(),
+                    (None, Expr::Str(_)) => "otherwise".to_string(),
+                    // Computed colours (palette(proto), $fields[3]): the value explains it.
+                    _ => text,
+                };
+                (color, label)
+            }
+            None if rules.afterglow => (self.fallback.color_for(""), "no colour rule".to_string()),
+            None => (
+                Color::from_rgb(role_default(role)),
+                "no colour rule".to_string(),
+            ),
+        };
+        let idx = self.entry(shown_as, &color, label);
+        (color, idx)
+    }
+
+    /// A colour for a value that is not a rule's literal.
+    fn resolve(&mut self, rules: &RuleSet, text: &str) -> Color {
+        if let Some(c) = Color::parse(text) {
+            return c;
+        }
+        if rules.afterglow {
+            self.fallback.color_for(text)
+        } else {
+            Color::from_rgb(categorical_for(text))
+        }
+    }
+
+    /// Finds or adds a legend entry and counts one node towards it.
+    pub fn entry(&mut self, role: &'static str, color: &Color, label: String) -> usize {
+        let hex = color.rgb.map_or_else(|| "none".to_string(), |c| c.hex());
+        let key = (role, hex.clone(), label.clone());
+        let i = *self.index.entry(key).or_insert_with(|| {
+            self.legend.push(LegendEntry {
+                role,
+                color: hex,
+                label,
+                nodes: 0,
+            });
+            self.legend.len() - 1
+        });
+        self.legend[i].nodes += 1;
+        i
+    }
+
+    /// Resolves a computed colour for an edge (no legend entry).
+    pub fn edge_color(&mut self, rules: &RuleSet, scope: &dyn Scope) -> Option<Color> {
+        let v = first_value(rules, Prop::Color, Role::Edge, scope)?;
+        Some(self.resolve(rules, &v.as_text()))
+    }
+}
+
+/// Colours for nodes no rule colours, in native rule files (or none).
+pub(crate) fn role_default(role: Role) -> crate::color::Rgb {
+    match role {
+        Role::Source | Role::SourceTarget => categorical(0),
+        Role::Event => categorical(1),
+        _ => categorical(2),
+    }
+}
