@@ -4,5 +4,45 @@
 //! JSON lines) is read as a stream and appended to Arrow record batches of
 //! [`schema::event_schema`]. Lines that do not parse are never dropped: they are
 //! counted and handed to a reject sink with their line number and reason.
+//!
+//! The API in one picture:
+//!
+//! ```no_run
+//! use secviz_parse::{EventStream, FieldSelection, ParseOptions};
+//! let mut stream = EventStream::open_path("pf.log", ParseOptions::default())?;
+//! let fields = FieldSelection::parse("src_ip,dst_port,dst_ip")?;
+//! while let Some(batch) = stream.next_batch(&mut |reject| eprintln!("{reject}"))? {
+//!     for row in fields.rows(&batch) {
+//!         println!("{row:?}");
+//!     }
+//! }
+//! eprintln!("{}", stream.summary()); // read, parsed, rejected by reason
+//! # Ok::<(), secviz_parse::ParseError>(())
+//! ```
+//!
+//! Guarantees: memory is bounded by one batch (plus open flows in pcap flow mode);
+//! `summary.parsed + summary.rejected_total() == summary.read`; a truncated gzip or
+//! pcap keeps everything before the damage and reports it in `summary.damage`.
 
+mod batch;
+mod error;
+mod fields;
+mod format;
+mod input;
+mod options;
+mod output;
+mod pcap;
+mod reject;
+mod row;
 pub mod schema;
+mod stream;
+mod text;
+mod time;
+
+pub use error::ParseError;
+pub use fields::{BatchView, CellKind, FieldSelection};
+pub use format::Format;
+pub use options::{Limits, ParseOptions, PcapMode};
+pub use output::{EventWriter, OutputFormat, csv_text};
+pub use reject::{Reject, RejectReason, Summary};
+pub use stream::EventStream;

@@ -68,7 +68,11 @@ pub fn event_schema() -> SchemaRef {
             let i64f = |name: &str| Field::new(name, Int64, true);
             Arc::new(Schema::new(vec![
                 // Every event.
-                Field::new(col::TIME, Timestamp(TimeUnit::Microsecond, Some("UTC".into())), true),
+                Field::new(
+                    col::TIME,
+                    Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                    true,
+                ),
                 s(col::EVENT_CLASS),
                 s(col::SRC_IP),
                 i32f(col::SRC_PORT),
@@ -130,7 +134,10 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), n, "duplicate column name");
         for c in IP_COLUMNS {
-            assert_eq!(schema.field_with_name(c).unwrap().data_type(), &DataType::Utf8);
+            assert_eq!(
+                schema.field_with_name(c).unwrap().data_type(),
+                &DataType::Utf8
+            );
         }
     }
 }

@@ -1,0 +1,91 @@
+//! How a stream is parsed: format, year, limits, pcap mode, CSV column mapping.
+
+use std::time::Duration;
+
+use crate::format::Format;
+
+/// What a pcap becomes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PcapMode {
+    /// One event per packet.
+    Packets,
+    /// Bidirectional flows keyed by the 5-tuple (like Argus/NetFlow): a flow ends when
+    /// it has been idle for `idle_timeout` (capture time), or at the end of the input.
+    Flows { idle_timeout: Duration },
+}
+
+impl Default for PcapMode {
+    fn default() -> Self {
+        PcapMode::Packets
+    }
+}
+
+/// Caps that keep hostile input from exhausting memory.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Limits {
+    /// Longest line accepted, in bytes; a longer line is rejected (`line_too_long`)
+    /// without being held in memory. Default 1 MiB.
+    pub max_line_bytes: usize,
+    /// Deepest JSON nesting accepted in a JSON line. Default 64.
+    pub max_json_depth: usize,
+    /// Largest pcap record accepted, in bytes. Default 262,144 (tcpdump's snaplen).
+    pub max_snaplen: usize,
+    /// Most flows held open at once in flow mode; beyond it the longest-idle flow is
+    /// emitted early. Default 1,000,000 (about 150 MB worst case).
+    pub max_open_flows: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_line_bytes: 1 << 20,
+            max_json_depth: 64,
+            max_snaplen: 262_144,
+            max_open_flows: 1_000_000,
+        }
+    }
+}
+
+/// Options of [`crate::EventStream::open`].
+#[derive(Clone, Debug)]
+pub struct ParseOptions {
+    /// The format, or `None` to detect it from the first lines.
+    pub format: Option<Format>,
+    /// Year of timestamps that print none (pf, BSD syslog). `None`: the year rule of
+    /// [`docs/schema.md`] from `reference_time`.
+    pub year: Option<i32>,
+    /// Microseconds since the epoch the year/day rule counts from: the file's
+    /// modification time (`open_path` sets it) or, when `None`, the current time.
+    pub reference_time: Option<i64>,
+    /// Written to the `source` column of every event (`open_path` sets the path).
+    pub source: String,
+    /// Rows per record batch. Default 8192.
+    pub batch_rows: usize,
+    /// Packets or flows from pcap input.
+    pub pcap: PcapMode,
+    /// CSV header renames, `(header name, schema column)`, applied before the
+    /// built-in aliases (`--map ts=time`).
+    pub csv_map: Vec<(String, String)>,
+    /// Keep the raw line in the `raw` column. Default true.
+    pub keep_raw: bool,
+    /// Stop with [`crate::ParseError::Strict`] at the first rejected record.
+    pub strict: bool,
+    pub limits: Limits,
+}
+
+impl Default for ParseOptions {
+    fn default() -> Self {
+        ParseOptions {
+            format: None,
+            year: None,
+            reference_time: None,
+            source: String::new(),
+            batch_rows: 8192,
+            pcap: PcapMode::Packets,
+            csv_map: Vec::new(),
+            keep_raw: true,
+            strict: false,
+            limits: Limits::default(),
+        }
+    }
+}

@@ -1,0 +1,254 @@
+//! The staging row every parser fills before it is appended to a batch.
+//!
+//! A parser may fail half-way through a line, and Arrow builders cannot take a value
+//! back. So parsers write into a [`Row`] first: string values are copied into one
+//! reusable text buffer (no allocation per line once it has grown), numbers into
+//! fixed arrays. Only a row that parsed completely is appended by
+//! [`crate::batch::BatchBuilder::push`].
+
+use std::fmt::Write as _;
+
+/// String columns of the event schema (all but `extra` and provenance).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum S {
+    EventClass,
+    SrcIp,
+    DstIp,
+    Protocol,
+    Action,
+    Direction,
+    Interface,
+    Rule,
+    TcpFlags,
+    DnsQtype,
+    DnsQname,
+    DnsRcode,
+    HttpMethod,
+    HttpHost,
+    HttpUri,
+    UserAgent,
+    User,
+    AuthResult,
+    Host,
+    App,
+    Message,
+}
+
+/// Number of string columns in [`S`] (`extra` is built separately, see [`Row::extra`]).
+pub(crate) const NS: usize = S::Message as usize + 1;
+
+/// Integer columns. `SrcPort`, `DstPort`, `DnsId` and `HttpStatus` are Int32 in the
+/// schema; parsers range-check them before setting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub(crate) enum I {
+    SrcPort,
+    DstPort,
+    Bytes,
+    Packets,
+    SrcBytes,
+    DstBytes,
+    SrcPackets,
+    DstPackets,
+    DnsId,
+    HttpStatus,
+}
+
+/// Number of integer columns in [`I`].
+pub(crate) const NI: usize = I::HttpStatus as usize + 1;
+
+/// One event being built. Reused from line to line; [`Row::clear`] is O(1).
+#[derive(Default, Debug)]
+pub(crate) struct Row {
+    text: String,
+    spans: [(u32, u32); NS],
+    str_set: u32,
+    ints: [i64; NI],
+    int_set: u16,
+    pub time: Option<i64>,
+    pub duration: Option<f64>,
+    /// The `extra` JSON object being written (see [`Row::extra`]).
+    extra: String,
+    extra_closed: bool,
+}
+
+impl Row {
+    pub fn clear(&mut self) {
+        self.text.clear();
+        self.str_set = 0;
+        self.int_set = 0;
+        self.time = None;
+        self.duration = None;
+        self.extra.clear();
+        self.extra_closed = false;
+    }
+
+    /// Sets a string column (copying the value).
+    #[inline]
+    pub fn set(&mut self, c: S, v: &str) {
+        let start = self.text.len() as u32;
+        self.text.push_str(v);
+        self.spans[c as usize] = (start, self.text.len() as u32);
+        self.str_set |= 1 << c as u32;
+    }
+
+    /// Sets a string column unless the value is empty.
+    #[inline]
+    pub fn set_nonempty(&mut self, c: S, v: &str) {
+        if !v.is_empty() {
+            self.set(c, v);
+        }
+    }
+
+    /// Sets a string column from whatever `f` writes (formatted values, escapes).
+    #[inline]
+    pub fn set_with(&mut self, c: S, f: impl FnOnce(&mut String)) {
+        let start = self.text.len() as u32;
+        f(&mut self.text);
+        self.spans[c as usize] = (start, self.text.len() as u32);
+        self.str_set |= 1 << c as u32;
+    }
+
+    #[inline]
+    pub fn set_int(&mut self, c: I, v: i64) {
+        self.ints[c as usize] = v;
+        self.int_set |= 1 << c as u32;
+    }
+
+    #[inline]
+    pub fn get(&self, c: S) -> Option<&str> {
+        if self.str_set & (1 << c as u32) == 0 {
+            return None;
+        }
+        let (a, b) = self.spans[c as usize];
+        Some(&self.text[a as usize..b as usize])
+    }
+
+    #[inline]
+    pub fn get_int(&self, c: I) -> Option<i64> {
+        (self.int_set & (1 << c as u32) != 0).then(|| self.ints[c as usize])
+    }
+
+    #[inline]
+    pub fn has(&self, c: S) -> bool {
+        self.str_set & (1 << c as u32) != 0
+    }
+
+    /// Adds one member to the `extra` JSON object (kept in its own buffer, so parsers
+    /// add members in any order as they meet them). Keys are written as given: callers
+    /// pass ASCII literals or names already checked by the caller; values are escaped.
+    pub fn extra(&mut self) -> ExtraWriter<'_> {
+        self.extra
+            .push(if self.extra.is_empty() { '{' } else { ',' });
+        ExtraWriter {
+            text: &mut self.extra,
+        }
+    }
+
+    /// The `extra` column value: the closed JSON object, or `None` if no member was added.
+    /// Closes the object in place (idempotent).
+    pub fn extra_json(&mut self) -> Option<&str> {
+        if self.extra.is_empty() {
+            return None;
+        }
+        if !self.extra_closed {
+            self.extra.push('}');
+            self.extra_closed = true;
+        }
+        Some(&self.extra)
+    }
+}
+
+/// Writes one member of the `extra` JSON object.
+pub(crate) struct ExtraWriter<'a> {
+    text: &'a mut String,
+}
+
+impl ExtraWriter<'_> {
+    fn key(&mut self, k: &str) {
+        self.text.push('"');
+        json_escape_into(self.text, k);
+        self.text.push_str("\":");
+    }
+    pub fn str(mut self, k: &str, v: &str) {
+        self.key(k);
+        self.text.push('"');
+        json_escape_into(self.text, v);
+        self.text.push('"');
+    }
+    pub fn int(mut self, k: &str, v: i64) {
+        self.key(k);
+        let _ = write!(self.text, "{v}");
+    }
+    pub fn float(mut self, k: &str, v: f64) {
+        self.key(k);
+        if v.is_finite() {
+            let _ = write!(self.text, "{v}");
+        } else {
+            self.text.push_str("null");
+        }
+    }
+    pub fn bool(mut self, k: &str, v: bool) {
+        self.key(k);
+        self.text.push_str(if v { "true" } else { "false" });
+    }
+    /// A value that is already valid JSON (copied from a JSON input).
+    pub fn raw_json(mut self, k: &str, v: &str) {
+        self.key(k);
+        self.text.push_str(v);
+    }
+}
+
+/// Appends `s` to `out` with JSON string escaping (without the quotes).
+pub fn json_escape_into(out: &mut String, s: &str) {
+    let bytes = s.as_bytes();
+    let mut last = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f | 0x7f => "",
+            _ => continue,
+        };
+        out.push_str(&s[last..i]);
+        if esc.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(esc);
+        }
+        last = i + 1;
+    }
+    out.push_str(&s[last..]);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_get_and_clear() {
+        let mut r = Row::default();
+        r.set(S::SrcIp, "10.0.0.1");
+        r.set_int(I::DstPort, 53);
+        r.extra().str("a", "x\"y");
+        r.extra().int("n", 3);
+        assert_eq!(r.get(S::SrcIp), Some("10.0.0.1"));
+        assert_eq!(r.get(S::DstIp), None);
+        assert_eq!(r.get_int(I::DstPort), Some(53));
+        assert_eq!(r.extra_json(), Some(r#"{"a":"x\"y","n":3}"#));
+        r.clear();
+        assert_eq!(r.get(S::SrcIp), None);
+        assert_eq!(r.get_int(I::DstPort), None);
+    }
+
+    #[test]
+    fn escapes_control_characters() {
+        let mut s = String::new();
+        json_escape_into(&mut s, "a\u{1}b\n\u{7f}");
+        assert_eq!(s, "a\\u0001b\\n\\u007f");
+    }
+}

@@ -1,0 +1,167 @@
+//! [`EventStream`]: the one way to read any supported input as event batches.
+
+use std::fs::File;
+use std::io::Read;
+use std::path::Path;
+use std::time::SystemTime;
+
+use arrow_array::RecordBatch;
+
+use crate::batch::BatchBuilder;
+use crate::error::ParseError;
+use crate::format::{self, Format};
+use crate::input::{self, Damage, LineReader};
+use crate::options::ParseOptions;
+use crate::pcap::PcapSource;
+use crate::reject::{Reject, Summary};
+use crate::text::{LineParser, LineSource, access, csv, jsonl, pf, syslog, tcpdump, zeek};
+
+/// A streaming parser over one input. Holds one batch at a time, whatever the input
+/// size.
+///
+/// ```no_run
+/// use secviz_parse::{EventStream, ParseOptions};
+/// let mut s = EventStream::open_path("pf.log", ParseOptions::default())?;
+/// eprintln!("format: {}", s.format());
+/// while let Some(batch) = s.next_batch(&mut |r| eprintln!("{r}"))? {
+///     println!("{} events", batch.num_rows());
+/// }
+/// eprintln!("{}", s.summary());
+/// # Ok::<(), secviz_parse::ParseError>(())
+/// ```
+pub struct EventStream {
+    format: Format,
+    gzip: bool,
+    inner: Inner,
+    summary: Summary,
+    damage: Damage,
+}
+
+enum Inner {
+    Lines(Box<LineSource>),
+    Pcap(Box<PcapSource>),
+}
+
+impl EventStream {
+    /// Opens a stream over any reader. Gzip is detected from the magic bytes; the
+    /// format (unless given in `opts.format`) from the first lines. Counting bytes
+    /// for progress is left to the caller: wrap the reader.
+    pub fn open(
+        reader: impl Read + Send + 'static,
+        opts: ParseOptions,
+    ) -> Result<EventStream, ParseError> {
+        let opened = input::open(reader)?;
+        let format = match opts.format {
+            Some(f) => f,
+            None => format::detect(&opened.head)?,
+        };
+        let reference = opts.reference_time.unwrap_or_else(now_micros);
+        let batch = BatchBuilder::new(opts.batch_rows, format.name(), opts.source.clone());
+        let inner = if format == Format::Pcap {
+            Inner::Pcap(Box::new(PcapSource::new(
+                opened.reader,
+                &opts,
+                batch,
+                opened.damage.clone(),
+            )?))
+        } else {
+            let parser: Box<dyn LineParser> = match format {
+                Format::Pf => Box::new(pf::PfParser::new(opts.year, reference)),
+                Format::Tcpdump => Box::new(tcpdump::TcpdumpParser::new(opts.year, reference)),
+                Format::Zeek => Box::new(zeek::ZeekParser::new(&opts)),
+                Format::Csv => Box::new(csv::CsvParser::new(&opts, &opened.head)?),
+                Format::Jsonl => Box::new(jsonl::JsonParser::new(&opts)),
+                Format::Syslog => Box::new(syslog::SyslogParser::new(opts.year, reference)),
+                Format::Access => Box::new(access::AccessParser::new()),
+                Format::Pcap => unreachable!("handled above"),
+            };
+            let reader = LineReader::new(
+                opened.reader,
+                opts.limits.max_line_bytes,
+                opened.damage.clone(),
+            );
+            Inner::Lines(Box::new(LineSource::new(
+                reader,
+                parser,
+                batch,
+                opts.keep_raw,
+                opts.strict,
+            )))
+        };
+        let summary = Summary {
+            format: Some(format),
+            ..Summary::default()
+        };
+        Ok(EventStream {
+            format,
+            gzip: opened.gzip,
+            inner,
+            summary,
+            damage: opened.damage,
+        })
+    }
+
+    /// Opens a file. Sets `opts.source` to the path (unless already set) and the
+    /// reference time of the year rule to the file's modification time (unless set).
+    pub fn open_path(
+        path: impl AsRef<Path>,
+        mut opts: ParseOptions,
+    ) -> Result<EventStream, ParseError> {
+        let path = path.as_ref();
+        let open_err = |source| ParseError::Open {
+            path: path.display().to_string(),
+            source,
+        };
+        let file = File::open(path).map_err(open_err)?;
+        if opts.source.is_empty() {
+            opts.source = path.display().to_string();
+        }
+        if opts.reference_time.is_none() {
+            let meta = file.metadata().map_err(open_err)?;
+            opts.reference_time = meta.modified().ok().map(system_micros);
+        }
+        EventStream::open(file, opts)
+    }
+
+    /// The format being parsed.
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// True if the input was gzip-compressed.
+    pub fn gzip(&self) -> bool {
+        self.gzip
+    }
+
+    /// The next batch of events (`None` at the end). Each rejected record is passed to
+    /// `on_reject` as it is met. After `None`, [`EventStream::summary`] is complete.
+    pub fn next_batch(
+        &mut self,
+        on_reject: &mut dyn FnMut(&Reject),
+    ) -> Result<Option<RecordBatch>, ParseError> {
+        let out = match &mut self.inner {
+            Inner::Lines(l) => l.next_batch(&mut self.summary, on_reject)?,
+            Inner::Pcap(p) => p.next_batch(&mut self.summary, on_reject)?,
+        };
+        if out.is_none() && self.summary.damage.is_none() {
+            self.summary.damage = self.damage.get().cloned();
+        }
+        Ok(out)
+    }
+
+    /// Counts so far; final once `next_batch` has returned `None`.
+    pub fn summary(&self) -> &Summary {
+        &self.summary
+    }
+}
+
+fn now_micros() -> i64 {
+    system_micros(SystemTime::now())
+}
+
+fn system_micros(t: SystemTime) -> i64 {
+    match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => d.as_micros() as i64,
+        Err(e) => -(e.duration().as_micros() as i64),
+    }
+}

@@ -1,0 +1,532 @@
+//! The packet part of a tcpdump text line, shared by pf and tcpdump:
+//! `SRC[.PORT] > DST[.PORT]: PAYLOAD`, with the payload read for TCP (old and new
+//! tcpdump styles), UDP, DNS, ICMP and a few other IP protocols.
+//!
+//! tcpdump prints ports after the last dot of an address (`195.141.69.45.1030`,
+//! `2001:db8::1.443`). TCP always starts its payload with flags, so a payload with
+//! ports that is not TCP is UDP (its application decoders, e.g. NTP, print no "udp").
+
+use std::net::Ipv6Addr;
+
+use memchr::{memchr, memchr_iter, memmem, memrchr};
+
+use super::scan::{self, port, set_ip, uint};
+use super::{Bad, bad};
+use crate::reject::RejectReason;
+use crate::row::{I, Row, S};
+
+/// OCSF class names written to `event_class`.
+pub(crate) const NETWORK: &str = "network_activity";
+pub(crate) const DNS: &str = "dns_activity";
+
+/// Parses `SRC > DST: PAYLOAD` into the row (addresses, ports, protocol, flags,
+/// bytes, DNS fields, extra). Sets `packets` to 1.
+pub(crate) fn parse_body(body: &str, row: &mut Row) -> Result<(), Bad> {
+    let b = body.as_bytes();
+    let Some(gt) = memmem::find(b, b" > ") else {
+        return bad(
+            RejectReason::Unrecognized,
+            "expected \"SRC > DST:\" after the header",
+        );
+    };
+    let src = &body[..gt];
+    let rest = &body[gt + 3..];
+    let (dst, payload) = match memmem::find(rest.as_bytes(), b": ") {
+        Some(i) => (&rest[..i], &rest[i + 2..]),
+        None => match rest.strip_suffix(':') {
+            Some(d) => (d, ""),
+            None => {
+                return bad(
+                    RejectReason::Unrecognized,
+                    "expected \":\" after the destination",
+                );
+            }
+        },
+    };
+    let (sa, sp) = endpoint(src);
+    let (da, dp) = endpoint(dst);
+    address(row, S::SrcIp, sa)?;
+    address(row, S::DstIp, da)?;
+    let sport = match sp {
+        Some(p) => Some(port(p).ok_or_else(|| scan::bad_port(p))?),
+        None => None,
+    };
+    let dport = match dp {
+        Some(p) => Some(port(p).ok_or_else(|| scan::bad_port(p))?),
+        None => None,
+    };
+    if let Some(p) = sport {
+        row.set_int(I::SrcPort, p);
+    }
+    if let Some(p) = dport {
+        row.set_int(I::DstPort, p);
+    }
+    row.set_int(I::Packets, 1);
+    row.set(S::EventClass, NETWORK);
+
+    let (payload, df) = match payload.strip_suffix(" (DF)") {
+        Some(p) => (p, true),
+        None => (payload, payload == "(DF)"),
+    };
+    let payload = if payload == "(DF)" { "" } else { payload };
+    if df {
+        row.extra().bool("df", true);
+    }
+    if let Some(rest) = payload.strip_prefix("[|") {
+        // Snapshot length cut the packet before this protocol's header.
+        let proto = rest.split(']').next().unwrap_or("");
+        if matches!(proto, "tcp" | "udp" | "icmp" | "icmp6") {
+            row.set(S::Protocol, proto);
+        }
+        row.extra().bool("truncated", true);
+        return Ok(());
+    }
+    if sport.is_some() && dport.is_some() {
+        if let Some(flags) = old_tcp_flags(payload) {
+            return tcp_old(payload, flags, row);
+        }
+        if let Some(rest) = payload.strip_prefix("Flags [") {
+            return tcp_new(rest, row);
+        }
+        row.set(S::Protocol, "udp");
+        if let Some(n) = payload.strip_prefix("udp ") {
+            if let Some(v) = uint(n.split(' ').next().unwrap_or("")) {
+                row.set_int(I::Bytes, v as i64);
+            }
+        } else if let Some(n) = payload.strip_prefix("UDP, length ") {
+            if let Some(v) = uint(n.split(|c: char| !c.is_ascii_digit()).next().unwrap_or("")) {
+                row.set_int(I::Bytes, v as i64);
+            }
+        } else if is_dns_port(sport) || is_dns_port(dport) {
+            dns(payload, row);
+        }
+        return Ok(());
+    }
+    other_protocol(payload, row);
+    Ok(())
+}
+
+fn is_dns_port(p: Option<i64>) -> bool {
+    matches!(p, Some(53) | Some(5353))
+}
+
+/// Splits `ADDR.PORT` (or a bare address) as tcpdump prints it.
+#[inline]
+fn endpoint(tok: &str) -> (&str, Option<&str>) {
+    let b = tok.as_bytes();
+    if memchr(b':', b).is_none() {
+        if memchr_iter(b'.', b).count() == 4 {
+            let i = memrchr(b'.', b).unwrap_or(0);
+            return (&tok[..i], Some(&tok[i + 1..]));
+        }
+        return (tok, None);
+    }
+    if let Some(i) = memrchr(b'.', b) {
+        let addr = &tok[..i];
+        if addr
+            .split('%')
+            .next()
+            .unwrap_or(addr)
+            .parse::<Ipv6Addr>()
+            .is_ok()
+        {
+            return (addr, Some(&tok[i + 1..]));
+        }
+    }
+    (tok, None)
+}
+
+fn address(row: &mut Row, c: S, s: &str) -> Result<(), Bad> {
+    set_ip(row, c, s).map_err(|e| {
+        if s.bytes().any(|c| c.is_ascii_alphabetic()) && !s.contains(':') {
+            let shown: String = s.chars().take(64).collect();
+            Bad::new(
+                RejectReason::BadAddress,
+                format!("{shown:?} is a name, not an address: print with tcpdump -n"),
+            )
+        } else {
+            e
+        }
+    })
+}
+
+/// TCP flag bits in tcpdump's printing order.
+const FLAG_CHARS: [(u8, char); 8] = [
+    (0x01, 'F'),
+    (0x02, 'S'),
+    (0x04, 'R'),
+    (0x08, 'P'),
+    (0x10, '.'),
+    (0x20, 'U'),
+    (0x40, 'E'),
+    (0x80, 'W'),
+];
+
+/// Writes TCP flag bits the way tcpdump prints them (`S`, `S.`, `P.`, `F.`, `R`).
+pub(crate) fn write_flags(out: &mut String, bits: u8) {
+    for (bit, c) in FLAG_CHARS {
+        if bits & bit != 0 {
+            out.push(c);
+        }
+    }
+}
+
+fn flag_bit(c: u8) -> Option<u8> {
+    FLAG_CHARS
+        .iter()
+        .find(|(_, ch)| *ch as u8 == c)
+        .map(|(b, _)| *b)
+}
+
+/// Old tcpdump (pf era): the payload starts with a flags word (`S`, `.`, `FP`, ...).
+#[inline]
+fn old_tcp_flags(payload: &str) -> Option<u8> {
+    let (w, _) = scan::word(payload);
+    if w.is_empty() || w.len() > 8 {
+        return None;
+    }
+    let mut bits = 0;
+    for &c in w.as_bytes() {
+        bits |= flag_bit(c)?;
+    }
+    Some(bits)
+}
+
+/// `S 123:123(0) win 8192 <mss 1460>`, `. ack 1 win 65535`, `P 1:10(9) ack 1 win 5840`.
+fn tcp_old(payload: &str, mut bits: u8, row: &mut Row) -> Result<(), Bad> {
+    row.set(S::Protocol, "tcp");
+    let mut words = payload.split(' ').skip(1);
+    while let Some(w) = words.next() {
+        if w.starts_with('<') || w.starts_with('[') || w.starts_with('(') {
+            break;
+        }
+        match w {
+            "ack" => {
+                bits |= 0x10;
+                if let Some(v) = words.next().and_then(uint) {
+                    row.extra().int("ack", v as i64);
+                }
+            }
+            "win" => {
+                if let Some(v) = words.next().and_then(uint) {
+                    row.extra().int("win", v as i64);
+                }
+            }
+            "urg" => {
+                bits |= 0x20;
+                words.next();
+            }
+            _ => {
+                // seq:end(len)
+                if let (Some(c), Some(p)) = (memchr(b':', w.as_bytes()), memchr(b'(', w.as_bytes()))
+                {
+                    if c < p && w.ends_with(')') {
+                        if let Some(seq) = uint(&w[..c]) {
+                            row.extra().int("seq", seq as i64);
+                        }
+                        if let Some(len) = uint(&w[p + 1..w.len() - 1]) {
+                            row.set_int(I::Bytes, len as i64);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    row.set_with(S::TcpFlags, |o| write_flags(o, bits));
+    Ok(())
+}
+
+/// `S.], seq 1:37, ack 1, win 501, options [...], length 36[: app data]`.
+fn tcp_new(rest: &str, row: &mut Row) -> Result<(), Bad> {
+    row.set(S::Protocol, "tcp");
+    let Some(end) = memchr(b']', rest.as_bytes()) else {
+        return bad(RejectReason::Unrecognized, "unterminated \"Flags [\"");
+    };
+    let f = &rest[..end];
+    let mut bits = 0;
+    if f != "none" {
+        for &c in f.as_bytes() {
+            bits |= flag_bit(c).unwrap_or(0);
+        }
+    }
+    row.set_with(S::TcpFlags, |o| write_flags(o, bits));
+    for item in rest[end + 1..].split(", ") {
+        let item = item.trim_start_matches(',');
+        let (k, v) = scan::word(item);
+        match k {
+            "seq" => {
+                if let Some(v) = uint(v.split(':').next().unwrap_or("")) {
+                    row.extra().int("seq", v as i64);
+                }
+            }
+            "ack" => {
+                if let Some(v) = uint(v) {
+                    row.extra().int("ack", v as i64);
+                }
+            }
+            "win" => {
+                if let Some(v) = uint(v) {
+                    row.extra().int("win", v as i64);
+                }
+            }
+            "length" => {
+                let n = v.split(|c: char| !c.is_ascii_digit()).next().unwrap_or("");
+                if let Some(v) = uint(n) {
+                    row.set_int(I::Bytes, v as i64);
+                }
+                break;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// DNS as tcpdump prints it: `2520+ [1au] MX? www.com.ar. (39)` (query),
+/// `2520 q: A? x. 1/0/0 A 1.2.3.4 (55)` or `2520 NXDomain 0/1/0 (102)` (response),
+/// `2520 [1au][|domain]` (cut by the snapshot length).
+pub(crate) fn dns(payload: &str, row: &mut Row) {
+    let b = payload.as_bytes();
+    let n = scan::digit_run(b);
+    let Some(id) = uint(&payload[..n]).filter(|&v| v <= 65_535) else {
+        return;
+    };
+    row.set(S::EventClass, DNS);
+    row.set_int(I::DnsId, id as i64);
+    let mut response = false;
+    let mut rcode: Option<&str> = None;
+    let mut words = payload[n..].split(' ');
+    let mut len = None;
+    while let Some(w) = words.next() {
+        if w.contains("[|domain]") {
+            row.extra().bool("truncated", true);
+            break;
+        }
+        if let Some(t) = w.strip_suffix('?') {
+            // mDNS prints "PTR (QM)?": then the type was the word before.
+            if t != "(QM)" && t != "(QU)" && !t.is_empty() {
+                row.set(S::DnsQtype, t);
+            }
+            if let Some(name) = words.next() {
+                set_qname(row, name);
+            }
+            continue;
+        }
+        if w == "q:" {
+            response = true;
+            continue;
+        }
+        if let Some(code) = rcode_name(w) {
+            rcode = Some(code);
+            response = true;
+            continue;
+        }
+        if is_counts(w) {
+            response = true;
+            continue;
+        }
+        if w.len() > 2 && w.starts_with('(') && w.ends_with(')') {
+            len = uint(&w[1..w.len() - 1]);
+        }
+        if !row.has(S::DnsQtype) && is_type_word(w) {
+            // mDNS type before "(QM)?"
+            row.set(S::DnsQtype, w);
+        }
+    }
+    if response {
+        row.set(S::DnsRcode, rcode.unwrap_or("NOERROR"));
+    }
+    if let Some(l) = len {
+        row.set_int(I::Bytes, l as i64);
+    }
+}
+
+fn set_qname(row: &mut Row, name: &str) {
+    let name = if name.len() > 1 {
+        name.strip_suffix('.').unwrap_or(name)
+    } else {
+        name
+    };
+    row.set(S::DnsQname, name);
+}
+
+/// `1/0/0`: answer/authority/additional counts of a response.
+fn is_counts(w: &str) -> bool {
+    let mut parts = w.split('/');
+    let ok = (0..3).all(|_| parts.next().is_some_and(|p| uint(p).is_some()));
+    ok && parts.next().is_none()
+}
+
+fn is_type_word(w: &str) -> bool {
+    matches!(
+        w,
+        "A" | "AAAA" | "PTR" | "MX" | "TXT" | "NS" | "SRV" | "SOA" | "CNAME" | "ANY" | "HINFO"
+    )
+}
+
+/// tcpdump's rcode names to the RFC mnemonics Zeek also uses.
+fn rcode_name(w: &str) -> Option<&'static str> {
+    Some(match w {
+        "FormErr" => "FORMERR",
+        "ServFail" => "SERVFAIL",
+        "NXDomain" => "NXDOMAIN",
+        "NotImp" => "NOTIMP",
+        "Refused" => "REFUSED",
+        "YXDomain" => "YXDOMAIN",
+        "YXRRSet" => "YXRRSET",
+        "NXRRSet" => "NXRRSET",
+        "NotAuth" => "NOTAUTH",
+        "NotZone" => "NOTZONE",
+        _ => return None,
+    })
+}
+
+/// Payloads without ports: ICMP and other IP protocols.
+fn other_protocol(payload: &str, row: &mut Row) {
+    let (proto, desc) = if let Some(d) = payload.strip_prefix("icmp: ") {
+        ("icmp", d)
+    } else if let Some(d) = payload.strip_prefix("ICMP ") {
+        ("icmp", d)
+    } else if let Some(d) = payload.strip_prefix("icmp6: ") {
+        ("icmp6", d)
+    } else if let Some(d) = payload.strip_prefix("ICMP6, ") {
+        ("icmp6", d)
+    } else {
+        let (w, _) = scan::word(payload);
+        let w = w.trim_end_matches(',');
+        let p = match w {
+            _ if w.starts_with("GRE") => "gre",
+            _ if w.starts_with("ESP") => "esp",
+            _ if w.starts_with("AH") => "ah",
+            "igmp" | "IGMP" => "igmp",
+            _ if w.starts_with("OSPF") => "ospf",
+            _ if w.starts_with("PIM") => "pim",
+            "VRRPv2" | "VRRPv3" => "vrrp",
+            "CARPv2" => "carp",
+            _ if w.starts_with("ip-proto-") => &w[9..],
+            _ => "",
+        };
+        if !p.is_empty() {
+            row.set(S::Protocol, p);
+        }
+        return;
+    };
+    row.set(S::Protocol, proto);
+    let mut d = desc;
+    for cut in [", id ", ", seq ", ", length "] {
+        if let Some(i) = memmem::find(d.as_bytes(), cut.as_bytes()) {
+            d = &d[..i];
+        }
+    }
+    row.extra().str("icmp", d.trim_end_matches(','));
+    if let Some(i) = memmem::find(desc.as_bytes(), b"length ") {
+        let n = &desc[i + 7..];
+        let n = n.split(|c: char| !c.is_ascii_digit()).next().unwrap_or("");
+        if let Some(v) = uint(n) {
+            row.set_int(I::Bytes, v as i64);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(body: &str) -> Row {
+        let mut r = Row::default();
+        parse_body(body, &mut r).unwrap();
+        r
+    }
+
+    #[test]
+    fn dns_query_from_the_issue() {
+        let mut r =
+            parse("195.141.69.45.1030 > 61.215.160.253.53: 2520 [1au] MX? www.com.ar. (39) (DF)");
+        assert_eq!(r.get(S::SrcIp), Some("195.141.69.45"));
+        assert_eq!(r.get_int(I::SrcPort), Some(1030));
+        assert_eq!(r.get(S::DstIp), Some("61.215.160.253"));
+        assert_eq!(r.get_int(I::DstPort), Some(53));
+        assert_eq!(r.get(S::Protocol), Some("udp"));
+        assert_eq!(r.get(S::EventClass), Some(DNS));
+        assert_eq!(r.get_int(I::DnsId), Some(2520));
+        assert_eq!(r.get(S::DnsQtype), Some("MX"));
+        assert_eq!(r.get(S::DnsQname), Some("www.com.ar"));
+        assert_eq!(r.get(S::DnsRcode), None);
+        assert_eq!(r.get_int(I::Bytes), Some(39));
+        assert_eq!(r.extra_json(), Some(r#"{"df":true}"#));
+    }
+
+    #[test]
+    fn dns_truncated_and_responses() {
+        let mut r = parse("1.2.3.4.1030 > 5.6.7.8.53: 2520 [1au][|domain]");
+        assert_eq!(r.get_int(I::DnsId), Some(2520));
+        assert_eq!(r.extra_json(), Some(r#"{"truncated":true}"#));
+        let r = parse("5.6.7.8.53 > 1.2.3.4.1030: 2520 NXDomain 0/1/0 (102)");
+        assert_eq!(r.get(S::DnsRcode), Some("NXDOMAIN"));
+        let r = parse("5.6.7.8.53 > 1.2.3.4.1030: 2520 q: A? x.org. 1/0/0 A 9.9.9.9 (55)");
+        assert_eq!(r.get(S::DnsRcode), Some("NOERROR"));
+        assert_eq!(r.get(S::DnsQname), Some("x.org"));
+        let r = parse("10.0.0.1.5353 > 224.0.0.251.5353: 0 [2q] PTR (QM)? _ipps._tcp.local. (45)");
+        assert_eq!(r.get(S::DnsQtype), Some("PTR"));
+        assert_eq!(r.get(S::DnsQname), Some("_ipps._tcp.local"));
+    }
+
+    #[test]
+    fn tcp_old_style() {
+        let mut r = parse(
+            "1.2.3.4.1030 > 5.6.7.8.80: S 123:123(0) win 8192 <mss 1460,nop,nop,sackOK> (DF)",
+        );
+        assert_eq!(r.get(S::Protocol), Some("tcp"));
+        assert_eq!(r.get(S::TcpFlags), Some("S"));
+        assert_eq!(r.get_int(I::Bytes), Some(0));
+        assert_eq!(r.extra_json(), Some(r#"{"df":true,"seq":123,"win":8192}"#));
+        let r = parse("1.2.3.4.1030 > 5.6.7.8.80: . ack 99 win 65535");
+        assert_eq!(r.get(S::TcpFlags), Some("."));
+        let r = parse("1.2.3.4.1030 > 5.6.7.8.80: P 1:10(9) ack 3 win 5840");
+        assert_eq!(r.get(S::TcpFlags), Some("P."));
+        assert_eq!(r.get_int(I::Bytes), Some(9));
+        let r = parse("1.2.3.4.1030 > 5.6.7.8.80: R 5:5(0) win 0");
+        assert_eq!(r.get(S::TcpFlags), Some("R"));
+    }
+
+    #[test]
+    fn tcp_new_style_and_ipv6() {
+        let mut r = parse(
+            "2001:db8::1.22 > 2001:db8::2.51234: Flags [P.], seq 1:37, ack 1, win 501, options [nop,nop,TS val 1 ecr 2], length 36",
+        );
+        assert_eq!(r.get(S::SrcIp), Some("2001:db8::1"));
+        assert_eq!(r.get_int(I::SrcPort), Some(22));
+        assert_eq!(r.get(S::DstIp), Some("2001:db8::2"));
+        assert_eq!(r.get(S::TcpFlags), Some("P."));
+        assert_eq!(r.get_int(I::Bytes), Some(36));
+        assert_eq!(r.extra_json(), Some(r#"{"seq":1,"ack":1,"win":501}"#));
+    }
+
+    #[test]
+    fn udp_and_icmp() {
+        let r = parse("1.2.3.4.1030 > 5.6.7.8.123: udp 48");
+        assert_eq!(r.get(S::Protocol), Some("udp"));
+        assert_eq!(r.get_int(I::Bytes), Some(48));
+        let mut r = parse("1.2.3.4 > 5.6.7.8: icmp: echo request (DF)");
+        assert_eq!(r.get(S::Protocol), Some("icmp"));
+        assert_eq!(r.get_int(I::SrcPort), None);
+        assert_eq!(r.extra_json(), Some(r#"{"df":true,"icmp":"echo request"}"#));
+        let mut r = parse("10.0.0.1 > 10.0.0.2: ICMP echo request, id 1, seq 1, length 64");
+        assert_eq!(r.get_int(I::Bytes), Some(64));
+        assert_eq!(r.extra_json(), Some(r#"{"icmp":"echo request"}"#));
+        let r = parse("fe80::1 > ff02::1: ICMP6, router advertisement, length 56");
+        assert_eq!(r.get(S::Protocol), Some("icmp6"));
+        assert_eq!(r.get(S::DstIp), Some("ff02::1"));
+    }
+
+    #[test]
+    fn names_are_rejected_with_a_hint() {
+        let mut r = Row::default();
+        let e =
+            parse_body("www.example.com.http > 5.6.7.8.80: S 1:1(0) win 1", &mut r).unwrap_err();
+        assert_eq!(e.reason, RejectReason::BadAddress);
+        assert!(e.detail.contains("tcpdump -n"));
+        let e = parse_body("1.2.3.4.99999 > 5.6.7.8.80: S 1:1(0) win 1", &mut r).unwrap_err();
+        assert_eq!(e.reason, RejectReason::BadPort);
+    }
+}

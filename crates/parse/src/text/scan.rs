@@ -1,0 +1,219 @@
+//! Byte-level scanning helpers shared by the text parsers: numbers, addresses, ports,
+//! words. No allocation, no regex: these run once or more per input line.
+
+use std::net::{IpAddr, Ipv6Addr};
+
+use super::{Bad, bad};
+use crate::reject::RejectReason;
+use crate::row::{I, Row, S};
+
+/// Unsigned decimal number filling the whole string.
+#[inline]
+pub(crate) fn uint(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 19 {
+        return None;
+    }
+    let mut v = 0u64;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u64::from(c - b'0');
+    }
+    Some(v)
+}
+
+/// Signed decimal number filling the whole string.
+#[inline]
+pub(crate) fn int(s: &str) -> Option<i64> {
+    match s.strip_prefix('-') {
+        Some(r) => uint(r).and_then(|v| i64::try_from(v).ok()).map(|v| -v),
+        None => uint(s).and_then(|v| i64::try_from(v).ok()),
+    }
+}
+
+/// A port number 0-65535.
+#[inline]
+pub(crate) fn port(s: &str) -> Option<i64> {
+    uint(s).filter(|&p| p <= 65_535).map(|p| p as i64)
+}
+
+/// Length of the leading run of ASCII digits.
+#[inline]
+pub(crate) fn digit_run(b: &[u8]) -> usize {
+    b.iter().take_while(|c| c.is_ascii_digit()).count()
+}
+
+/// True if `s` is a dotted-quad IPv4 address (no leading `+`, each octet 0-255,
+/// at most three digits).
+#[inline]
+pub(crate) fn is_ipv4(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    for part in 0..4 {
+        let n = digit_run(&b[i..]);
+        if n == 0 || n > 3 {
+            return false;
+        }
+        let mut v = 0u32;
+        for &c in &b[i..i + n] {
+            v = v * 10 + u32::from(c - b'0');
+        }
+        if v > 255 {
+            return false;
+        }
+        i += n;
+        if part < 3 {
+            if b.get(i) != Some(&b'.') {
+                return false;
+            }
+            i += 1;
+        }
+    }
+    i == b.len()
+}
+
+/// Kinds of address text accepted by [`set_ip`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum IpKind {
+    V4,
+    V6,
+}
+
+/// Checks an address and returns its kind.
+#[inline]
+pub(crate) fn ip_kind(s: &str) -> Option<IpKind> {
+    if is_ipv4(s) {
+        return Some(IpKind::V4);
+    }
+    if s.contains(':') && s.len() <= 64 {
+        // Strip a zone (`fe80::1%eth0`) for validation; the text is kept as is.
+        let addr = s.split('%').next().unwrap_or(s);
+        if addr.parse::<Ipv6Addr>().is_ok() {
+            return Some(IpKind::V6);
+        }
+    }
+    None
+}
+
+/// Sets an address column after checking it. IPv4 text is stored as given (it is
+/// canonical once checked, apart from leading zeros, which are rare and kept); IPv6
+/// is stored in its canonical lower-case form so the same host always looks the same.
+pub(crate) fn set_ip(row: &mut Row, c: S, s: &str) -> Result<(), Bad> {
+    if is_ipv4(s) {
+        row.set(c, s);
+        return Ok(());
+    }
+    set_ip_slow(row, c, s)
+}
+
+#[cold]
+fn set_ip_slow(row: &mut Row, c: S, s: &str) -> Result<(), Bad> {
+    let (addr, zone) = match s.split_once('%') {
+        Some((a, z)) => (a, Some(z)),
+        None => (s, None),
+    };
+    match addr.parse::<IpAddr>() {
+        Ok(IpAddr::V6(a)) if s.len() <= 64 => {
+            row.set_with(c, |out| {
+                use std::fmt::Write as _;
+                let _ = write!(out, "{a}");
+                if let Some(z) = zone {
+                    out.push('%');
+                    out.push_str(z);
+                }
+            });
+            Ok(())
+        }
+        _ => Err(bad_address(s)),
+    }
+}
+
+#[cold]
+pub(crate) fn bad_address(s: &str) -> Bad {
+    let shown: String = s.chars().take(64).collect();
+    Bad::new(
+        RejectReason::BadAddress,
+        format!("{shown:?} is not an IP address"),
+    )
+}
+
+/// Sets a port column, or rejects.
+#[inline]
+pub(crate) fn set_port(row: &mut Row, c: I, s: &str) -> Result<(), Bad> {
+    match port(s) {
+        Some(p) => {
+            row.set_int(c, p);
+            Ok(())
+        }
+        None => Err(bad_port(s)),
+    }
+}
+
+#[cold]
+pub(crate) fn bad_port(s: &str) -> Bad {
+    let shown: String = s.chars().take(32).collect();
+    Bad::new(
+        RejectReason::BadPort,
+        format!("port {shown:?} is not a number 0-65535"),
+    )
+}
+
+/// Sets an integer column from a non-negative number, or rejects.
+#[inline]
+pub(crate) fn set_count(row: &mut Row, c: I, s: &str, what: &'static str) -> Result<(), Bad> {
+    match uint(s).and_then(|v| i64::try_from(v).ok()) {
+        Some(v) => {
+            row.set_int(c, v);
+            Ok(())
+        }
+        None => bad(RejectReason::BadNumber, what),
+    }
+}
+
+/// Splits off the first space-separated word: (word, rest after the space).
+#[inline]
+pub(crate) fn word(s: &str) -> (&str, &str) {
+    match memchr::memchr(b' ', s.as_bytes()) {
+        Some(i) => (&s[..i], &s[i + 1..]),
+        None => (s, ""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv4_checks() {
+        assert!(is_ipv4("195.141.69.45"));
+        assert!(is_ipv4("0.0.0.0"));
+        assert!(!is_ipv4("256.1.1.1"));
+        assert!(!is_ipv4("1.2.3"));
+        assert!(!is_ipv4("1.2.3.4.5"));
+        assert!(!is_ipv4("1.2.3.4 "));
+        assert!(!is_ipv4("1..3.4"));
+        assert!(!is_ipv4(""));
+    }
+
+    #[test]
+    fn ipv6_is_canonicalised() {
+        let mut r = Row::default();
+        set_ip(&mut r, S::SrcIp, "2001:DB8:0:0::1").unwrap();
+        assert_eq!(r.get(S::SrcIp), Some("2001:db8::1"));
+        set_ip(&mut r, S::DstIp, "fe80::1%em0").unwrap();
+        assert_eq!(r.get(S::DstIp), Some("fe80::1%em0"));
+        assert!(set_ip(&mut r, S::DstIp, "www.example.com").is_err());
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(uint("0065535"), Some(65_535));
+        assert_eq!(port("65536"), None);
+        assert_eq!(int("-12"), Some(-12));
+        assert_eq!(uint(""), None);
+        assert_eq!(uint("99999999999999999999"), None);
+        assert_eq!(word("a b c"), ("a", "b c"));
+    }
+}

@@ -1,0 +1,402 @@
+//! Calendar arithmetic and timestamp pieces shared by the parsers.
+//!
+//! Timestamps are microseconds since the Unix epoch, UTC. Log lines carry times in many
+//! shapes (`Oct 21 06:06:58.096785`, `2005-10-21 06:06:58`, `17/May/2015:10:05:03 +0000`,
+//! epoch seconds); these helpers read their pieces from bytes without allocating.
+//! Times written without a zone are taken as UTC.
+//!
+//! **The year rule** for formats that print no year (pf, syslog): see [`YearGuess`].
+
+use std::fmt::Write as _;
+
+pub(crate) const MICROS_PER_SEC: i64 = 1_000_000;
+const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SEC;
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+pub(crate) fn days_from_civil(y: i32, m: u32, d: u32) -> i64 {
+    let y = i64::from(y) - i64::from(m <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The date of a day count since 1970-01-01: (year, month 1-12, day 1-31).
+pub(crate) fn civil_from_days(z: i64) -> (i32, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    ((y + i64::from(m <= 2)) as i32, m, d)
+}
+
+fn days_in_month(y: i32, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+/// Microseconds since the epoch of a UTC date and time, or None if a field is out of
+/// range (Feb 30, hour 24, ...). Leap second 60 is accepted and folded into the next.
+pub(crate) fn micros(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32, us: u32) -> Option<i64> {
+    if !(1..=12).contains(&mo) || d == 0 || d > days_in_month(y, mo) || h > 23 || mi > 59 || s > 60
+    {
+        return None;
+    }
+    let secs = i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s);
+    Some(days_from_civil(y, mo, d) * MICROS_PER_DAY + secs * MICROS_PER_SEC + i64::from(us))
+}
+
+/// Month number (1-12) of an English three-letter abbreviation (case-sensitive as logs
+/// print it: `Jan`, also accepting all-caps `JAN`).
+#[inline]
+pub(crate) fn month_from_abbr(b: &[u8]) -> Option<u32> {
+    if b.len() != 3 {
+        return None;
+    }
+    let k = [
+        b[0].to_ascii_lowercase(),
+        b[1].to_ascii_lowercase(),
+        b[2].to_ascii_lowercase(),
+    ];
+    Some(match &k {
+        b"jan" => 1,
+        b"feb" => 2,
+        b"mar" => 3,
+        b"apr" => 4,
+        b"may" => 5,
+        b"jun" => 6,
+        b"jul" => 7,
+        b"aug" => 8,
+        b"sep" => 9,
+        b"oct" => 10,
+        b"nov" => 11,
+        b"dec" => 12,
+        _ => return None,
+    })
+}
+
+/// Reads exactly `n` ASCII digits at `b[i..]`.
+#[inline]
+pub(crate) fn digits(b: &[u8], i: usize, n: usize) -> Option<u32> {
+    let s = b.get(i..i + n)?;
+    let mut v = 0u32;
+    for &c in s {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v * 10 + u32::from(c - b'0');
+    }
+    Some(v)
+}
+
+/// Reads `HH:MM:SS` at `b[i..]`, then an optional `.fraction` (any number of digits,
+/// kept to microseconds). Returns (seconds of day, micros, bytes used).
+#[inline]
+pub(crate) fn hms_frac(b: &[u8], i: usize) -> Option<(u32, u32, usize)> {
+    let h = digits(b, i, 2)?;
+    let m = digits(b, i + 3, 2)?;
+    let s = digits(b, i + 6, 2)?;
+    if b[i + 2] != b':' || b[i + 5] != b':' || h > 23 || m > 59 || s > 60 {
+        return None;
+    }
+    let (us, n) = fraction(b, i + 8);
+    Some((h * 3600 + m * 60 + s, us, 8 + n))
+}
+
+/// Reads an optional `.digits` (or `,digits`) fraction at `b[i..]`: (micros, bytes used).
+#[inline]
+pub(crate) fn fraction(b: &[u8], i: usize) -> (u32, usize) {
+    if !matches!(b.get(i), Some(b'.') | Some(b',')) {
+        return (0, 0);
+    }
+    let mut us = 0u32;
+    let mut n = 0;
+    let mut j = i + 1;
+    while let Some(&c) = b.get(j) {
+        if !c.is_ascii_digit() {
+            break;
+        }
+        if n < 6 {
+            us = us * 10 + u32::from(c - b'0');
+        }
+        n += 1;
+        j += 1;
+    }
+    if n == 0 {
+        return (0, 0);
+    }
+    for _ in n..6 {
+        us *= 10;
+    }
+    (us, j - i)
+}
+
+/// Epoch seconds with an optional fraction (`1379288667.706265`) to microseconds.
+pub(crate) fn epoch_secs(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let (neg, b) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        _ => (false, b),
+    };
+    let mut secs: i64 = 0;
+    let mut i = 0;
+    while i < b.len() && b[i].is_ascii_digit() {
+        secs = secs.checked_mul(10)?.checked_add(i64::from(b[i] - b'0'))?;
+        i += 1;
+    }
+    if i == 0 || i > 12 {
+        return None;
+    }
+    let (us, n) = fraction(b, i);
+    if i + n != b.len() {
+        // Scientific notation as some JSON writers print it (1.5e9): go through f64.
+        let v: f64 = s.parse().ok()?;
+        return (v.is_finite() && v.abs() < 1e12).then(|| (v * 1e6).round() as i64);
+    }
+    let v = secs * MICROS_PER_SEC + i64::from(us);
+    Some(if neg { -v } else { v })
+}
+
+/// Parses RFC 3339 / ISO 8601 date-times: `2005-10-21T06:06:58.096785Z`,
+/// `2005-10-21 06:06:58`, `2024-01-01T00:00:00+02:00`, `...+0200`. A missing zone is UTC.
+pub(crate) fn iso8601(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    let (t, used) = iso8601_prefix(b)?;
+    (used == b.len()).then_some(t)
+}
+
+/// Like [`iso8601`] but reads a prefix of `b`; returns (micros, bytes used).
+pub(crate) fn iso8601_prefix(b: &[u8]) -> Option<(i64, usize)> {
+    let y = digits(b, 0, 4)? as i32;
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') {
+        return None;
+    }
+    let mo = digits(b, 5, 2)?;
+    let d = digits(b, 8, 2)?;
+    if !matches!(b.get(10), Some(b'T') | Some(b' ') | Some(b't')) {
+        return None;
+    }
+    let (sod, us, n) = hms_frac(b, 11)?;
+    let mut i = 11 + n;
+    let base = micros(y, mo, d, 0, 0, 0, us)? + i64::from(sod) * MICROS_PER_SEC;
+    let off = match b.get(i) {
+        Some(b'Z') | Some(b'z') => {
+            i += 1;
+            0
+        }
+        Some(&c @ (b'+' | b'-')) => {
+            let oh = digits(b, i + 1, 2)?;
+            let (om, n) = if b.get(i + 3) == Some(&b':') {
+                (digits(b, i + 4, 2)?, 6)
+            } else {
+                (digits(b, i + 3, 2)?, 5)
+            };
+            i += n;
+            let o = i64::from(oh * 60 + om) * 60 * MICROS_PER_SEC;
+            if c == b'+' { o } else { -o }
+        }
+        _ => 0,
+    };
+    Some((base - off, i))
+}
+
+/// Appends `2005-10-21T06:06:58.096785Z` (RFC 3339, UTC, microseconds).
+pub(crate) fn write_rfc3339(out: &mut String, t: i64) {
+    let days = t.div_euclid(MICROS_PER_DAY);
+    let rem = t.rem_euclid(MICROS_PER_DAY);
+    let (y, m, d) = civil_from_days(days);
+    let secs = rem / MICROS_PER_SEC;
+    let us = rem % MICROS_PER_SEC;
+    let _ = write!(
+        out,
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{us:06}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    );
+}
+
+/// Chooses the year of timestamps that print none (pf/tcpdump `-ttt`, BSD syslog).
+///
+/// The rule, also in `docs/schema.md`:
+/// 1. The reference is `--year` when given; otherwise the input file's modification
+///    time (standard input: the current time). A log is written up to its mtime, so
+///    its first line is at or before it.
+/// 2. Without `--year`, the first line gets the reference year, or the year before if
+///    its month lies after the reference month (a file written in January that
+///    starts in December). With `--year`, the first line gets that year.
+/// 3. Afterwards, when the month jumps back by six months or more (December to
+///    January) the year goes up by one; when it jumps forward by six or more (a late
+///    December line after January ones) that one line gets the year before.
+#[derive(Clone, Debug)]
+pub(crate) struct YearGuess {
+    year: i32,
+    ref_month: Option<u32>,
+    last_month: u32,
+}
+
+impl YearGuess {
+    /// Year given by the user: used for the first line as is.
+    pub fn explicit(year: i32) -> Self {
+        YearGuess {
+            year,
+            ref_month: None,
+            last_month: 0,
+        }
+    }
+
+    /// Reference time (file mtime or now), in microseconds since the epoch.
+    pub fn from_reference(t: i64) -> Self {
+        let (y, m, _) = civil_from_days(t.div_euclid(MICROS_PER_DAY));
+        YearGuess {
+            year: y,
+            ref_month: Some(m),
+            last_month: 0,
+        }
+    }
+
+    /// Year for a line of month `month` (1-12), read in file order.
+    #[inline]
+    pub fn year_for(&mut self, month: u32) -> i32 {
+        if self.last_month == 0 {
+            if let Some(rm) = self.ref_month {
+                if month > rm {
+                    self.year -= 1;
+                }
+            }
+            self.last_month = month;
+            return self.year;
+        }
+        if month + 6 <= self.last_month {
+            self.year += 1;
+        } else if month >= self.last_month + 6 {
+            // A straggler from the previous year; do not move the current year.
+            return self.year - 1;
+        }
+        self.last_month = month;
+        self.year
+    }
+}
+
+/// Chooses the date of timestamps that print only a time of day (plain tcpdump):
+/// the reference day (file mtime or now), the day before if the first time of day is
+/// after the reference time of day, and one day more each time the clock goes back
+/// by more than twelve hours (midnight).
+#[derive(Clone, Debug)]
+pub(crate) struct DayGuess {
+    day: i64,
+    ref_sod: Option<u32>,
+    last_sod: Option<u32>,
+}
+
+impl DayGuess {
+    pub fn from_reference(t: i64) -> Self {
+        let day = t.div_euclid(MICROS_PER_DAY);
+        let sod = (t.rem_euclid(MICROS_PER_DAY) / MICROS_PER_SEC) as u32;
+        DayGuess {
+            day,
+            ref_sod: Some(sod),
+            last_sod: None,
+        }
+    }
+
+    /// Microseconds since the epoch of a time of day (seconds + micros).
+    pub fn at(&mut self, sod: u32, us: u32) -> i64 {
+        match self.last_sod {
+            None => {
+                if self.ref_sod.is_some_and(|r| sod > r) {
+                    self.day -= 1;
+                }
+            }
+            Some(last) if sod + 43_200 < last => self.day += 1,
+            _ => {}
+        }
+        self.last_sod = Some(sod);
+        self.day * MICROS_PER_DAY + i64::from(sod) * MICROS_PER_SEC + i64::from(us)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn civil_round_trip() {
+        for z in [-800_000i64, -1, 0, 1, 11_016, 13_078, 20_000, 2_932_896] {
+            let (y, m, d) = civil_from_days(z);
+            assert_eq!(days_from_civil(y, m, d), z);
+        }
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+    }
+
+    #[test]
+    fn pf_example_time() {
+        // Oct 21 2005 06:06:58.096785 UTC
+        let t = micros(2005, 10, 21, 6, 6, 58, 96_785).unwrap();
+        let mut s = String::new();
+        write_rfc3339(&mut s, t);
+        assert_eq!(s, "2005-10-21T06:06:58.096785Z");
+        assert_eq!(t, 1_129_874_818_096_785);
+        assert!(micros(2005, 2, 29, 0, 0, 0, 0).is_none());
+        assert!(micros(2004, 2, 29, 0, 0, 0, 0).is_some());
+    }
+
+    #[test]
+    fn fractions_and_epochs() {
+        assert_eq!(fraction(b".5", 0), (500_000, 2));
+        assert_eq!(fraction(b".123456789x", 0), (123_456, 10));
+        assert_eq!(fraction(b"x", 0), (0, 0));
+        assert_eq!(epoch_secs("1379288667.706265"), Some(1_379_288_667_706_265));
+        assert_eq!(epoch_secs("1379288667"), Some(1_379_288_667_000_000));
+        assert_eq!(epoch_secs("1.5e9"), Some(1_500_000_000_000_000));
+        assert_eq!(epoch_secs("abc"), None);
+    }
+
+    #[test]
+    fn iso_forms() {
+        let utc = 1_129_874_818_096_785;
+        assert_eq!(iso8601("2005-10-21T06:06:58.096785Z"), Some(utc));
+        assert_eq!(iso8601("2005-10-21 06:06:58.096785"), Some(utc));
+        assert_eq!(iso8601("2005-10-21T08:06:58.096785+02:00"), Some(utc));
+        assert_eq!(iso8601("2005-10-21T04:06:58.096785-0200"), Some(utc));
+        assert_eq!(iso8601("2005-10-21T06:06:58Zjunk"), None);
+    }
+
+    #[test]
+    fn year_rule() {
+        // Reference: a file last written in February 2024.
+        let feb_2024 = micros(2024, 2, 10, 0, 0, 0, 0).unwrap();
+        let mut g = YearGuess::from_reference(feb_2024);
+        assert_eq!(g.year_for(12), 2023); // starts in December: the year before
+        assert_eq!(g.year_for(12), 2023);
+        assert_eq!(g.year_for(1), 2024); // rolls over
+        assert_eq!(g.year_for(2), 2024);
+        let mut g = YearGuess::explicit(2005);
+        assert_eq!(g.year_for(12), 2005);
+        assert_eq!(g.year_for(1), 2006);
+        assert_eq!(g.year_for(12), 2005); // straggler
+        assert_eq!(g.year_for(1), 2006);
+    }
+
+    #[test]
+    fn day_rule() {
+        let t = micros(2024, 3, 5, 1, 0, 0, 0).unwrap();
+        let mut g = DayGuess::from_reference(t);
+        let a = g.at(23 * 3600, 0); // 23:00 is after 01:00: the day before
+        assert_eq!(a, micros(2024, 3, 4, 23, 0, 0, 0).unwrap());
+        let b = g.at(1800, 5);
+        assert_eq!(b, micros(2024, 3, 5, 0, 30, 0, 5).unwrap());
+    }
+}
