@@ -1,1 +1,127 @@
-//! secviz-portal is the web application: accounts, posts, comments, gallery, feeds and the JSON API.
+//! secviz-portal is the web application: accounts, posts, comments, gallery, tags, search,
+//! Atom feeds and moderation, on SQLite or PostgreSQL.
+//!
+//! The crate is layered like crates.io: [`router`] lists every route; `handlers/` holds one
+//! small file per action (extract → authorise → load → act → respond); the logic lives in
+//! plain modules tested without HTTP (`domain` newtypes, [`markdown`], [`images`], `db`).
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! let config = secviz_portal::Config::new("./secviz-data");
+//! let app = secviz_portal::App::build(config).await?;
+//! let server = app.bind().await?;           // binds `config.addr` (port 0 works)
+//! println!("http://{}", server.local_addr());
+//! server.run().await
+//! # }
+//! ```
+
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod images;
+pub mod mail;
+pub mod members;
+pub mod markdown;
+pub mod ratelimit;
+
+mod auth;
+
+mod error;
+mod handlers;
+mod router;
+mod state;
+mod views;
+mod web;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{Config, RateLimits};
+pub use db::Backend;
+pub use domain::Role;
+
+use std::net::SocketAddr;
+use anyhow::Context;
+
+/// A built portal: the router plus the state it serves (database pool, mailer, limits).
+pub struct App {
+    router: axum::Router,
+    state: state::AppState,
+}
+
+impl App {
+    /// Connects the database (creating the data folder and SQLite file when needed), runs the
+    /// migrations for its backend and builds the router.
+    pub async fn build(config: Config) -> anyhow::Result<App> {
+        let state = state::AppState::new(config).await?;
+        let router = router::build(state.clone());
+        Ok(App { router, state })
+    }
+
+    /// The router, for embedding into another axum app or for `tower::ServiceExt::oneshot`.
+    pub fn router(&self) -> axum::Router {
+        self.router.clone()
+    }
+
+    /// The database pool the app uses (tests and the `user` subcommand use it).
+    pub fn db(&self) -> &db::Db {
+        &self.state.db
+    }
+
+    /// Binds the configured address; `local_addr()` tells the port when it was 0.
+    pub async fn bind(self) -> anyhow::Result<Server> {
+        let addr = self.state.config.addr;
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        let local = listener.local_addr().context("listener has no address")?;
+        self.state.bound_to(local);
+        Ok(Server {
+            listener,
+            local,
+            router: self.router,
+            state: self.state,
+        })
+    }
+}
+
+/// A bound, not yet running server.
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    local: SocketAddr,
+    router: axum::Router,
+    state: state::AppState,
+}
+
+impl Server {
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// Serves until the process ends.
+    pub async fn run(self) -> anyhow::Result<()> {
+        self.run_until(std::future::pending()).await
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests and closes the pool.
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let make = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, make)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .context("server failed")?;
+        self.state.db.close().await;
+        Ok(())
+    }
+
+    /// Runs the server on a background task and returns its address (for tests and tools).
+    pub fn spawn(self) -> (SocketAddr, tokio::task::JoinHandle<anyhow::Result<()>>) {
+        let addr = self.local;
+        (addr, tokio::spawn(self.run()))
+    }
+}

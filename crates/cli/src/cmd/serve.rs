@@ -1,10 +1,99 @@
-//! `secviz serve` (not built yet).
+//! `secviz serve`: runs the web portal. With no options it creates `./secviz-data`, uses
+//! SQLite there and listens on 127.0.0.1:8080. Every option also reads a `SECVIZ_*`
+//! variable; all are documented in `docs/configuration.md`.
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(clap::Args)]
-pub struct Args {}
+use anyhow::Context;
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`secviz serve` is not available yet")
+/// Where the portal keeps its data (shared with `secviz user`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct DataArgs {
+    /// Data folder: SQLite database, images, mail outbox.
+    #[arg(long, env = "SECVIZ_DATA", default_value = "./secviz-data")]
+    pub data: PathBuf,
+    /// Database URL (`sqlite://…` or `postgres://…`); default: SQLite in the data folder.
+    #[arg(long, env = "SECVIZ_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+}
+
+impl DataArgs {
+    pub fn config(&self) -> secviz_portal::Config {
+        let mut c = secviz_portal::Config::new(&self.data);
+        c.database_url = self.database_url.clone();
+        c
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub data: DataArgs,
+    /// Address to listen on.
+    #[arg(long, env = "SECVIZ_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// The URL members use (e.g. https://secviz.example.org). `https://` turns on Secure
+    /// `__Host-` cookies and HSTS: set it when a TLS proxy is in front.
+    #[arg(long, env = "SECVIZ_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Trust the last X-Forwarded-For hop as the client address (only behind a proxy that sets it).
+    #[arg(long, env = "SECVIZ_TRUST_PROXY")]
+    pub trust_proxy: bool,
+    /// SMTP URL for mail (smtps://user:pass@host:465); without it mail goes to <data>/outbox/.
+    #[arg(long, env = "SECVIZ_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// Sender of mails.
+    #[arg(long, env = "SECVIZ_MAIL_FROM", default_value = "secviz <noreply@localhost>")]
+    pub mail_from: String,
+    /// Largest image upload in bytes.
+    #[arg(long, env = "SECVIZ_MAX_IMAGE_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub max_image_bytes: usize,
+    /// Largest image in pixels (width × height), checked before decoding.
+    #[arg(long, env = "SECVIZ_MAX_IMAGE_PIXELS", default_value_t = 40_000_000)]
+    pub max_image_pixels: u64,
+    /// Minutes without a request after which a session ends.
+    #[arg(long, env = "SECVIZ_SESSION_IDLE_MINUTES", default_value_t = 30)]
+    pub session_idle_minutes: i64,
+    /// Hours after login after which a session ends in any case.
+    #[arg(long, env = "SECVIZ_SESSION_HOURS", default_value_t = 12)]
+    pub session_hours: i64,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    init_logging();
+    let mut config = args.data.config();
+    config.addr = args.addr;
+    config.public_url = args.public_url;
+    config.trust_proxy = args.trust_proxy;
+    config.smtp_url = args.smtp_url;
+    config.mail_from = args.mail_from;
+    config.max_image_bytes = args.max_image_bytes;
+    config.max_image_pixels = args.max_image_pixels;
+    config.session_idle_secs = args.session_idle_minutes.max(1) * 60;
+    config.session_absolute_secs = args.session_hours.max(1) * 3600;
+    let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
+    runtime.block_on(async move {
+        let data = config.data_dir.clone();
+        let app = secviz_portal::App::build(config).await?;
+        let server = app.bind().await?;
+        println!("secviz portal: http://{} (data in {})", server.local_addr(), data.display());
+        server
+            .run_until(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+    })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Logs to stderr; `RUST_LOG` filters (default `info`).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }

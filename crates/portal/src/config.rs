@@ -1,0 +1,193 @@
+//! The portal's configuration: one typed struct with defaults that work on a fresh machine.
+//! `secviz serve` fills it from flags and `SECVIZ_*` variables; every option is documented in
+//! `docs/configuration.md`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::clock::{Clock, SystemClock};
+
+/// Everything the portal can be told. Build with [`Config::new`] and adjust fields.
+#[derive(Clone)]
+pub struct Config {
+    /// Address to listen on (default `127.0.0.1:8080`; port 0 picks a free port).
+    pub addr: SocketAddr,
+    /// Data folder: SQLite database, image store, mail outbox.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; default `sqlite://<data_dir>/secviz.db`.
+    pub database_url: Option<String>,
+    /// The URL members use, e.g. `https://secviz.example.org`. Used in mails and feeds, for
+    /// the Origin check, and when it starts with `https://` cookies become `Secure` with the
+    /// `__Host-` prefix and HSTS is sent. Default `http://<addr>`.
+    pub public_url: Option<String>,
+    /// Take the client address from the last `X-Forwarded-For` hop (only behind a reverse
+    /// proxy that sets it; otherwise clients could choose their rate-limit bucket).
+    pub trust_proxy: bool,
+    /// SMTP server URL (`smtps://user:pass@host`, `smtp://host:25`); without it mail is written
+    /// to `<data_dir>/outbox/`.
+    pub smtp_url: Option<String>,
+    /// Sender address of mails.
+    pub mail_from: String,
+    /// Largest accepted image upload in bytes (default 10 MiB).
+    pub max_image_bytes: usize,
+    /// Largest accepted image in pixels, checked from the header before decoding (default 40 M).
+    pub max_image_pixels: u64,
+    /// Most images attached to one post.
+    pub max_images_per_post: usize,
+    /// A session ends after this many seconds without a request (default 30 min).
+    pub session_idle_secs: i64,
+    /// A session ends this many seconds after login whatever happens (default 12 h).
+    pub session_absolute_secs: i64,
+    /// Password-reset links expire after this many seconds (default 1 h).
+    pub reset_ttl_secs: i64,
+    /// Anti-automation limits.
+    pub limits: RateLimits,
+    /// The time source (tests inject a [`crate::ManualClock`]).
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Requests allowed per window, per client address or per account.
+#[derive(Clone, Debug)]
+pub struct RateLimits {
+    /// Failed log-ins per minute, per address and per account (the next one gets 429).
+    pub login_failures_per_minute: u32,
+    /// Sign-ups per hour per address.
+    pub signups_per_hour: u32,
+    /// Reset requests per hour per address and per account.
+    pub resets_per_hour: u32,
+    /// New posts per hour per member.
+    pub posts_per_hour: u32,
+    /// Comments per 10 minutes per member.
+    pub comments_per_10_minutes: u32,
+    /// Images uploaded per hour per member.
+    pub uploads_per_hour: u32,
+}
+
+impl Default for RateLimits {
+    fn default() -> Self {
+        RateLimits {
+            login_failures_per_minute: 10,
+            signups_per_hour: 10,
+            resets_per_hour: 5,
+            posts_per_hour: 20,
+            comments_per_10_minutes: 30,
+            uploads_per_hour: 60,
+        }
+    }
+}
+
+impl RateLimits {
+    /// Limits high enough never to trip (benchmarks, test set-up that is not about limits).
+    pub fn generous() -> RateLimits {
+        RateLimits {
+            login_failures_per_minute: 10_000,
+            signups_per_hour: 10_000,
+            resets_per_hour: 10_000,
+            posts_per_hour: 10_000,
+            comments_per_10_minutes: 10_000,
+            uploads_per_hour: 10_000,
+        }
+    }
+}
+
+impl Config {
+    /// Defaults for a data folder: SQLite inside it, 127.0.0.1:8080, mail to the outbox.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Config {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: data_dir.into(),
+            database_url: None,
+            public_url: None,
+            trust_proxy: false,
+            smtp_url: None,
+            mail_from: "secviz <noreply@localhost>".to_string(),
+            max_image_bytes: 10 * 1024 * 1024,
+            max_image_pixels: 40_000_000,
+            max_images_per_post: 8,
+            session_idle_secs: 30 * 60,
+            session_absolute_secs: 12 * 3600,
+            reset_ttl_secs: 3600,
+            limits: RateLimits::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// The database URL in force.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("secviz.db").display()
+            ),
+        }
+    }
+
+    /// The public URL in force, without a trailing slash.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => format!("http://{}", self.addr),
+        }
+    }
+
+    /// True when members reach the portal over TLS.
+    pub fn secure(&self) -> bool {
+        self.public_url().starts_with("https://")
+    }
+}
+
+impl std::fmt::Debug for Config {
+    // Hand-written so secrets (passwords inside URLs) never reach a log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("addr", &self.addr)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field("public_url", &self.public_url)
+            .field("trust_proxy", &self.trust_proxy)
+            .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
+            .field("max_image_bytes", &self.max_image_bytes)
+            .field("max_image_pixels", &self.max_image_pixels)
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Replaces the password of `scheme://user:password@host` with `***`.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{scheme}://{user}:***@{host}")
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords_in_urls() {
+        assert_eq!(
+            redact_url("smtps://mailer:s3cret@mail.example.org:465"),
+            "smtps://mailer:***@mail.example.org:465"
+        );
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn https_public_url_means_secure() {
+        let mut c = Config::new("/tmp/x");
+        assert!(!c.secure());
+        c.public_url = Some("https://secviz.example.org/".into());
+        assert!(c.secure());
+        assert_eq!(c.public_url(), "https://secviz.example.org");
+    }
+}

@@ -1,0 +1,28 @@
+//! GET / — the newest posts, the sign-up box for visitors, and how to start an empty site.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::{PageQuery, Visit, cards, render};
+use crate::db::posts::Listing;
+use crate::db::{tags, users};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::views::{Chrome, IndexPage, Paging};
+
+pub const PER_PAGE: i64 = 10;
+
+pub async fn show(State(state): State<AppState>, visit: Visit, Query(q): Query<PageQuery>) -> Result<Response, AppError> {
+    let page = q.page();
+    let (posts, has_next) = cards(&state.db, Listing::All, page, PER_PAGE).await?;
+    let no_members = posts.is_empty() && page == 1 && users::count(&state.db).await? == 0;
+    let tpl = IndexPage {
+        chrome: Chrome::new(&visit),
+        posts,
+        paging: Paging { base: "/".into(), page, has_next },
+        tags: tags::list(&state.db).await?,
+        no_members,
+    };
+    render(StatusCode::OK, &tpl)
+}

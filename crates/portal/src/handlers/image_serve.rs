@@ -1,0 +1,71 @@
+//! GET /img/{id} and /img/{id}/thumb — uploaded images, re-encoded at upload, served with the
+//! stored fixed type, `nosniff` and a sandboxing CSP. A draft upload (not yet in a post) is
+//! visible only to its owner; an image of a hidden post only to its author and moderators.
+//! Everyone else gets 404, as if it did not exist.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::Visit;
+use crate::db::{images, posts};
+use crate::error::AppError;
+use crate::images::valid_id;
+use crate::state::AppState;
+use crate::web::Visitor;
+use crate::web::headers::UPLOAD_CSP;
+
+pub async fn full(State(state): State<AppState>, visit: Visit, Path(id): Path<String>) -> Result<Response, AppError> {
+    serve(&state, &visit, &id, false).await
+}
+
+pub async fn thumb(State(state): State<AppState>, visit: Visit, Path(id): Path<String>) -> Result<Response, AppError> {
+    serve(&state, &visit, &id, true).await
+}
+
+async fn serve(state: &AppState, v: &Visitor, id: &str, thumb: bool) -> Result<Response, AppError> {
+    if !valid_id(id) {
+        return Err(AppError::NotFound);
+    }
+    let img = images::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let me = v.user.as_ref().map(|u| u.id);
+    let public = match img.post_id {
+        None => {
+            if me != Some(img.owner_id) {
+                return Err(AppError::NotFound);
+            }
+            false
+        }
+        Some(pid) => {
+            let post = posts::get(&state.db, pid).await?.ok_or(AppError::NotFound)?;
+            if post.hidden_reason.is_some() && me != Some(post.author_id) && !v.can_moderate() {
+                return Err(AppError::NotFound);
+            }
+            post.hidden_reason.is_none()
+        }
+    };
+    let bytes = match state.images.read(id, thumb).await {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(AppError::NotFound),
+        Err(e) => return Err(anyhow::Error::new(e).context("reading an image").into()),
+    };
+    let mime = match img.mime.as_str() {
+        "image/jpeg" => "image/jpeg",
+        _ => "image/png",
+    };
+    let ext = if mime == "image/jpeg" { "jpg" } else { "png" };
+    let disposition = format!("inline; filename=\"{id}.{ext}\"");
+    let mut resp = (StatusCode::OK, bytes).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(UPLOAD_CSP));
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    if let Ok(d) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, d);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if public { "public, max-age=86400" } else { "private, no-store" }),
+    );
+    Ok(resp)
+}

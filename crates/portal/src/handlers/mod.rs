@@ -1,0 +1,97 @@
+//! One file per action. Each handler reads top to bottom: extract → authorise → load → act →
+//! respond. Shared helpers for rendering, redirects and paging live here.
+
+pub mod account;
+pub mod account_email;
+pub mod account_password;
+pub mod admin;
+pub mod admin_roles;
+pub mod admin_tags;
+pub mod comment_create;
+pub mod comment_delete;
+pub mod comment_show;
+pub mod comment_update;
+pub mod feeds;
+pub mod gallery;
+pub mod home;
+pub mod image_serve;
+pub mod login;
+pub mod logout;
+pub mod member_show;
+pub mod moderate;
+pub mod modlog;
+pub mod post_create;
+pub mod post_delete;
+pub mod post_form;
+pub mod post_show;
+pub mod post_update;
+pub mod reset_confirm;
+pub mod reset_request;
+pub mod search;
+pub mod signup;
+pub mod static_files;
+pub mod tag_show;
+pub mod tags_index;
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Extension;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use crate::db::Db;
+use crate::db::posts::{self, Listing};
+use crate::error::AppError;
+use crate::views::{PostCard, html_headers};
+use crate::web::Visitor;
+
+/// The visitor the session layer put into the request.
+pub type Visit = Extension<Arc<Visitor>>;
+
+/// Renders a template with a status.
+pub fn render<T: Template>(status: StatusCode, tpl: &T) -> Result<Response, AppError> {
+    Ok((status, html_headers(), tpl.render()?).into_response())
+}
+
+/// 303 See Other: after a successful POST the browser GETs the result.
+pub fn redirect(to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert(header::LOCATION, v);
+    }
+    r
+}
+
+/// `?page=N` (1-based; junk means page 1).
+#[derive(Debug, Deserialize, Default)]
+pub struct PageQuery {
+    #[serde(default)]
+    pub page: Option<String>,
+    #[serde(default)]
+    pub tag: Option<String>,
+}
+
+impl PageQuery {
+    pub fn page(&self) -> i64 {
+        self.page
+            .as_deref()
+            .and_then(|p| p.parse::<i64>().ok())
+            .unwrap_or(1)
+            .clamp(1, 100_000)
+    }
+}
+
+/// One page of post cards and whether another page follows.
+pub async fn cards(db: &Db, which: Listing<'_>, page: i64, per_page: i64) -> Result<(Vec<PostCard>, bool), AppError> {
+    let mut rows = posts::list(db, which, per_page + 1, (page - 1) * per_page).await?;
+    let has_next = rows.len() as i64 > per_page;
+    rows.truncate(per_page as usize);
+    Ok((rows.into_iter().map(PostCard::from).collect(), has_next))
+}
+
+/// Parses a numeric path id; anything else is a 404.
+pub fn id(raw: &str) -> Result<i64, AppError> {
+    raw.parse::<i64>().ok().filter(|i| *i > 0).ok_or(AppError::NotFound)
+}

@@ -1,0 +1,82 @@
+//! GET /p/{id} — a post, its images and its comments (one level of replies). A hidden post is
+//! shown only to its author and moderators; to everyone else it does not exist (404).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::{Visit, render};
+use crate::clock::{day, rfc3339};
+use crate::db::comments::CommentRow;
+use crate::db::{comments, images, posts, tags};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::views::{Chrome, CommentForm, CommentView, ImageView, PostPage};
+use crate::web::Visitor;
+
+pub async fn show(State(state): State<AppState>, visit: Visit, Path(id): Path<String>) -> Result<Response, AppError> {
+    let id = super::id(&id)?;
+    page(&state, &visit, id, CommentForm::default(), StatusCode::OK).await
+}
+
+/// Renders the post page; the comment form shows `form` (kept text and error after a failed comment).
+pub async fn page(state: &AppState, v: &Visitor, id: i64, form: CommentForm, status: StatusCode) -> Result<Response, AppError> {
+    let post = posts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let me = v.user.as_ref().map(|u| u.id);
+    let mine = me == Some(post.author_id);
+    let can_moderate = v.can_moderate();
+    if post.hidden_reason.is_some() && !mine && !can_moderate {
+        return Err(AppError::NotFound);
+    }
+    let rows = comments::for_post(&state.db, id).await?;
+    let comment_count = rows.iter().filter(|c| c.deleted == 0 && c.hidden_reason.is_none()).count();
+    let tpl = PostPage {
+        chrome: Chrome::new(v),
+        id,
+        title: post.title,
+        author: post.author,
+        date: day(post.created_at),
+        datetime: rfc3339(post.created_at),
+        edited: post.updated_at > post.created_at,
+        gallery: post.kind == "gallery",
+        tool: post.tool,
+        data_source: post.data_source,
+        body_html: post.body_html,
+        tags: tags::of_post(&state.db, id).await?,
+        images: images::for_post(&state.db, id)
+            .await?
+            .into_iter()
+            .map(|i| ImageView { id: i.id, alt: i.alt, width: i.width, height: i.height })
+            .collect(),
+        comments: threads(rows, me),
+        comment_count,
+        mine,
+        can_moderate,
+        hidden_reason: post.hidden_reason,
+        form,
+    };
+    render(status, &tpl)
+}
+
+/// Top-level comments in order, each with its replies.
+fn threads(rows: Vec<CommentRow>, me: Option<i64>) -> Vec<CommentView> {
+    let view = |c: &CommentRow| CommentView {
+        id: c.id,
+        author: c.author.clone(),
+        date: day(c.created_at),
+        datetime: rfc3339(c.created_at),
+        edited: c.updated_at > c.created_at && c.deleted == 0,
+        body_html: c.body_html.clone(),
+        deleted: c.deleted != 0,
+        hidden_reason: c.hidden_reason.clone(),
+        mine: me == Some(c.author_id),
+        replies: Vec::new(),
+    };
+    let mut tops: Vec<CommentView> = rows.iter().filter(|c| c.parent_id.is_none()).map(view).collect();
+    for r in rows.iter().filter(|c| c.parent_id.is_some()) {
+        if let Some(t) = tops.iter_mut().find(|t| Some(t.id) == r.parent_id) {
+            t.replies.push(view(r));
+        }
+    }
+    tops
+}

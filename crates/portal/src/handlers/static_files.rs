@@ -1,0 +1,28 @@
+//! Static assets embedded in the binary (no files to deploy), the health check and the 404.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::error::AppError;
+
+const STYLE: &str = include_str!("../../static/style.css");
+
+pub async fn style() -> Response {
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600")),
+        ],
+        STYLE,
+    )
+        .into_response()
+}
+
+pub async fn health() -> &'static str {
+    "ok"
+}
+
+pub async fn not_found() -> AppError {
+    AppError::NotFound
+}

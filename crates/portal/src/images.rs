@@ -1,0 +1,219 @@
+//! Image uploads: recognised by content (PNG, JPEG, GIF, WebP; never by name or the client's
+//! type), dimensions checked from the header before any decoding (pixel bombs), decoded under
+//! allocation limits, then re-encoded from pixels, which drops EXIF/GPS and every other chunk.
+//! JPEG stays JPEG; everything else becomes PNG (GIF keeps its first frame). A thumbnail is
+//! made at the same time. The store keeps files under random ids in `<data>/images/`, a folder
+//! no route serves directly.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+
+/// Largest side of a thumbnail, in pixels.
+pub const THUMB_SIZE: u32 = 480;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ImageError {
+    #[error("The file is larger than {max} bytes.")]
+    TooLarge { max: usize },
+    #[error("Only PNG, JPEG, GIF and WebP images can be uploaded (SVG is not accepted).")]
+    Unsupported,
+    #[error("The image is {width}×{height} pixels; at most {max} pixels are accepted.")]
+    TooManyPixels { width: u32, height: u32, max: u64 },
+    #[error("The image could not be read: it is damaged or not what it claims to be.")]
+    Corrupt,
+}
+
+/// Limits applied to every upload.
+#[derive(Debug, Clone, Copy)]
+pub struct ImageLimits {
+    pub max_bytes: usize,
+    pub max_pixels: u64,
+}
+
+/// A re-encoded image and its thumbnail, ready to store.
+pub struct Processed {
+    pub mime: &'static str,
+    pub width: u32,
+    pub height: u32,
+    pub full: Vec<u8>,
+    pub thumb: Vec<u8>,
+}
+
+/// Checks, decodes and re-encodes one upload. CPU-bound: call from `spawn_blocking`.
+pub fn process(bytes: &[u8], limits: ImageLimits) -> Result<Processed, ImageError> {
+    if bytes.len() > limits.max_bytes {
+        return Err(ImageError::TooLarge { max: limits.max_bytes });
+    }
+    let format = image::guess_format(bytes).map_err(|_| ImageError::Unsupported)?;
+    if !matches!(
+        format,
+        ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::Gif | ImageFormat::WebP
+    ) {
+        return Err(ImageError::Unsupported);
+    }
+    // Header only: refuse decompression bombs before allocating anything for pixels.
+    let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
+        .into_dimensions()
+        .map_err(|_| ImageError::Corrupt)?;
+    if u64::from(width) * u64::from(height) > limits.max_pixels || width == 0 || height == 0 {
+        return Err(ImageError::TooManyPixels {
+            width,
+            height,
+            max: limits.max_pixels,
+        });
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut decode_limits = Limits::default();
+    decode_limits.max_image_width = Some(width);
+    decode_limits.max_image_height = Some(height);
+    decode_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8).max(64 << 20));
+    reader.limits(decode_limits);
+    let mut decoder = reader.into_decoder().map_err(|_| ImageError::Corrupt)?;
+    let orientation = decoder.orientation().ok();
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|_| ImageError::Corrupt)?;
+    if let Some(o) = orientation {
+        // Metadata is dropped, so bake the camera's rotation into the pixels first.
+        img.apply_orientation(o);
+    }
+    let thumb_img = img.thumbnail(THUMB_SIZE, THUMB_SIZE);
+    let (mime, full, thumb) = if format == ImageFormat::Jpeg {
+        ("image/jpeg", encode_jpeg(&img)?, encode_jpeg(&thumb_img)?)
+    } else {
+        ("image/png", encode_png(&img)?, encode_png(&thumb_img)?)
+    };
+    Ok(Processed {
+        mime,
+        width: img.width(),
+        height: img.height(),
+        full,
+        thumb,
+    })
+}
+
+fn encode_jpeg(img: &DynamicImage) -> Result<Vec<u8>, ImageError> {
+    let mut out = Vec::new();
+    let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
+    rgb.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 88))
+        .map_err(|_| ImageError::Corrupt)?;
+    Ok(out)
+}
+
+fn encode_png(img: &DynamicImage) -> Result<Vec<u8>, ImageError> {
+    let mut out = Vec::new();
+    // Normalise to 8-bit RGBA so 16-bit or palette inputs all take the same path.
+    let rgba = DynamicImage::ImageRgba8(img.to_rgba8());
+    rgba.write_with_encoder(image::codecs::png::PngEncoder::new(&mut out))
+        .map_err(|_| ImageError::Corrupt)?;
+    Ok(out)
+}
+
+/// A new random image id: 128 bits as 32 hex characters (never derived from the file name).
+pub fn new_id() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
+/// True when `id` has the shape [`new_id`] makes; anything else never touches the disk.
+pub fn valid_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Where images live on disk.
+#[derive(Debug, Clone)]
+pub struct ImageStore {
+    dir: PathBuf,
+}
+
+impl ImageStore {
+    pub fn new(data_dir: &Path) -> ImageStore {
+        ImageStore {
+            dir: data_dir.join("images"),
+        }
+    }
+
+    pub fn ensure(&self) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)
+    }
+
+    fn path(&self, id: &str, thumb: bool) -> Option<PathBuf> {
+        valid_id(id).then(|| self.dir.join(if thumb { format!("{id}.thumb") } else { id.to_string() }))
+    }
+
+    pub async fn save(&self, id: &str, p: &Processed) -> anyhow::Result<()> {
+        use anyhow::Context;
+        let full = self.path(id, false).context("bad image id")?;
+        let thumb = self.path(id, true).context("bad image id")?;
+        tokio::fs::write(&full, &p.full)
+            .await
+            .with_context(|| format!("writing {}", full.display()))?;
+        tokio::fs::write(&thumb, &p.thumb)
+            .await
+            .with_context(|| format!("writing {}", thumb.display()))?;
+        Ok(())
+    }
+
+    pub async fn read(&self, id: &str, thumb: bool) -> std::io::Result<Vec<u8>> {
+        match self.path(id, thumb) {
+            Some(p) => tokio::fs::read(p).await,
+            None => Err(std::io::ErrorKind::NotFound.into()),
+        }
+    }
+
+    pub async fn remove(&self, id: &str) {
+        for thumb in [false, true] {
+            if let Some(p) = self.path(id, thumb) {
+                let _ = tokio::fs::remove_file(p).await;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: ImageLimits = ImageLimits {
+        max_bytes: 10 << 20,
+        max_pixels: 40_000_000,
+    };
+
+    fn png(w: u32, h: u32) -> Vec<u8> {
+        let img = DynamicImage::ImageRgb8(image::RgbImage::from_pixel(w, h, image::Rgb([200, 10, 10])));
+        let mut out = Vec::new();
+        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png).unwrap();
+        out
+    }
+
+    #[test]
+    fn reencodes_and_thumbnails() {
+        let p = process(&png(1000, 500), LIMITS).unwrap();
+        assert_eq!((p.mime, p.width, p.height), ("image/png", 1000, 500));
+        let t = image::load_from_memory(&p.thumb).unwrap();
+        assert_eq!((t.width(), t.height()), (THUMB_SIZE, THUMB_SIZE / 2));
+    }
+
+    #[test]
+    fn refuses_by_content_not_name() {
+        assert_eq!(process(b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>", LIMITS).err(), Some(ImageError::Unsupported));
+        assert_eq!(process(b"<html><script>alert(1)</script></html>", LIMITS).err(), Some(ImageError::Unsupported));
+        let mut truncated = png(10, 10);
+        truncated.truncate(40);
+        assert!(process(&truncated, LIMITS).is_err());
+    }
+
+    #[test]
+    fn limits_hold() {
+        let small = ImageLimits { max_bytes: 100, max_pixels: 40_000_000 };
+        assert!(matches!(process(&png(50, 50), small), Err(ImageError::TooLarge { .. })));
+        let few = ImageLimits { max_bytes: 10 << 20, max_pixels: 100 };
+        assert!(matches!(process(&png(20, 20), few), Err(ImageError::TooManyPixels { .. })));
+    }
+
+    #[test]
+    fn ids_are_random_hex() {
+        let a = new_id();
+        assert!(valid_id(&a) && a != new_id());
+        assert!(!valid_id("../../etc/passwd") && !valid_id("ABCDEF"));
+    }
+}

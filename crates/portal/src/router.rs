@@ -1,0 +1,76 @@
+//! Every route of the portal, in one table. Handlers live one action per file in `handlers/`.
+//! Layers, outermost first: request id and error page → security headers → Origin check →
+//! visitor (session) → handler.
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::{Router, middleware};
+
+use crate::handlers::*;
+use crate::state::AppState;
+use crate::web::{headers, visitor};
+
+pub fn build(state: AppState) -> Router {
+    // Room for a full set of new images plus the text fields.
+    let post_body_limit = state.config.max_image_bytes * (post_form::NEW_SLOTS + 1) + (1 << 20);
+    Router::new()
+        // Reading.
+        .route("/", get(home::show))
+        .route("/gallery", get(gallery::show))
+        .route("/tags", get(tags_index::show))
+        .route("/t/{slug}", get(tag_show::show))
+        .route("/p/{id}", get(post_show::show))
+        .route("/u/{name}", get(member_show::show))
+        .route("/search", get(search::show))
+        .route("/modlog", get(modlog::show))
+        .route("/feed.atom", get(feeds::site))
+        .route("/t/{slug}/feed.atom", get(feeds::tag))
+        .route("/u/{name}/feed.atom", get(feeds::member))
+        .route("/img/{id}", get(image_serve::full))
+        .route("/img/{id}/thumb", get(image_serve::thumb))
+        .route("/static/style.css", get(static_files::style))
+        .route("/healthz", get(static_files::health))
+        // Accounts.
+        .route("/signup", get(signup::form).post(signup::submit))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(logout::submit))
+        .route("/reset", get(reset_request::form).post(reset_request::submit))
+        .route("/reset/{token}", get(reset_confirm::form).post(reset_confirm::submit))
+        .route("/account", get(account::show))
+        .route("/account/password", post(account_password::submit))
+        .route("/account/email", post(account_email::submit))
+        // Writing.
+        .route(
+            "/new",
+            get(post_create::form)
+                .post(post_create::submit)
+                .layer(DefaultBodyLimit::max(post_body_limit)),
+        )
+        .route(
+            "/p/{id}/edit",
+            get(post_update::form)
+                .post(post_update::submit)
+                .layer(DefaultBodyLimit::max(post_body_limit)),
+        )
+        .route("/p/{id}/delete", post(post_delete::submit))
+        .route("/p/{id}/comments", post(comment_create::submit))
+        .route("/c/{id}", get(comment_show::show))
+        .route("/c/{id}/edit", get(comment_update::form).post(comment_update::submit))
+        .route("/c/{id}/delete", post(comment_delete::submit))
+        // Moderation.
+        .route("/p/{id}/hide", post(moderate::hide_post))
+        .route("/p/{id}/unhide", post(moderate::unhide_post))
+        .route("/c/{id}/hide", post(moderate::hide_comment))
+        .route("/c/{id}/unhide", post(moderate::unhide_comment))
+        // Administration.
+        .route("/admin", get(admin::show))
+        .route("/admin/tags", post(admin_tags::save))
+        .route("/admin/tags/{slug}/delete", post(admin_tags::delete))
+        .route("/admin/users/{name}/role", post(admin_roles::set))
+        .fallback(static_files::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), visitor::layer))
+        .layer(middleware::from_fn_with_state(state.clone(), headers::origin_check))
+        .layer(middleware::from_fn_with_state(state.clone(), headers::security_headers))
+        .layer(middleware::from_fn(headers::request_id))
+        .with_state(state)
+}

@@ -1,0 +1,383 @@
+//! Template structs (askama, auto-escaping) and the small view models they show. Rows from
+//! the database become view models here, with dates formatted once.
+
+use askama::Template;
+use axum::http::{HeaderName, HeaderValue, header};
+
+use crate::clock::{day, rfc3339};
+use crate::db::posts::PostSummary;
+use crate::db::tags::TagRow;
+use crate::web::Visitor;
+
+pub fn html_headers() -> [(HeaderName, HeaderValue); 1] {
+    [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))]
+}
+
+/// The page frame: who is logged in and the CSRF token for forms.
+pub struct Chrome {
+    pub user: Option<ChromeUser>,
+    pub csrf: String,
+}
+
+pub struct ChromeUser {
+    pub name: String,
+    pub is_admin: bool,
+}
+
+impl Chrome {
+    /// For pages whose only form is the header's log-out button.
+    pub fn new(v: &Visitor) -> Chrome {
+        Chrome {
+            user: v.user.as_ref().map(|u| ChromeUser {
+                name: u.username.clone(),
+                is_admin: u.role.can_administer(),
+            }),
+            csrf: v.user.as_ref().map(|u| u.csrf.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// For pages with forms: hands out a CSRF token to anonymous visitors too.
+    pub fn with_forms(v: &Visitor) -> Chrome {
+        let mut c = Chrome::new(v);
+        c.csrf = v.csrf_token();
+        c
+    }
+
+    /// For error pages rendered outside a handler.
+    pub fn plain() -> Chrome {
+        Chrome { user: None, csrf: String::new() }
+    }
+}
+
+/// A post in a list.
+pub struct PostCard {
+    pub id: i64,
+    pub title: String,
+    pub teaser: String,
+    pub author: String,
+    pub date: String,
+    pub datetime: String,
+    pub tags: Vec<String>,
+    pub comments: i64,
+    pub thumb: Option<String>,
+    pub gallery: bool,
+}
+
+impl From<PostSummary> for PostCard {
+    fn from(p: PostSummary) -> Self {
+        PostCard {
+            id: p.id,
+            title: p.title,
+            teaser: p.teaser,
+            author: p.author,
+            date: day(p.created_at),
+            datetime: rfc3339(p.created_at),
+            tags: p.tags,
+            comments: p.comments,
+            thumb: p.lead_image,
+            gallery: p.kind == "gallery",
+        }
+    }
+}
+
+/// Previous/next links of a paged list.
+pub struct Paging {
+    pub base: String,
+    pub page: i64,
+    pub has_next: bool,
+}
+
+impl Paging {
+    pub fn prev_url(&self) -> Option<String> {
+        (self.page > 1).then(|| self.url(self.page - 1))
+    }
+    pub fn next_url(&self) -> Option<String> {
+        self.has_next.then(|| self.url(self.page + 1))
+    }
+    fn url(&self, page: i64) -> String {
+        let sep = if self.base.contains('?') { '&' } else { '?' };
+        format!("{}{sep}page={page}", self.base)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+pub struct MessagePage {
+    pub chrome: Chrome,
+    pub title: String,
+    pub message: String,
+    pub request_id: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "index.html")]
+pub struct IndexPage {
+    pub chrome: Chrome,
+    pub posts: Vec<PostCard>,
+    pub paging: Paging,
+    pub tags: Vec<TagRow>,
+    pub no_members: bool,
+}
+
+#[derive(Template)]
+#[template(path = "gallery.html")]
+pub struct GalleryPage {
+    pub chrome: Chrome,
+    pub posts: Vec<PostCard>,
+    pub paging: Paging,
+    pub tags: Vec<TagRow>,
+    pub tag: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "tag.html")]
+pub struct TagPage {
+    pub chrome: Chrome,
+    pub slug: String,
+    pub description: String,
+    pub posts: Vec<PostCard>,
+    pub paging: Paging,
+}
+
+#[derive(Template)]
+#[template(path = "tags.html")]
+pub struct TagsPage {
+    pub chrome: Chrome,
+    pub tags: Vec<TagRow>,
+}
+
+pub struct ImageView {
+    pub id: String,
+    pub alt: String,
+    pub width: i64,
+    pub height: i64,
+}
+
+pub struct CommentView {
+    pub id: i64,
+    pub author: String,
+    pub date: String,
+    pub datetime: String,
+    pub edited: bool,
+    pub body_html: String,
+    pub deleted: bool,
+    pub hidden_reason: Option<String>,
+    pub mine: bool,
+    pub replies: Vec<CommentView>,
+}
+
+/// The comment box: what was typed and what was wrong, kept across a failed submit.
+#[derive(Default)]
+pub struct CommentForm {
+    pub body: String,
+    pub parent: Option<i64>,
+    pub error: Option<String>,
+}
+
+impl CommentForm {
+    /// True when this form was a reply to the thread of comment `id`.
+    pub fn replying_to(&self, id: impl std::borrow::Borrow<i64>) -> bool {
+        self.parent == Some(*id.borrow())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "post.html")]
+pub struct PostPage {
+    pub chrome: Chrome,
+    pub id: i64,
+    pub title: String,
+    pub author: String,
+    pub date: String,
+    pub datetime: String,
+    pub edited: bool,
+    pub gallery: bool,
+    pub tool: String,
+    pub data_source: String,
+    pub body_html: String,
+    pub tags: Vec<String>,
+    pub images: Vec<ImageView>,
+    pub comments: Vec<CommentView>,
+    pub comment_count: usize,
+    pub mine: bool,
+    pub can_moderate: bool,
+    pub hidden_reason: Option<String>,
+    pub form: CommentForm,
+}
+
+/// What the post form holds, kept whole when validation fails.
+#[derive(Default, Clone)]
+pub struct PostForm {
+    pub title: String,
+    pub body: String,
+    pub gallery: bool,
+    pub tool: String,
+    pub data_source: String,
+    pub tags: Vec<String>,
+    pub images: Vec<FormImage>,
+}
+
+#[derive(Clone)]
+pub struct FormImage {
+    pub id: String,
+    pub alt: String,
+}
+
+pub struct TagChoice {
+    pub slug: String,
+    pub checked: bool,
+}
+
+#[derive(Template)]
+#[template(path = "post_form.html")]
+pub struct PostFormPage {
+    pub chrome: Chrome,
+    pub editing: Option<i64>,
+    pub form: PostForm,
+    pub tag_choices: Vec<TagChoice>,
+    pub errors: Vec<String>,
+    pub preview_html: Option<String>,
+    pub max_images: usize,
+    pub new_slots: Vec<usize>,
+}
+
+#[derive(Template)]
+#[template(path = "comment_edit.html")]
+pub struct CommentEditPage {
+    pub chrome: Chrome,
+    pub id: i64,
+    pub post_id: i64,
+    pub body: String,
+    pub error: Option<String>,
+}
+
+pub struct MemberCommentView {
+    pub post_id: i64,
+    pub comment_id: i64,
+    pub post_title: String,
+    pub excerpt: String,
+    pub date: String,
+}
+
+#[derive(Template)]
+#[template(path = "member.html")]
+pub struct MemberPage {
+    pub chrome: Chrome,
+    pub name: String,
+    pub role: String,
+    pub joined: String,
+    pub posts: Vec<PostCard>,
+    pub comments: Vec<MemberCommentView>,
+}
+
+pub struct HitView {
+    pub url: String,
+    pub title: String,
+    pub excerpt: String,
+    pub author: String,
+    pub date: String,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+pub struct SearchPage {
+    pub chrome: Chrome,
+    pub q: String,
+    pub posts: Vec<HitView>,
+    pub comments: Vec<HitView>,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct LoginPage {
+    pub chrome: Chrome,
+    pub username: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "signup.html")]
+pub struct SignupPage {
+    pub chrome: Chrome,
+    pub username: String,
+    pub email: String,
+    pub errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "reset_request.html")]
+pub struct ResetRequestPage {
+    pub chrome: Chrome,
+    pub sent: bool,
+    pub email: String,
+}
+
+#[derive(Template)]
+#[template(path = "reset_confirm.html")]
+pub struct ResetConfirmPage {
+    pub chrome: Chrome,
+    pub token: String,
+    pub errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+pub struct AccountPage {
+    pub chrome: Chrome,
+    pub email: String,
+    pub notice: Option<String>,
+    pub errors: Vec<String>,
+}
+
+pub struct ModlogView {
+    pub moderator: String,
+    pub action: String,
+    pub target_url: String,
+    pub target: String,
+    pub reason: String,
+    pub date: String,
+}
+
+#[derive(Template)]
+#[template(path = "modlog.html")]
+pub struct ModlogPage {
+    pub chrome: Chrome,
+    pub entries: Vec<ModlogView>,
+}
+
+pub struct UserAdminView {
+    pub name: String,
+    pub role: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin.html")]
+pub struct AdminPage {
+    pub chrome: Chrome,
+    pub tags: Vec<TagRow>,
+    pub users: Vec<UserAdminView>,
+    pub errors: Vec<String>,
+    pub new_slug: String,
+    pub new_description: String,
+}
+
+pub struct FeedEntry {
+    pub url: String,
+    pub title: String,
+    pub author: String,
+    pub published: String,
+    pub updated: String,
+    pub summary: String,
+    pub content_html: String,
+    pub tags: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "feed.xml")]
+pub struct Feed {
+    pub title: String,
+    pub self_url: String,
+    pub page_url: String,
+    pub updated: String,
+    pub entries: Vec<FeedEntry>,
+}
