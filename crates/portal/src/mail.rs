@@ -1,11 +1,11 @@
 //! Outgoing mail: SMTP when `smtp_url` is configured (lettre, TLS), otherwise one `.eml` file
 //! per message in `<data>/outbox/`, so a fresh install works and tests read what was sent.
-//! Bodies are sent as 8bit text so links are never wrapped.
+//! Bodies are plain text; lines longer than 76 characters (links) are quoted-printable.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
-use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -48,7 +48,7 @@ impl Mailer {
             .to(to)
             .subject(subject)
             .header(ContentType::TEXT_PLAIN)
-            .header(ContentTransferEncoding::EightBit)
+            // lettre picks 7bit or quoted-printable (long links get soft line breaks).
             .body(body)
             .context("building the message")?;
         match self {

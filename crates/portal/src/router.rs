@@ -5,6 +5,7 @@
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::{Router, middleware};
+use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::handlers::*;
 use crate::state::AppState;
@@ -71,6 +72,8 @@ pub fn build(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), visitor::layer))
         .layer(middleware::from_fn_with_state(state.clone(), headers::origin_check))
         .layer(middleware::from_fn_with_state(state.clone(), headers::security_headers))
+        // A panic becomes a 500 with the generic page instead of a dropped connection.
+        .layer(CatchPanicLayer::custom(headers::panic_response))
         .layer(middleware::from_fn(headers::request_id))
         .with_state(state)
 }

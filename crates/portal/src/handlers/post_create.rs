@@ -17,9 +17,10 @@ pub async fn form(State(state): State<AppState>, visit: Visit) -> Result<Respons
     post_form::page(&state, &visit, None, PostForm::default(), vec![], false, StatusCode::OK).await
 }
 
-pub async fn submit(State(state): State<AppState>, visit: Visit, mp: Multipart) -> Result<Response, AppError> {
+pub async fn submit(State(state): State<AppState>, visit: Visit, mut mp: Multipart) -> Result<Response, AppError> {
+    post_form::check_csrf(&visit, &mut mp).await?;
     let me = visit.require_user()?;
-    let sub = post_form::read(&state, &visit, me, mp, None).await?;
+    let sub = post_form::read(&state, me, mp, None).await?;
     let valid = post_form::validate(&state, &sub.form).await?;
     let mut errors = sub.upload_errors;
     match valid {

@@ -39,16 +39,23 @@ pub struct ValidPost {
     pub images: Vec<FormImage>,
 }
 
-/// Reads the form. The CSRF token must be the first field, so a forged request is refused
-/// before any file is read.
-pub async fn read(state: &AppState, v: &Visitor, me: &CurrentUser, mut mp: Multipart, post_id: Option<i64>) -> Result<Submission, AppError> {
-    let bad = |e: axum::extract::multipart::MultipartError| AppError::BadRequest(format!("The form could not be read: {}", e.body_text()));
-    let first = mp.next_field().await.map_err(bad)?.ok_or(AppError::Csrf)?;
+fn unreadable(e: axum::extract::multipart::MultipartError) -> AppError {
+    AppError::BadRequest(format!("The form could not be read: {}", e.body_text()))
+}
+
+/// Checks the CSRF token, which must be the first field, so a forged request is refused
+/// before any file is read and before anything else is decided.
+pub async fn check_csrf(v: &Visitor, mp: &mut Multipart) -> Result<(), AppError> {
+    let first = mp.next_field().await.map_err(unreadable)?.ok_or(AppError::Csrf)?;
     if first.name() != Some("csrf") {
         return Err(AppError::Csrf);
     }
-    v.verify_csrf(&first.text().await.map_err(bad)?)?;
+    v.verify_csrf(&first.text().await.map_err(unreadable)?)
+}
 
+/// Reads the rest of the form (after [`check_csrf`]), storing new uploads as drafts of `me`.
+pub async fn read(state: &AppState, me: &CurrentUser, mut mp: Multipart, post_id: Option<i64>) -> Result<Submission, AppError> {
+    let bad = unreadable;
     let max = state.config.max_image_bytes;
     let mut form = PostForm::default();
     let mut preview = false;

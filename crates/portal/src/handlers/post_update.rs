@@ -29,11 +29,12 @@ pub async fn form(State(state): State<AppState>, visit: Visit, Path(id): Path<St
     post_form::page(&state, &visit, Some(id), form, vec![], false, StatusCode::OK).await
 }
 
-pub async fn submit(State(state): State<AppState>, visit: Visit, Path(id): Path<String>, mp: Multipart) -> Result<Response, AppError> {
+pub async fn submit(State(state): State<AppState>, visit: Visit, Path(id): Path<String>, mut mp: Multipart) -> Result<Response, AppError> {
+    post_form::check_csrf(&visit, &mut mp).await?;
     let me = visit.require_user()?;
     let id = super::id(&id)?;
     posts::get(&state.db, id).await?.filter(|p| p.author_id == me.id).ok_or(AppError::NotFound)?;
-    let sub = post_form::read(&state, &visit, me, mp, Some(id)).await?;
+    let sub = post_form::read(&state, me, mp, Some(id)).await?;
     let mut errors = sub.upload_errors;
     match post_form::validate(&state, &sub.form).await? {
         Err(e) => errors.extend(e),

@@ -99,3 +99,13 @@ pub async fn origin_check(State(state): State<AppState>, req: Request, next: Nex
     }
     next.run(req).await
 }
+
+/// Turns a handler panic into an internal error, logged by [`request_id`] with its message.
+pub fn panic_response(err: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let msg = err
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| err.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown panic".into());
+    AppError::Internal(anyhow::anyhow!("handler panicked: {msg}")).into_response()
+}

@@ -136,12 +136,12 @@ impl TestApp {
         c
     }
 
-    /// The mails written to the outbox, oldest first.
+    /// The mails written to the outbox, oldest first, with quoted-printable soft breaks undone.
     pub fn outbox(&self) -> Vec<String> {
         let dir = self.data.path().join("outbox");
         let mut files: Vec<_> = std::fs::read_dir(&dir).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
         files.sort();
-        files.iter().map(|f| std::fs::read_to_string(f).unwrap()).collect()
+        files.iter().map(|f| std::fs::read_to_string(f).unwrap().replace("=\r\n", "").replace("=3D", "=")).collect()
     }
 }
 
