@@ -1,1 +1,39 @@
-//! secviz-lake stores events as Parquet datasets and answers SQL over them with DataFusion.
+//! secviz-lake stores events as Parquet datasets and answers SQL over them with
+//! DataFusion.
+//!
+//! - [`Lake`] opens a data location (a local directory or an object-store URL) and
+//!   manages datasets: day-partitioned, zstd Parquet files named by a JSON
+//!   [`Manifest`] whose atomic replacement is the commit point.
+//! - [`Lake::ingest`] parses log sources (secviz-parse) into a dataset with bounded
+//!   memory, optional prefix-preserving anonymization ([`anon`]), progress and rejects.
+//! - [`query`] runs read-only SQL for members: only `SELECT`, only the datasets the
+//!   caller may read, with limits on time, memory and rows.
+//! - [`analyze`] holds the built-in analyses (top talkers, scanners, beacons, DNS, ...)
+//!   shared by `secviz analyze` and the portal.
+
+// pub mod analyze;
+pub mod anon;
+mod error;
+mod ingest;
+mod lake;
+pub mod manifest;
+mod name;
+pub mod query;
+mod store;
+mod table;
+mod time;
+mod write;
+
+pub use error::{LakeError, Result};
+pub use ingest::{IngestOptions, IngestProgress, IngestReport, IngestSource, ProgressFn, RejectFn};
+pub use lake::{DatasetLock, GcReport, Lake};
+pub use manifest::Manifest;
+pub use name::{DatasetName, EVENTS_TABLE};
+pub use store::{Listed, Store};
+pub use table::{DATASET_COLUMN, LakeTable, table_file_schema};
+pub use time::{format_micros, now_micros};
+pub use write::{NO_DAY, StagedFile, WriteOptions};
+
+/// Re-exported so callers use the same Arrow and DataFusion as the lake.
+pub use datafusion;
+pub use secviz_parse;

@@ -1,0 +1,263 @@
+//! [`Lake`]: open a lake, list, create and remove datasets, commit staged files.
+//!
+//! Layout under `<data>/lake/`:
+//!
+//! ```text
+//! datasets/<name>/manifest.json                    the commit point
+//! datasets/<name>/day=YYYY-MM-DD/part-<id>-N.parquet
+//! tmp/<name>/<ingest id>/                          staging (local lakes)
+//! locks/<name>.lock                                one writer per dataset (local lakes)
+//! ```
+//!
+//! A commit publishes the staged files (rename + fsync), then replaces the manifest
+//! atomically. A crash before the manifest is replaced leaves the old manifest, which
+//! does not name the new files: readers never see them, and the next writer of the
+//! dataset deletes them ([`Lake::gc`]).
+
+use std::collections::HashSet;
+use std::fs::{self, File};
+use std::path::PathBuf;
+
+use bytes::Bytes;
+
+use crate::error::{LakeError, Result};
+use crate::manifest::{AnonymizationInfo, DataFile, IngestRecord, Manifest};
+use crate::name::DatasetName;
+use crate::store::Store;
+use crate::time::{format_micros, now_micros};
+use crate::write::StagedFile;
+
+const MANIFEST: &str = "manifest.json";
+
+/// A lake of datasets under one data location.
+#[derive(Clone, Debug)]
+pub struct Lake {
+    store: Store,
+}
+
+/// What [`Lake::gc`] removed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GcReport {
+    pub files: u64,
+    pub bytes: u64,
+}
+
+/// Holds a dataset's write lock until dropped (local lakes; a no-op elsewhere).
+#[derive(Debug)]
+pub struct DatasetLock {
+    _file: Option<File>,
+}
+
+/// What a commit adds to a dataset.
+pub(crate) struct Commit {
+    pub files: Vec<StagedFile>,
+    pub record: IngestRecord,
+    pub anonymization: Option<AnonymizationInfo>,
+}
+
+impl Lake {
+    /// Opens (creating if needed) the lake under a data directory or URL.
+    pub fn open(data: &str) -> Result<Lake> {
+        Ok(Lake { store: Store::open(data)? })
+    }
+
+    /// The default data location: `$SECVIZ_DATA`, else `./secviz-data`.
+    pub fn default_location() -> String {
+        std::env::var("SECVIZ_DATA").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| "./secviz-data".to_string())
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub(crate) fn dataset_dir(name: &DatasetName) -> String {
+        format!("datasets/{name}")
+    }
+
+    fn manifest_path(name: &DatasetName) -> String {
+        format!("datasets/{name}/{MANIFEST}")
+    }
+
+    /// The manifest of a dataset, `None` when it does not exist.
+    pub async fn manifest(&self, name: &DatasetName) -> Result<Option<Manifest>> {
+        let path = Self::manifest_path(name);
+        match self.store.get(&path).await? {
+            None => Ok(None),
+            Some(bytes) => {
+                let m = Manifest::from_json(&bytes, &path)?;
+                if &m.name != name {
+                    return Err(LakeError::Manifest { path, why: format!("names dataset {}", m.name) });
+                }
+                Ok(Some(m))
+            }
+        }
+    }
+
+    /// The manifest of a dataset that must exist.
+    pub async fn require(&self, name: &DatasetName) -> Result<Manifest> {
+        self.manifest(name).await?.ok_or_else(|| LakeError::NotFound(name.clone()))
+    }
+
+    /// Every dataset, by name. A directory without a manifest (an ingest that never
+    /// committed) is not a dataset.
+    pub async fn datasets(&self) -> Result<Vec<Manifest>> {
+        let mut names: Vec<DatasetName> = self
+            .store
+            .list_dirs("datasets")
+            .await?
+            .into_iter()
+            .filter_map(|d| DatasetName::parse(&d).ok())
+            .collect();
+        names.sort();
+        let mut out = Vec::with_capacity(names.len());
+        for n in names {
+            if let Some(m) = self.manifest(&n).await? {
+                out.push(m);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Creates an empty dataset; an error if it exists.
+    pub async fn create(&self, name: &DatasetName) -> Result<Manifest> {
+        let _lock = self.lock(name).await?;
+        if self.manifest(name).await?.is_some() {
+            return Err(LakeError::Manifest { path: Self::manifest_path(name), why: "the dataset already exists".into() });
+        }
+        let m = Manifest::new(name.clone(), now_micros());
+        self.store.put_atomic(&Self::manifest_path(name), Bytes::from(m.to_json())).await?;
+        Ok(m)
+    }
+
+    /// Removes a dataset: its manifest first (from then on it does not exist), then its
+    /// files. Returns the manifest it had.
+    pub async fn remove(&self, name: &DatasetName) -> Result<Manifest> {
+        let _lock = self.lock(name).await?;
+        let m = self.require(name).await?;
+        self.store.delete(&Self::manifest_path(name)).await?;
+        for f in self.store.list(&Self::dataset_dir(name)).await? {
+            self.store.delete(&f.rel).await?;
+        }
+        self.store.prune_empty_dirs(&Self::dataset_dir(name));
+        self.clean_staging(name, None);
+        Ok(m)
+    }
+
+    /// Deletes the files of a dataset that its manifest does not name (left by an
+    /// ingest that was killed before committing), and stale staging directories.
+    pub async fn gc(&self, name: &DatasetName) -> Result<GcReport> {
+        let _lock = self.lock(name).await?;
+        self.gc_locked(name, None).await
+    }
+
+    pub(crate) async fn gc_locked(&self, name: &DatasetName, keep_staging: Option<&str>) -> Result<GcReport> {
+        let dir = Self::dataset_dir(name);
+        let manifest = self.manifest(name).await?;
+        let named: HashSet<String> = manifest
+            .iter()
+            .flat_map(|m| m.files.iter().map(|f| format!("{dir}/{}", f.path)))
+            .chain(std::iter::once(Self::manifest_path(name)))
+            .collect();
+        let mut report = GcReport::default();
+        for f in self.store.list(&dir).await? {
+            if !named.contains(&f.rel) {
+                self.store.delete(&f.rel).await?;
+                report.files += 1;
+                report.bytes += f.size;
+            }
+        }
+        if manifest.is_none() {
+            self.store.prune_empty_dirs(&dir);
+        }
+        self.clean_staging(name, keep_staging);
+        Ok(report)
+    }
+
+    /// The staging directory of one ingest into `name`.
+    pub(crate) fn staging_dir(&self, name: &DatasetName, ingest_id: &str) -> PathBuf {
+        self.store.staging_root().join(name.as_str()).join(ingest_id)
+    }
+
+    fn clean_staging(&self, name: &DatasetName, keep: Option<&str>) {
+        let root = self.store.staging_root().join(name.as_str());
+        let Ok(entries) = fs::read_dir(&root) else { return };
+        for e in entries.flatten() {
+            if keep.is_some_and(|k| e.file_name().to_str() == Some(k)) {
+                continue;
+            }
+            let _ = fs::remove_dir_all(e.path());
+        }
+    }
+
+    /// Takes the dataset's write lock, waiting for another writer to finish. Only one
+    /// ingest, removal or collection runs per dataset at a time (local lakes).
+    pub async fn lock(&self, name: &DatasetName) -> Result<DatasetLock> {
+        let Some(dir) = self.store.local_dir() else { return Ok(DatasetLock { _file: None }) };
+        let path = dir.join("locks").join(format!("{name}.lock"));
+        let file = tokio::task::spawn_blocking(move || -> Result<File> {
+            let ctx = |e| LakeError::io(format!("locking {}", path.display()), e);
+            fs::create_dir_all(path.parent().expect("has a parent")).map_err(ctx)?;
+            let f = File::options().create(true).truncate(false).write(true).open(&path).map_err(ctx)?;
+            f.lock().map_err(ctx)?;
+            Ok(f)
+        })
+        .await
+        .map_err(|e| LakeError::Internal(e.to_string()))??;
+        Ok(DatasetLock { _file: Some(file) })
+    }
+
+    /// Publishes staged files and commits a new manifest. The caller holds the lock.
+    pub(crate) async fn commit(&self, name: &DatasetName, commit: Commit) -> Result<Manifest> {
+        let now = now_micros();
+        let mut m = self.manifest(name).await?.unwrap_or_else(|| Manifest::new(name.clone(), now));
+        check_anonymization(&m, commit.anonymization.as_ref())?;
+        if m.anonymization.is_none() && m.files.is_empty() {
+            m.anonymization = commit.anonymization.clone();
+        }
+        let dir = Self::dataset_dir(name);
+        for f in &commit.files {
+            self.store.publish_file(&f.local, &format!("{dir}/{}", f.rel)).await?;
+            m.files.push(DataFile {
+                path: f.rel.clone(),
+                day: f.day.clone(),
+                rows: f.rows,
+                bytes: f.bytes,
+                time_min_us: f.time_min_us,
+                time_max_us: f.time_max_us,
+                ingest: commit.record.id.clone(),
+            });
+        }
+        m.files.sort_by(|a, b| a.path.cmp(&b.path));
+        m.ingests.push(commit.record);
+        m.version += 1;
+        m.updated = format_micros(now);
+        m.recompute_totals();
+        // The commit point.
+        self.store.put_atomic(&Self::manifest_path(name), Bytes::from(m.to_json())).await?;
+        Ok(m)
+    }
+}
+
+/// A dataset is anonymized with one key or not at all: mixing would put one host under
+/// two names, or real addresses next to pseudonyms.
+pub(crate) fn check_anonymization(m: &Manifest, new: Option<&AnonymizationInfo>) -> Result<()> {
+    if m.files.is_empty() && m.anonymization.is_none() {
+        return Ok(());
+    }
+    match (&m.anonymization, new) {
+        (None, None) => Ok(()),
+        (Some(a), Some(b)) if a == b => Ok(()),
+        (Some(a), Some(_)) => Err(LakeError::Anonymization(format!(
+            "dataset {} is anonymized with another key ({}); use that key file or another dataset",
+            m.name, a.key_fingerprint
+        ))),
+        (Some(a), None) => Err(LakeError::Anonymization(format!(
+            "dataset {} is anonymized (key {}); ingest into it with --anonymize and the same key",
+            m.name, a.key_fingerprint
+        ))),
+        (None, Some(_)) => Err(LakeError::Anonymization(format!(
+            "dataset {} holds real addresses; anonymized data must go to a new dataset",
+            m.name
+        ))),
+    }
+}

@@ -1,0 +1,241 @@
+//! The dataset manifest: the one file that says what a dataset is.
+//!
+//! `datasets/<name>/manifest.json` names every Parquet file of the dataset with its row
+//! count, size and time range, and records every ingest: its source files with their
+//! SHA-256, and their parse summaries with rejects. Writing the manifest (atomically)
+//! is the commit point: Parquet files it does not name are invisible to queries and are
+//! garbage-collected.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{LakeError, Result};
+use crate::name::DatasetName;
+use crate::time::format_micros;
+
+/// Layout version of `manifest.json` itself.
+pub const MANIFEST_FORMAT: u32 = 1;
+
+/// Everything known about one dataset.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Layout of this file ([`MANIFEST_FORMAT`]).
+    pub format: u32,
+    /// Event schema version of the Parquet files (`secviz_parse::schema::SCHEMA_VERSION`).
+    pub schema_version: u32,
+    pub name: DatasetName,
+    /// Number of commits so far; 1 after the first ingest.
+    pub version: u64,
+    /// RFC 3339.
+    pub created: String,
+    /// RFC 3339, time of the last commit.
+    pub updated: String,
+    /// Set when the addresses of this dataset are anonymized; every later ingest must
+    /// use the same key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymization: Option<AnonymizationInfo>,
+    /// Total rows of all files.
+    pub rows: u64,
+    /// Total bytes of all files.
+    pub bytes: u64,
+    /// Earliest and latest event time, microseconds since the epoch (UTC).
+    pub time_min_us: Option<i64>,
+    pub time_max_us: Option<i64>,
+    pub files: Vec<DataFile>,
+    pub ingests: Vec<IngestRecord>,
+}
+
+/// How a dataset's addresses were anonymized.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnonymizationInfo {
+    /// `cryptopan-aes128`.
+    pub scheme: String,
+    /// SHA-256 of the key, to recognise the same key later without storing it.
+    pub key_fingerprint: String,
+}
+
+/// One Parquet file of a dataset.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DataFile {
+    /// Path relative to the dataset directory: `day=2005-10-21/part-<ingest>-<n>.parquet`.
+    pub path: String,
+    /// `YYYY-MM-DD` (UTC) of every row, or `None` for rows without a time.
+    pub day: Option<String>,
+    pub rows: u64,
+    pub bytes: u64,
+    pub time_min_us: Option<i64>,
+    pub time_max_us: Option<i64>,
+    /// Id of the ingest that wrote it.
+    pub ingest: String,
+}
+
+/// One committed ingest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IngestRecord {
+    pub id: String,
+    /// RFC 3339.
+    pub at: String,
+    pub rows: u64,
+    pub sources: Vec<SourceRecord>,
+}
+
+/// One input of an ingest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SourceRecord {
+    /// The file name or label given for it.
+    pub name: String,
+    /// SHA-256 of the bytes as read (compressed, if it was).
+    pub sha256: String,
+    pub bytes: u64,
+    /// Format parsed (`pf`, `zeek`, ...).
+    pub format: String,
+    pub gzip: bool,
+    pub summary: ParseSummary,
+    /// The first rejects, with line numbers and reasons (all are counted in `summary`).
+    pub rejects: Vec<RejectSample>,
+}
+
+/// The parse summary of a source: `parsed + rejected = read`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParseSummary {
+    pub read: u64,
+    pub parsed: u64,
+    /// Rejected records by reason (`bad_time`, ...).
+    pub rejected: BTreeMap<String, u64>,
+    pub skipped: u64,
+    pub events: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub damage: Option<String>,
+}
+
+impl ParseSummary {
+    pub fn rejected_total(&self) -> u64 {
+        self.rejected.values().sum()
+    }
+}
+
+/// One rejected record, as kept in the manifest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RejectSample {
+    pub line: u64,
+    pub reason: String,
+    pub detail: String,
+    /// The start of the line as read (anonymized when the dataset is).
+    pub raw: String,
+}
+
+impl Manifest {
+    /// An empty manifest for a new dataset.
+    pub fn new(name: DatasetName, now_us: i64) -> Manifest {
+        let now = format_micros(now_us);
+        Manifest {
+            format: MANIFEST_FORMAT,
+            schema_version: secviz_parse::schema::SCHEMA_VERSION,
+            name,
+            version: 0,
+            created: now.clone(),
+            updated: now,
+            anonymization: None,
+            rows: 0,
+            bytes: 0,
+            time_min_us: None,
+            time_max_us: None,
+            files: Vec::new(),
+            ingests: Vec::new(),
+        }
+    }
+
+    /// Parses and checks a manifest read from `path` (for messages).
+    pub fn from_json(bytes: &[u8], path: &str) -> Result<Manifest> {
+        let bad = |why: String| LakeError::Manifest { path: path.to_string(), why };
+        let m: Manifest = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+        if m.format > MANIFEST_FORMAT {
+            return Err(bad(format!("layout {} is newer than this secviz understands ({MANIFEST_FORMAT})", m.format)));
+        }
+        if m.schema_version > secviz_parse::schema::SCHEMA_VERSION {
+            return Err(bad(format!(
+                "event schema {} is newer than this secviz's ({})",
+                m.schema_version,
+                secviz_parse::schema::SCHEMA_VERSION
+            )));
+        }
+        // The manifest names files to read; never let it point outside the dataset.
+        for f in &m.files {
+            if !is_safe_data_path(&f.path) {
+                return Err(bad(format!("file path {:?} is not a dataset file", f.path)));
+            }
+        }
+        Ok(m)
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec_pretty(self).expect("a manifest always serializes");
+        v.push(b'\n');
+        v
+    }
+
+    /// The ingest and source that read bytes with this SHA-256, if any.
+    pub fn find_source(&self, sha256: &str) -> Option<(&IngestRecord, &SourceRecord)> {
+        self.ingests.iter().find_map(|i| i.sources.iter().find(|s| s.sha256 == sha256).map(|s| (i, s)))
+    }
+
+    /// Recomputes the totals from the file list.
+    pub fn recompute_totals(&mut self) {
+        self.rows = self.files.iter().map(|f| f.rows).sum();
+        self.bytes = self.files.iter().map(|f| f.bytes).sum();
+        self.time_min_us = self.files.iter().filter_map(|f| f.time_min_us).min();
+        self.time_max_us = self.files.iter().filter_map(|f| f.time_max_us).max();
+    }
+
+    /// Rejected records over all ingests.
+    pub fn rejected_total(&self) -> u64 {
+        self.ingests.iter().flat_map(|i| &i.sources).map(|s| s.summary.rejected_total()).sum()
+    }
+}
+
+/// `day=<something>/part-<id>-<n>.parquet` with only safe characters.
+fn is_safe_data_path(p: &str) -> bool {
+    let safe = |s: &str| {
+        !s.is_empty()
+            && s != "."
+            && s != ".."
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_=.".contains(&b))
+    };
+    let parts: Vec<&str> = p.split('/').collect();
+    parts.len() == 2 && parts[0].starts_with("day=") && parts[1].ends_with(".parquet") && parts.iter().all(|s| safe(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_refuses_paths_outside_the_dataset() {
+        let mut m = Manifest::new(DatasetName::parse("pf").unwrap(), 0);
+        m.files.push(DataFile {
+            path: "day=1970-01-01/part-a-0.parquet".into(),
+            day: Some("1970-01-01".into()),
+            rows: 3,
+            bytes: 10,
+            time_min_us: Some(5),
+            time_max_us: Some(9),
+            ingest: "a".into(),
+        });
+        m.recompute_totals();
+        let back = Manifest::from_json(&m.to_json(), "m").unwrap();
+        assert_eq!(back, m);
+        assert_eq!((back.rows, back.time_min_us, back.time_max_us), (3, Some(5), Some(9)));
+
+        for evil in ["../../etc/passwd", "day=x/../../y.parquet", "/abs.parquet", "day=1/a/b.parquet", "x.parquet"] {
+            let mut bad = m.clone();
+            bad.files[0].path = evil.into();
+            let err = Manifest::from_json(&bad.to_json(), "m").unwrap_err().to_string();
+            assert!(err.contains("not a dataset file"), "{evil}: {err}");
+        }
+        let mut newer = m.clone();
+        newer.format = MANIFEST_FORMAT + 1;
+        assert!(Manifest::from_json(&newer.to_json(), "m").unwrap_err().to_string().contains("newer"));
+        assert!(Manifest::from_json(b"{not json", "m").is_err());
+    }
+}

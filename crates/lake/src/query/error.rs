@@ -1,0 +1,197 @@
+//! [`QueryError`]: what a member is told when SQL cannot run: a kind, a message and,
+//! when known, the position in the SQL text.
+
+use std::fmt;
+
+use datafusion::error::DataFusionError;
+
+/// A line and column in the SQL text, both from 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Position {
+    pub line: u64,
+    pub column: u64,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "line {}, column {}", self.line, self.column)
+    }
+}
+
+/// Which limit stopped a query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Limit {
+    Time,
+    Memory,
+    SqlLength,
+}
+
+/// What kind of error a query met. All but `Internal` are the member's to fix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueryErrorKind {
+    /// The SQL does not parse.
+    Syntax,
+    /// A statement other than a read-only query (INSERT, CREATE, COPY, SET, ...).
+    Forbidden,
+    /// Unknown table or column, type mismatch, ...
+    Plan,
+    /// A limit on time, memory or size was hit.
+    Limit(Limit),
+    /// The query failed while running (division by zero, bad cast, ...).
+    Execution,
+    /// Our fault, not the member's.
+    Internal,
+}
+
+/// A query that could not run.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct QueryError {
+    pub kind: QueryErrorKind,
+    pub message: String,
+    pub position: Option<Position>,
+}
+
+impl fmt::Display for QueryError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            QueryErrorKind::Syntax => "syntax error",
+            QueryErrorKind::Forbidden => "not allowed",
+            QueryErrorKind::Plan => "invalid query",
+            QueryErrorKind::Limit(_) => "limit reached",
+            QueryErrorKind::Execution => "query failed",
+            QueryErrorKind::Internal => "internal error",
+        };
+        write!(f, "{what}: {}", self.message)?;
+        if let Some(p) = self.position {
+            write!(f, " (at {p})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for QueryError {}
+
+impl QueryError {
+    pub fn new(kind: QueryErrorKind, message: impl Into<String>) -> QueryError {
+        QueryError { kind, message: message.into(), position: None }
+    }
+
+    pub fn at(mut self, position: Option<Position>) -> QueryError {
+        self.position = position;
+        self
+    }
+
+    /// The message for someone who must not learn the server's internals: internal
+    /// errors (which may name files) become a generic sentence.
+    pub fn public_message(&self) -> String {
+        match self.kind {
+            QueryErrorKind::Internal => "internal error while running the query".to_string(),
+            _ => self.to_string(),
+        }
+    }
+
+    /// The SQL line the error points at with a caret under the column, for terminals.
+    pub fn caret(&self, sql: &str) -> Option<String> {
+        let p = self.position?;
+        let line = sql.lines().nth(usize::try_from(p.line).ok()?.checked_sub(1)?)?;
+        let col = usize::try_from(p.column).ok()?.checked_sub(1)?;
+        let pad: String = line.chars().take(col).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+        Some(format!("{line}\n{pad}^"))
+    }
+
+    /// Classifies a DataFusion error, finding the position from its diagnostic or, for
+    /// parser errors, from the message sqlparser writes (`at Line: 1, Column: 8`).
+    pub fn from_datafusion(err: DataFusionError, sql: &str) -> QueryError {
+        let position = err
+            .diagnostic()
+            .and_then(|d| d.span)
+            .filter(|s| s.start.line > 0)
+            .map(|s| Position { line: s.start.line, column: s.start.column })
+            .or_else(|| position_in_message(&err.to_string()))
+            .or_else(|| guess_position(&err, sql));
+        let root = err.find_root();
+        let kind = match root {
+            DataFusionError::SQL(..) => QueryErrorKind::Syntax,
+            DataFusionError::Plan(_) | DataFusionError::SchemaError(..) | DataFusionError::NotImplemented(_) => {
+                QueryErrorKind::Plan
+            }
+            DataFusionError::ResourcesExhausted(_) => QueryErrorKind::Limit(Limit::Memory),
+            DataFusionError::Execution(_) | DataFusionError::ArrowError(..) => QueryErrorKind::Execution,
+            _ => QueryErrorKind::Internal,
+        };
+        let message = match kind {
+            QueryErrorKind::Limit(Limit::Memory) => {
+                "the query needs more memory than it may use; aggregate more, or select fewer columns or rows"
+                    .to_string()
+            }
+            _ => clean_message(&root.message()),
+        };
+        QueryError { kind, message, position }
+    }
+}
+
+/// Removes the position sqlparser appends (we report it separately) and trailing noise.
+fn clean_message(m: &str) -> String {
+    let m = m.trim();
+    let m = match m.find(" at Line: ") {
+        Some(i) => &m[..i],
+        None => m,
+    };
+    m.trim_start_matches("sql parser error: ").trim_end_matches('.').to_string()
+}
+
+/// `... at Line: 1, Column: 8` (sqlparser's form).
+fn position_in_message(m: &str) -> Option<Position> {
+    let rest = &m[m.find("Line: ")? + 6..];
+    let (line, rest) = rest.split_once(',')?;
+    let rest = rest.trim_start().strip_prefix("Column: ")?;
+    let column: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
+    Some(Position { line: line.trim().parse().ok()?, column: column.parse().ok()? })
+}
+
+/// For errors that name a field or table without a span, the first place that name
+/// appears in the SQL as a whole word.
+fn guess_position(err: &DataFusionError, sql: &str) -> Option<Position> {
+    let text = err.to_string();
+    let name = ["No field named ", "table '", "Table not found: "].iter().find_map(|marker| {
+        let rest = &text[text.find(marker)? + marker.len()..];
+        let name: String =
+            rest.trim_start_matches(['"', '\'']).chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+        (!name.is_empty()).then_some(name)
+    })?;
+    let name = name.rsplit('.').next()?.to_string();
+    let lower = sql.to_lowercase();
+    let target = name.to_lowercase();
+    let mut from = 0;
+    while let Some(i) = lower[from..].find(&target) {
+        let at = from + i;
+        let before = lower[..at].chars().next_back();
+        let after = lower[at + target.len()..].chars().next();
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        if !word(before) && !word(after) {
+            let line = sql[..at].matches('\n').count() as u64 + 1;
+            let column = sql[..at].rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+            return Some(Position { line, column });
+        }
+        from = at + target.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_from_messages_and_carets() {
+        assert_eq!(
+            position_in_message("sql parser error: Expected: end of statement, found: x at Line: 2, Column: 14"),
+            Some(Position { line: 2, column: 14 })
+        );
+        let e = QueryError::new(QueryErrorKind::Plan, "x").at(Some(Position { line: 2, column: 8 }));
+        assert_eq!(e.caret("select 1\nfrom   nope").unwrap(), "from   nope\n       ^");
+        assert_eq!(clean_message("sql parser error: Expected: x, found: y at Line: 1, Column: 3"), "Expected: x, found: y");
+    }
+}

@@ -1,0 +1,292 @@
+//! Read-only SQL over the lake for members and for the command line.
+//!
+//! [`Lake::query_stream`] is the one entry point: the SQL must pass the read-only gate
+//! ([`guard`]); only the datasets in [`Access`] are registered (each as a table, plus
+//! `events`, their union with a `dataset` column), so nothing else can even be named;
+//! the session has a memory pool of [`QueryLimits::memory_bytes`] and (for members) no
+//! spilling to disk; the stream stops at [`QueryLimits::timeout`] and at
+//! [`QueryLimits::max_rows`]. Every failure is a [`QueryError`] with a kind and, when
+//! known, a position; a panic inside DataFusion becomes an internal error.
+
+mod error;
+pub mod guard;
+mod output;
+
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use futures::{FutureExt, Stream, StreamExt};
+
+pub use error::{Limit, Position, QueryError, QueryErrorKind};
+pub use output::{OutputFormat, ResultWriter, escape_control, neutralize_formula, write_batches};
+
+use crate::error::LakeError;
+use crate::lake::Lake;
+use crate::name::{DatasetName, EVENTS_TABLE};
+use crate::table::LakeTable;
+
+/// Which datasets a query may read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Every dataset (the operator at the command line).
+    All,
+    /// Only these (a member: the datasets they may read). Names that do not exist are
+    /// ignored, so a query cannot tell a missing dataset from a forbidden one.
+    Only(Vec<DatasetName>),
+}
+
+/// Limits on one query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueryLimits {
+    /// Wall time from the start of planning to the last row.
+    pub timeout: Option<Duration>,
+    /// Memory for joins, sorts and aggregations. `None`: unbounded.
+    pub memory_bytes: Option<usize>,
+    /// Rows returned; the result is cut there and marked truncated.
+    pub max_rows: Option<usize>,
+    /// Whether operators may spill to temporary files when memory runs out.
+    pub spill: bool,
+}
+
+impl QueryLimits {
+    /// What a member's query gets in the portal: 30 s, 512 MiB, 10,000 rows, no spill.
+    pub fn member() -> QueryLimits {
+        QueryLimits {
+            timeout: Some(Duration::from_secs(30)),
+            memory_bytes: Some(512 << 20),
+            max_rows: Some(10_000),
+            spill: false,
+        }
+    }
+
+    /// No limits (the operator at the command line).
+    pub fn unlimited() -> QueryLimits {
+        QueryLimits { timeout: None, memory_bytes: None, max_rows: None, spill: true }
+    }
+}
+
+/// Options of one query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueryOptions {
+    pub access: Access,
+    pub limits: QueryLimits,
+    /// Whether `EXPLAIN [ANALYZE]` may run. Plans name storage paths, so members do not
+    /// get it.
+    pub allow_explain: bool,
+}
+
+impl QueryOptions {
+    /// A member who may read `readable`, with [`QueryLimits::member`].
+    pub fn member(readable: Vec<DatasetName>) -> QueryOptions {
+        QueryOptions { access: Access::Only(readable), limits: QueryLimits::member(), allow_explain: false }
+    }
+
+    /// The operator: every dataset, no limits, EXPLAIN allowed.
+    pub fn operator() -> QueryOptions {
+        QueryOptions { access: Access::All, limits: QueryLimits::unlimited(), allow_explain: true }
+    }
+}
+
+/// A finished query whose rows were collected.
+#[derive(Clone, Debug)]
+pub struct QueryResult {
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+    pub rows: usize,
+    /// The result was cut at `max_rows`.
+    pub truncated: bool,
+    pub elapsed: Duration,
+}
+
+impl Lake {
+    /// A DataFusion session with the readable datasets registered: each dataset as a
+    /// table, and `events`. Used by queries and by the built-in analyses.
+    pub async fn session(&self, access: &Access, limits: &QueryLimits) -> Result<SessionContext, LakeError> {
+        let mut config = SessionConfig::new().with_information_schema(false);
+        config.options_mut().sql_parser.collect_spans = true;
+        let mut runtime = RuntimeEnvBuilder::new();
+        if let Some(bytes) = limits.memory_bytes {
+            runtime = runtime.with_memory_limit(bytes, 1.0);
+        }
+        if !limits.spill {
+            runtime = runtime.with_disk_manager_builder(DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled));
+        }
+        let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
+        let store = self.store();
+        ctx.register_object_store(store.url().as_ref(), store.object_store());
+
+        let manifests: Vec<_> = match access {
+            Access::All => self.datasets().await?,
+            Access::Only(names) => {
+                let mut out = Vec::new();
+                for n in names {
+                    if let Some(m) = self.manifest(n).await? {
+                        out.push(m);
+                    }
+                }
+                out
+            }
+        };
+        for m in &manifests {
+            ctx.register_table(m.name.as_str(), Arc::new(LakeTable::dataset(store, m)))?;
+        }
+        ctx.register_table(EVENTS_TABLE, Arc::new(LakeTable::union(store, &manifests)))?;
+        Ok(ctx)
+    }
+
+    /// Runs read-only SQL and streams its rows under the limits of `opts`.
+    pub async fn query_stream(&self, sql: &str, opts: &QueryOptions) -> Result<QueryStream, QueryError> {
+        let started = Instant::now();
+        let statement = guard::read_only_statement(sql, opts.allow_explain)?;
+        let deadline = opts.limits.timeout.map(|t| Box::pin(tokio::time::sleep(t)));
+        let plan = async {
+            let ctx = self.session(&opts.access, &opts.limits).await.map_err(|e| internal(&e))?;
+            let state = ctx.state();
+            let df = |e| QueryError::from_datafusion(e, sql);
+            let logical = state.statement_to_plan(statement).await.map_err(df)?;
+            datafusion::execution::context::SQLOptions::new()
+                .with_allow_ddl(false)
+                .with_allow_dml(false)
+                .with_allow_statements(false)
+                .verify_plan(&logical)
+                .map_err(|e| QueryError::new(QueryErrorKind::Forbidden, e.message().to_string()))?;
+            let frame = ctx.execute_logical_plan(logical).await.map_err(df)?;
+            frame.execute_stream().await.map_err(df)
+        };
+        let guarded = AssertUnwindSafe(plan).catch_unwind();
+        let planned = match opts.limits.timeout {
+            Some(t) => tokio::time::timeout(t, guarded).await.map_err(|_| timeout_error(t))?,
+            None => guarded.await,
+        };
+        let inner = planned.map_err(|_| QueryError::new(QueryErrorKind::Internal, "the query engine panicked"))??;
+        Ok(QueryStream {
+            schema: inner.schema(),
+            inner: Some(inner),
+            deadline,
+            timeout: opts.limits.timeout,
+            max_rows: opts.limits.max_rows,
+            rows: 0,
+            truncated: false,
+            sql: sql.into(),
+            started,
+        })
+    }
+
+    /// Runs read-only SQL and collects its rows (at most `max_rows`).
+    pub async fn query(&self, sql: &str, opts: &QueryOptions) -> Result<QueryResult, QueryError> {
+        let mut stream = self.query_stream(sql, opts).await?;
+        let mut batches = Vec::new();
+        while let Some(b) = stream.next().await {
+            batches.push(b?);
+        }
+        Ok(QueryResult {
+            schema: stream.schema(),
+            rows: stream.rows(),
+            truncated: stream.truncated(),
+            batches,
+            elapsed: stream.elapsed(),
+        })
+    }
+}
+
+fn internal(e: &LakeError) -> QueryError {
+    QueryError::new(QueryErrorKind::Internal, e.to_string())
+}
+
+fn timeout_error(t: Duration) -> QueryError {
+    QueryError::new(QueryErrorKind::Limit(Limit::Time), format!("the query ran longer than {:.1} s", t.as_secs_f64()))
+}
+
+/// The rows of a running query, enforcing its time and row limits. Dropping it
+/// cancels the query.
+pub struct QueryStream {
+    schema: SchemaRef,
+    inner: Option<SendableRecordBatchStream>,
+    deadline: Option<Pin<Box<tokio::time::Sleep>>>,
+    timeout: Option<Duration>,
+    max_rows: Option<usize>,
+    rows: usize,
+    truncated: bool,
+    sql: Arc<str>,
+    started: Instant,
+}
+
+impl QueryStream {
+    pub fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
+
+    /// Rows returned so far.
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+
+    /// Whether the result was cut at the row limit.
+    pub fn truncated(&self) -> bool {
+        self.truncated
+    }
+
+    pub fn elapsed(&self) -> Duration {
+        self.started.elapsed()
+    }
+}
+
+impl Stream for QueryStream {
+    type Item = Result<RecordBatch, QueryError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = &mut *self;
+        loop {
+            let Some(inner) = this.inner.as_mut() else { return Poll::Ready(None) };
+            if let Some(d) = this.deadline.as_mut()
+                && d.as_mut().poll(cx).is_ready()
+            {
+                this.inner = None;
+                return Poll::Ready(Some(Err(timeout_error(this.timeout.unwrap_or_default()))));
+            }
+            let polled = std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll_next_unpin(cx)));
+            let batch = match polled {
+                Ok(Poll::Pending) => return Poll::Pending,
+                Ok(Poll::Ready(Some(Ok(batch)))) => batch,
+                other => {
+                    this.inner = None;
+                    return Poll::Ready(match other {
+                        Err(_) => Some(Err(QueryError::new(QueryErrorKind::Internal, "the query engine panicked"))),
+                        Ok(Poll::Ready(Some(Err(e)))) => Some(Err(QueryError::from_datafusion(e, &this.sql))),
+                        _ => None,
+                    });
+                }
+            };
+            if batch.num_rows() == 0 {
+                continue;
+            }
+            let Some(max) = this.max_rows else {
+                this.rows += batch.num_rows();
+                return Poll::Ready(Some(Ok(batch)));
+            };
+            let room = max - this.rows;
+            if batch.num_rows() <= room {
+                // Exactly full is not yet truncated: the next batch (or the end) decides.
+                this.rows += batch.num_rows();
+                return Poll::Ready(Some(Ok(batch)));
+            }
+            // More rows than room: cut, and drop the inner stream to cancel the rest.
+            this.truncated = true;
+            this.inner = None;
+            this.rows = max;
+            if room == 0 {
+                return Poll::Ready(None);
+            }
+            return Poll::Ready(Some(Ok(batch.slice(0, room))));
+        }
+    }
+}

@@ -1,0 +1,331 @@
+//! [`Store`]: where the lake's bytes live, a local directory or an object store.
+//!
+//! Everything goes through `object_store` so that S3-compatible storage works the same
+//! way, with one exception that makes local commits durable: `LocalFileSystem` renames
+//! its staging files into place but never fsyncs them, so on a local lake we write and
+//! rename ourselves, fsyncing the file and then its directory. On an object store a
+//! `put` is atomic by itself (an object is either there whole or not at all).
+//!
+//! Paths given to the store are *relative* to the lake root and built only from safe
+//! segments (validated dataset names, `day=YYYY-MM-DD`, generated file names).
+
+use std::fs::{self, File};
+use std::io::Read;
+use std::path::{Path as FsPath, PathBuf};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use datafusion::execution::object_store::ObjectStoreUrl;
+use futures::TryStreamExt;
+use object_store::path::Path as ObjPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
+
+use crate::error::{LakeError, Result};
+
+/// A file or object found by [`Store::list`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listed {
+    /// Path relative to the lake root, `/`-separated.
+    pub rel: String,
+    pub size: u64,
+}
+
+/// The lake's storage: an object store, the lake's prefix in it, and (for a local
+/// lake) the directory, for durable writes and staging on the same file system.
+#[derive(Clone, Debug)]
+pub struct Store {
+    objects: Arc<dyn ObjectStore>,
+    url: ObjectStoreUrl,
+    root: ObjPath,
+    local: Option<PathBuf>,
+}
+
+impl Store {
+    /// Opens the lake under a data location: `<data>/lake`. `data` is a local path or a
+    /// URL (`file:///srv/secviz`, `s3://bucket/prefix` with the `s3` feature,
+    /// `memory:///` for tests of the object-store path).
+    pub fn open(data: &str) -> Result<Store> {
+        if let Some(url) = as_url(data) {
+            if url.scheme() == "file" {
+                let path = url.to_file_path().map_err(|_| LakeError::BadLocation(data.into()))?;
+                return Store::open_local(&path);
+            }
+            let (objects, prefix) =
+                object_store::parse_url(&url).map_err(|e| LakeError::store(format!("opening {data}"), e))?;
+            let base = format!("{}://{}", url.scheme(), url.authority());
+            let url = ObjectStoreUrl::parse(&base)?;
+            let root = prefix.join("lake");
+            return Ok(Store { objects: Arc::from(objects), url, root, local: None });
+        }
+        Store::open_local(FsPath::new(data))
+    }
+
+    fn open_local(data: &FsPath) -> Result<Store> {
+        let lake = data.join("lake");
+        fs::create_dir_all(lake.join("datasets"))
+            .map_err(|e| LakeError::io(format!("creating {}", lake.display()), e))?;
+        let lake = lake.canonicalize().map_err(|e| LakeError::io(format!("resolving {}", lake.display()), e))?;
+        let root = ObjPath::from_filesystem_path(&lake)
+            .map_err(|e| LakeError::Internal(format!("{} as an object path: {e}", lake.display())))?;
+        let objects = Arc::new(object_store::local::LocalFileSystem::new());
+        let url = ObjectStoreUrl::parse("file://")?;
+        Ok(Store { objects, url, root, local: Some(lake) })
+    }
+
+    /// The object store, to register with DataFusion under [`Store::url`].
+    pub fn object_store(&self) -> Arc<dyn ObjectStore> {
+        self.objects.clone()
+    }
+
+    /// The URL DataFusion knows the object store by (`file://`, `s3://bucket`).
+    pub fn url(&self) -> &ObjectStoreUrl {
+        &self.url
+    }
+
+    /// The local lake directory, when the lake is local.
+    pub fn local_dir(&self) -> Option<&FsPath> {
+        self.local.as_deref()
+    }
+
+    /// A human form of where the lake is.
+    pub fn describe(&self) -> String {
+        match &self.local {
+            Some(p) => p.display().to_string(),
+            None => format!("{}{}", self.url.as_str(), self.root),
+        }
+    }
+
+    /// The object path of a relative path.
+    pub fn object_path(&self, rel: &str) -> ObjPath {
+        rel.split('/').filter(|s| !s.is_empty()).fold(self.root.clone(), |p, seg| p.join(seg))
+    }
+
+    fn local_path(&self, rel: &str) -> Option<PathBuf> {
+        self.local.as_ref().map(|l| rel.split('/').filter(|s| !s.is_empty()).fold(l.clone(), |p, s| p.join(s)))
+    }
+
+    /// Where ingest stages files before they are committed. On a local lake this is
+    /// inside the lake (same file system, so the commit is a rename).
+    pub fn staging_root(&self) -> PathBuf {
+        match &self.local {
+            Some(l) => l.join("tmp"),
+            None => std::env::temp_dir().join("secviz-staging"),
+        }
+    }
+
+    /// Reads a whole (small) object; `None` when it does not exist.
+    pub async fn get(&self, rel: &str) -> Result<Option<Bytes>> {
+        let path = self.object_path(rel);
+        match self.objects.get(&path).await {
+            Ok(r) => Ok(Some(r.bytes().await.map_err(|e| LakeError::store(format!("reading {rel}"), e))?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(LakeError::store(format!("reading {rel}"), e)),
+        }
+    }
+
+    /// Writes a whole (small) object atomically: readers see the old content or the
+    /// new, never a part. Locally: temp file, fsync, rename, fsync of the directory.
+    pub async fn put_atomic(&self, rel: &str, data: Bytes) -> Result<()> {
+        if let Some(path) = self.local_path(rel) {
+            return tokio::task::spawn_blocking(move || write_durably(&path, &data))
+                .await
+                .map_err(|e| LakeError::Internal(e.to_string()))?;
+        }
+        self.objects
+            .put(&self.object_path(rel), PutPayload::from_bytes(data))
+            .await
+            .map_err(|e| LakeError::store(format!("writing {rel}"), e))?;
+        Ok(())
+    }
+
+    /// Moves a finished (and fsynced) staged file to `rel`. Locally a rename and an
+    /// fsync of the target directory; otherwise a multipart upload from the file, which
+    /// becomes visible only when complete.
+    pub async fn publish_file(&self, staged: &FsPath, rel: &str) -> Result<()> {
+        if let Some(target) = self.local_path(rel) {
+            let staged = staged.to_path_buf();
+            return tokio::task::spawn_blocking(move || rename_durably(&staged, &target))
+                .await
+                .map_err(|e| LakeError::Internal(e.to_string()))?;
+        }
+        let ctx = || format!("uploading {rel}");
+        let upload = self.objects.put_multipart(&self.object_path(rel)).await.map_err(|e| LakeError::store(ctx(), e))?;
+        let mut writer = WriteMultipart::new(upload);
+        let mut file = File::open(staged).map_err(|e| LakeError::io(format!("opening {}", staged.display()), e))?;
+        let mut buf = vec![0u8; 1 << 20];
+        loop {
+            let n = file.read(&mut buf).map_err(|e| LakeError::io(format!("reading {}", staged.display()), e))?;
+            if n == 0 {
+                break;
+            }
+            writer.wait_for_capacity(8).await.map_err(|e| LakeError::store(ctx(), e))?;
+            writer.write(&buf[..n]);
+        }
+        writer.finish().await.map_err(|e| LakeError::store(ctx(), e))?;
+        let _ = fs::remove_file(staged);
+        Ok(())
+    }
+
+    /// Lists every file under a relative prefix (recursively).
+    pub async fn list(&self, rel_prefix: &str) -> Result<Vec<Listed>> {
+        let prefix = self.object_path(rel_prefix);
+        let metas: Vec<_> = match self.objects.list(Some(&prefix)).try_collect().await {
+            Ok(m) => m,
+            Err(object_store::Error::NotFound { .. }) => Vec::new(),
+            Err(e) => return Err(LakeError::store(format!("listing {rel_prefix}"), e)),
+        };
+        let mut out: Vec<Listed> = metas
+            .into_iter()
+            .filter_map(|m| {
+                let parts: Vec<String> = m.location.prefix_match(&self.root)?.map(|p| p.as_ref().to_string()).collect();
+                Some(Listed { rel: parts.join("/"), size: m.size })
+            })
+            .collect();
+        out.sort_by(|a, b| a.rel.cmp(&b.rel));
+        Ok(out)
+    }
+
+    /// Names of the directories (common prefixes) directly under a relative prefix.
+    pub async fn list_dirs(&self, rel_prefix: &str) -> Result<Vec<String>> {
+        let prefix = self.object_path(rel_prefix);
+        match self.objects.list_with_delimiter(Some(&prefix)).await {
+            Ok(r) => Ok(r.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_string)).collect()),
+            Err(object_store::Error::NotFound { .. }) => Ok(Vec::new()),
+            Err(e) => Err(LakeError::store(format!("listing {rel_prefix}"), e)),
+        }
+    }
+
+    /// Deletes one file; a missing file is not an error.
+    pub async fn delete(&self, rel: &str) -> Result<()> {
+        if let Some(path) = self.local_path(rel) {
+            return match fs::remove_file(&path) {
+                Ok(()) => Ok(()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+                Err(e) => Err(LakeError::io(format!("removing {}", path.display()), e)),
+            };
+        }
+        match self.objects.delete(&self.object_path(rel)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(LakeError::store(format!("removing {rel}"), e)),
+        }
+    }
+
+    /// Removes empty directories left under a relative prefix (local lakes only; object
+    /// stores have no directories).
+    pub fn prune_empty_dirs(&self, rel_prefix: &str) {
+        fn prune(dir: &FsPath) -> bool {
+            let Ok(entries) = fs::read_dir(dir) else { return false };
+            let mut empty = true;
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() && prune(&p) {
+                    let _ = fs::remove_dir(&p);
+                } else {
+                    empty = false;
+                }
+            }
+            empty
+        }
+        if let Some(dir) = self.local_path(rel_prefix)
+            && prune(&dir)
+        {
+            let _ = fs::remove_dir(&dir);
+        }
+    }
+}
+
+/// A data location that is a URL rather than a path (`scheme://...`, scheme of 2+
+/// letters so that `C:\data` stays a path).
+fn as_url(data: &str) -> Option<url::Url> {
+    let (scheme, _) = data.split_once("://")?;
+    if scheme.len() < 2 || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+') {
+        return None;
+    }
+    url::Url::parse(data).ok()
+}
+
+/// Writes `data` to `path` so that a crash leaves either the old file or the new one.
+pub(crate) fn write_durably(path: &FsPath, data: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = path.parent().ok_or_else(|| LakeError::Internal(format!("{} has no parent", path.display())))?;
+    fs::create_dir_all(dir).map_err(|e| LakeError::io(format!("creating {}", dir.display()), e))?;
+    let tmp = dir.join(format!(".{}.tmp-{}", file_name(path), uuid::Uuid::new_v4().simple()));
+    let result = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(data)?;
+        f.sync_all()?;
+        fs::rename(&tmp, path)?;
+        sync_dir(dir)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result.map_err(|e| LakeError::io(format!("writing {}", path.display()), e))
+}
+
+/// Renames an already-fsynced file into place and makes the rename durable.
+fn rename_durably(from: &FsPath, to: &FsPath) -> Result<()> {
+    let dir = to.parent().ok_or_else(|| LakeError::Internal(format!("{} has no parent", to.display())))?;
+    let ctx = || format!("moving {} to {}", from.display(), to.display());
+    fs::create_dir_all(dir).map_err(|e| LakeError::io(ctx(), e))?;
+    fs::rename(from, to).map_err(|e| LakeError::io(ctx(), e))?;
+    sync_dir(dir).map_err(|e| LakeError::io(ctx(), e))?;
+    // The new directory entry itself (day=... may have just been created).
+    if let Some(parent) = dir.parent() {
+        sync_dir(parent).map_err(|e| LakeError::io(ctx(), e))?;
+    }
+    Ok(())
+}
+
+/// fsync of a directory, so that renames and creations in it survive a crash.
+pub(crate) fn sync_dir(dir: &FsPath) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+fn file_name(path: &FsPath) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn local_put_get_list_delete_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path().to_str().unwrap()).unwrap();
+        store.put_atomic("datasets/a/manifest.json", Bytes::from_static(b"{}")).await.unwrap();
+        store.put_atomic("datasets/a/day=2005-10-21/x.parquet", Bytes::from_static(b"123")).await.unwrap();
+        assert_eq!(store.get("datasets/a/manifest.json").await.unwrap().unwrap(), Bytes::from_static(b"{}"));
+        assert!(store.get("datasets/b/manifest.json").await.unwrap().is_none());
+        let listed = store.list("datasets/a").await.unwrap();
+        let rels: Vec<_> = listed.iter().map(|l| l.rel.as_str()).collect();
+        assert_eq!(rels, ["datasets/a/day=2005-10-21/x.parquet", "datasets/a/manifest.json"]);
+        assert!(dir.path().join("lake/datasets/a/day=2005-10-21/x.parquet").is_file());
+        store.delete("datasets/a/day=2005-10-21/x.parquet").await.unwrap();
+        store.delete("datasets/a/day=2005-10-21/x.parquet").await.unwrap();
+        store.prune_empty_dirs("datasets/a");
+        assert!(!dir.path().join("lake/datasets/a/day=2005-10-21").exists());
+        assert!(store.list("datasets/nothing").await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn memory_store_publishes_staged_files_by_upload() {
+        let store = Store::open("memory:///data").unwrap();
+        assert!(store.local_dir().is_none());
+        let staged = tempfile::NamedTempFile::new().unwrap();
+        fs::write(staged.path(), b"parquet bytes").unwrap();
+        store.publish_file(staged.path(), "datasets/a/f.parquet").await.unwrap();
+        assert_eq!(store.get("datasets/a/f.parquet").await.unwrap().unwrap(), Bytes::from_static(b"parquet bytes"));
+        assert_eq!(store.list("datasets").await.unwrap(), vec![Listed { rel: "datasets/a/f.parquet".into(), size: 13 }]);
+    }
+
+    #[test]
+    fn urls_and_paths_are_told_apart() {
+        assert!(as_url("s3://bucket/x").is_some());
+        assert!(as_url("file:///tmp/x").is_some());
+        assert!(as_url("/tmp/x").is_none());
+        assert!(as_url("./secviz-data").is_none());
+        assert!(as_url("C:\\data").is_none());
+    }
+}
