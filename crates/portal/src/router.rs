@@ -30,6 +30,8 @@ pub fn build(state: AppState) -> Router {
         .route("/img/{id}", get(image_serve::full))
         .route("/img/{id}/thumb", get(image_serve::thumb))
         .route("/static/style.css", get(static_files::style))
+        .route("/static/favicon.svg", get(static_files::favicon))
+        .route("/favicon.ico", get(static_files::favicon))
         .route("/healthz", get(static_files::health))
         // Accounts.
         .route("/signup", get(signup::form).post(signup::submit))

@@ -19,6 +19,20 @@ pub async fn style() -> Response {
         .into_response()
 }
 
+const FAVICON: &str = include_str!("../../static/favicon.svg");
+
+pub async fn favicon() -> Response {
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml")),
+            (header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400")),
+        ],
+        FAVICON,
+    )
+        .into_response()
+}
+
 pub async fn health() -> &'static str {
     "ok"
 }
