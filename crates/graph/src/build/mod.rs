@@ -177,6 +177,11 @@ impl GraphBuilder {
         self.opts.two_node
     }
 
+    /// Rows rejected so far.
+    pub fn rejected_count(&self) -> u64 {
+        self.rejected
+    }
+
     /// Nodes so far (for progress reports).
     pub fn node_count(&self) -> usize {
         self.nodes.len()

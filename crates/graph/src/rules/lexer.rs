@@ -218,7 +218,12 @@ fn unescape_double(raw: &str) -> String {
         match it.next() {
             Some('n') => out.push('\n'),
             Some('t') => out.push('\t'),
-            Some(o) => out.push(o),
+            Some(o @ ('"' | '\\' | '$' | '@')) => out.push(o),
+            // Unknown escapes stay as written, so "^10\." is the regex it looks like.
+            Some(o) => {
+                out.push('\\');
+                out.push(o);
+            }
             None => out.push('\\'),
         }
     }

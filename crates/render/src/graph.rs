@@ -1,0 +1,508 @@
+//! Draws a laid-out link graph as SVG: edges (grouped by colour and width into few paths,
+//! so 100,000 edges stay a manageable file), node shapes in their rule colours, labels placed
+//! without overlaps, and a legend panel generated from the rules, with the notes that say
+//! what was folded, clustered or omitted.
+
+use std::collections::BTreeMap;
+
+use secviz_graph::Graph;
+use secviz_graph::color::Rgb;
+
+use crate::labels::{LabelReq, place};
+use crate::palette::Theme;
+use crate::svg::{SvgWriter, Val, fmt_num};
+use crate::text::{ellipsize, text_width};
+
+/// How to draw a graph.
+#[derive(Clone, Debug)]
+pub struct GraphStyle {
+    pub theme: Theme,
+    /// Largest drawing side in user units; bigger layouts are scaled down to fit.
+    pub max_side: f64,
+    pub labels: bool,
+    pub legend: bool,
+    pub font_size: f64,
+}
+
+impl Default for GraphStyle {
+    fn default() -> Self {
+        GraphStyle {
+            theme: Theme::LIGHT,
+            max_side: 4000.0,
+            labels: true,
+            legend: true,
+            font_size: 10.0,
+        }
+    }
+}
+
+const MARGIN: f64 = 20.0;
+const LEGEND_W: f64 = 280.0;
+const FONT: &str = "DejaVu Sans, Verdana, sans-serif";
+/// Entries shown in the legend before "… and N more".
+const LEGEND_MAX: usize = 40;
+/// Below this many edges arrowheads are drawn; above, they only add clutter.
+const ARROWS_MAX: usize = 5000;
+/// Node tooltips (`<title>`) up to this many nodes.
+const TITLES_MAX: usize = 20_000;
+
+/// Draws `graph` at positions `pos` (from `secviz_graph::layout`).
+pub fn graph_svg(graph: &Graph, pos: &[[f64; 2]], style: &GraphStyle) -> String {
+    let n = graph.nodes.len();
+    let radius: Vec<f64> = (0..n).map(|i| graph.node_radius(i)).collect();
+    let (mut minx, mut miny, mut maxx, mut maxy) = (0.0f64, 0.0f64, 1.0f64, 1.0f64);
+    if n > 0 {
+        (minx, miny, maxx, maxy) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
+        for (p, r) in pos.iter().zip(&radius) {
+            minx = minx.min(p[0] - r);
+            miny = miny.min(p[1] - r);
+            maxx = maxx.max(p[0] + r);
+            maxy = maxy.max(p[1] + r);
+        }
+    }
+    let extent = (maxx - minx).max(maxy - miny).max(1.0);
+    let scale = (style.max_side / extent).min(1.0);
+    let gw = (maxx - minx) * scale;
+    let gh = (maxy - miny) * scale;
+    let legend_w = if style.legend { LEGEND_W } else { 0.0 };
+    let legend_h = legend_height(graph, style);
+    let width = (gw + 2.0 * MARGIN + legend_w).ceil();
+    let height = (gh.max(legend_h) + 2.0 * MARGIN).ceil();
+    let tx = |p: [f64; 2]| {
+        [
+            (p[0] - minx) * scale + MARGIN,
+            (p[1] - miny) * scale + MARGIN,
+        ]
+    };
+    let t = style.theme;
+
+    let mut w = SvgWriter::new(width, height);
+    w.empty(
+        "rect",
+        &[
+            ("width", width.into()),
+            ("height", height.into()),
+            ("fill", t.background.hex().into()),
+        ],
+    );
+    w.newline();
+    draw_edges(&mut w, graph, pos, &tx, scale, t);
+    draw_nodes(&mut w, graph, pos, &radius, &tx, scale, t);
+    if style.labels {
+        draw_labels(&mut w, graph, pos, &radius, &tx, scale, style);
+    }
+    if style.legend {
+        draw_legend(&mut w, graph, gw + 2.0 * MARGIN, style);
+    }
+    w.finish()
+}
+
+fn edge_width(weight: f64, scale: f64) -> f64 {
+    ((0.6 + weight.max(1.0).ln() * 0.5) * scale.sqrt()).clamp(0.2, 6.0)
+}
+
+fn draw_edges(
+    w: &mut SvgWriter,
+    graph: &Graph,
+    pos: &[[f64; 2]],
+    tx: &dyn Fn([f64; 2]) -> [f64; 2],
+    scale: f64,
+    t: Theme,
+) {
+    let arrows = graph.edges.len() <= ARROWS_MAX;
+    if arrows {
+        w.start("defs", &[]);
+        w.start(
+            "marker",
+            &[
+                ("id", "arrow".into()),
+                ("viewBox", "0 0 10 10".into()),
+                ("refX", 10.0.into()),
+                ("refY", 5.0.into()),
+                ("markerWidth", 5.0.into()),
+                ("markerHeight", 5.0.into()),
+                ("orient", "auto".into()),
+            ],
+        );
+        w.empty(
+            "path",
+            &[
+                ("d", "M0,0L10,5L0,10z".into()),
+                ("fill", "context-stroke".into()),
+            ],
+        );
+        w.end();
+        w.end();
+    }
+    // Group by (colour, width) so each group is one path element.
+    let mut groups: BTreeMap<(String, String), String> = BTreeMap::new();
+    for e in &graph.edges {
+        let color = e.color.as_ref().and_then(|c| c.rgb).unwrap_or(t.edge).hex();
+        let width = fmt_num(
+            e.size
+                .map_or_else(|| edge_width(e.weight, scale), |s| s * scale.sqrt()),
+        );
+        let a = tx(pos[e.from]);
+        let mut b = tx(pos[e.to]);
+        if arrows {
+            // Stop at the target's rim so the arrowhead is visible.
+            let r = graph.node_radius(e.to) * scale;
+            let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
+            let d = dx.hypot(dy);
+            if d > r {
+                b = [b[0] - dx / d * r, b[1] - dy / d * r];
+            }
+        }
+        let d = groups.entry((color, width)).or_default();
+        d.push_str(&format!(
+            "M{} {}L{} {}",
+            fmt_num(a[0]),
+            fmt_num(a[1]),
+            fmt_num(b[0]),
+            fmt_num(b[1])
+        ));
+    }
+    w.start(
+        "g",
+        &[("fill", "none".into()), ("stroke-opacity", 0.55.into())],
+    );
+    for ((color, width), d) in groups {
+        let mut attrs: Vec<(&'static str, Val<'_>)> = vec![
+            ("d", Val::Owned(d)),
+            ("stroke", Val::Owned(color)),
+            ("stroke-width", Val::Owned(width)),
+        ];
+        if arrows {
+            attrs.push(("marker-end", "url(#arrow)".into()));
+        }
+        w.empty("path", &attrs);
+        w.newline();
+    }
+    w.end();
+}
+
+fn shape_points(shape: &str, c: [f64; 2], r: f64) -> Option<Vec<[f64; 2]>> {
+    let poly = |k: usize, rot: f64| -> Vec<[f64; 2]> {
+        (0..k)
+            .map(|i| {
+                let a = rot + i as f64 * std::f64::consts::TAU / k as f64;
+                [c[0] + r * a.cos(), c[1] + r * a.sin()]
+            })
+            .collect()
+    };
+    use std::f64::consts::FRAC_PI_2;
+    match shape {
+        "triangle" => Some(poly(3, -FRAC_PI_2)),
+        "invtriangle" => Some(poly(3, FRAC_PI_2)),
+        "diamond" => Some(poly(4, -FRAC_PI_2)),
+        "pentagon" => Some(poly(5, -FRAC_PI_2)),
+        "octagon" => Some(poly(8, std::f64::consts::PI / 8.0)),
+        _ => None,
+    }
+}
+
+/// Writes one node symbol (also used for legend swatches).
+fn symbol(
+    w: &mut SvgWriter,
+    shape: &str,
+    c: [f64; 2],
+    r: f64,
+    fill: Rgb,
+    outline: Rgb,
+    title: Option<&str>,
+) {
+    let fill = fill.hex();
+    let stroke = outline.hex();
+    let sw = (r * 0.12).clamp(0.3, 1.0);
+    let common = |attrs: &mut Vec<(&'static str, Val<'_>)>| {
+        attrs.push(("fill", Val::Owned(fill.clone())));
+        attrs.push(("stroke", Val::Owned(stroke.clone())));
+        attrs.push(("stroke-width", sw.into()));
+    };
+    let mut attrs: Vec<(&'static str, Val<'_>)> = Vec::new();
+    let tag: &'static str = if let Some(pts) = shape_points(shape, c, r * 1.15) {
+        let p: Vec<String> = pts
+            .iter()
+            .map(|p| format!("{},{}", fmt_num(p[0]), fmt_num(p[1])))
+            .collect();
+        attrs.push(("points", Val::Owned(p.join(" "))));
+        "polygon"
+    } else if matches!(shape, "box" | "Mrecord" | "plaintext" | "polygon") {
+        attrs.push(("x", (c[0] - r).into()));
+        attrs.push(("y", (c[1] - r * 0.8).into()));
+        attrs.push(("width", (2.0 * r).into()));
+        attrs.push(("height", (1.6 * r).into()));
+        "rect"
+    } else {
+        attrs.push(("cx", c[0].into()));
+        attrs.push(("cy", c[1].into()));
+        attrs.push(("r", r.into()));
+        "circle"
+    };
+    common(&mut attrs);
+    match title {
+        Some(t) => {
+            w.start(tag, &attrs);
+            w.text_element("title", &[], t);
+            w.end();
+        }
+        None => w.empty(tag, &attrs),
+    }
+}
+
+fn draw_nodes(
+    w: &mut SvgWriter,
+    graph: &Graph,
+    pos: &[[f64; 2]],
+    radius: &[f64],
+    tx: &dyn Fn([f64; 2]) -> [f64; 2],
+    scale: f64,
+    t: Theme,
+) {
+    let titles = graph.nodes.len() <= TITLES_MAX;
+    w.start("g", &[]);
+    for (i, n) in graph.nodes.iter().enumerate() {
+        let fill = n.color.rgb.unwrap_or(t.background);
+        let r = (radius[i] * scale).max(1.0);
+        let title = titles.then(|| {
+            format!(
+                "{} ({} {}, {} lines)",
+                n.id,
+                n.role.name(),
+                if n.source_target { "+ target" } else { "" },
+                n.count
+            )
+        });
+        symbol(
+            w,
+            &n.shape,
+            tx(pos[i]),
+            r,
+            fill,
+            t.outline,
+            title.as_deref(),
+        );
+        w.newline();
+    }
+    w.end();
+}
+
+fn draw_labels(
+    w: &mut SvgWriter,
+    graph: &Graph,
+    pos: &[[f64; 2]],
+    radius: &[f64],
+    tx: &dyn Fn([f64; 2]) -> [f64; 2],
+    scale: f64,
+    style: &GraphStyle,
+) {
+    let fs = (style.font_size * scale.sqrt()).max(6.0);
+    let degree = graph.degrees();
+    let reqs: Vec<LabelReq> = graph
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let c = tx(pos[i]);
+            let label = ellipsize(&n.label, 40.0 * fs, fs);
+            LabelReq {
+                x: c[0],
+                y: c[1],
+                r: (radius[i] * scale).max(1.0),
+                w: if n.label.is_empty() {
+                    0.0
+                } else {
+                    text_width(&label, fs)
+                },
+                h: fs * 1.2,
+                priority: u64::from(degree[i]) * 1_000_000 + n.count.min(999_999),
+            }
+        })
+        .collect();
+    let placed = place(&reqs);
+    let t = style.theme;
+    w.start(
+        "g",
+        &[
+            ("font-family", FONT.into()),
+            ("font-size", fs.into()),
+            ("fill", t.text.hex().into()),
+            ("stroke", t.background.hex().into()),
+            ("stroke-width", (fs / 4.0).into()),
+            ("stroke-opacity", 0.8.into()),
+            ("paint-order", "stroke".into()),
+        ],
+    );
+    for (i, p) in placed.iter().enumerate() {
+        let Some(p) = p else { continue };
+        let label = &graph.nodes[i].label;
+        if label.is_empty() {
+            continue;
+        }
+        let text = ellipsize(label, 40.0 * fs, fs);
+        w.text_element(
+            "text",
+            &[
+                ("x", p.x.into()),
+                ("y", p.y.into()),
+                ("text-anchor", p.anchor.into()),
+            ],
+            &text,
+        );
+        w.newline();
+    }
+    w.end();
+}
+
+fn legend_lines(graph: &Graph) -> usize {
+    graph.legend.len().min(LEGEND_MAX) + 3 + graph.notes.len() * 2
+}
+
+fn legend_height(graph: &Graph, style: &GraphStyle) -> f64 {
+    if !style.legend {
+        return 0.0;
+    }
+    legend_lines(graph) as f64 * 18.0 + 40.0
+}
+
+fn role_title(role: &str) -> &str {
+    match role {
+        "source" => "Source",
+        "event" => "Event",
+        "target" => "Target",
+        "source+target" => "Source & target",
+        other => other,
+    }
+}
+
+fn draw_legend(w: &mut SvgWriter, graph: &Graph, x0: f64, style: &GraphStyle) {
+    let t = style.theme;
+    let h = legend_height(graph, style);
+    w.start(
+        "g",
+        &[("font-family", FONT.into()), ("font-size", 11.0.into())],
+    );
+    w.empty(
+        "rect",
+        &[
+            ("x", x0.into()),
+            ("y", MARGIN.into()),
+            ("width", (LEGEND_W - MARGIN).into()),
+            ("height", h.into()),
+            ("rx", 6.0.into()),
+            ("fill", t.panel.hex().into()),
+            ("stroke", t.muted.hex().into()),
+            ("stroke-width", 0.5.into()),
+        ],
+    );
+    let tx = x0 + 12.0;
+    let mut y = MARGIN + 22.0;
+    w.text_element(
+        "text",
+        &[
+            ("x", tx.into()),
+            ("y", y.into()),
+            ("font-weight", "bold".into()),
+            ("fill", t.text.hex().into()),
+        ],
+        "Legend",
+    );
+    y += 20.0;
+    let text_w = LEGEND_W - MARGIN - 44.0;
+    for entry in graph.legend.iter().take(LEGEND_MAX) {
+        let fill = parse_hex(&entry.color).unwrap_or(t.background);
+        let shape = match entry.role {
+            "event" => "box",
+            _ => "ellipse",
+        };
+        symbol(w, shape, [tx + 6.0, y - 4.0], 5.5, fill, t.outline, None);
+        let text = format!(
+            "{}: {} ({})",
+            role_title(entry.role),
+            entry.label,
+            entry.nodes
+        );
+        w.text_element(
+            "text",
+            &[
+                ("x", (tx + 18.0).into()),
+                ("y", y.into()),
+                ("fill", t.text.hex().into()),
+            ],
+            &ellipsize(&text, text_w, 11.0),
+        );
+        y += 18.0;
+    }
+    if graph.legend.len() > LEGEND_MAX {
+        w.text_element(
+            "text",
+            &[
+                ("x", tx.into()),
+                ("y", y.into()),
+                ("fill", t.muted.hex().into()),
+            ],
+            &format!("… and {} more", graph.legend.len() - LEGEND_MAX),
+        );
+        y += 18.0;
+    }
+    let summary = format!(
+        "{} nodes, {} edges from {} rows",
+        graph.nodes.len(),
+        graph.edges.len(),
+        graph.counts.rows
+    );
+    w.text_element(
+        "text",
+        &[
+            ("x", tx.into()),
+            ("y", (y + 4.0).into()),
+            ("fill", t.muted.hex().into()),
+        ],
+        &summary,
+    );
+    y += 22.0;
+    for note in &graph.notes {
+        // Two lines per note at most.
+        let first = ellipsize(note, text_w + 20.0, 10.0);
+        let rest: String = note
+            .chars()
+            .skip(first.chars().count().saturating_sub(1))
+            .collect();
+        let cut = first.ends_with('…');
+        let first = if cut {
+            first.trim_end_matches('…').to_string()
+        } else {
+            first
+        };
+        w.text_element(
+            "text",
+            &[
+                ("x", tx.into()),
+                ("y", y.into()),
+                ("font-size", 10.0.into()),
+                ("fill", t.muted.hex().into()),
+            ],
+            &first,
+        );
+        y += 14.0;
+        if cut {
+            w.text_element(
+                "text",
+                &[
+                    ("x", tx.into()),
+                    ("y", y.into()),
+                    ("font-size", 10.0.into()),
+                    ("fill", t.muted.hex().into()),
+                ],
+                &ellipsize(&rest, text_w + 20.0, 10.0),
+            );
+            y += 14.0;
+        }
+        y += 4.0;
+    }
+    w.end();
+}
+
+fn parse_hex(s: &str) -> Option<Rgb> {
+    secviz_graph::color::Color::parse(s).and_then(|c| c.rgb)
+}

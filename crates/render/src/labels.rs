@@ -1,0 +1,194 @@
+//! Label placement: each label tries four spots around its node (right, left, above, below)
+//! and takes the first that overlaps neither a placed label nor a node disc. Labels of busier
+//! nodes are placed first; a label that fits nowhere is left out rather than drawn over
+//! another. A uniform grid keeps the overlap checks near-constant time per label.
+
+use std::collections::HashMap;
+
+/// An axis-aligned rectangle `[x0, y0, x1, y1]`.
+pub(crate) type Rect = [f64; 4];
+
+struct Grid {
+    cell: f64,
+    cells: HashMap<(i64, i64), Vec<Rect>>,
+}
+
+impl Grid {
+    fn new(cell: f64) -> Self {
+        Grid {
+            cell: cell.max(1.0),
+            cells: HashMap::new(),
+        }
+    }
+
+    fn span(&self, r: &Rect) -> (i64, i64, i64, i64) {
+        (
+            (r[0] / self.cell).floor() as i64,
+            (r[1] / self.cell).floor() as i64,
+            (r[2] / self.cell).floor() as i64,
+            (r[3] / self.cell).floor() as i64,
+        )
+    }
+
+    fn hits(&self, r: &Rect) -> bool {
+        let (x0, y0, x1, y1) = self.span(r);
+        for gx in x0..=x1 {
+            for gy in y0..=y1 {
+                if let Some(v) = self.cells.get(&(gx, gy)) {
+                    if v.iter().any(|o| overlaps(o, r)) {
+                        return true;
+                    }
+                }
+            }
+        }
+        false
+    }
+
+    fn add(&mut self, r: Rect) {
+        let (x0, y0, x1, y1) = self.span(&r);
+        for gx in x0..=x1 {
+            for gy in y0..=y1 {
+                self.cells.entry((gx, gy)).or_default().push(r);
+            }
+        }
+    }
+}
+
+fn overlaps(a: &Rect, b: &Rect) -> bool {
+    a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3]
+}
+
+/// One label to place: node centre and radius, text size, and its priority.
+pub(crate) struct LabelReq {
+    pub x: f64,
+    pub y: f64,
+    pub r: f64,
+    pub w: f64,
+    pub h: f64,
+    pub priority: u64,
+}
+
+/// Where a placed label's text starts (baseline-left) and its anchor.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Placed {
+    pub x: f64,
+    pub y: f64,
+    /// `start`, `end` or `middle`.
+    pub anchor: &'static str,
+}
+
+/// Places labels; returns one entry per request (`None` when it did not fit).
+pub(crate) fn place(reqs: &[LabelReq]) -> Vec<Option<Placed>> {
+    let typical = reqs.iter().map(|r| r.h).fold(10.0f64, f64::max) * 4.0;
+    let mut grid = Grid::new(typical);
+    for r in reqs {
+        grid.add([r.x - r.r, r.y - r.r, r.x + r.r, r.y + r.r]);
+    }
+    let mut order: Vec<usize> = (0..reqs.len()).collect();
+    order.sort_by(|a, b| reqs[*b].priority.cmp(&reqs[*a].priority).then(a.cmp(b)));
+    let mut out = vec![None; reqs.len()];
+    for i in order {
+        let q = &reqs[i];
+        let gap = 2.0;
+        let candidates = [
+            // right
+            (
+                [
+                    q.x + q.r + gap,
+                    q.y - q.h / 2.0,
+                    q.x + q.r + gap + q.w,
+                    q.y + q.h / 2.0,
+                ],
+                Placed {
+                    x: q.x + q.r + gap,
+                    y: q.y + q.h * 0.35,
+                    anchor: "start",
+                },
+            ),
+            // left
+            (
+                [
+                    q.x - q.r - gap - q.w,
+                    q.y - q.h / 2.0,
+                    q.x - q.r - gap,
+                    q.y + q.h / 2.0,
+                ],
+                Placed {
+                    x: q.x - q.r - gap,
+                    y: q.y + q.h * 0.35,
+                    anchor: "end",
+                },
+            ),
+            // above
+            (
+                [
+                    q.x - q.w / 2.0,
+                    q.y - q.r - gap - q.h,
+                    q.x + q.w / 2.0,
+                    q.y - q.r - gap,
+                ],
+                Placed {
+                    x: q.x,
+                    y: q.y - q.r - gap - q.h * 0.15,
+                    anchor: "middle",
+                },
+            ),
+            // below
+            (
+                [
+                    q.x - q.w / 2.0,
+                    q.y + q.r + gap,
+                    q.x + q.w / 2.0,
+                    q.y + q.r + gap + q.h,
+                ],
+                Placed {
+                    x: q.x,
+                    y: q.y + q.r + gap + q.h * 0.85,
+                    anchor: "middle",
+                },
+            ),
+        ];
+        // Our own disc is in the grid too; shrink candidates by a hair so touching is fine.
+        for (rect, placed) in candidates {
+            let probe = [
+                rect[0] + 0.01,
+                rect[1] + 0.01,
+                rect[2] - 0.01,
+                rect[3] - 0.01,
+            ];
+            if !grid.hits(&probe) {
+                grid.add(rect);
+                out[i] = Some(placed);
+                break;
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crowded_labels_do_not_overlap() {
+        let reqs: Vec<LabelReq> = (0..50)
+            .map(|i| LabelReq {
+                x: (i % 5) as f64 * 12.0,
+                y: (i / 5) as f64 * 12.0,
+                r: 3.0,
+                w: 40.0,
+                h: 10.0,
+                priority: i as u64,
+            })
+            .collect();
+        let placed = place(&reqs);
+        assert!(placed.iter().any(Option::is_some));
+        assert!(
+            placed.iter().any(Option::is_none),
+            "some labels must be dropped"
+        );
+        // Highest priority is always placed.
+        assert!(placed[49].is_some());
+    }
+}

@@ -1,0 +1,57 @@
+//! Text width estimation without a font engine, for label placement and legends. Widths are
+//! DejaVu Sans advance widths grouped into classes (em fractions), which is the font the PNG
+//! renderer embeds; browsers using another sans-serif differ by a few percent.
+
+/// Estimated width of `s` in user units at `font_size`.
+pub fn text_width(s: &str, font_size: f64) -> f64 {
+    s.chars().map(char_em).sum::<f64>() * font_size
+}
+
+fn char_em(c: char) -> f64 {
+    match c {
+        'i' | 'j' | 'l' | '.' | ',' | ':' | ';' | '\'' | '|' | '!' => 0.28,
+        'f' | 't' | 'r' | 'I' | ' ' | '(' | ')' | '[' | ']' | '/' | '\\' | '-' => 0.36,
+        '0'..='9' => 0.64,
+        'm' | 'w' | 'M' | 'W' | '@' | '%' => 0.92,
+        'a'..='z' => 0.6,
+        'A'..='Z' => 0.7,
+        c if c.is_ascii() => 0.6,
+        // CJK and other wide characters.
+        c if (c as u32) >= 0x2E80 => 1.0,
+        _ => 0.65,
+    }
+}
+
+/// Shortens `s` to fit `max_width` at `font_size`, ending with `…` when cut.
+pub fn ellipsize(s: &str, max_width: f64, font_size: f64) -> String {
+    if text_width(s, font_size) <= max_width {
+        return s.to_string();
+    }
+    let budget = max_width - text_width("…", font_size);
+    let mut out = String::new();
+    let mut w = 0.0;
+    for c in s.chars() {
+        let cw = char_em(c) * font_size;
+        if w + cw > budget {
+            break;
+        }
+        w += cw;
+        out.push(c);
+    }
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wider_text_is_wider() {
+        assert!(text_width("WWW", 10.0) > text_width("iii", 10.0));
+        assert_eq!(text_width("", 10.0), 0.0);
+        let e = ellipsize("a very long label indeed", 40.0, 10.0);
+        assert!(e.ends_with('…'));
+        assert!(text_width(&e, 10.0) <= 40.0 + 1e-9);
+    }
+}

@@ -1,0 +1,97 @@
+//! Drawing: a generated botnet graph renders to a PNG that is not blank and shows every
+//! legend colour; the SVG parses and hostile labels stay text.
+
+use secviz_graph::layout::{LayoutOptions, layout};
+use secviz_graph::rules::{Columns, RuleSet};
+use secviz_graph::{BuildOptions, Graph, GraphBuilder};
+use secviz_render::{GraphStyle, Theme, graph_svg, svg_to_png};
+
+const RULES: &str = r#"
+color.source="gold" if ($fields[0] =~ /^10\.0\.0\./)
+color.source="orange"
+color.event="red" if ($fields[1] eq "irc-join")
+color.event="lightblue"
+color.target="forestgreen" if (subnet($fields[2], "10.0.0.0/8"))
+color.target="purple"
+"#;
+
+fn botnet(extra: &[(&str, &str, &str)]) -> Graph {
+    let rules = RuleSet::parse(RULES, &Columns::positional(false)).unwrap();
+    let mut b = GraphBuilder::new(rules, BuildOptions::default());
+    let mut s: u64 = 9;
+    let mut next = |m: u64| {
+        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (s >> 33) % m
+    };
+    for _ in 0..800 {
+        let bot = format!("10.0.{}.{}", next(3), next(200));
+        let (ev, tgt) = match next(3) {
+            0 => ("irc-join", format!("198.51.100.{}", next(3))),
+            1 => ("dns-query", format!("10.9.9.{}", next(2))),
+            _ => ("web", format!("203.0.113.{}", next(40))),
+        };
+        b.push(&[bot, ev.to_string(), tgt]).unwrap();
+    }
+    for (a, e, t) in extra {
+        b.push(&[*a, *e, *t]).unwrap();
+    }
+    b.finish()
+}
+
+fn rgb_of(hex: &str) -> [u8; 3] {
+    let v = u32::from_str_radix(&hex[1..], 16).unwrap();
+    [(v >> 16) as u8, (v >> 8) as u8, v as u8]
+}
+
+#[test]
+fn botnet_png_is_not_blank_and_shows_legend_colours() {
+    let g = botnet(&[]);
+    assert!(g.legend.len() >= 6, "legend: {:?}", g.legend);
+    let pos = layout(&g, &LayoutOptions::default());
+    let svg = graph_svg(&g, &pos, &GraphStyle::default());
+    let png = svg_to_png(&svg, 1.0).unwrap();
+    let pm = resvg::tiny_skia::Pixmap::decode_png(&png).unwrap();
+    let px: Vec<[u8; 3]> = pm
+        .pixels()
+        .iter()
+        .map(|p| {
+            let c = p.demultiply();
+            [c.red(), c.green(), c.blue()]
+        })
+        .collect();
+    let non_white = px.iter().filter(|p| **p != [255, 255, 255]).count();
+    assert!(non_white * 50 > px.len(), "only {non_white} of {} pixels drawn", px.len());
+    for entry in &g.legend {
+        let want = rgb_of(&entry.color);
+        let close = |p: &[u8; 3]| p.iter().zip(want).all(|(a, b)| a.abs_diff(b) <= 2);
+        assert!(px.iter().any(close), "legend colour {} ({}) not in the PNG", entry.color, entry.label);
+    }
+}
+
+#[test]
+fn png_rendering_is_deterministic_and_has_text() {
+    let g = botnet(&[]);
+    let pos = layout(&g, &LayoutOptions::default());
+    let svg = graph_svg(&g, &pos, &GraphStyle::default());
+    assert_eq!(svg_to_png(&svg, 1.0).unwrap(), svg_to_png(&svg, 1.0).unwrap());
+    // The embedded font draws text: a label-only SVG is not blank.
+    let text = r#"<svg xmlns="http://www.w3.org/2000/svg" width="120" height="30"><rect width="120" height="30" fill="#fff"/><text x="5" y="20" font-size="14" font-family="DejaVu Sans">Legend</text></svg>"#;
+    let pm = resvg::tiny_skia::Pixmap::decode_png(&svg_to_png(text, 1.0).unwrap()).unwrap();
+    assert!(pm.pixels().iter().any(|p| p.demultiply().red() < 100));
+}
+
+#[test]
+fn hostile_labels_stay_text_in_svg_light_and_dark() {
+    let hostile = "<script>alert(1)</script>";
+    let g = botnet(&[(hostile, "\"onload=\"x", "]]><!--&amp;")]);
+    let pos = layout(&g, &LayoutOptions::default());
+    for theme in [Theme::LIGHT, Theme::DARK] {
+        let svg = graph_svg(&g, &pos, &GraphStyle { theme, ..GraphStyle::default() });
+        let doc = roxmltree::Document::parse(&svg).unwrap();
+        assert!(!doc.descendants().any(|n| n.has_tag_name("script")));
+        assert!(!doc.descendants().any(|n| n.attributes().any(|a| a.name() == "onload")));
+        let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
+        assert!(texts.iter().any(|t| t.contains(hostile)), "label kept as text");
+        assert!(svg_to_png(&svg, 0.5).is_ok());
+    }
+}
