@@ -20,7 +20,9 @@ fn botnet(extra: &[(&str, &str, &str)]) -> Graph {
     let mut b = GraphBuilder::new(rules, BuildOptions::default());
     let mut s: u64 = 9;
     let mut next = |m: u64| {
-        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (s >> 33) % m
     };
     for _ in 0..800 {
@@ -60,11 +62,20 @@ fn botnet_png_is_not_blank_and_shows_legend_colours() {
         })
         .collect();
     let non_white = px.iter().filter(|p| **p != [255, 255, 255]).count();
-    assert!(non_white * 50 > px.len(), "only {non_white} of {} pixels drawn", px.len());
+    assert!(
+        non_white * 50 > px.len(),
+        "only {non_white} of {} pixels drawn",
+        px.len()
+    );
     for entry in &g.legend {
         let want = rgb_of(&entry.color);
         let close = |p: &[u8; 3]| p.iter().zip(want).all(|(a, b)| a.abs_diff(b) <= 2);
-        assert!(px.iter().any(close), "legend colour {} ({}) not in the PNG", entry.color, entry.label);
+        assert!(
+            px.iter().any(close),
+            "legend colour {} ({}) not in the PNG",
+            entry.color,
+            entry.label
+        );
     }
 }
 
@@ -73,9 +84,12 @@ fn png_rendering_is_deterministic_and_has_text() {
     let g = botnet(&[]);
     let pos = layout(&g, &LayoutOptions::default());
     let svg = graph_svg(&g, &pos, &GraphStyle::default());
-    assert_eq!(svg_to_png(&svg, 1.0).unwrap(), svg_to_png(&svg, 1.0).unwrap());
+    assert_eq!(
+        svg_to_png(&svg, 1.0).unwrap(),
+        svg_to_png(&svg, 1.0).unwrap()
+    );
     // The embedded font draws text: a label-only SVG is not blank.
-    let text = r#"<svg xmlns="http://www.w3.org/2000/svg" width="120" height="30"><rect width="120" height="30" fill="#fff"/><text x="5" y="20" font-size="14" font-family="DejaVu Sans">Legend</text></svg>"#;
+    let text = r##"<svg xmlns="http://www.w3.org/2000/svg" width="120" height="30"><rect width="120" height="30" fill="#fff"/><text x="5" y="20" font-size="14" font-family="DejaVu Sans">Legend</text></svg>"##;
     let pm = resvg::tiny_skia::Pixmap::decode_png(&svg_to_png(text, 1.0).unwrap()).unwrap();
     assert!(pm.pixels().iter().any(|p| p.demultiply().red() < 100));
 }
@@ -86,12 +100,25 @@ fn hostile_labels_stay_text_in_svg_light_and_dark() {
     let g = botnet(&[(hostile, "\"onload=\"x", "]]><!--&amp;")]);
     let pos = layout(&g, &LayoutOptions::default());
     for theme in [Theme::LIGHT, Theme::DARK] {
-        let svg = graph_svg(&g, &pos, &GraphStyle { theme, ..GraphStyle::default() });
+        let svg = graph_svg(
+            &g,
+            &pos,
+            &GraphStyle {
+                theme,
+                ..GraphStyle::default()
+            },
+        );
         let doc = roxmltree::Document::parse(&svg).unwrap();
         assert!(!doc.descendants().any(|n| n.has_tag_name("script")));
-        assert!(!doc.descendants().any(|n| n.attributes().any(|a| a.name() == "onload")));
+        assert!(
+            !doc.descendants()
+                .any(|n| n.attributes().any(|a| a.name() == "onload"))
+        );
         let texts: Vec<&str> = doc.descendants().filter_map(|n| n.text()).collect();
-        assert!(texts.iter().any(|t| t.contains(hostile)), "label kept as text");
+        assert!(
+            texts.iter().any(|t| t.contains(hostile)),
+            "label kept as text"
+        );
         assert!(svg_to_png(&svg, 0.5).is_ok());
     }
 }
