@@ -89,10 +89,6 @@ impl BatchBuilder {
         self.raw = StringBuilder::with_capacity(cap, cap * 96);
     }
 
-    pub fn len(&self) -> usize {
-        self.rows
-    }
-
     pub fn is_full(&self) -> bool {
         self.rows >= self.cap
     }

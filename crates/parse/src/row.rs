@@ -181,14 +181,6 @@ impl ExtraWriter<'_> {
         self.key(k);
         let _ = write!(self.text, "{v}");
     }
-    pub fn float(mut self, k: &str, v: f64) {
-        self.key(k);
-        if v.is_finite() {
-            let _ = write!(self.text, "{v}");
-        } else {
-            self.text.push_str("null");
-        }
-    }
     pub fn bool(mut self, k: &str, v: bool) {
         self.key(k);
         self.text.push_str(if v { "true" } else { "false" });

@@ -1,1 +1,515 @@
-//! (being written)
+//! What syslog messages say, beyond host/app/message: authentication by sshd, sudo,
+//! su, login and PAM (OCSF Authentication), and firewall kernel lines of
+//! iptables/ufw (`SRC= DST= PROTO= SPT= DPT=`, OCSF Network Activity).
+//!
+//! Each recognised message gets `event_class`, `user`, `src_ip`/`src_port`,
+//! `auth_result` (`success` or `failure`, only when the message states an outcome)
+//! and an `activity` label in `extra` (e.g. `logon`, `invalid_user`, `disconnect`).
+//! A message that is not recognised stays a plain `base_event`; it is never rejected.
+
+use memchr::memmem;
+
+use super::packet::write_flags;
+use super::scan::{self, is_ipv4, port, uint};
+use crate::row::{I, Row, S};
+
+pub(crate) const AUTH: &str = "authentication";
+
+/// Reads the message of one syslog event (`app` and `msg` are slices of the line).
+pub(crate) fn enrich(app: Option<&str>, msg: &str, row: &mut Row) {
+    if memmem::find(msg.as_bytes(), b"SRC=").is_some()
+        && memmem::find(msg.as_bytes(), b" DST=").is_some()
+    {
+        firewall(msg, row);
+        return;
+    }
+    let Some(app) = app else { return };
+    let prog = app.split('(').next().unwrap_or(app);
+    match prog {
+        "sshd" => sshd(msg, row),
+        "sudo" => sudo(msg, row),
+        "su" | "login" | "gdm" | "gdm-binary" | "klogind" | "ftpd" | "vsftpd" | "proftpd"
+        | "dovecot" | "passwd" | "systemd-logind" | "polkitd" | "cron" | "CRON" => {
+            generic_auth(msg, row)
+        }
+        _ if app.contains("(pam_unix)") || msg.starts_with("pam_unix(") => generic_auth(msg, row),
+        _ => {}
+    }
+}
+
+/// The word after `key` (up to a space), if `key` occurs.
+fn after<'a>(msg: &'a str, key: &str) -> Option<&'a str> {
+    let i = memmem::find(msg.as_bytes(), key.as_bytes())?;
+    let rest = &msg[i + key.len()..];
+    let w = scan::word(rest).0;
+    (!w.is_empty()).then_some(w)
+}
+
+/// `key=value` where value ends at a space (`rhost=1.2.3.4`, `user=root`).
+fn kv<'a>(msg: &'a str, key: &str) -> Option<&'a str> {
+    let b = msg.as_bytes();
+    let mut from = 0;
+    while let Some(i) = memmem::find(&b[from..], key.as_bytes()) {
+        let at = from + i;
+        // Whole-word match: start of message or a space before.
+        if at == 0 || b[at - 1] == b' ' {
+            let w = scan::word(&msg[at + key.len()..]).0;
+            return (!w.is_empty()).then_some(w);
+        }
+        from = at + key.len();
+    }
+    None
+}
+
+/// Sets `src_ip` if the text is an address (IPv4 or IPv6), else notes it as `rhost`.
+fn set_remote(row: &mut Row, host: &str) {
+    let host = host.trim_matches(|c| c == '[' || c == ']' || c == ',' || c == ':');
+    if host.is_empty() || row.has(S::SrcIp) {
+        return;
+    }
+    if (is_ipv4(host) || host.contains(':')) && scan::set_ip(row, S::SrcIp, host).is_ok() {
+        return;
+    }
+    row.extra().str("rhost", host);
+}
+
+fn set_port_after(row: &mut Row, msg: &str) {
+    if let Some(p) = after(msg, " port ").and_then(port) {
+        row.set_int(I::SrcPort, p);
+    }
+}
+
+fn authn(row: &mut Row, activity: &str, result: Option<&str>) {
+    row.set(S::EventClass, AUTH);
+    if let Some(r) = result {
+        row.set(S::AuthResult, r);
+    }
+    row.extra().str("activity", activity);
+}
+
+/// OpenSSH server messages.
+fn sshd(msg: &str, row: &mut Row) {
+    let m = msg.strip_prefix("error: ").unwrap_or(msg);
+    if let Some(r) = m
+        .strip_prefix("Accepted ")
+        .or_else(|| m.strip_prefix("Failed "))
+    {
+        // Accepted|Failed METHOD for [invalid user ]USER from IP port N ssh2
+        let ok = m.starts_with("Accepted");
+        let (method, r) = scan::word(r);
+        let r = r.strip_prefix("for ").unwrap_or(r);
+        let (invalid, r) = match r.strip_prefix("invalid user ") {
+            Some(r) => (true, r),
+            None => (false, r),
+        };
+        // The user name may itself contain spaces; it ends at the last " from ".
+        let (user, tail) = match r.rfind(" from ") {
+            Some(i) => (&r[..i], &r[i..]),
+            None => (r, ""),
+        };
+        authn(
+            row,
+            if ok { "logon" } else { "logon_failed" },
+            Some(if ok { "success" } else { "failure" }),
+        );
+        row.set(S::User, user);
+        row.extra().str("method", method);
+        if invalid {
+            row.extra().bool("invalid_user", true);
+        }
+        if let Some(ip) = after(tail, " from ") {
+            set_remote(row, ip);
+        }
+        set_port_after(row, tail);
+        return;
+    }
+    if let Some(r) = m.strip_prefix("Invalid user ") {
+        // Invalid user USER from IP [port N]
+        let (user, tail) = match r.rfind(" from ") {
+            Some(i) => (&r[..i], &r[i..]),
+            None => (r, ""),
+        };
+        authn(row, "invalid_user", Some("failure"));
+        row.set_nonempty(S::User, user);
+        if let Some(ip) = after(tail, " from ") {
+            set_remote(row, ip);
+        }
+        set_port_after(row, tail);
+        return;
+    }
+    if let Some(r) = m.strip_prefix("input_userauth_request: invalid user ") {
+        authn(row, "invalid_user_request", None);
+        let user = r.strip_suffix(" [preauth]").unwrap_or(r);
+        row.set_nonempty(S::User, user);
+        return;
+    }
+    if m.starts_with("maximum authentication attempts exceeded for ") {
+        authn(row, "max_auth_tries", Some("failure"));
+        let r = &m["maximum authentication attempts exceeded for ".len()..];
+        let r = r.strip_prefix("invalid user ").unwrap_or(r);
+        let (user, tail) = match r.rfind(" from ") {
+            Some(i) => (&r[..i], &r[i..]),
+            None => (r, ""),
+        };
+        row.set_nonempty(S::User, user);
+        if let Some(ip) = after(tail, " from ") {
+            set_remote(row, ip);
+        }
+        set_port_after(row, tail);
+        return;
+    }
+    for (prefix, activity) in [
+        ("Received disconnect from ", "disconnect"),
+        ("Disconnected from ", "disconnect"),
+        ("Connection closed by ", "connection_closed"),
+        ("Connection reset by ", "connection_closed"),
+        (
+            "Did not receive identification string from ",
+            "no_identification",
+        ),
+        ("Connection from ", "connection"),
+    ] {
+        if let Some(r) = m.strip_prefix(prefix) {
+            authn(row, activity, None);
+            // "[authenticating |invalid ]user USER IP port N"
+            let r = r
+                .strip_prefix("authenticating user ")
+                .or_else(|| r.strip_prefix("invalid user "))
+                .or_else(|| r.strip_prefix("user "))
+                .map(|u| {
+                    let (user, rest) = scan::word(u);
+                    row.set(S::User, user);
+                    rest
+                })
+                .unwrap_or(r);
+            let (host, _) = scan::word(r);
+            set_remote(row, host);
+            set_port_after(row, r);
+            return;
+        }
+    }
+    if m.starts_with("reverse mapping checking getaddrinfo for ") || m.starts_with("Address ") {
+        authn(row, "reverse_mapping_failed", None);
+        if let (Some(o), Some(c)) = (m.find('['), m.find(']')) {
+            if o < c {
+                set_remote(row, &m[o + 1..c]);
+            }
+        } else if let Some(a) = m.strip_prefix("Address ") {
+            set_remote(row, scan::word(a).0);
+        }
+        return;
+    }
+    generic_auth(msg, row);
+}
+
+/// `sudo: alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/ls`.
+fn sudo(msg: &str, row: &mut Row) {
+    let m = msg.trim_start();
+    if let Some((user, rest)) = m.split_once(" : ") {
+        if !user.contains(' ') && !user.is_empty() {
+            let failed = rest.contains("incorrect password")
+                || rest.contains("NOT in sudoers")
+                || rest.contains("command not allowed");
+            authn(
+                row,
+                if failed { "sudo_denied" } else { "sudo" },
+                Some(if failed { "failure" } else { "success" }),
+            );
+            row.set(S::User, user);
+            for part in rest.split(" ; ") {
+                if let Some(v) = part.strip_prefix("USER=") {
+                    row.extra().str("target_user", v);
+                } else if let Some(v) = part.strip_prefix("COMMAND=") {
+                    row.extra().str("command", v);
+                } else if let Some(v) = part.strip_prefix("TTY=") {
+                    row.extra().str("tty", v);
+                }
+            }
+            return;
+        }
+    }
+    generic_auth(msg, row);
+}
+
+/// PAM and other programs: `authentication failure; ... rhost=IP user=U`,
+/// `session opened for user U by (uid=0)`, `Authentication failed from IP`,
+/// `check pass; user unknown`.
+fn generic_auth(msg: &str, row: &mut Row) {
+    let m = msg;
+    let lower_has = |needle: &str| memmem::find(m.as_bytes(), needle.as_bytes()).is_some();
+    let (activity, result) = if lower_has("authentication failure")
+        || lower_has("Authentication failed")
+        || lower_has("FAILED LOGIN")
+        || lower_has("Couldn't authenticate")
+    {
+        ("logon_failed", Some("failure"))
+    } else if lower_has("more authentication failures") {
+        ("logon_failed_summary", None)
+    } else if lower_has("session opened for user") {
+        ("session_opened", None)
+    } else if lower_has("session closed for user") {
+        ("session_closed", None)
+    } else if lower_has("check pass; user unknown") {
+        ("unknown_user", None)
+    } else if lower_has("ROOT LOGIN") || lower_has("LOGIN ON") {
+        ("logon", Some("success"))
+    } else if lower_has("connection from ") {
+        ("connection", None)
+    } else {
+        return;
+    };
+    authn(row, activity, result);
+    if let Some(u) = kv(m, "user=")
+        .or_else(|| after(m, "for user "))
+        .or_else(|| kv(m, "logname=").filter(|u| !u.is_empty()))
+    {
+        row.set(S::User, u);
+    }
+    if let Some(h) = kv(m, "rhost=") {
+        set_remote(row, h);
+    } else if let Some(h) = after(m, "from ").or_else(|| after(m, "connection from ")) {
+        set_remote(row, h);
+    }
+}
+
+/// iptables/ufw LOG lines: `[UFW BLOCK] IN=eth0 OUT= MAC=... SRC=1.2.3.4 DST=5.6.7.8
+/// LEN=60 ... PROTO=TCP SPT=443 DPT=51234 WINDOW=0 RES=0x00 ACK RST URGP=0`.
+fn firewall(msg: &str, row: &mut Row) {
+    row.set(S::EventClass, super::packet::NETWORK);
+    row.set_int(I::Packets, 1);
+    // The log prefix is what precedes IN=; ufw's is "[UFW BLOCK]".
+    let start = memmem::find(msg.as_bytes(), b"IN=").unwrap_or(0);
+    let mut prefix = msg[..start].trim();
+    // Kernel time "[12345.678]" in front of the prefix.
+    if let Some((stamp, r)) = prefix.strip_prefix('[').and_then(|p| p.split_once(']')) {
+        if stamp
+            .bytes()
+            .all(|c| c.is_ascii_digit() || c == b'.' || c == b' ')
+        {
+            prefix = r.trim();
+        }
+    }
+    if !prefix.is_empty() {
+        let p = prefix
+            .trim_matches(|c| c == '[' || c == ']' || c == ':')
+            .trim();
+        row.set(S::Rule, p);
+        let up = p.to_ascii_uppercase();
+        let action = if ["BLOCK", "DROP", "DENY", "REJECT"]
+            .iter()
+            .any(|k| up.contains(k))
+        {
+            Some("block")
+        } else if ["ALLOW", "ACCEPT", "PASS"].iter().any(|k| up.contains(k)) {
+            Some("pass")
+        } else {
+            None
+        };
+        if let Some(a) = action {
+            row.set(S::Action, a);
+        }
+    }
+    let (mut inn, mut out) = ("", "");
+    let mut flags = 0u8;
+    for tok in msg[start..].split(' ') {
+        let (k, v) = tok.split_once('=').unwrap_or((tok, ""));
+        match k {
+            "IN" => inn = v,
+            "OUT" => out = v,
+            "SRC" => {
+                if scan::set_ip(row, S::SrcIp, v).is_err() {
+                    row.extra().str("src", v);
+                }
+            }
+            "DST" => {
+                if scan::set_ip(row, S::DstIp, v).is_err() {
+                    row.extra().str("dst", v);
+                }
+            }
+            "PROTO" => {
+                let p = v.to_ascii_lowercase();
+                row.set(S::Protocol, if p == "icmpv6" { "icmp6" } else { &p });
+            }
+            "SPT" => {
+                if let Some(p) = port(v) {
+                    row.set_int(I::SrcPort, p);
+                }
+            }
+            "DPT" => {
+                if let Some(p) = port(v) {
+                    row.set_int(I::DstPort, p);
+                }
+            }
+            "LEN" if row.get_int(I::Bytes).is_none() => {
+                if let Some(n) = uint(v) {
+                    row.set_int(I::Bytes, n as i64);
+                }
+            }
+            "MAC" if !v.is_empty() => row.extra().str("mac", v),
+            "TTL" => {
+                if let Some(n) = uint(v) {
+                    row.extra().int("ttl", n as i64);
+                }
+            }
+            "FIN" => flags |= 0x01,
+            "SYN" => flags |= 0x02,
+            "RST" => flags |= 0x04,
+            "PSH" => flags |= 0x08,
+            "ACK" => flags |= 0x10,
+            "URG" => flags |= 0x20,
+            "ECE" => flags |= 0x40,
+            "CWR" => flags |= 0x80,
+            _ => {}
+        }
+    }
+    match (inn.is_empty(), out.is_empty()) {
+        (false, true) => {
+            row.set(S::Interface, inn);
+            row.set(S::Direction, "in");
+        }
+        (true, false) => {
+            row.set(S::Interface, out);
+            row.set(S::Direction, "out");
+        }
+        (false, false) => {
+            row.set(S::Interface, inn);
+            row.set(S::Direction, "fwd");
+        }
+        _ => {}
+    }
+    if row.get(S::Protocol) == Some("tcp") {
+        row.set_with(S::TcpFlags, |o| write_flags(o, flags));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(app: &str, msg: &str) -> Row {
+        let mut r = Row::default();
+        enrich(Some(app), msg, &mut r);
+        r
+    }
+
+    #[test]
+    fn sshd_messages() {
+        let mut r = run(
+            "sshd",
+            "Accepted password for alice from 10.0.0.5 port 52100 ssh2",
+        );
+        assert_eq!(r.get(S::EventClass), Some(AUTH));
+        assert_eq!(r.get(S::AuthResult), Some("success"));
+        assert_eq!(r.get(S::User), Some("alice"));
+        assert_eq!(r.get(S::SrcIp), Some("10.0.0.5"));
+        assert_eq!(r.get_int(I::SrcPort), Some(52100));
+        assert_eq!(
+            r.extra_json(),
+            Some(r#"{"activity":"logon","method":"password"}"#)
+        );
+        let mut r = run(
+            "sshd",
+            "Failed password for invalid user admin from 187.141.143.180 port 44870 ssh2",
+        );
+        assert_eq!(r.get(S::AuthResult), Some("failure"));
+        assert_eq!(r.get(S::User), Some("admin"));
+        assert_eq!(
+            r.extra_json(),
+            Some(r#"{"activity":"logon_failed","method":"password","invalid_user":true}"#)
+        );
+        let r = run(
+            "sshd",
+            "Received disconnect from 139.59.209.18: 11: Bye Bye [preauth]",
+        );
+        assert_eq!(r.get(S::SrcIp), Some("139.59.209.18"));
+        assert_eq!(r.get(S::AuthResult), None);
+        let r = run(
+            "sshd",
+            "Disconnected from authenticating user root 1.2.3.4 port 22 [preauth]",
+        );
+        assert_eq!(r.get(S::User), Some("root"));
+        assert_eq!(r.get(S::SrcIp), Some("1.2.3.4"));
+        let r = run(
+            "sshd",
+            "reverse mapping checking getaddrinfo for ns.example.com [173.234.31.186] failed - POSSIBLE BREAK-IN ATTEMPT!",
+        );
+        assert_eq!(r.get(S::SrcIp), Some("173.234.31.186"));
+        let r = run(
+            "sshd",
+            "pam_unix(sshd:auth): authentication failure; logname= uid=0 euid=0 tty=ssh ruser= rhost=112.95.230.3  user=root",
+        );
+        assert_eq!(r.get(S::User), Some("root"));
+        assert_eq!(r.get(S::SrcIp), Some("112.95.230.3"));
+        assert_eq!(r.get(S::AuthResult), Some("failure"));
+    }
+
+    #[test]
+    fn sudo_and_pam() {
+        let mut r = run(
+            "sudo",
+            "   alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/ls -l",
+        );
+        assert_eq!(r.get(S::User), Some("alice"));
+        assert_eq!(r.get(S::AuthResult), Some("success"));
+        assert_eq!(
+            r.extra_json(),
+            Some(
+                r#"{"activity":"sudo","tty":"pts/0","target_user":"root","command":"/bin/ls -l"}"#
+            )
+        );
+        let r = run(
+            "sudo",
+            "bob : 3 incorrect password attempts ; TTY=pts/1 ; PWD=/ ; USER=root ; COMMAND=/bin/sh",
+        );
+        assert_eq!(r.get(S::AuthResult), Some("failure"));
+        let mut r = run(
+            "sshd(pam_unix)",
+            "authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=218.188.2.4 ",
+        );
+        assert_eq!(r.get(S::SrcIp), Some("218.188.2.4"));
+        assert_eq!(r.get(S::User), None);
+        assert_eq!(r.extra_json(), Some(r#"{"activity":"logon_failed"}"#));
+        let mut r = run(
+            "sshd(pam_unix)",
+            "authentication failure; logname= uid=0 euid=0 tty=NODEVssh ruser= rhost=host.example.com  user=root",
+        );
+        assert_eq!(r.get(S::SrcIp), None);
+        assert_eq!(
+            r.extra_json(),
+            Some(r#"{"activity":"logon_failed","rhost":"host.example.com"}"#)
+        );
+        let r = run("su(pam_unix)", "session opened for user cyrus by (uid=0)");
+        assert_eq!(r.get(S::User), Some("cyrus"));
+    }
+
+    #[test]
+    fn ufw_and_iptables() {
+        let mut r = run(
+            "kernel",
+            "[ 5634.418530] [UFW BLOCK] IN=eth0 OUT= MAC=52:54:00:12:34:56 SRC=203.0.113.9 DST=192.0.2.10 LEN=60 TOS=0x00 PREC=0x00 TTL=49 ID=0 DF PROTO=TCP SPT=443 DPT=51234 WINDOW=0 RES=0x00 ACK RST URGP=0",
+        );
+        assert_eq!(r.get(S::EventClass), Some("network_activity"));
+        assert_eq!(r.get(S::Action), Some("block"));
+        assert_eq!(r.get(S::Rule), Some("UFW BLOCK"));
+        assert_eq!(r.get(S::Interface), Some("eth0"));
+        assert_eq!(r.get(S::Direction), Some("in"));
+        assert_eq!(r.get(S::SrcIp), Some("203.0.113.9"));
+        assert_eq!(r.get(S::DstIp), Some("192.0.2.10"));
+        assert_eq!(r.get(S::Protocol), Some("tcp"));
+        assert_eq!(r.get_int(I::SrcPort), Some(443));
+        assert_eq!(r.get_int(I::DstPort), Some(51234));
+        assert_eq!(r.get_int(I::Bytes), Some(60));
+        assert_eq!(r.get(S::TcpFlags), Some("R."));
+        assert_eq!(
+            r.extra_json(),
+            Some(r#"{"mac":"52:54:00:12:34:56","ttl":49}"#)
+        );
+        let r = run(
+            "kernel",
+            "IPTables-Dropped: IN= OUT=eth0 SRC=10.0.0.1 DST=10.0.0.2 LEN=84 PROTO=ICMP TYPE=8 CODE=0",
+        );
+        assert_eq!(r.get(S::Action), Some("block"));
+        assert_eq!(r.get(S::Direction), Some("out"));
+        assert_eq!(r.get(S::Protocol), Some("icmp"));
+    }
+}

@@ -15,6 +15,7 @@ use crate::row::Row;
 pub(crate) mod access;
 pub(crate) mod auth;
 pub(crate) mod csv;
+pub(crate) mod json;
 pub(crate) mod jsonl;
 pub(crate) mod packet;
 pub(crate) mod pf;
@@ -24,6 +25,7 @@ pub(crate) mod tcpdump;
 pub(crate) mod zeek;
 
 /// What a line turned out to be.
+#[derive(Debug)]
 pub(crate) enum Outcome {
     /// The row holds an event.
     Event,

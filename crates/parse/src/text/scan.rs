@@ -1,11 +1,11 @@
 //! Byte-level scanning helpers shared by the text parsers: numbers, addresses, ports,
 //! words. No allocation, no regex: these run once or more per input line.
 
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::IpAddr;
 
-use super::{Bad, bad};
+use super::Bad;
 use crate::reject::RejectReason;
-use crate::row::{I, Row, S};
+use crate::row::{Row, S};
 
 /// Unsigned decimal number filling the whole string.
 #[inline]
@@ -22,15 +22,6 @@ pub(crate) fn uint(s: &str) -> Option<u64> {
         v = v * 10 + u64::from(c - b'0');
     }
     Some(v)
-}
-
-/// Signed decimal number filling the whole string.
-#[inline]
-pub(crate) fn int(s: &str) -> Option<i64> {
-    match s.strip_prefix('-') {
-        Some(r) => uint(r).and_then(|v| i64::try_from(v).ok()).map(|v| -v),
-        None => uint(s).and_then(|v| i64::try_from(v).ok()),
-    }
 }
 
 /// A port number 0-65535.
@@ -72,29 +63,6 @@ pub(crate) fn is_ipv4(s: &str) -> bool {
         }
     }
     i == b.len()
-}
-
-/// Kinds of address text accepted by [`set_ip`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum IpKind {
-    V4,
-    V6,
-}
-
-/// Checks an address and returns its kind.
-#[inline]
-pub(crate) fn ip_kind(s: &str) -> Option<IpKind> {
-    if is_ipv4(s) {
-        return Some(IpKind::V4);
-    }
-    if s.contains(':') && s.len() <= 64 {
-        // Strip a zone (`fe80::1%eth0`) for validation; the text is kept as is.
-        let addr = s.split('%').next().unwrap_or(s);
-        if addr.parse::<Ipv6Addr>().is_ok() {
-            return Some(IpKind::V6);
-        }
-    }
-    None
 }
 
 /// Sets an address column after checking it. IPv4 text is stored as given (it is
@@ -139,18 +107,6 @@ pub(crate) fn bad_address(s: &str) -> Bad {
     )
 }
 
-/// Sets a port column, or rejects.
-#[inline]
-pub(crate) fn set_port(row: &mut Row, c: I, s: &str) -> Result<(), Bad> {
-    match port(s) {
-        Some(p) => {
-            row.set_int(c, p);
-            Ok(())
-        }
-        None => Err(bad_port(s)),
-    }
-}
-
 #[cold]
 pub(crate) fn bad_port(s: &str) -> Bad {
     let shown: String = s.chars().take(32).collect();
@@ -158,18 +114,6 @@ pub(crate) fn bad_port(s: &str) -> Bad {
         RejectReason::BadPort,
         format!("port {shown:?} is not a number 0-65535"),
     )
-}
-
-/// Sets an integer column from a non-negative number, or rejects.
-#[inline]
-pub(crate) fn set_count(row: &mut Row, c: I, s: &str, what: &'static str) -> Result<(), Bad> {
-    match uint(s).and_then(|v| i64::try_from(v).ok()) {
-        Some(v) => {
-            row.set_int(c, v);
-            Ok(())
-        }
-        None => bad(RejectReason::BadNumber, what),
-    }
 }
 
 /// Splits off the first space-separated word: (word, rest after the space).
@@ -211,7 +155,6 @@ mod tests {
     fn numbers() {
         assert_eq!(uint("0065535"), Some(65_535));
         assert_eq!(port("65536"), None);
-        assert_eq!(int("-12"), Some(-12));
         assert_eq!(uint(""), None);
         assert_eq!(uint("99999999999999999999"), None);
         assert_eq!(word("a b c"), ("a", "b c"));
