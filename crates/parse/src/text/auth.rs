@@ -23,6 +23,16 @@ pub(crate) fn enrich(app: Option<&str>, msg: &str, row: &mut Row) {
         firewall(msg, row);
         return;
     }
+    // "message repeated 3 times: [ Failed password for root ...]": read the inner message.
+    if let Some(r) = msg.strip_prefix("message repeated ") {
+        if let Some((n, inner)) = r.split_once(" times: [") {
+            if let Some(n) = uint(n) {
+                row.extra().int("repeated", n as i64);
+            }
+            let inner = inner.strip_suffix(']').unwrap_or(inner).trim();
+            return enrich(app, inner, row);
+        }
+    }
     let Some(app) = app else { return };
     let prog = app.split('(').next().unwrap_or(app);
     match prog {
@@ -237,14 +247,17 @@ fn sudo(msg: &str, row: &mut Row) {
 fn generic_auth(msg: &str, row: &mut Row) {
     let m = msg;
     let lower_has = |needle: &str| memmem::find(m.as_bytes(), needle.as_bytes()).is_some();
-    let (activity, result) = if lower_has("authentication failure")
+    // "PAM 2 more authentication failures" repeats failures already logged: no outcome.
+    let (activity, result) = if lower_has("more authentication failures")
+        || lower_has("Too many authentication failures")
+    {
+        ("logon_failed_summary", None)
+    } else if lower_has("authentication failure")
         || lower_has("Authentication failed")
         || lower_has("FAILED LOGIN")
         || lower_has("Couldn't authenticate")
     {
         ("logon_failed", Some("failure"))
-    } else if lower_has("more authentication failures") {
-        ("logon_failed_summary", None)
     } else if lower_has("session opened for user") {
         ("session_opened", None)
     } else if lower_has("session closed for user") {
@@ -258,9 +271,15 @@ fn generic_auth(msg: &str, row: &mut Row) {
     } else {
         return;
     };
-    authn(row, activity, result);
+    if activity == "connection" {
+        row.set(S::EventClass, super::packet::NETWORK);
+        row.extra().str("activity", activity);
+    } else {
+        authn(row, activity, result);
+    }
     if let Some(u) = kv(m, "user=")
         .or_else(|| after(m, "for user "))
+        .or_else(|| after(m, "authentication failures for "))
         .or_else(|| kv(m, "logname=").filter(|u| !u.is_empty()))
     {
         row.set(S::User, u);
