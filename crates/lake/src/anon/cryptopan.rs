@@ -182,7 +182,7 @@ mod tests {
             let base = net & 0xffff_ff00;
             let a = pan.anonymize_v4(Ipv4Addr::from(base | u32::from(h1)));
             let b = pan.anonymize_v4(Ipv4Addr::from(base | u32::from(h2)));
-            prop_assert_eq!(a.octets()[..3], b.octets()[..3]);
+            prop_assert_eq!(&a.octets()[..3], &b.octets()[..3]);
             let c = pan.anonymize_v4(Ipv4Addr::from(other));
             prop_assert_eq!(a.octets()[..3] == c.octets()[..3], base == other & 0xffff_ff00);
         }

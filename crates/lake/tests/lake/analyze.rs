@@ -1,0 +1,1 @@
+//! Built-in analyses (filled in with the analyses).
