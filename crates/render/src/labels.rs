@@ -34,10 +34,10 @@ impl Grid {
         let (x0, y0, x1, y1) = self.span(r);
         for gx in x0..=x1 {
             for gy in y0..=y1 {
-                if let Some(v) = self.cells.get(&(gx, gy)) {
-                    if v.iter().any(|o| overlaps(o, r)) {
-                        return true;
-                    }
+                if let Some(v) = self.cells.get(&(gx, gy))
+                    && v.iter().any(|o| overlaps(o, r))
+                {
+                    return true;
                 }
             }
         }

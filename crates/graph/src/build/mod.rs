@@ -367,10 +367,10 @@ pub(crate) fn matching<'r>(
     scope: &'r dyn crate::rules::Scope,
 ) -> Option<(&'r crate::rules::Rule, crate::rules::Value<'r>)> {
     for rule in rules.rules_for(prop, role) {
-        if let Some(c) = &rule.cond {
-            if !truthy(&eval(c, scope)) {
-                continue;
-            }
+        if let Some(c) = &rule.cond
+            && !truthy(&eval(c, scope))
+        {
+            continue;
         }
         let v = eval(&rule.value, scope);
         if truthy(&v)

@@ -11,6 +11,7 @@ use super::fa2::Level;
 const LEAF_GROUP: usize = 16;
 
 /// A coarser level and, for each fine node, its coarse node.
+#[allow(clippy::needless_range_loop)] // `i` indexes the level's arrays and `parent` alike
 pub(crate) fn coarsen(fine: &Level) -> (Level, Vec<u32>) {
     let n = fine.len();
     const UNSET: u32 = u32::MAX;

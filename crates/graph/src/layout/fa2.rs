@@ -216,10 +216,8 @@ fn adapt_speed(n: usize, swing: f64, traction: f64, speed: &mut f64, efficiency:
     let min_jt = estimated.sqrt();
     let jt = min_jt.max(10f64.min(estimated * traction / (nf * nf)));
     let min_efficiency = 0.05;
-    if swing / traction > 2.0 {
-        if *efficiency > min_efficiency {
-            *efficiency *= 0.5;
-        }
+    if swing / traction > 2.0 && *efficiency > min_efficiency {
+        *efficiency *= 0.5;
     }
     let target = jt * *efficiency * traction / swing;
     if swing > jt * traction {

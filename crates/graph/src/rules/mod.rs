@@ -460,16 +460,15 @@ impl RuleSet {
         }
         let (value, cond, cond_text) =
             parse_stmt(value_src, value_col, line, Dialect::Native, columns)?;
-        if p == Prop::Shape {
-            if let Expr::Str(s) = &value {
-                if !SHAPES.contains(&s.as_str()) {
-                    return Err(RuleError::new(
-                        line,
-                        value_col,
-                        format!("unknown shape `{s}`; one of {}", SHAPES.join(", ")),
-                    ));
-                }
-            }
+        if p == Prop::Shape
+            && let Expr::Str(s) = &value
+            && !SHAPES.contains(&s.as_str())
+        {
+            return Err(RuleError::new(
+                line,
+                value_col,
+                format!("unknown shape `{s}`; one of {}", SHAPES.join(", ")),
+            ));
         }
         if let Expr::Call(Func::Sum, _) = &value {
             if !matches!(p, Prop::Size | Prop::Weight) {
