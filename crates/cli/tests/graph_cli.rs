@@ -1,0 +1,146 @@
+//! `secviz graph` end to end: AfterGlow flags on a conformance case, every output format,
+//! rejected rows reported with their line number, refused rules with line and column.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn secviz() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_secviz"))
+}
+
+fn case(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/conformance/afterglow")
+        .join(name)
+}
+
+fn run_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = secviz()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn afterglow_flags_and_pipe_habits() {
+    let dir = case("thresholds");
+    let rules = dir.join("rules.properties");
+    let input = std::fs::read(dir.join("input.csv")).unwrap();
+    // `secviz graph -c rules -o 2 -f 1 < in.csv` writes DOT on stdout, like afterglow.pl.
+    let out = run_stdin(
+        &["graph", "-c", rules.to_str().unwrap(), "-o", "2", "-f", "1"],
+        &input,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dot = String::from_utf8(out.stdout).unwrap();
+    assert!(dot.starts_with("digraph structs {"));
+    let expected = std::fs::read_to_string(dir.join("expected.dot")).unwrap();
+    let edges = |s: &str| {
+        let mut v: Vec<String> = s
+            .lines()
+            .filter(|l| l.contains(" -> "))
+            .map(str::to_string)
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(edges(&dot), edges(&expected));
+    // -i / -w
+    let tmp = tempfile::tempdir().unwrap();
+    let out_path = tmp.path().join("g.dot");
+    let st = secviz()
+        .args([
+            "graph",
+            "-c",
+            rules.to_str().unwrap(),
+            "-o",
+            "2",
+            "-f",
+            "1",
+            "-i",
+        ])
+        .arg(dir.join("input.csv"))
+        .arg("-w")
+        .arg(&out_path)
+        .status()
+        .unwrap();
+    assert!(st.success());
+    assert_eq!(std::fs::read_to_string(out_path).unwrap(), dot);
+}
+
+#[test]
+fn every_output_format_is_written() {
+    let dir = case("colors-regex");
+    let rules = dir.join("rules.properties");
+    let input = std::fs::read(dir.join("input.csv")).unwrap();
+    for (to, magic) in [
+        ("dot", &b"digraph"[..]),
+        ("svg", b"<?xml"),
+        ("png", b"\x89PNG"),
+        ("gdf", b"nodedef>"),
+        ("gexf", b"<?xml"),
+        ("graphml", b"<?xml"),
+        ("json", b"{\"version\":1"),
+    ] {
+        let out = run_stdin(
+            &["graph", "-c", rules.to_str().unwrap(), "--to", to],
+            &input,
+        );
+        assert!(
+            out.status.success(),
+            "{to}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stdout.starts_with(magic),
+            "{to} output starts with {magic:?}"
+        );
+    }
+}
+
+#[test]
+fn short_rows_are_reported_with_line_numbers() {
+    let input = b"10.0.0.1,ssh,10.0.0.2\nonlyone\n10.0.0.3,web,10.0.0.4\n";
+    let out = run_stdin(&["graph"], input);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("line 2: rejected"), "{err}");
+    assert!(err.contains("3 rows read, 2 used, 1 rejected"), "{err}");
+}
+
+#[test]
+fn refused_rules_name_line_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("bad.properties");
+    std::fs::write(
+        &rules,
+        "color.source=\"red\"\ncolor.target=system(\"id\")\n",
+    )
+    .unwrap();
+    let out = run_stdin(&["graph", "-c", rules.to_str().unwrap()], b"a,b,c\n");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("line 2, column 14") && err.contains("system()"),
+        "{err}"
+    );
+}
+
+#[test]
+fn same_seed_same_svg() {
+    let input = std::fs::read(case("two-node").join("input.csv")).unwrap();
+    let a = run_stdin(&["graph", "--to", "svg", "--seed", "3"], &input);
+    let b = run_stdin(&["graph", "--to", "svg", "--seed", "3"], &input);
+    assert!(a.status.success());
+    assert_eq!(a.stdout, b.stdout);
+}
