@@ -8,11 +8,12 @@
 use std::sync::Arc;
 
 use arrow_array::builder::{
-    Float64Builder, Int32Builder, Int64Builder, StringBuilder, TimestampMicrosecondBuilder,
+    Float64Builder, Int32Builder, Int64Builder, TimestampMicrosecondBuilder,
 };
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{ArrayRef, RecordBatch, StringArray};
+use arrow_buffer::{Buffer, NullBufferBuilder, OffsetBuffer, ScalarBuffer};
 
-use crate::row::{I, NI, NS, Row, S};
+use crate::row::{NI, NS, Row};
 use crate::schema::event_schema;
 
 /// Schema position of each [`S`] column, in `S` order.
@@ -29,25 +30,39 @@ const SOURCE: usize = 35;
 const LINE: usize = 36;
 const RAW: usize = 37;
 
+/// Index into `i32s` / `i64s` of each integer column (in `I` order).
+const I32_SLOT: [usize; NI] = [0, 1, 0, 0, 0, 0, 0, 0, 2, 3];
+const I64_SLOT: [usize; NI] = [0, 0, 0, 1, 2, 3, 4, 5, 0, 0];
+
 fn is_i32(c: usize) -> bool {
     // src_port, dst_port, dns_id, http_status
     matches!(c, 0 | 1 | 8 | 9)
 }
 
 /// Builds event batches row by row.
+///
+/// Most columns are null for most formats (a pf line fills a dozen of them), so nulls
+/// are appended lazily: each column remembers how many rows it holds and catches up
+/// with one bulk `append_nulls` when it next gets a value, or when the batch is cut.
 pub(crate) struct BatchBuilder {
     cap: usize,
     rows: usize,
     format: &'static str,
     source: String,
     time: TimestampMicrosecondBuilder,
-    strs: Vec<StringBuilder>,
+    time_rows: usize,
+    strs: Vec<TextColumn>,
+    str_rows: [usize; NS],
     i32s: Vec<Int32Builder>,
     i64s: Vec<Int64Builder>,
+    int_rows: [usize; NI],
     duration: Float64Builder,
-    extra: StringBuilder,
+    duration_rows: usize,
+    extra: TextColumn,
+    extra_rows: usize,
     line: Int64Builder,
-    raw: StringBuilder,
+    raw: TextColumn,
+    raw_rows: usize,
 }
 
 impl BatchBuilder {
@@ -59,13 +74,19 @@ impl BatchBuilder {
             format,
             source,
             time: TimestampMicrosecondBuilder::new(),
+            time_rows: 0,
             strs: Vec::new(),
+            str_rows: [0; NS],
             i32s: Vec::new(),
             i64s: Vec::new(),
+            int_rows: [0; NI],
             duration: Float64Builder::new(),
-            extra: StringBuilder::new(),
+            duration_rows: 0,
+            extra: TextColumn::with_capacity(0, 0),
+            extra_rows: 0,
             line: Int64Builder::new(),
-            raw: StringBuilder::new(),
+            raw: TextColumn::with_capacity(0, 0),
+            raw_rows: 0,
         };
         b.reset();
         b
@@ -77,51 +98,80 @@ impl BatchBuilder {
         self.time = TimestampMicrosecondBuilder::with_capacity(cap).with_timezone("UTC");
         // Short strings (addresses, names) average well under 16 bytes.
         self.strs = (0..NS)
-            .map(|_| StringBuilder::with_capacity(cap, cap * 8))
+            .map(|_| TextColumn::with_capacity(cap, cap * 16))
             .collect();
         self.i32s = (0..4).map(|_| Int32Builder::with_capacity(cap)).collect();
         self.i64s = (0..NI - 4)
             .map(|_| Int64Builder::with_capacity(cap))
             .collect();
         self.duration = Float64Builder::with_capacity(cap);
-        self.extra = StringBuilder::with_capacity(cap, cap * 16);
+        self.extra = TextColumn::with_capacity(cap, cap * 32);
         self.line = Int64Builder::with_capacity(cap);
-        self.raw = StringBuilder::with_capacity(cap, cap * 96);
+        self.raw = TextColumn::with_capacity(cap, cap * 160);
+        self.time_rows = 0;
+        self.str_rows = [0; NS];
+        self.int_rows = [0; NI];
+        self.duration_rows = 0;
+        self.extra_rows = 0;
+        self.raw_rows = 0;
     }
 
+    /// True when the batch has its rows, or holds so much text (long lines) that it is
+    /// cut early: memory stays bounded whatever the line lengths.
     pub fn is_full(&self) -> bool {
-        self.rows >= self.cap
+        self.rows >= self.cap || self.raw.bytes() + self.extra.bytes() > MAX_BATCH_TEXT
     }
 
     /// Appends one finished row.
+    #[inline]
     pub fn push(&mut self, row: &mut Row, line: u64, raw: Option<&str>) {
-        self.time.append_option(row.time);
-        for (i, b) in self.strs.iter_mut().enumerate() {
-            match row.get(S_ORDER[i]) {
-                Some(v) => b.append_value(v),
-                None => b.append_null(),
-            }
+        let n = self.rows;
+        if let Some(t) = row.time {
+            catch_up_prim(&mut self.time, &mut self.time_rows, n);
+            self.time.append_value(t);
+            self.time_rows += 1;
         }
-        let (mut n32, mut n64) = (0, 0);
-        for (i, c) in I_ORDER.iter().enumerate() {
-            let v = row.get_int(*c);
+        // Only the columns that hold a value are touched (the others catch up later).
+        let mut m = row.str_mask();
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
+            m &= m - 1;
+            let b = &mut self.strs[i];
+            catch_up_str(b, &mut self.str_rows[i], n);
+            b.append_value(row.str_at(i));
+            self.str_rows[i] += 1;
+        }
+        let mut m = row.int_mask();
+        while m != 0 {
+            let i = m.trailing_zeros() as usize;
+            m &= m - 1;
+            let v = row.int_at(i);
             if is_i32(i) {
-                self.i32s[n32].append_option(v.map(|v| v as i32));
-                n32 += 1;
+                let b = &mut self.i32s[I32_SLOT[i]];
+                catch_up_prim(b, &mut self.int_rows[i], n);
+                b.append_value(v as i32);
             } else {
-                self.i64s[n64].append_option(v);
-                n64 += 1;
+                let b = &mut self.i64s[I64_SLOT[i]];
+                catch_up_prim(b, &mut self.int_rows[i], n);
+                b.append_value(v);
             }
+            self.int_rows[i] += 1;
         }
-        self.duration.append_option(row.duration);
-        match row.extra_json() {
-            Some(e) => self.extra.append_value(e),
-            None => self.extra.append_null(),
+        if let Some(d) = row.duration {
+            catch_up_prim(&mut self.duration, &mut self.duration_rows, n);
+            self.duration.append_value(d);
+            self.duration_rows += 1;
+        }
+        if let Some(e) = row.extra_json() {
+            catch_up_str(&mut self.extra, &mut self.extra_rows, n);
+            self.extra.append_value(e);
+            self.extra_rows += 1;
         }
         self.line.append_value(line as i64);
-        match raw {
-            Some(r) => self.raw.append_value(r),
-            None => self.raw.append_null(),
+        if let Some(r) = raw {
+            catch_up_str(&mut self.raw, &mut self.raw_rows, n);
+            self.raw.append_value(r);
+            self.raw_rows += 1;
         }
         self.rows += 1;
     }
@@ -132,6 +182,24 @@ impl BatchBuilder {
             return None;
         }
         let n = self.rows;
+        catch_up_prim(&mut self.time, &mut self.time_rows, n);
+        for (i, b) in self.strs.iter_mut().enumerate() {
+            catch_up_str(b, &mut self.str_rows[i], n);
+        }
+        let (mut n32, mut n64) = (0, 0);
+        for i in 0..NI {
+            if is_i32(i) {
+                catch_up_prim(&mut self.i32s[n32], &mut self.int_rows[i], n);
+                n32 += 1;
+            } else {
+                catch_up_prim(&mut self.i64s[n64], &mut self.int_rows[i], n);
+                n64 += 1;
+            }
+        }
+        catch_up_prim(&mut self.duration, &mut self.duration_rows, n);
+        catch_up_str(&mut self.extra, &mut self.extra_rows, n);
+        catch_up_str(&mut self.raw, &mut self.raw_rows, n);
+
         let mut cols: Vec<Option<ArrayRef>> = vec![None; RAW + 1];
         cols[TIME] = Some(Arc::new(self.time.finish()));
         for (i, b) in self.strs.iter_mut().enumerate() {
@@ -149,12 +217,8 @@ impl BatchBuilder {
         }
         cols[DURATION] = Some(Arc::new(self.duration.finish()));
         cols[EXTRA] = Some(Arc::new(self.extra.finish()));
-        let mut fmt = StringBuilder::with_capacity(n, self.format.len() * n);
-        fmt.append_value_n(self.format, n);
-        cols[FORMAT] = Some(Arc::new(fmt.finish()));
-        let mut src = StringBuilder::with_capacity(n, self.source.len() * n);
-        src.append_value_n(&self.source, n);
-        cols[SOURCE] = Some(Arc::new(src.finish()));
+        cols[FORMAT] = Some(Arc::new(TextColumn::constant(self.format, n)));
+        cols[SOURCE] = Some(Arc::new(TextColumn::constant(&self.source, n)));
         cols[LINE] = Some(Arc::new(self.line.finish()));
         cols[RAW] = Some(Arc::new(self.raw.finish()));
         let cols: Vec<ArrayRef> = cols
@@ -168,46 +232,105 @@ impl BatchBuilder {
     }
 }
 
-const S_ORDER: [S; NS] = [
-    S::EventClass,
-    S::SrcIp,
-    S::DstIp,
-    S::Protocol,
-    S::Action,
-    S::Direction,
-    S::Interface,
-    S::Rule,
-    S::TcpFlags,
-    S::DnsQtype,
-    S::DnsQname,
-    S::DnsRcode,
-    S::HttpMethod,
-    S::HttpHost,
-    S::HttpUri,
-    S::UserAgent,
-    S::User,
-    S::AuthResult,
-    S::Host,
-    S::App,
-    S::Message,
-];
+/// Text of a batch beyond which it is cut before its row count (64 MiB).
+const MAX_BATCH_TEXT: usize = 64 << 20;
 
-const I_ORDER: [I; NI] = [
-    I::SrcPort,
-    I::DstPort,
-    I::Bytes,
-    I::Packets,
-    I::SrcBytes,
-    I::DstBytes,
-    I::SrcPackets,
-    I::DstPackets,
-    I::DnsId,
-    I::HttpStatus,
-];
+/// A string column under construction: values, offsets and (lazily) validity. Leaner
+/// than arrow's generic builder on the hot path: one copy and one push per value.
+struct TextColumn {
+    data: Vec<u8>,
+    offsets: Vec<i32>,
+    nulls: NullBufferBuilder,
+}
+
+impl TextColumn {
+    fn with_capacity(rows: usize, bytes: usize) -> Self {
+        let mut offsets = Vec::with_capacity(rows + 1);
+        offsets.push(0);
+        TextColumn {
+            data: Vec::with_capacity(bytes),
+            offsets,
+            nulls: NullBufferBuilder::new(rows),
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.data.len()
+    }
+
+    #[inline]
+    fn append_value(&mut self, v: &str) {
+        self.data.extend_from_slice(v.as_bytes());
+        // Batches are cut at MAX_BATCH_TEXT and lines are capped, so offsets fit in i32.
+        self.offsets.push(self.data.len() as i32);
+        self.nulls.append_non_null();
+    }
+
+    fn append_nulls(&mut self, n: usize) {
+        let last = self.data.len() as i32;
+        self.offsets.extend(std::iter::repeat_n(last, n));
+        self.nulls.append_n_nulls(n);
+    }
+
+    fn finish(&mut self) -> StringArray {
+        let offsets = std::mem::take(&mut self.offsets);
+        let values = std::mem::take(&mut self.data);
+        let nulls = self.nulls.finish();
+        debug_assert!(std::str::from_utf8(&values).is_ok());
+        debug_assert!(
+            offsets.windows(2).all(|w| w[0] <= w[1])
+                && *offsets.last().unwrap_or(&0) as usize == values.len()
+        );
+        // SAFETY: `values` is the concatenation of whole `&str` values (append_value is
+        // the only writer), so it is valid UTF-8 and every offset is a char boundary;
+        // offsets start at 0, never decrease and end at values.len(); there is one
+        // validity bit per value. That is everything `StringArray::try_new` would check,
+        // and checking it again costs a pass over every byte of the batch.
+        unsafe {
+            StringArray::new_unchecked(
+                OffsetBuffer::new_unchecked(ScalarBuffer::from(offsets)),
+                Buffer::from_vec(values),
+                nulls,
+            )
+        }
+    }
+
+    /// A column holding `value` in all `n` rows.
+    fn constant(value: &str, n: usize) -> StringArray {
+        let mut c = TextColumn::with_capacity(n, value.len() * n);
+        for _ in 0..n {
+            c.append_value(value);
+        }
+        c.finish()
+    }
+}
+
+/// Appends the nulls a string column owes so that it holds `rows` rows.
+#[inline]
+fn catch_up_str(b: &mut TextColumn, filled: &mut usize, rows: usize) {
+    if *filled < rows {
+        b.append_nulls(rows - *filled);
+        *filled = rows;
+    }
+}
+
+/// Appends the nulls a primitive column owes so that it holds `rows` rows.
+#[inline]
+fn catch_up_prim<T: arrow_array::ArrowPrimitiveType>(
+    b: &mut arrow_array::builder::PrimitiveBuilder<T>,
+    filled: &mut usize,
+    rows: usize,
+) {
+    if *filled < rows {
+        b.append_nulls(rows - *filled);
+        *filled = rows;
+    }
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::row::{I, S};
     use crate::schema::col;
     use arrow_array::{Array, Int32Array, StringArray};
 
@@ -267,6 +390,21 @@ mod tests {
             assert_eq!(schema.field(pos).name(), n);
         }
         assert_eq!(schema.fields().len(), RAW + 1);
+    }
+
+    #[test]
+    fn integer_slots_are_dense() {
+        let (mut n32, mut n64) = (0, 0);
+        for i in 0..NI {
+            if is_i32(i) {
+                assert_eq!(I32_SLOT[i], n32);
+                n32 += 1;
+            } else {
+                assert_eq!(I64_SLOT[i], n64);
+                n64 += 1;
+            }
+        }
+        assert_eq!((n32, n64), (4, NI - 4));
     }
 
     #[test]

@@ -79,10 +79,13 @@ pub(crate) fn open(mut reader: impl Read + Send + 'static) -> io::Result<Opened>
         }
     }
     let gzip = got == 2 && magic == [0x1f, 0x8b];
-    let raw = BufReader::with_capacity(BUF_BYTES, Cursor::new(magic[..got].to_vec()).chain(reader));
+    let raw = Cursor::new(magic[..got].to_vec()).chain(reader);
+    // Plain input is buffered once, by the reader returned below; the decoder needs
+    // its own buffer for the compressed bytes.
     let mut inner: Box<dyn Read + Send> = if gzip {
+        let compressed = BufReader::with_capacity(BUF_BYTES, raw);
         Box::new(Guarded {
-            inner: MultiGzDecoder::new(raw),
+            inner: MultiGzDecoder::new(compressed),
             damage: damage.clone(),
             what: "gzip stream",
             pos: 0,
@@ -127,12 +130,15 @@ pub(crate) struct LineReader {
 
 impl LineReader {
     pub fn new(inner: Box<dyn BufRead + Send>, max: usize, damage: Damage) -> Self {
+        // Lines over 256 MiB are refused whatever the option: text offsets of a batch
+        // stay within i32 (see batch.rs).
+        let max = max.clamp(1, 256 << 20);
         LineReader {
             inner,
             buf: Vec::new(),
             pending: 0,
             line_no: 0,
-            max: max.max(1),
+            max,
             done: false,
             damage,
         }

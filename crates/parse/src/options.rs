@@ -24,7 +24,7 @@ impl Default for PcapMode {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Limits {
     /// Longest line accepted, in bytes; a longer line is rejected (`line_too_long`)
-    /// without being held in memory. Default 1 MiB.
+    /// without being held in memory. Default 1 MiB; at most 256 MiB.
     pub max_line_bytes: usize,
     /// Deepest JSON nesting accepted in a JSON line. Default 64.
     pub max_json_depth: usize,

@@ -73,7 +73,7 @@ impl<W: Write> EventWriter<W> {
         self.line.clear();
         for r in 0..view.num_rows() {
             match self.format {
-                OutputFormat::Csv => csv_row(&view, r, &mut self.line, &mut self.cell),
+                OutputFormat::Csv => csv_row(&view, r, &mut self.line),
                 OutputFormat::Jsonl => json_row(
                     &view,
                     r,
@@ -103,7 +103,7 @@ impl<W: Write> EventWriter<W> {
     }
 }
 
-fn csv_row(view: &BatchView<'_>, r: usize, line: &mut String, cell: &mut String) {
+fn csv_row(view: &BatchView<'_>, r: usize, line: &mut String) {
     let n = view.num_cols();
     for k in 0..n {
         if k > 0 {
@@ -114,34 +114,41 @@ fn csv_row(view: &BatchView<'_>, r: usize, line: &mut String, cell: &mut String)
             continue;
         }
         let Some(s) = view.str(r, k) else { continue };
-        csv_text(s, line, cell);
+        csv_text(s, line);
     }
     line.push('\n');
 }
 
 /// Appends one CSV text cell, quoted if needed and with formulas neutralised.
-pub fn csv_text(s: &str, line: &mut String, scratch: &mut String) {
-    let formula = matches!(
-        s.as_bytes().first(),
-        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r')
-    );
-    let quote = s.bytes().any(|c| matches!(c, b',' | b'"' | b'\n' | b'\r'));
-    if !formula && !quote {
+#[inline]
+pub fn csv_text(s: &str, line: &mut String) {
+    let b = s.as_bytes();
+    let formula = matches!(b.first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'));
+    // Most cells are short (addresses, names): a plain loop beats SIMD setup there.
+    let quote = if b.len() < 64 {
+        b.iter().any(|&c| matches!(c, b',' | b'"' | b'\n' | b'\r'))
+    } else {
+        memchr::memchr3(b',', b'"', b'\n', b).is_some() || memchr::memchr(b'\r', b).is_some()
+    };
+    if !quote {
+        if formula {
+            line.push('\'');
+        }
         line.push_str(s);
         return;
     }
-    scratch.clear();
+    line.push('"');
     if formula {
-        scratch.push('\'');
+        line.push('\'');
     }
-    scratch.push_str(s);
-    if quote || formula && scratch.contains(['\n', '\r']) {
+    let mut rest = s;
+    while let Some(i) = rest.bytes().position(|c| c == b'"') {
+        line.push_str(&rest[..=i]);
         line.push('"');
-        line.push_str(&scratch.replace('"', "\"\""));
-        line.push('"');
-    } else {
-        line.push_str(scratch);
+        rest = &rest[i + 1..];
     }
+    line.push_str(rest);
+    line.push('"');
 }
 
 fn json_row(
@@ -185,7 +192,7 @@ mod tests {
 
     #[test]
     fn csv_quotes_and_neutralises() {
-        let (mut line, mut s) = (String::new(), String::new());
+        let mut line = String::new();
         for (input, want) in [
             ("plain", "plain"),
             ("a,b", "\"a,b\""),
@@ -196,7 +203,7 @@ mod tests {
             ("+x\ny", "\"'+x\ny\""),
         ] {
             line.clear();
-            csv_text(input, &mut line, &mut s);
+            csv_text(input, &mut line);
             assert_eq!(line, want, "{input}");
         }
     }

@@ -59,10 +59,23 @@ pub(crate) enum I {
 pub(crate) const NI: usize = I::HttpStatus as usize + 1;
 
 /// One event being built. Reused from line to line; [`Row::clear`] is O(1).
+/// Where a string value lives: borrowed from the input line (no copy) or in the
+/// row's own text buffer (computed values).
+#[derive(Clone, Copy, Debug, Default)]
+enum Val<'a> {
+    #[default]
+    Unset,
+    Line(&'a str),
+    Own(u32, u32),
+}
+
+/// One event being built, borrowing from the line it is parsed from. A new row is made
+/// for every line from the previous row's buffers ([`Row::with_buffers`],
+/// [`Row::into_buffers`]), so nothing is allocated per line.
 #[derive(Default, Debug)]
-pub(crate) struct Row {
+pub(crate) struct Row<'a> {
+    vals: [Val<'a>; NS],
     text: String,
-    spans: [(u32, u32); NS],
     str_set: u32,
     ints: [i64; NI],
     int_set: u16,
@@ -73,7 +86,59 @@ pub(crate) struct Row {
     extra_closed: bool,
 }
 
-impl Row {
+impl<'a> Row<'a> {
+    /// An empty row using (and clearing) the given text buffers.
+    #[inline]
+    pub fn with_buffers(mut text: String, mut extra: String) -> Self {
+        text.clear();
+        extra.clear();
+        Row {
+            vals: [Val::Unset; NS],
+            text,
+            str_set: 0,
+            ints: [0; NI],
+            int_set: 0,
+            time: None,
+            duration: None,
+            extra,
+            extra_closed: false,
+        }
+    }
+
+    /// Gives the text buffers back for the next row.
+    #[inline]
+    pub fn into_buffers(self) -> (String, String) {
+        (self.text, self.extra)
+    }
+
+    /// Bit set of the string columns that hold a value (bit `S as u32`).
+    #[inline]
+    pub fn str_mask(&self) -> u32 {
+        self.str_set
+    }
+
+    /// Bit set of the integer columns that hold a value (bit `I as u32`).
+    #[inline]
+    pub fn int_mask(&self) -> u16 {
+        self.int_set
+    }
+
+    /// The value of string column number `i` (`S as usize`); the bit must be set.
+    #[inline]
+    pub fn str_at(&self, i: usize) -> &str {
+        match self.vals[i] {
+            Val::Line(v) => v,
+            Val::Own(a, b) => &self.text[a as usize..b as usize],
+            Val::Unset => "",
+        }
+    }
+
+    /// The value of integer column number `i` (`I as usize`); the bit must be set.
+    #[inline]
+    pub fn int_at(&self, i: usize) -> i64 {
+        self.ints[i]
+    }
+
     pub fn clear(&mut self) {
         self.text.clear();
         self.str_set = 0;
@@ -84,18 +149,22 @@ impl Row {
         self.extra_closed = false;
     }
 
-    /// Sets a string column (copying the value).
+    /// Sets a string column to a slice of the input (no copy).
     #[inline]
-    pub fn set(&mut self, c: S, v: &str) {
-        let start = self.text.len() as u32;
-        self.text.push_str(v);
-        self.spans[c as usize] = (start, self.text.len() as u32);
+    pub fn set(&mut self, c: S, v: &'a str) {
+        self.vals[c as usize] = Val::Line(v);
         self.str_set |= 1 << c as u32;
+    }
+
+    /// Sets a string column to a copy of a value that does not outlive the call.
+    #[inline]
+    pub fn set_copy(&mut self, c: S, v: &str) {
+        self.set_with(c, |o| o.push_str(v));
     }
 
     /// Sets a string column unless the value is empty.
     #[inline]
-    pub fn set_nonempty(&mut self, c: S, v: &str) {
+    pub fn set_nonempty(&mut self, c: S, v: &'a str) {
         if !v.is_empty() {
             self.set(c, v);
         }
@@ -106,7 +175,7 @@ impl Row {
     pub fn set_with(&mut self, c: S, f: impl FnOnce(&mut String)) {
         let start = self.text.len() as u32;
         f(&mut self.text);
-        self.spans[c as usize] = (start, self.text.len() as u32);
+        self.vals[c as usize] = Val::Own(start, self.text.len() as u32);
         self.str_set |= 1 << c as u32;
     }
 
@@ -121,8 +190,11 @@ impl Row {
         if self.str_set & (1 << c as u32) == 0 {
             return None;
         }
-        let (a, b) = self.spans[c as usize];
-        Some(&self.text[a as usize..b as usize])
+        match self.vals[c as usize] {
+            Val::Line(v) => Some(v),
+            Val::Own(a, b) => Some(&self.text[a as usize..b as usize]),
+            Val::Unset => None,
+        }
     }
 
     #[inline]
@@ -179,7 +251,7 @@ impl ExtraWriter<'_> {
     }
     pub fn int(mut self, k: &str, v: i64) {
         self.key(k);
-        let _ = write!(self.text, "{v}");
+        self.text.push_str(itoa::Buffer::new().format(v));
     }
     pub fn bool(mut self, k: &str, v: bool) {
         self.key(k);
@@ -193,7 +265,21 @@ impl ExtraWriter<'_> {
 }
 
 /// Appends `s` to `out` with JSON string escaping (without the quotes).
+#[inline]
 pub fn json_escape_into(out: &mut String, s: &str) {
+    // Most values need no escape: check first with a tight loop, copy once.
+    if !s
+        .bytes()
+        .any(|b| b < 0x20 || b == b'"' || b == b'\\' || b == 0x7f)
+    {
+        out.push_str(s);
+        return;
+    }
+    json_escape_slow(out, s);
+}
+
+#[cold]
+fn json_escape_slow(out: &mut String, s: &str) {
     let bytes = s.as_bytes();
     let mut last = 0;
     for (i, &b) in bytes.iter().enumerate() {

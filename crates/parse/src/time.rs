@@ -211,20 +211,51 @@ pub(crate) fn iso8601_prefix(b: &[u8]) -> Option<(i64, usize)> {
     Some((base - off, i))
 }
 
-/// Appends `2005-10-21T06:06:58.096785Z` (RFC 3339, UTC, microseconds).
+/// Appends `2005-10-21T06:06:58.096785Z` (RFC 3339, UTC, microseconds). Written digit
+/// by digit: this runs for every row of CSV/JSON output.
 pub(crate) fn write_rfc3339(out: &mut String, t: i64) {
     let days = t.div_euclid(MICROS_PER_DAY);
     let rem = t.rem_euclid(MICROS_PER_DAY);
     let (y, m, d) = civil_from_days(days);
-    let secs = rem / MICROS_PER_SEC;
-    let us = rem % MICROS_PER_SEC;
-    let _ = write!(
-        out,
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{us:06}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    );
+    let secs = (rem / MICROS_PER_SEC) as u32;
+    let us = (rem % MICROS_PER_SEC) as u32;
+    let mut buf = [0u8; 27];
+    if !(0..=9999).contains(&y) {
+        // Outside four-digit years RFC 3339 has no form; print what the calendar says.
+        let _ = write!(
+            out,
+            "{y}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{us:06}Z",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60
+        );
+        return;
+    }
+    let y = y as u32;
+    put_digits(&mut buf[0..4], y);
+    buf[4] = b'-';
+    put_digits(&mut buf[5..7], m);
+    buf[7] = b'-';
+    put_digits(&mut buf[8..10], d);
+    buf[10] = b'T';
+    put_digits(&mut buf[11..13], secs / 3600);
+    buf[13] = b':';
+    put_digits(&mut buf[14..16], secs / 60 % 60);
+    buf[16] = b':';
+    put_digits(&mut buf[17..19], secs % 60);
+    buf[19] = b'.';
+    put_digits(&mut buf[20..26], us);
+    buf[26] = b'Z';
+    out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
+}
+
+/// Writes `v` as zero-padded decimal filling `buf`.
+#[inline]
+fn put_digits(buf: &mut [u8], mut v: u32) {
+    for b in buf.iter_mut().rev() {
+        *b = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
 }
 
 /// Chooses the year of timestamps that print none (pf/tcpdump `-ttt`, BSD syslog).

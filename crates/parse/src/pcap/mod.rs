@@ -42,7 +42,7 @@ struct Iface {
 pub(crate) struct PcapSource {
     reader: Box<dyn PcapReaderIterator + Send>,
     batch: BatchBuilder,
-    row: Row,
+    row: Row<'static>,
     flows: Option<FlowTable>,
     ifaces: Vec<Iface>,
     packet_no: u64,
@@ -362,7 +362,7 @@ fn write_packet(
     row.time = ts;
     set_addr(row, S::SrcIp, p.src);
     set_addr(row, S::DstIp, p.dst);
-    row.set(S::Protocol, &proto_name(p.proto));
+    row.set_copy(S::Protocol, &proto_name(p.proto));
     if let Some((sp, dp)) = p.ports {
         row.set_int(I::SrcPort, i64::from(sp));
         row.set_int(I::DstPort, i64::from(dp));
@@ -378,7 +378,7 @@ fn write_packet(
             row.set(S::EventClass, DNS);
             row.set_int(I::DnsId, i64::from(d.id));
             if !name.is_empty() {
-                row.set(S::DnsQname, name);
+                row.set_copy(S::DnsQname, name);
             }
             if let Some(t) = d.qtype {
                 row.set_with(S::DnsQtype, |o| dns::qtype_name(t, o));
@@ -415,7 +415,7 @@ fn write_pf(row: &mut Row, pf: Option<&decode::PfMeta>) {
             row.set(S::Direction, m.dir);
         }
         if !m.ifname.is_empty() {
-            row.set(S::Interface, &m.ifname);
+            row.set_copy(S::Interface, &m.ifname);
         }
         row.set_with(S::Rule, |o| {
             let _ = write!(o, "{}", m.rule);
@@ -440,7 +440,7 @@ fn write_flow(row: &mut Row, k: &Key, f: &Flow) {
     } else {
         Some(k.proto as u8)
     };
-    row.set(S::Protocol, &proto_name(proto));
+    row.set_copy(S::Protocol, &proto_name(proto));
     if matches!(proto, Some(6) | Some(17) | Some(132)) {
         row.set_int(I::SrcPort, i64::from(sp));
         row.set_int(I::DstPort, i64::from(dp));
@@ -460,7 +460,7 @@ fn write_flow(row: &mut Row, k: &Key, f: &Flow) {
             row.set(S::EventClass, DNS);
             row.set_int(I::DnsId, i64::from(d.id));
             if !d.qname.is_empty() {
-                row.set(S::DnsQname, &d.qname);
+                row.set_copy(S::DnsQname, &d.qname);
             }
             if let Some(t) = d.qtype {
                 row.set_with(S::DnsQtype, |o| dns::qtype_name(t, o));

@@ -32,7 +32,7 @@ impl AccessParser {
 }
 
 impl LineParser for AccessParser {
-    fn parse(&mut self, line: &str, row: &mut Row) -> Result<Outcome, Bad> {
+    fn parse<'a>(&mut self, line: &'a str, row: &mut Row<'a>) -> Result<Outcome, Bad> {
         if is_apache_error(line) {
             return bad(
                 RejectReason::Unrecognized,
@@ -141,7 +141,7 @@ impl LineParser for AccessParser {
             })?;
             let ua = unescape(raw, esc, &mut self.scratch);
             if ua != "-" {
-                row.set(S::UserAgent, ua);
+                row.set_copy(S::UserAgent, ua);
             }
             let tail = r.trim();
             if !tail.is_empty() {
@@ -163,8 +163,8 @@ fn request_line(request: &str, row: &mut Row) {
                 && m.bytes()
                     .all(|c| c.is_ascii_uppercase() || c == b'-' || c == b'_') =>
         {
-            row.set(S::HttpMethod, m);
-            row.set(S::HttpUri, uri);
+            row.set_copy(S::HttpMethod, m);
+            row.set_copy(S::HttpUri, uri);
             if let Some(p) = proto {
                 row.extra().str("http_version", p);
             }
@@ -250,9 +250,8 @@ fn clf_date(s: &str) -> Option<i64> {
 /// Lines shaped like access log lines.
 pub(crate) fn sniff(lines: &[&str]) -> usize {
     let mut p = AccessParser::new();
-    let mut row = Row::default();
     count(lines, |l| {
-        row.clear();
+        let mut row = Row::default();
         p.parse(l, &mut row).is_ok()
     })
 }
@@ -261,7 +260,7 @@ pub(crate) fn sniff(lines: &[&str]) -> usize {
 mod tests {
     use super::*;
 
-    fn parse(line: &str) -> Result<Row, Bad> {
+    fn parse(line: &str) -> Result<Row<'_>, Bad> {
         let mut r = Row::default();
         AccessParser::new().parse(line, &mut r).map(|_| r)
     }

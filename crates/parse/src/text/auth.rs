@@ -16,7 +16,7 @@ use crate::row::{I, Row, S};
 pub(crate) const AUTH: &str = "authentication";
 
 /// Reads the message of one syslog event (`app` and `msg` are slices of the line).
-pub(crate) fn enrich(app: Option<&str>, msg: &str, row: &mut Row) {
+pub(crate) fn enrich<'a>(app: Option<&'a str>, msg: &'a str, row: &mut Row<'a>) {
     if memmem::find(msg.as_bytes(), b"SRC=").is_some()
         && memmem::find(msg.as_bytes(), b" DST=").is_some()
     {
@@ -72,7 +72,7 @@ fn kv<'a>(msg: &'a str, key: &str) -> Option<&'a str> {
 }
 
 /// Sets `src_ip` if the text is an address (IPv4 or IPv6), else notes it as `rhost`.
-fn set_remote(row: &mut Row, host: &str) {
+fn set_remote<'a>(row: &mut Row<'a>, host: &'a str) {
     let host = host.trim_matches(|c| c == '[' || c == ']' || c == ',' || c == ':');
     if host.is_empty() || row.has(S::SrcIp) {
         return;
@@ -83,13 +83,13 @@ fn set_remote(row: &mut Row, host: &str) {
     row.extra().str("rhost", host);
 }
 
-fn set_port_after(row: &mut Row, msg: &str) {
+fn set_port_after(row: &mut Row<'_>, msg: &str) {
     if let Some(p) = after(msg, " port ").and_then(port) {
         row.set_int(I::SrcPort, p);
     }
 }
 
-fn authn(row: &mut Row, activity: &str, result: Option<&str>) {
+fn authn(row: &mut Row<'_>, activity: &str, result: Option<&'static str>) {
     row.set(S::EventClass, AUTH);
     if let Some(r) = result {
         row.set(S::AuthResult, r);
@@ -98,7 +98,7 @@ fn authn(row: &mut Row, activity: &str, result: Option<&str>) {
 }
 
 /// OpenSSH server messages.
-fn sshd(msg: &str, row: &mut Row) {
+fn sshd<'a>(msg: &'a str, row: &mut Row<'a>) {
     let m = msg.strip_prefix("error: ").unwrap_or(msg);
     if let Some(r) = m
         .strip_prefix("Accepted ")
@@ -213,7 +213,7 @@ fn sshd(msg: &str, row: &mut Row) {
 }
 
 /// `sudo: alice : TTY=pts/0 ; PWD=/home/alice ; USER=root ; COMMAND=/bin/ls`.
-fn sudo(msg: &str, row: &mut Row) {
+fn sudo<'a>(msg: &'a str, row: &mut Row<'a>) {
     let m = msg.trim_start();
     if let Some((user, rest)) = m.split_once(" : ") {
         if !user.contains(' ') && !user.is_empty() {
@@ -244,7 +244,7 @@ fn sudo(msg: &str, row: &mut Row) {
 /// PAM and other programs: `authentication failure; ... rhost=IP user=U`,
 /// `session opened for user U by (uid=0)`, `Authentication failed from IP`,
 /// `check pass; user unknown`.
-fn generic_auth(msg: &str, row: &mut Row) {
+fn generic_auth<'a>(msg: &'a str, row: &mut Row<'a>) {
     let m = msg;
     let lower_has = |needle: &str| memmem::find(m.as_bytes(), needle.as_bytes()).is_some();
     // "PAM 2 more authentication failures" repeats failures already logged: no outcome.
@@ -293,7 +293,7 @@ fn generic_auth(msg: &str, row: &mut Row) {
 
 /// iptables/ufw LOG lines: `[UFW BLOCK] IN=eth0 OUT= MAC=... SRC=1.2.3.4 DST=5.6.7.8
 /// LEN=60 ... PROTO=TCP SPT=443 DPT=51234 WINDOW=0 RES=0x00 ACK RST URGP=0`.
-fn firewall(msg: &str, row: &mut Row) {
+fn firewall<'a>(msg: &'a str, row: &mut Row<'a>) {
     row.set(S::EventClass, super::packet::NETWORK);
     row.set_int(I::Packets, 1);
     // The log prefix is what precedes IN=; ufw's is "[UFW BLOCK]".
@@ -347,7 +347,7 @@ fn firewall(msg: &str, row: &mut Row) {
             }
             "PROTO" => {
                 let p = v.to_ascii_lowercase();
-                row.set(S::Protocol, if p == "icmpv6" { "icmp6" } else { &p });
+                row.set_copy(S::Protocol, if p == "icmpv6" { "icmp6" } else { &p });
             }
             "SPT" => {
                 if let Some(p) = port(v) {
@@ -405,7 +405,7 @@ fn firewall(msg: &str, row: &mut Row) {
 mod tests {
     use super::*;
 
-    fn run(app: &str, msg: &str) -> Row {
+    fn run<'a>(app: &'a str, msg: &'a str) -> Row<'a> {
         let mut r = Row::default();
         enrich(Some(app), msg, &mut r);
         r

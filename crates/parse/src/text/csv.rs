@@ -178,7 +178,7 @@ impl CsvParser {
 }
 
 impl LineParser for CsvParser {
-    fn parse(&mut self, line: &str, row: &mut Row) -> Result<Outcome, Bad> {
+    fn parse<'a>(&mut self, line: &'a str, row: &mut Row<'a>) -> Result<Outcome, Bad> {
         if self.header_pending {
             self.header_pending = false;
             return Ok(Outcome::Skip);
@@ -198,7 +198,14 @@ impl LineParser for CsvParser {
             let (name, col) = &self.cols[i];
             match col {
                 Col::To(t) => {
-                    let r = jsonl::apply_text(row, *t, name, v);
+                    // Unquoted cells are slices of the line (no copy); quoted ones
+                    // were unescaped into scratch and are copied.
+                    let (quoted, a, b) = self.spans[i];
+                    let r = if quoted {
+                        jsonl::apply_text_copied(row, *t, name, v)
+                    } else {
+                        jsonl::apply_text(row, *t, name, &line[a as usize..b as usize])
+                    };
                     if let Err(e) = r {
                         if e.reason == RejectReason::BadAddress
                             && name.starts_with('c')
@@ -251,7 +258,7 @@ mod tests {
         CsvParser::new(&opts, head.as_bytes()).unwrap()
     }
 
-    fn rows(p: &mut CsvParser, text: &str) -> Vec<Result<Row, Bad>> {
+    fn rows<'a>(p: &mut CsvParser, text: &'a str) -> Vec<Result<Row<'a>, Bad>> {
         text.lines()
             .filter_map(|l| {
                 let mut r = Row::default();

@@ -181,9 +181,9 @@ pub(crate) fn float(v: &Value) -> Option<f64> {
 }
 
 /// Sets an address column from a JSON value, or rejects.
-pub(crate) fn set_ip(row: &mut Row, c: S, v: &Value) -> Result<(), Bad> {
+pub(crate) fn set_ip(row: &mut Row<'_>, c: S, v: &Value) -> Result<(), Bad> {
     match v {
-        Value::String(s) => scan::set_ip(row, c, s),
+        Value::String(s) => scan::set_ip_copy(row, c, s),
         _ => bad(RejectReason::BadAddress, "address is not a string"),
     }
 }

@@ -221,7 +221,19 @@ pub(crate) fn column_target(col: &str) -> Option<T> {
 }
 
 /// Applies a text value (a CSV cell) to the row.
-pub(crate) fn apply_text(row: &mut Row, t: T, name: &str, s: &str) -> Result<(), Bad> {
+pub(crate) fn apply_text<'a>(row: &mut Row<'a>, t: T, name: &str, s: &'a str) -> Result<(), Bad> {
+    match t {
+        T::Text(c) => {
+            row.set(c, s);
+            Ok(())
+        }
+        T::Ip(c) => super::scan::set_ip(row, c, s),
+        _ => apply_text_copied(row, t, name, s),
+    }
+}
+
+/// Like [`apply_text`] for a value that does not outlive the call (copied).
+pub(crate) fn apply_text_copied(row: &mut Row<'_>, t: T, name: &str, s: &str) -> Result<(), Bad> {
     match t {
         T::Time => {
             let v = crate::time::epoch_secs(s)
@@ -234,7 +246,7 @@ pub(crate) fn apply_text(row: &mut Row, t: T, name: &str, s: &str) -> Result<(),
                 )
             })?);
         }
-        T::Ip(c) => super::scan::set_ip(row, c, s)?,
+        T::Ip(c) => super::scan::set_ip_copy(row, c, s)?,
         T::Port(c) => row.set_int(
             c,
             super::scan::port(s).ok_or_else(|| super::scan::bad_port(s))?,
@@ -261,7 +273,7 @@ pub(crate) fn apply_text(row: &mut Row, t: T, name: &str, s: &str) -> Result<(),
             row.duration = Some(if t == T::DurationNs { d / 1e9 } else { d });
         }
         T::ExtraObject => row.extra().str(name, s),
-        T::Text(c) => row.set(c, s),
+        T::Text(c) => row.set_copy(c, s),
         T::Lower(c) => row.set_with(c, |o| {
             o.push_str(s);
             o.make_ascii_lowercase();
@@ -288,7 +300,7 @@ impl JsonParser {
 }
 
 impl LineParser for JsonParser {
-    fn parse(&mut self, line: &str, row: &mut Row) -> Result<Outcome, Bad> {
+    fn parse<'a>(&mut self, line: &'a str, row: &mut Row<'a>) -> Result<Outcome, Bad> {
         let trimmed = line.trim();
         if !trimmed.starts_with('{') {
             return bad(RejectReason::BadJson, "not a JSON object");
@@ -337,7 +349,7 @@ impl LineParser for JsonParser {
     }
 }
 
-fn apply(row: &mut Row, t: T, name: &str, v: &Value) -> Result<(), Bad> {
+fn apply(row: &mut Row<'_>, t: T, name: &str, v: &Value) -> Result<(), Bad> {
     match t {
         T::Time => row.time = Some(json::time_value(v)?),
         T::Ip(c) => json::set_ip(row, c, v)?,
@@ -349,7 +361,7 @@ fn apply(row: &mut Row, t: T, name: &str, v: &Value) -> Result<(), Bad> {
             )
         })?,
         T::Text(c) => match json::text(v) {
-            Some(s) => row.set(c, &s),
+            Some(s) => row.set_copy(c, &s),
             None => json::extra(row, name, v),
         },
         T::Lower(c) => {
@@ -370,7 +382,7 @@ fn apply(row: &mut Row, t: T, name: &str, v: &Value) -> Result<(), Bad> {
                     | "rejected" => "block",
                     other => other,
                 };
-                row.set(S::Action, a);
+                row.set_copy(S::Action, a);
             }
         }
         T::Result => {
@@ -381,7 +393,7 @@ fn apply(row: &mut Row, t: T, name: &str, v: &Value) -> Result<(), Bad> {
                     "failure" | "failed" | "fail" | "false" => "failure",
                     other => other,
                 };
-                row.set(S::AuthResult, r);
+                row.set_copy(S::AuthResult, r);
             }
         }
         T::Class => {
@@ -445,7 +457,7 @@ pub(crate) fn sniff(lines: &[&str]) -> usize {
 mod tests {
     use super::*;
 
-    fn parse(line: &str) -> Result<Row, Bad> {
+    fn parse(line: &str) -> Result<Row<'_>, Bad> {
         let mut r = Row::default();
         JsonParser::new(&ParseOptions::default())
             .parse(line, &mut r)

@@ -59,7 +59,7 @@ pub(crate) fn bad<T>(reason: RejectReason, detail: &'static str) -> Result<T, Ba
 
 /// Parses one line of a format into the row (already cleared).
 pub(crate) trait LineParser: Send {
-    fn parse(&mut self, line: &str, row: &mut Row) -> Result<Outcome, Bad>;
+    fn parse<'a>(&mut self, line: &'a str, row: &mut Row<'a>) -> Result<Outcome, Bad>;
 }
 
 /// A format's detector: how many of the given first lines it recognises.
@@ -85,7 +85,8 @@ pub(crate) fn count(lines: &[&str], mut f: impl FnMut(&str) -> bool) -> usize {
 pub(crate) struct LineSource {
     pub reader: LineReader,
     pub parser: Box<dyn LineParser>,
-    pub row: Row,
+    /// Text buffers of the row, handed from line to line.
+    pub row_bufs: (String, String),
     pub batch: BatchBuilder,
     pub keep_raw: bool,
     pub strict: bool,
@@ -106,7 +107,7 @@ impl LineSource {
         LineSource {
             reader,
             parser,
-            row: Row::default(),
+            row_bufs: (String::new(), String::new()),
             batch,
             keep_raw,
             strict,
@@ -126,7 +127,7 @@ impl LineSource {
         let LineSource {
             reader,
             parser,
-            row,
+            row_bufs,
             batch,
             keep_raw,
             strict,
@@ -180,13 +181,18 @@ impl LineSource {
                 summary.skipped += 1;
                 continue;
             }
-            row.clear();
-            match parser.parse(text, row) {
+            let (t, e) = std::mem::take(row_bufs);
+            let mut r = Row::with_buffers(t, e);
+            let outcome = parser.parse(text, &mut r);
+            if let Ok(Outcome::Event) = outcome {
+                batch.push(&mut r, line_no, keep_raw.then_some(text));
+            }
+            *row_bufs = r.into_buffers();
+            match outcome {
                 Ok(Outcome::Event) => {
                     summary.read += 1;
                     summary.parsed += 1;
                     summary.events += 1;
-                    batch.push(row, line_no, keep_raw.then_some(text));
                 }
                 Ok(Outcome::Skip) => summary.skipped += 1,
                 Err(b) => {

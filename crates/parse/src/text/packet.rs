@@ -8,7 +8,7 @@
 
 use std::net::Ipv6Addr;
 
-use memchr::{memchr, memchr_iter, memmem, memrchr};
+use memchr::{memchr, memmem, memrchr};
 
 use super::scan::{self, port, set_ip, uint};
 use super::{Bad, bad};
@@ -21,9 +21,12 @@ pub(crate) const DNS: &str = "dns_activity";
 
 /// Parses `SRC > DST: PAYLOAD` into the row (addresses, ports, protocol, flags,
 /// bytes, DNS fields, extra). Sets `packets` to 1.
-pub(crate) fn parse_body(body: &str, row: &mut Row) -> Result<(), Bad> {
+pub(crate) fn parse_body<'a>(body: &'a str, row: &mut Row<'a>) -> Result<(), Bad> {
     let b = body.as_bytes();
-    let Some(gt) = memmem::find(b, b" > ") else {
+    let Some(gt) = find2(b, b'>', b' ')
+        .and_then(|i| i.checked_sub(1))
+        .filter(|&i| b[i] == b' ')
+    else {
         return bad(
             RejectReason::Unrecognized,
             "expected \"SRC > DST:\" after the header",
@@ -31,7 +34,7 @@ pub(crate) fn parse_body(body: &str, row: &mut Row) -> Result<(), Bad> {
     };
     let src = &body[..gt];
     let rest = &body[gt + 3..];
-    let (dst, payload) = match memmem::find(rest.as_bytes(), b": ") {
+    let (dst, payload) = match find2(rest.as_bytes(), b':', b' ') {
         Some(i) => (&rest[..i], &rest[i + 2..]),
         None => match rest.strip_suffix(':') {
             Some(d) => (d, ""),
@@ -43,10 +46,18 @@ pub(crate) fn parse_body(body: &str, row: &mut Row) -> Result<(), Bad> {
             }
         },
     };
-    let (sa, sp) = endpoint(src);
-    let (da, dp) = endpoint(dst);
-    address(row, S::SrcIp, sa)?;
-    address(row, S::DstIp, da)?;
+    let (sa, sp, sa_ok) = endpoint(src);
+    let (da, dp, da_ok) = endpoint(dst);
+    if sa_ok {
+        row.set(S::SrcIp, sa);
+    } else {
+        address(row, S::SrcIp, sa)?;
+    }
+    if da_ok {
+        row.set(S::DstIp, da);
+    } else {
+        address(row, S::DstIp, da)?;
+    }
     let sport = match sp {
         Some(p) => Some(port(p).ok_or_else(|| scan::bad_port(p))?),
         None => None,
@@ -110,18 +121,76 @@ fn is_dns_port(p: Option<i64>) -> bool {
     matches!(p, Some(53) | Some(5353))
 }
 
-/// Splits `ADDR.PORT` (or a bare address) as tcpdump prints it.
+/// Position of the first `a` that is directly followed by `b`.
 #[inline]
-fn endpoint(tok: &str) -> (&str, Option<&str>) {
+fn find2(hay: &[u8], a: u8, b: u8) -> Option<usize> {
+    // Both separators sit within the first few dozen bytes: a plain loop is fastest.
+    hay.windows(2).position(|w| w[0] == a && w[1] == b)
+}
+
+/// Splits `ADDR.PORT` (or a bare address) as tcpdump prints it. The flag is true when
+/// the address was checked as dotted-quad IPv4 on the way (the common case).
+#[inline]
+fn endpoint(tok: &str) -> (&str, Option<&str>, bool) {
     let b = tok.as_bytes();
-    if memchr(b':', b).is_none() {
-        if memchr_iter(b'.', b).count() == 4 {
-            let i = memrchr(b'.', b).unwrap_or(0);
-            return (&tok[..i], Some(&tok[i + 1..]));
+    if let Some(n) = ipv4_prefix(b) {
+        if n == b.len() {
+            return (tok, None, true);
         }
-        return (tok, None);
+        if b[n] == b'.' {
+            return (&tok[..n], Some(&tok[n + 1..]), true);
+        }
     }
-    if let Some(i) = memrchr(b'.', b) {
+    endpoint_slow(tok)
+}
+
+/// Length of a valid dotted-quad IPv4 address at the start of `b`.
+#[inline]
+fn ipv4_prefix(b: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    for octet in 0..4 {
+        if octet > 0 {
+            if b.get(i) != Some(&b'.') {
+                return None;
+            }
+            i += 1;
+        }
+        let d0 = b.get(i).copied().filter(u8::is_ascii_digit)?;
+        let mut v = u32::from(d0 - b'0');
+        i += 1;
+        for _ in 0..2 {
+            match b.get(i) {
+                Some(&c) if c.is_ascii_digit() => {
+                    v = v * 10 + u32::from(c - b'0');
+                    i += 1;
+                }
+                _ => break,
+            }
+        }
+        if v > 255 {
+            return None;
+        }
+    }
+    Some(i)
+}
+
+/// IPv6 endpoints, names (no `-n`) and anything else.
+#[cold]
+fn endpoint_slow(tok: &str) -> (&str, Option<&str>, bool) {
+    let b = tok.as_bytes();
+    if scan::pos(b, b':').is_some() {
+        return endpoint_v6(tok);
+    }
+    let dots = b.iter().filter(|&&c| c == b'.').count();
+    match (dots, memrchr(b'.', b)) {
+        (4, Some(i)) => (&tok[..i], Some(&tok[i + 1..]), false),
+        _ => (tok, None, false),
+    }
+}
+
+#[cold]
+fn endpoint_v6(tok: &str) -> (&str, Option<&str>, bool) {
+    if let Some(i) = memrchr(b'.', tok.as_bytes()) {
         let addr = &tok[..i];
         if addr
             .split('%')
@@ -130,13 +199,13 @@ fn endpoint(tok: &str) -> (&str, Option<&str>) {
             .parse::<Ipv6Addr>()
             .is_ok()
         {
-            return (addr, Some(&tok[i + 1..]));
+            return (addr, Some(&tok[i + 1..]), false);
         }
     }
-    (tok, None)
+    (tok, None, false)
 }
 
-fn address(row: &mut Row, c: S, s: &str) -> Result<(), Bad> {
+fn address<'a>(row: &mut Row<'a>, c: S, s: &'a str) -> Result<(), Bad> {
     set_ip(row, c, s).map_err(|e| {
         if s.bytes().any(|c| c.is_ascii_alphabetic()) && !s.contains(':') {
             let shown: String = s.chars().take(64).collect();
@@ -193,9 +262,9 @@ fn old_tcp_flags(payload: &str) -> Option<u8> {
 }
 
 /// `S 123:123(0) win 8192 <mss 1460>`, `. ack 1 win 65535`, `P 1:10(9) ack 1 win 5840`.
-fn tcp_old(payload: &str, mut bits: u8, row: &mut Row) -> Result<(), Bad> {
+fn tcp_old(payload: &str, mut bits: u8, row: &mut Row<'_>) -> Result<(), Bad> {
     row.set(S::Protocol, "tcp");
-    let mut words = payload.split(' ').skip(1);
+    let mut words = scan::words(payload).skip(1);
     while let Some(w) = words.next() {
         if w.starts_with('<') || w.starts_with('[') || w.starts_with('(') {
             break;
@@ -237,7 +306,7 @@ fn tcp_old(payload: &str, mut bits: u8, row: &mut Row) -> Result<(), Bad> {
 }
 
 /// `S.], seq 1:37, ack 1, win 501, options [...], length 36[: app data]`.
-fn tcp_new(rest: &str, row: &mut Row) -> Result<(), Bad> {
+fn tcp_new(rest: &str, row: &mut Row<'_>) -> Result<(), Bad> {
     row.set(S::Protocol, "tcp");
     let Some(end) = memchr(b']', rest.as_bytes()) else {
         return bad(RejectReason::Unrecognized, "unterminated \"Flags [\"");
@@ -285,7 +354,7 @@ fn tcp_new(rest: &str, row: &mut Row) -> Result<(), Bad> {
 /// DNS as tcpdump prints it: `2520+ [1au] MX? www.com.ar. (39)` (query),
 /// `2520 q: A? x. 1/0/0 A 1.2.3.4 (55)` or `2520 NXDomain 0/1/0 (102)` (response),
 /// `2520 [1au][|domain]` (cut by the snapshot length).
-pub(crate) fn dns(payload: &str, row: &mut Row) {
+pub(crate) fn dns<'a>(payload: &'a str, row: &mut Row<'a>) {
     let b = payload.as_bytes();
     let n = scan::digit_run(b);
     let Some(id) = uint(&payload[..n]).filter(|&v| v <= 65_535) else {
@@ -295,7 +364,7 @@ pub(crate) fn dns(payload: &str, row: &mut Row) {
     row.set_int(I::DnsId, id as i64);
     let mut response = false;
     let mut rcode: Option<&str> = None;
-    let mut words = payload[n..].split(' ');
+    let mut words = scan::words(&payload[n..]);
     let mut len = None;
     while let Some(w) = words.next() {
         if w.contains("[|domain]") {
@@ -341,7 +410,7 @@ pub(crate) fn dns(payload: &str, row: &mut Row) {
     }
 }
 
-fn set_qname(row: &mut Row, name: &str) {
+fn set_qname<'a>(row: &mut Row<'a>, name: &'a str) {
     let name = if name.len() > 1 {
         name.strip_suffix('.').unwrap_or(name)
     } else {
@@ -382,7 +451,7 @@ fn rcode_name(w: &str) -> Option<&'static str> {
 }
 
 /// Payloads without ports: ICMP and other IP protocols.
-fn other_protocol(payload: &str, row: &mut Row) {
+fn other_protocol<'a>(payload: &'a str, row: &mut Row<'a>) {
     let (proto, desc) = if let Some(d) = payload.strip_prefix("icmp: ") {
         ("icmp", d)
     } else if let Some(d) = payload.strip_prefix("ICMP ") {
@@ -432,7 +501,7 @@ fn other_protocol(payload: &str, row: &mut Row) {
 mod tests {
     use super::*;
 
-    fn parse(body: &str) -> Row {
+    fn parse(body: &str) -> Row<'_> {
         let mut r = Row::default();
         parse_body(body, &mut r).unwrap();
         r

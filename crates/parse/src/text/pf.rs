@@ -8,8 +8,6 @@
 //! `rule 3/(match) block in on em0:` (newer), with an optional `[uid 0, pid 1]`.
 //! The packet after the header is read by [`super::packet::parse_body`].
 
-use memchr::memchr;
-
 use super::packet::parse_body;
 use super::tcpdump::Clock;
 use super::{Bad, LineParser, Outcome, bad, count, scan};
@@ -30,7 +28,7 @@ impl PfParser {
 
 impl LineParser for PfParser {
     #[inline]
-    fn parse(&mut self, line: &str, row: &mut Row) -> Result<Outcome, Bad> {
+    fn parse<'a>(&mut self, line: &'a str, row: &mut Row<'a>) -> Result<Outcome, Bad> {
         let (t, rest) = self.clock.leading(line)?;
         row.time = t;
         let body = header(rest, row)?;
@@ -41,7 +39,7 @@ impl LineParser for PfParser {
 
 /// Reads `rule N/S(reason)[:] [ [uid U, pid P] ] ACTION DIR on IF: ` and returns the rest.
 #[inline]
-fn header<'a>(rest: &'a str, row: &mut Row) -> Result<&'a str, Bad> {
+fn header<'a>(rest: &'a str, row: &mut Row<'a>) -> Result<&'a str, Bad> {
     let Some(r) = rest.strip_prefix("rule ") else {
         return bad(
             RejectReason::Unrecognized,
@@ -49,13 +47,13 @@ fn header<'a>(rest: &'a str, row: &mut Row) -> Result<&'a str, Bad> {
         );
     };
     let b = r.as_bytes();
-    let Some(open) = memchr(b'(', b) else {
+    let Some(open) = scan::pos(b, b'(') else {
         return bad(
             RejectReason::Unrecognized,
             "expected \"(reason)\" after the rule number",
         );
     };
-    let Some(close) = memchr(b')', &b[open..]).map(|i| open + i) else {
+    let Some(close) = scan::pos(&b[open..], b')').map(|i| open + i) else {
         return bad(RejectReason::Unrecognized, "unterminated \"(reason)\"");
     };
     let rule = r[..open].trim_end_matches('/');
@@ -69,7 +67,7 @@ fn header<'a>(rest: &'a str, row: &mut Row) -> Result<&'a str, Bad> {
     rest = rest.strip_prefix(' ').unwrap_or(rest);
     if rest.starts_with('[') {
         // [uid 0, pid 12345]
-        let Some(end) = memchr(b']', rest.as_bytes()) else {
+        let Some(end) = scan::pos(rest.as_bytes(), b']') else {
             return bad(RejectReason::Unrecognized, "unterminated \"[uid, pid]\"");
         };
         rest = rest[end + 1..].trim_start_matches(' ');
@@ -114,7 +112,7 @@ mod tests {
     use crate::row::I;
     use crate::time::micros;
 
-    fn parse(line: &str) -> Result<Row, Bad> {
+    fn parse(line: &str) -> Result<Row<'_>, Bad> {
         let mut p = PfParser::new(Some(2005), 0);
         let mut r = Row::default();
         p.parse(line, &mut r).map(|_| r)

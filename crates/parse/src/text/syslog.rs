@@ -32,7 +32,7 @@ impl SyslogParser {
 }
 
 impl LineParser for SyslogParser {
-    fn parse(&mut self, line: &str, row: &mut Row) -> Result<Outcome, Bad> {
+    fn parse<'a>(&mut self, line: &'a str, row: &mut Row<'a>) -> Result<Outcome, Bad> {
         if line.starts_with('[') {
             apache_error(line, row)?;
             return Ok(Outcome::Event);
@@ -87,7 +87,7 @@ fn priority(line: &str) -> Result<(Option<u32>, &str), Bad> {
 }
 
 /// `app[pid]: message`, `app: message`, or just a message. Returns (app, message).
-fn tag_and_message<'a>(rest: &'a str, row: &mut Row) -> (Option<&'a str>, &'a str) {
+fn tag_and_message<'a>(rest: &'a str, row: &mut Row<'a>) -> (Option<&'a str>, &'a str) {
     if let Some(i) =
         memmem::find(rest.as_bytes(), b": ").or_else(|| rest.strip_suffix(':').map(|r| r.len()))
     {
@@ -111,7 +111,7 @@ fn tag_and_message<'a>(rest: &'a str, row: &mut Row) -> (Option<&'a str>, &'a st
 }
 
 /// RFC 5424 after `<PRI>1 `: `TIMESTAMP HOST APP PROCID MSGID SD MSG`.
-fn rfc5424<'a>(r: &'a str, row: &mut Row) -> Result<(Option<&'a str>, &'a str), Bad> {
+fn rfc5424<'a>(r: &'a str, row: &mut Row<'a>) -> Result<(Option<&'a str>, &'a str), Bad> {
     let (ts, r) = scan::word(r);
     if ts != "-" {
         row.time = Some(
@@ -184,7 +184,7 @@ fn structured_data_end(r: &str) -> Option<usize> {
 
 /// `[Sun Dec 04 04:47:44 2005] [notice] msg`, also Apache 2.4's
 /// `[Wed Oct 11 14:32:52.123456 2000] [core:error] [pid 35708:tid 43] [client 1.2.3.4:5] msg`.
-fn apache_error(line: &str, row: &mut Row) -> Result<(), Bad> {
+fn apache_error<'a>(line: &'a str, row: &mut Row<'a>) -> Result<(), Bad> {
     let b = line.as_bytes();
     let Some(close) = memchr(b']', b) else {
         return bad(RejectReason::Unrecognized, "expected \"[date]\"");
@@ -264,9 +264,8 @@ pub(crate) fn sniff(lines: &[&str]) -> usize {
     let mut p = SyslogParser {
         clock: Clock::new(None, 0),
     };
-    let mut row = Row::default();
     count(lines, |l| {
-        row.clear();
+        let mut row = Row::default();
         if l.starts_with('[') {
             return is_apache_error(l);
         }
@@ -279,7 +278,7 @@ mod tests {
     use super::*;
     use crate::row::I;
 
-    fn parse(line: &str) -> Result<Row, Bad> {
+    fn parse(line: &str) -> Result<Row<'_>, Bad> {
         let mut p = SyslogParser::new(Some(2024), 0);
         let mut r = Row::default();
         p.parse(line, &mut r).map(|_| r)

@@ -112,7 +112,7 @@ impl TcpdumpParser {
 }
 
 impl LineParser for TcpdumpParser {
-    fn parse(&mut self, line: &str, row: &mut Row) -> Result<Outcome, Bad> {
+    fn parse<'a>(&mut self, line: &'a str, row: &mut Row<'a>) -> Result<Outcome, Bad> {
         if line.starts_with([' ', '\t']) {
             return bad(
                 RejectReason::Continuation,
@@ -157,7 +157,7 @@ impl LineParser for TcpdumpParser {
 }
 
 /// `eth0  In  IP ...` (tcpdump -i any, 4.99+): interface and direction.
-fn interface_prefix<'a>(rest: &'a str, row: &mut Row) -> &'a str {
+fn interface_prefix<'a>(rest: &'a str, row: &mut Row<'a>) -> &'a str {
     let Some(i) = memmem::find(rest.as_bytes(), b"  ") else {
         return rest;
     };
@@ -237,7 +237,7 @@ fn is_mac_start(s: &str) -> bool {
 }
 
 /// `Request who-has 10.0.0.1 tell 10.0.0.2, length 28` or `Reply 10.0.0.1 is-at MAC`.
-fn parse_arp(arp: &str, row: &mut Row) -> Result<(), Bad> {
+fn parse_arp<'a>(arp: &'a str, row: &mut Row<'a>) -> Result<(), Bad> {
     let arp = arp
         .strip_prefix("Ethernet (len 6), IPv4 (len 4), ")
         .unwrap_or(arp);
@@ -292,7 +292,7 @@ mod tests {
     use super::*;
     use crate::row::I;
 
-    fn parse(line: &str) -> Result<Row, Bad> {
+    fn parse(line: &str) -> Result<Row<'_>, Bad> {
         let mut p = TcpdumpParser::new(Some(2024), micros(2024, 3, 5, 12, 0, 0, 0).unwrap());
         let mut r = Row::default();
         p.parse(line, &mut r).map(|_| r)

@@ -221,7 +221,7 @@ impl ZeekParser {
         }
     }
 
-    fn tsv(&mut self, line: &str, row: &mut Row) -> Result<(), Bad> {
+    fn tsv<'a>(&mut self, line: &'a str, row: &mut Row<'a>) -> Result<(), Bad> {
         if self.fields.is_empty() {
             return bad(
                 RejectReason::Unrecognized,
@@ -291,7 +291,7 @@ impl ZeekParser {
         Ok(())
     }
 
-    fn json(&mut self, line: &str, row: &mut Row) -> Result<(), Bad> {
+    fn json(&mut self, line: &str, row: &mut Row<'_>) -> Result<(), Bad> {
         let m = json::object(line, self.max_depth)?;
         let path: String = match m.get("_path").and_then(Value::as_str) {
             Some(p) => p.to_string(),
@@ -313,7 +313,7 @@ impl ZeekParser {
                 Target::Count(c) => json::set_count(row, c, v)?,
                 Target::Text(c) => {
                     if let Some(t) = json::text(v) {
-                        row.set(c, &t);
+                        row.set_copy(c, &t);
                     }
                 }
                 Target::Duration => {
@@ -341,7 +341,7 @@ impl ZeekParser {
 }
 
 impl LineParser for ZeekParser {
-    fn parse(&mut self, line: &str, row: &mut Row) -> Result<Outcome, Bad> {
+    fn parse<'a>(&mut self, line: &'a str, row: &mut Row<'a>) -> Result<Outcome, Bad> {
         if line.starts_with('#') {
             self.header(line)?;
             return Ok(Outcome::Skip);

@@ -1,0 +1,68 @@
+//! Throughput probe for `bench/parse/run.sh`: parses a file and reports records per
+//! second. Modes: `arrow` (into record batches only), `csv` (batches written as CSV to
+//! /dev/null), `jsonl`. Peak memory is measured by the script around this process.
+//!
+//! ```text
+//! parse_bench FILE [arrow|csv|jsonl] [--repeat N] [--year YYYY]
+//! ```
+
+use std::io::{BufWriter, Write};
+use std::time::Instant;
+
+use secviz_parse::{EventStream, EventWriter, FieldSelection, OutputFormat, ParseOptions};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let path = args
+        .get(1)
+        .expect("usage: parse_bench FILE [arrow|csv|jsonl] [--repeat N] [--year YYYY]");
+    let mode = args.get(2).map(String::as_str).unwrap_or("arrow");
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .map(|v| v.parse::<i64>().expect("a number"))
+    };
+    let repeat = flag("--repeat").unwrap_or(1).max(1);
+    let year = flag("--year").map(|y| y as i32);
+    let start = Instant::now();
+    let mut records = 0u64;
+    for _ in 0..repeat {
+        let opts = ParseOptions {
+            year,
+            ..Default::default()
+        };
+        let mut s = EventStream::open_path(path, opts).expect("open");
+        let sink = BufWriter::with_capacity(
+            1 << 16,
+            std::fs::File::create("/dev/null").expect("/dev/null"),
+        );
+        let mut w = match mode {
+            "csv" => Some(EventWriter::new(
+                sink,
+                FieldSelection::all(),
+                OutputFormat::Csv,
+            )),
+            "jsonl" => Some(EventWriter::new(
+                sink,
+                FieldSelection::all(),
+                OutputFormat::Jsonl,
+            )),
+            _ => None,
+        };
+        while let Some(b) = s.next_batch(&mut |_| {}).expect("parse") {
+            if let Some(w) = &mut w {
+                w.write_batch(&b).expect("write");
+            }
+        }
+        if let Some(w) = w {
+            w.finish().expect("flush").flush().expect("flush");
+        }
+        records += s.summary().read;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{records} records in {secs:.3} s = {:.3} M records/s",
+        records as f64 / secs / 1e6
+    );
+}
