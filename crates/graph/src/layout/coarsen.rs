@@ -1,6 +1,7 @@
 //! Multilevel coarsening: merge nodes into a smaller graph whose layout is a good start for
 //! the finer one. Leaves hanging off the same node are merged together first (security
-//! graphs are full of stars: scanners, beacons, DNS servers), then a heavy-edge matching
+//! graphs are full of stars: scanners, beacons, DNS servers; and of twins: bots talking to the
+//! same servers), then a heavy-edge matching
 //! pairs the remaining nodes. Both passes visit nodes in a fixed order, so the hierarchy
 //! depends only on the graph.
 
@@ -9,6 +10,10 @@ use super::fa2::Level;
 /// Leaves of one hub merged per coarse node at most, so a huge star still coarsens in
 /// steps and its leaves spread around the hub.
 const LEAF_GROUP: usize = 16;
+/// Nodes with at most this many neighbours are grouped with their twins.
+const TWIN_MAX_DEGREE: usize = 3;
+/// Nodes with at most this many neighbours may join the group of their busiest neighbour.
+const HUB_MAX_DEGREE: usize = 8;
 
 /// A coarser level and, for each fine node, its coarse node.
 #[allow(clippy::needless_range_loop)] // `i` indexes the level's arrays and `parent` alike
@@ -17,20 +22,70 @@ pub(crate) fn coarsen(fine: &Level) -> (Level, Vec<u32>) {
     const UNSET: u32 = u32::MAX;
     let mut parent = vec![UNSET; n];
     let mut next = 0u32;
-    // Pass 1: group leaves by their one neighbour.
-    let mut group_of_hub: std::collections::HashMap<u32, (u32, usize)> = Default::default();
+    // Pass 1: group structural twins (nodes of small degree with the same neighbours: the
+    // leaves of one hub, the bots talking to the same two servers).
+    let mut groups: std::collections::HashMap<Vec<u32>, (u32, usize)> = Default::default();
     for i in 0..n {
         let nb = fine.neighbours(i);
-        if nb.len() == 1 && fine.neighbours(nb[0].0 as usize).len() > 1 {
-            let hub = nb[0].0;
-            let entry = group_of_hub.entry(hub).or_insert((UNSET, 0));
-            if entry.0 == UNSET || entry.1 >= LEAF_GROUP {
-                *entry = (next, 0);
-                next += 1;
-            }
-            parent[i] = entry.0;
-            entry.1 += 1;
+        if nb.is_empty() || nb.len() > TWIN_MAX_DEGREE {
+            continue;
         }
+        if nb.len() == 1 && fine.neighbours(nb[0].0 as usize).len() == 1 {
+            continue; // an isolated pair: the matching below handles it
+        }
+        let key: Vec<u32> = nb.iter().map(|e| e.0).collect();
+        let entry = groups.entry(key).or_insert((UNSET, 0));
+        if entry.0 == UNSET || entry.1 >= LEAF_GROUP {
+            *entry = (next, 0);
+            next += 1;
+        }
+        parent[i] = entry.0;
+        entry.1 += 1;
+    }
+    // Pass 1b: the remaining small-degree nodes join the others hanging off their busiest
+    // neighbour (firewall graphs: clients of the same server port).
+    let mut by_hub: std::collections::HashMap<u32, (u32, usize)> = Default::default();
+    for i in 0..n {
+        let nb = fine.neighbours(i);
+        if parent[i] != UNSET || nb.is_empty() || nb.len() > HUB_MAX_DEGREE {
+            continue;
+        }
+        let hub = nb
+            .iter()
+            .map(|e| e.0)
+            .max_by_key(|j| (fine.neighbours(*j as usize).len(), std::cmp::Reverse(*j)))
+            .expect("non-empty");
+        if fine.neighbours(hub as usize).len() <= nb.len() {
+            continue; // not a hub: leave it to the matching
+        }
+        let entry = by_hub.entry(hub).or_insert((UNSET, 0));
+        if entry.0 == UNSET || entry.1 >= LEAF_GROUP {
+            *entry = (next, 0);
+            next += 1;
+        }
+        parent[i] = entry.0;
+        entry.1 += 1;
+    }
+    // A group of one is no merge: give such nodes back to the matching.
+    let mut size = vec![0u32; next as usize];
+    for p in parent.iter().filter(|p| **p != UNSET) {
+        size[*p as usize] += 1;
+    }
+    let mut renumber = vec![UNSET; next as usize];
+    next = 0;
+    for p in parent.iter_mut() {
+        if *p == UNSET {
+            continue;
+        }
+        if size[*p as usize] < 2 {
+            *p = UNSET;
+            continue;
+        }
+        if renumber[*p as usize] == UNSET {
+            renumber[*p as usize] = next;
+            next += 1;
+        }
+        *p = renumber[*p as usize];
     }
     // Pass 2: heavy-edge matching of the rest, lightest nodes first.
     let mut order: Vec<u32> = (0..n as u32)
@@ -78,12 +133,6 @@ pub(crate) fn coarsen(fine: &Level) -> (Level, Vec<u32>) {
         area[parent[i] as usize] += fine.radius[i] * fine.radius[i];
     }
     let radius = area.into_iter().map(f64::sqrt).collect();
-    let mut coarse = Level::from_edges(cn, &edges, radius);
-    // Mass is the merged nodes' mass, so repulsion keeps its scale across levels.
-    let mut mass = vec![0.0f64; cn];
-    for i in 0..n {
-        mass[parent[i] as usize] += fine.mass[i];
-    }
-    coarse.mass = mass;
+    let coarse = Level::from_edges(cn, &edges, radius);
     (coarse, parent)
 }

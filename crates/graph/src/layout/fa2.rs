@@ -85,6 +85,8 @@ pub(crate) struct Params {
     pub gravity: f64,
     pub theta: f64,
     pub prevent_overlap: bool,
+    /// Iterations before convergence is checked (the adaptive speed starts slow).
+    pub min_iter: usize,
     pub max_iter: usize,
 }
 
@@ -121,6 +123,10 @@ pub(crate) fn run(level: &Level, pos: &mut [[f64; 2]], p: Params) -> usize {
             })
             .collect();
         adapt_speed(n, swing_total, traction_total, &mut speed, &mut efficiency);
+        // No node may jump further than a tenth of the layout's spread in one step: near-
+        // coincident pairs (after prolongation) would otherwise fling nodes far away.
+        let spread = (pos.iter().map(|p| p[0] * p[0] + p[1] * p[1]).sum::<f64>() / n as f64).sqrt();
+        let max_step = 0.1 * spread + 10.0;
         let mut moved = 0.0;
         let mut extent = 0.0f64;
         for i in 0..n {
@@ -137,6 +143,10 @@ pub(crate) fn run(level: &Level, pos: &mut [[f64; 2]], p: Params) -> usize {
             if !factor.is_finite() {
                 factor = 0.0;
             }
+            let step = f[0].hypot(f[1]) * factor;
+            if step > max_step {
+                factor *= max_step / step;
+            }
             let dx = f[0] * factor;
             let dy = f[1] * factor;
             pos[i][0] += dx;
@@ -147,7 +157,7 @@ pub(crate) fn run(level: &Level, pos: &mut [[f64; 2]], p: Params) -> usize {
         }
         // Converged when nodes move less than 0.1% of the layout's extent on average.
         let mean = moved / n as f64;
-        if mean < 1e-3 * extent.max(1.0) {
+        if it + 1 >= p.min_iter && mean < 1e-3 * extent.max(1.0) {
             calm += 1;
             if calm >= 5 {
                 return it + 1;

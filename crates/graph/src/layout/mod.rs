@@ -8,10 +8,14 @@
 
 mod coarsen;
 mod fa2;
+mod overlap;
 mod quadtree;
 
 use crate::model::Graph;
 use fa2::{Level, Params};
+
+/// Barnes-Hut opening angle: cells smaller than THETA times their distance act as one body.
+const THETA: f64 = 1.5;
 
 /// Layout settings.
 #[derive(Clone, Copy, Debug)]
@@ -120,15 +124,16 @@ pub fn layout_edges(
             opts.max_iter
         } else {
             // Finer levels only refine; big ones get fewer (and costlier) iterations.
-            (opts.max_iter / 4)
-                .clamp(20, 100)
-                .min(2_000_000 / level.len().max(1) + 20)
+            (opts.max_iter / 8)
+                .clamp(20, 50)
+                .min(400_000 / level.len().max(1) + 20)
         };
         let params = Params {
             scaling: 10.0,
             gravity: 1.0,
-            theta: 1.2,
+            theta: THETA,
             prevent_overlap: false,
+            min_iter: max_iter.min(20),
             max_iter,
         };
         iterations[li] = fa2::run(level, &mut pos, params);
@@ -137,11 +142,13 @@ pub fn layout_edges(
         let params = Params {
             scaling: 10.0,
             gravity: 1.0,
-            theta: 1.2,
+            theta: THETA,
             prevent_overlap: true,
-            max_iter: 40,
+            min_iter: 10,
+            max_iter: (400_000 / levels[0].len().max(1)).clamp(15, 40),
         };
         iterations[0] += fa2::run(&levels[0], &mut pos, params);
+        iterations[0] += overlap::remove_overlaps(&mut pos, &levels[0].radius, 50);
     }
     report.iterations = iterations;
     (pos, report)
