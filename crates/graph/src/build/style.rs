@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use super::matching;
 use crate::color::{Color, FallbackPalette, categorical, categorical_for};
 use crate::model::LegendEntry;
-use crate::rules::{Expr, Prop, Role, RuleSet, Scope, Value};
+use crate::rules::{Expr, Func, Prop, Role, RuleSet, Scope, Value, eval};
 
 /// The value of the first matching rule, owned.
 pub(crate) fn first_value(
@@ -45,7 +45,12 @@ impl Styler {
                 let label = match (&rule.cond_text, &rule.value) {
                     (Some(c), Expr::Str(_)) => c.clone(),
                     (None, Expr::Str(_)) => "otherwise".to_string(),
-                    // Computed colours (palette(proto), $fields[3]): the value explains it.
+                    // Computed colours: what went into the palette or ramp explains them.
+                    (_, Expr::Call(Func::Palette, args)) => input_text(args, scope),
+                    (_, Expr::Call(Func::Severity | Func::GetSeverity, args)) => {
+                        format!("severity {}", input_text(args, scope))
+                    }
+                    // A value used as a colour ($fields[3] holding `tcp`): the value itself.
                     _ => text,
                 };
                 (color, label)
@@ -94,6 +99,13 @@ impl Styler {
         let v = first_value(rules, Prop::Color, Role::Edge, scope)?;
         Some(self.resolve(rules, &v.as_text()))
     }
+}
+
+/// The text of a built-in's first argument, for legends.
+fn input_text(args: &[Expr], scope: &dyn Scope) -> String {
+    args.first()
+        .map(|a| eval(a, scope).as_text().into_owned())
+        .unwrap_or_default()
 }
 
 /// Colours for nodes no rule colours, in native rule files (or none).
