@@ -1,8 +1,8 @@
 //! Secrets: random tokens (sessions, CSRF, resets) stored only as SHA-256, and argon2id
 //! password hashes computed off the async threads.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -71,7 +71,11 @@ mod tests {
         assert!(h.starts_with("$argon2id$"), "{h}");
         assert!(!h.contains("correct horse"));
         assert!(verify_password(Some(h.clone()), &p).await.unwrap());
-        assert!(!verify_password(Some(h), &Password::typed("wrong horse battery")).await.unwrap());
+        assert!(
+            !verify_password(Some(h), &Password::typed("wrong horse battery"))
+                .await
+                .unwrap()
+        );
         assert!(!verify_password(None, &p).await.unwrap());
     }
 

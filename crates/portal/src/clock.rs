@@ -57,13 +57,6 @@ pub fn rfc3339(ts: i64) -> String {
 /// Formats Unix seconds as a short human date, e.g. `2026-11-27`.
 pub fn day(ts: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ts)
-        .map(|t| {
-            format!(
-                "{:04}-{:02}-{:02}",
-                t.year(),
-                u8::from(t.month()),
-                t.day()
-            )
-        })
+        .map(|t| format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()))
         .unwrap_or_default()
 }

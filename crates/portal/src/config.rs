@@ -144,7 +144,10 @@ impl std::fmt::Debug for Config {
         f.debug_struct("Config")
             .field("addr", &self.addr)
             .field("data_dir", &self.data_dir)
-            .field("database_url", &self.database_url.as_deref().map(redact_url))
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_url),
+            )
             .field("public_url", &self.public_url)
             .field("trust_proxy", &self.trust_proxy)
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))

@@ -44,7 +44,9 @@ pub struct Processed {
 /// Checks, decodes and re-encodes one upload. CPU-bound: call from `spawn_blocking`.
 pub fn process(bytes: &[u8], limits: ImageLimits) -> Result<Processed, ImageError> {
     if bytes.len() > limits.max_bytes {
-        return Err(ImageError::TooLarge { max: limits.max_bytes });
+        return Err(ImageError::TooLarge {
+            max: limits.max_bytes,
+        });
     }
     let format = image::guess_format(bytes).map_err(|_| ImageError::Unsupported)?;
     if !matches!(
@@ -95,8 +97,10 @@ pub fn process(bytes: &[u8], limits: ImageLimits) -> Result<Processed, ImageErro
 fn encode_jpeg(img: &DynamicImage) -> Result<Vec<u8>, ImageError> {
     let mut out = Vec::new();
     let rgb = DynamicImage::ImageRgb8(img.to_rgb8());
-    rgb.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 88))
-        .map_err(|_| ImageError::Corrupt)?;
+    rgb.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+        &mut out, 88,
+    ))
+    .map_err(|_| ImageError::Corrupt)?;
     Ok(out)
 }
 
@@ -137,7 +141,13 @@ impl ImageStore {
     }
 
     fn path(&self, id: &str, thumb: bool) -> Option<PathBuf> {
-        valid_id(id).then(|| self.dir.join(if thumb { format!("{id}.thumb") } else { id.to_string() }))
+        valid_id(id).then(|| {
+            self.dir.join(if thumb {
+                format!("{id}.thumb")
+            } else {
+                id.to_string()
+            })
+        })
     }
 
     pub async fn save(&self, id: &str, p: &Processed) -> anyhow::Result<()> {
@@ -179,9 +189,11 @@ mod tests {
     };
 
     fn png(w: u32, h: u32) -> Vec<u8> {
-        let img = DynamicImage::ImageRgb8(image::RgbImage::from_pixel(w, h, image::Rgb([200, 10, 10])));
+        let img =
+            DynamicImage::ImageRgb8(image::RgbImage::from_pixel(w, h, image::Rgb([200, 10, 10])));
         let mut out = Vec::new();
-        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png).unwrap();
+        img.write_to(&mut Cursor::new(&mut out), ImageFormat::Png)
+            .unwrap();
         out
     }
 
@@ -195,8 +207,18 @@ mod tests {
 
     #[test]
     fn refuses_by_content_not_name() {
-        assert_eq!(process(b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>", LIMITS).err(), Some(ImageError::Unsupported));
-        assert_eq!(process(b"<html><script>alert(1)</script></html>", LIMITS).err(), Some(ImageError::Unsupported));
+        assert_eq!(
+            process(
+                b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>",
+                LIMITS
+            )
+            .err(),
+            Some(ImageError::Unsupported)
+        );
+        assert_eq!(
+            process(b"<html><script>alert(1)</script></html>", LIMITS).err(),
+            Some(ImageError::Unsupported)
+        );
         let mut truncated = png(10, 10);
         truncated.truncate(40);
         assert!(process(&truncated, LIMITS).is_err());
@@ -204,10 +226,22 @@ mod tests {
 
     #[test]
     fn limits_hold() {
-        let small = ImageLimits { max_bytes: 100, max_pixels: 40_000_000 };
-        assert!(matches!(process(&png(50, 50), small), Err(ImageError::TooLarge { .. })));
-        let few = ImageLimits { max_bytes: 10 << 20, max_pixels: 100 };
-        assert!(matches!(process(&png(20, 20), few), Err(ImageError::TooManyPixels { .. })));
+        let small = ImageLimits {
+            max_bytes: 100,
+            max_pixels: 40_000_000,
+        };
+        assert!(matches!(
+            process(&png(50, 50), small),
+            Err(ImageError::TooLarge { .. })
+        ));
+        let few = ImageLimits {
+            max_bytes: 10 << 20,
+            max_pixels: 100,
+        };
+        assert!(matches!(
+            process(&png(20, 20), few),
+            Err(ImageError::TooManyPixels { .. })
+        ));
     }
 
     #[test]

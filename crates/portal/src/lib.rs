@@ -21,14 +21,15 @@ pub mod db;
 pub mod domain;
 pub mod images;
 pub mod mail;
-pub mod members;
 pub mod markdown;
+pub mod members;
 pub mod ratelimit;
 
 mod auth;
 
 mod error;
 mod handlers;
+mod maintenance;
 mod router;
 mod state;
 mod views;
@@ -39,8 +40,8 @@ pub use config::{Config, RateLimits};
 pub use db::Backend;
 pub use domain::Role;
 
-use std::net::SocketAddr;
 use anyhow::Context;
+use std::net::SocketAddr;
 
 /// A built portal: the router plus the state it serves (database pool, mailer, limits).
 pub struct App {
@@ -108,6 +109,14 @@ impl Server {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
+        let state = self.state.clone();
+        let sweeper = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(maintenance::EVERY);
+            loop {
+                tick.tick().await;
+                maintenance::sweep(&state).await;
+            }
+        });
         let make = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
@@ -115,6 +124,7 @@ impl Server {
             .with_graceful_shutdown(shutdown)
             .await
             .context("server failed")?;
+        sweeper.abort();
         self.state.db.close().await;
         Ok(())
     }

@@ -56,9 +56,9 @@ pub fn plain_excerpt(markdown: &str, max: usize) -> String {
         match event {
             Event::Text(t) | Event::Code(t) => text.push_str(&t),
             Event::SoftBreak | Event::HardBreak => text.push(' '),
-            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::CodeBlock | TagEnd::Item) => {
-                text.push(' ')
-            }
+            Event::End(
+                TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::CodeBlock | TagEnd::Item,
+            ) => text.push(' '),
             Event::Start(Tag::TableCell) => text.push(' '),
             _ => {}
         }
@@ -90,10 +90,18 @@ mod tests {
 
     #[test]
     fn renders_tables_code_and_links() {
-        let html = render("| a | b |\n|---|---|\n| 1 | 2 |\n\n```\nJan 1 sshd[1]: Failed password\n```\n\n[x](https://example.org)");
+        let html = render(
+            "| a | b |\n|---|---|\n| 1 | 2 |\n\n```\nJan 1 sshd[1]: Failed password\n```\n\n[x](https://example.org)",
+        );
         assert!(html.contains("<table>"), "{html}");
-        assert!(html.contains("<pre><code>Jan 1 sshd[1]: Failed password"), "{html}");
-        assert!(html.contains(r#"rel="nofollow noopener noreferrer""#), "{html}");
+        assert!(
+            html.contains("<pre><code>Jan 1 sshd[1]: Failed password"),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"rel="nofollow noopener noreferrer""#),
+            "{html}"
+        );
     }
 
     #[test]
@@ -113,7 +121,17 @@ mod tests {
         ];
         for md in corpus {
             let html = render(md).to_lowercase();
-            for bad in ["<script", "javascript:", "onerror", "onload", "<iframe", "<svg", "data:", "evil.example/track", "style="] {
+            for bad in [
+                "<script",
+                "javascript:",
+                "onerror",
+                "onload",
+                "<iframe",
+                "<svg",
+                "data:",
+                "evil.example/track",
+                "style=",
+            ] {
                 assert!(!html.contains(bad), "{md:?} rendered {html:?}");
             }
         }
@@ -128,7 +146,10 @@ mod tests {
 
     #[test]
     fn excerpts_are_plain_and_cut() {
-        assert_eq!(plain_excerpt("# Title\n\nSome **bold** text", 100), "Title Some bold text");
+        assert_eq!(
+            plain_excerpt("# Title\n\nSome **bold** text", 100),
+            "Title Some bold text"
+        );
         let long = plain_excerpt(&"word ".repeat(100), 20);
         assert!(long.ends_with('…') && long.chars().count() <= 21, "{long}");
     }

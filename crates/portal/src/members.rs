@@ -17,13 +17,22 @@ pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
 }
 
 /// Creates a member; `email` defaults to `<name>@localhost.invalid`. Returns the member id.
-pub async fn create(db: &Db, name: &str, email: Option<&str>, password: &str, role: Role, now: i64) -> anyhow::Result<i64> {
+pub async fn create(
+    db: &Db,
+    name: &str,
+    email: Option<&str>,
+    password: &str,
+    role: Role,
+    now: i64,
+) -> anyhow::Result<i64> {
     let username = Username::parse(name).map_err(|e| anyhow::anyhow!("username {name:?}: {e}"))?;
     let email = match email {
         Some(e) => Email::parse(e).map_err(|err| anyhow::anyhow!("email {e:?}: {err}"))?,
-        None => Email::parse(&format!("{}@localhost.invalid", username.as_str())).map_err(|e| anyhow::anyhow!("{e}"))?,
+        None => Email::parse(&format!("{}@localhost.invalid", username.as_str()))
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
     };
-    let password = Password::parse_new(password, Some(username.as_str())).map_err(|e| anyhow::anyhow!("password: {e}"))?;
+    let password = Password::parse_new(password, Some(username.as_str()))
+        .map_err(|e| anyhow::anyhow!("password: {e}"))?;
     let hash = auth::hash_password(&password).await?;
     let id = users::create(db, &username, &email, &hash, role, now)
         .await

@@ -37,8 +37,14 @@ pub fn build(state: AppState) -> Router {
         .route("/signup", get(signup::form).post(signup::submit))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(logout::submit))
-        .route("/reset", get(reset_request::form).post(reset_request::submit))
-        .route("/reset/{token}", get(reset_confirm::form).post(reset_confirm::submit))
+        .route(
+            "/reset",
+            get(reset_request::form).post(reset_request::submit),
+        )
+        .route(
+            "/reset/{token}",
+            get(reset_confirm::form).post(reset_confirm::submit),
+        )
         .route("/account", get(account::show))
         .route("/account/password", post(account_password::submit))
         .route("/account/email", post(account_email::submit))
@@ -58,7 +64,10 @@ pub fn build(state: AppState) -> Router {
         .route("/p/{id}/delete", post(post_delete::submit))
         .route("/p/{id}/comments", post(comment_create::submit))
         .route("/c/{id}", get(comment_show::show))
-        .route("/c/{id}/edit", get(comment_update::form).post(comment_update::submit))
+        .route(
+            "/c/{id}/edit",
+            get(comment_update::form).post(comment_update::submit),
+        )
         .route("/c/{id}/delete", post(comment_delete::submit))
         // Moderation.
         .route("/p/{id}/hide", post(moderate::hide_post))
@@ -71,9 +80,18 @@ pub fn build(state: AppState) -> Router {
         .route("/admin/tags/{slug}/delete", post(admin_tags::delete))
         .route("/admin/users/{name}/role", post(admin_roles::set))
         .fallback(static_files::not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), visitor::layer))
-        .layer(middleware::from_fn_with_state(state.clone(), headers::origin_check))
-        .layer(middleware::from_fn_with_state(state.clone(), headers::security_headers))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            visitor::layer,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            headers::origin_check,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            headers::security_headers,
+        ))
         // A panic becomes a 500 with the generic page instead of a dropped connection.
         .layer(CatchPanicLayer::custom(headers::panic_response))
         .layer(middleware::from_fn(headers::request_id))

@@ -10,7 +10,10 @@ use crate::db::tags::TagRow;
 use crate::web::Visitor;
 
 pub fn html_headers() -> [(HeaderName, HeaderValue); 1] {
-    [(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"))]
+    [(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    )]
 }
 
 /// The page frame: who is logged in and the CSRF token for forms.
@@ -45,7 +48,10 @@ impl Chrome {
 
     /// For error pages rendered outside a handler.
     pub fn plain() -> Chrome {
-        Chrome { user: None, csrf: String::new() }
+        Chrome {
+            user: None,
+            csrf: String::new(),
+        }
     }
 }
 

@@ -28,15 +28,57 @@ struct Fixture {
 async fn fixture(author: &Client) -> Fixture {
     // A draft upload (previewed, never published) and a published image.
     let r = author
-        .submit_post("/new", &[("action", "preview"), ("title", "draft"), ("body", "x"), ("newalt1", "draft image")], &[("file1", "d.png", png(8, 8))])
+        .submit_post(
+            "/new",
+            &[
+                ("action", "preview"),
+                ("title", "draft"),
+                ("body", "x"),
+                ("newalt1", "draft image"),
+            ],
+            &[("file1", "d.png", png(8, 8))],
+        )
         .await;
-    let draft = r.body.split("name=\"image\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let post = create_post(author, "Matrix post", "body text", &[("tags", "matrix"), ("newalt1", "an image")], &[("file1", "p.png", png(8, 8))]).await;
+    let draft = r
+        .body
+        .split("name=\"image\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let post = create_post(
+        author,
+        "Matrix post",
+        "body text",
+        &[("tags", "matrix"), ("newalt1", "an image")],
+        &[("file1", "p.png", png(8, 8))],
+    )
+    .await;
     let page = author.get(&format!("/p/{post}")).await.body;
-    let image = page.split("src=\"/img/").nth(1).unwrap().split('"').next().unwrap().to_string();
-    let r = author.submit(&format!("/p/{post}"), &format!("/p/{post}/comments"), &[("body", "a comment")]).await;
+    let image = page
+        .split("src=\"/img/")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let r = author
+        .submit(
+            &format!("/p/{post}"),
+            &format!("/p/{post}/comments"),
+            &[("body", "a comment")],
+        )
+        .await;
     let comment = r.location().rsplit("#c").next().unwrap().parse().unwrap();
-    Fixture { post, comment, draft, image }
+    Fixture {
+        post,
+        comment,
+        draft,
+        image,
+    }
 }
 
 fn fill(path: &str, f: &Fixture) -> String {
@@ -54,7 +96,12 @@ const NF: u16 = 404;
 const UNPROC: u16 = 422;
 
 /// (method, path, form fields, expected status for [anon, author, other, moderator, admin]).
-type Case = (&'static str, &'static str, &'static [(&'static str, &'static str)], [u16; 5]);
+type Case = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    [u16; 5],
+);
 
 const CASES: &[Case] = &[
     ("GET", "/", &[], [OK; 5]),
@@ -85,21 +132,97 @@ const CASES: &[Case] = &[
     ("GET", "/p/{post}/edit", &[], [UNAUTH, OK, NF, NF, NF]),
     ("GET", "/c/{comment}/edit", &[], [UNAUTH, OK, NF, NF, NF]),
     ("GET", "/admin", &[], [UNAUTH, FORBID, FORBID, FORBID, OK]),
-    ("POST", "/p/{post}/comments", &[("body", "hello")], [UNAUTH, SEE, SEE, SEE, SEE]),
-    ("POST", "/c/{comment}/edit", &[("body", "changed")], [UNAUTH, SEE, NF, NF, NF]),
-    ("POST", "/c/{comment}/delete", &[], [UNAUTH, SEE, NF, NF, NF]),
+    (
+        "POST",
+        "/p/{post}/comments",
+        &[("body", "hello")],
+        [UNAUTH, SEE, SEE, SEE, SEE],
+    ),
+    (
+        "POST",
+        "/c/{comment}/edit",
+        &[("body", "changed")],
+        [UNAUTH, SEE, NF, NF, NF],
+    ),
+    (
+        "POST",
+        "/c/{comment}/delete",
+        &[],
+        [UNAUTH, SEE, NF, NF, NF],
+    ),
     ("POST", "/p/{post}/delete", &[], [UNAUTH, SEE, NF, NF, NF]),
-    ("POST", "/p/{post}/hide", &[("reason", "spam")], [UNAUTH, FORBID, FORBID, SEE, SEE]),
-    ("POST", "/p/{post}/unhide", &[("reason", "ok")], [UNAUTH, FORBID, FORBID, SEE, SEE]),
-    ("POST", "/c/{comment}/hide", &[("reason", "spam")], [UNAUTH, FORBID, FORBID, SEE, SEE]),
-    ("POST", "/c/{comment}/unhide", &[("reason", "ok")], [UNAUTH, FORBID, FORBID, SEE, SEE]),
-    ("POST", "/admin/tags", &[("slug", "new-tag"), ("description", "d")], [UNAUTH, FORBID, FORBID, FORBID, SEE]),
-    ("POST", "/admin/tags/matrix/delete", &[], [UNAUTH, FORBID, FORBID, FORBID, SEE]),
-    ("POST", "/admin/users/other/role", &[("role", "member")], [UNAUTH, FORBID, FORBID, FORBID, SEE]),
-    ("POST", "/account/password", &[("current", "wrong password here"), ("new", "a brand new passphrase")], [UNAUTH, UNPROC, UNPROC, UNPROC, UNPROC]),
-    ("POST", "/account/email", &[("current", "wrong password here"), ("email", "x@example.org")], [UNAUTH, UNPROC, UNPROC, UNPROC, UNPROC]),
-    ("MULTIPART", "/p/{post}/edit", &[("action", "publish"), ("title", "t"), ("body", "b")], [UNAUTH, SEE, NF, NF, NF]),
-    ("MULTIPART", "/new", &[("action", "publish"), ("title", "t"), ("body", "b")], [UNAUTH, SEE, SEE, SEE, SEE]),
+    (
+        "POST",
+        "/p/{post}/hide",
+        &[("reason", "spam")],
+        [UNAUTH, FORBID, FORBID, SEE, SEE],
+    ),
+    (
+        "POST",
+        "/p/{post}/unhide",
+        &[("reason", "ok")],
+        [UNAUTH, FORBID, FORBID, SEE, SEE],
+    ),
+    (
+        "POST",
+        "/c/{comment}/hide",
+        &[("reason", "spam")],
+        [UNAUTH, FORBID, FORBID, SEE, SEE],
+    ),
+    (
+        "POST",
+        "/c/{comment}/unhide",
+        &[("reason", "ok")],
+        [UNAUTH, FORBID, FORBID, SEE, SEE],
+    ),
+    (
+        "POST",
+        "/admin/tags",
+        &[("slug", "new-tag"), ("description", "d")],
+        [UNAUTH, FORBID, FORBID, FORBID, SEE],
+    ),
+    (
+        "POST",
+        "/admin/tags/matrix/delete",
+        &[],
+        [UNAUTH, FORBID, FORBID, FORBID, SEE],
+    ),
+    (
+        "POST",
+        "/admin/users/other/role",
+        &[("role", "member")],
+        [UNAUTH, FORBID, FORBID, FORBID, SEE],
+    ),
+    (
+        "POST",
+        "/account/password",
+        &[
+            ("current", "wrong password here"),
+            ("new", "a brand new passphrase"),
+        ],
+        [UNAUTH, UNPROC, UNPROC, UNPROC, UNPROC],
+    ),
+    (
+        "POST",
+        "/account/email",
+        &[
+            ("current", "wrong password here"),
+            ("email", "x@example.org"),
+        ],
+        [UNAUTH, UNPROC, UNPROC, UNPROC, UNPROC],
+    ),
+    (
+        "MULTIPART",
+        "/p/{post}/edit",
+        &[("action", "publish"), ("title", "t"), ("body", "b")],
+        [UNAUTH, SEE, NF, NF, NF],
+    ),
+    (
+        "MULTIPART",
+        "/new",
+        &[("action", "publish"), ("title", "t"), ("body", "b")],
+        [UNAUTH, SEE, SEE, SEE, SEE],
+    ),
 ];
 
 async fn matrix(backend: Backend) {
@@ -113,13 +236,25 @@ async fn matrix(backend: Backend) {
         admin.clone(),
     ];
     let mut failures = Vec::new();
-    admin.submit("/admin", "/admin/tags", &[("slug", "matrix"), ("description", "")]).await;
+    admin
+        .submit(
+            "/admin",
+            "/admin/tags",
+            &[("slug", "matrix"), ("description", "")],
+        )
+        .await;
     let mut f = fixture(&clients[AUTHOR]).await;
     for (method, path, fields, expected) in CASES {
         for who in [ANON, AUTHOR, OTHER, MODERATOR, ADMIN] {
             if *method != "GET" {
                 // State changes get fresh things to change; the tag is restored if deleted.
-                admin.submit("/admin", "/admin/tags", &[("slug", "matrix"), ("description", "")]).await;
+                admin
+                    .submit(
+                        "/admin",
+                        "/admin/tags",
+                        &[("slug", "matrix"), ("description", "")],
+                    )
+                    .await;
                 f = fixture(&clients[AUTHOR]).await;
             }
             let c = &clients[who];
@@ -139,25 +274,44 @@ async fn matrix(backend: Backend) {
                     for (k, v) in *fields {
                         form = form.text(*k, *v);
                     }
-                    c.http.post(format!("{}{path}", c.base)).multipart(form).send().await.unwrap().status()
+                    c.http
+                        .post(format!("{}{path}", c.base))
+                        .multipart(form)
+                        .send()
+                        .await
+                        .unwrap()
+                        .status()
                 }
             };
             if got.as_u16() != expected[who] {
-                failures.push(format!("{method} {path} as {}: expected {}, got {got}", WHO[who], expected[who]));
+                failures.push(format!(
+                    "{method} {path} as {}: expected {}, got {got}",
+                    WHO[who], expected[who]
+                ));
             }
         }
     }
-    assert!(failures.is_empty(), "authorisation matrix:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "authorisation matrix:\n{}",
+        failures.join("\n")
+    );
 }
 
 async fn every_post_route_needs_the_csrf_token(backend: Backend) {
     let app = spawn(backend).await;
     let admin = app.with_role("admin", Role::Admin).await;
-    admin.submit("/admin", "/admin/tags", &[("slug", "matrix")]).await;
+    admin
+        .submit("/admin", "/admin/tags", &[("slug", "matrix")])
+        .await;
     let anon = app.client();
     anon.get("/login").await; // holds an anonymous CSRF cookie, sends no token
     let f = fixture(&admin).await;
-    let mut paths: Vec<(bool, String)> = CASES.iter().filter(|c| c.0 != "GET").map(|c| (c.0 == "MULTIPART", fill(c.1, &f))).collect();
+    let mut paths: Vec<(bool, String)> = CASES
+        .iter()
+        .filter(|c| c.0 != "GET")
+        .map(|c| (c.0 == "MULTIPART", fill(c.1, &f)))
+        .collect();
     paths.extend(["/login", "/signup", "/logout", "/reset"].map(|p| (false, p.to_string())));
     for (multipart, path) in &paths {
         for (who, c) in [("admin", &admin), ("anonymous", &anon)] {
@@ -184,21 +338,58 @@ async fn every_post_route_needs_the_csrf_token(backend: Backend) {
             };
             let missing = send(None).await;
             let wrong = send(Some("0123456789abcdef")).await;
-            assert_eq!(missing, StatusCode::FORBIDDEN, "POST {path} without token as {who}");
-            assert_eq!(wrong, StatusCode::FORBIDDEN, "POST {path} with a wrong token as {who}");
+            assert_eq!(
+                missing,
+                StatusCode::FORBIDDEN,
+                "POST {path} without token as {who}"
+            );
+            assert_eq!(
+                wrong,
+                StatusCode::FORBIDDEN,
+                "POST {path} with a wrong token as {who}"
+            );
         }
         // A real token from a foreign or null Origin is refused too.
         let token = admin.csrf("/login").await;
         for origin in ["https://evil.example", "null"] {
-            let r = admin.http.post(format!("{}{path}", admin.base)).header("origin", origin).form(&[("csrf", token.as_str())]).send().await.unwrap();
-            assert_eq!(r.status(), StatusCode::FORBIDDEN, "POST {path} from Origin {origin}");
+            let r = admin
+                .http
+                .post(format!("{}{path}", admin.base))
+                .header("origin", origin)
+                .form(&[("csrf", token.as_str())])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(
+                r.status(),
+                StatusCode::FORBIDDEN,
+                "POST {path} from Origin {origin}"
+            );
         }
-        let r = admin.http.post(format!("{}{path}", admin.base)).header("sec-fetch-site", "cross-site").form(&[("csrf", token.as_str())]).send().await.unwrap();
-        assert_eq!(r.status(), StatusCode::FORBIDDEN, "POST {path} with Sec-Fetch-Site: cross-site");
+        let r = admin
+            .http
+            .post(format!("{}{path}", admin.base))
+            .header("sec-fetch-site", "cross-site")
+            .form(&[("csrf", token.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            r.status(),
+            StatusCode::FORBIDDEN,
+            "POST {path} with Sec-Fetch-Site: cross-site"
+        );
     }
     // The same-origin Origin header a browser sends is accepted.
     let token = admin.csrf("/login").await;
-    let r = admin.http.post(format!("{}/p/{}/comments", admin.base, f.post)).header("origin", &app.base).form(&[("csrf", token.as_str()), ("body", "same origin")]).send().await.unwrap();
+    let r = admin
+        .http
+        .post(format!("{}/p/{}/comments", admin.base, f.post))
+        .header("origin", &app.base)
+        .form(&[("csrf", token.as_str()), ("body", "same origin")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
 }
 

@@ -13,9 +13,16 @@ use secviz_portal::Role;
 
 async fn browser_journey(backend: Backend) {
     let app = spawn(backend).await;
-    secviz_portal::members::create(&app.db, "root-admin", Some("admin@example.org"), PASSWORD, Role::Admin, 0)
-        .await
-        .unwrap();
+    secviz_portal::members::create(
+        &app.db,
+        "root-admin",
+        Some("admin@example.org"),
+        PASSWORD,
+        Role::Admin,
+        0,
+    )
+    .await
+    .unwrap();
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser");
     assert!(
         dir.join("node_modules/playwright-core").exists(),
@@ -39,7 +46,10 @@ async fn browser_journey(backend: Backend) {
     .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "browser journey failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "browser journey failed:\n{stdout}\n{stderr}"
+    );
     assert!(stdout.contains("browser journey: ok"), "{stdout}");
 }
 

@@ -18,7 +18,16 @@ async fn journey(backend: Backend) {
     assert!(home.body.contains("secviz user add"), "{}", home.body);
 
     let admin = app.with_role("root-admin", Role::Admin).await;
-    let r = admin.submit("/admin", "/admin/tags", &[("slug", "firewall"), ("description", "pf and iptables logs")]).await;
+    let r = admin
+        .submit(
+            "/admin",
+            "/admin/tags",
+            &[
+                ("slug", "firewall"),
+                ("description", "pf and iptables logs"),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
 
     // Sign up, log out, log in again.
@@ -26,7 +35,13 @@ async fn journey(backend: Backend) {
     let r = ana.submit("/", "/logout", &[]).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(ana.get("/new").await.status, StatusCode::UNAUTHORIZED);
-    let r = ana.submit("/login", "/login", &[("username", "ana"), ("password", PASSWORD)]).await;
+    let r = ana
+        .submit(
+            "/login",
+            "/login",
+            &[("username", "ana"), ("password", PASSWORD)],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     assert_eq!(ana.get("/new").await.status, StatusCode::OK);
 
@@ -34,17 +49,33 @@ async fn journey(backend: Backend) {
     let fields = [
         ("action", "preview"),
         ("title", "Blocked hosts on the edge firewall"),
-        ("body", "Top talkers from **pf** logs.\n\n```\nblock in on em0 from 10.0.0.1\n```\n\n| src | hits |\n|---|---|\n| 10.0.0.1 | 42 |"),
+        (
+            "body",
+            "Top talkers from **pf** logs.\n\n```\nblock in on em0 from 10.0.0.1\n```\n\n| src | hits |\n|---|---|\n| 10.0.0.1 | 42 |",
+        ),
         ("kind", "gallery"),
         ("tool", "secviz graph"),
         ("data_source", "pf logs, one week"),
         ("tags", "firewall"),
         ("newalt1", "Link graph of blocked sources"),
     ];
-    let r = ana.submit_post("/new", &fields, &[("file1", "graph.png", png(640, 480))]).await;
+    let r = ana
+        .submit_post("/new", &fields, &[("file1", "graph.png", png(640, 480))])
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert!(r.body.contains("<table>") && r.body.contains("Preview"), "preview shows rendered Markdown");
-    let image_id = r.body.split("name=\"image\" value=\"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    assert!(
+        r.body.contains("<table>") && r.body.contains("Preview"),
+        "preview shows rendered Markdown"
+    );
+    let image_id = r
+        .body
+        .split("name=\"image\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
     let mut publish = fields.to_vec();
     publish[0] = ("action", "publish");
     publish.retain(|(k, _)| *k != "newalt1");
@@ -59,20 +90,46 @@ async fn journey(backend: Backend) {
     // Found everywhere.
     let page = anon.get(&post_url).await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("<pre><code>block in on em0"), "fenced code renders");
+    assert!(
+        page.body.contains("<pre><code>block in on em0"),
+        "fenced code renders"
+    );
     assert!(page.body.contains(&format!("src=\"/img/{image_id}\"")));
     let home = anon.get("/").await.body;
-    assert!(home.contains("Blocked hosts on the edge firewall") && home.contains(&format!("/img/{image_id}/thumb")));
-    assert!(home.contains("Sign up and start posting about analytics and visualization of security data"));
+    assert!(
+        home.contains("Blocked hosts on the edge firewall")
+            && home.contains(&format!("/img/{image_id}/thumb"))
+    );
+    assert!(
+        home.contains(
+            "Sign up and start posting about analytics and visualization of security data"
+        )
+    );
     assert!(anon.get("/gallery").await.body.contains(&post_url));
-    assert!(anon.get("/gallery?tag=firewall").await.body.contains(&post_url));
+    assert!(
+        anon.get("/gallery?tag=firewall")
+            .await
+            .body
+            .contains(&post_url)
+    );
     assert!(anon.get("/t/firewall").await.body.contains(&post_url));
     let found = anon.get("/search?q=talkers").await.body;
     assert!(found.contains(&post_url), "search finds the post: {found}");
     let feed = anon.get("/feed.atom").await;
-    assert_eq!(feed.headers["content-type"], "application/atom+xml; charset=utf-8");
-    assert!(feed.body.contains("Blocked hosts on the edge firewall") && feed.body.contains(&format!("{}/p/{post_id}", app.base)));
-    assert!(anon.get("/t/firewall/feed.atom").await.body.contains("<entry>"));
+    assert_eq!(
+        feed.headers["content-type"],
+        "application/atom+xml; charset=utf-8"
+    );
+    assert!(
+        feed.body.contains("Blocked hosts on the edge firewall")
+            && feed.body.contains(&format!("{}/p/{post_id}", app.base))
+    );
+    assert!(
+        anon.get("/t/firewall/feed.atom")
+            .await
+            .body
+            .contains("<entry>")
+    );
     assert!(anon.get("/u/ana/feed.atom").await.body.contains("<entry>"));
     let (status, headers, bytes) = anon.get_bytes(&format!("/img/{image_id}")).await;
     assert_eq!(status, StatusCode::OK);
@@ -81,20 +138,49 @@ async fn journey(backend: Backend) {
 
     // Comment, reply, find the comment by search, edit, delete.
     let bob = app.member("bob").await;
-    let r = bob.submit(&post_url, &format!("{post_url}/comments"), &[("body", "Which **rules** produced the colours?")]).await;
+    let r = bob
+        .submit(
+            &post_url,
+            &format!("{post_url}/comments"),
+            &[("body", "Which **rules** produced the colours?")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
     let comment_id = r.location().rsplit("#c").next().unwrap().to_string();
-    let r = ana.submit(&post_url, &format!("{post_url}/comments"), &[("body", "The default rules file."), ("parent", &comment_id)]).await;
+    let r = ana
+        .submit(
+            &post_url,
+            &format!("{post_url}/comments"),
+            &[("body", "The default rules file."), ("parent", &comment_id)],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = anon.get(&post_url).await.body;
-    assert!(page.contains("<strong>rules</strong>") && page.contains("class=\"reply\"") && page.contains("2 comments"));
-    assert!(anon.get("/search?q=colours").await.body.contains(&format!("#c{comment_id}")));
+    assert!(
+        page.contains("<strong>rules</strong>")
+            && page.contains("class=\"reply\"")
+            && page.contains("2 comments")
+    );
+    assert!(
+        anon.get("/search?q=colours")
+            .await
+            .body
+            .contains(&format!("#c{comment_id}"))
+    );
     assert!(anon.get("/").await.body.contains("2 comments"));
 
-    let r = bob.submit(&format!("/c/{comment_id}/edit"), &format!("/c/{comment_id}/edit"), &[("body", "Which rules made the colours? (edited)")]).await;
+    let r = bob
+        .submit(
+            &format!("/c/{comment_id}/edit"),
+            &format!("/c/{comment_id}/edit"),
+            &[("body", "Which rules made the colours? (edited)")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert!(anon.get(&post_url).await.body.contains("(edited)"));
-    let r = bob.submit(&post_url, &format!("/c/{comment_id}/delete"), &[]).await;
+    let r = bob
+        .submit(&post_url, &format!("/c/{comment_id}/delete"), &[])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let page = anon.get(&post_url).await.body;
     assert!(page.contains("deleted by its author") && !page.contains("(edited)"));
@@ -104,13 +190,25 @@ async fn journey(backend: Backend) {
     assert!(edit.body.contains("Blocked hosts on the edge firewall"));
     let mut changed = publish.clone();
     changed[1] = ("title", "Blocked hosts, revised");
-    let r = ana.submit_post(&format!("{post_url}/edit"), &changed, &[]).await;
+    let r = ana
+        .submit_post(&format!("{post_url}/edit"), &changed, &[])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    assert!(anon.get(&post_url).await.body.contains("Blocked hosts, revised"));
-    let r = ana.submit(&post_url, &format!("{post_url}/delete"), &[]).await;
+    assert!(
+        anon.get(&post_url)
+            .await
+            .body
+            .contains("Blocked hosts, revised")
+    );
+    let r = ana
+        .submit(&post_url, &format!("{post_url}/delete"), &[])
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     assert_eq!(anon.get(&post_url).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(anon.get_bytes(&format!("/img/{image_id}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        anon.get_bytes(&format!("/img/{image_id}")).await.0,
+        StatusCode::NOT_FOUND
+    );
     assert!(!anon.get("/search?q=talkers").await.body.contains(&post_url));
 }
 
@@ -119,15 +217,32 @@ async fn failed_post_keeps_every_field(backend: Backend) {
     let ana = app.member("ana").await;
     let body = "A long analysis that must not be lost.\n\n```\nline 1\n```";
     let r = ana
-        .submit_post("/new", &[("action", "publish"), ("title", ""), ("body", body), ("kind", "gallery"), ("tool", "gnuplot"), ("newalt1", "")], &[("file1", "x.png", png(20, 20))])
+        .submit_post(
+            "/new",
+            &[
+                ("action", "publish"),
+                ("title", ""),
+                ("body", body),
+                ("kind", "gallery"),
+                ("tool", "gnuplot"),
+                ("newalt1", ""),
+            ],
+            &[("file1", "x.png", png(20, 20))],
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.body.contains("Give the post a title"));
     assert!(r.body.contains("needs alt text"));
     assert!(r.body.contains("names its data source"));
-    assert!(r.body.contains("A long analysis that must not be lost."), "body kept");
+    assert!(
+        r.body.contains("A long analysis that must not be lost."),
+        "body kept"
+    );
     assert!(r.body.contains("value=\"gnuplot\""), "tool kept");
-    assert!(r.body.contains("name=\"image\" value=\""), "uploaded image kept as a draft");
+    assert!(
+        r.body.contains("name=\"image\" value=\""),
+        "uploaded image kept as a draft"
+    );
 }
 
 on_both!(journey, failed_post_keeps_every_field);

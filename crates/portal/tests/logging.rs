@@ -30,7 +30,10 @@ fn log() -> &'static Buffer {
     LOG.get_or_init(|| {
         let buf = Buffer::default();
         let writer = buf.clone();
-        tracing_subscriber::fmt().with_ansi(false).with_writer(move || writer.clone()).init();
+        tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .init();
         buf
     })
 }
@@ -45,20 +48,41 @@ async fn security_events_without_secrets(backend: Backend) {
     let admin = app.with_role("boss", Role::Admin).await;
     let c = app.client();
     let forged = "eve\r\nFAKE-LINE event=login user=boss";
-    let r = c.submit("/login", "/login", &[("username", forged), ("password", "hunter2-secret-guess")]).await;
+    let r = c
+        .submit(
+            "/login",
+            "/login",
+            &[("username", forged), ("password", "hunter2-secret-guess")],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
-    admin.submit("/admin", "/admin/tags", &[("slug", "logged")]).await;
+    admin
+        .submit("/admin", "/admin/tags", &[("slug", "logged")])
+        .await;
     let member = app.member("mallory").await;
     assert_eq!(member.get("/admin").await.status, StatusCode::FORBIDDEN);
 
     let log = text();
     assert!(log.contains("login_failed"), "{log}");
     assert!(log.contains("tag_saved"), "{log}");
-    assert!(log.contains("event=\"forbidden\"") || log.contains("event=forbidden"), "{log}");
-    assert!(!log.contains("hunter2-secret-guess") && !log.contains(PASSWORD), "a password reached the log");
-    assert!(log.to_lowercase().contains("fake-line"), "the attempt is logged");
-    assert!(!log.lines().any(|l| l.to_lowercase().starts_with("fake-line")), "CR/LF in a username forged a log line");
-    for line in log.lines().filter(|l| l.contains("secviz_session=")) {
+    assert!(
+        log.contains("event=\"forbidden\"") || log.contains("event=forbidden"),
+        "{log}"
+    );
+    assert!(
+        !log.contains("hunter2-secret-guess") && !log.contains(PASSWORD),
+        "a password reached the log"
+    );
+    assert!(
+        log.to_lowercase().contains("fake-line"),
+        "the attempt is logged"
+    );
+    assert!(
+        !log.lines()
+            .any(|l| l.to_lowercase().starts_with("fake-line")),
+        "CR/LF in a username forged a log line"
+    );
+    if let Some(line) = log.lines().find(|l| l.contains("secviz_session=")) {
         panic!("a session token reached the log: {line}");
     }
 }
@@ -66,13 +90,25 @@ async fn security_events_without_secrets(backend: Backend) {
 async fn internal_errors_are_logged_with_their_request_id(backend: Backend) {
     log();
     let app = spawn(backend).await;
-    sqlx::query("ALTER TABLE users RENAME TO users_gone").execute(&app.db.pool).await.unwrap();
+    sqlx::query("ALTER TABLE users RENAME TO users_gone")
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
     let r = app.client().get("/u/somebody").await;
     assert_eq!(r.status, StatusCode::INTERNAL_SERVER_ERROR);
     let id = r.headers["x-request-id"].to_str().unwrap().to_string();
     let log = text();
-    let line = log.lines().find(|l| l.contains(&id)).unwrap_or_else(|| panic!("no log line for request {id}"));
-    assert!(line.contains("internal error") && line.contains("database"), "{line}");
+    let line = log
+        .lines()
+        .find(|l| l.contains(&id))
+        .unwrap_or_else(|| panic!("no log line for request {id}"));
+    assert!(
+        line.contains("internal error") && line.contains("database"),
+        "{line}"
+    );
 }
 
-on_both!(security_events_without_secrets, internal_errors_are_logged_with_their_request_id);
+on_both!(
+    security_events_without_secrets,
+    internal_errors_are_logged_with_their_request_id
+);

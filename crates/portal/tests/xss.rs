@@ -7,7 +7,8 @@ use common::*;
 use reqwest::StatusCode;
 use secviz_portal::Role;
 
-const PAYLOAD: &str = "<script>alert(1)</script>\"><img src=x onerror=alert(2)><svg onload=alert(3)>'\"><x>";
+const PAYLOAD: &str =
+    "<script>alert(1)</script>\"><img src=x onerror=alert(2)><svg onload=alert(3)>'\"><x>";
 
 const MARKDOWN: &str = "[click](javascript:alert(4)) [entity](&#106;avascript:alert(5)) \
     <a href=\"data:text/html;base64,PHNjcmlwdD4=\">data</a> ![track](https://evil.example/pixel.png) \
@@ -40,10 +41,18 @@ async fn corpus_is_inert_on_every_page(backend: Backend) {
     let moderator = app.with_role("moderator", Role::Moderator).await;
     let ana = app.member("ana").await;
     let desc = PAYLOAD;
-    let r = admin.submit("/admin", "/admin/tags", &[("slug", "xss"), ("description", desc)]).await;
+    let r = admin
+        .submit(
+            "/admin",
+            "/admin/tags",
+            &[("slug", "xss"), ("description", desc)],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
 
-    let body = format!("{PAYLOAD}\n\n{MARKDOWN}\n\n```\n{PAYLOAD}\n```\n\n| a | b |\n|---|---|\n| {PAYLOAD} | x |");
+    let body = format!(
+        "{PAYLOAD}\n\n{MARKDOWN}\n\n```\n{PAYLOAD}\n```\n\n| a | b |\n|---|---|\n| {PAYLOAD} | x |"
+    );
     let fields = [
         ("title", PAYLOAD),
         ("body", body.as_str()),
@@ -53,13 +62,37 @@ async fn corpus_is_inert_on_every_page(backend: Backend) {
         ("tags", "xss"),
         ("newalt1", PAYLOAD),
     ];
-    let post = create_post(&ana, PAYLOAD, &body, &fields[2..], &[("file1", "a.png", png(8, 8))]).await;
+    let post = create_post(
+        &ana,
+        PAYLOAD,
+        &body,
+        &fields[2..],
+        &[("file1", "a.png", png(8, 8))],
+    )
+    .await;
     let p = format!("/p/{post}");
-    let r = ana.submit(&p, &format!("{p}/comments"), &[("body", &format!("{PAYLOAD}\n{MARKDOWN}"))]).await;
+    let r = ana
+        .submit(
+            &p,
+            &format!("{p}/comments"),
+            &[("body", &format!("{PAYLOAD}\n{MARKDOWN}"))],
+        )
+        .await;
     let comment = r.location().rsplit("#c").next().unwrap().to_string();
-    ana.submit(&p, &format!("{p}/comments"), &[("body", PAYLOAD), ("parent", &comment)]).await;
+    ana.submit(
+        &p,
+        &format!("{p}/comments"),
+        &[("body", PAYLOAD), ("parent", &comment)],
+    )
+    .await;
     let second = create_post(&ana, "hidden one", PAYLOAD, &[], &[]).await;
-    moderator.submit(&format!("/p/{second}"), &format!("/p/{second}/hide"), &[("reason", PAYLOAD)]).await;
+    moderator
+        .submit(
+            &format!("/p/{second}"),
+            &format!("/p/{second}/hide"),
+            &[("reason", PAYLOAD)],
+        )
+        .await;
 
     let q: String = form_urlencoded::byte_serialize(PAYLOAD.as_bytes()).collect();
     let pages = [
@@ -97,16 +130,38 @@ async fn corpus_is_inert_on_every_page(backend: Backend) {
 
     // The payload is visible as text (escaped), not silently dropped.
     let page = ana.get(&p).await.body;
-    assert!(page.contains("&#60;script&#62;alert(1)&#60;/script&#62;") || page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "title shown escaped");
+    assert!(
+        page.contains("&#60;script&#62;alert(1)&#60;/script&#62;")
+            || page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "title shown escaped"
+    );
 
     // Forms that fail reflect what was typed, escaped.
-    let r = ana.submit_post("/new", &[("action", "publish"), ("title", PAYLOAD), ("body", "")], &[]).await;
+    let r = ana
+        .submit_post(
+            "/new",
+            &[("action", "publish"), ("title", PAYLOAD), ("body", "")],
+            &[],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_inert(&r.body, "failed post form");
     let anon = app.client();
-    let r = anon.submit("/login", "/login", &[("username", PAYLOAD), ("password", "whatever password")]).await;
+    let r = anon
+        .submit(
+            "/login",
+            "/login",
+            &[("username", PAYLOAD), ("password", "whatever password")],
+        )
+        .await;
     assert_inert(&r.body, "failed login");
-    let r = anon.submit("/signup", "/signup", &[("username", PAYLOAD), ("email", PAYLOAD), ("password", "x")]).await;
+    let r = anon
+        .submit(
+            "/signup",
+            "/signup",
+            &[("username", PAYLOAD), ("email", PAYLOAD), ("password", "x")],
+        )
+        .await;
     assert_inert(&r.body, "failed signup");
 }
 

@@ -45,7 +45,11 @@ pub struct Args {
     #[arg(long, env = "SECVIZ_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
     /// Sender of mails.
-    #[arg(long, env = "SECVIZ_MAIL_FROM", default_value = "secviz <noreply@localhost>")]
+    #[arg(
+        long,
+        env = "SECVIZ_MAIL_FROM",
+        default_value = "secviz <noreply@localhost>"
+    )]
     pub mail_from: String,
     /// Largest image upload in bytes.
     #[arg(long, env = "SECVIZ_MAX_IMAGE_BYTES", default_value_t = 10 * 1024 * 1024)]
@@ -78,7 +82,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let data = config.data_dir.clone();
         let app = secviz_portal::App::build(config).await?;
         let server = app.bind().await?;
-        println!("secviz portal: http://{} (data in {})", server.local_addr(), data.display());
+        println!(
+            "secviz portal: http://{} (data in {})",
+            server.local_addr(),
+            data.display()
+        );
         server
             .run_until(async {
                 let _ = tokio::signal::ctrl_c().await;

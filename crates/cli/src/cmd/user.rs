@@ -49,17 +49,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     super::serve::init_logging();
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     match args.command {
-        UserCommand::Add { name, email, admin, moderator, data } => {
-            let role = if admin { Role::Admin } else if moderator { Role::Moderator } else { Role::Member };
+        UserCommand::Add {
+            name,
+            email,
+            admin,
+            moderator,
+            data,
+        } => {
+            let role = if admin {
+                Role::Admin
+            } else if moderator {
+                Role::Moderator
+            } else {
+                Role::Member
+            };
             let password = read_password()?;
             runtime.block_on(async {
                 let db = secviz_portal::members::open_db(&data.config()).await?;
                 let now = time_now();
-                secviz_portal::members::create(&db, &name, email.as_deref(), &password, role, now).await?;
+                secviz_portal::members::create(&db, &name, email.as_deref(), &password, role, now)
+                    .await?;
                 db.close().await;
                 anyhow::Ok(())
             })?;
-            println!("created {} {}", role.as_str(), name.trim().to_ascii_lowercase());
+            println!(
+                "created {} {}",
+                role.as_str(),
+                name.trim().to_ascii_lowercase()
+            );
         }
         UserCommand::SetRole { name, role, data } => {
             let role = Role::parse(&role).context("role must be member, moderator or admin")?;
@@ -69,7 +86,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 db.close().await;
                 anyhow::Ok(())
             })?;
-            println!("{} is now {}", name.trim().to_ascii_lowercase(), role.as_str());
+            println!(
+                "{} is now {}",
+                name.trim().to_ascii_lowercase(),
+                role.as_str()
+            );
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -101,7 +122,10 @@ fn read_password() -> anyhow::Result<String> {
     }
     read.context("reading the password from standard input")?;
     let p = line.trim_end_matches(['\n', '\r']).to_string();
-    anyhow::ensure!(!p.is_empty(), "no password given (set SECVIZ_PASSWORD or pipe it on standard input)");
+    anyhow::ensure!(
+        !p.is_empty(),
+        "no password given (set SECVIZ_PASSWORD or pipe it on standard input)"
+    );
     Ok(p)
 }
 

@@ -54,7 +54,11 @@ pub struct MemberComment {
     pub created_at: i64,
 }
 
-pub async fn by_author(db: &Db, author_id: i64, limit: i64) -> Result<Vec<MemberComment>, sqlx::Error> {
+pub async fn by_author(
+    db: &Db,
+    author_id: i64,
+    limit: i64,
+) -> Result<Vec<MemberComment>, sqlx::Error> {
     sqlx::query_as::<_, MemberComment>(
         "SELECT c.id, c.post_id, p.title AS post_title, c.body, c.created_at FROM comments c JOIN posts p ON p.id = c.post_id \
          WHERE c.author_id = $1 AND c.deleted = 0 AND c.hidden_reason IS NULL AND p.hidden_reason IS NULL \
@@ -92,7 +96,14 @@ pub async fn insert(
 }
 
 /// Edits a comment of `author_id`; false when there is no such live comment of theirs.
-pub async fn update(db: &Db, id: i64, author_id: i64, body: &str, body_html: &str, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn update(
+    db: &Db,
+    id: i64,
+    author_id: i64,
+    body: &str,
+    body_html: &str,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
         "UPDATE comments SET body = $1, body_html = $2, updated_at = $3 WHERE id = $4 AND author_id = $5 AND deleted = 0",
     )

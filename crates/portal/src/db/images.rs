@@ -17,7 +17,16 @@ pub struct ImageRow {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub async fn insert(db: &Db, id: &str, owner_id: i64, alt: &str, mime: &str, width: u32, height: u32, now: i64) -> Result<(), sqlx::Error> {
+pub async fn insert(
+    db: &Db,
+    id: &str,
+    owner_id: i64,
+    alt: &str,
+    mime: &str,
+    width: u32,
+    height: u32,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO images (id, owner_id, alt, mime, width, height, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
@@ -35,15 +44,22 @@ pub async fn insert(db: &Db, id: &str, owner_id: i64, alt: &str, mime: &str, wid
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<ImageRow>, sqlx::Error> {
     optional(
-        sqlx::query_as::<_, ImageRow>("SELECT id, owner_id, post_id, alt, mime, width, height FROM images WHERE id = $1")
-            .bind(id)
-            .fetch_one(&db.pool)
-            .await,
+        sqlx::query_as::<_, ImageRow>(
+            "SELECT id, owner_id, post_id, alt, mime, width, height FROM images WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(&db.pool)
+        .await,
     )
 }
 
 /// An image of `owner_id` that is a draft or already belongs to `post_id`.
-pub async fn get_attachable(db: &Db, id: &str, owner_id: i64, post_id: Option<i64>) -> Result<Option<ImageRow>, sqlx::Error> {
+pub async fn get_attachable(
+    db: &Db,
+    id: &str,
+    owner_id: i64,
+    post_id: Option<i64>,
+) -> Result<Option<ImageRow>, sqlx::Error> {
     optional(
         sqlx::query_as::<_, ImageRow>(
             "SELECT id, owner_id, post_id, alt, mime, width, height FROM images \
@@ -67,7 +83,14 @@ pub async fn for_post(db: &Db, post_id: i64) -> Result<Vec<ImageRow>, sqlx::Erro
 }
 
 /// Attaches an image of `owner_id` to their post at `position` with its alt text.
-pub async fn attach(tx: &mut sqlx::AnyConnection, id: &str, owner_id: i64, post_id: i64, position: i64, alt: &str) -> Result<bool, sqlx::Error> {
+pub async fn attach(
+    tx: &mut sqlx::AnyConnection,
+    id: &str,
+    owner_id: i64,
+    post_id: i64,
+    position: i64,
+    alt: &str,
+) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
         "UPDATE images SET post_id = $1, position = $2, alt = $3 WHERE id = $4 AND owner_id = $5 AND (post_id IS NULL OR post_id = $6)",
     )
@@ -83,12 +106,19 @@ pub async fn attach(tx: &mut sqlx::AnyConnection, id: &str, owner_id: i64, post_
 }
 
 /// Deletes the images of a post that are no longer in `keep`; returns the removed ids.
-pub async fn detach_others(tx: &mut sqlx::AnyConnection, post_id: i64, owner_id: i64, keep: &[String]) -> Result<Vec<String>, sqlx::Error> {
-    let current = sqlx::query_scalar::<_, String>("SELECT id FROM images WHERE post_id = $1 AND owner_id = $2")
-        .bind(post_id)
-        .bind(owner_id)
-        .fetch_all(&mut *tx)
-        .await?;
+pub async fn detach_others(
+    tx: &mut sqlx::AnyConnection,
+    post_id: i64,
+    owner_id: i64,
+    keep: &[String],
+) -> Result<Vec<String>, sqlx::Error> {
+    let current = sqlx::query_scalar::<_, String>(
+        "SELECT id FROM images WHERE post_id = $1 AND owner_id = $2",
+    )
+    .bind(post_id)
+    .bind(owner_id)
+    .fetch_all(&mut *tx)
+    .await?;
     let mut removed = Vec::new();
     for id in current.into_iter().filter(|id| !keep.contains(id)) {
         sqlx::query("DELETE FROM images WHERE id = $1 AND owner_id = $2")

@@ -36,7 +36,10 @@ impl Backend {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Backend::Postgres)
         } else {
-            anyhow::bail!("database URL must start with sqlite:// or postgres:// (got {:?})", crate::config::redact_url(url))
+            anyhow::bail!(
+                "database URL must start with sqlite:// or postgres:// (got {:?})",
+                crate::config::redact_url(url)
+            )
         }
     }
 }
@@ -76,7 +79,10 @@ impl Db {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&pool).await.context("running database migrations")?;
+        migrator
+            .run(&pool)
+            .await
+            .context("running database migrations")?;
         Ok(Db { pool, backend })
     }
 

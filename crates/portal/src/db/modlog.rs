@@ -14,7 +14,15 @@ pub struct ModlogRow {
     pub created_at: i64,
 }
 
-pub async fn record(db: &Db, moderator_id: i64, action: &str, target_kind: &str, target_id: i64, reason: &str, now: i64) -> Result<(), sqlx::Error> {
+pub async fn record(
+    db: &Db,
+    moderator_id: i64,
+    action: &str,
+    target_kind: &str,
+    target_id: i64,
+    reason: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO modlog (moderator_id, action, target_kind, target_id, reason, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )

@@ -40,7 +40,12 @@ pub enum Listing<'a> {
 }
 
 /// One page of visible posts, newest first. Fetch `limit + 1` to learn whether more follow.
-pub async fn list(db: &Db, which: Listing<'_>, limit: i64, offset: i64) -> Result<Vec<PostSummary>, sqlx::Error> {
+pub async fn list(
+    db: &Db,
+    which: Listing<'_>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<PostSummary>, sqlx::Error> {
     let mut posts = match which {
         Listing::All => {
             sqlx::query_as::<_, PostSummary>(concat!(
@@ -147,7 +152,12 @@ pub struct PostFields<'a> {
     pub data_source: &'a str,
 }
 
-pub async fn insert(tx: &mut sqlx::AnyConnection, author_id: i64, f: &PostFields<'_>, now: i64) -> Result<i64, sqlx::Error> {
+pub async fn insert(
+    tx: &mut sqlx::AnyConnection,
+    author_id: i64,
+    f: &PostFields<'_>,
+    now: i64,
+) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar::<_, i64>(
         "INSERT INTO posts (author_id, kind, title, body, body_html, teaser, tool, data_source, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
@@ -167,7 +177,13 @@ pub async fn insert(tx: &mut sqlx::AnyConnection, author_id: i64, f: &PostFields
 }
 
 /// Updates a post of `author_id`; false when no such post of theirs exists.
-pub async fn update(tx: &mut sqlx::AnyConnection, id: i64, author_id: i64, f: &PostFields<'_>, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn update(
+    tx: &mut sqlx::AnyConnection,
+    id: i64,
+    author_id: i64,
+    f: &PostFields<'_>,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
         "UPDATE posts SET kind = $1, title = $2, body = $3, body_html = $4, teaser = $5, tool = $6, data_source = $7, updated_at = $8 \
          WHERE id = $9 AND author_id = $10",
@@ -191,11 +207,13 @@ pub async fn update(tx: &mut sqlx::AnyConnection, id: i64, author_id: i64, f: &P
 /// the files) or `None` when no such post of theirs exists.
 pub async fn delete(db: &Db, id: i64, author_id: i64) -> Result<Option<Vec<String>>, sqlx::Error> {
     let mut tx = db.pool.begin().await?;
-    let images = sqlx::query_scalar::<_, String>("SELECT id FROM images WHERE post_id = $1 AND owner_id = $2")
-        .bind(id)
-        .bind(author_id)
-        .fetch_all(&mut *tx)
-        .await?;
+    let images = sqlx::query_scalar::<_, String>(
+        "SELECT id FROM images WHERE post_id = $1 AND owner_id = $2",
+    )
+    .bind(id)
+    .bind(author_id)
+    .fetch_all(&mut *tx)
+    .await?;
     // Replies first: SQLite's cascade order within one table is not guaranteed.
     sqlx::query("DELETE FROM comments WHERE post_id = $1 AND parent_id IS NOT NULL AND post_id IN (SELECT id FROM posts WHERE id = $2 AND author_id = $3)")
         .bind(id)

@@ -3,7 +3,13 @@
 
 use super::Db;
 
-pub async fn create(db: &Db, token_hash: &str, user_id: i64, now: i64, ttl: i64) -> Result<(), sqlx::Error> {
+pub async fn create(
+    db: &Db,
+    token_hash: &str,
+    user_id: i64,
+    now: i64,
+    ttl: i64,
+) -> Result<(), sqlx::Error> {
     let mut tx = db.pool.begin().await?;
     sqlx::query("DELETE FROM password_resets WHERE user_id = $1")
         .bind(user_id)

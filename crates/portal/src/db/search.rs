@@ -102,7 +102,10 @@ mod tests {
     #[test]
     fn member_input_never_becomes_fts_syntax() {
         assert_eq!(fts5_query("' OR 1=1 --"), "\"OR\" \"1\" \"1\"");
-        assert_eq!(fts5_query("zeek NEAR(dns) \"x"), "\"zeek\" \"NEAR\" \"dns\" \"x\"");
+        assert_eq!(
+            fts5_query("zeek NEAR(dns) \"x"),
+            "\"zeek\" \"NEAR\" \"dns\" \"x\""
+        );
         assert_eq!(fts5_query("*^-"), "");
     }
 }

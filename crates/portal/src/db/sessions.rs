@@ -15,7 +15,13 @@ pub struct SessionRow {
     pub last_seen: i64,
 }
 
-pub async fn create(db: &Db, id_hash: &str, user_id: i64, csrf: &str, now: i64) -> Result<(), sqlx::Error> {
+pub async fn create(
+    db: &Db,
+    id_hash: &str,
+    user_id: i64,
+    csrf: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query("INSERT INTO sessions (id_hash, user_id, csrf, created_at, last_seen) VALUES ($1, $2, $3, $4, $5)")
         .bind(id_hash)
         .bind(user_id)

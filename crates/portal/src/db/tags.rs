@@ -21,17 +21,33 @@ pub async fn list(db: &Db) -> Result<Vec<TagRow>, sqlx::Error> {
     .await
 }
 
+/// The tag slugs alone, cheap enough for every front page (counts need a scan).
+pub async fn slugs(db: &Db) -> Result<Vec<TagRow>, sqlx::Error> {
+    sqlx::query_as::<_, TagRow>(
+        "SELECT slug, description, 0 AS posts FROM tags ORDER BY slug LIMIT 200",
+    )
+    .fetch_all(&db.pool)
+    .await
+}
+
 pub async fn get(db: &Db, slug: &str) -> Result<Option<TagRow>, sqlx::Error> {
     super::optional(
-        sqlx::query_as::<_, TagRow>("SELECT slug, description, 0 AS posts FROM tags WHERE slug = $1")
-            .bind(slug)
-            .fetch_one(&db.pool)
-            .await,
+        sqlx::query_as::<_, TagRow>(
+            "SELECT slug, description, 0 AS posts FROM tags WHERE slug = $1",
+        )
+        .bind(slug)
+        .fetch_one(&db.pool)
+        .await,
     )
 }
 
 /// Adds a tag or updates its description.
-pub async fn upsert(db: &Db, slug: &TagSlug, description: &str, now: i64) -> Result<(), sqlx::Error> {
+pub async fn upsert(
+    db: &Db,
+    slug: &TagSlug,
+    description: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO tags (slug, description, created_at) VALUES ($1, $2, $3) \
          ON CONFLICT (slug) DO UPDATE SET description = excluded.description",
@@ -53,10 +69,12 @@ pub async fn delete(db: &Db, slug: &str) -> Result<bool, sqlx::Error> {
 }
 
 pub async fn of_post(db: &Db, post_id: i64) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar::<_, String>("SELECT tag_slug FROM post_tags WHERE post_id = $1 ORDER BY tag_slug")
-        .bind(post_id)
-        .fetch_all(&db.pool)
-        .await
+    sqlx::query_scalar::<_, String>(
+        "SELECT tag_slug FROM post_tags WHERE post_id = $1 ORDER BY tag_slug",
+    )
+    .bind(post_id)
+    .fetch_all(&db.pool)
+    .await
 }
 
 /// Replaces a post's tags, keeping only tags of the curated list.
@@ -70,11 +88,13 @@ pub async fn set_for_post(
         .execute(&mut *tx)
         .await?;
     for t in tags {
-        sqlx::query("INSERT INTO post_tags (post_id, tag_slug) SELECT $1, slug FROM tags WHERE slug = $2")
-            .bind(post_id)
-            .bind(t.as_str())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO post_tags (post_id, tag_slug) SELECT $1, slug FROM tags WHERE slug = $2",
+        )
+        .bind(post_id)
+        .bind(t.as_str())
+        .execute(&mut *tx)
+        .await?;
     }
     Ok(())
 }

@@ -65,7 +65,6 @@ pub async fn create(
     }
 }
 
-
 pub async fn find_by_name(db: &Db, username: &str) -> Result<Option<UserRow>, sqlx::Error> {
     optional(
         sqlx::query_as::<_, UserRow>(

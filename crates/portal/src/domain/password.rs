@@ -26,13 +26,17 @@ impl Password {
     pub fn parse_new(raw: &str, username: Option<&str>) -> Result<Password, Invalid> {
         let n = raw.chars().count();
         if n < MIN_CHARS {
-            return invalid(format!("A password has at least {MIN_CHARS} characters; a few words make a good one."));
+            return invalid(format!(
+                "A password has at least {MIN_CHARS} characters; a few words make a good one."
+            ));
         }
         if n > MAX_CHARS {
             return invalid(format!("A password has at most {MAX_CHARS} characters."));
         }
         if is_common(raw) {
-            return invalid("This password is too common; choose another (a few unrelated words work well).");
+            return invalid(
+                "This password is too common; choose another (a few unrelated words work well).",
+            );
         }
         if let Some(u) = username
             && u.len() >= 3
@@ -66,7 +70,8 @@ pub fn is_common(raw: &str) -> bool {
     if COMMON.contains(lower.as_str()) {
         return true;
     }
-    let stem = lower.trim_end_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation() || c == ' ');
+    let stem = lower
+        .trim_end_matches(|c: char| c.is_ascii_digit() || c.is_ascii_punctuation() || c == ' ');
     if stem.is_empty() || COMMON.contains(stem) {
         return true;
     }
@@ -81,8 +86,7 @@ pub fn is_common(raw: &str) -> bool {
         "qwertyuiopasdfghjklzxcvbnm",
         "1qaz2wsx3edc4rfv5tgb6yhn7ujm8ik9ol0p",
     ];
-    RUNS.iter().any(|run| run.contains(lower.as_str()))
-        || is_short_repeat(&lower)
+    RUNS.iter().any(|run| run.contains(lower.as_str())) || is_short_repeat(&lower)
 }
 
 /// "abcabcabcabc", "passpasspass": a chunk of at most 4 characters repeated.
@@ -105,7 +109,15 @@ mod tests {
 
     #[test]
     fn common_passwords_are_refused() {
-        for p in ["password1234", "Password1234!", "123456789012", "qwertyuiopas", "aaaaaaaaaaaa", "abcabcabcabc", "letmein12345"] {
+        for p in [
+            "password1234",
+            "Password1234!",
+            "123456789012",
+            "qwertyuiopas",
+            "aaaaaaaaaaaa",
+            "abcabcabcabc",
+            "letmein12345",
+        ] {
             assert!(Password::parse_new(p, None).is_err(), "{p} accepted");
         }
     }
@@ -117,6 +129,9 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_secret() {
-        assert_eq!(format!("{:?}", Password::typed("hunter2hunter2")), "Password(***)");
+        assert_eq!(
+            format!("{:?}", Password::typed("hunter2hunter2")),
+            "Password(***)"
+        );
     }
 }

@@ -12,12 +12,16 @@ impl TagSlug {
         if s.is_empty() || s.len() > 32 {
             return invalid("A tag has 1 to 32 characters.");
         }
-        if !s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        if !s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             || s.starts_with('-')
             || s.ends_with('-')
             || s.contains("--")
         {
-            return invalid("A tag uses letters a–z, digits and single '-' inside, like 'pcap' or 'web-logs'.");
+            return invalid(
+                "A tag uses letters a–z, digits and single '-' inside, like 'pcap' or 'web-logs'.",
+            );
         }
         Ok(TagSlug(s))
     }
@@ -36,7 +40,15 @@ mod tests {
     fn accepts_and_refuses() {
         assert_eq!(TagSlug::parse("Zeek").unwrap().as_str(), "zeek");
         assert!(TagSlug::parse("web-logs").is_ok());
-        for bad in ["\"><x>", "", "-a", "a-", "a--b", "a b", "x".repeat(33).as_str()] {
+        for bad in [
+            "\"><x>",
+            "",
+            "-a",
+            "a-",
+            "a--b",
+            "a b",
+            "x".repeat(33).as_str(),
+        ] {
             assert!(TagSlug::parse(bad).is_err(), "{bad:?} accepted");
         }
     }

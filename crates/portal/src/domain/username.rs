@@ -48,7 +48,15 @@ mod tests {
 
     #[test]
     fn refuses_markup_and_control_characters() {
-        for bad in ["<script>", "ab", "a\r\nb", "-lead", "x".repeat(33).as_str(), "a b c", "ünï"] {
+        for bad in [
+            "<script>",
+            "ab",
+            "a\r\nb",
+            "-lead",
+            "x".repeat(33).as_str(),
+            "a b c",
+            "ünï",
+        ] {
             assert!(Username::parse(bad).is_err(), "{bad:?} accepted");
         }
     }

@@ -15,8 +15,24 @@ pub async fn show(State(state): State<AppState>, visit: Visit) -> Result<Respons
     page(&state, &visit, None, vec![], StatusCode::OK).await
 }
 
-pub async fn page(state: &AppState, v: &Visitor, notice: Option<String>, errors: Vec<String>, status: StatusCode) -> Result<Response, AppError> {
+pub async fn page(
+    state: &AppState,
+    v: &Visitor,
+    notice: Option<String>,
+    errors: Vec<String>,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let me = v.require_user()?;
-    let user = users::find_by_id(&state.db, me.id).await?.ok_or(AppError::Unauthorized)?;
-    render(status, &AccountPage { chrome: Chrome::new(v), email: user.email, notice, errors })
+    let user = users::find_by_id(&state.db, me.id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    render(
+        status,
+        &AccountPage {
+            chrome: Chrome::new(v),
+            email: user.email,
+            notice,
+            errors,
+        },
+    )
 }

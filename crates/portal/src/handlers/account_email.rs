@@ -23,32 +23,85 @@ pub struct EmailForm {
     current: String,
 }
 
-pub async fn submit(State(state): State<AppState>, visit: Visit, Form(f): Form<EmailForm>) -> Result<Response, AppError> {
+pub async fn submit(
+    State(state): State<AppState>,
+    visit: Visit,
+    Form(f): Form<EmailForm>,
+) -> Result<Response, AppError> {
     visit.verify_csrf(&f.csrf)?;
     let me = visit.require_user()?;
-    let user = users::find_by_id(&state.db, me.id).await?.ok_or(AppError::Unauthorized)?;
+    let user = users::find_by_id(&state.db, me.id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
     let key = format!("login-account:{}", user.username);
-    if !state.limiter.allows(&key, state.config.limits.login_failures_per_minute, 60) {
+    if !state
+        .limiter
+        .allows(&key, state.config.limits.login_failures_per_minute, 60)
+    {
         return Err(AppError::TooManyRequests);
     }
-    if !auth::verify_password(Some(user.password_hash.clone()), &Password::typed(&f.current)).await? {
+    if !auth::verify_password(
+        Some(user.password_hash.clone()),
+        &Password::typed(&f.current),
+    )
+    .await?
+    {
         state.limiter.hit(&key, 60);
         tracing::warn!(target: "security", event = "reauth_failed", user = ?user.username);
-        return super::account::page(&state, &visit, None, vec!["The current password is wrong.".into()], StatusCode::UNPROCESSABLE_ENTITY).await;
+        return super::account::page(
+            &state,
+            &visit,
+            None,
+            vec!["The current password is wrong.".into()],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let email = match Email::parse(&f.email) {
         Ok(e) => e,
-        Err(e) => return super::account::page(&state, &visit, None, vec![e.0], StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(e) => {
+            return super::account::page(
+                &state,
+                &visit,
+                None,
+                vec![e.0],
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
     };
     match users::set_email(&state.db, user.id, &email).await {
         Ok(()) => {}
         Err(CreateUserError::Db(e)) => return Err(e.into()),
-        Err(e) => return super::account::page(&state, &visit, None, vec![e.to_string()], StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(e) => {
+            return super::account::page(
+                &state,
+                &visit,
+                None,
+                vec![e.to_string()],
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
     }
     tracing::info!(target: "security", event = "email_changed", user = ?user.username);
     if let Ok(old) = Email::parse(&user.email) {
-        let body = format!("Hello {},\n\nthe email address of your secviz account was changed from this address to another one.\nIf this was not you, reset your password at {}/reset and tell the administrators.\n", user.username, state.public_url());
-        state.mailer.send(&old, "Your secviz email address was changed", body).await?;
+        let body = format!(
+            "Hello {},\n\nthe email address of your secviz account was changed from this address to another one.\nIf this was not you, reset your password at {}/reset and tell the administrators.\n",
+            user.username,
+            state.public_url()
+        );
+        state
+            .mailer
+            .send(&old, "Your secviz email address was changed", body)
+            .await?;
     }
-    super::account::page(&state, &visit, Some("Email address changed.".into()), vec![], StatusCode::OK).await
+    super::account::page(
+        &state,
+        &visit,
+        Some("Email address changed.".into()),
+        vec![],
+        StatusCode::OK,
+    )
+    .await
 }

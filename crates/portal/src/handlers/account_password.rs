@@ -24,29 +24,73 @@ pub struct PasswordForm {
     new: String,
 }
 
-pub async fn submit(State(state): State<AppState>, visit: Visit, Form(f): Form<PasswordForm>) -> Result<Response, AppError> {
+pub async fn submit(
+    State(state): State<AppState>,
+    visit: Visit,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, AppError> {
     visit.verify_csrf(&f.csrf)?;
     let me = visit.require_user()?;
-    let user = users::find_by_id(&state.db, me.id).await?.ok_or(AppError::Unauthorized)?;
+    let user = users::find_by_id(&state.db, me.id)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
     let key = format!("login-account:{}", user.username);
-    if !state.limiter.allows(&key, state.config.limits.login_failures_per_minute, 60) {
+    if !state
+        .limiter
+        .allows(&key, state.config.limits.login_failures_per_minute, 60)
+    {
         return Err(AppError::TooManyRequests);
     }
-    if !auth::verify_password(Some(user.password_hash.clone()), &Password::typed(&f.current)).await? {
+    if !auth::verify_password(
+        Some(user.password_hash.clone()),
+        &Password::typed(&f.current),
+    )
+    .await?
+    {
         state.limiter.hit(&key, 60);
         tracing::warn!(target: "security", event = "reauth_failed", user = ?user.username);
-        return super::account::page(&state, &visit, None, vec!["The current password is wrong.".into()], StatusCode::UNPROCESSABLE_ENTITY).await;
+        return super::account::page(
+            &state,
+            &visit,
+            None,
+            vec!["The current password is wrong.".into()],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     let new = match Password::parse_new(&f.new, Some(&user.username)) {
         Ok(p) => p,
-        Err(e) => return super::account::page(&state, &visit, None, vec![e.0], StatusCode::UNPROCESSABLE_ENTITY).await,
+        Err(e) => {
+            return super::account::page(
+                &state,
+                &visit,
+                None,
+                vec![e.0],
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+        }
     };
     users::set_password(&state.db, user.id, &auth::hash_password(&new).await?).await?;
     sessions::delete_for_user(&state.db, user.id, Some(&me.session_hash)).await?;
     tracing::info!(target: "security", event = "password_changed", user = ?user.username);
     if let Ok(email) = Email::parse(&user.email) {
-        let body = format!("Hello {},\n\nthe password of your secviz account was changed and your other sessions were logged out.\nIf this was not you, reset it at {}/reset and tell the administrators.\n", user.username, state.public_url());
-        state.mailer.send(&email, "Your secviz password was changed", body).await?;
+        let body = format!(
+            "Hello {},\n\nthe password of your secviz account was changed and your other sessions were logged out.\nIf this was not you, reset it at {}/reset and tell the administrators.\n",
+            user.username,
+            state.public_url()
+        );
+        state
+            .mailer
+            .send(&email, "Your secviz password was changed", body)
+            .await?;
     }
-    super::account::page(&state, &visit, Some("Password changed. Other sessions were logged out.".into()), vec![], StatusCode::OK).await
+    super::account::page(
+        &state,
+        &visit,
+        Some("Password changed. Other sessions were logged out.".into()),
+        vec![],
+        StatusCode::OK,
+    )
+    .await
 }

@@ -23,17 +23,35 @@ pub fn require_admin(v: &Visitor) -> Result<&crate::web::CurrentUser, AppError> 
 
 pub async fn show(State(state): State<AppState>, visit: Visit) -> Result<Response, AppError> {
     require_admin(&visit)?;
-    page(&state, &visit, vec![], String::new(), String::new(), StatusCode::OK).await
+    page(
+        &state,
+        &visit,
+        vec![],
+        String::new(),
+        String::new(),
+        StatusCode::OK,
+    )
+    .await
 }
 
-pub async fn page(state: &AppState, v: &Visitor, errors: Vec<String>, new_slug: String, new_description: String, status: StatusCode) -> Result<Response, AppError> {
+pub async fn page(
+    state: &AppState,
+    v: &Visitor,
+    errors: Vec<String>,
+    new_slug: String,
+    new_description: String,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let tpl = AdminPage {
         chrome: Chrome::new(v),
         tags: tags::list(&state.db).await?,
         users: users::list(&state.db)
             .await?
             .into_iter()
-            .map(|u| UserAdminView { role: u.role().as_str().to_string(), name: u.username })
+            .map(|u| UserAdminView {
+                role: u.role().as_str().to_string(),
+                name: u.username,
+            })
             .collect(),
         errors,
         new_slug,

@@ -22,13 +22,26 @@ pub struct RoleForm {
     role: String,
 }
 
-pub async fn set(State(state): State<AppState>, visit: Visit, Path(name): Path<String>, Form(f): Form<RoleForm>) -> Result<Response, AppError> {
+pub async fn set(
+    State(state): State<AppState>,
+    visit: Visit,
+    Path(name): Path<String>,
+    Form(f): Form<RoleForm>,
+) -> Result<Response, AppError> {
     visit.verify_csrf(&f.csrf)?;
     let me = require_admin(&visit)?;
     let name = Username::parse(&name).map_err(|_| AppError::NotFound)?;
     let role = Role::parse(&f.role).ok_or_else(|| AppError::BadRequest("Unknown role.".into()))?;
     if name.as_str() == me.username && role != Role::Admin {
-        return super::admin::page(&state, &visit, vec!["You cannot demote yourself; ask another admin.".into()], String::new(), String::new(), StatusCode::UNPROCESSABLE_ENTITY).await;
+        return super::admin::page(
+            &state,
+            &visit,
+            vec!["You cannot demote yourself; ask another admin.".into()],
+            String::new(),
+            String::new(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
     }
     if !users::set_role(&state.db, name.as_str(), role).await? {
         return Err(AppError::NotFound);

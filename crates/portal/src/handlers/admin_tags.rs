@@ -24,7 +24,11 @@ pub struct TagForm {
     description: String,
 }
 
-pub async fn save(State(state): State<AppState>, visit: Visit, Form(f): Form<TagForm>) -> Result<Response, AppError> {
+pub async fn save(
+    State(state): State<AppState>,
+    visit: Visit,
+    Form(f): Form<TagForm>,
+) -> Result<Response, AppError> {
     visit.verify_csrf(&f.csrf)?;
     let me = require_admin(&visit)?;
     let slug = TagSlug::parse(&f.slug);
@@ -32,8 +36,20 @@ pub async fn save(State(state): State<AppState>, visit: Visit, Form(f): Form<Tag
     let (slug, description) = match (slug, description) {
         (Ok(s), Ok(d)) => (s, d),
         (s, d) => {
-            let errors = [s.err(), d.err()].into_iter().flatten().map(|e| e.0).collect();
-            return super::admin::page(&state, &visit, errors, f.slug, f.description, StatusCode::UNPROCESSABLE_ENTITY).await;
+            let errors = [s.err(), d.err()]
+                .into_iter()
+                .flatten()
+                .map(|e| e.0)
+                .collect();
+            return super::admin::page(
+                &state,
+                &visit,
+                errors,
+                f.slug,
+                f.description,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
         }
     };
     tags::upsert(&state.db, &slug, &description, state.now()).await?;
@@ -41,7 +57,12 @@ pub async fn save(State(state): State<AppState>, visit: Visit, Form(f): Form<Tag
     Ok(redirect("/admin"))
 }
 
-pub async fn delete(State(state): State<AppState>, visit: Visit, Path(slug): Path<String>, Form(f): Form<CsrfOnly>) -> Result<Response, AppError> {
+pub async fn delete(
+    State(state): State<AppState>,
+    visit: Visit,
+    Path(slug): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, AppError> {
     visit.verify_csrf(&f.csrf)?;
     let me = require_admin(&visit)?;
     let slug = TagSlug::parse(&slug).map_err(|_| AppError::NotFound)?;

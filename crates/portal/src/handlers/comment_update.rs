@@ -22,16 +22,34 @@ pub struct EditComment {
     body: String,
 }
 
-pub async fn form(State(state): State<AppState>, visit: Visit, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn form(
+    State(state): State<AppState>,
+    visit: Visit,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let me = visit.require_user()?;
     let c = comments::get(&state.db, super::id(&id)?)
         .await?
         .filter(|c| c.author_id == me.id && c.deleted == 0)
         .ok_or(AppError::NotFound)?;
-    render(StatusCode::OK, &CommentEditPage { chrome: Chrome::new(&visit), id: c.id, post_id: c.post_id, body: c.body, error: None })
+    render(
+        StatusCode::OK,
+        &CommentEditPage {
+            chrome: Chrome::new(&visit),
+            id: c.id,
+            post_id: c.post_id,
+            body: c.body,
+            error: None,
+        },
+    )
 }
 
-pub async fn submit(State(state): State<AppState>, visit: Visit, Path(id): Path<String>, Form(f): Form<EditComment>) -> Result<Response, AppError> {
+pub async fn submit(
+    State(state): State<AppState>,
+    visit: Visit,
+    Path(id): Path<String>,
+    Form(f): Form<EditComment>,
+) -> Result<Response, AppError> {
     visit.verify_csrf(&f.csrf)?;
     let me = visit.require_user()?;
     let c = comments::get(&state.db, super::id(&id)?)
@@ -41,7 +59,13 @@ pub async fn submit(State(state): State<AppState>, visit: Visit, Path(id): Path<
     let body = match CommentBody::parse(&f.body) {
         Ok(b) => b,
         Err(e) => {
-            let tpl = CommentEditPage { chrome: Chrome::new(&visit), id: c.id, post_id: c.post_id, body: f.body, error: Some(e.0) };
+            let tpl = CommentEditPage {
+                chrome: Chrome::new(&visit),
+                id: c.id,
+                post_id: c.post_id,
+                body: f.body,
+                error: Some(e.0),
+            };
             return render(StatusCode::UNPROCESSABLE_ENTITY, &tpl);
         }
     };

@@ -14,7 +14,11 @@ use crate::views::{Chrome, GalleryPage, Paging};
 
 pub const PER_PAGE: i64 = 24;
 
-pub async fn show(State(state): State<AppState>, visit: Visit, Query(q): Query<PageQuery>) -> Result<Response, AppError> {
+pub async fn show(
+    State(state): State<AppState>,
+    visit: Visit,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, AppError> {
     let tag = match q.tag.as_deref().filter(|t| !t.is_empty()) {
         Some(t) => Some(TagSlug::parse(t).map_err(|_| AppError::NotFound)?),
         None => None,
@@ -32,8 +36,12 @@ pub async fn show(State(state): State<AppState>, visit: Visit, Query(q): Query<P
     let tpl = GalleryPage {
         chrome: Chrome::new(&visit),
         posts,
-        paging: Paging { base, page, has_next },
-        tags: tags::list(&state.db).await?,
+        paging: Paging {
+            base,
+            page,
+            has_next,
+        },
+        tags: tags::slugs(&state.db).await?,
         tag: tag.map(|t| t.as_str().to_string()),
     };
     render(StatusCode::OK, &tpl)

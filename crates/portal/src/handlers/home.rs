@@ -13,15 +13,23 @@ use crate::views::{Chrome, IndexPage, Paging};
 
 pub const PER_PAGE: i64 = 10;
 
-pub async fn show(State(state): State<AppState>, visit: Visit, Query(q): Query<PageQuery>) -> Result<Response, AppError> {
+pub async fn show(
+    State(state): State<AppState>,
+    visit: Visit,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, AppError> {
     let page = q.page();
     let (posts, has_next) = cards(&state.db, Listing::All, page, PER_PAGE).await?;
     let no_members = posts.is_empty() && page == 1 && users::count(&state.db).await? == 0;
     let tpl = IndexPage {
         chrome: Chrome::new(&visit),
         posts,
-        paging: Paging { base: "/".into(), page, has_next },
-        tags: tags::list(&state.db).await?,
+        paging: Paging {
+            base: "/".into(),
+            page,
+            has_next,
+        },
+        tags: tags::slugs(&state.db).await?,
         no_members,
     };
     render(StatusCode::OK, &tpl)

@@ -15,11 +15,19 @@ use crate::state::AppState;
 use crate::web::Visitor;
 use crate::web::headers::UPLOAD_CSP;
 
-pub async fn full(State(state): State<AppState>, visit: Visit, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn full(
+    State(state): State<AppState>,
+    visit: Visit,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     serve(&state, &visit, &id, false).await
 }
 
-pub async fn thumb(State(state): State<AppState>, visit: Visit, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn thumb(
+    State(state): State<AppState>,
+    visit: Visit,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     serve(&state, &visit, &id, true).await
 }
 
@@ -27,7 +35,9 @@ async fn serve(state: &AppState, v: &Visitor, id: &str, thumb: bool) -> Result<R
     if !valid_id(id) {
         return Err(AppError::NotFound);
     }
-    let img = images::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    let img = images::get(&state.db, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let me = v.user.as_ref().map(|u| u.id);
     let public = match img.post_id {
         None => {
@@ -37,7 +47,9 @@ async fn serve(state: &AppState, v: &Visitor, id: &str, thumb: bool) -> Result<R
             false
         }
         Some(pid) => {
-            let post = posts::get(&state.db, pid).await?.ok_or(AppError::NotFound)?;
+            let post = posts::get(&state.db, pid)
+                .await?
+                .ok_or(AppError::NotFound)?;
             if post.hidden_reason.is_some() && me != Some(post.author_id) && !v.can_moderate() {
                 return Err(AppError::NotFound);
             }
@@ -58,14 +70,24 @@ async fn serve(state: &AppState, v: &Visitor, id: &str, thumb: bool) -> Result<R
     let mut resp = (StatusCode::OK, bytes).into_response();
     let h = resp.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(mime));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(UPLOAD_CSP));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(UPLOAD_CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     if let Ok(d) = HeaderValue::from_str(&disposition) {
         h.insert(header::CONTENT_DISPOSITION, d);
     }
     h.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static(if public { "public, max-age=86400" } else { "private, no-store" }),
+        HeaderValue::from_static(if public {
+            "public, max-age=86400"
+        } else {
+            "private, no-store"
+        }),
     );
     Ok(resp)
 }

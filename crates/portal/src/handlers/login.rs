@@ -28,10 +28,21 @@ pub struct LoginForm {
 }
 
 pub async fn form(visit: Visit) -> Result<Response, AppError> {
-    render(StatusCode::OK, &LoginPage { chrome: Chrome::with_forms(&visit), username: String::new(), error: None })
+    render(
+        StatusCode::OK,
+        &LoginPage {
+            chrome: Chrome::with_forms(&visit),
+            username: String::new(),
+            error: None,
+        },
+    )
 }
 
-pub async fn submit(State(state): State<AppState>, visit: Visit, Form(f): Form<LoginForm>) -> Result<Response, AppError> {
+pub async fn submit(
+    State(state): State<AppState>,
+    visit: Visit,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, AppError> {
     visit.verify_csrf(&f.csrf)?;
     let name = f.username.trim().to_ascii_lowercase();
     let ip_key = format!("login-ip:{}", visit.ip);
@@ -42,13 +53,21 @@ pub async fn submit(State(state): State<AppState>, visit: Visit, Form(f): Form<L
         return Err(AppError::TooManyRequests);
     }
     let user = users::find_by_name(&state.db, &name).await?;
-    let ok = auth::verify_password(user.as_ref().map(|u| u.password_hash.clone()), &Password::typed(&f.password)).await?;
+    let ok = auth::verify_password(
+        user.as_ref().map(|u| u.password_hash.clone()),
+        &Password::typed(&f.password),
+    )
+    .await?;
     let Some(user) = user.filter(|_| ok) else {
         state.limiter.hit(&ip_key, 60);
         state.limiter.hit(&account_key, 60);
         // Debug formatting escapes CR/LF: a username cannot forge log lines.
         tracing::warn!(target: "security", event = "login_failed", ip = %visit.ip, user = ?name);
-        let tpl = LoginPage { chrome: Chrome::with_forms(&visit), username: f.username, error: Some("Wrong username or password.".into()) };
+        let tpl = LoginPage {
+            chrome: Chrome::with_forms(&visit),
+            username: f.username,
+            error: Some("Wrong username or password.".into()),
+        };
         return render(StatusCode::UNAUTHORIZED, &tpl);
     };
     state.limiter.clear(&account_key);

@@ -18,13 +18,20 @@ pub struct LogoutForm {
     csrf: String,
 }
 
-pub async fn submit(State(state): State<AppState>, visit: Visit, Form(f): Form<LogoutForm>) -> Result<Response, AppError> {
+pub async fn submit(
+    State(state): State<AppState>,
+    visit: Visit,
+    Form(f): Form<LogoutForm>,
+) -> Result<Response, AppError> {
     visit.verify_csrf(&f.csrf)?;
     if let Some(u) = &visit.user {
         sessions::delete(&state.db, &u.session_hash).await?;
     }
     let secure = state.config.secure();
     let mut resp = redirect("/");
-    resp.headers_mut().append(header::SET_COOKIE, cookies::set_cookie(cookies::session_name(secure), "", 0, secure));
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        cookies::set_cookie(cookies::session_name(secure), "", 0, secure),
+    );
     Ok(resp)
 }

@@ -14,9 +14,15 @@ use crate::markdown;
 use crate::state::AppState;
 use crate::views::{Chrome, MemberCommentView, MemberPage};
 
-pub async fn show(State(state): State<AppState>, visit: Visit, Path(name): Path<String>) -> Result<Response, AppError> {
+pub async fn show(
+    State(state): State<AppState>,
+    visit: Visit,
+    Path(name): Path<String>,
+) -> Result<Response, AppError> {
     let name = Username::parse(&name).map_err(|_| AppError::NotFound)?;
-    let user = users::find_by_name(&state.db, name.as_str()).await?.ok_or(AppError::NotFound)?;
+    let user = users::find_by_name(&state.db, name.as_str())
+        .await?
+        .ok_or(AppError::NotFound)?;
     let (posts, _) = cards(&state.db, Listing::Author(user.id), 1, 20).await?;
     let comments = comments::by_author(&state.db, user.id, 20)
         .await?

@@ -84,7 +84,12 @@ impl PageQuery {
 }
 
 /// One page of post cards and whether another page follows.
-pub async fn cards(db: &Db, which: Listing<'_>, page: i64, per_page: i64) -> Result<(Vec<PostCard>, bool), AppError> {
+pub async fn cards(
+    db: &Db,
+    which: Listing<'_>,
+    page: i64,
+    per_page: i64,
+) -> Result<(Vec<PostCard>, bool), AppError> {
     let mut rows = posts::list(db, which, per_page + 1, (page - 1) * per_page).await?;
     let has_next = rows.len() as i64 > per_page;
     rows.truncate(per_page as usize);
@@ -93,5 +98,8 @@ pub async fn cards(db: &Db, which: Listing<'_>, page: i64, per_page: i64) -> Res
 
 /// Parses a numeric path id; anything else is a 404.
 pub fn id(raw: &str) -> Result<i64, AppError> {
-    raw.parse::<i64>().ok().filter(|i| *i > 0).ok_or(AppError::NotFound)
+    raw.parse::<i64>()
+        .ok()
+        .filter(|i| *i > 0)
+        .ok_or(AppError::NotFound)
 }

@@ -38,12 +38,19 @@ fn authorise<'a>(visit: &'a Visit, f: &ReasonForm) -> Result<(&'a CurrentUser, S
     }
     let reason = short_text(&f.reason, 300, "A reason").map_err(|e| AppError::BadRequest(e.0))?;
     if reason.is_empty() {
-        return Err(AppError::BadRequest("Moderation needs a reason; it is shown in the public log.".into()));
+        return Err(AppError::BadRequest(
+            "Moderation needs a reason; it is shown in the public log.".into(),
+        ));
     }
     Ok((me, reason))
 }
 
-pub async fn hide_post(State(state): State<AppState>, visit: Visit, Path(id): Path<String>, Form(f): Form<ReasonForm>) -> Result<Response, AppError> {
+pub async fn hide_post(
+    State(state): State<AppState>,
+    visit: Visit,
+    Path(id): Path<String>,
+    Form(f): Form<ReasonForm>,
+) -> Result<Response, AppError> {
     let (me, reason) = authorise(&visit, &f)?;
     let id = super::id(&id)?;
     if !posts::set_hidden(&state.db, id, Some(&reason)).await? {
@@ -54,29 +61,75 @@ pub async fn hide_post(State(state): State<AppState>, visit: Visit, Path(id): Pa
     Ok(redirect(&format!("/p/{id}")))
 }
 
-pub async fn unhide_post(State(state): State<AppState>, visit: Visit, Path(id): Path<String>, Form(f): Form<ReasonForm>) -> Result<Response, AppError> {
+pub async fn unhide_post(
+    State(state): State<AppState>,
+    visit: Visit,
+    Path(id): Path<String>,
+    Form(f): Form<ReasonForm>,
+) -> Result<Response, AppError> {
     let (me, reason) = authorise(&visit, &f)?;
     let id = super::id(&id)?;
     if !posts::set_hidden(&state.db, id, None).await? {
         return Err(AppError::NotFound);
     }
-    modlog::record(&state.db, me.id, "restored", "post", id, &reason, state.now()).await?;
+    modlog::record(
+        &state.db,
+        me.id,
+        "restored",
+        "post",
+        id,
+        &reason,
+        state.now(),
+    )
+    .await?;
     Ok(redirect(&format!("/p/{id}")))
 }
 
-pub async fn hide_comment(State(state): State<AppState>, visit: Visit, Path(id): Path<String>, Form(f): Form<ReasonForm>) -> Result<Response, AppError> {
+pub async fn hide_comment(
+    State(state): State<AppState>,
+    visit: Visit,
+    Path(id): Path<String>,
+    Form(f): Form<ReasonForm>,
+) -> Result<Response, AppError> {
     let (me, reason) = authorise(&visit, &f)?;
-    let c = comments::get(&state.db, super::id(&id)?).await?.ok_or(AppError::NotFound)?;
+    let c = comments::get(&state.db, super::id(&id)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
     comments::set_hidden(&state.db, c.id, Some(&reason)).await?;
-    modlog::record(&state.db, me.id, "hid", "comment", c.id, &reason, state.now()).await?;
+    modlog::record(
+        &state.db,
+        me.id,
+        "hid",
+        "comment",
+        c.id,
+        &reason,
+        state.now(),
+    )
+    .await?;
     tracing::info!(target: "security", event = "moderation", action = "hide_comment", comment = c.id, moderator = ?me.username);
     Ok(redirect(&format!("/p/{}#c{}", c.post_id, c.id)))
 }
 
-pub async fn unhide_comment(State(state): State<AppState>, visit: Visit, Path(id): Path<String>, Form(f): Form<ReasonForm>) -> Result<Response, AppError> {
+pub async fn unhide_comment(
+    State(state): State<AppState>,
+    visit: Visit,
+    Path(id): Path<String>,
+    Form(f): Form<ReasonForm>,
+) -> Result<Response, AppError> {
     let (me, reason) = authorise(&visit, &f)?;
-    let c = comments::get(&state.db, super::id(&id)?).await?.ok_or(AppError::NotFound)?;
+    let c = comments::get(&state.db, super::id(&id)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
     comments::set_hidden(&state.db, c.id, None).await?;
-    modlog::record(&state.db, me.id, "restored", "comment", c.id, &reason, state.now()).await?;
+    modlog::record(
+        &state.db,
+        me.id,
+        "restored",
+        "comment",
+        c.id,
+        &reason,
+        state.now(),
+    )
+    .await?;
     Ok(redirect(&format!("/p/{}#c{}", c.post_id, c.id)))
 }

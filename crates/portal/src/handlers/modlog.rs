@@ -16,7 +16,11 @@ pub async fn show(State(state): State<AppState>, visit: Visit) -> Result<Respons
         .await?
         .into_iter()
         .map(|e| ModlogView {
-            target_url: if e.target_kind == "post" { format!("/p/{}", e.target_id) } else { format!("/c/{}", e.target_id) },
+            target_url: if e.target_kind == "post" {
+                format!("/p/{}", e.target_id)
+            } else {
+                format!("/c/{}", e.target_id)
+            },
             target: format!("{} #{}", e.target_kind, e.target_id),
             moderator: e.moderator,
             action: e.action,
@@ -24,5 +28,11 @@ pub async fn show(State(state): State<AppState>, visit: Visit) -> Result<Respons
             date: day(e.created_at),
         })
         .collect();
-    render(StatusCode::OK, &ModlogPage { chrome: Chrome::new(&visit), entries })
+    render(
+        StatusCode::OK,
+        &ModlogPage {
+            chrome: Chrome::new(&visit),
+            entries,
+        },
+    )
 }

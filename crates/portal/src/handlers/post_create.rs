@@ -14,10 +14,23 @@ use crate::views::PostForm;
 
 pub async fn form(State(state): State<AppState>, visit: Visit) -> Result<Response, AppError> {
     visit.require_user()?;
-    post_form::page(&state, &visit, None, PostForm::default(), vec![], false, StatusCode::OK).await
+    post_form::page(
+        &state,
+        &visit,
+        None,
+        PostForm::default(),
+        vec![],
+        false,
+        StatusCode::OK,
+    )
+    .await
 }
 
-pub async fn submit(State(state): State<AppState>, visit: Visit, mut mp: Multipart) -> Result<Response, AppError> {
+pub async fn submit(
+    State(state): State<AppState>,
+    visit: Visit,
+    mut mp: Multipart,
+) -> Result<Response, AppError> {
     post_form::check_csrf(&visit, &mut mp).await?;
     let me = visit.require_user()?;
     let sub = post_form::read(&state, me, mp, None).await?;
@@ -27,9 +40,24 @@ pub async fn submit(State(state): State<AppState>, visit: Visit, mut mp: Multipa
         Err(e) => errors.extend(e),
         Ok(_) if sub.preview || !errors.is_empty() => {}
         Ok(post) => {
-            if !state.limiter.take(&format!("post:{}", me.id), state.config.limits.posts_per_hour, 3600) {
-                errors.push("You have posted a lot this hour; wait a little and publish again.".into());
-                return post_form::page(&state, &visit, None, sub.form, errors, false, StatusCode::TOO_MANY_REQUESTS).await;
+            if !state.limiter.take(
+                &format!("post:{}", me.id),
+                state.config.limits.posts_per_hour,
+                3600,
+            ) {
+                errors.push(
+                    "You have posted a lot this hour; wait a little and publish again.".into(),
+                );
+                return post_form::page(
+                    &state,
+                    &visit,
+                    None,
+                    sub.form,
+                    errors,
+                    false,
+                    StatusCode::TOO_MANY_REQUESTS,
+                )
+                .await;
             }
             let id = save(&state, me.id, &post).await?;
             tracing::info!(event = "post_created", post = id, user = ?me.username);

@@ -10,11 +10,18 @@ use crate::error::AppError;
 use crate::handlers::moderate::CsrfOnly;
 use crate::state::AppState;
 
-pub async fn submit(State(state): State<AppState>, visit: Visit, Path(id): Path<String>, Form(f): Form<CsrfOnly>) -> Result<Response, AppError> {
+pub async fn submit(
+    State(state): State<AppState>,
+    visit: Visit,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfOnly>,
+) -> Result<Response, AppError> {
     visit.verify_csrf(&f.csrf)?;
     let me = visit.require_user()?;
     let id = super::id(&id)?;
-    let images = posts::delete(&state.db, id, me.id).await?.ok_or(AppError::NotFound)?;
+    let images = posts::delete(&state.db, id, me.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     for img in images {
         state.images.remove(&img).await;
     }

@@ -46,7 +46,11 @@ fn unreadable(e: axum::extract::multipart::MultipartError) -> AppError {
 /// Checks the CSRF token, which must be the first field, so a forged request is refused
 /// before any file is read and before anything else is decided.
 pub async fn check_csrf(v: &Visitor, mp: &mut Multipart) -> Result<(), AppError> {
-    let first = mp.next_field().await.map_err(unreadable)?.ok_or(AppError::Csrf)?;
+    let first = mp
+        .next_field()
+        .await
+        .map_err(unreadable)?
+        .ok_or(AppError::Csrf)?;
     if first.name() != Some("csrf") {
         return Err(AppError::Csrf);
     }
@@ -54,7 +58,12 @@ pub async fn check_csrf(v: &Visitor, mp: &mut Multipart) -> Result<(), AppError>
 }
 
 /// Reads the rest of the form (after [`check_csrf`]), storing new uploads as drafts of `me`.
-pub async fn read(state: &AppState, me: &CurrentUser, mut mp: Multipart, post_id: Option<i64>) -> Result<Submission, AppError> {
+pub async fn read(
+    state: &AppState,
+    me: &CurrentUser,
+    mut mp: Multipart,
+    post_id: Option<i64>,
+) -> Result<Submission, AppError> {
     let bad = unreadable;
     let max = state.config.max_image_bytes;
     let mut form = PostForm::default();
@@ -66,7 +75,11 @@ pub async fn read(state: &AppState, me: &CurrentUser, mut mp: Multipart, post_id
     let mut new_alts = vec![String::new(); NEW_SLOTS + 1];
     while let Some(mut field) = mp.next_field().await.map_err(bad)? {
         let name = field.name().unwrap_or("").to_string();
-        if let Some(n) = name.strip_prefix("file").and_then(|n| n.parse::<usize>().ok()).filter(|n| (1..=NEW_SLOTS).contains(n)) {
+        if let Some(n) = name
+            .strip_prefix("file")
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| (1..=NEW_SLOTS).contains(n))
+        {
             // Count every byte, keep at most `max`: bounded memory whatever is sent.
             let mut data = Vec::new();
             let mut too_big = false;
@@ -100,7 +113,11 @@ pub async fn read(state: &AppState, me: &CurrentUser, mut mp: Multipart, post_id
                     alts.push((id.to_string(), value));
                 } else if let Some(id) = name.strip_prefix("remove_") {
                     removed.push(id.to_string());
-                } else if let Some(n) = name.strip_prefix("newalt").and_then(|n| n.parse::<usize>().ok()).filter(|n| (1..=NEW_SLOTS).contains(n)) {
+                } else if let Some(n) = name
+                    .strip_prefix("newalt")
+                    .and_then(|n| n.parse::<usize>().ok())
+                    .filter(|n| (1..=NEW_SLOTS).contains(n))
+                {
                     new_alts[n] = value;
                 }
             }
@@ -108,20 +125,27 @@ pub async fn read(state: &AppState, me: &CurrentUser, mut mp: Multipart, post_id
     }
 
     // Images already uploaded: only the member's own drafts or this post's images count.
-    for id in existing.into_iter().take(state.config.max_images_per_post * 2) {
+    for id in existing
+        .into_iter()
+        .take(state.config.max_images_per_post * 2)
+    {
         if !images::valid_id(&id) || form.images.iter().any(|i| i.id == id) {
             continue;
         }
-        let Some(row) = image_rows::get_attachable(&state.db, &id, me.id, post_id).await? else { continue };
+        let Some(row) = image_rows::get_attachable(&state.db, &id, me.id, post_id).await? else {
+            continue;
+        };
         if removed.contains(&id) {
-            if row.post_id.is_none() {
-                if image_rows::delete_draft(&state.db, &id, me.id).await? {
-                    state.images.remove(&id).await;
-                }
+            if row.post_id.is_none() && image_rows::delete_draft(&state.db, &id, me.id).await? {
+                state.images.remove(&id).await;
             }
             continue;
         }
-        let alt = alts.iter().find(|(i, _)| *i == id).map(|(_, a)| a.clone()).unwrap_or(row.alt);
+        let alt = alts
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, a)| a.clone())
+            .unwrap_or(row.alt);
         form.images.push(FormImage { id, alt });
     }
 
@@ -130,8 +154,14 @@ pub async fn read(state: &AppState, me: &CurrentUser, mut mp: Multipart, post_id
     for (slot, data) in uploads {
         let processed = match data {
             Ok(bytes) => {
-                if !state.limiter.take(&format!("upload:{}", me.id), state.config.limits.uploads_per_hour, 3600) {
-                    upload_errors.push(format!("Image {slot}: too many uploads this hour; try again later."));
+                if !state.limiter.take(
+                    &format!("upload:{}", me.id),
+                    state.config.limits.uploads_per_hour,
+                    3600,
+                ) {
+                    upload_errors.push(format!(
+                        "Image {slot}: too many uploads this hour; try again later."
+                    ));
                     upload_status.get_or_insert(StatusCode::TOO_MANY_REQUESTS);
                     continue;
                 }
@@ -147,7 +177,17 @@ pub async fn read(state: &AppState, me: &CurrentUser, mut mp: Multipart, post_id
                 let id = images::new_id();
                 state.images.save(&id, &p).await?;
                 let alt = new_alts[slot].trim().to_string();
-                image_rows::insert(&state.db, &id, me.id, &alt, p.mime, p.width, p.height, state.now()).await?;
+                image_rows::insert(
+                    &state.db,
+                    &id,
+                    me.id,
+                    &alt,
+                    p.mime,
+                    p.width,
+                    p.height,
+                    state.now(),
+                )
+                .await?;
                 form.images.push(FormImage { id, alt });
             }
             Err(e) => {
@@ -161,17 +201,35 @@ pub async fn read(state: &AppState, me: &CurrentUser, mut mp: Multipart, post_id
             }
         }
     }
-    Ok(Submission { preview, form, upload_errors, upload_status })
+    Ok(Submission {
+        preview,
+        form,
+        upload_errors,
+        upload_status,
+    })
 }
 
 /// Checks every field; returns all problems at once.
-pub async fn validate(state: &AppState, form: &PostForm) -> Result<Result<ValidPost, Vec<String>>, AppError> {
+pub async fn validate(
+    state: &AppState,
+    form: &PostForm,
+) -> Result<Result<ValidPost, Vec<String>>, AppError> {
     let mut errors = Vec::new();
     let title = Title::parse(&form.title).map_err(|e| errors.push(e.0)).ok();
-    let body = PostBody::parse(&form.body).map_err(|e| errors.push(e.0)).ok();
-    let kind = if form.gallery { PostKind::Gallery } else { PostKind::Discussion };
-    let tool = short_text(&form.tool, 120, "Tool").map_err(|e| errors.push(e.0)).unwrap_or_default();
-    let data_source = short_text(&form.data_source, 120, "Data source").map_err(|e| errors.push(e.0)).unwrap_or_default();
+    let body = PostBody::parse(&form.body)
+        .map_err(|e| errors.push(e.0))
+        .ok();
+    let kind = if form.gallery {
+        PostKind::Gallery
+    } else {
+        PostKind::Discussion
+    };
+    let tool = short_text(&form.tool, 120, "Tool")
+        .map_err(|e| errors.push(e.0))
+        .unwrap_or_default();
+    let data_source = short_text(&form.data_source, 120, "Data source")
+        .map_err(|e| errors.push(e.0))
+        .unwrap_or_default();
     if kind == PostKind::Gallery {
         if form.images.is_empty() {
             errors.push("A gallery entry needs at least one image.".into());
@@ -198,28 +256,60 @@ pub async fn validate(state: &AppState, form: &PostForm) -> Result<Result<ValidP
     let mut images = Vec::new();
     for (n, i) in form.images.iter().enumerate() {
         match short_text(&i.alt, 300, "Alt text") {
-            Ok(a) if !a.is_empty() => images.push(FormImage { id: i.id.clone(), alt: a }),
-            Ok(_) => errors.push(format!("Image {} needs alt text: describe what it shows for readers who cannot see it.", n + 1)),
+            Ok(a) if !a.is_empty() => images.push(FormImage {
+                id: i.id.clone(),
+                alt: a,
+            }),
+            Ok(_) => errors.push(format!(
+                "Image {} needs alt text: describe what it shows for readers who cannot see it.",
+                n + 1
+            )),
             Err(e) => errors.push(e.0),
         }
     }
     if form.images.len() > state.config.max_images_per_post {
-        errors.push(format!("A post has at most {} images.", state.config.max_images_per_post));
+        errors.push(format!(
+            "A post has at most {} images.",
+            state.config.max_images_per_post
+        ));
     }
     Ok(match (title, body, errors.is_empty()) {
-        (Some(title), Some(body), true) => Ok(ValidPost { kind, title, body, tool, data_source, tags: chosen, images }),
+        (Some(title), Some(body), true) => Ok(ValidPost {
+            kind,
+            title,
+            body,
+            tool,
+            data_source,
+            tags: chosen,
+            images,
+        }),
         _ => Err(errors),
     })
 }
 
 /// The form page, with errors or a preview.
-pub async fn page(state: &AppState, v: &Visitor, editing: Option<i64>, form: PostForm, errors: Vec<String>, preview: bool, status: StatusCode) -> Result<Response, AppError> {
+pub async fn page(
+    state: &AppState,
+    v: &Visitor,
+    editing: Option<i64>,
+    form: PostForm,
+    errors: Vec<String>,
+    preview: bool,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let tag_choices = tags::list(&state.db)
         .await?
         .into_iter()
-        .map(|t| TagChoice { checked: form.tags.contains(&t.slug), slug: t.slug })
+        .map(|t| TagChoice {
+            checked: form.tags.contains(&t.slug),
+            slug: t.slug,
+        })
         .collect();
-    let free = state.config.max_images_per_post.saturating_sub(form.images.len()).min(NEW_SLOTS);
+    let free = state
+        .config
+        .max_images_per_post
+        .saturating_sub(form.images.len())
+        .min(NEW_SLOTS);
     let tpl = PostFormPage {
         chrome: Chrome::new(v),
         editing,

@@ -14,13 +14,23 @@ use crate::state::AppState;
 use crate::views::{Chrome, CommentForm, CommentView, ImageView, PostPage};
 use crate::web::Visitor;
 
-pub async fn show(State(state): State<AppState>, visit: Visit, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn show(
+    State(state): State<AppState>,
+    visit: Visit,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let id = super::id(&id)?;
     page(&state, &visit, id, CommentForm::default(), StatusCode::OK).await
 }
 
 /// Renders the post page; the comment form shows `form` (kept text and error after a failed comment).
-pub async fn page(state: &AppState, v: &Visitor, id: i64, form: CommentForm, status: StatusCode) -> Result<Response, AppError> {
+pub async fn page(
+    state: &AppState,
+    v: &Visitor,
+    id: i64,
+    form: CommentForm,
+    status: StatusCode,
+) -> Result<Response, AppError> {
     let post = posts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let me = v.user.as_ref().map(|u| u.id);
     let mine = me == Some(post.author_id);
@@ -29,7 +39,10 @@ pub async fn page(state: &AppState, v: &Visitor, id: i64, form: CommentForm, sta
         return Err(AppError::NotFound);
     }
     let rows = comments::for_post(&state.db, id).await?;
-    let comment_count = rows.iter().filter(|c| c.deleted == 0 && c.hidden_reason.is_none()).count();
+    let comment_count = rows
+        .iter()
+        .filter(|c| c.deleted == 0 && c.hidden_reason.is_none())
+        .count();
     let tpl = PostPage {
         chrome: Chrome::new(v),
         id,
@@ -46,7 +59,12 @@ pub async fn page(state: &AppState, v: &Visitor, id: i64, form: CommentForm, sta
         images: images::for_post(&state.db, id)
             .await?
             .into_iter()
-            .map(|i| ImageView { id: i.id, alt: i.alt, width: i.width, height: i.height })
+            .map(|i| ImageView {
+                id: i.id,
+                alt: i.alt,
+                width: i.width,
+                height: i.height,
+            })
             .collect(),
         comments: threads(rows, me),
         comment_count,
@@ -72,7 +90,11 @@ fn threads(rows: Vec<CommentRow>, me: Option<i64>) -> Vec<CommentView> {
         mine: me == Some(c.author_id),
         replies: Vec::new(),
     };
-    let mut tops: Vec<CommentView> = rows.iter().filter(|c| c.parent_id.is_none()).map(view).collect();
+    let mut tops: Vec<CommentView> = rows
+        .iter()
+        .filter(|c| c.parent_id.is_none())
+        .map(view)
+        .collect();
     for r in rows.iter().filter(|c| c.parent_id.is_some()) {
         if let Some(t) = tops.iter_mut().find(|t| Some(t.id) == r.parent_id) {
             t.replies.push(view(r));

@@ -13,10 +13,17 @@ use crate::markdown;
 use crate::state::AppState;
 use crate::views::{FormImage, PostForm};
 
-pub async fn form(State(state): State<AppState>, visit: Visit, Path(id): Path<String>) -> Result<Response, AppError> {
+pub async fn form(
+    State(state): State<AppState>,
+    visit: Visit,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
     let me = visit.require_user()?;
     let id = super::id(&id)?;
-    let post = posts::get(&state.db, id).await?.filter(|p| p.author_id == me.id).ok_or(AppError::NotFound)?;
+    let post = posts::get(&state.db, id)
+        .await?
+        .filter(|p| p.author_id == me.id)
+        .ok_or(AppError::NotFound)?;
     let form = PostForm {
         title: post.title,
         body: post.body,
@@ -24,16 +31,40 @@ pub async fn form(State(state): State<AppState>, visit: Visit, Path(id): Path<St
         tool: post.tool,
         data_source: post.data_source,
         tags: tags::of_post(&state.db, id).await?,
-        images: images::for_post(&state.db, id).await?.into_iter().map(|i| FormImage { id: i.id, alt: i.alt }).collect(),
+        images: images::for_post(&state.db, id)
+            .await?
+            .into_iter()
+            .map(|i| FormImage {
+                id: i.id,
+                alt: i.alt,
+            })
+            .collect(),
     };
-    post_form::page(&state, &visit, Some(id), form, vec![], false, StatusCode::OK).await
+    post_form::page(
+        &state,
+        &visit,
+        Some(id),
+        form,
+        vec![],
+        false,
+        StatusCode::OK,
+    )
+    .await
 }
 
-pub async fn submit(State(state): State<AppState>, visit: Visit, Path(id): Path<String>, mut mp: Multipart) -> Result<Response, AppError> {
+pub async fn submit(
+    State(state): State<AppState>,
+    visit: Visit,
+    Path(id): Path<String>,
+    mut mp: Multipart,
+) -> Result<Response, AppError> {
     post_form::check_csrf(&visit, &mut mp).await?;
     let me = visit.require_user()?;
     let id = super::id(&id)?;
-    posts::get(&state.db, id).await?.filter(|p| p.author_id == me.id).ok_or(AppError::NotFound)?;
+    posts::get(&state.db, id)
+        .await?
+        .filter(|p| p.author_id == me.id)
+        .ok_or(AppError::NotFound)?;
     let sub = post_form::read(&state, me, mp, Some(id)).await?;
     let mut errors = sub.upload_errors;
     match post_form::validate(&state, &sub.form).await? {
@@ -51,7 +82,16 @@ pub async fn submit(State(state): State<AppState>, visit: Visit, Path(id): Path<
         (false, Some(s)) => s,
         (false, None) => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    post_form::page(&state, &visit, Some(id), sub.form, errors, sub.preview, status).await
+    post_form::page(
+        &state,
+        &visit,
+        Some(id),
+        sub.form,
+        errors,
+        sub.preview,
+        status,
+    )
+    .await
 }
 
 async fn save(state: &AppState, id: i64, author: i64, p: &ValidPost) -> Result<bool, AppError> {

@@ -19,13 +19,20 @@ pub struct SearchQuery {
     q: String,
 }
 
-pub async fn show(State(state): State<AppState>, visit: Visit, Query(sq): Query<SearchQuery>) -> Result<Response, AppError> {
+pub async fn show(
+    State(state): State<AppState>,
+    visit: Visit,
+    Query(sq): Query<SearchQuery>,
+) -> Result<Response, AppError> {
     let q: String = sq.q.chars().filter(|c| !c.is_control()).take(200).collect();
     let q = q.trim().to_string();
     let (posts, comments) = if q.is_empty() {
         (Vec::new(), Vec::new())
     } else {
-        (search::posts(&state.db, &q, 25).await?, search::comments(&state.db, &q, 25).await?)
+        (
+            search::posts(&state.db, &q, 25).await?,
+            search::comments(&state.db, &q, 25).await?,
+        )
     };
     let view = |h: Hit| HitView {
         url: match h.comment_id {

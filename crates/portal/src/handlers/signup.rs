@@ -28,14 +28,26 @@ pub struct SignupForm {
 }
 
 pub async fn form(visit: Visit) -> Result<Response, AppError> {
-    let tpl = SignupPage { chrome: Chrome::with_forms(&visit), username: String::new(), email: String::new(), errors: vec![] };
+    let tpl = SignupPage {
+        chrome: Chrome::with_forms(&visit),
+        username: String::new(),
+        email: String::new(),
+        errors: vec![],
+    };
     render(StatusCode::OK, &tpl)
 }
 
-pub async fn submit(State(state): State<AppState>, visit: Visit, Form(f): Form<SignupForm>) -> Result<Response, AppError> {
+pub async fn submit(
+    State(state): State<AppState>,
+    visit: Visit,
+    Form(f): Form<SignupForm>,
+) -> Result<Response, AppError> {
     visit.verify_csrf(&f.csrf)?;
     let limit = state.config.limits.signups_per_hour;
-    if !state.limiter.take(&format!("signup-ip:{}", visit.ip), limit, 3600) {
+    if !state
+        .limiter
+        .take(&format!("signup-ip:{}", visit.ip), limit, 3600)
+    {
         tracing::warn!(target: "security", event = "rate_limited", what = "signup", ip = %visit.ip);
         return Err(AppError::TooManyRequests);
     }
@@ -45,12 +57,25 @@ pub async fn submit(State(state): State<AppState>, visit: Visit, Form(f): Form<S
     let (username, email, password) = match (username, email, password) {
         (Ok(u), Ok(e), Ok(p)) => (u, e, p),
         (u, e, p) => {
-            let errors = [u.err(), e.err(), p.err()].into_iter().flatten().map(|e| e.0).collect();
+            let errors = [u.err(), e.err(), p.err()]
+                .into_iter()
+                .flatten()
+                .map(|e| e.0)
+                .collect();
             return again(&visit, f, errors);
         }
     };
     let hash = auth::hash_password(&password).await?;
-    let id = match users::create(&state.db, &username, &email, &hash, Role::Member, state.now()).await {
+    let id = match users::create(
+        &state.db,
+        &username,
+        &email,
+        &hash,
+        Role::Member,
+        state.now(),
+    )
+    .await
+    {
         Ok(id) => id,
         Err(CreateUserError::Db(e)) => return Err(e.into()),
         Err(e) => return again(&visit, f, vec![e.to_string()]),
@@ -64,6 +89,11 @@ pub async fn submit(State(state): State<AppState>, visit: Visit, Form(f): Form<S
 
 /// The form again with what was typed (never the password) and what was wrong.
 fn again(visit: &Visit, f: SignupForm, errors: Vec<String>) -> Result<Response, AppError> {
-    let tpl = SignupPage { chrome: Chrome::with_forms(visit), username: f.username, email: f.email, errors };
+    let tpl = SignupPage {
+        chrome: Chrome::with_forms(visit),
+        username: f.username,
+        email: f.email,
+        errors,
+    };
     Ok(render(StatusCode::UNPROCESSABLE_ENTITY, &tpl)?.into_response())
 }

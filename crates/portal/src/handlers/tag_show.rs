@@ -12,17 +12,34 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::views::{Chrome, Paging, TagPage};
 
-pub async fn show(State(state): State<AppState>, visit: Visit, Path(slug): Path<String>, Query(q): Query<PageQuery>) -> Result<Response, AppError> {
+pub async fn show(
+    State(state): State<AppState>,
+    visit: Visit,
+    Path(slug): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> Result<Response, AppError> {
     let slug = TagSlug::parse(&slug).map_err(|_| AppError::NotFound)?;
-    let tag = tags::get(&state.db, slug.as_str()).await?.ok_or(AppError::NotFound)?;
+    let tag = tags::get(&state.db, slug.as_str())
+        .await?
+        .ok_or(AppError::NotFound)?;
     let page = q.page();
-    let (posts, has_next) = cards(&state.db, Listing::Tag(slug.as_str()), page, super::home::PER_PAGE).await?;
+    let (posts, has_next) = cards(
+        &state.db,
+        Listing::Tag(slug.as_str()),
+        page,
+        super::home::PER_PAGE,
+    )
+    .await?;
     let tpl = TagPage {
         chrome: Chrome::new(&visit),
         slug: tag.slug.clone(),
         description: tag.description,
         posts,
-        paging: Paging { base: format!("/t/{}", tag.slug), page, has_next },
+        paging: Paging {
+            base: format!("/t/{}", tag.slug),
+            page,
+            has_next,
+        },
     };
     render(StatusCode::OK, &tpl)
 }

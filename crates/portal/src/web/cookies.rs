@@ -5,11 +5,19 @@
 use axum::http::{HeaderMap, HeaderValue, header};
 
 pub fn session_name(secure: bool) -> &'static str {
-    if secure { "__Host-secviz_session" } else { "secviz_session" }
+    if secure {
+        "__Host-secviz_session"
+    } else {
+        "secviz_session"
+    }
 }
 
 pub fn csrf_name(secure: bool) -> &'static str {
-    if secure { "__Host-secviz_csrf" } else { "secviz_csrf" }
+    if secure {
+        "__Host-secviz_csrf"
+    } else {
+        "secviz_csrf"
+    }
 }
 
 /// A `Set-Cookie` value; `max_age` 0 deletes the cookie.

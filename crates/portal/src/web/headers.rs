@@ -18,7 +18,8 @@ pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'se
     connect-src 'self'; font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// The CSP of uploaded files: nothing runs, even if a browser were tricked into rendering one.
-pub const UPLOAD_CSP: &str = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox";
+pub const UPLOAD_CSP: &str =
+    "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox";
 
 pub async fn request_id(req: Request, next: Next) -> Response {
     let id = hex::encode(rand::random::<[u8; 8]>());
@@ -45,13 +46,28 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(PAGE_CSP));
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(PAGE_CSP),
+        );
     }
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
-    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
-    h.insert("cross-origin-resource-policy", HeaderValue::from_static("same-origin"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        "cross-origin-resource-policy",
+        HeaderValue::from_static("same-origin"),
+    );
     h.insert(
         "permissions-policy",
         HeaderValue::from_static("camera=(), microphone=(), geolocation=(), interest-cohort=()"),
@@ -63,7 +79,10 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
         );
     }
     if !h.contains_key(header::CACHE_CONTROL) {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, private"));
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache, private"),
+        );
     }
     // No version banner: nothing here names the server software.
     h.remove(header::SERVER);
@@ -86,7 +105,11 @@ pub async fn origin_check(State(state): State<AppState>, req: Request, next: Nex
     if let Some(origin) = headers.get(header::ORIGIN) {
         let origin = origin.to_str().unwrap_or("null");
         let public = state.public_url();
-        let scheme = if state.config.secure() { "https" } else { "http" };
+        let scheme = if state.config.secure() {
+            "https"
+        } else {
+            "http"
+        };
         let by_host = headers
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())

@@ -139,9 +139,19 @@ async fn load(state: &AppState, token: &str) -> Result<Option<CurrentUser>, sqlx
 
 /// Starts a session for `user_id` with a new random id (never reusing one the visitor
 /// brought: no fixation) and returns its cookie.
-pub async fn start_session(state: &AppState, user_id: i64) -> Result<axum::http::HeaderValue, AppError> {
+pub async fn start_session(
+    state: &AppState,
+    user_id: i64,
+) -> Result<axum::http::HeaderValue, AppError> {
     let token = auth::new_token();
-    sessions::create(&state.db, &auth::token_hash(&token), user_id, &auth::new_token(), state.now()).await?;
+    sessions::create(
+        &state.db,
+        &auth::token_hash(&token),
+        user_id,
+        &auth::new_token(),
+        state.now(),
+    )
+    .await?;
     let secure = state.config.secure();
     Ok(cookies::set_cookie(
         cookies::session_name(secure),

@@ -46,11 +46,16 @@ impl Drop for PgDatabase {
         let (url, name) = (self.admin_url.clone(), self.name.clone());
         // Drop runs inside the test's runtime: use a thread with its own runtime.
         let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
             rt.block_on(async {
                 if let Ok(mut c) = sqlx::PgConnection::connect(&url).await {
                     let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
+                    let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                        .execute(&mut c)
+                        .await;
                 }
             })
         })
@@ -59,17 +64,21 @@ impl Drop for PgDatabase {
 }
 
 pub fn pg_url() -> String {
-    std::env::var("SECVIZ_TEST_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    std::env::var("SECVIZ_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
 async fn fresh_pg() -> (String, PgDatabase) {
     let admin_url = pg_url();
     let name = format!("secviz_t_{}", hex_id());
-    let mut c = sqlx::PgConnection::connect(&admin_url)
-        .await
-        .expect("PostgreSQL must be reachable at SECVIZ_TEST_PG_URL (scripts/setup-test-env.sh starts it)");
+    let mut c = sqlx::PgConnection::connect(&admin_url).await.expect(
+        "PostgreSQL must be reachable at SECVIZ_TEST_PG_URL (scripts/setup-test-env.sh starts it)",
+    );
     let sql = format!("CREATE DATABASE \"{name}\"");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await.expect("create test database");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&mut c)
+        .await
+        .expect("create test database");
     c.close().await.ok();
     let (prefix, _) = admin_url.rsplit_once('/').expect("database URL has a path");
     (format!("{prefix}/{name}"), PgDatabase { admin_url, name })
@@ -77,7 +86,10 @@ async fn fresh_pg() -> (String, PgDatabase) {
 
 fn hex_id() -> String {
     use std::time::{SystemTime, UNIX_EPOCH};
-    let n = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let n = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("{:x}{:04x}", n, std::process::id() & 0xffff)
 }
 
@@ -100,7 +112,13 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Te
     let db = app.db().clone();
     let server = app.bind().await.expect("binds");
     let (addr, _handle) = server.spawn();
-    TestApp { base: format!("http://{addr}"), data, clock, db, pg }
+    TestApp {
+        base: format!("http://{addr}"),
+        data,
+        clock,
+        db,
+        pg,
+    }
 }
 
 pub async fn spawn(backend: Backend) -> TestApp {
@@ -123,25 +141,50 @@ impl TestApp {
     pub async fn member(&self, name: &str) -> Client {
         let c = self.client();
         let r = c
-            .submit("/signup", "/signup", &[("username", name), ("email", &format!("{name}@example.org")), ("password", PASSWORD)])
+            .submit(
+                "/signup",
+                "/signup",
+                &[
+                    ("username", name),
+                    ("email", &format!("{name}@example.org")),
+                    ("password", PASSWORD),
+                ],
+            )
             .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "signup of {name} failed: {}", r.body);
+        assert_eq!(
+            r.status,
+            StatusCode::SEE_OTHER,
+            "signup of {name} failed: {}",
+            r.body
+        );
         c
     }
 
     /// A member with a role (set directly in the database, as `secviz user set-role` does).
     pub async fn with_role(&self, name: &str, role: Role) -> Client {
         let c = self.member(name).await;
-        secviz_portal::members::set_role(&self.db, name, role).await.unwrap();
+        secviz_portal::members::set_role(&self.db, name, role)
+            .await
+            .unwrap();
         c
     }
 
     /// The mails written to the outbox, oldest first, with quoted-printable soft breaks undone.
     pub fn outbox(&self) -> Vec<String> {
         let dir = self.data.path().join("outbox");
-        let mut files: Vec<_> = std::fs::read_dir(&dir).map(|d| d.flatten().map(|e| e.path()).collect()).unwrap_or_default();
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
         files.sort();
-        files.iter().map(|f| std::fs::read_to_string(f).unwrap().replace("=\r\n", "").replace("=3D", "=")).collect()
+        files
+            .iter()
+            .map(|f| {
+                std::fs::read_to_string(f)
+                    .unwrap()
+                    .replace("=\r\n", "")
+                    .replace("=3D", "=")
+            })
+            .collect()
     }
 }
 
@@ -153,7 +196,11 @@ pub struct Resp {
 
 impl Resp {
     pub fn location(&self) -> String {
-        self.headers.get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
+        self.headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
     }
 }
 
@@ -165,25 +212,56 @@ pub struct Client {
 
 /// The value of the first `name="csrf"` hidden field in a page.
 pub fn csrf_of(html: &str) -> String {
-    let at = html.find("name=\"csrf\" value=\"").map(|i| i + 19).unwrap_or_else(|| panic!("no csrf field in page: {}", &html[..html.len().min(2000)]));
+    let at = html
+        .find("name=\"csrf\" value=\"")
+        .map(|i| i + 19)
+        .unwrap_or_else(|| panic!("no csrf field in page: {}", &html[..html.len().min(2000)]));
     html[at..].split('"').next().unwrap().to_string()
 }
 
 impl Client {
     pub async fn get(&self, path: &str) -> Resp {
-        let r = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
-        Resp { status: r.status(), headers: r.headers().clone(), body: r.text().await.unwrap_or_default() }
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        Resp {
+            status: r.status(),
+            headers: r.headers().clone(),
+            body: r.text().await.unwrap_or_default(),
+        }
     }
 
     pub async fn get_bytes(&self, path: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
-        let r = self.http.get(format!("{}{path}", self.base)).send().await.unwrap();
-        (r.status(), r.headers().clone(), r.bytes().await.unwrap().to_vec())
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (
+            r.status(),
+            r.headers().clone(),
+            r.bytes().await.unwrap().to_vec(),
+        )
     }
 
     /// POSTs a urlencoded form as is (no token added).
     pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Resp {
-        let r = self.http.post(format!("{}{path}", self.base)).form(fields).send().await.unwrap();
-        Resp { status: r.status(), headers: r.headers().clone(), body: r.text().await.unwrap_or_default() }
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .form(fields)
+            .send()
+            .await
+            .unwrap();
+        Resp {
+            status: r.status(),
+            headers: r.headers().clone(),
+            body: r.text().await.unwrap_or_default(),
+        }
     }
 
     /// The CSRF token a page hands this client.
@@ -202,34 +280,67 @@ impl Client {
 
     /// POSTs the post form (multipart) with a fresh token first, then text fields and files
     /// (`(field, file name, bytes)`).
-    pub async fn submit_post(&self, action: &str, fields: &[(&str, &str)], files: &[(&str, &str, Vec<u8>)]) -> Resp {
+    pub async fn submit_post(
+        &self,
+        action: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, Vec<u8>)],
+    ) -> Resp {
         let token = self.csrf("/new").await;
         let mut form = reqwest::multipart::Form::new().text("csrf", token);
         for (k, v) in fields {
             form = form.text(k.to_string(), v.to_string());
         }
         for (field, name, bytes) in files {
-            let part = reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()).mime_str("image/png").unwrap();
+            let part = reqwest::multipart::Part::bytes(bytes.clone())
+                .file_name(name.to_string())
+                .mime_str("image/png")
+                .unwrap();
             form = form.part(field.to_string(), part);
         }
-        let r = self.http.post(format!("{}{action}", self.base)).multipart(form).send().await.unwrap();
-        Resp { status: r.status(), headers: r.headers().clone(), body: r.text().await.unwrap_or_default() }
+        let r = self
+            .http
+            .post(format!("{}{action}", self.base))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        Resp {
+            status: r.status(),
+            headers: r.headers().clone(),
+            body: r.text().await.unwrap_or_default(),
+        }
     }
 }
 
 /// A real PNG of `w`×`h` pixels.
 pub fn png(w: u32, h: u32) -> Vec<u8> {
-    let img = image::RgbImage::from_fn(w, h, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 120]));
+    let img = image::RgbImage::from_fn(w, h, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 120])
+    });
     let mut out = std::io::Cursor::new(Vec::new());
-    image::DynamicImage::ImageRgb8(img).write_to(&mut out, image::ImageFormat::Png).unwrap();
+    image::DynamicImage::ImageRgb8(img)
+        .write_to(&mut out, image::ImageFormat::Png)
+        .unwrap();
     out.into_inner()
 }
 
 /// Creates a post through the form and returns its id.
-pub async fn create_post(c: &Client, title: &str, body: &str, extra: &[(&str, &str)], files: &[(&str, &str, Vec<u8>)]) -> i64 {
+pub async fn create_post(
+    c: &Client,
+    title: &str,
+    body: &str,
+    extra: &[(&str, &str)],
+    files: &[(&str, &str, Vec<u8>)],
+) -> i64 {
     let mut fields = vec![("action", "publish"), ("title", title), ("body", body)];
     fields.extend_from_slice(extra);
     let r = c.submit_post("/new", &fields, files).await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "post not created: {}", r.body);
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "post not created: {}",
+        r.body
+    );
     r.location().trim_start_matches("/p/").parse().unwrap()
 }

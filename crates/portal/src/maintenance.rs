@@ -1,0 +1,45 @@
+//! Housekeeping on a timer: expired sessions and reset tokens are deleted (they are refused
+//! anyway; this keeps the tables small), and draft uploads never attached to a post within a
+//! day are removed with their files.
+
+use std::time::Duration;
+
+use crate::state::AppState;
+
+/// Time between sweeps.
+pub const EVERY: Duration = Duration::from_secs(600);
+
+/// Drafts older than this are removed.
+const DRAFT_TTL: i64 = 24 * 3600;
+
+/// One sweep; errors are logged, never fatal.
+pub async fn sweep(state: &AppState) {
+    if let Err(e) = try_sweep(state).await {
+        tracing::warn!(error = %e, "maintenance sweep failed");
+    }
+}
+
+async fn try_sweep(state: &AppState) -> Result<(), sqlx::Error> {
+    let now = state.now();
+    let c = &state.config;
+    crate::db::sessions::sweep(&state.db, now, c.session_idle_secs, c.session_absolute_secs)
+        .await?;
+    sqlx::query("DELETE FROM password_resets WHERE expires_at < $1 OR used_at IS NOT NULL")
+        .bind(now)
+        .execute(&state.db.pool)
+        .await?;
+    let stale = sqlx::query_scalar::<_, String>(
+        "SELECT id FROM images WHERE post_id IS NULL AND created_at < $1 LIMIT 1000",
+    )
+    .bind(now - DRAFT_TTL)
+    .fetch_all(&state.db.pool)
+    .await?;
+    for id in stale {
+        sqlx::query("DELETE FROM images WHERE id = $1 AND post_id IS NULL")
+            .bind(&id)
+            .execute(&state.db.pool)
+            .await?;
+        state.images.remove(&id).await;
+    }
+    Ok(())
+}
