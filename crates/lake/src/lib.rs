@@ -11,7 +11,7 @@
 //! - [`analyze`] holds the built-in analyses (top talkers, scanners, beacons, DNS, ...)
 //!   shared by `secviz analyze` and the portal.
 
-// pub mod analyze;
+pub mod analyze;
 pub mod anon;
 mod error;
 mod ingest;

@@ -1,10 +1,22 @@
-//! `secviz rm` (not built yet).
+//! `secviz rm DATASET`: remove a dataset (its manifest first, then its files).
 
 use std::process::ExitCode;
 
-#[derive(clap::Args)]
-pub struct Args {}
+use secviz_lake::DatasetName;
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("`secviz rm` is not available yet")
+use super::datasets::{DataArg, human_bytes, runtime};
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The dataset to remove.
+    pub dataset: DatasetName,
+    #[command(flatten)]
+    pub data: DataArg,
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let lake = args.data.open()?;
+    let m = runtime()?.block_on(lake.remove(&args.dataset))?;
+    println!("removed dataset {} ({} rows, {} files, {})", m.name, m.rows, m.files.len(), human_bytes(m.bytes));
+    Ok(ExitCode::SUCCESS)
 }
