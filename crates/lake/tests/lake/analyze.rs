@@ -21,10 +21,18 @@ fn planted() -> String {
         )
         .unwrap();
     };
-    // Background: 20 clients to 5 web servers, irregular times.
+    // Background: 20 clients to 5 web servers at random times (xorshift, fixed seed).
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut rand = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
     for i in 0..2000u32 {
-        let ts = t0 + (i as f64) * 7.3 + ((i * 7919) % 13) as f64;
-        line(ts, &format!("10.1.0.{}", i % 20 + 1), 20000 + i, &format!("192.0.2.{}", i % 5 + 1), 443, "");
+        let r = rand();
+        let ts = t0 + (r % 14_000_000) as f64 / 1000.0;
+        line(ts, &format!("10.1.0.{}", (r >> 24) % 20 + 1), 20000 + i, &format!("192.0.2.{}", (r >> 32) % 5 + 1), 443, "");
     }
     // A scanner: one source, 300 ports on one host.
     for p in 0..300u32 {
@@ -36,8 +44,9 @@ fn planted() -> String {
     }
     // A resolver client that always uses port 5353, and a DGA client.
     for k in 0..30u32 {
-        line(t0 + 5.0 + k as f64 * 11.0, "10.1.0.3", 5353, "10.0.0.53", 53, ",\"query\":\"www.example.com\",\"qtype_name\":\"A\",\"rcode_name\":\"NOERROR\"");
-        line(t0 + 6.0 + k as f64 * 11.0, "10.1.0.4", 30000 + k, "10.0.0.53", 53,
+        let jitter = (rand() % 400) as f64;
+        line(t0 + 5.0 + k as f64 * 11.0 + jitter, "10.1.0.3", 5353, "10.0.0.53", 53, ",\"query\":\"www.example.com\",\"qtype_name\":\"A\",\"rcode_name\":\"NOERROR\"");
+        line(t0 + 6.0 + k as f64 * 11.0 + jitter * 2.0, "10.1.0.4", 30000 + k, "10.0.0.53", 53,
              &format!(",\"query\":\"x{k}q7z.example.net\",\"qtype_name\":\"A\",\"rcode_name\":\"NXDOMAIN\""));
     }
     out
