@@ -103,7 +103,7 @@ mod tests {
     fn length_bounds_without_composition_rules() {
         assert!(Password::parse_new("elevenchars", None).is_err());
         assert!(Password::parse_new("twelve chars", None).is_ok());
-        assert!(Password::parse_new(&"horse battery ".repeat(9)[..128], None).is_ok());
+        assert!(Password::parse_new(&"horse battery ".repeat(10)[..128], None).is_ok());
         assert!(Password::parse_new(&"x y".repeat(100), None).is_err());
     }
 
