@@ -40,6 +40,8 @@ enum Command {
     Chart(cmd::chart::Args),
     /// Fill an empty portal with generated datasets and posts.
     Demo(cmd::demo::Args),
+    /// Explore a dataset in the browser: linked graph, charts and brushing, served locally.
+    View(cmd::view::Args),
 }
 
 fn main() -> std::process::ExitCode {
@@ -56,6 +58,7 @@ fn main() -> std::process::ExitCode {
         Command::Graph(a) => cmd::graph::run(a),
         Command::Chart(a) => cmd::chart::run(a),
         Command::Demo(a) => cmd::demo::run(a),
+        Command::View(a) => cmd::view::run(a),
     };
     match result {
         Ok(code) => code,

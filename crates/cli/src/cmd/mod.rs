@@ -11,3 +11,4 @@ pub mod query;
 pub mod rm;
 pub mod serve;
 pub mod user;
+pub mod view;

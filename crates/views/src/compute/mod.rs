@@ -1,0 +1,71 @@
+//! Data the views show, computed in the lake with aggregating SQL: facet counts with the
+//! selection's share (`facets`), the time line (`timeline`), parallel-coordinates tuples
+//! (`parallel`), chart data for the server-side SVG charts (`charts`), the laid-out graph
+//! and the nodes a selection touches (`graph`), and the rows of a selection (`rows`).
+//!
+//! Every query counts the whole view (`total`) and the selection (`selected`) in one pass
+//! with `sum(CASE WHEN <selection> THEN 1 ELSE 0 END)`, so each view can highlight the
+//! selected records against the whole, Mondrian style.
+
+pub mod charts;
+pub mod facets;
+pub mod graph;
+pub mod parallel;
+pub mod rows;
+pub mod timeline;
+
+use secviz_lake::datafusion::arrow::array::{Array, ArrayRef, AsArray};
+use secviz_lake::datafusion::arrow::compute::cast;
+use secviz_lake::datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
+use secviz_lake::datafusion::arrow::record_batch::RecordBatch;
+
+use crate::error::ViewError;
+use crate::selection::Selection;
+use crate::sql::Sql;
+
+/// `sum(CASE WHEN <selection> THEN 1 ELSE 0 END)`: the selected part of a group.
+pub(crate) fn selected_count(sel: &Selection) -> Result<Sql, ViewError> {
+    let pred = sel.predicate()?;
+    let mut s = Sql::new("sum(CASE WHEN ");
+    s.append(&pred).push(" THEN 1 ELSE 0 END)");
+    Ok(s)
+}
+
+fn cast_to(col: &ArrayRef, t: &DataType) -> Result<ArrayRef, ViewError> {
+    cast(col, t).map_err(|e| ViewError::Internal(format!("reading a result column: {e}")))
+}
+
+/// A result column as text (numbers in their usual spelling), `None` for nulls.
+pub(crate) fn strings(col: &ArrayRef) -> Result<Vec<Option<String>>, ViewError> {
+    let c = cast_to(col, &DataType::Utf8)?;
+    let a = c.as_string::<i32>();
+    Ok((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i).to_string())).collect())
+}
+
+/// A result column as floats.
+pub(crate) fn floats(col: &ArrayRef) -> Result<Vec<Option<f64>>, ViewError> {
+    let c = cast_to(col, &DataType::Float64)?;
+    let a = c.as_primitive::<Float64Type>();
+    Ok((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))).collect())
+}
+
+/// A result column as integers (timestamps as microseconds).
+pub(crate) fn ints(col: &ArrayRef) -> Result<Vec<Option<i64>>, ViewError> {
+    let c = cast_to(col, &DataType::Int64)?;
+    let a = c.as_primitive::<Int64Type>();
+    Ok((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))).collect())
+}
+
+/// Column `i` of every batch, concatenated through `read`.
+pub(crate) fn column<T>(batches: &[RecordBatch], i: usize, read: fn(&ArrayRef) -> Result<Vec<T>, ViewError>) -> Result<Vec<T>, ViewError> {
+    let mut out = Vec::new();
+    for b in batches {
+        out.extend(read(b.column(i))?);
+    }
+    Ok(out)
+}
+
+/// Counts as `u64` (SQL sums of nothing are null: zero).
+pub(crate) fn counts(batches: &[RecordBatch], i: usize) -> Result<Vec<u64>, ViewError> {
+    Ok(column(batches, i, ints)?.into_iter().map(|v| v.unwrap_or(0).max(0) as u64).collect())
+}

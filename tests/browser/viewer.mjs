@@ -1,0 +1,172 @@
+// The viewer in headless Chromium (Debian's, never a downloaded browser), over a dataset the
+// Rust test (crates/views/tests/viewer_browser.rs) generated and serves with the explorer.
+// It opens the view, checks the WebGL graph drew pixels, brushes a bar, reads every view's
+// counts, clears, uses the keyboard, exports CSV, and prints what it saw as one JSON line
+// (`VIEWER_RESULT {...}`) for the Rust side to compare with lake queries. Screenshots go to
+// ./screenshots/viewer-*.png (gitignored). Any console error (a CSP violation) fails.
+//
+// usage: node viewer.mjs <explorer-url>
+
+import { chromium } from 'playwright-core';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const [base] = process.argv.slice(2);
+if (!base) {
+  console.error('usage: node viewer.mjs <explorer-url>');
+  process.exit(2);
+}
+const here = dirname(fileURLToPath(import.meta.url));
+const shots = join(here, 'screenshots');
+mkdirSync(shots, { recursive: true });
+const profile = mkdtempSync(join(tmpdir(), 'secviz-viewer-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-dev-shm-usage', '--use-angle=swiftshader', '--enable-unsafe-swiftshader'],
+  viewport: { width: 1280, height: 1000 },
+  acceptDownloads: true,
+});
+const errors = [];
+const page = await context.newPage();
+page.on('console', (m) => {
+  if (m.type() === 'error') errors.push(m.text());
+});
+page.on('pageerror', (e) => errors.push(String(e)));
+
+function check(cond, what) {
+  if (!cond) throw new Error(`check failed: ${what}`);
+}
+const shot = (name) => page.screenshot({ path: join(shots, `viewer-${name}.png`), fullPage: true });
+const ready = () => page.waitForFunction(() => document.querySelector('[data-secviz-viewer]')?.dataset.state === 'ready');
+
+// Everything the views show, as numbers.
+async function observe() {
+  return page.evaluate(() => {
+    const status = document.querySelector('.sv-status');
+    const facets = {};
+    document.querySelectorAll('.sv-bars-panel').forEach((p) => {
+      const field = p.getAttribute('aria-label');
+      facets[field] = [...p.querySelectorAll('g.bar')].map((g) => ({ value: g.dataset.value ?? null, other: g.classList.contains('other'), total: +g.dataset.total, selected: +g.dataset.selected }));
+    });
+    const sum = (sel, attr) => [...document.querySelectorAll(sel)].reduce((a, n) => a + Number(n.getAttribute(attr)), 0);
+    return {
+      selected: +status.dataset.selected,
+      total: +status.dataset.total,
+      text: status.textContent,
+      facets,
+      timeline: { total: sum('.sv-timeline g.bin', 'data-total'), selected: sum('.sv-timeline g.bin', 'data-selected') },
+      parallel: { total: sum('.sv-parallel .lines path', 'data-total'), selected: sum('.sv-parallel .lines path', 'data-selected') },
+    };
+  });
+}
+
+async function waitSelected(pred) {
+  await page.waitForFunction((p) => {
+    const s = document.querySelector('.sv-status');
+    const v = document.querySelector('[data-secviz-viewer]');
+    return s && v.dataset.state === 'ready' && new Function('sel', 'tot', `return ${p}`)(+s.dataset.selected, +s.dataset.total);
+  }, pred);
+}
+
+const result = {};
+try {
+  await page.goto(base);
+  await ready();
+  await page.waitForSelector('.sv-graph[data-drawn="true"]', { timeout: 60000 });
+  await page.waitForTimeout(300);
+  // The graph drew something: composite its WebGL layers and count non-background pixels.
+  result.drawn = await page.evaluate(() => {
+    const g = window.secvizViewers[0].views.graph;
+    const c = g.snapshot();
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const bg = [d[0], d[1], d[2]];
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i] - bg[0]) + Math.abs(d[i + 1] - bg[1]) + Math.abs(d[i + 2] - bg[2]) > 30) n++;
+    return { pixels: n, of: d.length / 4, firstFrameMs: g.frames.first };
+  });
+  check(result.drawn.pixels > 500, `the graph canvas is blank (${result.drawn.pixels} drawn pixels)`);
+  result.initial = await observe();
+  check(result.initial.selected === result.initial.total, 'nothing is selected at first');
+  await shot('1-loaded');
+
+  // Brush the top bar of dst_port.
+  // The biggest bar that is a port (not "no value").
+  const bars = page.locator('.sv-bars-panel[aria-label="dst_port"] g.bar:not(.other)');
+  let bar = null;
+  for (let i = 0; i < (await bars.count()) && !bar; i++) {
+    if (/^[0-9]+$/.test(await bars.nth(i).getAttribute('data-value'))) bar = bars.nth(i);
+  }
+  check(bar !== null, 'a dst_port bar with a port');
+  result.brushed = { field: 'dst_port', value: await bar.getAttribute('data-value') };
+  await bar.click();
+  await waitSelected('sel < tot');
+  result.afterBrush = await observe();
+  check(result.afterBrush.selected > 0, 'the brushed bar selects records');
+  // The graph highlights the selection (some nodes dimmed).
+  result.graphSelection = await page.evaluate(() => {
+    const g = window.secvizViewers[0].views.graph;
+    return g.selected ? g.selected.size : -1;
+  });
+  check(result.graphSelection > 0, 'the graph highlights the selected nodes');
+  await shot('2-brushed');
+
+  // CSV export of the selection.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+  const csvPath = join(profile, 'export.csv');
+  await download.saveAs(csvPath);
+  result.csv = readFileSync(csvPath, 'utf8');
+
+  // Clear with the keyboard (Escape): every view is whole again.
+  await page.locator('body').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('Escape');
+  await waitSelected('sel === tot');
+  result.afterClear = await observe();
+  await shot('3-cleared');
+
+  // Keyboard: Tab to a bar of src_ip, select it with Enter; the focus ring shows.
+  let focused = null;
+  for (let i = 0; i < 80 && !focused; i++) {
+    await page.keyboard.press('Tab');
+    focused = await page.evaluate(() => {
+      const a = document.activeElement;
+      const panel = a?.closest?.('.sv-bars-panel');
+      return a && a.matches('g.bar') && panel?.getAttribute('aria-label') === 'src_ip' ? a.dataset.value : null;
+    });
+  }
+  check(focused !== null, 'a src_ip bar is reachable with Tab');
+  result.keyboard = { value: focused };
+  result.keyboard.focusRing = await page.evaluate(() => getComputedStyle(document.activeElement.querySelector('rect.total')).stroke);
+  await page.keyboard.press('Enter');
+  await waitSelected('sel < tot');
+  result.keyboard.after = await observe();
+  result.keyboard.pressed = await page.evaluate(() => document.activeElement.getAttribute('aria-pressed'));
+  await shot('4-keyboard');
+  await page.keyboard.press('?');
+  result.keyboard.help = await page.evaluate(() => !document.querySelector('.sv-help').hidden);
+  await page.keyboard.press('Escape');
+  await waitSelected('sel === tot');
+
+  // The search box finds a node ("/" focuses it).
+  await page.keyboard.press('/');
+  const node = result.brushed.value;
+  await page.keyboard.type(node);
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(600);
+  result.search = await page.evaluate(() => document.getElementById('sv-graph-status').textContent);
+  await shot('5-search');
+
+  check(errors.length === 0, `console errors: ${errors.join(' | ')}`);
+  console.log('VIEWER_RESULT ' + JSON.stringify(result));
+  console.log('viewer: ok');
+} catch (e) {
+  await shot('failed').catch(() => {});
+  console.error(String(e && e.stack ? e.stack : e));
+  console.error('console errors:', errors.join(' | '));
+  process.exitCode = 1;
+} finally {
+  await context.close();
+  rmSync(profile, { recursive: true, force: true });
+}
