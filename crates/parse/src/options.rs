@@ -5,19 +5,14 @@ use std::time::Duration;
 use crate::format::Format;
 
 /// What a pcap becomes.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub enum PcapMode {
     /// One event per packet.
+    #[default]
     Packets,
     /// Bidirectional flows keyed by the 5-tuple (like Argus/NetFlow): a flow ends when
     /// it has been idle for `idle_timeout` (capture time), or at the end of the input.
     Flows { idle_timeout: Duration },
-}
-
-impl Default for PcapMode {
-    fn default() -> Self {
-        PcapMode::Packets
-    }
 }
 
 /// Caps that keep hostile input from exhausting memory.

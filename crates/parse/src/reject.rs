@@ -192,10 +192,12 @@ mod tests {
 
     #[test]
     fn summary_line() {
-        let mut s = Summary::default();
-        s.parsed = 3;
-        s.read = 3;
-        s.events = 3;
+        let mut s = Summary {
+            parsed: 3,
+            read: 3,
+            events: 3,
+            ..Summary::default()
+        };
         s.reject(RejectReason::BadTime);
         assert_eq!(
             s.to_string(),

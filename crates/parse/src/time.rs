@@ -301,10 +301,10 @@ impl YearGuess {
     #[inline]
     pub fn year_for(&mut self, month: u32) -> i32 {
         if self.last_month == 0 {
-            if let Some(rm) = self.ref_month {
-                if month > rm {
-                    self.year -= 1;
-                }
+            if let Some(rm) = self.ref_month
+                && month > rm
+            {
+                self.year -= 1;
             }
             self.last_month = month;
             return self.year;
@@ -345,10 +345,8 @@ impl DayGuess {
     /// Microseconds since the epoch of a time of day (seconds + micros).
     pub fn at(&mut self, sod: u32, us: u32) -> i64 {
         match self.last_sod {
-            None => {
-                if self.ref_sod.is_some_and(|r| sod > r) {
-                    self.day -= 1;
-                }
+            None if self.ref_sod.is_some_and(|r| sod > r) => {
+                self.day -= 1;
             }
             Some(last) if sod + 43_200 < last => self.day += 1,
             _ => {}

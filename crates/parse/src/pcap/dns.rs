@@ -77,7 +77,7 @@ fn read_name(msg: &[u8], mut pos: usize, out: &mut String) -> Option<usize> {
                 pos += 1 + len;
             }
             0xc0 => {
-                let ptr = (((len & 0x3f) << 8) | *msg.get(pos + 1)? as usize) as usize;
+                let ptr = ((len & 0x3f) << 8) | *msg.get(pos + 1)? as usize;
                 end.get_or_insert(pos + 2);
                 jumps += 1;
                 if jumps > 32 || ptr >= msg.len() {

@@ -107,11 +107,11 @@ impl FlowTable {
                 false,
             )
         };
-        if let (Some(t), Some(f)) = (ts, self.open.get(&key)) {
-            if f.last_ts.is_some_and(|l| t - l > self.idle_us) {
-                let f = self.open.remove(&key).expect("present");
-                self.done.push_back((key, f));
-            }
+        if let (Some(t), Some(f)) = (ts, self.open.get(&key))
+            && f.last_ts.is_some_and(|l| t - l > self.idle_us)
+        {
+            let f = self.open.remove(&key).expect("present");
+            self.done.push_back((key, f));
         }
         let flow = self.open.entry(key).or_insert_with(|| Flow {
             first_ts: ts,
@@ -150,11 +150,11 @@ impl FlowTable {
         self.since_sweep += 1;
         if self.open.len() > self.max_open {
             self.evict_oldest();
-        } else if let Some(t) = ts {
-            if self.since_sweep >= 4096 && self.last_sweep.is_none_or(|s| t - s >= self.idle_us / 2)
-            {
-                self.sweep(t);
-            }
+        } else if let Some(t) = ts
+            && self.since_sweep >= 4096
+            && self.last_sweep.is_none_or(|s| t - s >= self.idle_us / 2)
+        {
+            self.sweep(t);
         }
     }
 

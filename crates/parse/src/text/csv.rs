@@ -9,7 +9,7 @@
 //! header is recognised when one of its names maps to a column and none of its
 //! values is an address or a number.
 
-use super::jsonl::{self, T};
+use super::names::{self, T};
 use super::scan;
 use super::{Bad, LineParser, Outcome, count};
 use crate::error::ParseError;
@@ -51,7 +51,7 @@ impl CsvParser {
         };
         let mut renames = Vec::new();
         for (from, to) in &opts.csv_map {
-            let t = jsonl::column_target(to).ok_or_else(|| {
+            let t = names::column_target(to).ok_or_else(|| {
                 ParseError::BadOption(format!("--map {from}={to}: {to:?} is not an event column"))
             })?;
             renames.push((from.trim().to_ascii_lowercase(), t));
@@ -68,7 +68,7 @@ impl CsvParser {
                     .iter()
                     .find(|(f, _)| *f == l)
                     .map(|(_, t)| *t)
-                    .or_else(|| jsonl::lookup(v))
+                    .or_else(|| names::lookup(v))
             })
             .collect();
         let looks_like_data = values.iter().any(|v| {
@@ -202,9 +202,9 @@ impl LineParser for CsvParser {
                     // were unescaped into scratch and are copied.
                     let (quoted, a, b) = self.spans[i];
                     let r = if quoted {
-                        jsonl::apply_text_copied(row, *t, name, v)
+                        names::apply_text_copied(row, *t, name, v)
                     } else {
-                        jsonl::apply_text(row, *t, name, &line[a as usize..b as usize])
+                        names::apply_text(row, *t, name, &line[a as usize..b as usize])
                     };
                     if let Err(e) = r {
                         if e.reason == RejectReason::BadAddress
@@ -226,7 +226,7 @@ impl LineParser for CsvParser {
             }
         }
         if !row.has(S::EventClass) {
-            row.set(S::EventClass, jsonl::infer_class(row));
+            row.set(S::EventClass, names::infer_class(row));
         }
         Ok(Outcome::Event)
     }

@@ -15,9 +15,12 @@ use crate::row::Row;
 pub(crate) mod access;
 pub(crate) mod auth;
 pub(crate) mod csv;
+pub(crate) mod firewall;
 pub(crate) mod json;
 pub(crate) mod jsonl;
+pub(crate) mod names;
 pub(crate) mod packet;
+pub(crate) mod payload;
 pub(crate) mod pf;
 pub(crate) mod scan;
 pub(crate) mod syslog;
@@ -233,5 +236,5 @@ fn reject(
         raw,
     };
     on_reject(&r);
-    strict.then(|| ParseError::Strict(r))
+    strict.then_some(ParseError::Strict(r))
 }

@@ -205,12 +205,12 @@ fn link_prefix(rest: &str) -> Result<&str, Bad> {
             .ok_or_else(|| Bad::new(RejectReason::Unrecognized, "link header without length"))?;
         return Ok(&et[n..]);
     }
-    if et.starts_with("802.1Q") {
-        if let Some(j) = memmem::find(et.as_bytes(), b"ethertype IPv") {
-            let inner = &et[j + 10..];
-            if let Some(k) = memmem::find(inner.as_bytes(), b"), ") {
-                return Ok(&inner[k + 3..]);
-            }
+    if et.starts_with("802.1Q")
+        && let Some(j) = memmem::find(et.as_bytes(), b"ethertype IPv")
+    {
+        let inner = &et[j + 10..];
+        if let Some(k) = memmem::find(inner.as_bytes(), b"), ") {
+            return Ok(&inner[k + 3..]);
         }
     }
     let name: String = et

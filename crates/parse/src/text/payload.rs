@@ -1,0 +1,243 @@
+//! What tcpdump prints after the addresses, for TCP and DNS: flags (old `S 1:1(0) ack 2
+//! win 512` and new `Flags [S.], seq 1, ack 2, win 512, length 0` styles), sequence and
+//! window numbers, and DNS queries and responses (`2520+ [1au] MX? www.com.ar. (39)`).
+//! Called by [`super::packet::parse_body`].
+
+use memchr::memchr;
+
+use super::packet::DNS;
+use super::scan::{self, uint};
+use super::{Bad, bad};
+use crate::reject::RejectReason;
+use crate::row::{I, Row, S};
+
+/// TCP flag bits in tcpdump's printing order.
+const FLAG_CHARS: [(u8, char); 8] = [
+    (0x01, 'F'),
+    (0x02, 'S'),
+    (0x04, 'R'),
+    (0x08, 'P'),
+    (0x10, '.'),
+    (0x20, 'U'),
+    (0x40, 'E'),
+    (0x80, 'W'),
+];
+
+/// Writes TCP flag bits the way tcpdump prints them (`S`, `S.`, `P.`, `F.`, `R`).
+pub(crate) fn write_flags(out: &mut String, bits: u8) {
+    for (bit, c) in FLAG_CHARS {
+        if bits & bit != 0 {
+            out.push(c);
+        }
+    }
+}
+
+fn flag_bit(c: u8) -> Option<u8> {
+    FLAG_CHARS
+        .iter()
+        .find(|(_, ch)| *ch as u8 == c)
+        .map(|(b, _)| *b)
+}
+
+/// Old tcpdump (pf era): the payload starts with a flags word (`S`, `.`, `FP`, ...).
+#[inline]
+pub(crate) fn old_tcp_flags(payload: &str) -> Option<u8> {
+    let (w, _) = scan::word(payload);
+    if w.is_empty() || w.len() > 8 {
+        return None;
+    }
+    let mut bits = 0;
+    for &c in w.as_bytes() {
+        bits |= flag_bit(c)?;
+    }
+    Some(bits)
+}
+
+/// `S 123:123(0) win 8192 <mss 1460>`, `. ack 1 win 65535`, `P 1:10(9) ack 1 win 5840`.
+pub(crate) fn tcp_old(payload: &str, mut bits: u8, row: &mut Row<'_>) -> Result<(), Bad> {
+    row.set(S::Protocol, "tcp");
+    let mut words = scan::words(payload).skip(1);
+    while let Some(w) = words.next() {
+        if w.starts_with('<') || w.starts_with('[') || w.starts_with('(') {
+            break;
+        }
+        match w {
+            "ack" => {
+                bits |= 0x10;
+                if let Some(v) = words.next().and_then(uint) {
+                    row.extra().int("ack", v as i64);
+                }
+            }
+            "win" => {
+                if let Some(v) = words.next().and_then(uint) {
+                    row.extra().int("win", v as i64);
+                }
+            }
+            "urg" => {
+                bits |= 0x20;
+                words.next();
+            }
+            _ => {
+                // seq:end(len)
+                if let (Some(c), Some(p)) = (memchr(b':', w.as_bytes()), memchr(b'(', w.as_bytes()))
+                    && c < p
+                    && w.ends_with(')')
+                {
+                    if let Some(seq) = uint(&w[..c]) {
+                        row.extra().int("seq", seq as i64);
+                    }
+                    if let Some(len) = uint(&w[p + 1..w.len() - 1]) {
+                        row.set_int(I::Bytes, len as i64);
+                    }
+                }
+            }
+        }
+    }
+    row.set_with(S::TcpFlags, |o| write_flags(o, bits));
+    Ok(())
+}
+
+/// `S.], seq 1:37, ack 1, win 501, options [...], length 36[: app data]`.
+pub(crate) fn tcp_new(rest: &str, row: &mut Row<'_>) -> Result<(), Bad> {
+    row.set(S::Protocol, "tcp");
+    let Some(end) = memchr(b']', rest.as_bytes()) else {
+        return bad(RejectReason::Unrecognized, "unterminated \"Flags [\"");
+    };
+    let f = &rest[..end];
+    let mut bits = 0;
+    if f != "none" {
+        for &c in f.as_bytes() {
+            bits |= flag_bit(c).unwrap_or(0);
+        }
+    }
+    row.set_with(S::TcpFlags, |o| write_flags(o, bits));
+    for item in rest[end + 1..].split(", ") {
+        let item = item.trim_start_matches(',');
+        let (k, v) = scan::word(item);
+        match k {
+            "seq" => {
+                if let Some(v) = uint(v.split(':').next().unwrap_or("")) {
+                    row.extra().int("seq", v as i64);
+                }
+            }
+            "ack" => {
+                if let Some(v) = uint(v) {
+                    row.extra().int("ack", v as i64);
+                }
+            }
+            "win" => {
+                if let Some(v) = uint(v) {
+                    row.extra().int("win", v as i64);
+                }
+            }
+            "length" => {
+                let n = v.split(|c: char| !c.is_ascii_digit()).next().unwrap_or("");
+                if let Some(v) = uint(n) {
+                    row.set_int(I::Bytes, v as i64);
+                }
+                break;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// DNS as tcpdump prints it: `2520+ [1au] MX? www.com.ar. (39)` (query),
+/// `2520 q: A? x. 1/0/0 A 1.2.3.4 (55)` or `2520 NXDomain 0/1/0 (102)` (response),
+/// `2520 [1au][|domain]` (cut by the snapshot length).
+pub(crate) fn dns<'a>(payload: &'a str, row: &mut Row<'a>) {
+    let b = payload.as_bytes();
+    let n = scan::digit_run(b);
+    let Some(id) = uint(&payload[..n]).filter(|&v| v <= 65_535) else {
+        return;
+    };
+    row.set(S::EventClass, DNS);
+    row.set_int(I::DnsId, id as i64);
+    let mut response = false;
+    let mut rcode: Option<&str> = None;
+    let mut words = scan::words(&payload[n..]);
+    let mut len = None;
+    while let Some(w) = words.next() {
+        if w.contains("[|domain]") {
+            row.extra().bool("truncated", true);
+            break;
+        }
+        if let Some(t) = w.strip_suffix('?') {
+            // mDNS prints "PTR (QM)?": then the type was the word before.
+            if t != "(QM)" && t != "(QU)" && !t.is_empty() {
+                row.set(S::DnsQtype, t);
+            }
+            if let Some(name) = words.next() {
+                set_qname(row, name);
+            }
+            continue;
+        }
+        if w == "q:" {
+            response = true;
+            continue;
+        }
+        if let Some(code) = rcode_name(w) {
+            rcode = Some(code);
+            response = true;
+            continue;
+        }
+        if is_counts(w) {
+            response = true;
+            continue;
+        }
+        if w.len() > 2 && w.starts_with('(') && w.ends_with(')') {
+            len = uint(&w[1..w.len() - 1]);
+        }
+        if !row.has(S::DnsQtype) && is_type_word(w) {
+            // mDNS type before "(QM)?"
+            row.set(S::DnsQtype, w);
+        }
+    }
+    if response {
+        row.set(S::DnsRcode, rcode.unwrap_or("NOERROR"));
+    }
+    if let Some(l) = len {
+        row.set_int(I::Bytes, l as i64);
+    }
+}
+
+fn set_qname<'a>(row: &mut Row<'a>, name: &'a str) {
+    let name = if name.len() > 1 {
+        name.strip_suffix('.').unwrap_or(name)
+    } else {
+        name
+    };
+    row.set(S::DnsQname, name);
+}
+
+/// `1/0/0`: answer/authority/additional counts of a response.
+fn is_counts(w: &str) -> bool {
+    let mut parts = w.split('/');
+    let ok = (0..3).all(|_| parts.next().is_some_and(|p| uint(p).is_some()));
+    ok && parts.next().is_none()
+}
+
+fn is_type_word(w: &str) -> bool {
+    matches!(
+        w,
+        "A" | "AAAA" | "PTR" | "MX" | "TXT" | "NS" | "SRV" | "SOA" | "CNAME" | "ANY" | "HINFO"
+    )
+}
+
+/// tcpdump's rcode names to the RFC mnemonics Zeek also uses.
+fn rcode_name(w: &str) -> Option<&'static str> {
+    Some(match w {
+        "FormErr" => "FORMERR",
+        "ServFail" => "SERVFAIL",
+        "NXDomain" => "NXDOMAIN",
+        "NotImp" => "NOTIMP",
+        "Refused" => "REFUSED",
+        "YXDomain" => "YXDOMAIN",
+        "YXRRSet" => "YXRRSET",
+        "NXRRSet" => "NXRRSET",
+        "NotAuth" => "NOTAUTH",
+        "NotZone" => "NOTZONE",
+        _ => return None,
+    })
+}
