@@ -159,7 +159,7 @@ pub(crate) fn dns<'a>(payload: &'a str, row: &mut Row<'a>) {
     let mut words = scan::words(&payload[n..]);
     let mut len = None;
     while let Some(w) = words.next() {
-        if w.contains("[|domain]") {
+        if w.as_bytes().contains(&b'|') && w.contains("[|domain]") {
             row.extra().bool("truncated", true);
             break;
         }
