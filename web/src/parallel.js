@@ -5,7 +5,7 @@
 import { axisLeft, brushY, line, max, scaleLinear, scaleLog, scalePoint, select } from 'd3';
 import { fmtInt, label } from './format.js';
 
-const M = { top: 24, right: 90, bottom: 12, left: 40 };
+const M = { top: 24, right: 110, bottom: 12, left: 110 };
 
 export class ParallelView {
   constructor(root, viewer) {
@@ -64,10 +64,14 @@ export class ParallelView {
     all.each((a, i, nodes) => {
       const g = select(nodes[i]);
       const ax = axisLeft(ys[i]);
-      if (a.categories) ax.tickFormat((v) => {
-        const s = label(a.categories[v]);
-        return s.length > 16 ? s.slice(0, 15) + '…' : s;
-      });
+      if (a.categories) {
+        // Label every k-th value when they would overlap (each still has its tick).
+        const every = Math.max(1, Math.ceil((a.categories.length * 12) / (height - M.top - M.bottom)));
+        ax.tickValues(a.categories.map((_, k) => k).filter((k) => k % every === 0)).tickFormat((v) => {
+          const s = label(a.categories[v]);
+          return s.length > 16 ? s.slice(0, 15) + '…' : s;
+        });
+      }
       else ax.ticks(5, '~s');
       g.select('g.axis').call(ax);
       const brush = brushY().extent([[-10, M.top - 4], [10, height - M.bottom + 4]]).on('end', (e) => this.brushed(a, i, e));

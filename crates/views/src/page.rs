@@ -84,6 +84,7 @@ pub fn mount_attributes(api_root: &str, dataset: &DatasetName, spec: &ViewSpec, 
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="light dark">
 <title>{{ title }} · secviz</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="{{ assets }}/viewer.css?v={{ version }}">
 </head>
 <body>
