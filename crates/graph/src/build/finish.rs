@@ -456,7 +456,7 @@ impl GraphBuilder {
     }
 }
 
-fn sorted_keys(map: &HashMap<(u32, u32), EdgeData>) -> Vec<(u32, u32)> {
+fn sorted_keys<S>(map: &HashMap<(u32, u32), EdgeData, S>) -> Vec<(u32, u32)> {
     let mut keys: Vec<(u32, u32)> = map.keys().copied().collect();
     keys.sort_unstable();
     keys

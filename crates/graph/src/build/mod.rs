@@ -14,6 +14,8 @@ mod scope;
 mod style;
 
 use std::collections::HashMap;
+
+use foldhash::fast::RandomState;
 use std::sync::Arc;
 
 use crate::rules::{Prop, Role, RuleSet, eval, truthy};
@@ -130,12 +132,12 @@ pub(crate) fn role_slot(r: Role) -> usize {
 pub struct GraphBuilder {
     pub(crate) rules: RuleSet,
     pub(crate) opts: BuildOptions,
-    pub(crate) ids: HashMap<Box<str>, u32>,
+    pub(crate) ids: HashMap<Box<str>, u32, RandomState>,
     pub(crate) nodes: Vec<NodeData>,
     /// Source→event edges (source→target in two-node mode).
-    pub(crate) first: HashMap<(u32, u32), EdgeData>,
+    pub(crate) first: HashMap<(u32, u32), EdgeData, RandomState>,
     /// Event→target edges.
-    pub(crate) second: HashMap<(u32, u32), EdgeData>,
+    pub(crate) second: HashMap<(u32, u32), EdgeData, RandomState>,
     pub(crate) rows: u64,
     pub(crate) rejected: u64,
     pub(crate) hidden: u64,
@@ -159,10 +161,10 @@ impl GraphBuilder {
             mode_fixed: opts.two_node,
             rules,
             opts,
-            ids: HashMap::new(),
+            ids: HashMap::default(),
             nodes: Vec::new(),
-            first: HashMap::new(),
-            second: HashMap::new(),
+            first: HashMap::default(),
+            second: HashMap::default(),
             rows: 0,
             rejected: 0,
             hidden: 0,
@@ -328,7 +330,12 @@ impl GraphBuilder {
     }
 }
 
-fn bump_edge(map: &mut HashMap<(u32, u32), EdgeData>, key: (u32, u32), row: &Row, w: f64) {
+fn bump_edge(
+    map: &mut HashMap<(u32, u32), EdgeData, RandomState>,
+    key: (u32, u32),
+    row: &Row,
+    w: f64,
+) {
     map.entry(key)
         .and_modify(|e| {
             e.count += 1;

@@ -121,7 +121,8 @@ pub fn layout_edges(
                 .collect();
         }
         let max_iter = if li + 1 == total {
-            opts.max_iter
+            // A big coarsest level (coarsening stalled) gets fewer, costlier iterations.
+            opts.max_iter.min(400_000 / level.len().max(1) + 100)
         } else {
             // Finer levels only refine; big ones get fewer (and costlier) iterations.
             (opts.max_iter / 8)

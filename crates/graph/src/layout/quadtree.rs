@@ -145,9 +145,12 @@ impl QuadTree {
         overlap: bool,
     ) -> [f64; 2] {
         let mut f = [0.0, 0.0];
-        let mut stack: Vec<u32> = Vec::with_capacity(64);
-        stack.push(0);
-        while let Some(ci) = stack.pop() {
+        // Depth is bounded (MIN_HALF), so a fixed stack suffices: 3 siblings wait per level.
+        let mut stack = [0u32; 512];
+        let mut top = 1usize;
+        while top > 0 {
+            top -= 1;
+            let ci = stack[top];
             let c = &self.cells[ci as usize];
             if c.mass == 0.0 || c.body == i && c.child == 0 {
                 continue;
@@ -183,8 +186,12 @@ impl QuadTree {
                 }
                 continue;
             }
+            if top + 4 > stack.len() {
+                continue; // pathological depth: treat the rest as far away
+            }
             for q in 0..4 {
-                stack.push(c.child + q);
+                stack[top] = c.child + q;
+                top += 1;
             }
         }
         f
