@@ -49,10 +49,10 @@ fn first(rule: &str) -> Option<String> {
         value: ROW[0],
         count: 7.0,
     };
-    if let Some(c) = &r.cond {
-        if !truthy(&eval(c, &scope)) {
-            return None;
-        }
+    if let Some(c) = &r.cond
+        && !truthy(&eval(c, &scope))
+    {
+        return None;
     }
     Some(eval(&r.value, &scope).as_text().into_owned())
 }
