@@ -144,3 +144,40 @@ fn same_seed_same_svg() {
     assert!(a.status.success());
     assert_eq!(a.stdout, b.stdout);
 }
+
+#[test]
+fn parsed_logs_give_rows_with_columns() {
+    let pf = "Oct 21 06:00:18.115328 rule 188/0(match): block in on xl1: 80.98.183.23.36319 > 195.66.105.110.1433: S 2741972366:2741972366(0) win 16384 <mss 1400,nop,nop,sackOK> (DF)\n\
+Oct 21 06:00:18.142975 rule 201/0(match): pass out on fxp0: 212.8.166.157.5763 > 202.49.192.206.143: S 1737572649:1737572649(0) win 32768 <mss 1380,nop,nop,sackOK> (DF)\n\
+Oct 21 06:00:18.166422 rule 201/0(match): pass in on xl1: 83.141.12.20.15017 > 195.66.105.110.1433: udp 672\n";
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("r.rules");
+    std::fs::write(
+        &rules,
+        "event.cluster = port_class(value)\ntarget.color = \"red\" when dst_ip in 195.66.0.0/16\n",
+    )
+    .unwrap();
+    let out = run_stdin(
+        &[
+            "graph",
+            "--columns",
+            "src_ip,dst_port,dst_ip",
+            "-c",
+            rules.to_str().unwrap(),
+        ],
+        pf.as_bytes(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dot = String::from_utf8(out.stdout).unwrap();
+    assert!(dot.contains("\"80.98.183.23\" -> \"database\""), "{dot}");
+    assert!(dot.contains("\"database\" -> \"195.66.105.110\""), "{dot}");
+    assert!(
+        dot.contains("\"195.66.105.110\" [fillcolor=\"red\""),
+        "{dot}"
+    );
+    assert!(dot.contains("\"mail\""), "port 143 is mail: {dot}");
+}
