@@ -273,3 +273,27 @@ fn refused_native_constructs() {
     let e = err(r#"source.top = lots"#);
     assert!(e.contains("top takes a count"), "{e}");
 }
+
+proptest::proptest! {
+    /// Whatever a member uploads as a rule file, parsing ends in rules or an error with a
+    /// position inside the file, never a panic.
+    #[test]
+    fn parsing_never_panics(text in "[ -~\n]{0,200}") {
+        match RuleSet::parse(&text, &cols()) {
+            Ok(_) => {}
+            Err(e) => {
+                proptest::prop_assert!(e.line >= 1 && e.line <= text.lines().count().max(1));
+                proptest::prop_assert!(e.col >= 1);
+            }
+        }
+    }
+
+    /// Rule-shaped lines with random operands parse or fail cleanly too.
+    #[test]
+    fn rule_shaped_lines_never_panic(
+        key in "(color|size|label|shape|cluster)\\.(source|event|target)|(source|event|target)\\.(color|size|label)",
+        value in "[\"$a-z0-9 ()=~!<>&|/.\\[\\]{},'_-]{0,60}",
+    ) {
+        let _ = RuleSet::parse(&format!("{key}={value}"), &cols());
+    }
+}
