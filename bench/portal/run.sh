@@ -16,18 +16,23 @@ command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "needs wrk an
 cargo build --release -q -p secviz-portal --example bench_server
 BIN="${CARGO_TARGET_DIR:-target}/release/examples/bench_server"
 
-# The seeded data is kept between runs (seeding takes a while); delete $OUT/data to reseed.
-"$BIN" "$OUT/data" 127.0.0.1:18080 > "$OUT/server.log" 2>&1 &
-SERVER=$!
+SERVER=""
 NGINX_PID=""
 cleanup() {
-  kill "$SERVER" 2>/dev/null || true
+  [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null || true
   [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
 }
 trap cleanup EXIT
-for _ in $(seq 1 600); do grep -q '^ready' "$OUT/server.log" && break; sleep 1; done
-grep -q '^ready' "$OUT/server.log" || { cat "$OUT/server.log"; exit 1; }
-cat "$OUT/server.log"
+start_server() { # [nocache]
+  [ -n "$SERVER" ] && { kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; }
+  # The seeded data is kept between runs (seeding takes a minute); delete $OUT/data to reseed.
+  "$BIN" "$OUT/data" 127.0.0.1:18080 "$@" > "$OUT/server.log" 2>&1 &
+  SERVER=$!
+  for _ in $(seq 1 600); do grep -q '^ready' "$OUT/server.log" && break; sleep 1; done
+  grep -q '^ready' "$OUT/server.log" || { cat "$OUT/server.log"; exit 1; }
+  cat "$OUT/server.log"
+}
+start_server
 POST=$(sed -n 's/^ready .* post=\([0-9]*\)$/\1/p' "$OUT/server.log")
 BASE=http://127.0.0.1:18080
 
@@ -73,13 +78,19 @@ run secviz-front "$BASE/"
 run nginx-front "http://127.0.0.1:18081/"
 run secviz-post "$BASE/p/$POST"
 run nginx-post "http://127.0.0.1:18081/p/$POST"
+# The same pages rendered from the database on every request (anonymous page cache off).
+start_server nocache
+run secviz-front-nocache "$BASE/"
+run secviz-post-nocache "$BASE/p/$POST"
 
 echo
-echo "| page | secviz rps | secviz p99 | nginx static rps | nginx p99 | secviz / nginx |"
-echo "|---|---|---|---|---|---|"
+echo "| page | secviz rps | secviz p99 | secviz, no page cache: rps | p99 | nginx static rps | nginx p99 | secviz / nginx | no cache / nginx |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for page in front post; do
   read -r _ s_rps s_p99 _ < <(grep "^secviz-$page " "$OUT/summary.txt")
+  read -r _ u_rps u_p99 _ < <(grep "^secviz-$page-nocache " "$OUT/summary.txt")
   read -r _ n_rps n_p99 _ < <(grep "^nginx-$page " "$OUT/summary.txt")
   ratio=$(awk -v a="$s_rps" -v b="$n_rps" 'BEGIN { printf "%.0f%%", 100 * a / b }')
-  echo "| $page | $s_rps | $s_p99 | $n_rps | $n_p99 | $ratio |"
+  uratio=$(awk -v a="$u_rps" -v b="$n_rps" 'BEGIN { printf "%.0f%%", 100 * a / b }')
+  echo "| $page | $s_rps | $s_p99 | $u_rps | $u_p99 | $n_rps | $n_p99 | $ratio | $uratio |"
 done

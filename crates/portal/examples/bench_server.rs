@@ -1,7 +1,7 @@
 //! Benchmark server: seeds a data folder with 10,000 posts and 100,000 comments on SQLite
 //! (once; re-runs reuse it) and serves it with the real app. Used by `bench/portal/run.sh`.
 //!
-//! usage: bench_server <data-dir> <addr>
+//! usage: bench_server <data-dir> <addr> [nocache]
 //! Prints `ready http://ADDR post=ID` when serving.
 
 use std::time::Instant;
@@ -24,6 +24,7 @@ async fn main() -> anyhow::Result<()> {
     let mut config = Config::new(&data);
     config.addr = addr.parse()?;
     config.limits = RateLimits::generous();
+    config.page_cache = args.next().as_deref() != Some("nocache");
     let db = members::open_db(&config).await?;
     let have: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM posts")
         .fetch_one(&db.pool)

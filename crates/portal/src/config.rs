@@ -43,6 +43,8 @@ pub struct Config {
     pub reset_ttl_secs: i64,
     /// Anti-automation limits.
     pub limits: RateLimits,
+    /// Serve public pages to anonymous visitors from memory (invalidated by every write).
+    pub page_cache: bool,
     /// The time source (tests inject a [`crate::ManualClock`]).
     pub clock: Arc<dyn Clock>,
 }
@@ -109,6 +111,7 @@ impl Config {
             session_absolute_secs: 12 * 3600,
             reset_ttl_secs: 3600,
             limits: RateLimits::default(),
+            page_cache: true,
             clock: Arc::new(SystemClock),
         }
     }

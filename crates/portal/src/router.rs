@@ -1,6 +1,6 @@
 //! Every route of the portal, in one table. Handlers live one action per file in `handlers/`.
-//! Layers, outermost first: request id and error page → security headers → Origin check →
-//! visitor (session) → handler.
+//! Layers, outermost first: request id and error page → panic catcher → security headers →
+//! Origin check → visitor (session) → anonymous page cache → handler.
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -9,7 +9,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::handlers::*;
 use crate::state::AppState;
-use crate::web::{headers, visitor};
+use crate::web::{cache, headers, visitor};
 
 pub fn build(state: AppState) -> Router {
     // Room for a full set of new images plus the text fields.
@@ -80,6 +80,7 @@ pub fn build(state: AppState) -> Router {
         .route("/admin/tags/{slug}/delete", post(admin_tags::delete))
         .route("/admin/users/{name}/role", post(admin_roles::set))
         .fallback(static_files::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), cache::layer))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             visitor::layer,

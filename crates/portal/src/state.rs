@@ -11,6 +11,7 @@ use crate::db::Db;
 use crate::images::{ImageLimits, ImageStore};
 use crate::mail::Mailer;
 use crate::ratelimit::RateLimiter;
+use crate::web::cache::PageCache;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -20,6 +21,8 @@ pub struct AppState {
     pub limiter: RateLimiter,
     pub images: ImageStore,
     pub clock: Arc<dyn Clock>,
+    /// Anonymous renderings of public pages (see `web::cache`).
+    pub pages: Arc<PageCache>,
     /// The public URL: configured, or `http://<bound address>` once bound.
     public_url: Arc<OnceLock<String>>,
 }
@@ -47,6 +50,7 @@ impl AppState {
             db,
             mailer,
             images,
+            pages: Arc::default(),
             public_url,
         })
     }

@@ -246,3 +246,43 @@ async fn failed_post_keeps_every_field(backend: Backend) {
 }
 
 on_both!(journey, failed_post_keeps_every_field);
+
+async fn anonymous_page_cache_never_serves_stale_pages(backend: Backend) {
+    let app = spawn(backend).await;
+    let ana = app.member("ana").await;
+    let moderator = app.with_role("mod", Role::Moderator).await;
+    let anon = app.client();
+    let id = common::create_post(&ana, "First title", "text", &[], &[]).await;
+    let p = format!("/p/{id}");
+    for _ in 0..2 {
+        assert!(anon.get(&p).await.body.contains("First title"));
+        assert!(anon.get("/").await.body.contains("First title"));
+    }
+    let fields = [
+        ("action", "publish"),
+        ("title", "Second title"),
+        ("body", "text"),
+    ];
+    let r = ana.submit_post(&format!("{p}/edit"), &fields, &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        anon.get(&p).await.body.contains("Second title"),
+        "edit visible at once"
+    );
+    assert!(anon.get("/").await.body.contains("Second title"));
+    moderator
+        .submit(&p, &format!("{p}/hide"), &[("reason", "off topic")])
+        .await;
+    assert_eq!(
+        anon.get(&p).await.status,
+        StatusCode::NOT_FOUND,
+        "hidden at once"
+    );
+    assert!(!anon.get("/").await.body.contains("Second title"));
+    // Pages with a per-visitor token are never shared.
+    let a = app.client().csrf("/login").await;
+    let b = app.client().csrf("/login").await;
+    assert_ne!(a, b);
+}
+
+on_both!(anonymous_page_cache_never_serves_stale_pages);
