@@ -5,11 +5,19 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 fn secviz(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_secviz")).env("SECVIZ_DATA", data).args(args).output().expect("secviz runs")
+    Command::new(env!("CARGO_BIN_EXE_secviz"))
+        .env("SECVIZ_DATA", data)
+        .args(args)
+        .output()
+        .expect("secviz runs")
 }
 
 fn ok(out: Output) -> String {
-    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -27,7 +35,19 @@ fn ingest_query_datasets_analyze_rm() {
     let log = data.join("pf.log");
     std::fs::write(&log, PF).unwrap();
     let rejects = data.join("rejects.jsonl");
-    let out = secviz(data, &["ingest", log.to_str().unwrap(), "--dataset", "fw", "--year", "2005", "--rejects", rejects.to_str().unwrap()]);
+    let out = secviz(
+        data,
+        &[
+            "ingest",
+            log.to_str().unwrap(),
+            "--dataset",
+            "fw",
+            "--year",
+            "2005",
+            "--rejects",
+            rejects.to_str().unwrap(),
+        ],
+    );
     let text = ok(out);
     assert!(text.contains("ingested 3 events"), "{text}");
     assert!(text.contains("read 4 parsed 3 rejected 1"), "{text}");
@@ -36,36 +56,93 @@ fn ingest_query_datasets_analyze_rm() {
     assert_eq!(first["line"], 3);
 
     // Same file again: refused by hash, and nothing changes.
-    let again = secviz(data, &["ingest", log.to_str().unwrap(), "--dataset", "fw", "--year", "2005"]);
+    let again = secviz(
+        data,
+        &[
+            "ingest",
+            log.to_str().unwrap(),
+            "--dataset",
+            "fw",
+            "--year",
+            "2005",
+        ],
+    );
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
 
-    let csv = ok(secviz(data, &["query", "-f", "csv", "SELECT src_ip, dst_port FROM fw ORDER BY time"]));
-    assert_eq!(csv, "src_ip,dst_port\n195.141.69.45,53\n195.141.69.46,80\n10.1.1.1,445\n");
-    let json = ok(secviz(data, &["query", "-f", "json", "SELECT count(*) AS n FROM events"]));
+    let csv = ok(secviz(
+        data,
+        &[
+            "query",
+            "-f",
+            "csv",
+            "SELECT src_ip, dst_port FROM fw ORDER BY time",
+        ],
+    ));
+    assert_eq!(
+        csv,
+        "src_ip,dst_port\n195.141.69.45,53\n195.141.69.46,80\n10.1.1.1,445\n"
+    );
+    let json = ok(secviz(
+        data,
+        &["query", "-f", "json", "SELECT count(*) AS n FROM events"],
+    ));
     assert_eq!(json.trim(), "{\"n\":3}");
-    let table = ok(secviz(data, &["query", "SELECT dataset, count(*) AS n FROM events GROUP BY dataset"]));
+    let table = ok(secviz(
+        data,
+        &[
+            "query",
+            "SELECT dataset, count(*) AS n FROM events GROUP BY dataset",
+        ],
+    ));
     assert!(table.contains("| fw      | 3 |"), "{table}");
     let pq = data.join("out.parquet");
-    ok(secviz(data, &["query", "-f", "parquet", "-o", pq.to_str().unwrap(), "SELECT * FROM fw"]));
+    ok(secviz(
+        data,
+        &[
+            "query",
+            "-f",
+            "parquet",
+            "-o",
+            pq.to_str().unwrap(),
+            "SELECT * FROM fw",
+        ],
+    ));
     assert_eq!(&std::fs::read(&pq).unwrap()[..4], b"PAR1");
 
     // Errors: message, position and caret; exit status 1; never a panic.
     let bad = secviz(data, &["query", "SELECT nope FROM fw"]);
     assert_eq!(bad.status.code(), Some(1));
     let err = String::from_utf8_lossy(&bad.stderr);
-    assert!(err.contains("nope") && err.contains("line 1, column 8") && err.contains("       ^"), "{err}");
+    assert!(
+        err.contains("nope") && err.contains("line 1, column 8") && err.contains("       ^"),
+        "{err}"
+    );
     let bad = secviz(data, &["query", "DELETE FROM fw"]);
     assert!(String::from_utf8_lossy(&bad.stderr).contains("not allowed"));
 
     let list = ok(secviz(data, &["datasets"]));
     assert!(list.lines().nth(1).unwrap().starts_with("fw "), "{list}");
     let detail = ok(secviz(data, &["datasets", "fw"]));
-    assert!(detail.contains("sha256") && detail.contains("line 3:"), "{detail}");
+    assert!(
+        detail.contains("sha256") && detail.contains("line 3:"),
+        "{detail}"
+    );
 
     let findings = ok(secviz(data, &["analyze", "--dataset", "fw"]));
     assert!(findings.contains("top-talkers"), "{findings}");
-    let one = ok(secviz(data, &["analyze", "top-ports", "--dataset", "fw", "--param", "limit=1", "--json"]));
+    let one = ok(secviz(
+        data,
+        &[
+            "analyze",
+            "top-ports",
+            "--dataset",
+            "fw",
+            "--param",
+            "limit=1",
+            "--json",
+        ],
+    ));
     let v: serde_json::Value = serde_json::from_str(&one).unwrap();
     assert_eq!(v.as_array().unwrap().len(), 1);
 

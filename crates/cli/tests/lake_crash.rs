@@ -33,7 +33,11 @@ fn pf_lines(from: usize, n: usize) -> String {
 
 fn run_ok(cmd: &mut Command) -> String {
     let out = cmd.output().expect("secviz runs");
-    assert!(out.status.success(), "{cmd:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -43,7 +47,11 @@ fn kill_9_mid_ingest_leaves_the_dataset_as_it_was() {
     let data = dir.path();
     let first = data.join("first.log");
     std::fs::write(&first, pf_lines(0, 2000)).unwrap();
-    run_ok(secviz(data).args(["ingest", "--dataset", "pf", "--year", "2005", "-q"]).arg(&first));
+    run_ok(
+        secviz(data)
+            .args(["ingest", "--dataset", "pf", "--year", "2005", "-q"])
+            .arg(&first),
+    );
     let manifest_path = data.join("lake/datasets/pf/manifest.json");
     let manifest_before = std::fs::read(&manifest_path).unwrap();
     let sql = "SELECT count(*) AS n, count(DISTINCT src_ip) AS s, max(line) AS l FROM pf";
@@ -53,7 +61,17 @@ fn kill_9_mid_ingest_leaves_the_dataset_as_it_was() {
     // A second ingest from a pipe: feed it enough that Parquet files are being staged,
     // then kill it while its input is still open, so it is surely mid-way.
     let mut child = secviz(data)
-        .args(["ingest", "-", "--dataset", "pf", "--format", "pf", "--year", "2005", "-q"])
+        .args([
+            "ingest",
+            "-",
+            "--dataset",
+            "pf",
+            "--format",
+            "pf",
+            "--year",
+            "2005",
+            "-q",
+        ])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -66,38 +84,67 @@ fn kill_9_mid_ingest_leaves_the_dataset_as_it_was() {
     let staged = loop {
         stdin.write_all(pf_lines(fed, 20_000).as_bytes()).unwrap();
         fed += 20_000;
-        let files: Vec<_> = walk(&staging).into_iter().filter(|p| p.extension().is_some_and(|e| e == "parquet")).collect();
+        let files: Vec<_> = walk(&staging)
+            .into_iter()
+            .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+            .collect();
         if !files.is_empty() && fed > 100_000 {
             break files;
         }
-        assert!(started.elapsed() < Duration::from_secs(120), "the ingest never staged a file");
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the ingest never staged a file"
+        );
     };
     child.kill().unwrap(); // SIGKILL
     let status = child.wait().unwrap();
     assert!(!status.success());
     drop(stdin);
-    assert!(staged.iter().any(|p| p.exists()), "the killed ingest left its staged files");
+    assert!(
+        staged.iter().any(|p| p.exists()),
+        "the killed ingest left its staged files"
+    );
 
     // Exactly as before, and readable.
     assert_eq!(std::fs::read(&manifest_path).unwrap(), manifest_before);
-    assert_eq!(run_ok(secviz(data).args(["query", "--format", "csv", sql])), answer_before);
+    assert_eq!(
+        run_ok(secviz(data).args(["query", "--format", "csv", sql])),
+        answer_before
+    );
     assert!(run_ok(secviz(data).args(["datasets"])).contains("pf"));
 
     // The next ingest into the dataset removes the leftovers and commits normally.
     let third = data.join("third.log");
     std::fs::write(&third, pf_lines(500_000, 1000)).unwrap();
-    run_ok(secviz(data).args(["ingest", "--dataset", "pf", "--year", "2005", "-q"]).arg(&third));
-    assert!(staged.iter().all(|p| !p.exists()), "leftovers were not collected");
-    let after = run_ok(secviz(data).args(["query", "--format", "csv", "SELECT count(*) AS n FROM pf"]));
+    run_ok(
+        secviz(data)
+            .args(["ingest", "--dataset", "pf", "--year", "2005", "-q"])
+            .arg(&third),
+    );
+    assert!(
+        staged.iter().all(|p| !p.exists()),
+        "leftovers were not collected"
+    );
+    let after =
+        run_ok(secviz(data).args(["query", "--format", "csv", "SELECT count(*) AS n FROM pf"]));
     assert_eq!(after, "n\n3000\n");
-    let parquet_files = walk(&data.join("lake/datasets/pf")).into_iter().filter(|p| p.extension().is_some_and(|e| e == "parquet")).count();
+    let parquet_files = walk(&data.join("lake/datasets/pf"))
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .count();
     let manifest: String = std::fs::read_to_string(&manifest_path).unwrap();
-    assert_eq!(parquet_files, manifest.matches(".parquet\"").count(), "only files the manifest names remain");
+    assert_eq!(
+        parquet_files,
+        manifest.matches(".parquet\"").count(),
+        "only files the manifest names remain"
+    );
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else { return out };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
     for e in entries.flatten() {
         let p = e.path();
         if p.is_dir() {

@@ -13,8 +13,14 @@ use secviz_lake::{DatasetName, IngestOptions, IngestSource, Lake};
 /// The benchmark queries; `{t}` is the table. The DuckDB side of the script uses the same
 /// text with `{t}` replaced by its `read_parquet(...)`.
 pub const QUERIES: &[(&str, &str)] = &[
-    ("top_talkers", "SELECT src_ip, count(*) AS n, sum(bytes) AS b FROM {t} GROUP BY src_ip ORDER BY n DESC, src_ip LIMIT 10"),
-    ("per_hour", "SELECT date_trunc('hour', time) AS h, count(*) AS n FROM {t} GROUP BY h ORDER BY h"),
+    (
+        "top_talkers",
+        "SELECT src_ip, count(*) AS n, sum(bytes) AS b FROM {t} GROUP BY src_ip ORDER BY n DESC, src_ip LIMIT 10",
+    ),
+    (
+        "per_hour",
+        "SELECT date_trunc('hour', time) AS h, count(*) AS n FROM {t} GROUP BY h ORDER BY h",
+    ),
     (
         "fan_out",
         "SELECT src_ip, count(DISTINCT dst_ip) AS d, count(DISTINCT dst_port) AS p FROM {t} GROUP BY src_ip ORDER BY d DESC, p DESC, src_ip LIMIT 10",
@@ -26,9 +32,19 @@ pub const QUERIES: &[(&str, &str)] = &[
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["ingest", data, dataset, file] => {
             let lake = Lake::open(data)?;
             let name: DatasetName = dataset.parse()?;
@@ -36,7 +52,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let report = rt.block_on(lake.ingest(
                 &name,
                 vec![IngestSource::path(file)],
-                IngestOptions { force: true, ..IngestOptions::default() },
+                IngestOptions {
+                    force: true,
+                    ..IngestOptions::default()
+                },
                 Box::new(|_| {}),
                 Box::new(|_, _| {}),
             ))?;
@@ -65,10 +84,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         ["sql", name] => {
             // The SQL of one query, for the DuckDB side.
-            let sql = QUERIES.iter().find(|(n, _)| n == name).map(|(_, s)| *s).ok_or("no such query")?;
+            let sql = QUERIES
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, s)| *s)
+                .ok_or("no such query")?;
             println!("{sql}");
         }
-        _ => return Err("usage: lake ingest DATA DATASET FILE | lake queries DATA DATASET REPS | lake sql NAME".into()),
+        _ => return Err(
+            "usage: lake ingest DATA DATASET FILE | lake queries DATA DATASET REPS | lake sql NAME"
+                .into(),
+        ),
     }
     Ok(())
 }

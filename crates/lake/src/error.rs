@@ -20,7 +20,12 @@ pub enum LakeError {
     #[error(
         "{source_name} (sha256 {sha256}) is already in dataset {dataset} (ingested {ingested_at}); use --force to ingest it again"
     )]
-    Duplicate { dataset: DatasetName, source_name: String, sha256: String, ingested_at: String },
+    Duplicate {
+        dataset: DatasetName,
+        source_name: String,
+        sha256: String,
+        ingested_at: String,
+    },
 
     #[error("{0}")]
     Anonymization(String),
@@ -76,11 +81,17 @@ pub enum LakeError {
 
 impl LakeError {
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> LakeError {
-        LakeError::Io { context: context.into(), source }
+        LakeError::Io {
+            context: context.into(),
+            source,
+        }
     }
 
     pub(crate) fn store(context: impl Into<String>, source: object_store::Error) -> LakeError {
-        LakeError::Store { context: context.into(), source }
+        LakeError::Store {
+            context: context.into(),
+            source,
+        }
     }
 }
 

@@ -33,20 +33,36 @@ pub struct IngestSource {
 
 enum Input {
     Path(PathBuf),
-    Reader { reader: Box<dyn Read + Send>, size: Option<u64> },
+    Reader {
+        reader: Box<dyn Read + Send>,
+        size: Option<u64>,
+    },
 }
 
 impl IngestSource {
     /// A file; its name in the dataset is the path as given.
     pub fn path(path: impl Into<PathBuf>) -> IngestSource {
         let path = path.into();
-        IngestSource { name: path.display().to_string(), input: Input::Path(path) }
+        IngestSource {
+            name: path.display().to_string(),
+            input: Input::Path(path),
+        }
     }
 
     /// A stream under a name (an uploaded file's name, `-` for stdin). `size`, when
     /// known, makes progress show an ETA.
-    pub fn reader(name: impl Into<String>, reader: impl Read + Send + 'static, size: Option<u64>) -> IngestSource {
-        IngestSource { name: name.into(), input: Input::Reader { reader: Box::new(reader), size } }
+    pub fn reader(
+        name: impl Into<String>,
+        reader: impl Read + Send + 'static,
+        size: Option<u64>,
+    ) -> IngestSource {
+        IngestSource {
+            name: name.into(),
+            input: Input::Reader {
+                reader: Box::new(reader),
+                size,
+            },
+        }
     }
 
     pub fn name(&self) -> &str {
@@ -146,7 +162,13 @@ impl Lake {
         }
 
         let staging = self.staging_dir(name, &ingest_id);
-        let job = Job { sources, opts, staging: staging.clone(), ingest_id: ingest_id.clone(), before: before.clone() };
+        let job = Job {
+            sources,
+            opts,
+            staging: staging.clone(),
+            ingest_id: ingest_id.clone(),
+            before: before.clone(),
+        };
         let mut progress = progress;
         let outcome = tokio::task::spawn_blocking(move || {
             let r = job.run(&mut progress, rejects);
@@ -162,13 +184,25 @@ impl Lake {
                 return Err(e);
             }
         };
-        progress(&IngestProgress { committing: true, ..Default::default() });
+        progress(&IngestProgress {
+            committing: true,
+            ..Default::default()
+        });
 
         let rows = files.iter().map(|f| f.rows).sum();
         let bytes = files.iter().map(|f| f.bytes).sum();
         let nfiles = files.len();
-        let record = IngestRecord { id: ingest_id.clone(), at: format_micros(now_micros()), rows, sources: records.clone() };
-        let commit = Commit { files, record, anonymization: anonymizer_info };
+        let record = IngestRecord {
+            id: ingest_id.clone(),
+            at: format_micros(now_micros()),
+            rows,
+            sources: records.clone(),
+        };
+        let commit = Commit {
+            files,
+            record,
+            anonymization: anonymizer_info,
+        };
         let manifest = self.commit(name, commit).await;
         let _ = std::fs::remove_dir_all(&staging);
         let manifest = manifest?;
@@ -201,7 +235,13 @@ impl Job {
         progress: &mut ProgressFn,
         mut rejects: RejectFn,
     ) -> Result<(Vec<StagedFile>, Vec<SourceRecord>)> {
-        let Job { sources, opts, staging, ingest_id, before } = self;
+        let Job {
+            sources,
+            opts,
+            staging,
+            ingest_id,
+            before,
+        } = self;
         // Hash files first, so a duplicate is refused before any work.
         let mut prepared = Vec::with_capacity(sources.len());
         let mut seen = std::collections::HashSet::new();
@@ -210,13 +250,17 @@ impl Job {
             if let Some(sha) = &p.sha256 {
                 check_duplicate(before.as_ref(), &p.name, sha, opts.force)?;
                 if !seen.insert(sha.clone()) && !opts.force {
-                    return Err(LakeError::Invalid(format!("{} is given twice (same SHA-256)", p.name)));
+                    return Err(LakeError::Invalid(format!(
+                        "{} is given twice (same SHA-256)",
+                        p.name
+                    )));
                 }
             }
             prepared.push(p);
         }
         let bytes_total = prepared.iter().map(|p| p.size).sum::<Option<u64>>();
-        let writer = PartitionWriter::new(&staging, &format!("part-{ingest_id}"), opts.write.clone())?;
+        let writer =
+            PartitionWriter::new(&staging, &format!("part-{ingest_id}"), opts.write.clone())?;
         let (tx, rx) = sync_channel::<RecordBatch>(opts.queue_batches.max(1));
         let anon_key = opts.anonymize.clone();
 
@@ -233,9 +277,19 @@ impl Job {
                 writer.finish()
             });
 
-            let parsed = parse_all(prepared, &opts, bytes_total, &tx, progress, &mut rejects, before.as_ref());
+            let parsed = parse_all(
+                prepared,
+                &opts,
+                bytes_total,
+                &tx,
+                progress,
+                &mut rejects,
+                before.as_ref(),
+            );
             drop(tx);
-            let encoded = encoder.join().map_err(|_| LakeError::Internal("the Parquet writer panicked".into()))?;
+            let encoded = encoder
+                .join()
+                .map_err(|_| LakeError::Internal("the Parquet writer panicked".into()))?;
             // A parse error is the root cause when both fail (the writer then only
             // saw a closed channel).
             let records = parsed?;
@@ -257,11 +311,19 @@ impl Prepared {
         match s.input {
             Input::Path(path) => {
                 let (sha, size) = hash_file(&path)?;
-                Ok(Prepared { name: s.name, input: Input::Path(path), sha256: Some(sha), size: Some(size) })
+                Ok(Prepared {
+                    name: s.name,
+                    input: Input::Path(path),
+                    sha256: Some(sha),
+                    size: Some(size),
+                })
             }
-            Input::Reader { reader, size } => {
-                Ok(Prepared { name: s.name, input: Input::Reader { reader, size }, sha256: None, size })
-            }
+            Input::Reader { reader, size } => Ok(Prepared {
+                name: s.name,
+                input: Input::Reader { reader, size },
+                sha256: None,
+                size,
+            }),
         }
     }
 }
@@ -337,14 +399,20 @@ fn parse_all(
     let mut last_report = Instant::now() - Duration::from_secs(1);
     for (index, p) in prepared.into_iter().enumerate() {
         let count = Arc::new(AtomicU64::new(0));
-        let hasher = p.sha256.is_none().then(|| Arc::new(Mutex::new(Sha256::new())));
+        let hasher = p
+            .sha256
+            .is_none()
+            .then(|| Arc::new(Mutex::new(Sha256::new())));
         let mut popts = opts.parse.clone();
         popts.source = p.name.clone();
-        let open_err = |error| LakeError::Parse { source_name: p.name.clone(), error };
+        let open_err = |error| LakeError::Parse {
+            source_name: p.name.clone(),
+            error,
+        };
         let mut stream = match p.input {
             Input::Path(path) => {
-                let file =
-                    std::fs::File::open(&path).map_err(|e| LakeError::io(format!("opening {}", path.display()), e))?;
+                let file = std::fs::File::open(&path)
+                    .map_err(|e| LakeError::io(format!("opening {}", path.display()), e))?;
                 if popts.reference_time.is_none() {
                     popts.reference_time = file
                         .metadata()
@@ -353,11 +421,19 @@ fn parse_all(
                         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
                         .map(|d| d.as_micros() as i64);
                 }
-                let tap = Tap { inner: file, count: count.clone(), hasher: None };
+                let tap = Tap {
+                    inner: file,
+                    count: count.clone(),
+                    hasher: None,
+                };
                 EventStream::open(tap, popts).map_err(open_err)?
             }
             Input::Reader { reader, .. } => {
-                let tap = Tap { inner: reader, count: count.clone(), hasher: hasher.clone() };
+                let tap = Tap {
+                    inner: reader,
+                    count: count.clone(),
+                    hasher: hasher.clone(),
+                };
                 EventStream::open(tap, popts).map_err(open_err)?
             }
         };
@@ -365,7 +441,11 @@ fn parse_all(
         loop {
             let mut on_reject = |r: &Reject| {
                 let shown = match &mut anon {
-                    Some(a) => Reject { detail: a.text(&r.detail), raw: a.text(&r.raw), ..r.clone() },
+                    Some(a) => Reject {
+                        detail: a.text(&r.detail),
+                        raw: a.text(&r.raw),
+                        ..r.clone()
+                    },
                     None => r.clone(),
                 };
                 if samples.len() < opts.max_reject_samples {
@@ -380,7 +460,10 @@ fn parse_all(
             };
             let batch = stream
                 .next_batch(&mut on_reject)
-                .map_err(|error| LakeError::Parse { source_name: p.name.clone(), error })?;
+                .map_err(|error| LakeError::Parse {
+                    source_name: p.name.clone(),
+                    error,
+                })?;
             let finished = batch.is_none();
             if let Some(b) = batch
                 && tx.send(b).is_err()
@@ -440,7 +523,11 @@ fn parse_all(
             summary: ParseSummary {
                 read: summary.read,
                 parsed: summary.parsed,
-                rejected: summary.rejected.iter().map(|(r, n)| (r.as_str().to_string(), *n)).collect(),
+                rejected: summary
+                    .rejected
+                    .iter()
+                    .map(|(r, n)| (r.as_str().to_string(), *n))
+                    .collect(),
                 skipped: summary.skipped,
                 events: summary.events,
                 damage,

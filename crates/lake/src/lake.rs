@@ -58,12 +58,17 @@ pub(crate) struct Commit {
 impl Lake {
     /// Opens (creating if needed) the lake under a data directory or URL.
     pub fn open(data: &str) -> Result<Lake> {
-        Ok(Lake { store: Store::open(data)? })
+        Ok(Lake {
+            store: Store::open(data)?,
+        })
     }
 
     /// The default data location: `$SECVIZ_DATA`, else `./secviz-data`.
     pub fn default_location() -> String {
-        std::env::var("SECVIZ_DATA").ok().filter(|s| !s.is_empty()).unwrap_or_else(|| "./secviz-data".to_string())
+        std::env::var("SECVIZ_DATA")
+            .ok()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| "./secviz-data".to_string())
     }
 
     pub fn store(&self) -> &Store {
@@ -86,7 +91,10 @@ impl Lake {
             Some(bytes) => {
                 let m = Manifest::from_json(&bytes, &path)?;
                 if &m.name != name {
-                    return Err(LakeError::Manifest { path, why: format!("names dataset {}", m.name) });
+                    return Err(LakeError::Manifest {
+                        path,
+                        why: format!("names dataset {}", m.name),
+                    });
                 }
                 Ok(Some(m))
             }
@@ -95,7 +103,9 @@ impl Lake {
 
     /// The manifest of a dataset that must exist.
     pub async fn require(&self, name: &DatasetName) -> Result<Manifest> {
-        self.manifest(name).await?.ok_or_else(|| LakeError::NotFound(name.clone()))
+        self.manifest(name)
+            .await?
+            .ok_or_else(|| LakeError::NotFound(name.clone()))
     }
 
     /// Every dataset, by name. A directory without a manifest (an ingest that never
@@ -122,10 +132,15 @@ impl Lake {
     pub async fn create(&self, name: &DatasetName) -> Result<Manifest> {
         let _lock = self.lock(name).await?;
         if self.manifest(name).await?.is_some() {
-            return Err(LakeError::Manifest { path: Self::manifest_path(name), why: "the dataset already exists".into() });
+            return Err(LakeError::Manifest {
+                path: Self::manifest_path(name),
+                why: "the dataset already exists".into(),
+            });
         }
         let m = Manifest::new(name.clone(), now_micros());
-        self.store.put_atomic(&Self::manifest_path(name), Bytes::from(m.to_json())).await?;
+        self.store
+            .put_atomic(&Self::manifest_path(name), Bytes::from(m.to_json()))
+            .await?;
         Ok(m)
     }
 
@@ -150,7 +165,11 @@ impl Lake {
         self.gc_locked(name, None).await
     }
 
-    pub(crate) async fn gc_locked(&self, name: &DatasetName, keep_staging: Option<&str>) -> Result<GcReport> {
+    pub(crate) async fn gc_locked(
+        &self,
+        name: &DatasetName,
+        keep_staging: Option<&str>,
+    ) -> Result<GcReport> {
         let dir = Self::dataset_dir(name);
         let manifest = self.manifest(name).await?;
         let named: HashSet<String> = manifest
@@ -175,12 +194,17 @@ impl Lake {
 
     /// The staging directory of one ingest into `name`.
     pub(crate) fn staging_dir(&self, name: &DatasetName, ingest_id: &str) -> PathBuf {
-        self.store.staging_root().join(name.as_str()).join(ingest_id)
+        self.store
+            .staging_root()
+            .join(name.as_str())
+            .join(ingest_id)
     }
 
     fn clean_staging(&self, name: &DatasetName, keep: Option<&str>) {
         let root = self.store.staging_root().join(name.as_str());
-        let Ok(entries) = fs::read_dir(&root) else { return };
+        let Ok(entries) = fs::read_dir(&root) else {
+            return;
+        };
         for e in entries.flatten() {
             if keep.is_some_and(|k| e.file_name().to_str() == Some(k)) {
                 continue;
@@ -192,12 +216,19 @@ impl Lake {
     /// Takes the dataset's write lock, waiting for another writer to finish. Only one
     /// ingest, removal or collection runs per dataset at a time (local lakes).
     pub async fn lock(&self, name: &DatasetName) -> Result<DatasetLock> {
-        let Some(dir) = self.store.local_dir() else { return Ok(DatasetLock { _file: None }) };
+        let Some(dir) = self.store.local_dir() else {
+            return Ok(DatasetLock { _file: None });
+        };
         let path = dir.join("locks").join(format!("{name}.lock"));
         let file = tokio::task::spawn_blocking(move || -> Result<File> {
             let ctx = |e| LakeError::io(format!("locking {}", path.display()), e);
             fs::create_dir_all(path.parent().expect("has a parent")).map_err(ctx)?;
-            let f = File::options().create(true).truncate(false).write(true).open(&path).map_err(ctx)?;
+            let f = File::options()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&path)
+                .map_err(ctx)?;
             f.lock().map_err(ctx)?;
             Ok(f)
         })
@@ -209,14 +240,19 @@ impl Lake {
     /// Publishes staged files and commits a new manifest. The caller holds the lock.
     pub(crate) async fn commit(&self, name: &DatasetName, commit: Commit) -> Result<Manifest> {
         let now = now_micros();
-        let mut m = self.manifest(name).await?.unwrap_or_else(|| Manifest::new(name.clone(), now));
+        let mut m = self
+            .manifest(name)
+            .await?
+            .unwrap_or_else(|| Manifest::new(name.clone(), now));
         check_anonymization(&m, commit.anonymization.as_ref())?;
         if m.anonymization.is_none() && m.files.is_empty() {
             m.anonymization = commit.anonymization.clone();
         }
         let dir = Self::dataset_dir(name);
         for f in &commit.files {
-            self.store.publish_file(&f.local, &format!("{dir}/{}", f.rel)).await?;
+            self.store
+                .publish_file(&f.local, &format!("{dir}/{}", f.rel))
+                .await?;
             m.files.push(DataFile {
                 path: f.rel.clone(),
                 day: f.day.clone(),
@@ -233,7 +269,9 @@ impl Lake {
         m.updated = format_micros(now);
         m.recompute_totals();
         // The commit point.
-        self.store.put_atomic(&Self::manifest_path(name), Bytes::from(m.to_json())).await?;
+        self.store
+            .put_atomic(&Self::manifest_path(name), Bytes::from(m.to_json()))
+            .await?;
         Ok(m)
     }
 }

@@ -148,10 +148,16 @@ impl Manifest {
 
     /// Parses and checks a manifest read from `path` (for messages).
     pub fn from_json(bytes: &[u8], path: &str) -> Result<Manifest> {
-        let bad = |why: String| LakeError::Manifest { path: path.to_string(), why };
+        let bad = |why: String| LakeError::Manifest {
+            path: path.to_string(),
+            why,
+        };
         let m: Manifest = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
         if m.format > MANIFEST_FORMAT {
-            return Err(bad(format!("layout {} is newer than this secviz understands ({MANIFEST_FORMAT})", m.format)));
+            return Err(bad(format!(
+                "layout {} is newer than this secviz understands ({MANIFEST_FORMAT})",
+                m.format
+            )));
         }
         if m.schema_version > secviz_parse::schema::SCHEMA_VERSION {
             return Err(bad(format!(
@@ -177,7 +183,12 @@ impl Manifest {
 
     /// The ingest and source that read bytes with this SHA-256, if any.
     pub fn find_source(&self, sha256: &str) -> Option<(&IngestRecord, &SourceRecord)> {
-        self.ingests.iter().find_map(|i| i.sources.iter().find(|s| s.sha256 == sha256).map(|s| (i, s)))
+        self.ingests.iter().find_map(|i| {
+            i.sources
+                .iter()
+                .find(|s| s.sha256 == sha256)
+                .map(|s| (i, s))
+        })
     }
 
     /// Recomputes the totals from the file list.
@@ -190,7 +201,11 @@ impl Manifest {
 
     /// Rejected records over all ingests.
     pub fn rejected_total(&self) -> u64 {
-        self.ingests.iter().flat_map(|i| &i.sources).map(|s| s.summary.rejected_total()).sum()
+        self.ingests
+            .iter()
+            .flat_map(|i| &i.sources)
+            .map(|s| s.summary.rejected_total())
+            .sum()
     }
 }
 
@@ -200,10 +215,14 @@ fn is_safe_data_path(p: &str) -> bool {
         !s.is_empty()
             && s != "."
             && s != ".."
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_=.".contains(&b))
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-_=.".contains(&b))
     };
     let parts: Vec<&str> = p.split('/').collect();
-    parts.len() == 2 && parts[0].starts_with("day=") && parts[1].ends_with(".parquet") && parts.iter().all(|s| safe(s))
+    parts.len() == 2
+        && parts[0].starts_with("day=")
+        && parts[1].ends_with(".parquet")
+        && parts.iter().all(|s| safe(s))
 }
 
 #[cfg(test)]
@@ -225,17 +244,33 @@ mod tests {
         m.recompute_totals();
         let back = Manifest::from_json(&m.to_json(), "m").unwrap();
         assert_eq!(back, m);
-        assert_eq!((back.rows, back.time_min_us, back.time_max_us), (3, Some(5), Some(9)));
+        assert_eq!(
+            (back.rows, back.time_min_us, back.time_max_us),
+            (3, Some(5), Some(9))
+        );
 
-        for evil in ["../../etc/passwd", "day=x/../../y.parquet", "/abs.parquet", "day=1/a/b.parquet", "x.parquet"] {
+        for evil in [
+            "../../etc/passwd",
+            "day=x/../../y.parquet",
+            "/abs.parquet",
+            "day=1/a/b.parquet",
+            "x.parquet",
+        ] {
             let mut bad = m.clone();
             bad.files[0].path = evil.into();
-            let err = Manifest::from_json(&bad.to_json(), "m").unwrap_err().to_string();
+            let err = Manifest::from_json(&bad.to_json(), "m")
+                .unwrap_err()
+                .to_string();
             assert!(err.contains("not a dataset file"), "{evil}: {err}");
         }
         let mut newer = m.clone();
         newer.format = MANIFEST_FORMAT + 1;
-        assert!(Manifest::from_json(&newer.to_json(), "m").unwrap_err().to_string().contains("newer"));
+        assert!(
+            Manifest::from_json(&newer.to_json(), "m")
+                .unwrap_err()
+                .to_string()
+                .contains("newer")
+        );
         assert!(Manifest::from_json(b"{not json", "m").is_err());
     }
 }

@@ -37,7 +37,10 @@ impl DatasetName {
 
     /// Parses a name; the error says which rule it broke.
     pub fn parse(s: &str) -> Result<DatasetName, LakeError> {
-        let bad = |why: &str| LakeError::BadName { name: s.to_string(), why: why.to_string() };
+        let bad = |why: &str| LakeError::BadName {
+            name: s.to_string(),
+            why: why.to_string(),
+        };
         if s.is_empty() {
             return Err(bad("it is empty"));
         }
@@ -47,7 +50,10 @@ impl DatasetName {
         if !s.as_bytes()[0].is_ascii_lowercase() {
             return Err(bad("it must start with a lower-case letter a-z"));
         }
-        if let Some(c) = s.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')) {
+        if let Some(c) = s
+            .chars()
+            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_'))
+        {
             return Err(bad(&format!("{c:?} is not allowed (use a-z, 0-9 and _)")));
         }
         if RESERVED.contains(&s) {
@@ -97,7 +103,9 @@ mod tests {
         for ok in ["pf", "zeek_conn", "a1", "flows_2011_10"] {
             assert_eq!(DatasetName::parse(ok).unwrap().as_str(), ok);
         }
-        for bad in ["", "Pf", "1pf", "_x", "a-b", "a b", "../etc", "a/b", "events", "select", "é"] {
+        for bad in [
+            "", "Pf", "1pf", "_x", "a-b", "a b", "../etc", "a/b", "events", "select", "é",
+        ] {
             assert!(DatasetName::parse(bad).is_err(), "{bad:?} accepted");
         }
         assert!(DatasetName::parse(&"a".repeat(65)).is_err());

@@ -47,15 +47,22 @@ impl Store {
     pub fn open(data: &str) -> Result<Store> {
         if let Some(url) = as_url(data) {
             if url.scheme() == "file" {
-                let path = url.to_file_path().map_err(|_| LakeError::BadLocation(data.into()))?;
+                let path = url
+                    .to_file_path()
+                    .map_err(|_| LakeError::BadLocation(data.into()))?;
                 return Store::open_local(&path);
             }
-            let (objects, prefix) =
-                object_store::parse_url(&url).map_err(|e| LakeError::store(format!("opening {data}"), e))?;
+            let (objects, prefix) = object_store::parse_url(&url)
+                .map_err(|e| LakeError::store(format!("opening {data}"), e))?;
             let base = format!("{}://{}", url.scheme(), url.authority());
             let url = ObjectStoreUrl::parse(&base)?;
             let root = prefix.join("lake");
-            return Ok(Store { objects: Arc::from(objects), url, root, local: None });
+            return Ok(Store {
+                objects: Arc::from(objects),
+                url,
+                root,
+                local: None,
+            });
         }
         Store::open_local(FsPath::new(data))
     }
@@ -64,12 +71,20 @@ impl Store {
         let lake = data.join("lake");
         fs::create_dir_all(lake.join("datasets"))
             .map_err(|e| LakeError::io(format!("creating {}", lake.display()), e))?;
-        let lake = lake.canonicalize().map_err(|e| LakeError::io(format!("resolving {}", lake.display()), e))?;
-        let root = ObjPath::from_filesystem_path(&lake)
-            .map_err(|e| LakeError::Internal(format!("{} as an object path: {e}", lake.display())))?;
+        let lake = lake
+            .canonicalize()
+            .map_err(|e| LakeError::io(format!("resolving {}", lake.display()), e))?;
+        let root = ObjPath::from_filesystem_path(&lake).map_err(|e| {
+            LakeError::Internal(format!("{} as an object path: {e}", lake.display()))
+        })?;
         let objects = Arc::new(object_store::local::LocalFileSystem::new());
         let url = ObjectStoreUrl::parse("file://")?;
-        Ok(Store { objects, url, root, local: Some(lake) })
+        Ok(Store {
+            objects,
+            url,
+            root,
+            local: Some(lake),
+        })
     }
 
     /// The object store, to register with DataFusion under [`Store::url`].
@@ -97,11 +112,17 @@ impl Store {
 
     /// The object path of a relative path.
     pub fn object_path(&self, rel: &str) -> ObjPath {
-        rel.split('/').filter(|s| !s.is_empty()).fold(self.root.clone(), |p, seg| p.join(seg))
+        rel.split('/')
+            .filter(|s| !s.is_empty())
+            .fold(self.root.clone(), |p, seg| p.join(seg))
     }
 
     fn local_path(&self, rel: &str) -> Option<PathBuf> {
-        self.local.as_ref().map(|l| rel.split('/').filter(|s| !s.is_empty()).fold(l.clone(), |p, s| p.join(s)))
+        self.local.as_ref().map(|l| {
+            rel.split('/')
+                .filter(|s| !s.is_empty())
+                .fold(l.clone(), |p, s| p.join(s))
+        })
     }
 
     /// Where ingest stages files before they are committed. On a local lake this is
@@ -117,7 +138,11 @@ impl Store {
     pub async fn get(&self, rel: &str) -> Result<Option<Bytes>> {
         let path = self.object_path(rel);
         match self.objects.get(&path).await {
-            Ok(r) => Ok(Some(r.bytes().await.map_err(|e| LakeError::store(format!("reading {rel}"), e))?)),
+            Ok(r) => {
+                Ok(Some(r.bytes().await.map_err(|e| {
+                    LakeError::store(format!("reading {rel}"), e)
+                })?))
+            }
             Err(object_store::Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(LakeError::store(format!("reading {rel}"), e)),
         }
@@ -149,19 +174,32 @@ impl Store {
                 .map_err(|e| LakeError::Internal(e.to_string()))?;
         }
         let ctx = || format!("uploading {rel}");
-        let upload = self.objects.put_multipart(&self.object_path(rel)).await.map_err(|e| LakeError::store(ctx(), e))?;
+        let upload = self
+            .objects
+            .put_multipart(&self.object_path(rel))
+            .await
+            .map_err(|e| LakeError::store(ctx(), e))?;
         let mut writer = WriteMultipart::new(upload);
-        let mut file = File::open(staged).map_err(|e| LakeError::io(format!("opening {}", staged.display()), e))?;
+        let mut file = File::open(staged)
+            .map_err(|e| LakeError::io(format!("opening {}", staged.display()), e))?;
         let mut buf = vec![0u8; 1 << 20];
         loop {
-            let n = file.read(&mut buf).map_err(|e| LakeError::io(format!("reading {}", staged.display()), e))?;
+            let n = file
+                .read(&mut buf)
+                .map_err(|e| LakeError::io(format!("reading {}", staged.display()), e))?;
             if n == 0 {
                 break;
             }
-            writer.wait_for_capacity(8).await.map_err(|e| LakeError::store(ctx(), e))?;
+            writer
+                .wait_for_capacity(8)
+                .await
+                .map_err(|e| LakeError::store(ctx(), e))?;
             writer.write(&buf[..n]);
         }
-        writer.finish().await.map_err(|e| LakeError::store(ctx(), e))?;
+        writer
+            .finish()
+            .await
+            .map_err(|e| LakeError::store(ctx(), e))?;
         let _ = fs::remove_file(staged);
         Ok(())
     }
@@ -177,8 +215,15 @@ impl Store {
         let mut out: Vec<Listed> = metas
             .into_iter()
             .filter_map(|m| {
-                let parts: Vec<String> = m.location.prefix_match(&self.root)?.map(|p| p.as_ref().to_string()).collect();
-                Some(Listed { rel: parts.join("/"), size: m.size })
+                let parts: Vec<String> = m
+                    .location
+                    .prefix_match(&self.root)?
+                    .map(|p| p.as_ref().to_string())
+                    .collect();
+                Some(Listed {
+                    rel: parts.join("/"),
+                    size: m.size,
+                })
             })
             .collect();
         out.sort_by(|a, b| a.rel.cmp(&b.rel));
@@ -189,7 +234,11 @@ impl Store {
     pub async fn list_dirs(&self, rel_prefix: &str) -> Result<Vec<String>> {
         let prefix = self.object_path(rel_prefix);
         match self.objects.list_with_delimiter(Some(&prefix)).await {
-            Ok(r) => Ok(r.common_prefixes.iter().filter_map(|p| p.filename().map(str::to_string)).collect()),
+            Ok(r) => Ok(r
+                .common_prefixes
+                .iter()
+                .filter_map(|p| p.filename().map(str::to_string))
+                .collect()),
             Err(object_store::Error::NotFound { .. }) => Ok(Vec::new()),
             Err(e) => Err(LakeError::store(format!("listing {rel_prefix}"), e)),
         }
@@ -214,7 +263,9 @@ impl Store {
     /// stores have no directories).
     pub fn prune_empty_dirs(&self, rel_prefix: &str) {
         fn prune(dir: &FsPath) -> bool {
-            let Ok(entries) = fs::read_dir(dir) else { return false };
+            let Ok(entries) = fs::read_dir(dir) else {
+                return false;
+            };
             let mut empty = true;
             for e in entries.flatten() {
                 let p = e.path();
@@ -238,7 +289,11 @@ impl Store {
 /// letters so that `C:\data` stays a path).
 fn as_url(data: &str) -> Option<url::Url> {
     let (scheme, _) = data.split_once("://")?;
-    if scheme.len() < 2 || !scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+') {
+    if scheme.len() < 2
+        || !scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '+')
+    {
         return None;
     }
     url::Url::parse(data).ok()
@@ -247,9 +302,15 @@ fn as_url(data: &str) -> Option<url::Url> {
 /// Writes `data` to `path` so that a crash leaves either the old file or the new one.
 pub(crate) fn write_durably(path: &FsPath, data: &[u8]) -> Result<()> {
     use std::io::Write;
-    let dir = path.parent().ok_or_else(|| LakeError::Internal(format!("{} has no parent", path.display())))?;
+    let dir = path
+        .parent()
+        .ok_or_else(|| LakeError::Internal(format!("{} has no parent", path.display())))?;
     fs::create_dir_all(dir).map_err(|e| LakeError::io(format!("creating {}", dir.display()), e))?;
-    let tmp = dir.join(format!(".{}.tmp-{}", file_name(path), uuid::Uuid::new_v4().simple()));
+    let tmp = dir.join(format!(
+        ".{}.tmp-{}",
+        file_name(path),
+        uuid::Uuid::new_v4().simple()
+    ));
     let result = (|| {
         let mut f = File::create(&tmp)?;
         f.write_all(data)?;
@@ -265,7 +326,9 @@ pub(crate) fn write_durably(path: &FsPath, data: &[u8]) -> Result<()> {
 
 /// Renames an already-fsynced file into place and makes the rename durable.
 fn rename_durably(from: &FsPath, to: &FsPath) -> Result<()> {
-    let dir = to.parent().ok_or_else(|| LakeError::Internal(format!("{} has no parent", to.display())))?;
+    let dir = to
+        .parent()
+        .ok_or_else(|| LakeError::Internal(format!("{} has no parent", to.display())))?;
     let ctx = || format!("moving {} to {}", from.display(), to.display());
     fs::create_dir_all(dir).map_err(|e| LakeError::io(ctx(), e))?;
     fs::rename(from, to).map_err(|e| LakeError::io(ctx(), e))?;
@@ -283,7 +346,9 @@ pub(crate) fn sync_dir(dir: &FsPath) -> std::io::Result<()> {
 }
 
 fn file_name(path: &FsPath) -> String {
-    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -294,16 +359,54 @@ mod tests {
     async fn local_put_get_list_delete_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path().to_str().unwrap()).unwrap();
-        store.put_atomic("datasets/a/manifest.json", Bytes::from_static(b"{}")).await.unwrap();
-        store.put_atomic("datasets/a/day=2005-10-21/x.parquet", Bytes::from_static(b"123")).await.unwrap();
-        assert_eq!(store.get("datasets/a/manifest.json").await.unwrap().unwrap(), Bytes::from_static(b"{}"));
-        assert!(store.get("datasets/b/manifest.json").await.unwrap().is_none());
+        store
+            .put_atomic("datasets/a/manifest.json", Bytes::from_static(b"{}"))
+            .await
+            .unwrap();
+        store
+            .put_atomic(
+                "datasets/a/day=2005-10-21/x.parquet",
+                Bytes::from_static(b"123"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .get("datasets/a/manifest.json")
+                .await
+                .unwrap()
+                .unwrap(),
+            Bytes::from_static(b"{}")
+        );
+        assert!(
+            store
+                .get("datasets/b/manifest.json")
+                .await
+                .unwrap()
+                .is_none()
+        );
         let listed = store.list("datasets/a").await.unwrap();
         let rels: Vec<_> = listed.iter().map(|l| l.rel.as_str()).collect();
-        assert_eq!(rels, ["datasets/a/day=2005-10-21/x.parquet", "datasets/a/manifest.json"]);
-        assert!(dir.path().join("lake/datasets/a/day=2005-10-21/x.parquet").is_file());
-        store.delete("datasets/a/day=2005-10-21/x.parquet").await.unwrap();
-        store.delete("datasets/a/day=2005-10-21/x.parquet").await.unwrap();
+        assert_eq!(
+            rels,
+            [
+                "datasets/a/day=2005-10-21/x.parquet",
+                "datasets/a/manifest.json"
+            ]
+        );
+        assert!(
+            dir.path()
+                .join("lake/datasets/a/day=2005-10-21/x.parquet")
+                .is_file()
+        );
+        store
+            .delete("datasets/a/day=2005-10-21/x.parquet")
+            .await
+            .unwrap();
+        store
+            .delete("datasets/a/day=2005-10-21/x.parquet")
+            .await
+            .unwrap();
         store.prune_empty_dirs("datasets/a");
         assert!(!dir.path().join("lake/datasets/a/day=2005-10-21").exists());
         assert!(store.list("datasets/nothing").await.unwrap().is_empty());
@@ -315,9 +418,21 @@ mod tests {
         assert!(store.local_dir().is_none());
         let staged = tempfile::NamedTempFile::new().unwrap();
         fs::write(staged.path(), b"parquet bytes").unwrap();
-        store.publish_file(staged.path(), "datasets/a/f.parquet").await.unwrap();
-        assert_eq!(store.get("datasets/a/f.parquet").await.unwrap().unwrap(), Bytes::from_static(b"parquet bytes"));
-        assert_eq!(store.list("datasets").await.unwrap(), vec![Listed { rel: "datasets/a/f.parquet".into(), size: 13 }]);
+        store
+            .publish_file(staged.path(), "datasets/a/f.parquet")
+            .await
+            .unwrap();
+        assert_eq!(
+            store.get("datasets/a/f.parquet").await.unwrap().unwrap(),
+            Bytes::from_static(b"parquet bytes")
+        );
+        assert_eq!(
+            store.list("datasets").await.unwrap(),
+            vec![Listed {
+                rel: "datasets/a/f.parquet".into(),
+                size: 13
+            }]
+        );
     }
 
     #[test]

@@ -87,7 +87,11 @@ impl LakeTable {
 
     fn build(store: &Store, manifests: &[Manifest], with_dataset: bool) -> LakeTable {
         let file_schema = table_file_schema();
-        let mut fields: Vec<Field> = file_schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+        let mut fields: Vec<Field> = file_schema
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
         if with_dataset {
             fields.push(Field::new(DATASET_COLUMN, DataType::Utf8, false));
         }
@@ -95,7 +99,9 @@ impl LakeTable {
             .iter()
             .flat_map(|m| {
                 m.files.iter().map(move |f| TableFile {
-                    path: store.object_path(&format!("datasets/{}/{}", m.name, f.path)).to_string(),
+                    path: store
+                        .object_path(&format!("datasets/{}/{}", m.name, f.path))
+                        .to_string(),
                     bytes: f.bytes,
                     rows: f.rows,
                     time_min: f.time_min_us,
@@ -105,7 +111,13 @@ impl LakeTable {
                 })
             })
             .collect();
-        LakeTable { file_schema, schema: Arc::new(Schema::new(fields)), with_dataset, url: store.url().clone(), files }
+        LakeTable {
+            file_schema,
+            schema: Arc::new(Schema::new(fields)),
+            with_dataset,
+            url: store.url().clone(),
+            files,
+        }
     }
 
     /// Number of files the table reads when nothing is pruned.
@@ -116,11 +128,15 @@ impl LakeTable {
     /// Which files may hold rows matching all `filters` (true = read it).
     fn prune(&self, state: &dyn Session, filters: &[Expr]) -> Vec<bool> {
         let all = vec![true; self.files.len()];
-        let Some(expr) = conjunction(filters.iter().cloned()) else { return all };
+        let Some(expr) = conjunction(filters.iter().cloned()) else {
+            return all;
+        };
         let attempt = || -> DfResult<Vec<bool>> {
             let df_schema = DFSchema::try_from(self.schema.clone())?;
             let physical = state.create_physical_expr(expr, &df_schema)?;
-            let predicate = PruningPredicateBuilder::new().with_file_schema(self.schema.clone()).try_build(physical)?;
+            let predicate = PruningPredicateBuilder::new()
+                .with_file_schema(self.schema.clone())
+                .try_build(physical)?;
             predicate.prune(&FileStats(&self.files))
         };
         // Pruning is an optimisation: when it cannot be done, read everything.
@@ -152,8 +168,10 @@ impl TableProvider for LakeTable {
             .zip(keep)
             .filter(|(_, k)| *k)
             .map(|(f, _)| {
-                let stats = Statistics::new_unknown(&self.file_schema).with_num_rows(Precision::Exact(f.rows as usize));
-                let mut pf = PartitionedFile::new(f.path.clone(), f.bytes).with_statistics(Arc::new(stats));
+                let stats = Statistics::new_unknown(&self.file_schema)
+                    .with_num_rows(Precision::Exact(f.rows as usize));
+                let mut pf =
+                    PartitionedFile::new(f.path.clone(), f.bytes).with_statistics(Arc::new(stats));
                 if self.with_dataset {
                     pf = pf.with_partition_values(vec![ScalarValue::Utf8(Some(f.dataset.clone()))]);
                 }
@@ -174,7 +192,11 @@ impl TableProvider for LakeTable {
             vec![]
         };
         let format = ParquetFormat::default().with_options(state.table_options().parquet.clone());
-        let source = format.file_source(TableSchema::builder(self.file_schema.clone()).with_table_partition_cols(partition_cols).build());
+        let source = format.file_source(
+            TableSchema::builder(self.file_schema.clone())
+                .with_table_partition_cols(partition_cols)
+                .build(),
+        );
         let config = FileScanConfigBuilder::new(self.url.clone(), source)
             .with_file_groups(groups)
             .with_projection_indices(projection.cloned())?
@@ -183,7 +205,10 @@ impl TableProvider for LakeTable {
         format.create_physical_plan(state, config).await
     }
 
-    fn supports_filters_pushdown(&self, filters: &[&Expr]) -> DfResult<Vec<TableProviderFilterPushDown>> {
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> DfResult<Vec<TableProviderFilterPushDown>> {
         // Pruning by file and row group is inexact: DataFusion still filters the rows.
         Ok(vec![TableProviderFilterPushDown::Inexact; filters.len()])
     }
@@ -196,10 +221,14 @@ impl PruningStatistics for FileStats<'_> {
     fn min_values(&self, column: &Column) -> Option<ArrayRef> {
         match column.name.as_str() {
             col::TIME => Some(Arc::new(
-                TimestampMicrosecondArray::from(self.0.iter().map(|f| f.time_min).collect::<Vec<_>>())
-                    .with_timezone("UTC"),
+                TimestampMicrosecondArray::from(
+                    self.0.iter().map(|f| f.time_min).collect::<Vec<_>>(),
+                )
+                .with_timezone("UTC"),
             )),
-            DATASET_COLUMN => Some(Arc::new(StringArray::from_iter_values(self.0.iter().map(|f| &f.dataset)))),
+            DATASET_COLUMN => Some(Arc::new(StringArray::from_iter_values(
+                self.0.iter().map(|f| &f.dataset),
+            ))),
             _ => None,
         }
     }
@@ -207,8 +236,10 @@ impl PruningStatistics for FileStats<'_> {
     fn max_values(&self, column: &Column) -> Option<ArrayRef> {
         match column.name.as_str() {
             col::TIME => Some(Arc::new(
-                TimestampMicrosecondArray::from(self.0.iter().map(|f| f.time_max).collect::<Vec<_>>())
-                    .with_timezone("UTC"),
+                TimestampMicrosecondArray::from(
+                    self.0.iter().map(|f| f.time_max).collect::<Vec<_>>(),
+                )
+                .with_timezone("UTC"),
             )),
             DATASET_COLUMN => self.min_values(column),
             _ => None,
@@ -225,13 +256,17 @@ impl PruningStatistics for FileStats<'_> {
             col::TIME => Some(Arc::new(UInt64Array::from_iter_values(
                 self.0.iter().map(|f| if f.no_time { f.rows } else { 0 }),
             ))),
-            DATASET_COLUMN => Some(Arc::new(UInt64Array::from_iter_values(self.0.iter().map(|_| 0)))),
+            DATASET_COLUMN => Some(Arc::new(UInt64Array::from_iter_values(
+                self.0.iter().map(|_| 0),
+            ))),
             _ => None,
         }
     }
 
     fn row_counts(&self) -> Option<ArrayRef> {
-        Some(Arc::new(UInt64Array::from_iter_values(self.0.iter().map(|f| f.rows))))
+        Some(Arc::new(UInt64Array::from_iter_values(
+            self.0.iter().map(|f| f.rows),
+        )))
     }
 
     fn contained(

@@ -28,7 +28,10 @@ pub(crate) fn day_number(us: i64) -> i64 {
 /// `YYYY-MM-DD` of a day number (days since 1970-01-01).
 pub(crate) fn day_label(day: i64) -> String {
     // Julian day of 1970-01-01 is 2440588.
-    match i32::try_from(day + 2_440_588).ok().and_then(|j| Date::from_julian_day(j).ok()) {
+    match i32::try_from(day + 2_440_588)
+        .ok()
+        .and_then(|j| Date::from_julian_day(j).ok())
+    {
         Some(d) => format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day()),
         None => format!("d{day}"),
     }

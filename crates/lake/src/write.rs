@@ -17,8 +17,8 @@ use datafusion::arrow::datatypes::TimestampMicrosecondType;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
-use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use datafusion::parquet::file::metadata::KeyValue;
+use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use secviz_parse::schema::{SCHEMA_VERSION, col, event_schema};
 
 use crate::error::{LakeError, Result};
@@ -44,7 +44,12 @@ pub struct WriteOptions {
 
 impl Default for WriteOptions {
     fn default() -> Self {
-        WriteOptions { row_group_rows: 256 * 1024, max_file_rows: 8 * 1024 * 1024, max_open_files: 8, zstd_level: 1 }
+        WriteOptions {
+            row_group_rows: 256 * 1024,
+            max_file_rows: 8 * 1024 * 1024,
+            max_open_files: 8,
+            zstd_level: 1,
+        }
     }
 }
 
@@ -89,7 +94,8 @@ impl PartitionWriter {
     /// `file_prefix` names the files (`part-<ingest id>`), so that files of different
     /// ingests never collide in one day directory.
     pub fn new(staging: &Path, file_prefix: &str, opts: WriteOptions) -> Result<PartitionWriter> {
-        fs::create_dir_all(staging).map_err(|e| LakeError::io(format!("creating {}", staging.display()), e))?;
+        fs::create_dir_all(staging)
+            .map_err(|e| LakeError::io(format!("creating {}", staging.display()), e))?;
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(opts.zstd_level)?))
             .set_max_row_group_row_count(Some(opts.row_group_rows))
@@ -120,9 +126,13 @@ impl PartitionWriter {
             return Ok(());
         }
         if batch.schema().fields() != event_schema().fields() {
-            return Err(LakeError::Internal("batch does not have the event schema".into()));
+            return Err(LakeError::Internal(
+                "batch does not have the event schema".into(),
+            ));
         }
-        let times = batch.column(self.time_idx).as_primitive::<TimestampMicrosecondType>();
+        let times = batch
+            .column(self.time_idx)
+            .as_primitive::<TimestampMicrosecondType>();
         let day_of = |i: usize| times.is_valid(i).then(|| day_number(times.value(i)));
         // Most inputs are in time order, so a batch usually falls on one day.
         let first = day_of(0);
@@ -148,7 +158,11 @@ impl PartitionWriter {
         self.clock += 1;
         if !self.open.contains_key(&day) {
             if self.open.len() >= self.opts.max_open_files {
-                let lru = self.open.iter().min_by_key(|(_, f)| f.last_used).map(|(d, _)| *d);
+                let lru = self
+                    .open
+                    .iter()
+                    .min_by_key(|(_, f)| f.last_used)
+                    .map(|(d, _)| *d);
                 if let Some(d) = lru {
                     self.finish_file(d)?;
                 }
@@ -160,7 +174,9 @@ impl PartitionWriter {
         f.writer.write(batch)?;
         f.rows += batch.num_rows() as u64;
         f.last_used = self.clock;
-        let times = batch.column(self.time_idx).as_primitive::<TimestampMicrosecondType>();
+        let times = batch
+            .column(self.time_idx)
+            .as_primitive::<TimestampMicrosecondType>();
         if let Some(lo) = datafusion::arrow::compute::min(times) {
             f.time_min = Some(f.time_min.map_or(lo, |m| m.min(lo)));
         }
@@ -178,8 +194,13 @@ impl PartitionWriter {
         let name = format!("{}-{:05}.parquet", self.file_prefix, self.next_file);
         self.next_file += 1;
         let local = self.staging.join(&name);
-        let file = File::create(&local).map_err(|e| LakeError::io(format!("creating {}", local.display()), e))?;
-        let writer = ArrowWriter::try_new(BufWriter::with_capacity(1 << 20, file), event_schema(), Some(self.props.clone()))?;
+        let file = File::create(&local)
+            .map_err(|e| LakeError::io(format!("creating {}", local.display()), e))?;
+        let writer = ArrowWriter::try_new(
+            BufWriter::with_capacity(1 << 20, file),
+            event_schema(),
+            Some(self.props.clone()),
+        )?;
         Ok(OpenFile {
             writer,
             local,
@@ -192,11 +213,19 @@ impl PartitionWriter {
     }
 
     fn finish_file(&mut self, day: Option<i64>) -> Result<()> {
-        let Some(f) = self.open.remove(&day) else { return Ok(()) };
+        let Some(f) = self.open.remove(&day) else {
+            return Ok(());
+        };
         let buffered = f.writer.into_inner()?;
-        let file = buffered.into_inner().map_err(|e| LakeError::io("flushing a Parquet file", e.into_error()))?;
-        file.sync_all().map_err(|e| LakeError::io(format!("syncing {}", f.local.display()), e))?;
-        let bytes = file.metadata().map_err(|e| LakeError::io("reading file size", e))?.len();
+        let file = buffered
+            .into_inner()
+            .map_err(|e| LakeError::io("flushing a Parquet file", e.into_error()))?;
+        file.sync_all()
+            .map_err(|e| LakeError::io(format!("syncing {}", f.local.display()), e))?;
+        let bytes = file
+            .metadata()
+            .map_err(|e| LakeError::io("reading file size", e))?
+            .len();
         self.finished.push(StagedFile {
             local: f.local,
             rel: f.rel,

@@ -43,20 +43,31 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         for a in ANALYSES {
             println!("{:<18} {}", a.name, a.description);
             for p in a.params {
-                println!("{:<18}   --param {}={} : {}", "", p.name, p.default, p.description);
+                println!(
+                    "{:<18}   --param {}={} : {}",
+                    "", p.name, p.default, p.description
+                );
             }
         }
         return Ok(ExitCode::SUCCESS);
     }
     let lake = args.data.open()?;
-    let access = if args.datasets.is_empty() { Access::All } else { Access::Only(args.datasets.clone()) };
-    let limits = QueryLimits { timeout: args.timeout.map(Duration::from_secs_f64), ..QueryLimits::unlimited() };
+    let access = if args.datasets.is_empty() {
+        Access::All
+    } else {
+        Access::Only(args.datasets.clone())
+    };
+    let limits = QueryLimits {
+        timeout: args.timeout.map(Duration::from_secs_f64),
+        ..QueryLimits::unlimited()
+    };
     let rt = runtime()?;
     let findings: Vec<Finding> = match &args.name {
         Some(name) => {
             anyhow::ensure!(args.params.len() < 64, "too many parameters");
             let params = Params::parse(args.params.iter().map(String::as_str))?;
-            rt.block_on(lake.analyze(&access, name, &params, &limits))?.findings
+            rt.block_on(lake.analyze(&access, name, &params, &limits))?
+                .findings
         }
         None => {
             anyhow::ensure!(args.params.is_empty(), "--param needs an analysis NAME");
@@ -73,7 +84,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("no findings");
     }
     for f in &findings {
-        println!("{:>4.2}  {:<18} {}", f.score, f.analysis, escape_control(&f.headline));
+        println!(
+            "{:>4.2}  {:<18} {}",
+            f.score,
+            f.analysis,
+            escape_control(&f.headline)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

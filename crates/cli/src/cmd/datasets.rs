@@ -13,7 +13,12 @@ use secviz_lake::{DatasetName, Lake, format_micros};
 #[derive(clap::Args, Clone, Debug)]
 pub struct DataArg {
     /// Data directory or object-store URL; the lake lives in <DATA>/lake.
-    #[arg(long = "data", env = "SECVIZ_DATA", default_value = "./secviz-data", value_name = "DIR|URL")]
+    #[arg(
+        long = "data",
+        env = "SECVIZ_DATA",
+        default_value = "./secviz-data",
+        value_name = "DIR|URL"
+    )]
     pub data: String,
 }
 
@@ -25,7 +30,10 @@ impl DataArg {
 
 /// The runtime the lake's async API runs on.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting the async runtime")
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
 }
 
 #[derive(clap::Args)]
@@ -56,7 +64,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&all)?);
             } else if all.is_empty() {
-                eprintln!("no datasets in {} (add one with `secviz ingest FILE --dataset NAME`)", lake.store().describe());
+                eprintln!(
+                    "no datasets in {} (add one with `secviz ingest FILE --dataset NAME`)",
+                    lake.store().describe()
+                );
             } else {
                 print_list(&all);
             }
@@ -66,7 +77,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn print_list(all: &[Manifest]) {
-    let mut rows = vec![["dataset", "rows", "files", "size", "from", "to", "rejected", "anonymized"].map(String::from)];
+    let mut rows = vec![
+        [
+            "dataset",
+            "rows",
+            "files",
+            "size",
+            "from",
+            "to",
+            "rejected",
+            "anonymized",
+        ]
+        .map(String::from),
+    ];
     for m in all {
         rows.push([
             m.name.to_string(),
@@ -76,23 +99,42 @@ fn print_list(all: &[Manifest]) {
             m.time_min_us.map(format_micros).unwrap_or_default(),
             m.time_max_us.map(format_micros).unwrap_or_default(),
             m.rejected_total().to_string(),
-            if m.anonymization.is_some() { "yes" } else { "no" }.to_string(),
+            if m.anonymization.is_some() {
+                "yes"
+            } else {
+                "no"
+            }
+            .to_string(),
         ]);
     }
-    let widths: Vec<usize> = (0..8).map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..8)
+        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+        .collect();
     for r in &rows {
-        let line: Vec<String> = r.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let line: Vec<String> = r
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
         println!("{}", line.join("  ").trim_end());
     }
 }
 
 fn print_detail(m: &Manifest) {
     println!("dataset    {}", m.name);
-    println!("rows       {} in {} files ({})", m.rows, m.files.len(), human_bytes(m.bytes));
+    println!(
+        "rows       {} in {} files ({})",
+        m.rows,
+        m.files.len(),
+        human_bytes(m.bytes)
+    );
     if let (Some(a), Some(b)) = (m.time_min_us, m.time_max_us) {
         println!("time       {} .. {}", format_micros(a), format_micros(b));
     }
-    println!("version    {} (created {}, updated {})", m.version, m.created, m.updated);
+    println!(
+        "version    {} (created {}, updated {})",
+        m.version, m.created, m.updated
+    );
     println!("schema     {}", m.schema_version);
     if let Some(a) = &m.anonymization {
         println!("anonymized {} with key {}", a.scheme, a.key_fingerprint);
@@ -101,15 +143,28 @@ fn print_detail(m: &Manifest) {
         println!("\ningest {} at {}: {} rows", i.id, i.at, i.rows);
         for s in &i.sources {
             let sum = &s.summary;
-            println!("  {}  {} {}", escape_control(&s.name), s.format, if s.gzip { "(gzip)" } else { "" });
+            println!(
+                "  {}  {} {}",
+                escape_control(&s.name),
+                s.format,
+                if s.gzip { "(gzip)" } else { "" }
+            );
             println!("    sha256 {}  {} bytes", s.sha256, s.bytes);
-            let reasons: Vec<String> = sum.rejected.iter().map(|(r, n)| format!("{r} {n}")).collect();
+            let reasons: Vec<String> = sum
+                .rejected
+                .iter()
+                .map(|(r, n)| format!("{r} {n}"))
+                .collect();
             println!(
                 "    read {} parsed {} rejected {}{} skipped {} events {}",
                 sum.read,
                 sum.parsed,
                 sum.rejected_total(),
-                if reasons.is_empty() { String::new() } else { format!(" ({})", reasons.join(", ")) },
+                if reasons.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", reasons.join(", "))
+                },
                 sum.skipped,
                 sum.events
             );
@@ -117,7 +172,12 @@ fn print_detail(m: &Manifest) {
                 println!("    input damaged: {}", escape_control(d));
             }
             for r in s.rejects.iter().take(5) {
-                println!("    line {}: {}: {}", r.line, r.reason, escape_control(&r.detail));
+                println!(
+                    "    line {}: {}: {}",
+                    r.line,
+                    r.reason,
+                    escape_control(&r.detail)
+                );
             }
             if s.rejects.len() > 5 || sum.rejected_total() > s.rejects.len() as u64 {
                 println!("    ... {} rejects in all", sum.rejected_total());
@@ -134,5 +194,9 @@ pub fn human_bytes(n: u64) -> String {
         v /= 1024.0;
         u += 1;
     }
-    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
 }

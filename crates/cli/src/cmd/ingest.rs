@@ -68,15 +68,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(path) => {
             let (key, created) = AnonKey::load_or_create(path)?;
             if created {
-                eprintln!("created anonymization key {} (mode 0600); keep it secret and keep it safe", path.display());
+                eprintln!(
+                    "created anonymization key {} (mode 0600); keep it secret and keep it safe",
+                    path.display()
+                );
             }
             Some(key)
         }
         None => None,
     };
-    let mut parse = ParseOptions { format: args.format, year: args.year, keep_raw: !args.no_raw, ..Default::default() };
+    let mut parse = ParseOptions {
+        format: args.format,
+        year: args.year,
+        keep_raw: !args.no_raw,
+        ..Default::default()
+    };
     for m in &args.csv_map {
-        let (h, c) = m.split_once('=').with_context(|| format!("--map {m:?}: expected HEADER=COLUMN"))?;
+        let (h, c) = m
+            .split_once('=')
+            .with_context(|| format!("--map {m:?}: expected HEADER=COLUMN"))?;
         parse.csv_map.push((h.to_string(), c.to_string()));
     }
     let mut sources = Vec::with_capacity(args.files.len());
@@ -88,7 +98,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             sources.push(IngestSource::path(f));
         }
     }
-    let opts = IngestOptions { parse, anonymize, force: args.force, ..IngestOptions::default() };
+    let opts = IngestOptions {
+        parse,
+        anonymize,
+        force: args.force,
+        ..IngestOptions::default()
+    };
 
     let bar = progress_bar(args.quiet);
     let started = Instant::now();
@@ -104,7 +119,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let result = rt.block_on(lake.ingest(&args.dataset, sources, opts, on_progress, on_reject));
     bar.finish_and_clear();
     let report = result?;
-    let rejected_total = reject_state.lock().map(|mut s| s.finish()).unwrap_or(Ok(0))?;
+    let rejected_total = reject_state
+        .lock()
+        .map(|mut s| s.finish())
+        .unwrap_or(Ok(0))?;
 
     let secs = report.elapsed.as_secs_f64().max(1e-9);
     println!(
@@ -119,7 +137,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     for s in &report.sources {
         let sum = &s.summary;
-        let reasons: Vec<String> = sum.rejected.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        let reasons: Vec<String> = sum
+            .rejected
+            .iter()
+            .map(|(r, n)| format!("{r} {n}"))
+            .collect();
         println!(
             "  {}: {}{}, read {} parsed {} rejected {}{} skipped {}",
             escape_control(&s.name),
@@ -128,11 +150,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             sum.read,
             sum.parsed,
             sum.rejected_total(),
-            if reasons.is_empty() { String::new() } else { format!(" ({})", reasons.join(", ")) },
+            if reasons.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", reasons.join(", "))
+            },
             sum.skipped
         );
         if let Some(d) = &sum.damage {
-            println!("    input damaged, kept everything before: {}", escape_control(d));
+            println!(
+                "    input damaged, kept everything before: {}",
+                escape_control(d)
+            );
         }
     }
     let m = &report.manifest;
@@ -184,7 +213,11 @@ fn update_bar(bar: &ProgressBar, p: &IngestProgress, started: Instant) {
     }
     bar.set_position(p.bytes_read);
     let rate = p.records as f64 / started.elapsed().as_secs_f64().max(1e-3);
-    let file = if p.sources > 1 { format!(" file {}/{}", p.source + 1, p.sources) } else { String::new() };
+    let file = if p.sources > 1 {
+        format!(" file {}/{}", p.source + 1, p.sources)
+    } else {
+        String::new()
+    };
     bar.set_message(format!("{:.0} lines/s, {} rejects{file}", rate, p.rejected));
 }
 
@@ -216,11 +249,21 @@ impl RejectState {
 impl RejectSink {
     fn new(path: Option<&std::path::Path>, quiet: bool) -> anyhow::Result<RejectSink> {
         let file = match path {
-            Some(p) => Some(BufWriter::new(File::create(p).with_context(|| format!("creating {}", p.display()))?)),
+            Some(p) => Some(BufWriter::new(
+                File::create(p).with_context(|| format!("creating {}", p.display()))?,
+            )),
             None => None,
         };
-        let state = RejectState { file, shown: 0, count: 0, quiet, error: None };
-        Ok(RejectSink { state: Arc::new(Mutex::new(state)) })
+        let state = RejectState {
+            file,
+            shown: 0,
+            count: 0,
+            quiet,
+            error: None,
+        };
+        Ok(RejectSink {
+            state: Arc::new(Mutex::new(state)),
+        })
     }
 
     fn take(&self, source: &str, r: &secviz_parse::Reject) {
@@ -228,7 +271,13 @@ impl RejectSink {
         s.count += 1;
         if !s.quiet && s.shown < SHOWN_REJECTS {
             s.shown += 1;
-            eprintln!("{}:{}: {}: {}", escape_control(source), r.line, r.reason, escape_control(&r.detail));
+            eprintln!(
+                "{}:{}: {}: {}",
+                escape_control(source),
+                r.line,
+                r.reason,
+                escape_control(&r.detail)
+            );
         }
         if let Some(f) = s.file.as_mut() {
             let line = serde_json::json!({

@@ -48,12 +48,21 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let lake = args.data.open()?;
-    if args.format == OutputFormat::Parquet && args.output.is_none() && std::io::stdout().is_terminal() {
+    if args.format == OutputFormat::Parquet
+        && args.output.is_none()
+        && std::io::stdout().is_terminal()
+    {
         anyhow::bail!("Parquet is binary: redirect standard output or use --output FILE");
     }
-    let max_rows = args.max_rows.or((args.format == OutputFormat::Table).then_some(TABLE_ROWS));
+    let max_rows = args
+        .max_rows
+        .or((args.format == OutputFormat::Table).then_some(TABLE_ROWS));
     let opts = QueryOptions {
-        access: if args.datasets.is_empty() { Access::All } else { Access::Only(args.datasets.clone()) },
+        access: if args.datasets.is_empty() {
+            Access::All
+        } else {
+            Access::Only(args.datasets.clone())
+        },
         limits: QueryLimits {
             timeout: args.timeout.map(Duration::from_secs_f64),
             memory_bytes: args.memory.map(|m| m << 20),
@@ -71,19 +80,30 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     let outcome = rt.block_on(async {
         let mut stream = lake.query_stream(&args.sql, &opts).await?;
-        let mut writer = ResultWriter::new(args.format, stream.schema(), out).map_err(output_error)?;
+        let mut writer =
+            ResultWriter::new(args.format, stream.schema(), out).map_err(output_error)?;
         while let Some(batch) = stream.next().await {
             writer.write(&batch?).map_err(output_error)?;
         }
         writer.finish().map_err(output_error)?;
-        Ok::<_, secviz_lake::query::QueryError>((stream.rows(), stream.truncated(), stream.elapsed()))
+        Ok::<_, secviz_lake::query::QueryError>((
+            stream.rows(),
+            stream.truncated(),
+            stream.elapsed(),
+        ))
     });
     match outcome {
         Ok((rows, truncated, elapsed)) => {
             if truncated {
-                eprintln!("note: showing the first {rows} rows (raise --max-rows, or use --format csv)");
+                eprintln!(
+                    "note: showing the first {rows} rows (raise --max-rows, or use --format csv)"
+                );
             } else if args.format == OutputFormat::Table {
-                eprintln!("{rows} row{} in {:.3} s", if rows == 1 { "" } else { "s" }, elapsed.as_secs_f64());
+                eprintln!(
+                    "{rows} row{} in {:.3} s",
+                    if rows == 1 { "" } else { "s" },
+                    elapsed.as_secs_f64()
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -99,6 +119,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn output_error(e: secviz_lake::datafusion::arrow::error::ArrowError) -> secviz_lake::query::QueryError {
-    secviz_lake::query::QueryError::new(secviz_lake::query::QueryErrorKind::Internal, format!("writing the result: {e}"))
+fn output_error(
+    e: secviz_lake::datafusion::arrow::error::ArrowError,
+) -> secviz_lake::query::QueryError {
+    secviz_lake::query::QueryError::new(
+        secviz_lake::query::QueryErrorKind::Internal,
+        format!("writing the result: {e}"),
+    )
 }

@@ -17,6 +17,12 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let lake = args.data.open()?;
     let m = runtime()?.block_on(lake.remove(&args.dataset))?;
-    println!("removed dataset {} ({} rows, {} files, {})", m.name, m.rows, m.files.len(), human_bytes(m.bytes));
+    println!(
+        "removed dataset {} ({} rows, {} files, {})",
+        m.name,
+        m.rows,
+        m.files.len(),
+        human_bytes(m.bytes)
+    );
     Ok(ExitCode::SUCCESS)
 }

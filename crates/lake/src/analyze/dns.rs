@@ -12,21 +12,33 @@ const IS_QUERY: &str = "(dst_port = 53 OR dns_qname IS NOT NULL)";
 /// Clients whose queries all leave from one source port: their resolver library does
 /// not randomise ports, so answers can be spoofed (Kaminsky, CVE-2008-1447). Score
 /// 0.6, up to 0.9 with many queries (the more queries, the surer the pattern).
-pub(crate) async fn fixed_port(q: &Sql<'_>, limit: usize, min: i64) -> Result<Vec<Finding>, QueryError> {
+pub(crate) async fn fixed_port(
+    q: &Sql<'_>,
+    limit: usize,
+    min: i64,
+) -> Result<Vec<Finding>, QueryError> {
     let sql = format_query(
         "SELECT src_ip, min(src_port) AS port, count(*) AS queries FROM events \
          WHERE src_ip IS NOT NULL AND src_port IS NOT NULL AND {IS_QUERY} \
          GROUP BY src_ip HAVING count(DISTINCT src_port) = 1 AND count(*) >= $1 \
          ORDER BY queries DESC, src_ip",
     );
-    let batches = q.rows(&sql, vec![ScalarValue::Int64(Some(min))], Some(limit)).await?;
+    let batches = q
+        .rows(&sql, vec![ScalarValue::Int64(Some(min))], Some(limit))
+        .await?;
     Ok(each_row(&batches, |r| {
         let (client, port, queries) = (r.string(0)?, r.int(1)?, r.count(2));
         Some(Finding {
             analysis: "dns-fixed-port",
             score: 0.6 + 0.3 * (queries as f64 / 100.0).min(1.0),
-            headline: format!("{client} sent all its {queries} DNS queries from source port {port}"),
-            detail: Detail::FixedSourcePort { client, port, queries },
+            headline: format!(
+                "{client} sent all its {queries} DNS queries from source port {port}"
+            ),
+            detail: Detail::FixedSourcePort {
+                client,
+                port,
+                queries,
+            },
         })
     }))
 }
@@ -89,8 +101,16 @@ pub(crate) async fn overview(q: &Sql<'_>, limit: usize) -> Result<Vec<Finding>, 
             Finding {
                 analysis: "dns",
                 score: if ratio > 0.2 { 0.4 + ratio * 0.5 } else { 0.1 },
-                headline: format!("{nxdomain} of {queries} answered DNS queries were NXDOMAIN ({:.1} %)", ratio * 100.0),
-                detail: Detail::Nxdomain { client: None, queries, nxdomain, ratio },
+                headline: format!(
+                    "{nxdomain} of {queries} answered DNS queries were NXDOMAIN ({:.1} %)",
+                    ratio * 100.0
+                ),
+                detail: Detail::Nxdomain {
+                    client: None,
+                    queries,
+                    nxdomain,
+                    ratio,
+                },
             }
         })
     }));

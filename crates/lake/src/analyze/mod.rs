@@ -41,7 +41,11 @@ pub struct AnalysisSpec {
     pub params: &'static [ParamSpec],
 }
 
-const LIMIT: ParamSpec = ParamSpec { name: "limit", default: "10", description: "findings to return at most" };
+const LIMIT: ParamSpec = ParamSpec {
+    name: "limit",
+    default: "10",
+    description: "findings to return at most",
+};
 
 /// Every built-in analysis, in the order `secviz analyze` lists them.
 pub const ANALYSES: &[AnalysisSpec] = &[
@@ -61,25 +65,50 @@ pub const ANALYSES: &[AnalysisSpec] = &[
         name: "events-over-time",
         title: "Events over time",
         description: "Events per time bucket (bucket size chosen from the time range), and the buckets that spike.",
-        params: &[ParamSpec { name: "buckets", default: "60", description: "aim for about this many buckets" }],
+        params: &[ParamSpec {
+            name: "buckets",
+            default: "60",
+            description: "aim for about this many buckets",
+        }],
     },
     AnalysisSpec {
         name: "fan-out",
         title: "Fan-out (scanners)",
         description: "Sources by distinct destinations and by distinct destination ports.",
-        params: &[LIMIT, ParamSpec { name: "min", default: "10", description: "distinct destinations or ports to report a source" }],
+        params: &[
+            LIMIT,
+            ParamSpec {
+                name: "min",
+                default: "10",
+                description: "distinct destinations or ports to report a source",
+            },
+        ],
     },
     AnalysisSpec {
         name: "dns-fixed-port",
         title: "DNS from one fixed source port",
         description: "Clients whose DNS queries all leave from the same source port (spoofable, Kaminsky).",
-        params: &[LIMIT, ParamSpec { name: "min", default: "5", description: "queries a client must have sent" }],
+        params: &[
+            LIMIT,
+            ParamSpec {
+                name: "min",
+                default: "5",
+                description: "queries a client must have sent",
+            },
+        ],
     },
     AnalysisSpec {
         name: "rare-destinations",
         title: "Rare destinations",
         description: "Destinations seen in very few events, from a single source.",
-        params: &[LIMIT, ParamSpec { name: "max", default: "2", description: "most events for a destination to count as rare" }],
+        params: &[
+            LIMIT,
+            ParamSpec {
+                name: "max",
+                default: "2",
+                description: "most events for a destination to count as rare",
+            },
+        ],
     },
     AnalysisSpec {
         name: "beacons",
@@ -87,9 +116,21 @@ pub const ANALYSES: &[AnalysisSpec] = &[
         description: "Source/destination pairs whose events come at regular intervals (low coefficient of variation).",
         params: &[
             LIMIT,
-            ParamSpec { name: "min", default: "8", description: "events a pair must have" },
-            ParamSpec { name: "max-cv", default: "0.25", description: "largest standard deviation / mean of the gaps" },
-            ParamSpec { name: "min-interval", default: "1", description: "smallest mean gap in seconds (bursts are not beacons)" },
+            ParamSpec {
+                name: "min",
+                default: "8",
+                description: "events a pair must have",
+            },
+            ParamSpec {
+                name: "max-cv",
+                default: "0.25",
+                description: "largest standard deviation / mean of the gaps",
+            },
+            ParamSpec {
+                name: "min-interval",
+                default: "1",
+                description: "smallest mean gap in seconds (bursts are not beacons)",
+            },
         ],
     },
     AnalysisSpec {
@@ -118,13 +159,26 @@ impl Params {
     }
 
     fn value(&self, spec: &AnalysisSpec, name: &str) -> String {
-        let default = spec.params.iter().find(|p| p.name == name).map_or("", |p| p.default);
-        self.0.get(name).cloned().unwrap_or_else(|| default.to_string())
+        let default = spec
+            .params
+            .iter()
+            .find(|p| p.name == name)
+            .map_or("", |p| p.default);
+        self.0
+            .get(name)
+            .cloned()
+            .unwrap_or_else(|| default.to_string())
     }
 
-    fn number<T: std::str::FromStr>(&self, spec: &AnalysisSpec, name: &str) -> Result<T, AnalysisError> {
+    fn number<T: std::str::FromStr>(
+        &self,
+        spec: &AnalysisSpec,
+        name: &str,
+    ) -> Result<T, AnalysisError> {
         let v = self.value(spec, name);
-        v.parse().map_err(|_| AnalysisError::BadParam(format!("{}: {name}={v:?} is not a valid number", spec.name)))
+        v.parse().map_err(|_| {
+            AnalysisError::BadParam(format!("{}: {name}={v:?} is not a valid number", spec.name))
+        })
     }
 
     /// Refuses parameters the analysis does not take (a typo would silently do nothing).
@@ -147,17 +201,67 @@ impl Params {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Detail {
-    Talker { ip: String, events: u64, bytes: u64, share: f64 },
-    Port { port: i64, protocol: Option<String>, events: u64, sources: u64 },
-    Histogram { bucket_seconds: u64, buckets: Vec<(i64, u64)> },
-    Spike { start_us: i64, bucket_seconds: u64, events: u64, typical: f64 },
-    FanOut { src: String, destinations: u64, ports: u64, events: u64 },
-    FixedSourcePort { client: String, port: i64, queries: u64 },
-    RareDestination { dst: String, events: u64, source: Option<String>, first_us: Option<i64> },
-    Beacon { src: String, dst: String, events: u64, mean_interval_s: f64, stddev_s: f64, cv: f64 },
-    DnsName { name: String, queries: u64 },
-    DnsType { qtype: String, queries: u64 },
-    Nxdomain { client: Option<String>, queries: u64, nxdomain: u64, ratio: f64 },
+    Talker {
+        ip: String,
+        events: u64,
+        bytes: u64,
+        share: f64,
+    },
+    Port {
+        port: i64,
+        protocol: Option<String>,
+        events: u64,
+        sources: u64,
+    },
+    Histogram {
+        bucket_seconds: u64,
+        buckets: Vec<(i64, u64)>,
+    },
+    Spike {
+        start_us: i64,
+        bucket_seconds: u64,
+        events: u64,
+        typical: f64,
+    },
+    FanOut {
+        src: String,
+        destinations: u64,
+        ports: u64,
+        events: u64,
+    },
+    FixedSourcePort {
+        client: String,
+        port: i64,
+        queries: u64,
+    },
+    RareDestination {
+        dst: String,
+        events: u64,
+        source: Option<String>,
+        first_us: Option<i64>,
+    },
+    Beacon {
+        src: String,
+        dst: String,
+        events: u64,
+        mean_interval_s: f64,
+        stddev_s: f64,
+        cv: f64,
+    },
+    DnsName {
+        name: String,
+        queries: u64,
+    },
+    DnsType {
+        qtype: String,
+        queries: u64,
+    },
+    Nxdomain {
+        client: Option<String>,
+        queries: u64,
+        nxdomain: u64,
+        ratio: f64,
+    },
 }
 
 /// One finding of an analysis.
@@ -216,11 +320,19 @@ impl Lake {
 
     /// Runs every analysis with default parameters and returns all findings, most
     /// notable first.
-    pub async fn analyze_all(&self, access: &Access, limits: &QueryLimits) -> Result<Vec<Finding>, AnalysisError> {
+    pub async fn analyze_all(
+        &self,
+        access: &Access,
+        limits: &QueryLimits,
+    ) -> Result<Vec<Finding>, AnalysisError> {
         let ctx = self.session(access, limits).await?;
         let mut all = Vec::new();
         for spec in ANALYSES {
-            all.extend(run_one(&ctx, spec, &Params::default(), limits).await?.findings);
+            all.extend(
+                run_one(&ctx, spec, &Params::default(), limits)
+                    .await?
+                    .findings,
+            );
         }
         all.sort_by(|a, b| b.score.total_cmp(&a.score));
         Ok(all)
@@ -239,10 +351,29 @@ async fn run_one(
         "top-talkers" => network::top_talkers(&q, params.number(spec, "limit")?).await?,
         "top-ports" => network::top_ports(&q, params.number(spec, "limit")?).await?,
         "events-over-time" => time::events_over_time(&q, params.number(spec, "buckets")?).await?,
-        "fan-out" => network::fan_out(&q, params.number(spec, "limit")?, params.number(spec, "min")?).await?,
-        "dns-fixed-port" => dns::fixed_port(&q, params.number(spec, "limit")?, params.number(spec, "min")?).await?,
+        "fan-out" => {
+            network::fan_out(
+                &q,
+                params.number(spec, "limit")?,
+                params.number(spec, "min")?,
+            )
+            .await?
+        }
+        "dns-fixed-port" => {
+            dns::fixed_port(
+                &q,
+                params.number(spec, "limit")?,
+                params.number(spec, "min")?,
+            )
+            .await?
+        }
         "rare-destinations" => {
-            network::rare_destinations(&q, params.number(spec, "limit")?, params.number(spec, "max")?).await?
+            network::rare_destinations(
+                &q,
+                params.number(spec, "limit")?,
+                params.number(spec, "max")?,
+            )
+            .await?
         }
         "beacons" => {
             let b = time::BeaconParams {
@@ -256,7 +387,12 @@ async fn run_one(
         "dns" => dns::overview(&q, params.number(spec, "limit")?).await?,
         other => return Err(AnalysisError::Unknown(other.to_string())),
     };
-    Ok(AnalysisResult { name: spec.name, title: spec.title, findings, elapsed: started.elapsed() })
+    Ok(AnalysisResult {
+        name: spec.name,
+        title: spec.title,
+        findings,
+        elapsed: started.elapsed(),
+    })
 }
 
 /// Runs the fixed SQL of the analyses with bound parameters under the caller's limits.
@@ -267,7 +403,12 @@ pub(crate) struct Sql<'a> {
 
 impl Sql<'_> {
     /// Runs `sql` with `$1, $2, ...` bound to `params`, keeping at most `limit` rows.
-    pub async fn rows(&self, sql: &str, params: Vec<ScalarValue>, limit: Option<usize>) -> Result<Vec<RecordBatch>, QueryError> {
+    pub async fn rows(
+        &self,
+        sql: &str,
+        params: Vec<ScalarValue>,
+        limit: Option<usize>,
+    ) -> Result<Vec<RecordBatch>, QueryError> {
         let run = async {
             let df = self.ctx.sql(sql).await?.with_param_values(params)?;
             let df = match limit {

@@ -24,13 +24,27 @@ pub(crate) async fn top_talkers(q: &Sql<'_>, limit: usize) -> Result<Vec<Finding
         };
         let batches = q.rows(sql, vec![], Some(limit)).await?;
         for f in each_row(&batches, |r| {
-            let (ip, events, bytes, share) = (r.string(0)?, r.count(1), r.count(2), r.float(3).unwrap_or(0.0));
-            let what = if by_bytes { format!("{bytes} bytes") } else { format!("{events} events") };
+            let (ip, events, bytes, share) = (
+                r.string(0)?,
+                r.count(1),
+                r.count(2),
+                r.float(3).unwrap_or(0.0),
+            );
+            let what = if by_bytes {
+                format!("{bytes} bytes")
+            } else {
+                format!("{events} events")
+            };
             Some(Finding {
                 analysis: "top-talkers",
                 score: (share * 2.0).min(1.0) * 0.8,
                 headline: format!("{ip} sent {what} ({:.1} % of all)", share * 100.0),
-                detail: Detail::Talker { ip, events, bytes, share },
+                detail: Detail::Talker {
+                    ip,
+                    events,
+                    bytes,
+                    share,
+                },
             })
         }) {
             // A host on both lists is reported once, with the higher score.
@@ -52,16 +66,25 @@ pub(crate) async fn top_ports(q: &Sql<'_>, limit: usize) -> Result<Vec<Finding>,
                GROUP BY dst_port, protocol ORDER BY events DESC, dst_port";
     let batches = q.rows(sql, vec![], Some(limit)).await?;
     Ok(each_row(&batches, |r| {
-        let (port, protocol, events, sources, share) = (r.int(0)?, r.string(1), r.count(2), r.count(3), r.float(4)?);
+        let (port, protocol, events, sources, share) =
+            (r.int(0)?, r.string(1), r.count(2), r.count(3), r.float(4)?);
         Some(Finding {
             analysis: "top-ports",
             score: 0.3 * share,
             headline: format!(
                 "port {port}{} received {events} events from {sources} sources ({:.1} %)",
-                protocol.as_ref().map(|p| format!("/{p}")).unwrap_or_default(),
+                protocol
+                    .as_ref()
+                    .map(|p| format!("/{p}"))
+                    .unwrap_or_default(),
                 share * 100.0
             ),
-            detail: Detail::Port { port, protocol, events, sources },
+            detail: Detail::Port {
+                port,
+                protocol,
+                events,
+                sources,
+            },
         })
     }))
 }
@@ -69,32 +92,53 @@ pub(crate) async fn top_ports(q: &Sql<'_>, limit: usize) -> Result<Vec<Finding>,
 /// Sources that reach many destinations or many ports. Score grows with the larger
 /// of distinct destinations / 200 and distinct ports / 100 (a port scan of 100 ports
 /// or a sweep of 200 hosts scores 1).
-pub(crate) async fn fan_out(q: &Sql<'_>, limit: usize, min: i64) -> Result<Vec<Finding>, QueryError> {
+pub(crate) async fn fan_out(
+    q: &Sql<'_>,
+    limit: usize,
+    min: i64,
+) -> Result<Vec<Finding>, QueryError> {
     let sql = "SELECT src_ip, count(DISTINCT dst_ip) AS dsts, count(DISTINCT dst_port) AS ports, count(*) AS events \
                FROM events WHERE src_ip IS NOT NULL \
                GROUP BY src_ip HAVING count(DISTINCT dst_ip) >= $1 OR count(DISTINCT dst_port) >= $1 \
                ORDER BY greatest(count(DISTINCT dst_ip) * 2, count(DISTINCT dst_port) * 4) DESC, src_ip";
-    let batches = q.rows(sql, vec![ScalarValue::Int64(Some(min))], Some(limit)).await?;
+    let batches = q
+        .rows(sql, vec![ScalarValue::Int64(Some(min))], Some(limit))
+        .await?;
     Ok(each_row(&batches, |r| {
         let (src, destinations, ports, events) = (r.string(0)?, r.count(1), r.count(2), r.count(3));
-        let score = (destinations as f64 / 200.0).max(ports as f64 / 100.0).min(1.0);
+        let score = (destinations as f64 / 200.0)
+            .max(ports as f64 / 100.0)
+            .min(1.0);
         Some(Finding {
             analysis: "fan-out",
             score,
-            headline: format!("{src} reached {destinations} destinations on {ports} ports ({events} events)"),
-            detail: Detail::FanOut { src, destinations, ports, events },
+            headline: format!(
+                "{src} reached {destinations} destinations on {ports} ports ({events} events)"
+            ),
+            detail: Detail::FanOut {
+                src,
+                destinations,
+                ports,
+                events,
+            },
         })
     }))
 }
 
 /// Destinations with at most `max` events, all from one source. Each is weak evidence
 /// (score 0.2), worth a look when little else stands out.
-pub(crate) async fn rare_destinations(q: &Sql<'_>, limit: usize, max: i64) -> Result<Vec<Finding>, QueryError> {
+pub(crate) async fn rare_destinations(
+    q: &Sql<'_>,
+    limit: usize,
+    max: i64,
+) -> Result<Vec<Finding>, QueryError> {
     let sql = "SELECT dst_ip, count(*) AS events, min(src_ip) AS src, min(CAST(time AS BIGINT)) AS first \
                FROM events WHERE dst_ip IS NOT NULL \
                GROUP BY dst_ip HAVING count(*) <= $1 AND count(DISTINCT src_ip) <= 1 \
                ORDER BY events, first, dst_ip";
-    let batches = q.rows(sql, vec![ScalarValue::Int64(Some(max))], Some(limit)).await?;
+    let batches = q
+        .rows(sql, vec![ScalarValue::Int64(Some(max))], Some(limit))
+        .await?;
     Ok(each_row(&batches, |r| {
         let (dst, events, source, first_us) = (r.string(0)?, r.count(1), r.string(2), r.int(3));
         Some(Finding {
@@ -103,9 +147,17 @@ pub(crate) async fn rare_destinations(q: &Sql<'_>, limit: usize, max: i64) -> Re
             headline: format!(
                 "{dst} was contacted {events} time{}{}",
                 if events == 1 { "" } else { "s" },
-                source.as_ref().map(|s| format!(", only by {s}")).unwrap_or_default()
+                source
+                    .as_ref()
+                    .map(|s| format!(", only by {s}"))
+                    .unwrap_or_default()
             ),
-            detail: Detail::RareDestination { dst, events, source, first_us },
+            detail: Detail::RareDestination {
+                dst,
+                events,
+                source,
+                first_us,
+            },
         })
     }))
 }

@@ -9,13 +9,19 @@ use crate::time::format_micros;
 
 /// Bucket sizes to choose from, in seconds: the smallest that gives at most the wanted
 /// number of buckets over the data's time range.
-const BUCKETS: &[u64] = &[1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 10_800, 21_600, 43_200, 86_400, 604_800];
+const BUCKETS: &[u64] = &[
+    1, 5, 10, 30, 60, 300, 600, 900, 1800, 3600, 10_800, 21_600, 43_200, 86_400, 604_800,
+];
 
 /// The bucket size for a time span (µs) and a wanted number of buckets.
 pub(crate) fn bucket_seconds(span_us: i64, wanted: u64) -> u64 {
     let span_s = (span_us.max(0) as u64).div_ceil(1_000_000).max(1);
     let wanted = wanted.max(1);
-    BUCKETS.iter().copied().find(|b| span_s.div_ceil(*b) <= wanted).unwrap_or(*BUCKETS.last().expect("not empty"))
+    BUCKETS
+        .iter()
+        .copied()
+        .find(|b| span_s.div_ceil(*b) <= wanted)
+        .unwrap_or(*BUCKETS.last().expect("not empty"))
 }
 
 /// Events per bucket (one histogram finding, score 0.05) and the buckets that spike
@@ -29,7 +35,10 @@ pub(crate) async fn events_over_time(q: &Sql<'_>, wanted: u64) -> Result<Vec<Fin
             None,
         )
         .await?;
-    let Some((lo, hi)) = each_row(&range, |r| Some((r.int(0)?, r.int(1)?))).into_iter().next() else {
+    let Some((lo, hi)) = each_row(&range, |r| Some((r.int(0)?, r.int(1)?)))
+        .into_iter()
+        .next()
+    else {
         return Ok(vec![]);
     };
     let bucket = bucket_seconds(hi - lo, wanted);
@@ -46,7 +55,10 @@ pub(crate) async fn events_over_time(q: &Sql<'_>, wanted: u64) -> Result<Vec<Fin
     let (first, last) = (lo / bucket_us, hi / bucket_us);
     let mut buckets: Vec<(i64, u64)> = (first..=last).map(|b| (b * bucket_us, 0)).collect();
     for (b, n) in sparse {
-        if let Some(slot) = usize::try_from(b - first).ok().and_then(|i| buckets.get_mut(i)) {
+        if let Some(slot) = usize::try_from(b - first)
+            .ok()
+            .and_then(|i| buckets.get_mut(i))
+        {
             slot.1 = n;
         }
     }
@@ -54,8 +66,15 @@ pub(crate) async fn events_over_time(q: &Sql<'_>, wanted: u64) -> Result<Vec<Fin
     let mut out = vec![Finding {
         analysis: "events-over-time",
         score: 0.05,
-        headline: format!("{total} events in {} buckets of {}", buckets.len(), human_seconds(bucket)),
-        detail: Detail::Histogram { bucket_seconds: bucket, buckets: buckets.clone() },
+        headline: format!(
+            "{total} events in {} buckets of {}",
+            buckets.len(),
+            human_seconds(bucket)
+        ),
+        detail: Detail::Histogram {
+            bucket_seconds: bucket,
+            buckets: buckets.clone(),
+        },
     }];
     let mut sorted: Vec<u64> = buckets.iter().map(|b| b.1).collect();
     sorted.sort_unstable();
@@ -66,7 +85,9 @@ pub(crate) async fn events_over_time(q: &Sql<'_>, wanted: u64) -> Result<Vec<Fin
     let mut spikes: Vec<(i64, u64)> = buckets
         .iter()
         .copied()
-        .filter(|&(_, n)| n >= 10 && n as f64 > median + 5.0 * mad && n as f64 >= 3.0 * median.max(1.0))
+        .filter(|&(_, n)| {
+            n >= 10 && n as f64 > median + 5.0 * mad && n as f64 >= 3.0 * median.max(1.0)
+        })
         .collect();
     spikes.sort_by(|a, b| b.1.cmp(&a.1));
     for (start, n) in spikes.into_iter().take(5) {
@@ -79,7 +100,12 @@ pub(crate) async fn events_over_time(q: &Sql<'_>, wanted: u64) -> Result<Vec<Fin
                 human_seconds(bucket),
                 format_micros(start)
             ),
-            detail: Detail::Spike { start_us: start, bucket_seconds: bucket, events: n, typical: median },
+            detail: Detail::Spike {
+                start_us: start,
+                bucket_seconds: bucket,
+                events: n,
+                typical: median,
+            },
         });
     }
     Ok(out)
@@ -126,12 +152,23 @@ pub(crate) async fn beacons(q: &Sql<'_>, p: &BeaconParams) -> Result<Vec<Finding
         let (src, dst, events) = (r.string(0)?, r.string(1)?, r.count(2));
         let (mean, sd) = (r.float(3)? / 1e6, r.float(4).unwrap_or(0.0) / 1e6);
         let cv = if mean > 0.0 { sd / mean } else { 0.0 };
-        let steadiness = if p.max_cv > 0.0 { 1.0 - (cv / p.max_cv).min(1.0) } else { 1.0 };
+        let steadiness = if p.max_cv > 0.0 {
+            1.0 - (cv / p.max_cv).min(1.0)
+        } else {
+            1.0
+        };
         Some(Finding {
             analysis: "beacons",
             score: 0.5 + 0.45 * steadiness * (events as f64 / 30.0).min(1.0),
             headline: format!("{src} → {dst}: {events} events every {mean:.1} s (± {sd:.1} s)"),
-            detail: Detail::Beacon { src, dst, events, mean_interval_s: mean, stddev_s: sd, cv },
+            detail: Detail::Beacon {
+                src,
+                dst,
+                events,
+                mean_interval_s: mean,
+                stddev_s: sd,
+                cv,
+            },
         })
     }))
 }

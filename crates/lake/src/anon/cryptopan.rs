@@ -36,7 +36,10 @@ impl CryptoPan {
         let aes = Aes128::new(GenericArray::from_slice(&key[..16]));
         let mut pad = GenericArray::clone_from_slice(&key[16..]);
         aes.encrypt_block(&mut pad);
-        CryptoPan { aes, pad: u128::from_be_bytes(pad.into()) }
+        CryptoPan {
+            aes,
+            pad: u128::from_be_bytes(pad.into()),
+        }
     }
 
     /// The first bit of AES(block).
@@ -52,7 +55,11 @@ impl CryptoPan {
         let mut flips: u128 = 0;
         for pos in 0..bits {
             // First `pos` bits from the address, the rest from the pad.
-            let keep = if pos == 0 { 0 } else { u128::MAX << (128 - pos) };
+            let keep = if pos == 0 {
+                0
+            } else {
+                u128::MAX << (128 - pos)
+            };
             let block = (addr & keep) | (self.pad & !keep);
             flips |= self.prf_bit(block) << (127 - pos);
         }
@@ -98,8 +105,8 @@ mod tests {
 
     /// The key of the reference implementation's sample trace.
     const REFERENCE_KEY: [u8; 32] = [
-        21, 34, 23, 141, 51, 164, 207, 128, 19, 10, 91, 22, 73, 144, 125, 16, 216, 152, 143, 131, 121, 121, 101, 39,
-        98, 87, 76, 45, 42, 132, 34, 2,
+        21, 34, 23, 141, 51, 164, 207, 128, 19, 10, 91, 22, 73, 144, 125, 16, 216, 152, 143, 131,
+        121, 121, 101, 39, 98, 87, 76, 45, 42, 132, 34, 2,
     ];
 
     #[test]
@@ -117,7 +124,11 @@ mod tests {
             ("166.107.77.190", "160.132.178.185"),
             ("192.102.249.13", "252.138.62.131"),
         ] {
-            assert_eq!(pan.anonymize_v4(raw.parse().unwrap()).to_string(), anon, "{raw}");
+            assert_eq!(
+                pan.anonymize_v4(raw.parse().unwrap()).to_string(),
+                anon,
+                "{raw}"
+            );
         }
     }
 
@@ -131,7 +142,11 @@ mod tests {
             ("2001:db8::1", "4401:2bc:603f:d91d:27f:ff8e:e6f1:dc1e"),
             ("2001:db8::2", "4401:2bc:603f:d91d:27f:ff8e:e6f1:dc1c"),
         ] {
-            assert_eq!(pan.anonymize_v6(raw.parse().unwrap()).to_string(), anon, "{raw}");
+            assert_eq!(
+                pan.anonymize_v6(raw.parse().unwrap()).to_string(),
+                anon,
+                "{raw}"
+            );
         }
     }
 
@@ -139,7 +154,10 @@ mod tests {
     fn mapped_ipv4_follows_ipv4_and_tokens_hide_values() {
         let pan = CryptoPan::new(&REFERENCE_KEY);
         let v4: Ipv4Addr = "128.11.68.132".parse().unwrap();
-        assert_eq!(pan.anonymize(IpAddr::V6(v4.to_ipv6_mapped())), IpAddr::V6(pan.anonymize_v4(v4).to_ipv6_mapped()));
+        assert_eq!(
+            pan.anonymize(IpAddr::V6(v4.to_ipv6_mapped())),
+            IpAddr::V6(pan.anonymize_v4(v4).to_ipv6_mapped())
+        );
         let t = pan.token("gateway.example.org");
         assert!(t.starts_with("anon-") && !t.contains("gateway"));
         assert_eq!(t, pan.token("gateway.example.org"));
@@ -148,7 +166,10 @@ mod tests {
     }
 
     fn common_prefix(a: u128, b: u128, width: u32) -> u32 {
-        ((a ^ b) << (128 - width) >> (128 - width)).leading_zeros().saturating_sub(128 - width).min(width)
+        ((a ^ b) << (128 - width) >> (128 - width))
+            .leading_zeros()
+            .saturating_sub(128 - width)
+            .min(width)
     }
 
     proptest! {

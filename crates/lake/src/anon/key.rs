@@ -37,7 +37,10 @@ impl AnonKey {
     /// Loads the key at `path`, or creates it with fresh random bytes when the file does
     /// not exist. Returns the key and whether it was created.
     pub fn load_or_create(path: &Path) -> Result<(AnonKey, bool)> {
-        let err = |why: String| LakeError::Key { path: path.to_path_buf(), why };
+        let err = |why: String| LakeError::Key {
+            path: path.to_path_buf(),
+            why,
+        };
         match fs::metadata(path) {
             Ok(meta) => {
                 check_permissions(&meta).map_err(err)?;
@@ -51,7 +54,9 @@ impl AnonKey {
                 opts.write(true).create_new(true);
                 #[cfg(unix)]
                 std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
-                let mut f = opts.open(path).map_err(|e| err(format!("cannot create: {e}")))?;
+                let mut f = opts
+                    .open(path)
+                    .map_err(|e| err(format!("cannot create: {e}")))?;
                 f.write_all(format!("{}\n", hex::encode(bytes)).as_bytes())
                     .and_then(|_| f.sync_all())
                     .map_err(|e| err(e.to_string()))?;
@@ -73,7 +78,10 @@ impl AnonKey {
             bytes.copy_from_slice(data);
             return Ok(AnonKey { bytes });
         }
-        Err(format!("expected 64 hex digits (32 bytes), found {} bytes", data.len()))
+        Err(format!(
+            "expected 64 hex digits (32 bytes), found {} bytes",
+            data.len()
+        ))
     }
 
     /// A stable fingerprint recorded in manifests to recognise the key, from which the
@@ -91,7 +99,9 @@ fn check_permissions(meta: &fs::Metadata) -> std::result::Result<(), String> {
     use std::os::unix::fs::PermissionsExt;
     let mode = meta.permissions().mode() & 0o777;
     if mode & 0o077 != 0 {
-        return Err(format!("is readable or writable by others (mode {mode:03o}); run chmod 600 on it"));
+        return Err(format!(
+            "is readable or writable by others (mode {mode:03o}); run chmod 600 on it"
+        ));
     }
     Ok(())
 }
@@ -114,7 +124,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+            assert_eq!(
+                fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+                0o600
+            );
         }
         let text = fs::read_to_string(&path).unwrap();
         assert_eq!(text.trim().len(), 64);
@@ -139,6 +152,11 @@ mod tests {
         fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
         assert!(AnonKey::load_or_create(&path).is_ok());
         fs::write(&path, "abc").unwrap();
-        assert!(AnonKey::load_or_create(&path).unwrap_err().to_string().contains("64 hex digits"));
+        assert!(
+            AnonKey::load_or_create(&path)
+                .unwrap_err()
+                .to_string()
+                .contains("64 hex digits")
+        );
     }
 }

@@ -54,25 +54,24 @@ pub struct Anonymizer {
 
 impl Anonymizer {
     pub fn new(key: &AnonKey) -> Anonymizer {
-        Anonymizer { pan: CryptoPan::new(key.bytes()), fingerprint: key.fingerprint(), cache: HashMap::new() }
+        Anonymizer {
+            pan: CryptoPan::new(key.bytes()),
+            fingerprint: key.fingerprint(),
+            cache: HashMap::new(),
+        }
     }
 
     /// What the manifest records about this anonymizer.
     pub fn info(&self) -> AnonymizationInfo {
-        AnonymizationInfo { scheme: SCHEME.to_string(), key_fingerprint: self.fingerprint.clone() }
+        AnonymizationInfo {
+            scheme: SCHEME.to_string(),
+            key_fingerprint: self.fingerprint.clone(),
+        }
     }
 
     /// Maps one address (cached).
     pub fn map_ip(&mut self, ip: IpAddr) -> IpAddr {
-        if let Some(a) = self.cache.get(&ip) {
-            return *a;
-        }
-        if self.cache.len() >= CACHE_MAX {
-            self.cache.clear();
-        }
-        let a = self.pan.anonymize(ip);
-        self.cache.insert(ip, a);
-        a
+        cached(&self.pan, &mut self.cache, ip)
     }
 
     /// Rewrites the addresses inside a piece of text (reject samples, messages).
@@ -83,18 +82,22 @@ impl Anonymizer {
     }
 
     /// The same batch with every address anonymized.
-    pub fn batch(&mut self, batch: &RecordBatch) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
+    pub fn batch(
+        &mut self,
+        batch: &RecordBatch,
+    ) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
         let schema = batch.schema();
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(batch.num_columns());
         for (field, column) in schema.fields().iter().zip(batch.columns()) {
             let name = field.name().as_str();
-            let rewritten = if field.data_type() != &DataType::Utf8 || NEVER_ADDRESSES.contains(&name) {
-                None
-            } else if IP_COLUMNS.contains(&name) {
-                Some(self.address_column(column))
-            } else {
-                self.text_column(column)
-            };
+            let rewritten =
+                if field.data_type() != &DataType::Utf8 || NEVER_ADDRESSES.contains(&name) {
+                    None
+                } else if IP_COLUMNS.contains(&name) {
+                    Some(self.address_column(column))
+                } else {
+                    self.text_column(column)
+                };
             columns.push(rewritten.unwrap_or_else(|| column.clone()));
         }
         RecordBatch::try_new(schema, columns)
@@ -139,7 +142,10 @@ impl Anonymizer {
         if changed.is_empty() {
             return None;
         }
-        let mut out = StringBuilder::with_capacity(strings.len(), strings.value_data().len() + 16 * changed.len());
+        let mut out = StringBuilder::with_capacity(
+            strings.len(),
+            strings.value_data().len() + 16 * changed.len(),
+        );
         let mut next = changed.into_iter().peekable();
         for (i, v) in strings.iter().enumerate() {
             match next.next_if(|(j, _)| *j == i) {
@@ -190,8 +196,20 @@ mod tests {
     fn no_original_address_survives_in_any_text_column() {
         let mut anon = Anonymizer::new(&AnonKey::from_bytes([3; 32]));
         let b = batch_of(
-            vec![Some("10.0.0.1"), Some("10.0.0.2"), None, Some("gateway.local"), Some("::ffff:10.0.0.1")],
-            vec![Some("10.0.0.1.55 > 10.0.0.2.80"), None, Some("no address"), Some("x"), Some("y")],
+            vec![
+                Some("10.0.0.1"),
+                Some("10.0.0.2"),
+                None,
+                Some("gateway.local"),
+                Some("::ffff:10.0.0.1"),
+            ],
+            vec![
+                Some("10.0.0.1.55 > 10.0.0.2.80"),
+                None,
+                Some("no address"),
+                Some("x"),
+                Some("y"),
+            ],
         );
         let out = anon.batch(&b).unwrap();
         let src = out.column(0).as_string::<i32>();

@@ -116,10 +116,14 @@ fn find_quads(
         };
         let from = offsets[k];
         let to = offsets[k + 3] + parts[k + 3].len();
-        let reversed = s[to..].get(..13).is_some_and(|t| t.eq_ignore_ascii_case(".in-addr.arpa"));
+        let reversed = s[to..]
+            .get(..13)
+            .is_some_and(|t| t.eq_ignore_ascii_case(".in-addr.arpa"));
         let text = if reversed {
             let ip = Ipv4Addr::new(q[3], q[2], q[1], q[0]);
-            let IpAddr::V4(a) = map(IpAddr::V4(ip)) else { unreachable!("IPv4 maps to IPv4") };
+            let IpAddr::V4(a) = map(IpAddr::V4(ip)) else {
+                unreachable!("IPv4 maps to IPv4")
+            };
             let o = a.octets();
             format!("{}.{}.{}.{}", o[3], o[2], o[1], o[0])
         } else {
@@ -149,15 +153,29 @@ mod tests {
     #[test]
     fn rewrites_the_addresses_of_real_log_shapes() {
         assert_eq!(
-            rewrite("rule 57/0(match): pass in on xl1: 195.141.69.45.1030 > 61.215.160.253.53: 2520"),
+            rewrite(
+                "rule 57/0(match): pass in on xl1: 195.141.69.45.1030 > 61.215.160.253.53: 2520"
+            ),
             "rule 57/0(match): pass in on xl1: 9.9.9.45.1030 > 9.9.9.253.53: 2520"
         );
-        assert_eq!(rewrite("Failed password for root from 10.0.0.7 port 22 ssh2"), "Failed password for root from 9.9.9.7 port 22 ssh2");
-        assert_eq!(rewrite("GET http://10.1.2.3:8080/x"), "GET http://9.9.9.3:8080/x");
-        assert_eq!(rewrite("{\"ip\":\"fe80::1\",\"p\":1}"), "{\"ip\":\"2001:db8::99\",\"p\":1}");
+        assert_eq!(
+            rewrite("Failed password for root from 10.0.0.7 port 22 ssh2"),
+            "Failed password for root from 9.9.9.7 port 22 ssh2"
+        );
+        assert_eq!(
+            rewrite("GET http://10.1.2.3:8080/x"),
+            "GET http://9.9.9.3:8080/x"
+        );
+        assert_eq!(
+            rewrite("{\"ip\":\"fe80::1\",\"p\":1}"),
+            "{\"ip\":\"2001:db8::99\",\"p\":1}"
+        );
         assert_eq!(rewrite("from 2001:db8:1::5."), "from 2001:db8::99.");
         assert_eq!(rewrite("[2001:db8::5]:443"), "[2001:db8::99]:443");
-        assert_eq!(rewrite("PTR? 4.3.2.1.in-addr.arpa."), "PTR? 4.9.9.9.in-addr.arpa.");
+        assert_eq!(
+            rewrite("PTR? 4.3.2.1.in-addr.arpa."),
+            "PTR? 4.9.9.9.in-addr.arpa."
+        );
         assert_eq!(rewrite("a,10.0.0.1,b,10.0.0.2"), "a,9.9.9.1,b,9.9.9.2");
     }
 

@@ -75,7 +75,11 @@ impl std::error::Error for QueryError {}
 
 impl QueryError {
     pub fn new(kind: QueryErrorKind, message: impl Into<String>) -> QueryError {
-        QueryError { kind, message: message.into(), position: None }
+        QueryError {
+            kind,
+            message: message.into(),
+            position: None,
+        }
     }
 
     pub fn at(mut self, position: Option<Position>) -> QueryError {
@@ -95,9 +99,15 @@ impl QueryError {
     /// The SQL line the error points at with a caret under the column, for terminals.
     pub fn caret(&self, sql: &str) -> Option<String> {
         let p = self.position?;
-        let line = sql.lines().nth(usize::try_from(p.line).ok()?.checked_sub(1)?)?;
+        let line = sql
+            .lines()
+            .nth(usize::try_from(p.line).ok()?.checked_sub(1)?)?;
         let col = usize::try_from(p.column).ok()?.checked_sub(1)?;
-        let pad: String = line.chars().take(col).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+        let pad: String = line
+            .chars()
+            .take(col)
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
         Some(format!("{line}\n{pad}^"))
     }
 
@@ -108,17 +118,22 @@ impl QueryError {
             .diagnostic()
             .and_then(|d| d.span)
             .filter(|s| s.start.line > 0)
-            .map(|s| Position { line: s.start.line, column: s.start.column })
+            .map(|s| Position {
+                line: s.start.line,
+                column: s.start.column,
+            })
             .or_else(|| position_in_message(&err.to_string()))
             .or_else(|| guess_position(&err, sql));
         let root = err.find_root();
         let kind = match root {
             DataFusionError::SQL(..) => QueryErrorKind::Syntax,
-            DataFusionError::Plan(_) | DataFusionError::SchemaError(..) | DataFusionError::NotImplemented(_) => {
-                QueryErrorKind::Plan
-            }
+            DataFusionError::Plan(_)
+            | DataFusionError::SchemaError(..)
+            | DataFusionError::NotImplemented(_) => QueryErrorKind::Plan,
             DataFusionError::ResourcesExhausted(_) => QueryErrorKind::Limit(Limit::Memory),
-            DataFusionError::Execution(_) | DataFusionError::ArrowError(..) => QueryErrorKind::Execution,
+            DataFusionError::Execution(_) | DataFusionError::ArrowError(..) => {
+                QueryErrorKind::Execution
+            }
             _ => QueryErrorKind::Internal,
         };
         let message = match kind {
@@ -128,7 +143,11 @@ impl QueryError {
             }
             _ => clean_message(&root.message()),
         };
-        QueryError { kind, message, position }
+        QueryError {
+            kind,
+            message,
+            position,
+        }
     }
 }
 
@@ -139,7 +158,9 @@ fn clean_message(m: &str) -> String {
         Some(i) => &m[..i],
         None => m,
     };
-    m.trim_start_matches("sql parser error: ").trim_end_matches('.').to_string()
+    m.trim_start_matches("sql parser error: ")
+        .trim_end_matches('.')
+        .to_string()
 }
 
 /// `... at Line: 1, Column: 8` (sqlparser's form).
@@ -148,19 +169,27 @@ fn position_in_message(m: &str) -> Option<Position> {
     let (line, rest) = rest.split_once(',')?;
     let rest = rest.trim_start().strip_prefix("Column: ")?;
     let column: String = rest.chars().take_while(|c| c.is_ascii_digit()).collect();
-    Some(Position { line: line.trim().parse().ok()?, column: column.parse().ok()? })
+    Some(Position {
+        line: line.trim().parse().ok()?,
+        column: column.parse().ok()?,
+    })
 }
 
 /// For errors that name a field or table without a span, the first place that name
 /// appears in the SQL as a whole word.
 fn guess_position(err: &DataFusionError, sql: &str) -> Option<Position> {
     let text = err.to_string();
-    let name = ["No field named ", "table '", "Table not found: "].iter().find_map(|marker| {
-        let rest = &text[text.find(marker)? + marker.len()..];
-        let name: String =
-            rest.trim_start_matches(['"', '\'']).chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
-        (!name.is_empty()).then_some(name)
-    })?;
+    let name = ["No field named ", "table '", "Table not found: "]
+        .iter()
+        .find_map(|marker| {
+            let rest = &text[text.find(marker)? + marker.len()..];
+            let name: String = rest
+                .trim_start_matches(['"', '\''])
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            (!name.is_empty()).then_some(name)
+        })?;
     let name = name.rsplit('.').next()?.to_string();
     let lower = sql.to_lowercase();
     let target = name.to_lowercase();
@@ -172,7 +201,11 @@ fn guess_position(err: &DataFusionError, sql: &str) -> Option<Position> {
         let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
         if !word(before) && !word(after) {
             let line = sql[..at].matches('\n').count() as u64 + 1;
-            let column = sql[..at].rsplit('\n').next().map_or(0, |l| l.chars().count()) as u64 + 1;
+            let column = sql[..at]
+                .rsplit('\n')
+                .next()
+                .map_or(0, |l| l.chars().count()) as u64
+                + 1;
             return Some(Position { line, column });
         }
         from = at + target.len();
@@ -187,11 +220,23 @@ mod tests {
     #[test]
     fn positions_from_messages_and_carets() {
         assert_eq!(
-            position_in_message("sql parser error: Expected: end of statement, found: x at Line: 2, Column: 14"),
-            Some(Position { line: 2, column: 14 })
+            position_in_message(
+                "sql parser error: Expected: end of statement, found: x at Line: 2, Column: 14"
+            ),
+            Some(Position {
+                line: 2,
+                column: 14
+            })
         );
-        let e = QueryError::new(QueryErrorKind::Plan, "x").at(Some(Position { line: 2, column: 8 }));
-        assert_eq!(e.caret("select 1\nfrom   nope").unwrap(), "from   nope\n       ^");
-        assert_eq!(clean_message("sql parser error: Expected: x, found: y at Line: 1, Column: 3"), "Expected: x, found: y");
+        let e =
+            QueryError::new(QueryErrorKind::Plan, "x").at(Some(Position { line: 2, column: 8 }));
+        assert_eq!(
+            e.caret("select 1\nfrom   nope").unwrap(),
+            "from   nope\n       ^"
+        );
+        assert_eq!(
+            clean_message("sql parser error: Expected: x, found: y at Line: 1, Column: 3"),
+            "Expected: x, found: y"
+        );
     }
 }

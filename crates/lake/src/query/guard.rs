@@ -20,7 +20,10 @@ pub fn read_only_statement(sql: &str, allow_explain: bool) -> Result<DfStatement
     if sql.len() > MAX_SQL_BYTES {
         return Err(QueryError::new(
             QueryErrorKind::Limit(Limit::SqlLength),
-            format!("the SQL text is {} bytes; at most {MAX_SQL_BYTES} are accepted", sql.len()),
+            format!(
+                "the SQL text is {} bytes; at most {MAX_SQL_BYTES} are accepted",
+                sql.len()
+            ),
         ));
     }
     let dialect = GenericDialect {};
@@ -29,12 +32,20 @@ pub fn read_only_statement(sql: &str, allow_explain: bool) -> Result<DfStatement
         .with_recursion_limit(RECURSION_LIMIT)
         .build()
         .map_err(|e| QueryError::from_datafusion(e, sql))?;
-    let mut statements = parser.parse_statements().map_err(|e| QueryError::from_datafusion(e, sql))?;
+    let mut statements = parser
+        .parse_statements()
+        .map_err(|e| QueryError::from_datafusion(e, sql))?;
     if statements.len() > 1 {
-        return Err(QueryError::new(QueryErrorKind::Forbidden, "only one statement may be run at a time"));
+        return Err(QueryError::new(
+            QueryErrorKind::Forbidden,
+            "only one statement may be run at a time",
+        ));
     }
     let Some(statement) = statements.pop_front() else {
-        return Err(QueryError::new(QueryErrorKind::Syntax, "the query is empty"));
+        return Err(QueryError::new(
+            QueryErrorKind::Syntax,
+            "the query is empty",
+        ));
     };
     check(&statement, allow_explain)?;
     Ok(statement)
@@ -42,7 +53,10 @@ pub fn read_only_statement(sql: &str, allow_explain: bool) -> Result<DfStatement
 
 fn check(statement: &DfStatement, allow_explain: bool) -> Result<(), QueryError> {
     let forbidden = |what: &str| {
-        Err(QueryError::new(QueryErrorKind::Forbidden, format!("{what} is not allowed: only SELECT queries run here")))
+        Err(QueryError::new(
+            QueryErrorKind::Forbidden,
+            format!("{what} is not allowed: only SELECT queries run here"),
+        ))
     };
     match statement {
         DfStatement::Statement(s) => match s.as_ref() {
@@ -70,16 +84,20 @@ fn check(statement: &DfStatement, allow_explain: bool) -> Result<(), QueryError>
 /// `SELECT ... INTO t` creates a table: refused like CREATE.
 fn check_body(body: &SetExpr) -> Result<(), QueryError> {
     match body {
-        SetExpr::Select(s) if s.into.is_some() => {
-            Err(QueryError::new(QueryErrorKind::Forbidden, "SELECT INTO is not allowed: only SELECT queries run here"))
-        }
+        SetExpr::Select(s) if s.into.is_some() => Err(QueryError::new(
+            QueryErrorKind::Forbidden,
+            "SELECT INTO is not allowed: only SELECT queries run here",
+        )),
         SetExpr::SetOperation { left, right, .. } => {
             check_body(left)?;
             check_body(right)
         }
         SetExpr::Query(q) => check_body(&q.body),
         SetExpr::Select(_) | SetExpr::Values(_) => Ok(()),
-        _ => Err(QueryError::new(QueryErrorKind::Forbidden, "only SELECT queries run here")),
+        _ => Err(QueryError::new(
+            QueryErrorKind::Forbidden,
+            "only SELECT queries run here",
+        )),
     }
 }
 
@@ -114,7 +132,10 @@ mod tests {
         for (bad, word) in [
             ("INSERT INTO pf VALUES (1)", "INSERT"),
             ("CREATE TABLE x AS SELECT 1", "CREATE TABLE"),
-            ("CREATE EXTERNAL TABLE x STORED AS CSV LOCATION '/etc/passwd'", "CREATE EXTERNAL TABLE"),
+            (
+                "CREATE EXTERNAL TABLE x STORED AS CSV LOCATION '/etc/passwd'",
+                "CREATE EXTERNAL TABLE",
+            ),
             ("COPY (SELECT 1) TO '/tmp/x.csv'", "COPY"),
             ("DROP TABLE pf", "DROP TABLE"),
             ("SET datafusion.execution.batch_size = 1", "SET"),
@@ -140,9 +161,15 @@ mod tests {
         assert_eq!(e.kind, QueryErrorKind::Syntax, "{e:?}");
         let p = e.position.expect("a position");
         assert_eq!(p.line, 2, "{e:?}");
-        assert_eq!(read_only_statement("   ", false).unwrap_err().kind, QueryErrorKind::Syntax);
+        assert_eq!(
+            read_only_statement("   ", false).unwrap_err().kind,
+            QueryErrorKind::Syntax
+        );
         let long = format!("SELECT {}", "1+".repeat(MAX_SQL_BYTES));
-        assert_eq!(read_only_statement(&long, false).unwrap_err().kind, QueryErrorKind::Limit(Limit::SqlLength));
+        assert_eq!(
+            read_only_statement(&long, false).unwrap_err().kind,
+            QueryErrorKind::Limit(Limit::SqlLength)
+        );
         let deep = format!("SELECT {}1{}", "(".repeat(500), ")".repeat(500));
         assert!(read_only_statement(&deep, false).is_err());
     }

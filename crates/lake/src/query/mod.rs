@@ -70,7 +70,12 @@ impl QueryLimits {
 
     /// No limits (the operator at the command line).
     pub fn unlimited() -> QueryLimits {
-        QueryLimits { timeout: None, memory_bytes: None, max_rows: None, spill: true }
+        QueryLimits {
+            timeout: None,
+            memory_bytes: None,
+            max_rows: None,
+            spill: true,
+        }
     }
 }
 
@@ -87,12 +92,20 @@ pub struct QueryOptions {
 impl QueryOptions {
     /// A member who may read `readable`, with [`QueryLimits::member`].
     pub fn member(readable: Vec<DatasetName>) -> QueryOptions {
-        QueryOptions { access: Access::Only(readable), limits: QueryLimits::member(), allow_explain: false }
+        QueryOptions {
+            access: Access::Only(readable),
+            limits: QueryLimits::member(),
+            allow_explain: false,
+        }
     }
 
     /// The operator: every dataset, no limits, EXPLAIN allowed.
     pub fn operator() -> QueryOptions {
-        QueryOptions { access: Access::All, limits: QueryLimits::unlimited(), allow_explain: true }
+        QueryOptions {
+            access: Access::All,
+            limits: QueryLimits::unlimited(),
+            allow_explain: true,
+        }
     }
 }
 
@@ -110,7 +123,11 @@ pub struct QueryResult {
 impl Lake {
     /// A DataFusion session with the readable datasets registered: each dataset as a
     /// table, and `events`. Used by queries and by the built-in analyses.
-    pub async fn session(&self, access: &Access, limits: &QueryLimits) -> Result<SessionContext, LakeError> {
+    pub async fn session(
+        &self,
+        access: &Access,
+        limits: &QueryLimits,
+    ) -> Result<SessionContext, LakeError> {
         let mut config = SessionConfig::new().with_information_schema(false);
         config.options_mut().sql_parser.collect_spans = true;
         let mut runtime = RuntimeEnvBuilder::new();
@@ -118,7 +135,9 @@ impl Lake {
             runtime = runtime.with_memory_limit(bytes, 1.0);
         }
         if !limits.spill {
-            runtime = runtime.with_disk_manager_builder(DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled));
+            runtime = runtime.with_disk_manager_builder(
+                DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
+            );
         }
         let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
         let store = self.store();
@@ -144,12 +163,19 @@ impl Lake {
     }
 
     /// Runs read-only SQL and streams its rows under the limits of `opts`.
-    pub async fn query_stream(&self, sql: &str, opts: &QueryOptions) -> Result<QueryStream, QueryError> {
+    pub async fn query_stream(
+        &self,
+        sql: &str,
+        opts: &QueryOptions,
+    ) -> Result<QueryStream, QueryError> {
         let started = Instant::now();
         let statement = guard::read_only_statement(sql, opts.allow_explain)?;
         let deadline = opts.limits.timeout.map(|t| Box::pin(tokio::time::sleep(t)));
         let plan = async {
-            let ctx = self.session(&opts.access, &opts.limits).await.map_err(|e| internal(&e))?;
+            let ctx = self
+                .session(&opts.access, &opts.limits)
+                .await
+                .map_err(|e| internal(&e))?;
             let state = ctx.state();
             let df = |e| QueryError::from_datafusion(e, sql);
             let logical = state.statement_to_plan(statement).await.map_err(df)?;
@@ -164,10 +190,14 @@ impl Lake {
         };
         let guarded = AssertUnwindSafe(plan).catch_unwind();
         let planned = match opts.limits.timeout {
-            Some(t) => tokio::time::timeout(t, guarded).await.map_err(|_| timeout_error(t))?,
+            Some(t) => tokio::time::timeout(t, guarded)
+                .await
+                .map_err(|_| timeout_error(t))?,
             None => guarded.await,
         };
-        let inner = planned.map_err(|_| QueryError::new(QueryErrorKind::Internal, "the query engine panicked"))??;
+        let inner = planned.map_err(|_| {
+            QueryError::new(QueryErrorKind::Internal, "the query engine panicked")
+        })??;
         Ok(QueryStream {
             schema: inner.schema(),
             inner: Some(inner),
@@ -203,7 +233,10 @@ fn internal(e: &LakeError) -> QueryError {
 }
 
 fn timeout_error(t: Duration) -> QueryError {
-    QueryError::new(QueryErrorKind::Limit(Limit::Time), format!("the query ran longer than {:.1} s", t.as_secs_f64()))
+    QueryError::new(
+        QueryErrorKind::Limit(Limit::Time),
+        format!("the query ran longer than {:.1} s", t.as_secs_f64()),
+    )
 }
 
 /// The rows of a running query, enforcing its time and row limits. Dropping it
@@ -246,7 +279,9 @@ impl Stream for QueryStream {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let this = &mut *self;
         loop {
-            let Some(inner) = this.inner.as_mut() else { return Poll::Ready(None) };
+            let Some(inner) = this.inner.as_mut() else {
+                return Poll::Ready(None);
+            };
             if let Some(d) = this.deadline.as_mut()
                 && d.as_mut().poll(cx).is_ready()
             {
@@ -260,8 +295,13 @@ impl Stream for QueryStream {
                 other => {
                     this.inner = None;
                     return Poll::Ready(match other {
-                        Err(_) => Some(Err(QueryError::new(QueryErrorKind::Internal, "the query engine panicked"))),
-                        Ok(Poll::Ready(Some(Err(e)))) => Some(Err(QueryError::from_datafusion(e, &this.sql))),
+                        Err(_) => Some(Err(QueryError::new(
+                            QueryErrorKind::Internal,
+                            "the query engine panicked",
+                        ))),
+                        Ok(Poll::Ready(Some(Err(e)))) => {
+                            Some(Err(QueryError::from_datafusion(e, &this.sql)))
+                        }
                         _ => None,
                     });
                 }

@@ -31,7 +31,9 @@ impl std::str::FromStr for OutputFormat {
             "csv" => Ok(OutputFormat::Csv),
             "json" | "jsonl" => Ok(OutputFormat::Json),
             "parquet" => Ok(OutputFormat::Parquet),
-            other => Err(format!("unknown output format {other:?}: use table, csv, json or parquet")),
+            other => Err(format!(
+                "unknown output format {other:?}: use table, csv, json or parquet"
+            )),
         }
     }
 }
@@ -49,14 +51,30 @@ pub struct ResultWriter<W: Write + Send> {
 }
 
 impl<W: Write + Send> ResultWriter<W> {
-    pub fn new(format: OutputFormat, schema: SchemaRef, out: W) -> Result<ResultWriter<W>, ArrowError> {
-        let mut w =
-            ResultWriter { format, schema: schema.clone(), out: None, csv: None, json: None, parquet: None, table: vec![] };
+    pub fn new(
+        format: OutputFormat,
+        schema: SchemaRef,
+        out: W,
+    ) -> Result<ResultWriter<W>, ArrowError> {
+        let mut w = ResultWriter {
+            format,
+            schema: schema.clone(),
+            out: None,
+            csv: None,
+            json: None,
+            parquet: None,
+            table: vec![],
+        };
         match format {
             OutputFormat::Csv => {
                 let mut c = csv::Writer::from_writer(out);
-                let header: Vec<String> = schema.fields().iter().map(|f| neutralize_formula(f.name())).collect();
-                c.write_record(&header).map_err(|e| ArrowError::CsvError(e.to_string()))?;
+                let header: Vec<String> = schema
+                    .fields()
+                    .iter()
+                    .map(|f| neutralize_formula(f.name()))
+                    .collect();
+                c.write_record(&header)
+                    .map_err(|e| ArrowError::CsvError(e.to_string()))?;
                 w.csv = Some(c);
             }
             OutputFormat::Json => {
@@ -67,11 +85,19 @@ impl<W: Write + Send> ResultWriter<W> {
                 )
             }
             OutputFormat::Parquet => {
-                w.parquet =
-                    Some(ArrowWriter::try_new(out, schema, None).map_err(|e| ArrowError::ExternalError(Box::new(e)))?)
+                w.parquet = Some(
+                    ArrowWriter::try_new(out, schema, None)
+                        .map_err(|e| ArrowError::ExternalError(Box::new(e)))?,
+                )
             }
             OutputFormat::Table => {
-                w.table.push(schema.fields().iter().map(|f| escape_control(f.name())).collect());
+                w.table.push(
+                    schema
+                        .fields()
+                        .iter()
+                        .map(|f| escape_control(f.name()))
+                        .collect(),
+                );
                 w.out = Some(out);
             }
         }
@@ -87,21 +113,33 @@ impl<W: Write + Send> ResultWriter<W> {
                     let record: Vec<String> = (0..batch.num_columns())
                         .map(|i| {
                             let v = cells.get(i, row);
-                            if cells.textual[i] { neutralize_formula(&v) } else { v }
+                            if cells.textual[i] {
+                                neutralize_formula(&v)
+                            } else {
+                                v
+                            }
                         })
                         .collect();
-                    c.write_record(&record).map_err(|e| ArrowError::CsvError(e.to_string()))?;
+                    c.write_record(&record)
+                        .map_err(|e| ArrowError::CsvError(e.to_string()))?;
                 }
                 Ok(())
             }
             OutputFormat::Json => self.json.as_mut().expect("json writer").write(batch),
-            OutputFormat::Parquet => {
-                self.parquet.as_mut().expect("parquet writer").write(batch).map_err(|e| ArrowError::ExternalError(Box::new(e)))
-            }
+            OutputFormat::Parquet => self
+                .parquet
+                .as_mut()
+                .expect("parquet writer")
+                .write(batch)
+                .map_err(|e| ArrowError::ExternalError(Box::new(e))),
             OutputFormat::Table => {
                 let cells = Cells::new(batch)?;
                 for row in 0..batch.num_rows() {
-                    self.table.push((0..batch.num_columns()).map(|i| escape_control(&cells.get(i, row))).collect());
+                    self.table.push(
+                        (0..batch.num_columns())
+                            .map(|i| escape_control(&cells.get(i, row)))
+                            .collect(),
+                    );
                 }
                 Ok(())
             }
@@ -114,7 +152,10 @@ impl<W: Write + Send> ResultWriter<W> {
         match self.format {
             OutputFormat::Csv => {
                 let c = self.csv.take().expect("csv writer");
-                c.into_inner().map_err(|e| ArrowError::CsvError(e.to_string()))?.flush().map_err(io)
+                c.into_inner()
+                    .map_err(|e| ArrowError::CsvError(e.to_string()))?
+                    .flush()
+                    .map_err(io)
             }
             OutputFormat::Json => {
                 let mut j = self.json.take().expect("json writer");
@@ -123,7 +164,10 @@ impl<W: Write + Send> ResultWriter<W> {
             }
             OutputFormat::Parquet => {
                 let p = self.parquet.take().expect("parquet writer");
-                p.into_inner().map_err(|e| ArrowError::ExternalError(Box::new(e)))?.flush().map_err(io)
+                p.into_inner()
+                    .map_err(|e| ArrowError::ExternalError(Box::new(e)))?
+                    .flush()
+                    .map_err(io)
             }
             OutputFormat::Table => {
                 let mut out = self.out.take().expect("table output");
@@ -164,10 +208,21 @@ impl<'a> Cells<'a> {
     fn new(batch: &'a RecordBatch) -> Result<Cells<'a>, ArrowError> {
         static OPTIONS: std::sync::LazyLock<FormatOptions<'static>> =
             std::sync::LazyLock::new(|| FormatOptions::default().with_null(""));
-        let formatters =
-            batch.columns().iter().map(|c| ArrayFormatter::try_new(c.as_ref(), &OPTIONS)).collect::<Result<_, _>>()?;
-        let textual = batch.columns().iter().map(|c| is_text(c.data_type())).collect();
-        Ok(Cells { formatters, nulls: batch.columns().iter().collect(), textual })
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &OPTIONS))
+            .collect::<Result<_, _>>()?;
+        let textual = batch
+            .columns()
+            .iter()
+            .map(|c| is_text(c.data_type()))
+            .collect();
+        Ok(Cells {
+            formatters,
+            nulls: batch.columns().iter().collect(),
+            textual,
+        })
     }
 
     fn get(&self, col: usize, row: usize) -> String {
@@ -200,18 +255,32 @@ pub fn escape_control(s: &str) -> String {
     if !s.chars().any(char::is_control) {
         return s.to_string();
     }
-    s.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn write_table(out: &mut dyn Write, rows: &[Vec<String>]) -> std::io::Result<()> {
-    let Some(header) = rows.first() else { return Ok(()) };
+    let Some(header) = rows.first() else {
+        return Ok(());
+    };
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in rows {
         for (w, c) in widths.iter_mut().zip(r) {
             *w = (*w).max(c.chars().count());
         }
     }
-    let rule: String = widths.iter().map(|w| format!("+{}", "-".repeat(w + 2))).collect::<String>() + "+";
+    let rule: String = widths
+        .iter()
+        .map(|w| format!("+{}", "-".repeat(w + 2)))
+        .collect::<String>()
+        + "+";
     writeln!(out, "{rule}")?;
     for (i, r) in rows.iter().enumerate() {
         let line: String = r
@@ -243,7 +312,12 @@ mod tests {
         RecordBatch::try_new(
             schema,
             vec![
-                Arc::new(StringArray::from(vec![Some("=HYPERLINK(\"x\")"), Some("\u{1b}[31mred"), None, Some("-2")])),
+                Arc::new(StringArray::from(vec![
+                    Some("=HYPERLINK(\"x\")"),
+                    Some("\u{1b}[31mred"),
+                    None,
+                    Some("-2"),
+                ])),
                 Arc::new(Int64Array::from(vec![Some(1), Some(-5), None, Some(3)])),
             ],
         )
@@ -260,7 +334,10 @@ mod tests {
     #[test]
     fn csv_neutralises_formulas_in_text_but_not_numbers() {
         let text = String::from_utf8(render(OutputFormat::Csv)).unwrap();
-        assert_eq!(text, "name,n\n\"'=HYPERLINK(\"\"x\"\")\",1\n\u{1b}[31mred,-5\n,\n'-2,3\n");
+        assert_eq!(
+            text,
+            "name,n\n\"'=HYPERLINK(\"\"x\"\")\",1\n\u{1b}[31mred,-5\n,\n'-2,3\n"
+        );
     }
 
     #[test]
@@ -278,7 +355,10 @@ mod tests {
         assert_eq!(first["name"], "=HYPERLINK(\"x\")");
         assert_eq!(text.lines().count(), 4);
         let bytes = bytes::Bytes::from(render(OutputFormat::Parquet));
-        let reader = datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(bytes, 1024).unwrap();
+        let reader = datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReader::try_new(
+            bytes, 1024,
+        )
+        .unwrap();
         let rows: usize = reader.map(|b| b.unwrap().num_rows()).sum();
         assert_eq!(rows, 4);
     }

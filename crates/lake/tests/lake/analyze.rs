@@ -32,30 +32,74 @@ fn planted() -> String {
     for i in 0..2000u32 {
         let r = rand();
         let ts = t0 + (r % 14_000_000) as f64 / 1000.0;
-        line(ts, &format!("10.1.0.{}", (r >> 24) % 20 + 1), 20000 + i, &format!("192.0.2.{}", (r >> 32) % 5 + 1), 443, "");
+        line(
+            ts,
+            &format!("10.1.0.{}", (r >> 24) % 20 + 1),
+            20000 + i,
+            &format!("192.0.2.{}", (r >> 32) % 5 + 1),
+            443,
+            "",
+        );
     }
     // A scanner: one source, 300 ports on one host.
     for p in 0..300u32 {
-        line(t0 + 100.0 + p as f64 * 0.01, "10.9.9.9", 40000, "192.0.2.200", 1 + p, "");
+        line(
+            t0 + 100.0 + p as f64 * 0.01,
+            "10.9.9.9",
+            40000,
+            "192.0.2.200",
+            1 + p,
+            "",
+        );
     }
     // A beacon: every 60 s (± 1 s) to one C&C.
     for k in 0..40u32 {
-        line(t0 + 30.0 + k as f64 * 60.0 + (k % 3) as f64 * 0.5, "10.1.0.7", 50000 + k, "203.0.113.66", 8080, "");
+        line(
+            t0 + 30.0 + k as f64 * 60.0 + (k % 3) as f64 * 0.5,
+            "10.1.0.7",
+            50000 + k,
+            "203.0.113.66",
+            8080,
+            "",
+        );
     }
     // A resolver client that always uses port 5353, and a DGA client.
     for k in 0..30u32 {
         let jitter = (rand() % 400) as f64;
-        line(t0 + 5.0 + k as f64 * 11.0 + jitter, "10.1.0.3", 5353, "10.0.0.53", 53, ",\"query\":\"www.example.com\",\"qtype_name\":\"A\",\"rcode_name\":\"NOERROR\"");
-        line(t0 + 6.0 + k as f64 * 11.0 + jitter * 2.0, "10.1.0.4", 30000 + k, "10.0.0.53", 53,
-             &format!(",\"query\":\"x{k}q7z.example.net\",\"qtype_name\":\"A\",\"rcode_name\":\"NXDOMAIN\""));
+        line(
+            t0 + 5.0 + k as f64 * 11.0 + jitter,
+            "10.1.0.3",
+            5353,
+            "10.0.0.53",
+            53,
+            ",\"query\":\"www.example.com\",\"qtype_name\":\"A\",\"rcode_name\":\"NOERROR\"",
+        );
+        line(
+            t0 + 6.0 + k as f64 * 11.0 + jitter * 2.0,
+            "10.1.0.4",
+            30000 + k,
+            "10.0.0.53",
+            53,
+            &format!(
+                ",\"query\":\"x{k}q7z.example.net\",\"qtype_name\":\"A\",\"rcode_name\":\"NXDOMAIN\""
+            ),
+        );
     }
     out
 }
 
 async fn lake_with_planted() -> (tempfile::TempDir, Lake) {
     let (dir, lake) = temp_lake();
-    let opts = IngestOptions { parse: ParseOptions { format: Some(Format::Jsonl), ..ParseOptions::default() }, ..IngestOptions::default() };
-    let report = ingest_text(&lake, "planted", "conn.json", planted(), opts).await.unwrap();
+    let opts = IngestOptions {
+        parse: ParseOptions {
+            format: Some(Format::Jsonl),
+            ..ParseOptions::default()
+        },
+        ..IngestOptions::default()
+    };
+    let report = ingest_text(&lake, "planted", "conn.json", planted(), opts)
+        .await
+        .unwrap();
     assert!(report.rows >= 2400, "{report:?}");
     (dir, lake)
 }
@@ -67,59 +111,142 @@ async fn each_analysis_finds_what_was_planted() {
     let limits = QueryLimits::unlimited();
     let run = |name: &'static str, params: Vec<&'static str>| {
         let (lake, access, limits) = (lake.clone(), access.clone(), limits.clone());
-        async move { lake.analyze(&access, name, &Params::parse(params).unwrap(), &limits).await.unwrap().findings }
+        async move {
+            lake.analyze(&access, name, &Params::parse(params).unwrap(), &limits)
+                .await
+                .unwrap()
+                .findings
+        }
     };
 
     let fan = run("fan-out", vec![]).await;
-    assert!(matches!(&fan[0].detail, Detail::FanOut { src, ports: 300, .. } if src == "10.9.9.9"), "{fan:?}");
+    assert!(
+        matches!(&fan[0].detail, Detail::FanOut { src, ports: 300, .. } if src == "10.9.9.9"),
+        "{fan:?}"
+    );
     assert!(fan[0].score >= 0.99);
 
     let beacons = run("beacons", vec![]).await;
-    assert!(matches!(&beacons[0].detail, Detail::Beacon { src, dst, events: 40, .. } if src == "10.1.0.7" && dst == "203.0.113.66"), "{beacons:?}");
-    if let Detail::Beacon { mean_interval_s, .. } = beacons[0].detail {
+    assert!(
+        matches!(&beacons[0].detail, Detail::Beacon { src, dst, events: 40, .. } if src == "10.1.0.7" && dst == "203.0.113.66"),
+        "{beacons:?}"
+    );
+    if let Detail::Beacon {
+        mean_interval_s, ..
+    } = beacons[0].detail
+    {
         assert!((mean_interval_s - 60.0).abs() < 1.0);
     }
 
     let fixed = run("dns-fixed-port", vec![]).await;
     assert_eq!(fixed.len(), 1, "{fixed:?}");
-    assert!(matches!(&fixed[0].detail, Detail::FixedSourcePort { client, port: 5353, queries: 30 } if client == "10.1.0.3"));
+    assert!(
+        matches!(&fixed[0].detail, Detail::FixedSourcePort { client, port: 5353, queries: 30 } if client == "10.1.0.3")
+    );
 
     let dns = run("dns", vec![]).await;
     assert!(dns.iter().any(|f| matches!(&f.detail, Detail::Nxdomain { client: Some(c), nxdomain: 30, .. } if c == "10.1.0.4")), "{dns:?}");
-    assert!(dns.iter().any(|f| matches!(&f.detail, Detail::Nxdomain { client: None, queries: 60, nxdomain: 30, .. })));
-    assert!(dns.iter().any(|f| matches!(&f.detail, Detail::DnsName { name, queries: 30 } if name == "www.example.com")));
+    assert!(dns.iter().any(|f| matches!(
+        &f.detail,
+        Detail::Nxdomain {
+            client: None,
+            queries: 60,
+            nxdomain: 30,
+            ..
+        }
+    )));
+    assert!(dns.iter().any(
+        |f| matches!(&f.detail, Detail::DnsName { name, queries: 30 } if name == "www.example.com")
+    ));
 
     let talkers = run("top-talkers", vec!["limit=3"]).await;
-    assert!(matches!(&talkers[0].detail, Detail::Talker { ip, events: 300, .. } if ip == "10.9.9.9"), "{talkers:?}");
+    assert!(
+        matches!(&talkers[0].detail, Detail::Talker { ip, events: 300, .. } if ip == "10.9.9.9"),
+        "{talkers:?}"
+    );
 
     let ports = run("top-ports", vec!["limit=1"]).await;
-    assert!(matches!(&ports[0].detail, Detail::Port { port: 443, events: 2000, .. }), "{ports:?}");
+    assert!(
+        matches!(
+            &ports[0].detail,
+            Detail::Port {
+                port: 443,
+                events: 2000,
+                ..
+            }
+        ),
+        "{ports:?}"
+    );
 
     let rare = run("rare-destinations", vec!["max=1"]).await;
-    assert!(rare.is_empty(), "every planted destination is seen more than once: {rare:?}");
+    assert!(
+        rare.is_empty(),
+        "every planted destination is seen more than once: {rare:?}"
+    );
 
     let time = run("events-over-time", vec!["buckets=30"]).await;
-    let Detail::Histogram { bucket_seconds, buckets } = &time[0].detail else { panic!("{time:?}") };
+    let Detail::Histogram {
+        bucket_seconds,
+        buckets,
+    } = &time[0].detail
+    else {
+        panic!("{time:?}")
+    };
     assert_eq!(buckets.iter().map(|b| b.1).sum::<u64>(), 2400);
-    assert!(buckets.len() <= 30 && *bucket_seconds >= 300, "{bucket_seconds} {}", buckets.len());
-    assert!(time.iter().any(|f| matches!(f.detail, Detail::Spike { .. })), "the scan burst is a spike: {time:?}");
+    assert!(
+        buckets.len() <= 30 && *bucket_seconds >= 300,
+        "{bucket_seconds} {}",
+        buckets.len()
+    );
+    assert!(
+        time.iter()
+            .any(|f| matches!(f.detail, Detail::Spike { .. })),
+        "the scan burst is a spike: {time:?}"
+    );
 }
 
 #[tokio::test]
 async fn running_all_ranks_findings_and_bad_parameters_are_refused() {
     let (_d, lake) = lake_with_planted().await;
-    let all = lake.analyze_all(&Access::All, &QueryLimits::unlimited()).await.unwrap();
+    let all = lake
+        .analyze_all(&Access::All, &QueryLimits::unlimited())
+        .await
+        .unwrap();
     assert!(all.windows(2).all(|w| w[0].score >= w[1].score));
     let top: Vec<_> = all.iter().take(4).map(|f| f.analysis).collect();
     for expected in ["fan-out", "beacons", "dns-fixed-port"] {
-        assert!(top.contains(&expected), "{expected} not in the top findings: {top:?}");
+        assert!(
+            top.contains(&expected),
+            "{expected} not in the top findings: {top:?}"
+        );
     }
     let e = lake
-        .analyze(&Access::All, "fan-out", &Params::parse(["limt=3"]).unwrap(), &QueryLimits::unlimited())
+        .analyze(
+            &Access::All,
+            "fan-out",
+            &Params::parse(["limt=3"]).unwrap(),
+            &QueryLimits::unlimited(),
+        )
         .await
         .unwrap_err();
     assert!(e.to_string().contains("limit"), "{e}");
-    let e = lake.analyze(&Access::All, "fan-out", &Params::parse(["min=x"]).unwrap(), &QueryLimits::unlimited()).await;
+    let e = lake
+        .analyze(
+            &Access::All,
+            "fan-out",
+            &Params::parse(["min=x"]).unwrap(),
+            &QueryLimits::unlimited(),
+        )
+        .await;
     assert!(e.is_err());
-    assert!(lake.analyze(&Access::All, "nope", &Params::default(), &QueryLimits::unlimited()).await.is_err());
+    assert!(
+        lake.analyze(
+            &Access::All,
+            "nope",
+            &Params::default(),
+            &QueryLimits::unlimited()
+        )
+        .await
+        .is_err()
+    );
 }

@@ -6,8 +6,12 @@ use super::*;
 #[tokio::test]
 async fn duckdb_reads_the_dataset_and_agrees_with_datafusion() {
     let (dir, lake) = temp_lake();
-    ingest_text(&lake, "pf", "a.log", pf_log(700, 31), pf_options()).await.unwrap();
-    ingest_text(&lake, "pf", "b.log", pf_log(300, 32), pf_options()).await.unwrap();
+    ingest_text(&lake, "pf", "a.log", pf_log(700, 31), pf_options())
+        .await
+        .unwrap();
+    ingest_text(&lake, "pf", "b.log", pf_log(300, 32), pf_options())
+        .await
+        .unwrap();
     let sql = "SELECT src_ip, count(*) AS n, count(DISTINCT dst_port) AS ports, min(time) AS first, max(line) AS last_line \
                FROM pf GROUP BY src_ip ORDER BY n DESC, src_ip LIMIT 10";
     let ours = rows(&lake, sql).await;
@@ -26,15 +30,25 @@ print("total|" + str(con.execute("SELECT count(*) FROM read_parquet('{}')").fetc
         glob.display(),
         glob.display()
     );
-    let out = std::process::Command::new("python3").arg("-c").arg(&script).output().expect("python3 runs");
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .expect("python3 runs");
     assert!(
         out.status.success(),
         "DuckDB failed (run scripts/setup-test-env.sh to install it): {}",
         String::from_utf8_lossy(&out.stderr)
     );
     let text = String::from_utf8(out.stdout).unwrap();
-    let duck: Vec<Vec<String>> = text.lines().map(|l| l.split('|').map(str::to_string).collect()).collect();
-    assert_eq!(duck.last().unwrap(), &vec!["total".to_string(), "2000".to_string()]);
+    let duck: Vec<Vec<String>> = text
+        .lines()
+        .map(|l| l.split('|').map(str::to_string).collect())
+        .collect();
+    assert_eq!(
+        duck.last().unwrap(),
+        &vec!["total".to_string(), "2000".to_string()]
+    );
     assert_eq!(duck.len() - 1, ours.len());
     for (d, o) in duck.iter().zip(&ours) {
         assert_eq!(d[0], o[0]);

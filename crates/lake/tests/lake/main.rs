@@ -16,7 +16,9 @@ use secviz_parse::ParseOptions;
 /// three /24s, TCP to a few ports and DNS queries, and one line that does not parse.
 pub fn pf_log(per_day: usize, seed: u64) -> String {
     let mut out = String::new();
-    let mut x = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    let mut x = seed
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     let mut next = move || {
         x ^= x << 13;
         x ^= x >> 7;
@@ -59,16 +61,32 @@ pub fn pf_log(per_day: usize, seed: u64) -> String {
 /// Ingest options for the pf fixtures (their year is not in the lines).
 pub fn pf_options() -> IngestOptions {
     IngestOptions {
-        parse: ParseOptions { year: Some(2005), ..ParseOptions::default() },
+        parse: ParseOptions {
+            year: Some(2005),
+            ..ParseOptions::default()
+        },
         ..IngestOptions::default()
     }
 }
 
 /// Ingests `text` under a source name.
-pub async fn ingest_text(lake: &Lake, dataset: &str, name: &str, text: String, opts: IngestOptions) -> secviz_lake::Result<IngestReport> {
+pub async fn ingest_text(
+    lake: &Lake,
+    dataset: &str,
+    name: &str,
+    text: String,
+    opts: IngestOptions,
+) -> secviz_lake::Result<IngestReport> {
     let size = text.len() as u64;
     let source = IngestSource::reader(name, std::io::Cursor::new(text.into_bytes()), Some(size));
-    lake.ingest(&dataset.parse().unwrap(), vec![source], opts, Box::new(|_| {}), Box::new(|_, _| {})).await
+    lake.ingest(
+        &dataset.parse().unwrap(),
+        vec![source],
+        opts,
+        Box::new(|_| {}),
+        Box::new(|_, _| {}),
+    )
+    .await
 }
 
 /// A fresh lake in a temporary directory.
@@ -80,13 +98,22 @@ pub fn temp_lake() -> (tempfile::TempDir, Lake) {
 
 /// Runs trusted SQL as the operator and returns the rows as strings (CSV-ish).
 pub async fn rows(lake: &Lake, sql: &str) -> Vec<Vec<String>> {
-    let r = lake.query(sql, &secviz_lake::query::QueryOptions::operator()).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    let r = lake
+        .query(sql, &secviz_lake::query::QueryOptions::operator())
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
     let mut out = Vec::new();
     for b in &r.batches {
         let cols: Vec<_> = b
             .columns()
             .iter()
-            .map(|c| datafusion::arrow::util::display::ArrayFormatter::try_new(c.as_ref(), &Default::default()).unwrap())
+            .map(|c| {
+                datafusion::arrow::util::display::ArrayFormatter::try_new(
+                    c.as_ref(),
+                    &Default::default(),
+                )
+                .unwrap()
+            })
             .collect();
         for i in 0..b.num_rows() {
             out.push(cols.iter().map(|f| f.value(i).to_string()).collect());

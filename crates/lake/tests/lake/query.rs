@@ -8,17 +8,35 @@ use super::*;
 
 async fn two_datasets() -> (tempfile::TempDir, Lake) {
     let (dir, lake) = temp_lake();
-    ingest_text(&lake, "alpha", "a.log", pf_log(200, 11), pf_options()).await.unwrap();
-    ingest_text(&lake, "beta", "b.log", pf_log(100, 12), pf_options()).await.unwrap();
+    ingest_text(&lake, "alpha", "a.log", pf_log(200, 11), pf_options())
+        .await
+        .unwrap();
+    ingest_text(&lake, "beta", "b.log", pf_log(100, 12), pf_options())
+        .await
+        .unwrap();
     (dir, lake)
 }
 
 #[tokio::test]
 async fn events_is_the_union_of_all_datasets_with_their_names() {
     let (_d, lake) = two_datasets().await;
-    let r = rows(&lake, "SELECT dataset, count(*) FROM events GROUP BY dataset ORDER BY dataset").await;
-    assert_eq!(r, vec![vec!["alpha".to_string(), "400".into()], vec!["beta".into(), "200".into()]]);
-    let r = rows(&lake, "SELECT count(*) FROM events WHERE dataset = 'beta' AND dst_port = 53").await;
+    let r = rows(
+        &lake,
+        "SELECT dataset, count(*) FROM events GROUP BY dataset ORDER BY dataset",
+    )
+    .await;
+    assert_eq!(
+        r,
+        vec![
+            vec!["alpha".to_string(), "400".into()],
+            vec!["beta".into(), "200".into()]
+        ]
+    );
+    let r = rows(
+        &lake,
+        "SELECT count(*) FROM events WHERE dataset = 'beta' AND dst_port = 53",
+    )
+    .await;
     let direct = rows(&lake, "SELECT count(*) FROM beta WHERE dst_port = 53").await;
     assert_eq!(r, direct);
 }
@@ -27,8 +45,16 @@ async fn events_is_the_union_of_all_datasets_with_their_names() {
 async fn members_see_only_the_datasets_they_may_read() {
     let (_d, lake) = two_datasets().await;
     let opts = QueryOptions::member(vec!["beta".parse().unwrap(), "missing".parse().unwrap()]);
-    let r = lake.query("SELECT count(*) FROM events", &opts).await.unwrap();
-    let n = r.batches[0].column(0).as_any().downcast_ref::<datafusion::arrow::array::Int64Array>().unwrap().value(0);
+    let r = lake
+        .query("SELECT count(*) FROM events", &opts)
+        .await
+        .unwrap();
+    let n = r.batches[0]
+        .column(0)
+        .as_any()
+        .downcast_ref::<datafusion::arrow::array::Int64Array>()
+        .unwrap()
+        .value(0);
     assert_eq!(n, 200, "events holds only beta");
     for sql in ["SELECT * FROM alpha", "SELECT * FROM missing"] {
         let e = lake.query(sql, &opts).await.unwrap_err();
@@ -37,8 +63,14 @@ async fn members_see_only_the_datasets_they_may_read() {
         let p = e.position.expect("position of the table name");
         assert_eq!((p.line, p.column), (1, 15), "{e}");
     }
-    let none = QueryOptions { access: Access::Only(vec![]), ..QueryOptions::member(vec![]) };
-    let r = lake.query("SELECT count(*) FROM events", &none).await.unwrap();
+    let none = QueryOptions {
+        access: Access::Only(vec![]),
+        ..QueryOptions::member(vec![])
+    };
+    let r = lake
+        .query("SELECT count(*) FROM events", &none)
+        .await
+        .unwrap();
     assert_eq!(r.rows, 1);
 }
 
@@ -58,19 +90,32 @@ async fn forbidden_statements_and_bad_sql_get_clear_errors() {
         let e = lake.query(sql, &member).await.unwrap_err();
         assert_eq!(e.kind, QueryErrorKind::Forbidden, "{sql}: {e}");
     }
-    let e = lake.query("SELECT src_ip,\n       no_such_column\nFROM alpha", &member).await.unwrap_err();
+    let e = lake
+        .query("SELECT src_ip,\n       no_such_column\nFROM alpha", &member)
+        .await
+        .unwrap_err();
     assert_eq!(e.kind, QueryErrorKind::Plan, "{e}");
     assert!(e.message.contains("no_such_column"), "{e}");
     let p = e.position.expect("a position");
     assert_eq!((p.line, p.column), (2, 8), "{e}");
-    assert!(e.caret("SELECT src_ip,\n       no_such_column\nFROM alpha").unwrap().ends_with("       ^"));
+    assert!(
+        e.caret("SELECT src_ip,\n       no_such_column\nFROM alpha")
+            .unwrap()
+            .ends_with("       ^")
+    );
 
     let e = lake.query("SELEC * FROM alpha", &member).await.unwrap_err();
     assert_eq!(e.kind, QueryErrorKind::Syntax, "{e}");
     assert_eq!(e.position.map(|p| p.line), Some(1), "{e}");
 
-    let e = lake.query("SELECT CAST('x' AS INT) FROM alpha", &member).await.unwrap_err();
-    assert!(matches!(e.kind, QueryErrorKind::Execution | QueryErrorKind::Plan), "{e:?}");
+    let e = lake
+        .query("SELECT CAST('x' AS INT) FROM alpha", &member)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e.kind, QueryErrorKind::Execution | QueryErrorKind::Plan),
+        "{e:?}"
+    );
     assert!(!e.public_message().is_empty());
 }
 
@@ -81,23 +126,39 @@ async fn row_time_and_memory_limits_hold() {
     opts.limits.max_rows = Some(7);
     let r = lake.query("SELECT * FROM alpha", &opts).await.unwrap();
     assert_eq!((r.rows, r.truncated), (7, true));
-    let r = lake.query("SELECT * FROM alpha LIMIT 7", &opts).await.unwrap();
-    assert_eq!((r.rows, r.truncated), (7, false), "exactly the limit is not truncated");
+    let r = lake
+        .query("SELECT * FROM alpha LIMIT 7", &opts)
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.rows, r.truncated),
+        (7, false),
+        "exactly the limit is not truncated"
+    );
 
     let slow = QueryOptions {
-        limits: QueryLimits { timeout: Some(Duration::from_millis(300)), ..QueryLimits::member() },
+        limits: QueryLimits {
+            timeout: Some(Duration::from_millis(300)),
+            ..QueryLimits::member()
+        },
         ..opts.clone()
     };
     let started = std::time::Instant::now();
     let e = lake
-        .query("SELECT count(*) FROM generate_series(1, 10000000000) a", &slow)
+        .query(
+            "SELECT count(*) FROM generate_series(1, 10000000000) a",
+            &slow,
+        )
         .await
         .unwrap_err();
     assert_eq!(e.kind, QueryErrorKind::Limit(Limit::Time), "{e}");
     assert!(started.elapsed() < Duration::from_secs(10));
 
     let small = QueryOptions {
-        limits: QueryLimits { memory_bytes: Some(256 * 1024), ..QueryLimits::member() },
+        limits: QueryLimits {
+            memory_bytes: Some(256 * 1024),
+            ..QueryLimits::member()
+        },
         ..opts
     };
     let e = lake
@@ -115,12 +176,35 @@ async fn a_time_predicate_reads_only_the_files_of_that_day() {
         "EXPLAIN ANALYZE SELECT count(*) FROM alpha WHERE time >= '2005-10-22T00:00:00Z' AND time < '2005-10-23T00:00:00Z'",
     )
     .await;
-    let text: String = plan.iter().map(|r| r.join(" ")).collect::<Vec<_>>().join("\n");
+    let text: String = plan
+        .iter()
+        .map(|r| r.join(" "))
+        .collect::<Vec<_>>()
+        .join("\n");
     assert!(text.contains("day=2005-10-22"), "{text}");
-    assert!(!text.contains("day=2005-10-21"), "the other day's file was scanned:\n{text}");
-    assert_eq!(rows(&lake, "SELECT count(*) FROM alpha WHERE time >= '2005-10-22T00:00:00Z'").await[0][0], "200");
+    assert!(
+        !text.contains("day=2005-10-21"),
+        "the other day's file was scanned:\n{text}"
+    );
+    assert_eq!(
+        rows(
+            &lake,
+            "SELECT count(*) FROM alpha WHERE time >= '2005-10-22T00:00:00Z'"
+        )
+        .await[0][0],
+        "200"
+    );
     // And on the union, by dataset too.
     let plan = rows(&lake, "EXPLAIN SELECT count(*) FROM events WHERE dataset = 'beta' AND time < '2005-10-22T00:00:00Z'").await;
-    let text: String = plan.iter().map(|r| r.join(" ")).collect::<Vec<_>>().join("\n");
-    assert!(text.contains("beta/day=2005-10-21") && !text.contains("alpha/") && !text.contains("day=2005-10-22"), "{text}");
+    let text: String = plan
+        .iter()
+        .map(|r| r.join(" "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        text.contains("beta/day=2005-10-21")
+            && !text.contains("alpha/")
+            && !text.contains("day=2005-10-22"),
+        "{text}"
+    );
 }
