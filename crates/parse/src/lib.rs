@@ -23,6 +23,21 @@
 //! Guarantees: memory is bounded by one batch (plus open flows in pcap flow mode);
 //! `summary.parsed + summary.rejected_total() == summary.read`; a truncated gzip or
 //! pcap keeps everything before the damage and reports it in `summary.damage`.
+//!
+//! Where things live:
+//!
+//! | module | owns |
+//! |---|---|
+//! | `stream` | [`EventStream`]: opening (gzip, detection), driving a parser, the summary |
+//! | `input` | gzip sniffing, the head for detection, damage tracking, the capped line reader |
+//! | `format` | [`Format`] names and detection from the first lines |
+//! | `text::*` | one module per line format (pf, tcpdump, syslog + auth/firewall, access, zeek, csv, jsonl) and their shared scanners |
+//! | `pcap::*` | capture reading, frame decoding, DNS in packets, flows |
+//! | `row`, `batch` | the staging row borrowed from the line, and the Arrow column builders |
+//! | `fields`, `output` | reading batches back as strings; CSV and JSON lines writers |
+//!
+//! The columns, the year rule and which format fills what are documented in
+//! `docs/schema.md`.
 
 mod batch;
 mod error;

@@ -47,7 +47,7 @@ pub struct ParseOptions {
     /// The format, or `None` to detect it from the first lines.
     pub format: Option<Format>,
     /// Year of timestamps that print none (pf, BSD syslog). `None`: the year rule of
-    /// [`docs/schema.md`] from `reference_time`.
+    /// `docs/schema.md` from `reference_time`.
     pub year: Option<i32>,
     /// Microseconds since the epoch the year/day rule counts from: the file's
     /// modification time (`open_path` sets it) or, when `None`, the current time.
