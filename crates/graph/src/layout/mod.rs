@@ -102,6 +102,9 @@ pub fn layout_edges(
         .map(|_| [(rng.next_f64() - 0.5) * side, (rng.next_f64() - 0.5) * side])
         .collect();
     let mut iterations = vec![0usize; total];
+    // Size of the last level that was refined; levels barely larger are only prolonged
+    // through (slowly shrinking hierarchies would otherwise cost an iteration budget each).
+    let mut last_refined = 0usize;
     for li in (0..total).rev() {
         progress(total - li, total);
         let level = &levels[li];
@@ -120,36 +123,55 @@ pub fn layout_edges(
                 })
                 .collect();
         }
-        let max_iter = if li + 1 == total {
+        let finest = li == 0;
+        if !finest && li + 1 < total && (level.len() as f64) < 1.6 * last_refined as f64 {
+            continue;
+        }
+        last_refined = level.len();
+        let (min_iter, max_iter) = if li + 1 == total {
             // A big coarsest level (coarsening stalled) gets fewer, costlier iterations.
-            opts.max_iter.min(400_000 / level.len().max(1) + 100)
-        } else {
-            // Finer levels only refine; big ones get fewer (and costlier) iterations.
-            (opts.max_iter / 8)
+            (30, opts.max_iter.min(400_000 / level.len().max(1) + 100))
+        } else if finest {
+            let m = (opts.max_iter / 8)
                 .clamp(20, 50)
-                .min(400_000 / level.len().max(1) + 20)
+                .min(400_000 / level.len().max(1) + 20);
+            (m.min(20), m)
+        } else {
+            // Intermediate levels only untangle what prolongation spread out.
+            (
+                10,
+                (opts.max_iter / 8)
+                    .clamp(10, 30)
+                    .min(200_000 / level.len().max(1) + 10),
+            )
         };
         let params = Params {
             scaling: 10.0,
             gravity: 1.0,
             theta: THETA,
             prevent_overlap: false,
-            min_iter: max_iter.min(20),
+            min_iter: min_iter.min(max_iter),
             max_iter,
         };
         iterations[li] = fa2::run(level, &mut pos, params);
     }
     if opts.prevent_overlap {
-        let params = Params {
-            scaling: 10.0,
-            gravity: 1.0,
-            theta: THETA,
-            prevent_overlap: true,
-            min_iter: 10,
-            max_iter: (400_000 / levels[0].len().max(1)).clamp(15, 40),
-        };
-        iterations[0] += fa2::run(&levels[0], &mut pos, params);
-        iterations[0] += overlap::remove_overlaps(&mut pos, &levels[0].radius, 50);
+        let n0 = levels[0].len();
+        // ForceAtlas2's own overlap prevention moves nodes coherently; on big graphs the
+        // cheaper direct pass alone is used.
+        if n0 <= 50_000 {
+            let params = Params {
+                scaling: 10.0,
+                gravity: 1.0,
+                theta: THETA,
+                prevent_overlap: true,
+                min_iter: 10,
+                max_iter: (400_000 / n0.max(1)).clamp(15, 40),
+            };
+            iterations[0] += fa2::run(&levels[0], &mut pos, params);
+        }
+        let rounds = if n0 <= 50_000 { 50 } else { 20 };
+        iterations[0] += overlap::remove_overlaps(&mut pos, &levels[0].radius, rounds);
     }
     report.iterations = iterations;
     (pos, report)
