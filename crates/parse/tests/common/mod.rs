@@ -93,8 +93,15 @@ pub fn parse_bytes(data: &[u8], opts: ParseOptions) -> Parsed {
     run(EventStream::open(std::io::Cursor::new(data.to_vec()), opts).unwrap())
 }
 
+/// A file of the shared real samples (`../shared/data/real` next to the repository).
 pub fn real(rel: &str) -> PathBuf {
-    Path::new("/work/shared/data/real").join(rel)
+    let near = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/real");
+    let base = if near.exists() {
+        near
+    } else {
+        PathBuf::from("/work/shared/data/real")
+    };
+    base.join(rel)
 }
 
 /// Runs the shared generator and returns the file it wrote.
