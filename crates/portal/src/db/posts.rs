@@ -103,10 +103,40 @@ pub async fn list(
             .await?
         }
     };
-    for p in &mut posts {
-        p.tags = super::tags::of_post(db, p.id).await?;
-    }
+    attach_tags(db, &mut posts).await?;
     Ok(posts)
+}
+
+/// Fills in the tags of listed posts. Posts of one page usually have close ids, so one range
+/// query serves them all; a page spread wide (a member's posts over years) asks per post.
+async fn attach_tags(db: &Db, posts: &mut [PostSummary]) -> Result<(), sqlx::Error> {
+    let (Some(lo), Some(hi)) = (
+        posts.iter().map(|p| p.id).min(),
+        posts.iter().map(|p| p.id).max(),
+    ) else {
+        return Ok(());
+    };
+    if hi - lo > 2_000 {
+        for p in posts.iter_mut() {
+            p.tags = super::tags::of_post(db, p.id).await?;
+        }
+        return Ok(());
+    }
+    let rows = sqlx::query_as::<_, (i64, String)>(
+        "SELECT post_id, tag_slug FROM post_tags WHERE post_id >= $1 AND post_id <= $2 ORDER BY tag_slug",
+    )
+    .bind(lo)
+    .bind(hi)
+    .fetch_all(&db.pool)
+    .await?;
+    for p in posts.iter_mut() {
+        p.tags = rows
+            .iter()
+            .filter(|(id, _)| *id == p.id)
+            .map(|(_, t)| t.clone())
+            .collect();
+    }
+    Ok(())
 }
 
 /// One post with everything its page shows.
