@@ -2,11 +2,10 @@
 """Normalized layout stress on sampled node pairs, for secviz and Graphviz layouts of the
 same graph (lower is better).
 
-    stress.py EDGES.csv secviz.json sfdp.plain [--pivots 64] [--seed 1]
+    stress.py secviz.json [sfdp.plain] [--pivots 64] [--seed 1]
 
-EDGES.csv: the input rows (source,target or source,event,target), read as an undirected
-graph the way both tools built it (names as in DOT). secviz.json: `secviz graph --to json`.
-sfdp.plain: `sfdp -Tplain` of the DOT secviz wrote for the same rows.
+secviz.json: `secviz graph --to json` (its edges define the graph, read as undirected).
+sfdp.plain: `sfdp -Tplain` of the DOT secviz wrote for the same rows (same node names).
 
 Stress: for pivot nodes p and every node j reachable from p, d = hop distance, x = layout
 distance; with the scale s minimising it, stress = mean((s*x - d)^2 / d^2). Layouts are
