@@ -20,9 +20,17 @@ if [ ! -f "$CSV" ]; then
   python3 "$GEN" --kind flows --lines "$ROWS" --seed 1 --out "$CSV"
 fi
 
-echo "== building the benchmark driver (bench profile)"
-cargo bench -p secviz-lake --bench lake --no-run 2>&1 | tail -n 1
-BIN=$(ls -t "${CARGO_TARGET_DIR:-target}"/release/deps/lake-* | grep -v '\.d$' | head -n 1)
+# PROFILE=dev measures a debug build (quick to build, slower to run: indicative only).
+PROFILE=${PROFILE:-bench}
+echo "== building the benchmark driver ($PROFILE profile)"
+if [ "$PROFILE" = dev ]; then
+  cargo build -p secviz-lake --bench lake 2>&1 | tail -n 1
+  DIR=debug
+else
+  cargo bench -p secviz-lake --bench lake --no-run 2>&1 | tail -n 1
+  DIR=release
+fi
+BIN=$(ls -t "${CARGO_TARGET_DIR:-target}"/$DIR/deps/lake-* | grep -v '\.d$' | head -n 1)
 
 rm -rf "$OUT/data"
 echo "== ingest ($(du -h "$CSV" | cut -f1) CSV)"

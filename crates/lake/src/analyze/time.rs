@@ -89,7 +89,7 @@ pub(crate) async fn events_over_time(q: &Sql<'_>, wanted: u64) -> Result<Vec<Fin
             n >= 10 && n as f64 > median + 5.0 * mad && n as f64 >= 3.0 * median.max(1.0)
         })
         .collect();
-    spikes.sort_by(|a, b| b.1.cmp(&a.1));
+    spikes.sort_by_key(|s| std::cmp::Reverse(s.1));
     for (start, n) in spikes.into_iter().take(5) {
         let ratio = n as f64 / median.max(1.0);
         out.push(Finding {
