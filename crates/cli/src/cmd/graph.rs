@@ -278,7 +278,7 @@ fn build_from_csv(args: &Args, pb: &ProgressBar) -> anyhow::Result<(Graph, u64)>
         };
         let refs: Vec<&str> = fields.iter().map(String::as_str).collect();
         push_row(b, &refs, line);
-        if read % 65_536 == 0 {
+        if read.is_multiple_of(65_536) {
             pb.set_message(format!("{read} rows, {} nodes", b.node_count()));
             pb.tick();
         }
