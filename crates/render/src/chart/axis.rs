@@ -24,7 +24,7 @@ impl Scale {
             d0 = d0.max(1.0);
             d1 = d1.max(d0 * 10.0);
         }
-        if !(d1 > d0) {
+        if d1.partial_cmp(&d0) != Some(std::cmp::Ordering::Greater) {
             d1 = d0 + 1.0;
         }
         Scale {
@@ -73,7 +73,7 @@ impl Scale {
 /// The tick step: 1, 2 or 5 times a power of ten, giving at most about `n` ticks.
 pub(crate) fn nice_step(span: f64, n: usize) -> f64 {
     let raw = span / n.max(1) as f64;
-    if !(raw > 0.0) || !raw.is_finite() {
+    if raw.is_nan() || raw <= 0.0 || !raw.is_finite() {
         return 1.0;
     }
     let mag = 10f64.powf(raw.log10().floor());
@@ -104,7 +104,7 @@ pub(crate) fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
 
 /// The top of a value axis that starts at zero: `max` rounded up to a nice step.
 pub(crate) fn nice_max(max: f64) -> f64 {
-    if !(max > 0.0) || !max.is_finite() {
+    if max.is_nan() || max <= 0.0 || !max.is_finite() {
         return 1.0;
     }
     let step = nice_step(max, 5);
@@ -125,9 +125,7 @@ pub(crate) fn fmt_compact(v: f64) -> String {
     } else {
         (v, "")
     };
-    let s = if x.fract().abs() < 1e-9 {
-        format!("{x:.0}")
-    } else if x.abs() >= 100.0 {
+    let s = if x.fract().abs() < 1e-9 || x.abs() >= 100.0 {
         format!("{x:.0}")
     } else if x.abs() >= 10.0 {
         format!("{x:.1}")
