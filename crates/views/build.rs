@@ -15,21 +15,31 @@ use std::process::Command;
 const STAMP: &str = "node_modules/.secviz-lock-hash";
 
 fn main() {
-    let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
-    let web = manifest.join("../../web").canonicalize().expect("the web/ folder exists next to crates/");
+    let manifest =
+        PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR"));
+    let web = manifest
+        .join("../../web")
+        .canonicalize()
+        .expect("the web/ folder exists next to crates/");
     for p in ["src", "package.json", "package-lock.json", "build.mjs"] {
         println!("cargo:rerun-if-changed={}", web.join(p).display());
     }
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR")).join("web");
     if let Err(e) = build(&web, &out) {
-        panic!("\n\nbuilding the secviz viewer in {} failed: {e}\nsecviz needs Node.js 20+ and npm on PATH (the npm registry must be reachable the first time).\n", web.display());
+        panic!(
+            "\n\nbuilding the secviz viewer in {} failed: {e}\nsecviz needs Node.js 20+ and npm on PATH (the npm registry must be reachable the first time).\n",
+            web.display()
+        );
     }
 }
 
 fn build(web: &Path, out: &Path) -> Result<(), String> {
-    let lock = File::create(web.join(".build.lock")).map_err(|e| format!("creating web/.build.lock: {e}"))?;
-    lock.lock().map_err(|e| format!("locking web/.build.lock: {e}"))?;
-    let want = lock_hash(&web.join("package-lock.json")).map_err(|e| format!("reading web/package-lock.json: {e}"))?;
+    let lock = File::create(web.join(".build.lock"))
+        .map_err(|e| format!("creating web/.build.lock: {e}"))?;
+    lock.lock()
+        .map_err(|e| format!("locking web/.build.lock: {e}"))?;
+    let want = lock_hash(&web.join("package-lock.json"))
+        .map_err(|e| format!("reading web/package-lock.json: {e}"))?;
     let have = fs::read_to_string(web.join(STAMP)).unwrap_or_default();
     if !web.join("node_modules").is_dir() || have.trim() != want {
         npm(web, &["ci", "--no-audit", "--no-fund", "--loglevel=error"])?;
@@ -48,8 +58,16 @@ fn build(web: &Path, out: &Path) -> Result<(), String> {
 
 fn npm(dir: &Path, args: &[&str]) -> Result<(), String> {
     let npm = if cfg!(windows) { "npm.cmd" } else { "npm" };
-    let status = Command::new(npm).args(args).current_dir(dir).status().map_err(|e| format!("running npm {}: {e}", args.join(" ")))?;
-    if status.success() { Ok(()) } else { Err(format!("npm {} exited with {status}", args.join(" "))) }
+    let status = Command::new(npm)
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .map_err(|e| format!("running npm {}: {e}", args.join(" ")))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("npm {} exited with {status}", args.join(" ")))
+    }
 }
 
 /// A cheap content hash (FNV-1a, 64 bits) of the lock file: only used to notice a change.

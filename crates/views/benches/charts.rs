@@ -2,13 +2,14 @@
 //! recipe to the SVG (lake aggregation + drawing) and to PNG, median of repeated runs.
 //! Run by `bench/views/run.sh`, which ingests 1,000,000 generated events first:
 //!
-//! `SECVIZ_DATA=DIR SECVIZ_BENCH_DATASET=NAME cargo bench -p secviz-views --bench charts`
+//! `SECVIZ_DATA=DIR SECVIZ_BENCH_DATASET=NAME [SECVIZ_BENCH_INPUT=LOG] cargo bench -p secviz-views --bench charts`
+//! (the log is ingested first when the dataset does not exist yet)
 //!
 //! Prints one JSON line per chart type: `{"chart":..,"svg_ms":..,"png_ms":..,"bytes":..}`.
 
 use std::time::Instant;
 
-use secviz_lake::{DatasetName, Lake};
+use secviz_lake::{DatasetName, IngestOptions, IngestSource, Lake};
 use secviz_render::Theme;
 use secviz_views::compute::charts;
 use secviz_views::{Limits, Selection, Source, ViewSpec};
@@ -23,10 +24,20 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn main() {
     let data = std::env::var("SECVIZ_DATA").expect("SECVIZ_DATA names the data directory");
     let name = std::env::var("SECVIZ_BENCH_DATASET").unwrap_or_else(|_| "bench".into());
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let lake = Lake::open(&data).unwrap();
         let ds = DatasetName::parse(&name).unwrap();
+        if lake.manifest(&ds).await.unwrap().is_none() {
+            let input = std::env::var("SECVIZ_BENCH_INPUT").expect("SECVIZ_BENCH_INPUT names the log to ingest first");
+            let t = Instant::now();
+            let sources = vec![IngestSource::path(&input)];
+            let r = lake.ingest(&ds, sources, IngestOptions::default(), Box::new(|_| {}), Box::new(|_, _| {})).await.unwrap();
+            eprintln!("ingested {} events in {:.1} s", r.rows, t.elapsed().as_secs_f64());
+        }
         let limits = Limits { time: std::time::Duration::from_secs(600), memory: 4 << 30 };
         for (label, json) in [
             ("bar", r#"{"kind":"bar","fields":["dst_port"]}"#),

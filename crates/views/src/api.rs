@@ -69,7 +69,13 @@ pub struct ViewsState<P> {
 
 impl<P: ReadPolicy> ViewsState<P> {
     pub fn new(lake: Lake, policy: P, default_spec: ViewSpec) -> Self {
-        ViewsState { lake, policy, limits: Limits::default(), default_spec: Arc::new(default_spec), graphs: Arc::default() }
+        ViewsState {
+            lake,
+            policy,
+            limits: Limits::default(),
+            default_spec: Arc::new(default_spec),
+            graphs: Arc::default(),
+        }
     }
 
     pub fn with_limits(mut self, limits: Limits) -> Self {
@@ -95,7 +101,12 @@ struct Ctx {
     sel: Selection,
 }
 
-async fn open<P: ReadPolicy>(st: &ViewsState<P>, parts: &Parts, dataset: &str, p: &Params) -> Result<Ctx, ViewError> {
+async fn open<P: ReadPolicy>(
+    st: &ViewsState<P>,
+    parts: &Parts,
+    dataset: &str,
+    p: &Params,
+) -> Result<Ctx, ViewError> {
     let dataset = DatasetName::parse(dataset).map_err(|_| ViewError::NotFound)?;
     if !st.policy.may_read(parts, &dataset).await {
         return Err(ViewError::NotFound);
@@ -107,17 +118,33 @@ async fn open<P: ReadPolicy>(st: &ViewsState<P>, parts: &Parts, dataset: &str, p
     let sel = Selection::from_json(p.sel.as_deref().unwrap_or(""))?;
     sel.predicate()?;
     let src = Source::open(&st.lake, &dataset, spec.filter.as_deref(), st.limits).await?;
-    Ok(Ctx { dataset, src, spec, sel })
+    Ok(Ctx {
+        dataset,
+        src,
+        spec,
+        sel,
+    })
 }
 
 fn private_json<T: serde::Serialize>(v: &T) -> Response {
     let mut r = Json(v).into_response();
-    r.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    r.headers_mut().insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    r.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     r
 }
 
-async fn info<P: ReadPolicy>(State(st): State<ViewsState<P>>, parts: Parts, Path(ds): Path<String>, Query(p): Query<Params>) -> Result<Response, ViewError> {
+async fn info<P: ReadPolicy>(
+    State(st): State<ViewsState<P>>,
+    parts: Parts,
+    Path(ds): Path<String>,
+    Query(p): Query<Params>,
+) -> Result<Response, ViewError> {
     let c = open(&st, &parts, &ds, &p).await?;
     let span = timeline::span(&c.src).await?;
     let (total, _) = facets::totals(&c.src, &Selection::default()).await?;
@@ -132,26 +159,58 @@ async fn info<P: ReadPolicy>(State(st): State<ViewsState<P>>, parts: Parts, Path
     })))
 }
 
-async fn facets_h<P: ReadPolicy>(State(st): State<ViewsState<P>>, parts: Parts, Path(ds): Path<String>, Query(p): Query<Params>) -> Result<Response, ViewError> {
+async fn facets_h<P: ReadPolicy>(
+    State(st): State<ViewsState<P>>,
+    parts: Parts,
+    Path(ds): Path<String>,
+    Query(p): Query<Params>,
+) -> Result<Response, ViewError> {
     let c = open(&st, &parts, &ds, &p).await?;
-    Ok(private_json(&facets::facets(&c.src, &c.spec.fields, c.spec.top_k, &c.sel).await?))
+    Ok(private_json(
+        &facets::facets(&c.src, &c.spec.fields, c.spec.top_k, &c.sel).await?,
+    ))
 }
 
-async fn timeline_h<P: ReadPolicy>(State(st): State<ViewsState<P>>, parts: Parts, Path(ds): Path<String>, Query(p): Query<Params>) -> Result<Response, ViewError> {
+async fn timeline_h<P: ReadPolicy>(
+    State(st): State<ViewsState<P>>,
+    parts: Parts,
+    Path(ds): Path<String>,
+    Query(p): Query<Params>,
+) -> Result<Response, ViewError> {
     let c = open(&st, &parts, &ds, &p).await?;
     Ok(private_json(&timeline::timeline(&c.src, &c.sel).await?))
 }
 
-async fn parallel_h<P: ReadPolicy>(State(st): State<ViewsState<P>>, parts: Parts, Path(ds): Path<String>, Query(p): Query<Params>) -> Result<Response, ViewError> {
+async fn parallel_h<P: ReadPolicy>(
+    State(st): State<ViewsState<P>>,
+    parts: Parts,
+    Path(ds): Path<String>,
+    Query(p): Query<Params>,
+) -> Result<Response, ViewError> {
     let c = open(&st, &parts, &ds, &p).await?;
     let (total, _) = facets::totals(&c.src, &Selection::default()).await?;
-    Ok(private_json(&parallel::tuples(&c.src, &c.spec.fields, &c.sel, total).await?))
+    Ok(private_json(
+        &parallel::tuples(&c.src, &c.spec.fields, &c.sel, total).await?,
+    ))
 }
 
 /// The cached graph of the context's recipe, built on first use.
-async fn graph_of<P: ReadPolicy>(st: &ViewsState<P>, c: &Ctx) -> Result<(Arc<graph::GraphData>, crate::spec::GraphSpec), ViewError> {
-    let g = c.spec.graph.clone().ok_or_else(|| ViewError::BadRequest("this view has no graph".into()))?;
-    let key = serde_json::to_string(&(c.dataset.as_str(), c.src.manifest.version, &c.spec.filter, &g)).map_err(|e| ViewError::Internal(e.to_string()))?;
+async fn graph_of<P: ReadPolicy>(
+    st: &ViewsState<P>,
+    c: &Ctx,
+) -> Result<(Arc<graph::GraphData>, crate::spec::GraphSpec), ViewError> {
+    let g = c
+        .spec
+        .graph
+        .clone()
+        .ok_or_else(|| ViewError::BadRequest("this view has no graph".into()))?;
+    let key = serde_json::to_string(&(
+        c.dataset.as_str(),
+        c.src.manifest.version,
+        &c.spec.filter,
+        &g,
+    ))
+    .map_err(|e| ViewError::Internal(e.to_string()))?;
     let cell = {
         let mut cache = st.graphs.lock().expect("graph cache lock");
         if !cache.cells.contains_key(&key) {
@@ -164,25 +223,51 @@ async fn graph_of<P: ReadPolicy>(st: &ViewsState<P>, c: &Ctx) -> Result<(Arc<gra
         }
         cache.cells.entry(key).or_default().clone()
     };
-    let data = cell.get_or_try_init(|| async { graph::build(&c.src, &g).await.map(Arc::new) }).await?;
+    let data = cell
+        .get_or_try_init(|| async { graph::build(&c.src, &g).await.map(Arc::new) })
+        .await?;
     Ok((data.clone(), g))
 }
 
-async fn graph_h<P: ReadPolicy>(State(st): State<ViewsState<P>>, parts: Parts, Path(ds): Path<String>, Query(p): Query<Params>) -> Result<Response, ViewError> {
+async fn graph_h<P: ReadPolicy>(
+    State(st): State<ViewsState<P>>,
+    parts: Parts,
+    Path(ds): Path<String>,
+    Query(p): Query<Params>,
+) -> Result<Response, ViewError> {
     let c = open(&st, &parts, &ds, &p).await?;
     let (data, _) = graph_of(&st, &c).await?;
-    Ok(([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "private, no-store"), (header::X_CONTENT_TYPE_OPTIONS, "nosniff")], data.json.clone()).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (header::CACHE_CONTROL, "private, no-store"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
+        data.json.clone(),
+    )
+        .into_response())
 }
 
-async fn graph_selection_h<P: ReadPolicy>(State(st): State<ViewsState<P>>, parts: Parts, Path(ds): Path<String>, Query(p): Query<Params>) -> Result<Response, ViewError> {
+async fn graph_selection_h<P: ReadPolicy>(
+    State(st): State<ViewsState<P>>,
+    parts: Parts,
+    Path(ds): Path<String>,
+    Query(p): Query<Params>,
+) -> Result<Response, ViewError> {
     let c = open(&st, &parts, &ds, &p).await?;
     let (data, g) = graph_of(&st, &c).await?;
     let (nodes, truncated) = graph::selected_nodes(&c.src, &g, &data, &c.sel).await?;
-    Ok(private_json(&serde_json::json!({ "nodes": nodes, "truncated": truncated })))
+    Ok(private_json(
+        &serde_json::json!({ "nodes": nodes, "truncated": truncated }),
+    ))
 }
 
 fn theme(p: &Params) -> Theme {
-    if p.theme.as_deref() == Some("dark") { Theme::DARK } else { Theme::LIGHT }
+    if p.theme.as_deref() == Some("dark") {
+        Theme::DARK
+    } else {
+        Theme::LIGHT
+    }
 }
 
 /// SVG drawn by us from escaped text, still served sandboxed: it is never a document.
@@ -190,7 +275,10 @@ fn svg_response(svg: String) -> Response {
     (
         [
             (header::CONTENT_TYPE, "image/svg+xml; charset=utf-8"),
-            (header::CONTENT_SECURITY_POLICY, "default-src 'none'; style-src 'unsafe-inline'; sandbox"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+            ),
             (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
             (header::CACHE_CONTROL, "private, no-store"),
         ],
@@ -199,43 +287,122 @@ fn svg_response(svg: String) -> Response {
         .into_response()
 }
 
-async fn graph_svg_h<P: ReadPolicy>(State(st): State<ViewsState<P>>, parts: Parts, Path(ds): Path<String>, Query(p): Query<Params>) -> Result<Response, ViewError> {
+async fn graph_svg_h<P: ReadPolicy>(
+    State(st): State<ViewsState<P>>,
+    parts: Parts,
+    Path(ds): Path<String>,
+    Query(p): Query<Params>,
+) -> Result<Response, ViewError> {
     let c = open(&st, &parts, &ds, &p).await?;
     let (data, _) = graph_of(&st, &c).await?;
-    let style = secviz_render::GraphStyle { theme: theme(&p), max_side: 1600.0, ..Default::default() };
-    Ok(svg_response(secviz_render::graph_svg(&data.graph, &data.positions, &style)))
+    let style = secviz_render::GraphStyle {
+        theme: theme(&p),
+        max_side: 1600.0,
+        ..Default::default()
+    };
+    Ok(svg_response(secviz_render::graph_svg(
+        &data.graph,
+        &data.positions,
+        &style,
+    )))
 }
 
-async fn chart_svg_h<P: ReadPolicy>(State(st): State<ViewsState<P>>, parts: Parts, Path(ds): Path<String>, Query(p): Query<Params>) -> Result<Response, ViewError> {
+async fn chart_svg_h<P: ReadPolicy>(
+    State(st): State<ViewsState<P>>,
+    parts: Parts,
+    Path(ds): Path<String>,
+    Query(p): Query<Params>,
+) -> Result<Response, ViewError> {
     let c = open(&st, &parts, &ds, &p).await?;
     let width = p.width.unwrap_or(800.0).clamp(240.0, 2400.0);
-    Ok(svg_response(charts::render(&c.src, c.dataset.as_str(), &c.spec, &c.sel, theme(&p), width).await?))
+    Ok(svg_response(
+        charts::render(
+            &c.src,
+            c.dataset.as_str(),
+            &c.spec,
+            &c.sel,
+            theme(&p),
+            width,
+        )
+        .await?,
+    ))
 }
 
-async fn chart_png_h<P: ReadPolicy>(State(st): State<ViewsState<P>>, parts: Parts, Path(ds): Path<String>, Query(p): Query<Params>) -> Result<Response, ViewError> {
+async fn chart_png_h<P: ReadPolicy>(
+    State(st): State<ViewsState<P>>,
+    parts: Parts,
+    Path(ds): Path<String>,
+    Query(p): Query<Params>,
+) -> Result<Response, ViewError> {
     let c = open(&st, &parts, &ds, &p).await?;
     let width = p.width.unwrap_or(800.0).clamp(240.0, 2400.0);
-    let svg = charts::render(&c.src, c.dataset.as_str(), &c.spec, &c.sel, theme(&p), width).await?;
-    let png = tokio::task::spawn_blocking(move || charts::png(&svg)).await.map_err(|e| ViewError::Internal(e.to_string()))??;
-    Ok(([(header::CONTENT_TYPE, "image/png"), (header::CACHE_CONTROL, "private, no-store")], png).into_response())
+    let svg = charts::render(
+        &c.src,
+        c.dataset.as_str(),
+        &c.spec,
+        &c.sel,
+        theme(&p),
+        width,
+    )
+    .await?;
+    let png = tokio::task::spawn_blocking(move || charts::png(&svg))
+        .await
+        .map_err(|e| ViewError::Internal(e.to_string()))??;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CACHE_CONTROL, "private, no-store"),
+        ],
+        png,
+    )
+        .into_response())
 }
 
-async fn rows_h<P: ReadPolicy>(State(st): State<ViewsState<P>>, parts: Parts, Path(ds): Path<String>, Query(p): Query<Params>) -> Result<Response, ViewError> {
+async fn rows_h<P: ReadPolicy>(
+    State(st): State<ViewsState<P>>,
+    parts: Parts,
+    Path(ds): Path<String>,
+    Query(p): Query<Params>,
+) -> Result<Response, ViewError> {
     let c = open(&st, &parts, &ds, &p).await?;
-    Ok(private_json(&rows::rows(&c.src, &c.spec.fields, &c.sel, p.limit.unwrap_or(100)).await?))
+    Ok(private_json(
+        &rows::rows(&c.src, &c.spec.fields, &c.sel, p.limit.unwrap_or(100)).await?,
+    ))
 }
 
-async fn export_csv_h<P: ReadPolicy>(State(st): State<ViewsState<P>>, parts: Parts, Path(ds): Path<String>, Query(p): Query<Params>) -> Result<Response, ViewError> {
+async fn export_csv_h<P: ReadPolicy>(
+    State(st): State<ViewsState<P>>,
+    parts: Parts,
+    Path(ds): Path<String>,
+    Query(p): Query<Params>,
+) -> Result<Response, ViewError> {
     let c = open(&st, &parts, &ds, &p).await?;
-    let stream = rows::csv_stream(&c.src, &c.sel).await?.map_err(|e| std::io::Error::other(e.to_string()));
+    let stream = rows::csv_stream(&c.src, &c.sel)
+        .await?
+        .map_err(|e| std::io::Error::other(e.to_string()));
     // The dataset name is validated ([a-z0-9_-]), so it is safe in the header.
-    let disposition = format!("attachment; filename=\"{}-selection.csv\"", c.dataset.as_str());
+    let disposition = format!(
+        "attachment; filename=\"{}-selection.csv\"",
+        c.dataset.as_str()
+    );
     let mut r = Body::from_stream(stream).into_response();
     let h = r.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
-    h.insert(header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(|e| ViewError::Internal(e.to_string()))?);
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).map_err(|e| ViewError::Internal(e.to_string()))?,
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     Ok(r)
 }
 
@@ -247,7 +414,10 @@ pub fn router<P: ReadPolicy>(state: ViewsState<P>) -> Router {
         .route("/datasets/{dataset}/timeline", get(timeline_h::<P>))
         .route("/datasets/{dataset}/parallel", get(parallel_h::<P>))
         .route("/datasets/{dataset}/graph", get(graph_h::<P>))
-        .route("/datasets/{dataset}/graph/selection", get(graph_selection_h::<P>))
+        .route(
+            "/datasets/{dataset}/graph/selection",
+            get(graph_selection_h::<P>),
+        )
         .route("/datasets/{dataset}/graph.svg", get(graph_svg_h::<P>))
         .route("/datasets/{dataset}/chart.svg", get(chart_svg_h::<P>))
         .route("/datasets/{dataset}/chart.png", get(chart_png_h::<P>))

@@ -40,6 +40,12 @@ fn asset(body: &'static [u8], mime: &'static str) -> impl IntoResponse {
 /// `GET /viewer.js` and `GET /viewer.css`.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
-        .route("/viewer.js", get(|| async { asset(VIEWER_JS, "text/javascript; charset=utf-8") }))
-        .route("/viewer.css", get(|| async { asset(VIEWER_CSS, "text/css; charset=utf-8") }))
+        .route(
+            "/viewer.js",
+            get(|| async { asset(VIEWER_JS, "text/javascript; charset=utf-8") }),
+        )
+        .route(
+            "/viewer.css",
+            get(|| async { asset(VIEWER_CSS, "text/css; charset=utf-8") }),
+        )
 }

@@ -23,7 +23,9 @@ pub enum ViewError {
 impl From<secviz_lake::LakeError> for ViewError {
     fn from(e: secviz_lake::LakeError) -> Self {
         match e {
-            secviz_lake::LakeError::NotFound(_) | secviz_lake::LakeError::BadName { .. } => ViewError::NotFound,
+            secviz_lake::LakeError::NotFound(_) | secviz_lake::LakeError::BadName { .. } => {
+                ViewError::NotFound
+            }
             other => ViewError::Internal(other.to_string()),
         }
     }

@@ -33,12 +33,23 @@ pub enum Field {
 /// as the rows. Rows and CSV exports still carry them.
 const NOT_GROUPABLE: &[&str] = &[col::RAW, col::EXTRA, col::MESSAGE];
 
-const MEASURES: &[&str] = &[col::BYTES, col::PACKETS, col::SRC_BYTES, col::DST_BYTES, col::SRC_PACKETS, col::DST_PACKETS, col::DURATION, col::LINE];
+const MEASURES: &[&str] = &[
+    col::BYTES,
+    col::PACKETS,
+    col::SRC_BYTES,
+    col::DST_BYTES,
+    col::SRC_PACKETS,
+    col::DST_PACKETS,
+    col::DURATION,
+    col::LINE,
+];
 const CODES: &[&str] = &[col::SRC_PORT, col::DST_PORT, col::DNS_ID, col::HTTP_STATUS];
 
 /// Errors of [`Field::parse`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown field {0:?}: use a column of the event schema (docs/schema.md) or src_ip/24, dst_ip/24")]
+#[error(
+    "unknown field {0:?}: use a column of the event schema (docs/schema.md) or src_ip/24, dst_ip/24"
+)]
 pub struct UnknownField(pub String);
 
 impl Field {
@@ -46,7 +57,12 @@ impl Field {
     pub fn parse(name: &str) -> Result<Field, UnknownField> {
         let name = name.trim();
         let column = |n: &str| -> Option<&'static str> {
-            event_schema().fields().iter().map(|f| f.name().as_str()).find(|c| *c == n).and_then(static_name)
+            event_schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .find(|c| *c == n)
+                .and_then(static_name)
         };
         if let Some(base) = name.strip_suffix("/24") {
             return match column(base) {
@@ -81,7 +97,9 @@ impl Field {
     pub fn sql(self) -> String {
         match self {
             Field::Column(c) => format!("\"{c}\""),
-            Field::Subnet24(c) => format!("CASE WHEN strpos(\"{c}\", ':') = 0 THEN regexp_replace(\"{c}\", '\\.[0-9]+$', '.0/24') ELSE \"{c}\" END"),
+            Field::Subnet24(c) => format!(
+                "CASE WHEN strpos(\"{c}\", ':') = 0 THEN regexp_replace(\"{c}\", '\\.[0-9]+$', '.0/24') ELSE \"{c}\" END"
+            ),
         }
     }
 
@@ -94,11 +112,44 @@ impl Field {
 /// The `'static` spelling of a schema column name (the schema's names are in `col`).
 fn static_name(n: &str) -> Option<&'static str> {
     const ALL: &[&str] = &[
-        col::TIME, col::EVENT_CLASS, col::SRC_IP, col::SRC_PORT, col::DST_IP, col::DST_PORT, col::PROTOCOL, col::ACTION, col::DIRECTION,
-        col::INTERFACE, col::RULE, col::BYTES, col::PACKETS, col::SRC_BYTES, col::DST_BYTES, col::SRC_PACKETS, col::DST_PACKETS, col::DURATION,
-        col::TCP_FLAGS, col::DNS_ID, col::DNS_QTYPE, col::DNS_QNAME, col::DNS_RCODE, col::HTTP_METHOD, col::HTTP_HOST, col::HTTP_URI,
-        col::HTTP_STATUS, col::USER_AGENT, col::USER, col::AUTH_RESULT, col::HOST, col::APP, col::MESSAGE, col::EXTRA, col::FORMAT,
-        col::SOURCE, col::LINE, col::RAW,
+        col::TIME,
+        col::EVENT_CLASS,
+        col::SRC_IP,
+        col::SRC_PORT,
+        col::DST_IP,
+        col::DST_PORT,
+        col::PROTOCOL,
+        col::ACTION,
+        col::DIRECTION,
+        col::INTERFACE,
+        col::RULE,
+        col::BYTES,
+        col::PACKETS,
+        col::SRC_BYTES,
+        col::DST_BYTES,
+        col::SRC_PACKETS,
+        col::DST_PACKETS,
+        col::DURATION,
+        col::TCP_FLAGS,
+        col::DNS_ID,
+        col::DNS_QTYPE,
+        col::DNS_QNAME,
+        col::DNS_RCODE,
+        col::HTTP_METHOD,
+        col::HTTP_HOST,
+        col::HTTP_URI,
+        col::HTTP_STATUS,
+        col::USER_AGENT,
+        col::USER,
+        col::AUTH_RESULT,
+        col::HOST,
+        col::APP,
+        col::MESSAGE,
+        col::EXTRA,
+        col::FORMAT,
+        col::SOURCE,
+        col::LINE,
+        col::RAW,
     ];
     ALL.iter().copied().find(|c| *c == n)
 }
@@ -133,9 +184,18 @@ mod tests {
     fn parses_the_allowlist_only() {
         assert_eq!(Field::parse("dst_port").unwrap().kind(), FieldKind::Code);
         assert_eq!(Field::parse("bytes").unwrap().kind(), FieldKind::Measure);
-        assert_eq!(Field::parse("src_ip/24").unwrap(), Field::Subnet24("src_ip"));
+        assert_eq!(
+            Field::parse("src_ip/24").unwrap(),
+            Field::Subnet24("src_ip")
+        );
         assert_eq!(Field::parse("src_ip/24").unwrap().to_string(), "src_ip/24");
-        for bad in ["raw", "nope", "dst_port\"; DROP", "protocol/24", "src_ip) OR (1=1"] {
+        for bad in [
+            "raw",
+            "nope",
+            "dst_port\"; DROP",
+            "protocol/24",
+            "src_ip) OR (1=1",
+        ] {
             assert!(Field::parse(bad).is_err(), "{bad}");
         }
     }

@@ -53,25 +53,67 @@ pub struct Mount {
 }
 
 /// The mount for `dataset` with the API mounted at `api_root`.
-pub fn mount_attributes(api_root: &str, dataset: &DatasetName, spec: &ViewSpec, sel: &Selection) -> Mount {
-    let api = format!("{}/datasets/{}", api_root.trim_end_matches('/'), dataset.as_str());
+pub fn mount_attributes(
+    api_root: &str,
+    dataset: &DatasetName,
+    spec: &ViewSpec,
+    sel: &Selection,
+) -> Mount {
+    let api = format!(
+        "{}/datasets/{}",
+        api_root.trim_end_matches('/'),
+        dataset.as_str()
+    );
     let spec_json = serde_json::to_string(spec).unwrap_or_default();
-    let sel_json = if sel.is_empty() { String::new() } else { serde_json::to_string(sel).unwrap_or_default() };
-    let q = |extra: &str| format!("?spec={}&sel={}{extra}", encode(&spec_json), encode(&sel_json));
+    let sel_json = if sel.is_empty() {
+        String::new()
+    } else {
+        serde_json::to_string(sel).unwrap_or_default()
+    };
+    let q = |extra: &str| {
+        format!(
+            "?spec={}&sel={}{extra}",
+            encode(&spec_json),
+            encode(&sel_json)
+        )
+    };
     let mut images = Vec::new();
     if spec.graph.is_some() && matches!(spec.kind, ViewKind::Graph | ViewKind::Linked) {
-        images.push(StaticImage { src: format!("{api}/graph.svg{}", q("")), alt: format!("Link graph of dataset {}", dataset.as_str()) });
+        images.push(StaticImage {
+            src: format!("{api}/graph.svg{}", q("")),
+            alt: format!("Link graph of dataset {}", dataset.as_str()),
+        });
     }
     if matches!(spec.kind, ViewKind::Linked) {
         for f in &spec.fields {
-            let one = ViewSpec { kind: ViewKind::Bar, fields: vec![*f], graph: None, ..spec.clone() };
+            let one = ViewSpec {
+                kind: ViewKind::Bar,
+                fields: vec![*f],
+                graph: None,
+                ..spec.clone()
+            };
             let j = serde_json::to_string(&one).unwrap_or_default();
-            images.push(StaticImage { src: format!("{api}/chart.svg?spec={}&sel={}", encode(&j), encode(&sel_json)), alt: format!("Top values of {f}") });
+            images.push(StaticImage {
+                src: format!(
+                    "{api}/chart.svg?spec={}&sel={}",
+                    encode(&j),
+                    encode(&sel_json)
+                ),
+                alt: format!("Top values of {f}"),
+            });
         }
     } else if spec.kind != ViewKind::Graph {
-        images.push(StaticImage { src: format!("{api}/chart.svg{}", q("")), alt: spec.title.clone().unwrap_or_else(|| "Chart".into()) });
+        images.push(StaticImage {
+            src: format!("{api}/chart.svg{}", q("")),
+            alt: spec.title.clone().unwrap_or_else(|| "Chart".into()),
+        });
     }
-    Mount { api, spec: spec_json, sel: sel_json, images }
+    Mount {
+        api,
+        spec: spec_json,
+        sel: sel_json,
+        images,
+    }
 }
 
 #[derive(Template)]
@@ -120,11 +162,25 @@ struct PageParams {
     sel: Option<String>,
 }
 
-async fn page(State(ex): State<Explorer>, Query(p): Query<PageParams>) -> Result<Response, ViewError> {
+async fn page(
+    State(ex): State<Explorer>,
+    Query(p): Query<PageParams>,
+) -> Result<Response, ViewError> {
     let sel = Selection::from_json(p.sel.as_deref().unwrap_or(""))?;
     let mount = mount_attributes("api", &ex.dataset, &ex.spec, &sel);
-    let title = ex.spec.title.clone().unwrap_or_else(|| format!("Dataset {}", ex.dataset.as_str()));
-    let html = Page { title: &title, assets: "assets", version: crate::assets::version(), mount: &mount }.render().map_err(|e| ViewError::Internal(e.to_string()))?;
+    let title = ex
+        .spec
+        .title
+        .clone()
+        .unwrap_or_else(|| format!("Dataset {}", ex.dataset.as_str()));
+    let html = Page {
+        title: &title,
+        assets: "assets",
+        version: crate::assets::version(),
+        mount: &mount,
+    }
+    .render()
+    .map_err(|e| ViewError::Internal(e.to_string()))?;
     Ok((
         [
             (header::CONTENT_SECURITY_POLICY, PAGE_CSP),
@@ -141,7 +197,11 @@ async fn page(State(ex): State<Explorer>, Query(p): Query<PageParams>) -> Result
 /// under `/assets`. Every dataset of the lake is readable (the user owns it).
 pub fn explorer(lake: Lake, dataset: DatasetName, spec: ViewSpec) -> Router {
     let api = crate::api::router(ViewsState::new(lake, AllowAll, spec.clone()));
-    Router::new().route("/", get(page)).with_state(Explorer { dataset, spec }).nest("/api", api).nest("/assets", crate::assets::router())
+    Router::new()
+        .route("/", get(page))
+        .with_state(Explorer { dataset, spec })
+        .nest("/api", api)
+        .nest("/assets", crate::assets::router())
 }
 
 #[cfg(test)]
@@ -154,10 +214,21 @@ mod tests {
         let mut spec = ViewSpec::linked_default();
         spec.title = Some("<script>alert(1)</script>\"'".into());
         let mount = mount_attributes("api", &ds, &spec, &Selection::default());
-        let html = Page { title: spec.title.as_deref().unwrap(), assets: "assets", version: "x", mount: &mount }.render().unwrap();
+        let html = Page {
+            title: spec.title.as_deref().unwrap(),
+            assets: "assets",
+            version: "x",
+            mount: &mount,
+        }
+        .render()
+        .unwrap();
         assert!(!html.contains("<script>alert"));
         // askama writes numeric references (`&#60;`); either spelling is inert.
-        assert!(html.contains("&#60;script&#62;alert(1)&#60;/script&#62;") || html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+        assert!(
+            html.contains("&#60;script&#62;alert(1)&#60;/script&#62;")
+                || html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{html}"
+        );
         // Only the one external module script, no inline script.
         assert_eq!(html.matches("<script").count(), 1);
         assert!(html.contains(r#"<script type="module" src="assets/viewer.js?v=x"></script>"#));

@@ -48,7 +48,10 @@ pub struct Selection {
 
 impl Selection {
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty() && self.exclude.is_empty() && self.ranges.is_empty() && self.time.is_none()
+        self.values.is_empty()
+            && self.exclude.is_empty()
+            && self.ranges.is_empty()
+            && self.time.is_none()
     }
 
     /// Parses the `?sel=` JSON; an empty string is the empty selection.
@@ -62,7 +65,9 @@ impl Selection {
     /// The SQL predicate (`TRUE` when empty), with parameters.
     pub fn predicate(&self) -> Result<Sql, ViewError> {
         if self.values.len() + self.exclude.len() + self.ranges.len() > MAX_FIELDS {
-            return Err(ViewError::BadRequest(format!("a selection may constrain at most {MAX_FIELDS} fields")));
+            return Err(ViewError::BadRequest(format!(
+                "a selection may constrain at most {MAX_FIELDS} fields"
+            )));
         }
         let mut parts: Vec<Sql> = Vec::new();
         for (name, vals) in &self.values {
@@ -74,18 +79,26 @@ impl Selection {
         for (name, [lo, hi]) in &self.ranges {
             let field = parse_field(name)?;
             if !matches!(field.kind(), FieldKind::Measure | FieldKind::Code) {
-                return Err(ViewError::BadRequest(format!("{field} is not numeric: select values instead of a range")));
+                return Err(ViewError::BadRequest(format!(
+                    "{field} is not numeric: select values instead of a range"
+                )));
             }
             if !(lo.is_finite() && hi.is_finite()) || lo > hi {
                 return Err(ViewError::BadRequest(format!("invalid range for {field}")));
             }
             let mut s = Sql::new(format!("({} >= ", field.sql()));
-            s.param(number_param(field, lo.ceil(), *lo)?).push(&format!(" AND {} <= ", field.sql())).param(number_param(field, hi.floor(), *hi)?).push(")");
+            s.param(number_param(field, lo.ceil(), *lo)?)
+                .push(&format!(" AND {} <= ", field.sql()))
+                .param(number_param(field, hi.floor(), *hi)?)
+                .push(")");
             parts.push(s);
         }
         if let Some([lo, hi]) = self.time {
             let mut s = Sql::new(format!("(\"{}\" >= ", col::TIME));
-            s.param(time_param(lo)).push(&format!(" AND \"{}\" < ", col::TIME)).param(time_param(hi)).push(")");
+            s.param(time_param(lo))
+                .push(&format!(" AND \"{}\" < ", col::TIME))
+                .param(time_param(hi))
+                .push(")");
             parts.push(s);
         }
         Ok(and_all(parts))
@@ -120,7 +133,10 @@ pub(crate) fn time_param(us: i64) -> ScalarValue {
 fn data_type(field: Field) -> DataType {
     match field {
         Field::Subnet24(_) => DataType::Utf8,
-        Field::Column(c) => event_schema().field_with_name(c).map(|f| f.data_type().clone()).unwrap_or(DataType::Utf8),
+        Field::Column(c) => event_schema()
+            .field_with_name(c)
+            .map(|f| f.data_type().clone())
+            .unwrap_or(DataType::Utf8),
     }
 }
 
@@ -128,10 +144,16 @@ fn data_type(field: Field) -> DataType {
 /// inwards), floats the exact value.
 fn number_param(field: Field, int: f64, exact: f64) -> Result<ScalarValue, ViewError> {
     Ok(match data_type(field) {
-        DataType::Int32 => ScalarValue::Int32(Some(int.clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32)),
+        DataType::Int32 => ScalarValue::Int32(Some(
+            int.clamp(f64::from(i32::MIN), f64::from(i32::MAX)) as i32,
+        )),
         DataType::Int64 => ScalarValue::Int64(Some(int as i64)),
         DataType::Float64 => ScalarValue::Float64(Some(exact)),
-        other => return Err(ViewError::BadRequest(format!("{field} ({other}) has no numeric range"))),
+        other => {
+            return Err(ViewError::BadRequest(format!(
+                "{field} ({other}) has no numeric range"
+            )));
+        }
     })
 }
 
@@ -148,7 +170,9 @@ pub(crate) fn value_param(field: Field, v: &Scalar) -> Result<ScalarValue, ViewE
         DataType::Int32 => ScalarValue::Int32(Some(text().trim().parse().map_err(|_| bad())?)),
         DataType::Int64 => ScalarValue::Int64(Some(text().trim().parse().map_err(|_| bad())?)),
         DataType::Float64 => ScalarValue::Float64(Some(text().trim().parse().map_err(|_| bad())?)),
-        DataType::Timestamp(TimeUnit::Microsecond, _) => time_param(text().trim().parse().map_err(|_| bad())?),
+        DataType::Timestamp(TimeUnit::Microsecond, _) => {
+            time_param(text().trim().parse().map_err(|_| bad())?)
+        }
         _ => return Err(bad()),
     })
 }
@@ -157,14 +181,19 @@ pub(crate) fn value_param(field: Field, v: &Scalar) -> Result<ScalarValue, ViewE
 /// `(... AND f IS NOT NULL)`.
 fn in_list(field: Field, vals: &[Option<Scalar>], negate: bool) -> Result<Sql, ViewError> {
     if vals.len() > MAX_VALUES {
-        return Err(ViewError::BadRequest(format!("at most {MAX_VALUES} values of {field} may be selected")));
+        return Err(ViewError::BadRequest(format!(
+            "at most {MAX_VALUES} values of {field} may be selected"
+        )));
     }
     let expr = field.sql();
     let with_null = vals.iter().any(Option::is_none);
     let present: Vec<&Scalar> = vals.iter().flatten().collect();
     let mut s = Sql::new("(");
     if present.is_empty() {
-        s.push(&format!("{expr} IS {}NULL", if negate { "NOT " } else { "" }));
+        s.push(&format!(
+            "{expr} IS {}NULL",
+            if negate { "NOT " } else { "" }
+        ));
     } else {
         s.push(&format!("{expr} {}IN (", if negate { "NOT " } else { "" }));
         for (i, v) in present.iter().enumerate() {
@@ -191,21 +220,36 @@ mod tests {
 
     #[test]
     fn values_become_typed_parameters_never_text() {
-        let sel = Selection::from_json(r#"{"values":{"dst_port":["53",80],"src_ip":["' OR 1=1 --",null]},"time":[0,10]}"#).unwrap();
+        let sel = Selection::from_json(
+            r#"{"values":{"dst_port":["53",80],"src_ip":["' OR 1=1 --",null]},"time":[0,10]}"#,
+        )
+        .unwrap();
         let p = sel.predicate().unwrap();
         assert!(!p.text.contains("OR 1=1"), "{}", p.text);
         assert_eq!(p.params.len(), 5);
         assert!(p.params.contains(&ScalarValue::Int32(Some(53))));
-        assert!(p.params.contains(&ScalarValue::Utf8(Some("' OR 1=1 --".into()))));
+        assert!(
+            p.params
+                .contains(&ScalarValue::Utf8(Some("' OR 1=1 --".into())))
+        );
         assert!(p.text.contains("\"src_ip\" IS NULL"));
     }
 
     #[test]
     fn bad_selections_are_refused() {
-        for bad in [r#"{"values":{"nope":["x"]}}"#, r#"{"values":{"dst_port":["http"]}}"#, r#"{"ranges":{"src_ip":[1,2]}}"#, r#"{"ranges":{"bytes":[5,1]}}"#, r#"{"sql":"1=1"}"#] {
+        for bad in [
+            r#"{"values":{"nope":["x"]}}"#,
+            r#"{"values":{"dst_port":["http"]}}"#,
+            r#"{"ranges":{"src_ip":[1,2]}}"#,
+            r#"{"ranges":{"bytes":[5,1]}}"#,
+            r#"{"sql":"1=1"}"#,
+        ] {
             let r = Selection::from_json(bad).and_then(|s| s.predicate());
             assert!(r.is_err(), "{bad}");
         }
-        assert_eq!(Selection::from_json("").unwrap().predicate().unwrap().text, "TRUE");
+        assert_eq!(
+            Selection::from_json("").unwrap().predicate().unwrap().text,
+            "TRUE"
+        );
     }
 }

@@ -29,7 +29,10 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { time: Duration::from_secs(30), memory: 512 << 20 }
+        Limits {
+            time: Duration::from_secs(30),
+            memory: 512 << 20,
+        }
     }
 }
 
@@ -41,27 +44,48 @@ pub struct Source {
 }
 
 fn read_only() -> SQLOptions {
-    SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false)
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
 }
 
 /// Checks that a member's filter is a single SQL expression (no statement separators,
 /// no second query smuggled in after a parenthesis).
 fn check_filter(filter: &str) -> Result<(), ViewError> {
     let dialect = GenericDialect {};
-    let mut parser = Parser::new(&dialect).try_with_sql(filter).map_err(|e| ViewError::Query(format!("filter: {e}")))?;
-    parser.parse_expr().map_err(|e| ViewError::Query(format!("filter: {e}")))?;
+    let mut parser = Parser::new(&dialect)
+        .try_with_sql(filter)
+        .map_err(|e| ViewError::Query(format!("filter: {e}")))?;
+    parser
+        .parse_expr()
+        .map_err(|e| ViewError::Query(format!("filter: {e}")))?;
     if parser.peek_token().token != secviz_lake::datafusion::sql::sqlparser::tokenizer::Token::EOF {
-        return Err(ViewError::Query("filter: one boolean expression expected, with nothing after it".into()));
+        return Err(ViewError::Query(
+            "filter: one boolean expression expected, with nothing after it".into(),
+        ));
     }
     Ok(())
 }
 
 impl Source {
     /// Opens `dataset` as `events`, filtered by `filter` (a SQL boolean expression).
-    pub async fn open(lake: &Lake, dataset: &DatasetName, filter: Option<&str>, limits: Limits) -> Result<Source, ViewError> {
+    pub async fn open(
+        lake: &Lake,
+        dataset: &DatasetName,
+        filter: Option<&str>,
+        limits: Limits,
+    ) -> Result<Source, ViewError> {
         let manifest = lake.require(dataset).await?;
-        let qlimits = QueryLimits { timeout: Some(limits.time), memory_bytes: Some(limits.memory), max_rows: None, spill: false };
-        let ctx = lake.session(&Access::Only(vec![dataset.clone()]), &qlimits).await?;
+        let qlimits = QueryLimits {
+            timeout: Some(limits.time),
+            memory_bytes: Some(limits.memory),
+            max_rows: None,
+            spill: false,
+        };
+        let ctx = lake
+            .session(&Access::Only(vec![dataset.clone()]), &qlimits)
+            .await?;
         // The dataset's own table has exactly the event schema (the lake's `events` adds a
         // `dataset` column); `events` becomes the filtered view every query reads. Dataset
         // names are [a-z0-9_-], so quoting them is enough.
@@ -77,24 +101,36 @@ impl Source {
         let view = ctx.sql_with_options(&sql, read_only()).await?.into_view();
         ctx.deregister_table(EVENTS_TABLE)?;
         ctx.register_table(EVENTS_TABLE, view)?;
-        Ok(Source { ctx, manifest, limits })
+        Ok(Source {
+            ctx,
+            manifest,
+            limits,
+        })
     }
 
     async fn frame(&self, sql: &Sql) -> Result<DataFrame, ViewError> {
         let df = self.ctx.sql_with_options(&sql.text, read_only()).await?;
-        Ok(if sql.params.is_empty() { df } else { df.with_param_values(sql.params.clone())? })
+        Ok(if sql.params.is_empty() {
+            df
+        } else {
+            df.with_param_values(sql.params.clone())?
+        })
     }
 
     /// Runs a query and collects its (small, aggregated) result.
     pub async fn collect(&self, sql: &Sql) -> Result<Vec<RecordBatch>, ViewError> {
         let run = async { Ok::<_, ViewError>(self.frame(sql).await?.collect().await?) };
-        tokio::time::timeout(self.limits.time, run).await.map_err(|_| ViewError::TooCostly)?
+        tokio::time::timeout(self.limits.time, run)
+            .await
+            .map_err(|_| ViewError::TooCostly)?
     }
 
     /// Runs a query as a stream of batches (rows for CSV, the graph builder).
     pub async fn stream(&self, sql: &Sql) -> Result<SendableRecordBatchStream, ViewError> {
         let run = async { Ok::<_, ViewError>(self.frame(sql).await?.execute_stream().await?) };
-        tokio::time::timeout(self.limits.time, run).await.map_err(|_| ViewError::TooCostly)?
+        tokio::time::timeout(self.limits.time, run)
+            .await
+            .map_err(|_| ViewError::TooCostly)?
     }
 }
 

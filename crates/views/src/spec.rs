@@ -109,7 +109,13 @@ impl ViewSpec {
             kind: ViewKind::Linked,
             filter: None,
             fields: vec![f("src_ip"), f("dst_port"), f("dst_ip")],
-            graph: Some(GraphSpec { source: f("src_ip"), event: Some(f("dst_port")), target: f("dst_ip"), rules: String::new(), seed: 1 }),
+            graph: Some(GraphSpec {
+                source: f("src_ip"),
+                event: Some(f("dst_port")),
+                target: f("dst_ip"),
+                rules: String::new(),
+                seed: 1,
+            }),
             top_k: default_top_k(),
             size: None,
             series: None,
@@ -119,7 +125,8 @@ impl ViewSpec {
 
     /// Parses the `?spec=` JSON.
     pub fn from_json(text: &str) -> Result<ViewSpec, ViewError> {
-        let spec: ViewSpec = serde_json::from_str(text).map_err(|e| ViewError::BadRequest(format!("view: {e}")))?;
+        let spec: ViewSpec =
+            serde_json::from_str(text).map_err(|e| ViewError::BadRequest(format!("view: {e}")))?;
         spec.validate()?;
         Ok(spec)
     }
@@ -133,8 +140,14 @@ impl ViewSpec {
         if self.top_k == 0 || self.top_k > MAX_TOP_K {
             return bad(format!("top_k must be between 1 and {MAX_TOP_K}"));
         }
-        if self.filter.as_ref().is_some_and(|f| f.len() > MAX_FILTER_LEN || f.contains(';')) {
-            return bad(format!("the filter must be one expression of at most {MAX_FILTER_LEN} characters"));
+        if self
+            .filter
+            .as_ref()
+            .is_some_and(|f| f.len() > MAX_FILTER_LEN || f.contains(';'))
+        {
+            return bad(format!(
+                "the filter must be one expression of at most {MAX_FILTER_LEN} characters"
+            ));
         }
         if self.fields.len() > 6 {
             return bad("a view has at most 6 fields".into());
@@ -143,7 +156,10 @@ impl ViewSpec {
             if g.rules.len() > MAX_RULES_LEN {
                 return bad(format!("rules longer than {MAX_RULES_LEN} bytes"));
             }
-            for f in [Some(g.source), g.event, Some(g.target)].into_iter().flatten() {
+            for f in [Some(g.source), g.event, Some(g.target)]
+                .into_iter()
+                .flatten()
+            {
                 if f.kind() == FieldKind::Time {
                     return bad("time cannot be a graph node".into());
                 }
@@ -156,12 +172,29 @@ impl ViewSpec {
         }
         let n = self.fields.len();
         let need = match self.kind {
-            ViewKind::Graph if self.graph.is_none() => Some("a graph view needs graph source and target fields"),
+            ViewKind::Graph if self.graph.is_none() => {
+                Some("a graph view needs graph source and target fields")
+            }
             ViewKind::Bar if n == 0 => Some("a bar chart needs a field"),
-            ViewKind::Histogram if n != 1 || self.fields[0].kind() != FieldKind::Measure => Some("a histogram needs one amount field (bytes, packets, duration)"),
-            ViewKind::Parallel if !(2..=6).contains(&n) => Some("parallel coordinates need 2 to 6 fields"),
-            ViewKind::Treemap | ViewKind::Heatmap | ViewKind::Scatter if n != 2 => Some("treemaps, heatmaps and scatter plots need two fields"),
-            ViewKind::Scatter if self.fields.iter().any(|f| !matches!(f.kind(), FieldKind::Measure | FieldKind::Code | FieldKind::Time)) => Some("a scatter plot needs numeric or time fields"),
+            ViewKind::Histogram if n != 1 || self.fields[0].kind() != FieldKind::Measure => {
+                Some("a histogram needs one amount field (bytes, packets, duration)")
+            }
+            ViewKind::Parallel if !(2..=6).contains(&n) => {
+                Some("parallel coordinates need 2 to 6 fields")
+            }
+            ViewKind::Treemap | ViewKind::Heatmap | ViewKind::Scatter if n != 2 => {
+                Some("treemaps, heatmaps and scatter plots need two fields")
+            }
+            ViewKind::Scatter
+                if self.fields.iter().any(|f| {
+                    !matches!(
+                        f.kind(),
+                        FieldKind::Measure | FieldKind::Code | FieldKind::Time
+                    )
+                }) =>
+            {
+                Some("a scatter plot needs numeric or time fields")
+            }
             _ => None,
         };
         match need {
@@ -181,8 +214,15 @@ mod tests {
         let json = serde_json::to_string(&spec).unwrap();
         assert_eq!(ViewSpec::from_json(&json).unwrap(), spec);
         assert!(ViewSpec::from_json(r#"{"kind":"parallel","fields":["src_ip"]}"#).is_err());
-        assert!(ViewSpec::from_json(r#"{"kind":"bar","fields":["dst_port"],"top_k":1000}"#).is_err());
-        assert!(ViewSpec::from_json(r#"{"kind":"bar","fields":["dst_port"],"filter":"1=1; DROP TABLE x"}"#).is_err());
+        assert!(
+            ViewSpec::from_json(r#"{"kind":"bar","fields":["dst_port"],"top_k":1000}"#).is_err()
+        );
+        assert!(
+            ViewSpec::from_json(
+                r#"{"kind":"bar","fields":["dst_port"],"filter":"1=1; DROP TABLE x"}"#
+            )
+            .is_err()
+        );
         assert!(ViewSpec::from_json(r#"{"kind":"bar","fields":["dst_port"],"evil":1}"#).is_err());
         assert!(ViewSpec::from_json(r#"{"kind":"histogram","fields":["bytes"]}"#).is_ok());
     }

@@ -13,7 +13,10 @@ pub struct Sql {
 
 impl Sql {
     pub fn new(text: impl Into<String>) -> Sql {
-        Sql { text: text.into(), params: Vec::new() }
+        Sql {
+            text: text.into(),
+            params: Vec::new(),
+        }
     }
 
     /// Appends static text.
@@ -75,7 +78,10 @@ mod tests {
         let mut a = Sql::new("a = ");
         a.param(ScalarValue::Int32(Some(1)));
         let mut b = Sql::new("b IN (");
-        b.param(ScalarValue::Int32(Some(2))).push(", ").param(ScalarValue::Int32(Some(3))).push(")");
+        b.param(ScalarValue::Int32(Some(2)))
+            .push(", ")
+            .param(ScalarValue::Int32(Some(3)))
+            .push(")");
         a.push(" AND ").append(&b);
         assert_eq!(a.text, "a = $1 AND b IN ($2, $3)");
         assert_eq!(a.params.len(), 3);

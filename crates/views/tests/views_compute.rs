@@ -10,23 +10,36 @@ use secviz_views::{Field, Limits, Selection, Source, ViewSpec};
 
 fn port_selection(port: i64) -> Selection {
     let mut sel = Selection::default();
-    sel.values.insert("dst_port".into(), vec![Some(Scalar::Int(port))]);
+    sel.values
+        .insert("dst_port".into(), vec![Some(Scalar::Int(port))]);
     sel
 }
 
 #[tokio::test]
 async fn facets_match_lake_queries_with_and_without_a_selection() {
     let t = pf_lake(3000).await;
-    let src = Source::open(&t.lake, &t.name, None, Limits::default()).await.unwrap();
-    let fields = [Field::parse("dst_port").unwrap(), Field::parse("src_ip").unwrap()];
-    let all = facets::facets(&src, &fields, 5, &Selection::default()).await.unwrap();
+    let src = Source::open(&t.lake, &t.name, None, Limits::default())
+        .await
+        .unwrap();
+    let fields = [
+        Field::parse("dst_port").unwrap(),
+        Field::parse("src_ip").unwrap(),
+    ];
+    let all = facets::facets(&src, &fields, 5, &Selection::default())
+        .await
+        .unwrap();
     let rows = lake_count(&t.lake, "SELECT count(*) FROM pf").await as u64;
     assert_eq!(all.total, rows);
     assert_eq!(all.selected, rows);
     let ports = &all.facets[0];
     assert_eq!(ports.values.len(), 5);
     for v in &ports.values {
-        let cond = v.value.as_deref().map_or("dst_port IS NULL".to_string(), |p| format!("dst_port = {p}"));
+        let cond = v
+            .value
+            .as_deref()
+            .map_or("dst_port IS NULL".to_string(), |p| {
+                format!("dst_port = {p}")
+            });
         let n = lake_count(&t.lake, &format!("SELECT count(*) FROM pf WHERE {cond}")).await as u64;
         assert_eq!(v.total, n, "port {:?}", v.value);
     }
@@ -34,13 +47,34 @@ async fn facets_match_lake_queries_with_and_without_a_selection() {
     assert_eq!(ports.other.as_ref().map_or(0, |o| o.total) + shown, rows);
 
     // Brush the top port: every count becomes the lake's count for that port.
-    let top: i64 = ports.values.iter().find_map(|v| v.value.as_deref()).unwrap().parse().unwrap();
+    let top: i64 = ports
+        .values
+        .iter()
+        .find_map(|v| v.value.as_deref())
+        .unwrap()
+        .parse()
+        .unwrap();
     let sel = port_selection(top);
     let brushed = facets::facets(&src, &fields, 5, &sel).await.unwrap();
-    assert_eq!(brushed.selected, lake_count(&t.lake, &format!("SELECT count(*) FROM pf WHERE dst_port = {top}")).await as u64);
-    for v in brushed.facets[1].values.iter().filter(|v| v.value.is_some()) {
+    assert_eq!(
+        brushed.selected,
+        lake_count(
+            &t.lake,
+            &format!("SELECT count(*) FROM pf WHERE dst_port = {top}")
+        )
+        .await as u64
+    );
+    for v in brushed.facets[1]
+        .values
+        .iter()
+        .filter(|v| v.value.is_some())
+    {
         let ip = v.value.as_deref().unwrap();
-        let n = lake_count(&t.lake, &format!("SELECT count(*) FROM pf WHERE dst_port = {top} AND src_ip = '{ip}'")).await as u64;
+        let n = lake_count(
+            &t.lake,
+            &format!("SELECT count(*) FROM pf WHERE dst_port = {top} AND src_ip = '{ip}'"),
+        )
+        .await as u64;
         assert_eq!(v.selected, n, "src_ip {ip}");
     }
 }
@@ -48,29 +82,50 @@ async fn facets_match_lake_queries_with_and_without_a_selection() {
 #[tokio::test]
 async fn timeline_and_parallel_account_for_every_record() {
     let t = pf_lake(2000).await;
-    let src = Source::open(&t.lake, &t.name, None, Limits::default()).await.unwrap();
+    let src = Source::open(&t.lake, &t.name, None, Limits::default())
+        .await
+        .unwrap();
     let sel = port_selection(53);
     let expect = lake_count(&t.lake, "SELECT count(*) FROM pf WHERE dst_port = 53").await as u64;
     let tl = timeline::timeline(&src, &sel).await.unwrap();
     assert!(!tl.bins.is_empty());
-    assert_eq!(tl.bins.iter().map(|b| b.total).sum::<u64>(), 2000.min(lake_count(&t.lake, "SELECT count(*) FROM pf WHERE time IS NOT NULL").await as u64));
+    assert_eq!(
+        tl.bins.iter().map(|b| b.total).sum::<u64>(),
+        2000.min(
+            lake_count(&t.lake, "SELECT count(*) FROM pf WHERE time IS NOT NULL").await as u64
+        )
+    );
     assert_eq!(tl.bins.iter().map(|b| b.selected).sum::<u64>(), expect);
-    assert!(tl.bins.windows(2).all(|w| w[0].t < w[1].t && (w[1].t - w[0].t) % tl.bucket_us == 0));
+    assert!(
+        tl.bins
+            .windows(2)
+            .all(|w| w[0].t < w[1].t && (w[1].t - w[0].t) % tl.bucket_us == 0)
+    );
 
     let fields = ["src_ip", "dst_port", "protocol"].map(|f| Field::parse(f).unwrap());
     let pc = parallel::tuples(&src, &fields, &sel, 2000).await.unwrap();
     assert_eq!(pc.axes.len(), 3);
-    assert_eq!(pc.lines.iter().map(|l| l.total).sum::<u64>() + pc.omitted, 2000);
+    assert_eq!(
+        pc.lines.iter().map(|l| l.total).sum::<u64>() + pc.omitted,
+        2000
+    );
     assert!(pc.lines.iter().all(|l| l.selected <= l.total));
 }
 
 #[tokio::test]
 async fn selection_values_are_parameters_not_sql() {
     let t = pf_lake(500).await;
-    let src = Source::open(&t.lake, &t.name, None, Limits::default()).await.unwrap();
+    let src = Source::open(&t.lake, &t.name, None, Limits::default())
+        .await
+        .unwrap();
     let mut sel = Selection::default();
-    sel.values.insert("src_ip".into(), vec![Some(Scalar::Text("' OR 1=1 --".into()))]);
-    let f = facets::facets(&src, &[Field::parse("protocol").unwrap()], 5, &sel).await.unwrap();
+    sel.values.insert(
+        "src_ip".into(),
+        vec![Some(Scalar::Text("' OR 1=1 --".into()))],
+    );
+    let f = facets::facets(&src, &[Field::parse("protocol").unwrap()], 5, &sel)
+        .await
+        .unwrap();
     assert_eq!(f.total, 500);
     assert_eq!(f.selected, 0, "the injection matched rows");
 }
@@ -78,10 +133,24 @@ async fn selection_values_are_parameters_not_sql() {
 #[tokio::test]
 async fn filters_narrow_the_view_and_bad_filters_are_refused() {
     let t = pf_lake(1000).await;
-    let src = Source::open(&t.lake, &t.name, Some("action = 'block'"), Limits::default()).await.unwrap();
+    let src = Source::open(
+        &t.lake,
+        &t.name,
+        Some("action = 'block'"),
+        Limits::default(),
+    )
+    .await
+    .unwrap();
     let (total, _) = facets::totals(&src, &Selection::default()).await.unwrap();
-    assert_eq!(total as i64, lake_count(&t.lake, "SELECT count(*) FROM pf WHERE action = 'block'").await);
-    for bad in ["1=1) UNION SELECT * FROM pf WHERE (1=1", "no_such_column = 1", "1=1; DROP TABLE pf"] {
+    assert_eq!(
+        total as i64,
+        lake_count(&t.lake, "SELECT count(*) FROM pf WHERE action = 'block'").await
+    );
+    for bad in [
+        "1=1) UNION SELECT * FROM pf WHERE (1=1",
+        "no_such_column = 1",
+        "1=1; DROP TABLE pf",
+    ] {
         let r = Source::open(&t.lake, &t.name, Some(bad), Limits::default()).await;
         assert!(r.is_err(), "{bad} was accepted");
     }
@@ -90,7 +159,9 @@ async fn filters_narrow_the_view_and_bad_filters_are_refused() {
 #[tokio::test]
 async fn every_chart_kind_renders_from_the_lake() {
     let t = pf_lake(1500).await;
-    let src = Source::open(&t.lake, &t.name, None, Limits::default()).await.unwrap();
+    let src = Source::open(&t.lake, &t.name, None, Limits::default())
+        .await
+        .unwrap();
     for json in [
         r#"{"kind":"bar","fields":["dst_port"]}"#,
         r#"{"kind":"timeline","series":"action"}"#,
@@ -101,8 +172,20 @@ async fn every_chart_kind_renders_from_the_lake() {
         r#"{"kind":"scatter","fields":["time","dst_port"],"series":"protocol"}"#,
     ] {
         let spec = ViewSpec::from_json(json).unwrap();
-        let svg = charts::render(&src, "pf", &spec, &Selection::default(), secviz_render::Theme::LIGHT, 800.0).await.unwrap_or_else(|e| panic!("{json}: {e}"));
-        assert!(svg.starts_with("<?xml") && svg.contains("dataset pf · 1,500 events"), "{json}");
+        let svg = charts::render(
+            &src,
+            "pf",
+            &spec,
+            &Selection::default(),
+            secviz_render::Theme::LIGHT,
+            800.0,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("{json}: {e}"));
+        assert!(
+            svg.starts_with("<?xml") && svg.contains("dataset pf · 1,500 events"),
+            "{json}"
+        );
         charts::png(&svg).unwrap_or_else(|e| panic!("{json}: {e}"));
     }
 }
@@ -110,7 +193,9 @@ async fn every_chart_kind_renders_from_the_lake() {
 #[tokio::test]
 async fn graph_is_laid_out_and_selection_highlights_its_nodes() {
     let t = pf_lake(800).await;
-    let src = Source::open(&t.lake, &t.name, None, Limits::default()).await.unwrap();
+    let src = Source::open(&t.lake, &t.name, None, Limits::default())
+        .await
+        .unwrap();
     let spec = ViewSpec::linked_default();
     let g = spec.graph.as_ref().unwrap();
     let data = graph::build(&src, g).await.unwrap();
@@ -121,7 +206,10 @@ async fn graph_is_laid_out_and_selection_highlights_its_nodes() {
     let sel = port_selection(53);
     let (nodes, truncated) = graph::selected_nodes(&src, g, &data, &sel).await.unwrap();
     assert!(!truncated);
-    let ids: Vec<&str> = nodes.iter().map(|&i| doc["nodes"]["id"][i as usize].as_str().unwrap()).collect();
+    let ids: Vec<&str> = nodes
+        .iter()
+        .map(|&i| doc["nodes"]["id"][i as usize].as_str().unwrap())
+        .collect();
     assert!(ids.contains(&"53"), "the port node is highlighted");
     // Every highlighted source address really sent to port 53.
     for id in ids.iter().filter(|s| s.contains('.')) {
@@ -136,9 +224,13 @@ async fn graph_is_laid_out_and_selection_highlights_its_nodes() {
 #[tokio::test]
 async fn rows_of_a_small_selection() {
     let t = pf_lake(600).await;
-    let src = Source::open(&t.lake, &t.name, None, Limits::default()).await.unwrap();
+    let src = Source::open(&t.lake, &t.name, None, Limits::default())
+        .await
+        .unwrap();
     let sel = port_selection(53);
-    let r = rows::rows(&src, &[Field::parse("dst_port").unwrap()], &sel, 5).await.unwrap();
+    let r = rows::rows(&src, &[Field::parse("dst_port").unwrap()], &sel, 5)
+        .await
+        .unwrap();
     assert!(r.rows.len() <= 5);
     let port = r.columns.iter().position(|c| c == "dst_port").unwrap();
     assert!(r.rows.iter().all(|row| row[port].as_deref() == Some("53")));

@@ -45,37 +45,80 @@ pub async fn totals(src: &Source, sel: &Selection) -> Result<(u64, u64), ViewErr
     let mut q = Sql::new("SELECT count(*), ");
     q.append(&selected_count(sel)?).push(" FROM events");
     let b = src.collect(&q).await?;
-    Ok((counts(&b, 0)?.first().copied().unwrap_or(0), counts(&b, 1)?.first().copied().unwrap_or(0)))
+    Ok((
+        counts(&b, 0)?.first().copied().unwrap_or(0),
+        counts(&b, 1)?.first().copied().unwrap_or(0),
+    ))
 }
 
 /// Top `k` values of one field, largest first (ties by value), with selected counts.
-pub async fn facet(src: &Source, field: Field, k: usize, sel: &Selection, total: u64, selected: u64) -> Result<Facet, ViewError> {
+pub async fn facet(
+    src: &Source,
+    field: Field,
+    k: usize,
+    sel: &Selection,
+    total: u64,
+    selected: u64,
+) -> Result<Facet, ViewError> {
     let e = field.sql();
     let mut q = Sql::new(format!("SELECT {e} AS v, count(*) AS total, "));
-    q.append(&selected_count(sel)?).push(&format!(" AS selected FROM events GROUP BY {e} ORDER BY total DESC, v ASC NULLS LAST LIMIT {k}"));
+    q.append(&selected_count(sel)?).push(&format!(
+        " AS selected FROM events GROUP BY {e} ORDER BY total DESC, v ASC NULLS LAST LIMIT {k}"
+    ));
     let b = src.collect(&q).await?;
     let vals = column(&b, 0, strings)?;
     let tot = counts(&b, 1)?;
     let sel_c = counts(&b, 2)?;
-    let values: Vec<FacetValue> = vals.into_iter().zip(tot).zip(sel_c).map(|((value, total), selected)| FacetValue { value, total, selected }).collect();
+    let values: Vec<FacetValue> = vals
+        .into_iter()
+        .zip(tot)
+        .zip(sel_c)
+        .map(|((value, total), selected)| FacetValue {
+            value,
+            total,
+            selected,
+        })
+        .collect();
     let shown_total: u64 = values.iter().map(|v| v.total).sum();
     let shown_sel: u64 = values.iter().map(|v| v.selected).sum();
     let other = if shown_total < total {
-        let d = Sql::new(format!("SELECT count(DISTINCT {e}) + max(CASE WHEN {e} IS NULL THEN 1 ELSE 0 END) FROM events"));
-        let distinct = counts(&src.collect(&d).await?, 0)?.first().copied().unwrap_or(0);
-        Some(OtherCounts { total: total - shown_total, selected: selected.saturating_sub(shown_sel), values: distinct.saturating_sub(values.len() as u64) })
+        let d = Sql::new(format!(
+            "SELECT count(DISTINCT {e}) + max(CASE WHEN {e} IS NULL THEN 1 ELSE 0 END) FROM events"
+        ));
+        let distinct = counts(&src.collect(&d).await?, 0)?
+            .first()
+            .copied()
+            .unwrap_or(0);
+        Some(OtherCounts {
+            total: total - shown_total,
+            selected: selected.saturating_sub(shown_sel),
+            values: distinct.saturating_sub(values.len() as u64),
+        })
     } else {
         None
     };
-    Ok(Facet { field, values, other })
+    Ok(Facet {
+        field,
+        values,
+        other,
+    })
 }
 
 /// Facets of several fields under one selection.
-pub async fn facets(src: &Source, fields: &[Field], k: usize, sel: &Selection) -> Result<Facets, ViewError> {
+pub async fn facets(
+    src: &Source,
+    fields: &[Field],
+    k: usize,
+    sel: &Selection,
+) -> Result<Facets, ViewError> {
     let (total, selected) = totals(src, sel).await?;
     let mut out = Vec::with_capacity(fields.len());
     for f in fields {
         out.push(facet(src, *f, k, sel, total, selected).await?);
     }
-    Ok(Facets { total, selected, facets: out })
+    Ok(Facets {
+        total,
+        selected,
+        facets: out,
+    })
 }

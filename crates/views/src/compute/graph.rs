@@ -43,13 +43,18 @@ impl GraphData {
 
 /// The node fields of a graph spec: source, event (if any), target.
 pub fn node_fields(g: &GraphSpec) -> Vec<Field> {
-    [Some(g.source), g.event, Some(g.target)].into_iter().flatten().collect()
+    [Some(g.source), g.event, Some(g.target)]
+        .into_iter()
+        .flatten()
+        .collect()
 }
 
 /// Schema columns the rules mention by name, so rules like `color = protocol == "udp"`
 /// see them (a word match: a column named in a comment is merely read too).
 fn rule_columns(rules: &str, nodes: &[Field]) -> Vec<&'static str> {
-    let words: std::collections::HashSet<&str> = rules.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).collect();
+    let words: std::collections::HashSet<&str> = rules
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .collect();
     event_schema()
         .fields()
         .iter()
@@ -66,17 +71,35 @@ pub async fn build(src: &Source, g: &GraphSpec) -> Result<GraphData, ViewError> 
     let mut names: Vec<String> = nodes.iter().map(|f| f.to_string()).collect();
     names.extend(extra.iter().map(|c| c.to_string()));
     let two_node = g.event.is_none();
-    let rules = RuleSet::parse(&g.rules, &Columns::new(names.clone(), two_node)).map_err(|e| ViewError::BadRequest(format!("rules: {e}")))?;
-    let opts = BuildOptions { two_node, ..BuildOptions::default() };
+    let rules = RuleSet::parse(&g.rules, &Columns::new(names.clone(), two_node))
+        .map_err(|e| ViewError::BadRequest(format!("rules: {e}")))?;
+    let opts = BuildOptions {
+        two_node,
+        ..BuildOptions::default()
+    };
     let mut builder = GraphBuilder::new(rules, opts);
-    let mut select: Vec<String> = nodes.iter().map(|f| format!("CAST({} AS VARCHAR)", f.sql())).collect();
+    let mut select: Vec<String> = nodes
+        .iter()
+        .map(|f| format!("CAST({} AS VARCHAR)", f.sql()))
+        .collect();
     select.extend(extra.iter().map(|c| format!("CAST(\"{c}\" AS VARCHAR)")));
-    let not_null: Vec<String> = nodes.iter().map(|f| format!("{} IS NOT NULL", f.sql())).collect();
-    let q = Sql::new(format!("SELECT {} FROM events WHERE {} ORDER BY \"time\", \"source\", \"line\"", select.join(", "), not_null.join(" AND ")));
+    let not_null: Vec<String> = nodes
+        .iter()
+        .map(|f| format!("{} IS NOT NULL", f.sql()))
+        .collect();
+    let q = Sql::new(format!(
+        "SELECT {} FROM events WHERE {} ORDER BY \"time\", \"source\", \"line\"",
+        select.join(", "),
+        not_null.join(" AND ")
+    ));
     let mut stream = src.stream(&q).await?;
     let mut row: Vec<String> = Vec::with_capacity(names.len());
     while let Some(batch) = stream.try_next().await? {
-        let cols: Vec<Vec<Option<String>>> = batch.columns().iter().map(strings).collect::<Result<_, _>>()?;
+        let cols: Vec<Vec<Option<String>>> = batch
+            .columns()
+            .iter()
+            .map(strings)
+            .collect::<Result<_, _>>()?;
         for r in 0..batch.num_rows() {
             row.clear();
             row.extend(cols.iter().map(|c| c[r].clone().unwrap_or_default()));
@@ -84,7 +107,10 @@ pub async fn build(src: &Source, g: &GraphSpec) -> Result<GraphData, ViewError> 
             let _ = builder.push(&row);
         }
         if builder.node_count() > MAX_GRAPH_NODES * 4 {
-            return Err(ViewError::BadRequest(format!("the graph has more than {} nodes: add a filter or a top-k rule (top.source = 1000)", MAX_GRAPH_NODES)));
+            return Err(ViewError::BadRequest(format!(
+                "the graph has more than {} nodes: add a filter or a top-k rule (top.source = 1000)",
+                MAX_GRAPH_NODES
+            )));
         }
     }
     let seed = g.seed;
@@ -104,13 +130,21 @@ pub async fn build(src: &Source, g: &GraphSpec) -> Result<GraphData, ViewError> 
 
 /// Indices of the nodes whose values occur in the selected records, and whether the
 /// lookup was cut at [`MAX_HIGHLIGHT`] values per field.
-pub async fn selected_nodes(src: &Source, g: &GraphSpec, data: &GraphData, sel: &Selection) -> Result<(Vec<u32>, bool), ViewError> {
+pub async fn selected_nodes(
+    src: &Source,
+    g: &GraphSpec,
+    data: &GraphData,
+    sel: &Selection,
+) -> Result<(Vec<u32>, bool), ViewError> {
     let mut values: Vec<String> = Vec::new();
     let mut truncated = false;
     for f in node_fields(g) {
         let e = f.sql();
-        let mut q = Sql::new(format!("SELECT DISTINCT CAST({e} AS VARCHAR) FROM events WHERE {e} IS NOT NULL AND "));
-        q.append(&sel.predicate()?).push(&format!(" LIMIT {}", MAX_HIGHLIGHT + 1));
+        let mut q = Sql::new(format!(
+            "SELECT DISTINCT CAST({e} AS VARCHAR) FROM events WHERE {e} IS NOT NULL AND "
+        ));
+        q.append(&sel.predicate()?)
+            .push(&format!(" LIMIT {}", MAX_HIGHLIGHT + 1));
         let batches = src.collect(&q).await?;
         let mut n = 0;
         for b in &batches {
@@ -123,5 +157,8 @@ pub async fn selected_nodes(src: &Source, g: &GraphSpec, data: &GraphData, sel: 
         }
         truncated |= n > MAX_HIGHLIGHT;
     }
-    Ok((data.nodes_named(values.iter().map(String::as_str)), truncated))
+    Ok((
+        data.nodes_named(values.iter().map(String::as_str)),
+        truncated,
+    ))
 }

@@ -1,6 +1,7 @@
 //! Data the views show, computed in the lake with aggregating SQL: facet counts with the
 //! selection's share (`facets`), the time line (`timeline`), parallel-coordinates tuples
-//! (`parallel`), chart data for the server-side SVG charts (`charts`), the laid-out graph
+//! (`parallel`), chart data for the server-side SVG charts (`charts`, two-field ones in
+//! `pairs`), the laid-out graph
 //! and the nodes a selection touches (`graph`), and the rows of a selection (`rows`).
 //!
 //! Every query counts the whole view (`total`) and the selection (`selected`) in one pass
@@ -10,6 +11,7 @@
 pub mod charts;
 pub mod facets;
 pub mod graph;
+pub mod pairs;
 pub mod parallel;
 pub mod rows;
 pub mod timeline;
@@ -39,25 +41,35 @@ fn cast_to(col: &ArrayRef, t: &DataType) -> Result<ArrayRef, ViewError> {
 pub(crate) fn strings(col: &ArrayRef) -> Result<Vec<Option<String>>, ViewError> {
     let c = cast_to(col, &DataType::Utf8)?;
     let a = c.as_string::<i32>();
-    Ok((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i).to_string())).collect())
+    Ok((0..a.len())
+        .map(|i| a.is_valid(i).then(|| a.value(i).to_string()))
+        .collect())
 }
 
 /// A result column as floats.
 pub(crate) fn floats(col: &ArrayRef) -> Result<Vec<Option<f64>>, ViewError> {
     let c = cast_to(col, &DataType::Float64)?;
     let a = c.as_primitive::<Float64Type>();
-    Ok((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))).collect())
+    Ok((0..a.len())
+        .map(|i| a.is_valid(i).then(|| a.value(i)))
+        .collect())
 }
 
 /// A result column as integers (timestamps as microseconds).
 pub(crate) fn ints(col: &ArrayRef) -> Result<Vec<Option<i64>>, ViewError> {
     let c = cast_to(col, &DataType::Int64)?;
     let a = c.as_primitive::<Int64Type>();
-    Ok((0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))).collect())
+    Ok((0..a.len())
+        .map(|i| a.is_valid(i).then(|| a.value(i)))
+        .collect())
 }
 
 /// Column `i` of every batch, concatenated through `read`.
-pub(crate) fn column<T>(batches: &[RecordBatch], i: usize, read: fn(&ArrayRef) -> Result<Vec<T>, ViewError>) -> Result<Vec<T>, ViewError> {
+pub(crate) fn column<T>(
+    batches: &[RecordBatch],
+    i: usize,
+    read: fn(&ArrayRef) -> Result<Vec<T>, ViewError>,
+) -> Result<Vec<T>, ViewError> {
     let mut out = Vec::new();
     for b in batches {
         out.extend(read(b.column(i))?);
@@ -67,5 +79,8 @@ pub(crate) fn column<T>(batches: &[RecordBatch], i: usize, read: fn(&ArrayRef) -
 
 /// Counts as `u64` (SQL sums of nothing are null: zero).
 pub(crate) fn counts(batches: &[RecordBatch], i: usize) -> Result<Vec<u64>, ViewError> {
-    Ok(column(batches, i, ints)?.into_iter().map(|v| v.unwrap_or(0).max(0) as u64).collect())
+    Ok(column(batches, i, ints)?
+        .into_iter()
+        .map(|v| v.unwrap_or(0).max(0) as u64)
+        .collect())
 }

@@ -44,18 +44,35 @@ pub struct Tuples {
     pub omitted: u64,
 }
 
-pub async fn tuples(src: &Source, fields: &[Field], sel: &Selection, total: u64) -> Result<Tuples, ViewError> {
+pub async fn tuples(
+    src: &Source,
+    fields: &[Field],
+    sel: &Selection,
+    total: u64,
+) -> Result<Tuples, ViewError> {
     if fields.len() < 2 {
-        return Ok(Tuples { axes: Vec::new(), lines: Vec::new(), omitted: 0 });
+        return Ok(Tuples {
+            axes: Vec::new(),
+            lines: Vec::new(),
+            omitted: 0,
+        });
     }
-    let cols: Vec<String> = fields.iter().enumerate().map(|(i, f)| format!("{} AS a{i}", f.sql())).collect();
+    let cols: Vec<String> = fields
+        .iter()
+        .enumerate()
+        .map(|(i, f)| format!("{} AS a{i}", f.sql()))
+        .collect();
     let names: Vec<String> = (0..fields.len()).map(|i| format!("a{i}")).collect();
     let group: Vec<String> = (1..=fields.len()).map(|i| i.to_string()).collect();
     let mut q = Sql::new(format!("SELECT {}, count(*) AS total, ", cols.join(", ")));
     q.append(&selected_count(sel)?).push(&format!(
         " AS selected FROM events GROUP BY {} ORDER BY total DESC, {} LIMIT {MAX_LINES}",
         group.join(", "),
-        names.iter().map(|n| format!("{n} ASC NULLS LAST")).collect::<Vec<_>>().join(", ")
+        names
+            .iter()
+            .map(|n| format!("{n} ASC NULLS LAST"))
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     let b = src.collect(&q).await?;
     let n = fields.len();
@@ -72,7 +89,13 @@ pub async fn tuples(src: &Source, fields: &[Field], sel: &Selection, total: u64)
             let (lo, hi) = if lo.is_finite() { (lo, hi) } else { (0.0, 1.0) };
             let log = lo >= 0.0 && hi / lo.max(1.0) > 1000.0;
             per_axis.push(vals.into_iter().map(|v| v.unwrap_or(lo)).collect());
-            axes.push(Axis { field: *f, categories: None, min: lo, max: hi, log });
+            axes.push(Axis {
+                field: *f,
+                categories: None,
+                min: lo,
+                max: hi,
+                log,
+            });
         } else {
             let vals = column(&b, i, strings)?;
             // Categories ordered by the records their lines carry.
@@ -82,14 +105,34 @@ pub async fn tuples(src: &Source, fields: &[Field], sel: &Selection, total: u64)
             }
             let mut cats: Vec<(Option<String>, u64)> = weight.into_iter().collect();
             cats.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-            let index: HashMap<Option<String>, usize> = cats.iter().enumerate().map(|(i, c)| (c.0.clone(), i)).collect();
+            let index: HashMap<Option<String>, usize> = cats
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.0.clone(), i))
+                .collect();
             per_axis.push(vals.iter().map(|v| index[v] as f64).collect());
-            axes.push(Axis { field: *f, categories: Some(cats.into_iter().map(|c| c.0).collect()), min: 0.0, max: 0.0, log: false });
+            axes.push(Axis {
+                field: *f,
+                categories: Some(cats.into_iter().map(|c| c.0).collect()),
+                min: 0.0,
+                max: 0.0,
+                log: false,
+            });
         }
     }
-    let lines: Vec<Line> = (0..totals.len()).map(|r| Line { values: per_axis.iter().map(|a| a[r]).collect(), total: totals[r], selected: sels[r] }).collect();
+    let lines: Vec<Line> = (0..totals.len())
+        .map(|r| Line {
+            values: per_axis.iter().map(|a| a[r]).collect(),
+            total: totals[r],
+            selected: sels[r],
+        })
+        .collect();
     let drawn: u64 = lines.iter().map(|l| l.total).sum();
-    Ok(Tuples { axes, lines, omitted: total.saturating_sub(drawn) })
+    Ok(Tuples {
+        axes,
+        lines,
+        omitted: total.saturating_sub(drawn),
+    })
 }
 
 impl Tuples {
@@ -101,7 +144,11 @@ impl Tuples {
                 .iter()
                 .map(|a| ParallelAxis {
                     field: a.field.to_string(),
-                    categories: a.categories.as_ref().map(|c| c.iter().map(|v| v.clone().unwrap_or_else(|| "(none)".into())).collect()),
+                    categories: a.categories.as_ref().map(|c| {
+                        c.iter()
+                            .map(|v| v.clone().unwrap_or_else(|| "(none)".into()))
+                            .collect()
+                    }),
                     min: a.min,
                     max: a.max,
                     log: a.log,
@@ -111,7 +158,10 @@ impl Tuples {
                 .lines
                 .iter()
                 .filter(|l| !selected_only || l.selected > 0)
-                .map(|l| ParallelLine { values: l.values.clone(), count: if selected_only { l.selected } else { l.total } as f64 })
+                .map(|l| ParallelLine {
+                    values: l.values.clone(),
+                    count: if selected_only { l.selected } else { l.total } as f64,
+                })
                 .collect(),
             omitted: self.omitted as f64,
         }

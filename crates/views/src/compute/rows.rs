@@ -21,7 +21,17 @@ use crate::sql::Sql;
 pub const MAX_ROWS: usize = 1000;
 
 /// Columns of the viewer's table, before the view's own fields.
-const TABLE_COLUMNS: &[&str] = &[col::TIME, col::SRC_IP, col::SRC_PORT, col::DST_IP, col::DST_PORT, col::PROTOCOL, col::ACTION, col::BYTES, col::PACKETS];
+const TABLE_COLUMNS: &[&str] = &[
+    col::TIME,
+    col::SRC_IP,
+    col::SRC_PORT,
+    col::DST_IP,
+    col::DST_PORT,
+    col::PROTOCOL,
+    col::ACTION,
+    col::BYTES,
+    col::PACKETS,
+];
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Rows {
@@ -41,7 +51,12 @@ fn select_where(columns: &str, sel: &Selection) -> Result<Sql, ViewError> {
 }
 
 /// Up to `limit` selected records, for the table under the views.
-pub async fn rows(src: &Source, fields: &[Field], sel: &Selection, limit: usize) -> Result<Rows, ViewError> {
+pub async fn rows(
+    src: &Source,
+    fields: &[Field],
+    sel: &Selection,
+    limit: usize,
+) -> Result<Rows, ViewError> {
     let limit = limit.clamp(1, MAX_ROWS);
     let mut columns: Vec<&str> = TABLE_COLUMNS.to_vec();
     for f in fields {
@@ -49,20 +64,29 @@ pub async fn rows(src: &Source, fields: &[Field], sel: &Selection, limit: usize)
             columns.push(f.column());
         }
     }
-    let list = columns.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
+    let list = columns
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
     let mut q = select_where(&list, sel)?;
     q.push(&format!(" LIMIT {}", limit + 1));
     let batches = src.collect(&q).await?;
     let mut rows: Vec<Vec<Option<String>>> = Vec::new();
     for b in &batches {
-        let cols: Vec<Vec<Option<String>>> = b.columns().iter().map(strings).collect::<Result<_, _>>()?;
+        let cols: Vec<Vec<Option<String>>> =
+            b.columns().iter().map(strings).collect::<Result<_, _>>()?;
         for r in 0..b.num_rows() {
             rows.push(cols.iter().map(|c| c[r].clone()).collect());
         }
     }
     let more = rows.len() > limit;
     rows.truncate(limit);
-    Ok(Rows { columns: columns.iter().map(|c| c.to_string()).collect(), rows, more })
+    Ok(Rows {
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        rows,
+        more,
+    })
 }
 
 /// Neutralises a text cell a spreadsheet would evaluate.
@@ -75,14 +99,32 @@ pub fn neutralise(cell: &str) -> std::borrow::Cow<'_, str> {
 
 /// Every column of the schema, in order: the CSV header.
 pub fn csv_header() -> Vec<String> {
-    event_schema().fields().iter().map(|f| f.name().clone()).collect()
+    event_schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect()
 }
 
 fn csv_chunk(batch: &RecordBatch) -> Result<Bytes, ViewError> {
     let mut w = csv::WriterBuilder::new().from_writer(Vec::with_capacity(batch.num_rows() * 128));
     let err = |e: csv::Error| ViewError::Internal(format!("writing CSV: {e}"));
-    let text: Vec<bool> = batch.schema().fields().iter().map(|f| matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)).collect();
-    let cols: Vec<Vec<Option<String>>> = batch.columns().iter().map(strings).collect::<Result<_, _>>()?;
+    let text: Vec<bool> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| {
+            matches!(
+                f.data_type(),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            )
+        })
+        .collect();
+    let cols: Vec<Vec<Option<String>>> = batch
+        .columns()
+        .iter()
+        .map(strings)
+        .collect::<Result<_, _>>()?;
     for r in 0..batch.num_rows() {
         let record = cols.iter().zip(&text).map(|(c, is_text)| match &c[r] {
             None => String::new(),
@@ -91,18 +133,31 @@ fn csv_chunk(batch: &RecordBatch) -> Result<Bytes, ViewError> {
         });
         w.write_record(record).map_err(err)?;
     }
-    Ok(Bytes::from(w.into_inner().map_err(|e| ViewError::Internal(format!("writing CSV: {e}")))?))
+    Ok(Bytes::from(w.into_inner().map_err(|e| {
+        ViewError::Internal(format!("writing CSV: {e}"))
+    })?))
 }
 
 /// The selected records as CSV, a chunk per batch, header first.
-pub async fn csv_stream(src: &Source, sel: &Selection) -> Result<impl Stream<Item = Result<Bytes, ViewError>> + Send + use<>, ViewError> {
+pub async fn csv_stream(
+    src: &Source,
+    sel: &Selection,
+) -> Result<impl Stream<Item = Result<Bytes, ViewError>> + Send + use<>, ViewError> {
     let header = csv_header();
-    let list = header.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ");
+    let list = header
+        .iter()
+        .map(|c| format!("\"{c}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
     let stream = src.stream(&select_where(&list, sel)?).await?;
     let head_bytes = {
         let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-        w.write_record(&header).map_err(|e| ViewError::Internal(e.to_string()))?;
-        Bytes::from(w.into_inner().map_err(|e| ViewError::Internal(e.to_string()))?)
+        w.write_record(&header)
+            .map_err(|e| ViewError::Internal(e.to_string()))?;
+        Bytes::from(
+            w.into_inner()
+                .map_err(|e| ViewError::Internal(e.to_string()))?,
+        )
     };
     let body = stream.map(move |b| match b {
         Ok(batch) => csv_chunk(&batch),

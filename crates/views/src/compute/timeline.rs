@@ -30,7 +30,11 @@ pub struct Timeline {
 
 /// The time span of the view, `None` when no record has a time.
 pub async fn span(src: &Source) -> Result<Option<(i64, i64)>, ViewError> {
-    let b = src.collect(&Sql::new("SELECT CAST(min(\"time\") AS BIGINT), CAST(max(\"time\") AS BIGINT) FROM events")).await?;
+    let b = src
+        .collect(&Sql::new(
+            "SELECT CAST(min(\"time\") AS BIGINT), CAST(max(\"time\") AS BIGINT) FROM events",
+        ))
+        .await?;
     let lo = column(&b, 0, ints)?.first().copied().flatten();
     let hi = column(&b, 1, ints)?.first().copied().flatten();
     Ok(lo.zip(hi))
@@ -39,17 +43,41 @@ pub async fn span(src: &Source) -> Result<Option<(i64, i64)>, ViewError> {
 /// Records per bucket; empty buckets are left out.
 pub async fn timeline(src: &Source, sel: &Selection) -> Result<Timeline, ViewError> {
     let Some((lo, hi)) = span(src).await? else {
-        return Ok(Timeline { bucket_us: 1_000_000, bucket: "1 second".into(), min: None, max: None, bins: Vec::new() });
+        return Ok(Timeline {
+            bucket_us: 1_000_000,
+            bucket: "1 second".into(),
+            min: None,
+            max: None,
+            bins: Vec::new(),
+        });
     };
     let b = auto_bucket(lo, hi);
     // Floor division, so times before 1970 land in the right bucket too.
     let k = format!("CAST(floor(CAST(\"time\" AS DOUBLE) / {b}) AS BIGINT)");
     let mut q = Sql::new(format!("SELECT {k} AS k, count(*) AS total, "));
-    q.append(&selected_count(sel)?).push(" AS selected FROM events WHERE \"time\" IS NOT NULL GROUP BY 1 ORDER BY 1");
+    q.append(&selected_count(sel)?)
+        .push(" AS selected FROM events WHERE \"time\" IS NOT NULL GROUP BY 1 ORDER BY 1");
     let batches = src.collect(&q).await?;
     let keys = column(&batches, 0, ints)?;
     let totals = counts(&batches, 1)?;
     let sels = counts(&batches, 2)?;
-    let bins = keys.into_iter().zip(totals).zip(sels).filter_map(|((k, total), selected)| k.map(|k| TimeBin { t: k * b, total, selected })).collect();
-    Ok(Timeline { bucket_us: b, bucket: Step::Micros(b).describe(), min: Some(lo.div_euclid(b) * b), max: Some(hi), bins })
+    let bins = keys
+        .into_iter()
+        .zip(totals)
+        .zip(sels)
+        .filter_map(|((k, total), selected)| {
+            k.map(|k| TimeBin {
+                t: k * b,
+                total,
+                selected,
+            })
+        })
+        .collect();
+    Ok(Timeline {
+        bucket_us: b,
+        bucket: Step::Micros(b).describe(),
+        min: Some(lo.div_euclid(b) * b),
+        max: Some(hi),
+        bins,
+    })
 }

@@ -24,7 +24,10 @@ pub struct TestLake {
 fn generator() -> PathBuf {
     // The repository's shared tools sit next to the checkout (../shared from the repo root).
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    for c in [root.join("../shared/tools/gen_security_data.py"), PathBuf::from("/work/shared/tools/gen_security_data.py")] {
+    for c in [
+        root.join("../shared/tools/gen_security_data.py"),
+        PathBuf::from("/work/shared/tools/gen_security_data.py"),
+    ] {
         if c.is_file() {
             return c;
         }
@@ -35,13 +38,34 @@ fn generator() -> PathBuf {
 /// Writes `lines` generated pf log lines (seeded) to a file in `dir`.
 pub fn gen_pf(dir: &Path, lines: usize, seed: u64) -> PathBuf {
     let out = dir.join(format!("pf-{lines}-{seed}.log"));
-    let st = Command::new("python3").arg(generator()).args(["--kind", "pf", "--lines", &lines.to_string(), "--seed", &seed.to_string(), "--out"]).arg(&out).status().expect("python3 runs");
+    let st = Command::new("python3")
+        .arg(generator())
+        .args([
+            "--kind",
+            "pf",
+            "--lines",
+            &lines.to_string(),
+            "--seed",
+            &seed.to_string(),
+            "--out",
+        ])
+        .arg(&out)
+        .status()
+        .expect("python3 runs");
     assert!(st.success(), "the generator failed");
     out
 }
 
 pub async fn ingest(lake: &Lake, name: &DatasetName, path: &Path) {
-    lake.ingest(name, vec![IngestSource::path(path)], IngestOptions::default(), Box::new(|_| {}), Box::new(|_, _| {})).await.expect("ingest");
+    lake.ingest(
+        name,
+        vec![IngestSource::path(path)],
+        IngestOptions::default(),
+        Box::new(|_| {}),
+        Box::new(|_, _| {}),
+    )
+    .await
+    .expect("ingest");
 }
 
 /// A lake holding `lines` generated pf lines as dataset `pf`.
@@ -62,7 +86,10 @@ pub async fn hostile_lake() -> TestLake {
     let path = dir.path().join("hostile.jsonl");
     let mut text = String::new();
     for (i, (uri, ua)) in [
-        ("=HYPERLINK(\"http://evil.example\",\"x\")", "<script>alert(1)</script>"),
+        (
+            "=HYPERLINK(\"http://evil.example\",\"x\")",
+            "<script>alert(1)</script>",
+        ),
         ("+cmd|' /C calc'!A0", "\"><img src=x onerror=alert(2)>"),
         ("-2+3", "@SUM(A1:A9)"),
         ("/index.html", "Mozilla/5.0"),
@@ -81,7 +108,10 @@ pub async fn hostile_lake() -> TestLake {
 
 /// A single integer the lake answers to `sql` (operator access, its own entry point).
 pub async fn lake_count(lake: &Lake, sql: &str) -> i64 {
-    let r = lake.query(sql, &QueryOptions::operator()).await.unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+    let r = lake
+        .query(sql, &QueryOptions::operator())
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
     let col = cast(r.batches[0].column(0), &DataType::Int64).unwrap();
     col.as_primitive::<Int64Type>().value(0)
 }
