@@ -13,7 +13,8 @@ use crate::clock::{Clock, SystemClock};
 pub struct Config {
     /// Address to listen on (default `127.0.0.1:8080`; port 0 picks a free port).
     pub addr: SocketAddr,
-    /// Data folder: SQLite database, image store, mail outbox.
+    /// Data folder: SQLite database, image store, mail outbox, the lake (`lake/`), upload
+    /// staging (`staging/`) and the anonymization key (`anonymization.key`).
     pub data_dir: PathBuf,
     /// `sqlite://…` or `postgres://…`; default `sqlite://<data_dir>/secviz.db`.
     pub database_url: Option<String>,
@@ -35,6 +36,16 @@ pub struct Config {
     pub max_image_pixels: u64,
     /// Most images attached to one post.
     pub max_images_per_post: usize,
+    /// Largest log file a member may attach to a post, in bytes as sent (gzip counts
+    /// compressed; default 200 MiB). One byte more gets 413 and nothing is kept.
+    pub max_upload_bytes: u64,
+    /// Largest text pasted into a post's data box (default 4 MiB).
+    pub max_paste_bytes: usize,
+    /// Background ingest workers (default 1: parsing uses a core and the writer another).
+    pub ingest_workers: usize,
+    /// A running ingest whose heartbeat is older than this many seconds belongs to a dead
+    /// process: it is resumed (or failed after three attempts). Default 60.
+    pub ingest_stale_secs: i64,
     /// A session ends after this many seconds without a request (default 30 min).
     pub session_idle_secs: i64,
     /// A session ends this many seconds after login whatever happens (default 12 h).
@@ -64,6 +75,10 @@ pub struct RateLimits {
     pub comments_per_10_minutes: u32,
     /// Images uploaded per hour per member.
     pub uploads_per_hour: u32,
+    /// Log files (or pasted data) ingested per hour per member.
+    pub data_uploads_per_hour: u32,
+    /// SQL queries per minute per client address on `/api/v1/datasets/{id}/query`.
+    pub queries_per_minute: u32,
 }
 
 impl Default for RateLimits {
@@ -75,6 +90,8 @@ impl Default for RateLimits {
             posts_per_hour: 20,
             comments_per_10_minutes: 30,
             uploads_per_hour: 60,
+            data_uploads_per_hour: 20,
+            queries_per_minute: 60,
         }
     }
 }
@@ -89,6 +106,8 @@ impl RateLimits {
             posts_per_hour: 10_000,
             comments_per_10_minutes: 10_000,
             uploads_per_hour: 10_000,
+            data_uploads_per_hour: 10_000,
+            queries_per_minute: 10_000,
         }
     }
 }
@@ -107,6 +126,10 @@ impl Config {
             max_image_bytes: 10 * 1024 * 1024,
             max_image_pixels: 40_000_000,
             max_images_per_post: 8,
+            max_upload_bytes: 200 * 1024 * 1024,
+            max_paste_bytes: 4 * 1024 * 1024,
+            ingest_workers: 1,
+            ingest_stale_secs: 60,
             session_idle_secs: 30 * 60,
             session_absolute_secs: 12 * 3600,
             reset_ttl_secs: 3600,
@@ -156,6 +179,8 @@ impl std::fmt::Debug for Config {
             .field("smtp_url", &self.smtp_url.as_deref().map(redact_url))
             .field("max_image_bytes", &self.max_image_bytes)
             .field("max_image_pixels", &self.max_image_pixels)
+            .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("ingest_workers", &self.ingest_workers)
             .field("limits", &self.limits)
             .finish_non_exhaustive()
     }

@@ -17,6 +17,7 @@
 
 pub mod clock;
 pub mod config;
+mod data;
 pub mod db;
 pub mod domain;
 pub mod images;
@@ -26,6 +27,7 @@ pub mod members;
 pub mod ratelimit;
 
 mod auth;
+pub mod demo;
 
 mod error;
 mod handlers;
@@ -110,6 +112,7 @@ impl Server {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let state = self.state.clone();
+        let workers = data::worker::spawn(&state);
         let sweeper = tokio::spawn(async move {
             let mut tick = tokio::time::interval(maintenance::EVERY);
             loop {
@@ -125,6 +128,9 @@ impl Server {
             .await
             .context("server failed")?;
         sweeper.abort();
+        for w in workers {
+            w.abort();
+        }
         self.state.db.close().await;
         Ok(())
     }

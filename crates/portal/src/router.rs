@@ -14,6 +14,19 @@ use crate::web::{cache, headers, visitor};
 pub fn build(state: AppState) -> Router {
     // Room for a full set of new images plus the text fields.
     let post_body_limit = state.config.max_image_bytes * (post_form::NEW_SLOTS + 1) + (1 << 20);
+    // Add Post may also carry a log file (streamed to disk) and pasted lines; a little more
+    // than the cap, so an upload just over it is read to the end and gets a clear 413.
+    let data_body_limit = post_body_limit
+        + usize::try_from(state.config.max_upload_bytes).unwrap_or(usize::MAX / 2)
+        + state.config.max_paste_bytes
+        + (1 << 20);
+    let views_api = secviz_views::router(secviz_views::ViewsState::new(
+        state.lake.clone(),
+        crate::data::policy::PortalPolicy {
+            db: state.db.clone(),
+        },
+        secviz_views::ViewSpec::linked_default(),
+    ));
     Router::new()
         // Reading.
         .route("/", get(home::show))
@@ -53,7 +66,7 @@ pub fn build(state: AppState) -> Router {
             "/new",
             get(post_create::form)
                 .post(post_create::submit)
-                .layer(DefaultBodyLimit::max(post_body_limit)),
+                .layer(DefaultBodyLimit::max(data_body_limit)),
         )
         .route(
             "/p/{id}/edit",
@@ -62,6 +75,25 @@ pub fn build(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(post_body_limit)),
         )
         .route("/p/{id}/delete", post(post_delete::submit))
+        // Data posts (issue 7).
+        .route("/drafts", get(draft::list))
+        .route("/drafts/{id}", get(draft::show).post(draft::submit))
+        .route(
+            "/drafts/{id}/data",
+            post(draft::attach).layer(DefaultBodyLimit::max(data_body_limit)),
+        )
+        .route("/drafts/{id}/preview.svg", get(draft::preview))
+        .route("/p/{id}/recipe.json", get(data_post::recipe))
+        .route("/p/{id}/view.json", get(data_post::view_spec))
+        .route("/p/{id}/rules.txt", get(data_post::rules))
+        .route("/p/{id}/data.jsonl.gz", get(data_post::data))
+        .route("/p/{id}/remix", post(data_post::remix))
+        .route(
+            "/api/v1/datasets/{id}/query",
+            get(dataset_query::get).post(dataset_query::post),
+        )
+        .nest_service(data_post::API_ROOT, views_api)
+        .nest_service(data_post::ASSETS, secviz_views::assets::router::<()>())
         .route("/p/{id}/comments", post(comment_create::submit))
         .route("/c/{id}", get(comment_show::show))
         .route(

@@ -7,6 +7,9 @@ use anyhow::Context;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::data::picture::Pictures;
+use crate::data::upload::Staging;
+use crate::data::worker::Running;
 use crate::db::Db;
 use crate::images::{ImageLimits, ImageStore};
 use crate::mail::Mailer;
@@ -23,6 +26,18 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Anonymous renderings of public pages (see `web::cache`).
     pub pages: Arc<PageCache>,
+    /// The lake under `<data>/lake` (datasets of data posts).
+    pub lake: secviz_lake::Lake,
+    /// The site's anonymization key (`<data>/anonymization.key`).
+    pub anon_key: secviz_lake::anon::AnonKey,
+    /// Uploads waiting for their ingest.
+    pub staging: Staging,
+    /// Server-drawn pictures of recipes.
+    pub pictures: Pictures,
+    /// Wakes an idle ingest worker when a job is queued.
+    pub ingest_wake: Arc<tokio::sync::Notify>,
+    /// Jobs this process is running.
+    pub ingest_running: Arc<Running>,
     /// The public URL: configured, or `http://<bound address>` once bound.
     public_url: Arc<OnceLock<String>>,
 }
@@ -39,6 +54,21 @@ impl AppState {
             &config.mail_from,
             config.data_dir.join("outbox"),
         )?;
+        let data_dir = config
+            .data_dir
+            .to_str()
+            .context("the data folder's path must be UTF-8")?
+            .to_string();
+        let lake = secviz_lake::Lake::open(&data_dir).context("opening the lake")?;
+        let anon_key = crate::data::anon::load_site_key(&config.data_dir)?;
+        let staging = Staging::new(&config.data_dir);
+        staging
+            .ensure()
+            .context("cannot create the staging folder")?;
+        let pictures = Pictures::new(&config.data_dir);
+        pictures
+            .ensure()
+            .context("cannot create the picture folder")?;
         let public_url = Arc::new(OnceLock::new());
         if config.public_url.is_some() {
             let _ = public_url.set(config.public_url());
@@ -51,6 +81,12 @@ impl AppState {
             mailer,
             images,
             pages: Arc::default(),
+            lake,
+            anon_key,
+            staging,
+            pictures,
+            ingest_wake: Arc::default(),
+            ingest_running: Arc::default(),
             public_url,
         })
     }

@@ -209,6 +209,136 @@ pub struct PostPage {
     pub can_moderate: bool,
     pub hidden_reason: Option<String>,
     pub form: CommentForm,
+    /// The data, recipe and viewer of a data post (issue 7).
+    pub data: Option<DataView>,
+}
+
+impl PostPage {
+    /// The CSV download of the data post's records.
+    pub fn csv_link(&self) -> String {
+        self.data
+            .as_ref()
+            .map(crate::handlers::data_post::csv_link)
+            .unwrap_or_default()
+    }
+}
+
+/// The data part of a post page: the viewer island over server-drawn pictures, the
+/// downloads and the reproduce commands.
+pub struct DataView {
+    /// `data-api`, `data-spec`, `data-sel` of the viewer's mount element.
+    pub api: String,
+    pub spec: String,
+    pub sel: String,
+    /// Pictures for readers without JavaScript (the script hides them).
+    pub images: Vec<DataImage>,
+    /// `/assets` with the viewer's version.
+    pub assets_version: String,
+    pub dataset: String,
+    pub label: String,
+    pub format: String,
+    pub rows: i64,
+    pub anonymized: bool,
+    /// The recipe, pretty JSON.
+    pub recipe: String,
+    /// Shell lines that reproduce the picture from the downloads.
+    pub reproduce: Vec<String>,
+    /// Findings of a built-in analysis (pretty JSON), if the recipe ran one.
+    pub analysis: Option<String>,
+    pub analysis_name: String,
+    pub remixed_from: Option<i64>,
+}
+
+pub struct DataImage {
+    pub src: String,
+    pub alt: String,
+}
+
+/// One of a member's drafts in the list.
+pub struct DraftCard {
+    pub id: i64,
+    pub title: String,
+    pub status: String,
+    pub date: String,
+}
+
+#[derive(Template)]
+#[template(path = "drafts.html")]
+pub struct DraftsPage {
+    pub chrome: Chrome,
+    pub drafts: Vec<DraftCard>,
+}
+
+/// A rejected line as shown.
+pub struct RejectView {
+    pub line: u64,
+    pub reason: String,
+    pub detail: String,
+    pub raw: String,
+}
+
+/// The draft page: ingest status, parse summary, view form, preview, text, publish.
+#[derive(Template)]
+#[template(path = "draft.html")]
+pub struct DraftPage {
+    pub chrome: Chrome,
+    pub id: i64,
+    pub errors: Vec<String>,
+    /// `none`, `queued`, `running`, `ready`, `failed`.
+    pub status: String,
+    pub refresh: bool,
+    pub error: String,
+    pub label: String,
+    pub format: String,
+    pub anonymized: bool,
+    pub covered: &'static [&'static str],
+    /// Progress while running.
+    pub percent: u64,
+    pub bytes_read: String,
+    pub bytes_total: String,
+    pub records: i64,
+    pub events: i64,
+    pub rejected_now: i64,
+    pub phase: String,
+    /// The parse report once known.
+    pub read: u64,
+    pub parsed: u64,
+    pub skipped: u64,
+    pub rows: i64,
+    pub rejected: Vec<(String, u64)>,
+    pub damage: Option<String>,
+    pub rejects: Vec<RejectView>,
+    pub time_span: String,
+    /// The view form.
+    pub view: crate::data::recipe::ViewForm,
+    pub kinds: &'static [(&'static str, &'static str)],
+    pub field_choices: &'static [&'static str],
+    pub analyses: Vec<(&'static str, &'static str)>,
+    pub preview: Option<String>,
+    /// The post text.
+    pub title: String,
+    pub body: String,
+    pub tag_choices: Vec<TagChoice>,
+    pub remixed_from: Option<i64>,
+    pub data: DataChoices,
+    pub form: PostForm,
+}
+
+/// `a == b` for templates (askama compares `String` with `&&str` poorly).
+fn same(a: &str, b: &str) -> bool {
+    a == b
+}
+
+impl DraftPage {
+    pub fn same(&self, a: &str, b: &str) -> bool {
+        same(a, b)
+    }
+}
+
+impl PostFormPage {
+    pub fn same(&self, a: &str, b: &str) -> bool {
+        same(a, b)
+    }
 }
 
 /// What the post form holds, kept whole when validation fails.
@@ -221,9 +351,18 @@ pub struct PostForm {
     pub data_source: String,
     pub tags: Vec<String>,
     pub images: Vec<FormImage>,
+    /// The data box (pasted log lines).
+    pub data_text: String,
+    /// `""` (detect) or a format name.
+    pub data_format: String,
+    pub data_year: String,
+    /// The member deliberately turned anonymization off...
+    pub keep_addresses: bool,
+    /// ...and confirmed it.
+    pub confirm_keep: bool,
 }
 
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
 pub struct FormImage {
     pub id: String,
     pub alt: String,
@@ -245,6 +384,16 @@ pub struct PostFormPage {
     pub preview_html: Option<String>,
     pub max_images: usize,
     pub new_slots: Vec<usize>,
+    /// The data section: formats offered, what anonymization covers, the size limit.
+    pub data: DataChoices,
+}
+
+/// What the data section of a form offers.
+pub struct DataChoices {
+    pub formats: Vec<&'static str>,
+    pub covered: &'static [&'static str],
+    pub max_upload: String,
+    pub max_paste: String,
 }
 
 #[derive(Template)]

@@ -4,8 +4,12 @@
 //! Times are Unix seconds and flags integers so rows decode the same on both.
 
 pub mod comments;
+pub mod datasets;
+pub mod drafts;
 pub mod images;
+pub mod jobs;
 pub mod modlog;
+pub mod post_data;
 pub mod posts;
 pub mod resets;
 pub mod search;

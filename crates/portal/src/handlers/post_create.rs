@@ -34,6 +34,9 @@ pub async fn submit(
     post_form::check_csrf(&visit, &mut mp).await?;
     let me = visit.require_user()?;
     let sub = post_form::read(&state, me, mp, None).await?;
+    if sub.has_data() {
+        return super::data_upload::create(&state, &visit, sub).await;
+    }
     let valid = post_form::validate(&state, &sub.form).await?;
     let mut errors = sub.upload_errors;
     match valid {

@@ -1,19 +1,21 @@
 //! The Add/Edit Post form: reading the multipart body, storing new uploads as draft images,
-//! validating everything, and the page that shows the form again. A form that fails keeps
-//! all it had: text, choices, and images already uploaded (as drafts, listed by id).
+//! streaming an attached log file to the staging folder (issue 7), validating everything,
+//! and the page that shows the form again. A form that fails keeps all it had: text,
+//! choices, and images already uploaded (as drafts, listed by id).
 
 use axum::extract::Multipart;
 use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::render;
+use crate::data::upload::{Received, UploadError, human_bytes};
 use crate::db::{images as image_rows, tags};
 use crate::domain::{PostBody, PostKind, TagSlug, Title, short_text};
 use crate::error::AppError;
 use crate::images::{self, ImageError};
 use crate::markdown;
 use crate::state::AppState;
-use crate::views::{Chrome, FormImage, PostForm, PostFormPage, TagChoice};
+use crate::views::{Chrome, DataChoices, FormImage, PostForm, PostFormPage, TagChoice};
 use crate::web::{CurrentUser, Visitor};
 
 /// File inputs for new images on one form.
@@ -26,6 +28,19 @@ pub struct Submission {
     /// Problems with uploads, and the status they call for (413, 415, 422, 429).
     pub upload_errors: Vec<String>,
     pub upload_status: Option<StatusCode>,
+    /// An attached log file, staged (issue 7).
+    pub data_file: Option<Received>,
+    /// What was wrong with the attached data, and the status it calls for.
+    pub data_error: Option<(StatusCode, String)>,
+}
+
+impl Submission {
+    /// Whether the member attached data (a file or pasted lines), even if it failed.
+    pub fn has_data(&self) -> bool {
+        self.data_file.is_some()
+            || self.data_error.is_some()
+            || !self.form.data_text.trim().is_empty()
+    }
 }
 
 /// A post that passed validation.
@@ -73,8 +88,64 @@ pub async fn read(
     let mut removed: Vec<String> = Vec::new();
     let mut uploads: Vec<(usize, Result<Vec<u8>, ImageError>)> = Vec::new();
     let mut new_alts = vec![String::new(); NEW_SLOTS + 1];
+    let mut data_file = None;
+    let mut data_error = None;
     while let Some(mut field) = mp.next_field().await.map_err(bad)? {
         let name = field.name().unwrap_or("").to_string();
+        if name == "data_file" {
+            // Streamed to disk as it arrives: never whole in memory.
+            match state
+                .staging
+                .receive_field(&mut field, state.config.max_upload_bytes)
+                .await
+            {
+                Ok(r) => data_file = r.or(data_file),
+                Err(UploadError::TooLarge { max }) => {
+                    data_error = Some((
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        format!(
+                            "The log file is larger than the limit of {}. Nothing was kept: cut the log (or compress it with gzip) and attach it again.",
+                            human_bytes(max)
+                        ),
+                    ));
+                    // The rest of an over-long body may be cut by the body limit: stop here
+                    // with what the form had so far.
+                    break;
+                }
+                Err(UploadError::Broken(m)) => {
+                    data_error = Some((
+                        StatusCode::BAD_REQUEST,
+                        format!("The log file could not be received: {m}"),
+                    ))
+                }
+                Err(UploadError::Internal(e)) => return Err(AppError::Internal(e)),
+            }
+            continue;
+        }
+        if name == "data_text" {
+            let max = state.config.max_paste_bytes;
+            let mut text = Vec::new();
+            let mut too_big = false;
+            while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                if text.len() + chunk.len() > max {
+                    too_big = true;
+                } else if !too_big {
+                    text.extend_from_slice(&chunk);
+                }
+            }
+            if too_big {
+                data_error = Some((
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!(
+                        "The pasted data is longer than {}: attach it as a file instead.",
+                        human_bytes(max as u64)
+                    ),
+                ));
+            } else {
+                form.data_text = String::from_utf8_lossy(&text).into_owned();
+            }
+            continue;
+        }
         if let Some(n) = name
             .strip_prefix("file")
             .and_then(|n| n.parse::<usize>().ok())
@@ -108,6 +179,10 @@ pub async fn read(
             "data_source" => form.data_source = value,
             "tags" => form.tags.push(value),
             "image" => existing.push(value),
+            "data_format" => form.data_format = value,
+            "data_year" => form.data_year = value,
+            "keep_addresses" => form.keep_addresses = value == "1",
+            "confirm_keep" => form.confirm_keep = value == "1",
             _ => {
                 if let Some(id) = name.strip_prefix("alt_") {
                     alts.push((id.to_string(), value));
@@ -206,6 +281,8 @@ pub async fn read(
         form,
         upload_errors,
         upload_status,
+        data_file,
+        data_error,
     })
 }
 
@@ -319,6 +396,17 @@ pub async fn page(
         errors,
         max_images: state.config.max_images_per_post,
         new_slots: (1..=free).collect(),
+        data: data_choices(state),
     };
     render(status, &tpl)
+}
+
+/// The data section's choices.
+pub fn data_choices(state: &AppState) -> DataChoices {
+    DataChoices {
+        formats: secviz_parse::Format::ALL.iter().map(|f| f.name()).collect(),
+        covered: crate::data::anon::COVERED,
+        max_upload: human_bytes(state.config.max_upload_bytes),
+        max_paste: human_bytes(state.config.max_paste_bytes as u64),
+    }
 }

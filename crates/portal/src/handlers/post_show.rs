@@ -1,7 +1,7 @@
 //! GET /p/{id} — a post, its images and its comments (one level of replies). A hidden post is
 //! shown only to its author and moderators; to everyone else it does not exist (404).
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
@@ -14,13 +14,29 @@ use crate::state::AppState;
 use crate::views::{Chrome, CommentForm, CommentView, ImageView, PostPage};
 use crate::web::Visitor;
 
+/// `?sel=`: a selection to open the viewer with (a comment's link to a node or a time range).
+#[derive(serde::Deserialize, Default)]
+pub struct ShowQuery {
+    #[serde(default)]
+    sel: Option<String>,
+}
+
 pub async fn show(
     State(state): State<AppState>,
     visit: Visit,
     Path(id): Path<String>,
+    Query(q): Query<ShowQuery>,
 ) -> Result<Response, AppError> {
     let id = super::id(&id)?;
-    page(&state, &visit, id, CommentForm::default(), StatusCode::OK).await
+    page_with(
+        &state,
+        &visit,
+        id,
+        CommentForm::default(),
+        StatusCode::OK,
+        q.sel.as_deref(),
+    )
+    .await
 }
 
 /// Renders the post page; the comment form shows `form` (kept text and error after a failed comment).
@@ -30,6 +46,18 @@ pub async fn page(
     id: i64,
     form: CommentForm,
     status: StatusCode,
+) -> Result<Response, AppError> {
+    page_with(state, v, id, form, status, None).await
+}
+
+/// [`page`] with the viewer opened on a selection.
+pub async fn page_with(
+    state: &AppState,
+    v: &Visitor,
+    id: i64,
+    form: CommentForm,
+    status: StatusCode,
+    sel: Option<&str>,
 ) -> Result<Response, AppError> {
     let post = posts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let me = v.user.as_ref().map(|u| u.id);
@@ -43,6 +71,10 @@ pub async fn page(
         .iter()
         .filter(|c| c.deleted == 0 && c.hidden_reason.is_none())
         .count();
+    let (data, thumb) = match super::data_post::view(state, v, id, sel).await? {
+        Some((d, t)) => (Some(d), t),
+        None => (None, None),
+    };
     let tpl = PostPage {
         chrome: Chrome::new(v),
         id,
@@ -59,6 +91,8 @@ pub async fn page(
         images: images::for_post(&state.db, id)
             .await?
             .into_iter()
+            // A data post's thumbnail is for the gallery; the page shows the live view.
+            .filter(|i| thumb.as_deref() != Some(i.id.as_str()))
             .map(|i| ImageView {
                 id: i.id,
                 alt: i.alt,
@@ -72,6 +106,7 @@ pub async fn page(
         can_moderate,
         hidden_reason: post.hidden_reason,
         form,
+        data,
     };
     render(status, &tpl)
 }

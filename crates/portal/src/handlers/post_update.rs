@@ -39,6 +39,7 @@ pub async fn form(
                 alt: i.alt,
             })
             .collect(),
+        ..PostForm::default()
     };
     post_form::page(
         &state,
@@ -66,7 +67,13 @@ pub async fn submit(
         .filter(|p| p.author_id == me.id)
         .ok_or(AppError::NotFound)?;
     let sub = post_form::read(&state, me, mp, Some(id)).await?;
-    let mut errors = sub.upload_errors;
+    let mut errors = sub.upload_errors.clone();
+    if sub.has_data() {
+        if let Some(r) = &sub.data_file {
+            state.staging.remove(&r.staging_id).await;
+        }
+        errors.push("Data is attached when a post is created. To show other data, remix the post or add a new one.".into());
+    }
     match post_form::validate(&state, &sub.form).await? {
         Err(e) => errors.extend(e),
         Ok(_) if sub.preview || !errors.is_empty() => {}

@@ -1,0 +1,120 @@
+//! The server-drawn picture of a recipe: the link graph (graph and linked views) or the
+//! chart, as SVG, exactly as `secviz chart --spec` draws it from the same recipe and data
+//! (light theme, 800 units wide for charts, graphs in `secviz graph`'s default style). Pictures are kept in
+//! `<data>/pictures/` under a hash of (dataset, dataset version, view), so a preview, the
+//! post's thumbnail and later visits draw once. The thumbnail is a PNG (resvg) stored like
+//! an uploaded image, which is what the gallery shows.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use secviz_lake::{DatasetName, Lake};
+use secviz_render::{GraphStyle, Theme};
+use secviz_views::compute::{charts, graph};
+use secviz_views::{Limits, Selection, Source, ViewError, ViewKind, ViewSpec};
+use sha2::{Digest, Sha256};
+
+/// Chart width of the picture (`secviz chart`'s default).
+pub const CHART_WIDTH: f64 = 800.0;
+
+/// Limits of drawing a picture (a member's recipe over their data).
+pub fn limits() -> Limits {
+    Limits {
+        time: Duration::from_secs(120),
+        memory: 1 << 30,
+    }
+}
+
+/// Whether the recipe's picture is its link graph.
+pub fn is_graph(spec: &ViewSpec) -> bool {
+    spec.graph.is_some() && matches!(spec.kind, ViewKind::Graph | ViewKind::Linked)
+}
+
+/// Draws the picture of `spec` over `dataset`.
+pub async fn render(
+    lake: &Lake,
+    dataset: &DatasetName,
+    spec: &ViewSpec,
+) -> Result<String, ViewError> {
+    let src = Source::open(lake, dataset, spec.filter.as_deref(), limits()).await?;
+    match (&spec.graph, is_graph(spec)) {
+        (Some(g), true) => {
+            let data = graph::build(&src, g).await?;
+            // The style `secviz graph --to svg` uses, so the reproduce command gives the
+            // same picture.
+            let style = GraphStyle {
+                theme: Theme::LIGHT,
+                ..GraphStyle::default()
+            };
+            Ok(secviz_render::graph_svg(
+                &data.graph,
+                &data.positions,
+                &style,
+            ))
+        }
+        _ => {
+            charts::render(
+                &src,
+                dataset.as_str(),
+                spec,
+                &Selection::default(),
+                Theme::LIGHT,
+                CHART_WIDTH,
+            )
+            .await
+        }
+    }
+}
+
+/// The picture cache.
+#[derive(Debug, Clone)]
+pub struct Pictures {
+    dir: PathBuf,
+}
+
+impl Pictures {
+    pub fn new(data_dir: &Path) -> Pictures {
+        Pictures {
+            dir: data_dir.join("pictures"),
+        }
+    }
+
+    pub fn ensure(&self) -> std::io::Result<()> {
+        std::fs::create_dir_all(&self.dir)
+    }
+
+    fn path(&self, dataset: &DatasetName, version: u64, spec: &ViewSpec) -> PathBuf {
+        let mut h = Sha256::new();
+        h.update(dataset.as_str().as_bytes());
+        h.update(version.to_le_bytes());
+        h.update(serde_json::to_vec(spec).unwrap_or_default());
+        self.dir
+            .join(format!("{}.svg", hex::encode(&h.finalize()[..16])))
+    }
+
+    /// The picture, drawn now or read from the cache.
+    pub async fn svg(
+        &self,
+        lake: &Lake,
+        dataset: &DatasetName,
+        spec: &ViewSpec,
+    ) -> Result<String, ViewError> {
+        let manifest = lake.require(dataset).await?;
+        let path = self.path(dataset, manifest.version, spec);
+        if let Ok(svg) = tokio::fs::read_to_string(&path).await {
+            return Ok(svg);
+        }
+        let svg = render(lake, dataset, spec).await?;
+        // Written aside and renamed, so a reader never sees half a file.
+        let tmp = path.with_extension(format!("tmp{}", hex::encode(rand::random::<[u8; 4]>())));
+        if tokio::fs::write(&tmp, svg.as_bytes()).await.is_ok() {
+            let _ = tokio::fs::rename(&tmp, &path).await;
+        }
+        Ok(svg)
+    }
+}
+
+/// The PNG of a picture (for the thumbnail). CPU-bound: call from `spawn_blocking`.
+pub fn png(svg: &str) -> Result<Vec<u8>, ViewError> {
+    secviz_render::svg_to_png(svg, 1.0).map_err(|e| ViewError::Internal(e.to_string()))
+}

@@ -1,0 +1,241 @@
+//! Drafts become posts, posts become remixes.
+//!
+//! Publishing draws the recipe's picture on the server (the thumbnail the gallery shows),
+//! runs the recipe's analysis once (its findings are kept with the post), and writes the
+//! post, its tags, its picture and its recipe in one transaction that also removes the
+//! draft. The post is a gallery entry: tool "secviz", data source the upload's label.
+
+use secviz_lake::query::{Access, QueryLimits};
+
+use super::ids::DatasetId;
+use super::picture;
+use super::recipe::Recipe;
+use crate::db::datasets::{self, Reader};
+use crate::db::drafts::{self, DraftRow, NewDraft};
+use crate::db::post_data::{self, PostDataRow};
+use crate::db::{images as image_rows, posts, tags};
+use crate::domain::{PostBody, TagSlug, Title};
+use crate::images;
+use crate::markdown;
+use crate::state::AppState;
+
+/// Why a draft could not be published.
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    /// Something the member can fix (shown on the draft page).
+    #[error("{0}")]
+    Member(String),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sqlx::Error> for PublishError {
+    fn from(e: sqlx::Error) -> Self {
+        PublishError::Internal(anyhow::Error::new(e).context("database"))
+    }
+}
+
+/// The text of a post, validated.
+pub struct PostText {
+    pub title: Title,
+    pub body: PostBody,
+    pub tags: Vec<TagSlug>,
+}
+
+/// A short description of the view for the post's "tool" line.
+pub fn tool_line(recipe: &Recipe) -> String {
+    let kind = match &recipe.analysis {
+        Some(a) => format!("analysis {}", a.name),
+        None => serde_json::to_value(recipe.view.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+    };
+    match &recipe.view.graph {
+        Some(g) if picture::is_graph(&recipe.view) => {
+            format!("secviz {kind}, layout seed {}", g.seed)
+        }
+        _ => format!("secviz {kind}"),
+    }
+}
+
+/// Publishes a draft of `owner` with `text` and `recipe`; returns the new post's id.
+pub async fn publish(
+    state: &AppState,
+    owner: i64,
+    draft: &DraftRow,
+    text: &PostText,
+    recipe: &Recipe,
+) -> Result<i64, PublishError> {
+    let member = |m: &str| PublishError::Member(m.to_string());
+    let Some(dataset) = draft.dataset_id.as_deref().and_then(DatasetId::parse) else {
+        return Err(member(
+            "This draft has no data yet: attach a log file or paste lines first.",
+        ));
+    };
+    let row = datasets::get(&state.db, dataset.as_str())
+        .await?
+        .ok_or_else(|| member("The data of this draft is gone. Attach it again."))?;
+    let readable = datasets::may_read(
+        &state.db,
+        dataset.as_str(),
+        Reader {
+            user: Some(owner),
+            moderator: false,
+        },
+    )
+    .await?;
+    if !readable {
+        return Err(member(
+            "The data is not ready yet (or no longer published by its owner).",
+        ));
+    }
+    let name = dataset.lake_name();
+    let svg = state
+        .pictures
+        .svg(&state.lake, &name, &recipe.view)
+        .await
+        .map_err(|e| PublishError::Member(format!("The view could not be drawn: {e}")))?;
+    let analysis = match &recipe.analysis {
+        Some(a) => {
+            let pairs: Vec<String> = a.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let params = secviz_lake::analyze::Params::parse(pairs.iter().map(String::as_str))
+                .map_err(|e| PublishError::Member(e.to_string()))?;
+            let result = state
+                .lake
+                .analyze(
+                    &Access::Only(vec![name.clone()]),
+                    &a.name,
+                    &params,
+                    &QueryLimits::member(),
+                )
+                .await
+                .map_err(|e| PublishError::Member(format!("The analysis failed: {e}")))?;
+            serde_json::to_string(&result).map_err(anyhow::Error::from)?
+        }
+        None => String::new(),
+    };
+    let limits = images::ImageLimits {
+        max_bytes: 64 << 20,
+        max_pixels: 40_000_000,
+    };
+    let processed = tokio::task::spawn_blocking(move || -> anyhow::Result<images::Processed> {
+        let png = picture::png(&svg).map_err(|e| anyhow::anyhow!("drawing the thumbnail: {e}"))?;
+        images::process(&png, limits).map_err(|e| anyhow::anyhow!("thumbnail: {e}"))
+    })
+    .await
+    .map_err(|e| anyhow::anyhow!("thumbnail worker: {e}"))??;
+    let image_id = images::new_id();
+    state.images.save(&image_id, &processed).await?;
+    let alt = format!(
+        "{} of {} ({} events{})",
+        if picture::is_graph(&recipe.view) {
+            "Link graph"
+        } else {
+            "Chart"
+        },
+        row.label,
+        row.row_count,
+        if row.is_anonymized() {
+            ", addresses anonymized"
+        } else {
+            ""
+        }
+    );
+    image_rows::insert(
+        &state.db,
+        &image_id,
+        owner,
+        &alt,
+        processed.mime,
+        processed.width,
+        processed.height,
+        state.now(),
+    )
+    .await?;
+
+    let body_html = markdown::render(text.body.as_str());
+    let teaser = markdown::plain_excerpt(text.body.as_str(), 280);
+    let data_source = format!(
+        "{} ({}, {} events{})",
+        row.label,
+        if row.format.is_empty() {
+            "log"
+        } else {
+            &row.format
+        },
+        row.row_count,
+        if row.is_anonymized() {
+            ", addresses anonymized"
+        } else {
+            ""
+        }
+    );
+    let tool = tool_line(recipe);
+    let fields = posts::PostFields {
+        kind: "gallery",
+        title: text.title.as_str(),
+        body: text.body.as_str(),
+        body_html: &body_html,
+        teaser: &teaser,
+        tool: &tool,
+        data_source: &data_source,
+    };
+    let mut tx = state.db.pool.begin().await?;
+    let post_id = posts::insert(&mut tx, owner, &fields, state.now()).await?;
+    tags::set_for_post(&mut tx, post_id, &text.tags).await?;
+    image_rows::attach(&mut tx, &image_id, owner, post_id, 0, &alt).await?;
+    post_data::insert(
+        &mut tx,
+        &PostDataRow {
+            post_id,
+            dataset_id: dataset.as_str().to_string(),
+            recipe: recipe.to_json(),
+            analysis,
+            thumb_image: Some(image_id),
+            remixed_from: draft.remixed_from,
+        },
+    )
+    .await?;
+    drafts::delete_in(&mut tx, draft.id, owner).await?;
+    tx.commit().await?;
+    Ok(post_id)
+}
+
+/// Copies a post's recipe (and, with `with_data`, its dataset) into a new draft of `owner`.
+pub async fn remix(
+    state: &AppState,
+    owner: i64,
+    post_id: i64,
+    title: &str,
+    pd: &PostDataRow,
+    with_data: bool,
+) -> anyhow::Result<i64> {
+    let mut recipe = Recipe::from_json(&pd.recipe)
+        .ok_or_else(|| anyhow::anyhow!("post {post_id} has a bad recipe"))?;
+    if !with_data {
+        // The recipe waits for the member's own data; the form keeps the view's choices.
+        recipe.parser = Default::default();
+    }
+    let title = crate::markdown::cut(&format!("Remix of {title}"), 200);
+    let body = format!("Remixed from [post {post_id}](/p/{post_id}).\n");
+    let mut tx = state.db.pool.begin().await?;
+    let id = drafts::insert(
+        &mut tx,
+        &NewDraft {
+            owner_id: owner,
+            title: &title,
+            body: &body,
+            tags: "",
+            dataset_id: with_data.then_some(pd.dataset_id.as_str()),
+            recipe: &recipe.to_json(),
+            remixed_from: Some(post_id),
+            notice: "",
+            images: "",
+        },
+        state.now(),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(id)
+}

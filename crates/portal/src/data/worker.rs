@@ -1,0 +1,395 @@
+//! The background ingest: tokio tasks fed by the `ingest_jobs` table, so requests never wait
+//! for a parse and a restart finds every job where it was.
+//!
+//! - A worker claims the oldest queued job (a conditional update: one winner), parses the
+//!   staged upload into the job's dataset with the lake (anonymized with the site key unless
+//!   the member deliberately turned that off), and records the parse report.
+//! - While it runs, a heartbeat writes the progress to the job row every second; the draft
+//!   page reads it from there (any process can show it).
+//! - The lake commits a dataset atomically, so a crash leaves no half dataset. A running job
+//!   whose heartbeat went stale belongs to a dead process: it is queued again (resumed from
+//!   its staging file) up to [`MAX_ATTEMPTS`] times, then failed. A job that committed
+//!   before its process died is finished from the lake's manifest, never ingested twice.
+//! - A panic inside a job fails that job with a clear message; the worker goes on.
+//! - The staging file is removed when the job ends either way: with anonymization on, the
+//!   original addresses are then nowhere on disk.
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use secviz_lake::{IngestOptions, IngestProgress, IngestSource, LakeError};
+use secviz_parse::{Format, ParseOptions};
+
+use super::recipe::ParserRecipe;
+use super::summary::{MAX_REJECTS, ParseReport, RejectLine};
+use super::{anon, ids::DatasetId};
+use crate::db::{datasets, jobs};
+use crate::state::AppState;
+
+/// Attempts before an interrupted job is failed instead of resumed.
+pub const MAX_ATTEMPTS: i64 = 3;
+
+/// How often an idle worker looks for work it was not woken for (jobs queued by another
+/// process, stale jobs).
+const POLL: Duration = Duration::from_secs(2);
+
+/// Jobs running in this process (never "stale" here, whatever the clock says).
+#[derive(Default)]
+pub struct Running(Mutex<HashSet<i64>>);
+
+impl Running {
+    fn insert(&self, id: i64) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(id);
+    }
+    fn remove(&self, id: i64) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+    }
+    fn contains(&self, id: i64) -> bool {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&id)
+    }
+}
+
+/// Starts the configured number of workers.
+pub fn spawn(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    (0..state.config.ingest_workers.max(1))
+        .map(|_| tokio::spawn(worker(state.clone())))
+        .collect()
+}
+
+async fn worker(state: AppState) {
+    loop {
+        if let Err(e) = recover_stale(&state).await {
+            tracing::warn!(error = %e, "checking for interrupted ingests failed");
+        }
+        match jobs::claim_next(&state.db, state.now()).await {
+            Ok(Some(job)) => run_supervised(&state, job).await,
+            Ok(None) => {
+                let _ = tokio::time::timeout(POLL, state.ingest_wake.notified()).await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "claiming an ingest job failed");
+                tokio::time::sleep(POLL).await;
+            }
+        }
+    }
+}
+
+/// Runs every queued job now, in this task (`secviz demo`, tests without a server).
+pub async fn drain(state: &AppState) -> anyhow::Result<()> {
+    while let Some(job) = jobs::claim_next(&state.db, state.now()).await? {
+        run_supervised(state, job).await;
+    }
+    Ok(())
+}
+
+/// Queues again (or fails) running jobs whose process is gone.
+pub async fn recover_stale(state: &AppState) -> anyhow::Result<()> {
+    let before = state.now() - state.config.ingest_stale_secs;
+    for job in jobs::stale(&state.db, before).await? {
+        if state.ingest_running.contains(job.id) {
+            continue;
+        }
+        if job.attempts >= MAX_ATTEMPTS {
+            tracing::warn!(job = job.id, dataset = %job.dataset_id, "ingest interrupted too often: failed");
+            let msg = format!(
+                "The ingest was interrupted {} times (the server stopped while it ran) and was given up. Upload the file again.",
+                job.attempts
+            );
+            fail(state, &job, &msg, None).await?;
+        } else if jobs::requeue(&state.db, job.id, before).await? {
+            tracing::info!(job = job.id, dataset = %job.dataset_id, attempts = job.attempts, "resuming an interrupted ingest");
+            datasets::set_status(&state.db, &job.dataset_id, "queued", "", None, state.now())
+                .await?;
+            state.ingest_wake.notify_one();
+        }
+    }
+    Ok(())
+}
+
+/// Runs one job on its own task, so a panic fails the job and not the worker.
+async fn run_supervised(state: &AppState, job: jobs::JobRow) {
+    state.ingest_running.insert(job.id);
+    let handle = tokio::spawn(run(state.clone(), job.clone()));
+    let outcome = handle.await;
+    state.ingest_running.remove(job.id);
+    let failure = match outcome {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => {
+            tracing::error!(job = job.id, dataset = %job.dataset_id, error = ?format!("{e:#}"), "ingest failed");
+            Some("The ingest failed because of a problem on the server; it was logged. Try again later.".to_string())
+        }
+        Err(e) => {
+            tracing::error!(job = job.id, dataset = %job.dataset_id, panic = e.is_panic(), "ingest worker crashed");
+            Some("The ingest stopped unexpectedly (the worker crashed); it was logged. Upload the file again.".to_string())
+        }
+    };
+    if let Some(msg) = failure
+        && let Err(e) = fail(state, &job, &msg, None).await
+    {
+        tracing::error!(job = job.id, error = %e, "recording an ingest failure failed");
+    }
+    state.pages.invalidate();
+}
+
+/// Marks a job and its dataset failed with a message for the member, removes the staging
+/// file and whatever the lake holds for the dataset.
+async fn fail(
+    state: &AppState,
+    job: &jobs::JobRow,
+    message: &str,
+    report: Option<&ParseReport>,
+) -> anyhow::Result<()> {
+    let summary = report.map(ParseReport::to_json);
+    datasets::set_status(
+        &state.db,
+        &job.dataset_id,
+        "failed",
+        message,
+        summary.as_deref(),
+        state.now(),
+    )
+    .await?;
+    jobs::finish(&state.db, job.id, "failed", state.now()).await?;
+    state.staging.remove(&job.staging).await;
+    if let Some(id) = DatasetId::parse(&job.dataset_id) {
+        let _ = state.lake.remove(&id.lake_name()).await;
+    }
+    Ok(())
+}
+
+/// What the parsing thread shares with the heartbeat.
+#[derive(Default)]
+struct Shared {
+    progress: IngestProgress,
+    rejects: Vec<RejectLine>,
+}
+
+/// One ingest. `Err` is an internal failure (reported generically); problems with the data
+/// itself end the job as failed with a message and return `Ok`.
+async fn run(state: AppState, job: jobs::JobRow) -> anyhow::Result<()> {
+    let Some(ds) = datasets::get(&state.db, &job.dataset_id).await? else {
+        // The dataset was deleted while queued.
+        jobs::finish(&state.db, job.id, "failed", state.now()).await?;
+        state.staging.remove(&job.staging).await;
+        return Ok(());
+    };
+    let id = DatasetId::parse(&ds.id)
+        .ok_or_else(|| anyhow::anyhow!("bad dataset id in the database"))?;
+    let name = id.lake_name();
+    let mut parser: ParserRecipe = serde_json::from_str(&ds.parse).unwrap_or_default();
+    datasets::set_status(&state.db, &ds.id, "running", "", None, state.now()).await?;
+
+    // Committed before the process died: finish from the manifest, never ingest twice.
+    if let Some(m) = state.lake.manifest(&name).await? {
+        if m.rows > 0 {
+            return finish(&state, &job, &ds, &mut parser, &m).await;
+        }
+        state.lake.remove(&name).await?;
+    }
+    let Some(path) = state.staging.path(&job.staging).filter(|p| p.exists()) else {
+        fail(
+            &state,
+            &job,
+            "The uploaded file is no longer on the server. Upload it again.",
+            None,
+        )
+        .await?;
+        return Ok(());
+    };
+
+    let shared = Arc::new(Mutex::new(Shared::default()));
+    let file = std::fs::File::open(&path)?;
+    let size = file.metadata()?.len();
+    let source = IngestSource::reader(
+        ds.label.clone(),
+        std::io::BufReader::with_capacity(1 << 20, file),
+        Some(size),
+    );
+    let mut parse = ParseOptions {
+        year: parser.year,
+        reference_time: Some(parser.reference_time_us),
+        ..ParseOptions::default()
+    };
+    if let Some(f) = parser.requested_format.as_deref() {
+        parse.format = Some(
+            f.parse::<Format>()
+                .map_err(|e| anyhow::anyhow!("stored format: {e}"))?,
+        );
+    }
+    let opts = IngestOptions {
+        parse,
+        anonymize: ds.is_anonymized().then(|| state.anon_key.clone()),
+        ..IngestOptions::default()
+    };
+    let (p1, p2) = (shared.clone(), shared.clone());
+    let progress = Box::new(move |p: &IngestProgress| {
+        p1.lock().unwrap_or_else(|e| e.into_inner()).progress = p.clone();
+    });
+    // Rejects arrive anonymized (when the ingest is); keep the first ones for the page.
+    let rejects = Box::new(move |_: &str, r: &secviz_parse::Reject| {
+        let mut s = p2.lock().unwrap_or_else(|e| e.into_inner());
+        if s.rejects.len() < MAX_REJECTS {
+            s.rejects.push(RejectLine {
+                line: r.line,
+                reason: r.reason.as_str().to_string(),
+                detail: r.detail.clone(),
+                raw: r.raw.chars().take(512).collect(),
+            });
+        }
+    });
+    let heartbeat = tokio::spawn(heartbeat(state.clone(), job.id, shared.clone()));
+    let result = state
+        .lake
+        .ingest(&name, vec![source], opts, progress, rejects)
+        .await;
+    heartbeat.abort();
+    match result {
+        Ok(report) => finish(&state, &job, &ds, &mut parser, &report.manifest).await,
+        Err(e) => {
+            let (member, log) = describe(&e, &state, &ds, &path);
+            tracing::info!(job = job.id, dataset = %ds.id, reason = ?log, "ingest refused the data");
+            let report = {
+                let s = shared.lock().unwrap_or_else(|e| e.into_inner());
+                ParseReport {
+                    read: s.progress.records,
+                    events: s.progress.events,
+                    rejects: s.rejects.clone(),
+                    ..ParseReport::default()
+                }
+            };
+            fail(&state, &job, &member, Some(&report)).await?;
+            Ok(())
+        }
+    }
+}
+
+/// Records a committed dataset (or fails it when nothing could be parsed).
+async fn finish(
+    state: &AppState,
+    job: &jobs::JobRow,
+    ds: &datasets::DatasetRow,
+    parser: &mut ParserRecipe,
+    m: &secviz_lake::Manifest,
+) -> anyhow::Result<()> {
+    let source = m.ingests.last().and_then(|i| i.sources.first());
+    let mut report = source.map(ParseReport::from_source).unwrap_or_default();
+    report.time_min = m.time_min_us.map(secviz_lake::format_micros);
+    report.time_max = m.time_max_us.map(secviz_lake::format_micros);
+    if m.rows == 0 {
+        let msg = format!(
+            "No line could be read as {}: {} lines read, {} rejected ({}). Choose the format, or check the file.",
+            if report.format.is_empty() {
+                "a log"
+            } else {
+                &report.format
+            },
+            report.read,
+            report.rejected_total(),
+            report.reasons()
+        );
+        fail(state, job, &msg, Some(&report)).await?;
+        return Ok(());
+    }
+    if datasets::get(&state.db, &ds.id).await?.is_none() {
+        // Deleted while it was being ingested.
+        jobs::finish(&state.db, job.id, "failed", state.now()).await?;
+        state.staging.remove(&job.staging).await;
+        state.lake.remove(&m.name).await?;
+        return Ok(());
+    }
+    parser.format = report.format.clone();
+    parser.sha256 = report.sha256.clone();
+    parser.rows = m.rows;
+    parser.key_fingerprint = m.anonymization.as_ref().map(|a| a.key_fingerprint.clone());
+    let parse_json = serde_json::to_string(&parser)?;
+    datasets::set_ready(
+        &state.db,
+        &ds.id,
+        &report.format,
+        m.rows as i64,
+        &report.to_json(),
+        &parse_json,
+        state.now(),
+    )
+    .await?;
+    jobs::finish(&state.db, job.id, "done", state.now()).await?;
+    state.staging.remove(&job.staging).await;
+    tracing::info!(job = job.id, dataset = %ds.id, rows = m.rows, "ingest committed");
+    Ok(())
+}
+
+/// Writes the progress every second; it is also the job's heartbeat.
+async fn heartbeat(state: AppState, job: i64, shared: Arc<Mutex<Shared>>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let p = shared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .progress
+            .clone();
+        let row = jobs::Progress {
+            bytes_read: p.bytes_read as i64,
+            records: p.records as i64,
+            events: p.events as i64,
+            rejected: p.rejected as i64,
+            phase: if p.committing {
+                "committing"
+            } else {
+                "parsing"
+            },
+        };
+        if let Err(e) = jobs::progress(&state.db, job, &row, state.now()).await {
+            tracing::warn!(job, error = %e, "writing ingest progress failed");
+        }
+    }
+}
+
+/// The member's message for a failed ingest (addresses scrubbed when anonymizing) and the
+/// log's.
+fn describe(
+    e: &LakeError,
+    state: &AppState,
+    ds: &datasets::DatasetRow,
+    path: &std::path::Path,
+) -> (String, String) {
+    let scrub = |s: &str| anon::scrub(&state.anon_key, ds.is_anonymized(), s);
+    let member = match e {
+        LakeError::Parse { error, .. } => {
+            if let Some(g) = gzip_problem(path) {
+                format!("The file is not valid gzip: {g}.")
+            } else {
+                format!("The data could not be read: {}.", scrub(&error.to_string()))
+            }
+        }
+        LakeError::Invalid(m) | LakeError::Anonymization(m) => scrub(m),
+        _ => {
+            "The ingest failed because of a problem on the server; it was logged. Try again later."
+                .to_string()
+        }
+    };
+    (member, scrub(&e.to_string()))
+}
+
+/// Why a file that starts like gzip cannot be decompressed, if it cannot.
+fn gzip_problem(path: &std::path::Path) -> Option<String> {
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut magic = [0u8; 2];
+    f.read_exact(&mut magic).ok()?;
+    if magic != [0x1f, 0x8b] {
+        return None;
+    }
+    let f = std::fs::File::open(path).ok()?;
+    let mut gz = flate2::read::MultiGzDecoder::new(f);
+    let mut buf = vec![0u8; 64 * 1024];
+    match gz.read(&mut buf) {
+        Ok(0) => Some("it holds no data".into()),
+        Ok(_) => None,
+        Err(e) => Some(e.to_string()),
+    }
+}

@@ -1,0 +1,1 @@
+//! `secviz demo` (filled in below).
