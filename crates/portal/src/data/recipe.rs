@@ -239,10 +239,7 @@ impl ViewForm {
                 r.push("edge.color = palette(protocol)".into());
                 r.push("target.color = palette(protocol)".into());
             }
-            "action" => {
-                r.push("edge.color = palette(action)".into());
-                r.push("source.color = palette(action)".into());
-            }
+            "action" => r.push("edge.color = palette(action)".into()),
             "severity" => r.push("node.color = severity(count, 1000)".into()),
             other => errors.push(format!("Unknown colouring {other:?}.")),
         }

@@ -24,6 +24,8 @@ fn rule_columns(rules: &str, nodes: &[Field]) -> Vec<String> {
         .iter()
         .filter_map(|f| Field::parse(f.name()).ok())
         .filter(|f| words.contains(f.column()) && !nodes.contains(f))
+        // Role words of the rule language, and the columns the rows are ordered by.
+        .filter(|f| !matches!(f.column(), "source" | "time" | "line"))
         .map(|f| f.column().to_string())
         .collect()
 }
