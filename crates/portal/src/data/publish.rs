@@ -91,6 +91,7 @@ pub async fn publish(
         ));
     }
     let name = dataset.lake_name();
+    let started = std::time::Instant::now();
     let svg = state
         .pictures
         .svg(&state.lake, &name, &recipe.view)
@@ -115,6 +116,8 @@ pub async fn publish(
         }
         None => String::new(),
     };
+    let picture_ms = started.elapsed().as_millis() as u64;
+    let thumb_started = std::time::Instant::now();
     let limits = images::ImageLimits {
         max_bytes: 64 << 20,
         max_pixels: 40_000_000,
@@ -127,6 +130,7 @@ pub async fn publish(
     .map_err(|e| anyhow::anyhow!("thumbnail worker: {e}"))??;
     let image_id = images::new_id();
     state.images.save(&image_id, &processed).await?;
+    let thumbnail_ms = thumb_started.elapsed().as_millis() as u64;
     let alt = format!(
         "{} of {} ({} events{})",
         if picture::is_graph(&recipe.view) {
@@ -199,6 +203,14 @@ pub async fn publish(
     .await?;
     drafts::delete_in(&mut tx, draft.id, owner).await?;
     tx.commit().await?;
+    // Stage times, for the benchmark (BENCHMARKS.md, "Data posts").
+    tracing::info!(
+        event = "publish_timings",
+        post = post_id,
+        picture_ms,
+        thumbnail_ms,
+        total_ms = started.elapsed().as_millis() as u64
+    );
     Ok(post_id)
 }
 
