@@ -5,14 +5,16 @@
 //!              [-b N] [-l N] [-n] [-d] [-s] [-m SIZE] [-e LEN]
 //!              [--to dot|svg|png|gdf|gexf|graphml|json] [--seed N] [--header]
 //!              [--columns src_ip,dst_port,dst_ip [--format pf|...]] [--dark]
+//!              [--dataset NAME --columns ... | --sql "SELECT ..."] [--data DIR]
 //! ```
 //!
 //! Input is AfterGlow CSV (source,event,target or source,target) on stdin or `-i`; with
 //! `--columns`, the input is any log `secviz parse` reads and the named event fields make
 //! the row. Output goes to stdout or `-w`, DOT by default so `secviz graph -c r < x | neato`
 //! works as with AfterGlow. Rows with too few fields are reported on stderr with their line
-//! number (read = used + rejected). Lake input (`--dataset`/`--sql`) is the next source: it
-//! plugs in as another `Source` feeding `push_row`.
+//! number (read = used + rejected). With `--dataset` (and `--columns`) or `--sql`, the rows
+//! come from the lake instead: a read-only query whose result columns make the row, so the
+//! rules can name them.
 
 use std::fs::File;
 use std::io::{self, BufReader, IsTerminal, Read, Write};
@@ -109,6 +111,15 @@ pub struct Args {
     /// Log format with --columns (default: detected).
     #[arg(long, value_name = "FORMAT", requires = "columns")]
     format: Option<String>,
+    /// Read the rows from this lake dataset (with --columns, or with --sql to shape them).
+    #[arg(long, value_name = "NAME", conflicts_with = "input")]
+    dataset: Option<secviz_lake::DatasetName>,
+    /// Read the rows from a read-only SQL query over the lake: each result column is a field
+    /// (2 columns: source,target; 3 or more: source,event,target then extra fields for rules).
+    #[arg(long, value_name = "SQL", conflicts_with_all = ["input", "columns"])]
+    sql: Option<String>,
+    #[command(flatten)]
+    data: super::datasets::DataArg,
     /// Dark theme for SVG and PNG.
     #[arg(long)]
     dark: bool,
@@ -126,9 +137,19 @@ const REJECTS_SHOWN: u64 = 20;
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let progress = progress_bar();
     let started = Instant::now();
-    let (graph, read) = match &args.columns {
-        Some(cols) => build_from_log(&args, cols, &progress)?,
-        None => build_from_csv(&args, &progress)?,
+    let (graph, read) = match (&args.sql, &args.dataset, &args.columns) {
+        (Some(sql), _, _) => build_from_lake(&args, sql.clone(), &progress)?,
+        (None, Some(ds), Some(cols)) => {
+            let fields = secviz_parse::FieldSelection::parse(cols).context("--columns")?;
+            let list: Vec<String> = fields.names().iter().map(|n| format!("\"{n}\"")).collect();
+            let sql = format!("SELECT {} FROM \"{ds}\"", list.join(", "));
+            build_from_lake(&args, sql, &progress)?
+        }
+        (None, Some(_), None) => {
+            bail!("--dataset needs --columns (e.g. src_ip,dst_port,dst_ip) or --sql")
+        }
+        (None, None, Some(cols)) => build_from_log(&args, cols, &progress)?,
+        (None, None, None) => build_from_csv(&args, &progress)?,
     };
     progress.finish_and_clear();
     eprintln!(
@@ -347,6 +368,72 @@ fn build_from_log(args: &Args, cols: &str, pb: &ProgressBar) -> anyhow::Result<(
     eprintln!("{}", stream.summary());
     let used = read.saturating_sub(args.skip);
     Ok((builder.finish(), used))
+}
+
+/// Rows from a lake query: the result's columns, formatted as text (null as empty), feed the
+/// builder like CSV fields, so a lake graph and a CSV graph of the same rows are the same.
+fn build_from_lake(args: &Args, sql: String, pb: &ProgressBar) -> anyhow::Result<(Graph, u64)> {
+    use futures::StreamExt;
+    use secviz_lake::datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
+    use secviz_lake::query::{Access, QueryLimits, QueryOptions};
+    let lake = args.data.open()?;
+    let opts = QueryOptions {
+        access: Access::All,
+        limits: QueryLimits::unlimited(),
+        allow_explain: false,
+    };
+    let rt = super::datasets::runtime()?;
+    rt.block_on(async {
+        let mut stream = match lake.query_stream(&sql, &opts).await {
+            Ok(s) => s,
+            Err(e) => {
+                let caret = e.caret(&sql).map(|c| format!("\n{c}")).unwrap_or_default();
+                bail!("query failed: {e}{caret}");
+            }
+        };
+        let schema = stream.schema();
+        let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+        if names.len() < 2 {
+            bail!("the query must give at least two columns (source,target or source,event,target), it gave {}", names.len());
+        }
+        let two = args.two_node || names.len() == 2;
+        let columns = Columns::new(names.clone(), two);
+        let mut bopts = build_options(args);
+        bopts.two_node = two;
+        let mut builder = GraphBuilder::new(read_rules(args, &columns)?, bopts);
+        let fmt = FormatOptions::default().with_null("");
+        let mut read = 0u64;
+        let mut cells: Vec<String> = vec![String::new(); names.len()];
+        'batches: while let Some(batch) = stream.next().await {
+            let batch = batch.map_err(|e| anyhow::anyhow!("query failed: {e}"))?;
+            let formatters = batch
+                .columns()
+                .iter()
+                .map(|c| ArrayFormatter::try_new(c.as_ref(), &fmt))
+                .collect::<Result<Vec<_>, _>>()
+                .context("formatting the query result")?;
+            for row in 0..batch.num_rows() {
+                read += 1;
+                if read <= args.skip {
+                    continue;
+                }
+                if args.limit.is_some_and(|l| read - args.skip > l) {
+                    break 'batches;
+                }
+                for (cell, f) in cells.iter_mut().zip(&formatters) {
+                    cell.clear();
+                    use std::fmt::Write as _;
+                    let _ = write!(cell, "{}", f.value(row));
+                }
+                let refs: Vec<&str> = cells.iter().map(String::as_str).collect();
+                push_row(&mut builder, &refs, read);
+            }
+            pb.set_message(format!("{read} rows, {} nodes", builder.node_count()));
+            pb.tick();
+        }
+        pb.set_message("applying rules");
+        Ok((builder.finish(), read.saturating_sub(args.skip)))
+    })
 }
 
 fn render(args: &Args, graph: &Graph, pb: &ProgressBar) -> anyhow::Result<Vec<u8>> {
