@@ -43,7 +43,8 @@ fn generate(dir: &Path, kind: &str, lines: usize) -> PathBuf {
     out
 }
 
-const REAL: &str = "/work/shared/data/real";
+/// The shared real samples (`../shared/data/real` next to the repository).
+const REAL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data/real");
 
 #[test]
 fn pf_to_csv_fields_in_order_like_pf2csv() {

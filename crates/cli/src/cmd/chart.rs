@@ -73,11 +73,16 @@ fn field(s: &str) -> anyhow::Result<Field> {
 /// The recipe from the flags.
 fn spec_of(a: &Args) -> anyhow::Result<ViewSpec> {
     if let Some(p) = &a.spec {
-        let text = std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
         return Ok(ViewSpec::from_json(&text)?);
     }
     let kind = ViewKind::parse(&a.kind)?;
-    let mut fields: Vec<Field> = a.fields.iter().map(|f| field(f)).collect::<anyhow::Result<_>>()?;
+    let mut fields: Vec<Field> = a
+        .fields
+        .iter()
+        .map(|f| field(f))
+        .collect::<anyhow::Result<_>>()?;
     if let Some(f) = &a.field {
         fields.insert(0, field(f)?);
     }
@@ -101,12 +106,24 @@ fn spec_of(a: &Args) -> anyhow::Result<ViewSpec> {
 }
 
 /// Parses `files` into dataset `chart` of a temporary lake, with a progress bar.
-async fn temp_lake(files: &[PathBuf], dir: &std::path::Path) -> anyhow::Result<(Lake, DatasetName)> {
+async fn temp_lake(
+    files: &[PathBuf],
+    dir: &std::path::Path,
+) -> anyhow::Result<(Lake, DatasetName)> {
     let lake = Lake::open(dir.to_str().context("temporary directory path")?)?;
     let name = DatasetName::parse("chart")?;
-    let target = if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
+    let target = if std::io::stderr().is_terminal() {
+        ProgressDrawTarget::stderr()
+    } else {
+        ProgressDrawTarget::hidden()
+    };
     let bar = ProgressBar::with_draw_target(None, target);
-    bar.set_style(ProgressStyle::with_template("{spinner} parsing {msg} {binary_bytes} ({binary_bytes_per_sec})").expect("template"));
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} parsing {msg} {binary_bytes} ({binary_bytes_per_sec})",
+        )
+        .expect("template"),
+    );
     let progress_bar = bar.clone();
     let rejected = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let counter = rejected.clone();
@@ -129,7 +146,10 @@ async fn temp_lake(files: &[PathBuf], dir: &std::path::Path) -> anyhow::Result<(
     bar.finish_and_clear();
     let rejected = rejected.load(std::sync::atomic::Ordering::Relaxed);
     if rejected > 0 {
-        eprintln!("{} records parsed, {rejected} lines rejected (see `secviz parse` for the reasons)", report.rows);
+        eprintln!(
+            "{} records parsed, {rejected} lines rejected (see `secviz parse` for the reasons)",
+            report.rows
+        );
     }
     Ok((lake, name))
 }
@@ -157,14 +177,34 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             (None, false) => temp_lake(&a.files, tmp.path()).await?,
             (None, true) => bail!("give log files to chart, or --dataset NAME"),
         };
-        let limits = Limits { time: std::time::Duration::from_secs(3600), memory: 2 << 30 };
+        let limits = Limits {
+            time: std::time::Duration::from_secs(3600),
+            memory: 2 << 30,
+        };
         let src = Source::open(&lake, &name, spec.filter.as_deref(), limits).await?;
-        anyhow::Ok(charts::render(&src, name.as_str(), &spec, &Selection::default(), theme, a.width).await?)
+        anyhow::Ok(
+            charts::render(
+                &src,
+                name.as_str(),
+                &spec,
+                &Selection::default(),
+                theme,
+                a.width,
+            )
+            .await?,
+        )
     })?;
-    let bytes = if png { charts::png(&svg)? } else { svg.into_bytes() };
+    let bytes = if png {
+        charts::png(&svg)?
+    } else {
+        svg.into_bytes()
+    };
     match &a.write {
         Some(p) => std::fs::write(p, &bytes).with_context(|| format!("writing {}", p.display()))?,
-        None => std::io::stdout().lock().write_all(&bytes).context("writing the chart")?,
+        None => std::io::stdout()
+            .lock()
+            .write_all(&bytes)
+            .context("writing the chart")?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -45,24 +45,54 @@ pub struct Args {
 
 fn spec_of(a: &Args) -> anyhow::Result<ViewSpec> {
     if let Some(p) = &a.spec {
-        return Ok(ViewSpec::from_json(&std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?)?);
+        return Ok(ViewSpec::from_json(
+            &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        )?);
     }
-    let fields = a.fields.iter().map(|f| Field::parse(f)).collect::<Result<Vec<_>, _>>()?;
+    let fields = a
+        .fields
+        .iter()
+        .map(|f| Field::parse(f))
+        .collect::<Result<Vec<_>, _>>()?;
     let graph = if a.graph == "none" {
         None
     } else {
-        let g = a.graph.split(',').map(Field::parse).collect::<Result<Vec<_>, _>>()?;
+        let g = a
+            .graph
+            .split(',')
+            .map(Field::parse)
+            .collect::<Result<Vec<_>, _>>()?;
         let rules = match &a.rules {
-            Some(p) => std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+            Some(p) => {
+                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?
+            }
             None => String::new(),
         };
         match g.as_slice() {
-            [s, t] => Some(GraphSpec { source: *s, event: None, target: *t, rules, seed: a.seed }),
-            [s, e, t] => Some(GraphSpec { source: *s, event: Some(*e), target: *t, rules, seed: a.seed }),
+            [s, t] => Some(GraphSpec {
+                source: *s,
+                event: None,
+                target: *t,
+                rules,
+                seed: a.seed,
+            }),
+            [s, e, t] => Some(GraphSpec {
+                source: *s,
+                event: Some(*e),
+                target: *t,
+                rules,
+                seed: a.seed,
+            }),
             _ => anyhow::bail!("--graph takes source,target or source,event,target"),
         }
     };
-    let spec = ViewSpec { fields, graph, filter: a.filter.clone(), dataset: Some(a.dataset.to_string()), ..ViewSpec::linked_default() };
+    let spec = ViewSpec {
+        fields,
+        graph,
+        filter: a.filter.clone(),
+        dataset: Some(a.dataset.to_string()),
+        ..ViewSpec::linked_default()
+    };
     spec.validate()?;
     Ok(spec)
 }
@@ -72,18 +102,23 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let lake = a.data.open()?;
     let rt = runtime()?;
     rt.block_on(async {
-        lake.require(&a.dataset).await.with_context(|| format!("opening dataset {}", a.dataset))?;
+        lake.require(&a.dataset)
+            .await
+            .with_context(|| format!("opening dataset {}", a.dataset))?;
         let app = secviz_views::page::explorer(lake, a.dataset.clone(), spec);
-        let listener = tokio::net::TcpListener::bind(a.addr).await.with_context(|| format!("listening on {}", a.addr))?;
+        let listener = tokio::net::TcpListener::bind(a.addr)
+            .await
+            .with_context(|| format!("listening on {}", a.addr))?;
         let addr = listener.local_addr()?;
         // The URL on standard output (scripts and tests read it); Ctrl-C stops.
         println!("http://{addr}/");
         eprintln!("exploring dataset {} — press Ctrl-C to stop", a.dataset);
-        axum::serve(listener, app).with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .context("serving the viewer")
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .context("serving the viewer")
     })?;
     Ok(ExitCode::SUCCESS)
 }
