@@ -7,11 +7,9 @@
 
 use std::sync::Arc;
 
-use arrow_array::builder::{
-    Float64Builder, Int32Builder, Int64Builder, TimestampMicrosecondBuilder,
-};
-use arrow_array::{ArrayRef, RecordBatch, StringArray};
-use arrow_buffer::{Buffer, NullBufferBuilder, OffsetBuffer, ScalarBuffer};
+use arrow_array::types::{Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
+use arrow_array::{ArrayRef, ArrowPrimitiveType, PrimitiveArray, RecordBatch, StringArray};
+use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer};
 
 use crate::row::{NI, NS, Row};
 use crate::schema::event_schema;
@@ -49,18 +47,18 @@ pub(crate) struct BatchBuilder {
     rows: usize,
     format: &'static str,
     source: String,
-    time: TimestampMicrosecondBuilder,
+    time: PrimColumn<TimestampMicrosecondType>,
     time_rows: usize,
     strs: Vec<TextColumn>,
     str_rows: [usize; NS],
-    i32s: Vec<Int32Builder>,
-    i64s: Vec<Int64Builder>,
+    i32s: Vec<PrimColumn<Int32Type>>,
+    i64s: Vec<PrimColumn<Int64Type>>,
     int_rows: [usize; NI],
-    duration: Float64Builder,
+    duration: PrimColumn<Float64Type>,
     duration_rows: usize,
     extra: TextColumn,
     extra_rows: usize,
-    line: Int64Builder,
+    line: PrimColumn<Int64Type>,
     raw: TextColumn,
     raw_rows: usize,
 }
@@ -73,18 +71,18 @@ impl BatchBuilder {
             rows: 0,
             format,
             source,
-            time: TimestampMicrosecondBuilder::new(),
+            time: PrimColumn::with_capacity(0),
             time_rows: 0,
             strs: Vec::new(),
             str_rows: [0; NS],
             i32s: Vec::new(),
             i64s: Vec::new(),
             int_rows: [0; NI],
-            duration: Float64Builder::new(),
+            duration: PrimColumn::with_capacity(0),
             duration_rows: 0,
             extra: TextColumn::with_capacity(0, 0),
             extra_rows: 0,
-            line: Int64Builder::new(),
+            line: PrimColumn::with_capacity(0),
             raw: TextColumn::with_capacity(0, 0),
             raw_rows: 0,
         };
@@ -95,18 +93,18 @@ impl BatchBuilder {
     fn reset(&mut self) {
         let cap = self.cap;
         self.rows = 0;
-        self.time = TimestampMicrosecondBuilder::with_capacity(cap).with_timezone("UTC");
+        self.time = PrimColumn::with_capacity(cap);
         // Short strings (addresses, names) average well under 16 bytes.
         self.strs = (0..NS)
             .map(|_| TextColumn::with_capacity(cap, cap * 16))
             .collect();
-        self.i32s = (0..4).map(|_| Int32Builder::with_capacity(cap)).collect();
+        self.i32s = (0..4).map(|_| PrimColumn::with_capacity(cap)).collect();
         self.i64s = (0..NI - 4)
-            .map(|_| Int64Builder::with_capacity(cap))
+            .map(|_| PrimColumn::with_capacity(cap))
             .collect();
-        self.duration = Float64Builder::with_capacity(cap);
+        self.duration = PrimColumn::with_capacity(cap);
         self.extra = TextColumn::with_capacity(cap, cap * 32);
-        self.line = Int64Builder::with_capacity(cap);
+        self.line = PrimColumn::with_capacity(cap);
         self.raw = TextColumn::with_capacity(cap, cap * 160);
         self.time_rows = 0;
         self.str_rows = [0; NS];
@@ -201,7 +199,7 @@ impl BatchBuilder {
         catch_up_str(&mut self.raw, &mut self.raw_rows, n);
 
         let mut cols: Vec<Option<ArrayRef>> = vec![None; RAW + 1];
-        cols[TIME] = Some(Arc::new(self.time.finish()));
+        cols[TIME] = Some(Arc::new(self.time.finish().with_timezone("UTC")));
         for (i, b) in self.strs.iter_mut().enumerate() {
             cols[S_COLS[i]] = Some(Arc::new(b.finish()));
         }
@@ -235,12 +233,92 @@ impl BatchBuilder {
 /// Text of a batch beyond which it is cut before its row count (64 MiB).
 const MAX_BATCH_TEXT: usize = 64 << 20;
 
+/// Validity bits of a column under construction, kept by hand: setting one bit per
+/// value is cheaper than arrow's null buffer builder, and a column that never got a
+/// null finishes without a bitmap (as arrow's builder does).
+struct Validity {
+    bits: Vec<u8>,
+    nulls: usize,
+}
+
+impl Validity {
+    fn with_capacity(rows: usize) -> Self {
+        Validity {
+            bits: vec![0; rows.div_ceil(8)],
+            nulls: 0,
+        }
+    }
+
+    /// Marks row `row` as holding a value.
+    #[inline]
+    fn set(&mut self, row: usize) {
+        let byte = row >> 3;
+        if byte >= self.bits.len() {
+            self.bits.resize(byte + 1, 0);
+        }
+        self.bits[byte] |= 1 << (row & 7);
+    }
+
+    #[inline]
+    fn add_nulls(&mut self, n: usize) {
+        self.nulls += n;
+    }
+
+    /// The null buffer of a column of `rows` rows (None if no row is null).
+    fn finish(&mut self, rows: usize) -> Option<NullBuffer> {
+        let mut bits = std::mem::take(&mut self.bits);
+        let nulls = std::mem::take(&mut self.nulls);
+        if nulls == 0 {
+            return None;
+        }
+        bits.resize(rows.div_ceil(8), 0);
+        Some(NullBuffer::new(BooleanBuffer::new(
+            Buffer::from_vec(bits),
+            0,
+            rows,
+        )))
+    }
+}
+
+/// A primitive column under construction: values and (lazily) validity.
+struct PrimColumn<T: ArrowPrimitiveType> {
+    values: Vec<T::Native>,
+    valid: Validity,
+}
+
+impl<T: ArrowPrimitiveType> PrimColumn<T> {
+    fn with_capacity(rows: usize) -> Self {
+        PrimColumn {
+            values: Vec::with_capacity(rows),
+            valid: Validity::with_capacity(rows),
+        }
+    }
+
+    #[inline]
+    fn append_value(&mut self, v: T::Native) {
+        self.valid.set(self.values.len());
+        self.values.push(v);
+    }
+
+    fn append_nulls(&mut self, n: usize) {
+        let len = self.values.len() + n;
+        self.values.resize(len, T::Native::default());
+        self.valid.add_nulls(n);
+    }
+
+    fn finish(&mut self) -> PrimitiveArray<T> {
+        let values = std::mem::take(&mut self.values);
+        let nulls = self.valid.finish(values.len());
+        PrimitiveArray::new(ScalarBuffer::from(values), nulls)
+    }
+}
+
 /// A string column under construction: values, offsets and (lazily) validity. Leaner
 /// than arrow's generic builder on the hot path: one copy and one push per value.
 struct TextColumn {
     data: Vec<u8>,
     offsets: Vec<i32>,
-    nulls: NullBufferBuilder,
+    valid: Validity,
 }
 
 impl TextColumn {
@@ -250,7 +328,7 @@ impl TextColumn {
         TextColumn {
             data: Vec::with_capacity(bytes),
             offsets,
-            nulls: NullBufferBuilder::new(rows),
+            valid: Validity::with_capacity(rows),
         }
     }
 
@@ -260,32 +338,33 @@ impl TextColumn {
 
     #[inline]
     fn append_value(&mut self, v: &str) {
+        self.valid.set(self.offsets.len() - 1);
         self.data.extend_from_slice(v.as_bytes());
         // Batches are cut at MAX_BATCH_TEXT and lines are capped, so offsets fit in i32.
         self.offsets.push(self.data.len() as i32);
-        self.nulls.append_non_null();
     }
 
     fn append_nulls(&mut self, n: usize) {
         let last = self.data.len() as i32;
         self.offsets.extend(std::iter::repeat_n(last, n));
-        self.nulls.append_n_nulls(n);
+        self.valid.add_nulls(n);
     }
 
     fn finish(&mut self) -> StringArray {
         let offsets = std::mem::take(&mut self.offsets);
         let values = std::mem::take(&mut self.data);
-        let nulls = self.nulls.finish();
+        let nulls = self.valid.finish(offsets.len() - 1);
         debug_assert!(std::str::from_utf8(&values).is_ok());
         debug_assert!(
             offsets.windows(2).all(|w| w[0] <= w[1])
                 && *offsets.last().unwrap_or(&0) as usize == values.len()
         );
-        // SAFETY: `values` is the concatenation of whole `&str` values (append_value is
-        // the only writer), so it is valid UTF-8 and every offset is a char boundary;
-        // offsets start at 0, never decrease and end at values.len(); there is one
-        // validity bit per value. That is everything `StringArray::try_new` would check,
-        // and checking it again costs a pass over every byte of the batch.
+        // SAFETY: `values` is the concatenation of whole `&str` values (append_value and
+        // `constant` are the only writers), so it is valid UTF-8 and every offset is a
+        // char boundary; offsets start at 0, never decrease and end at values.len();
+        // there is one validity bit per value. That is everything
+        // `StringArray::try_new` would check, and checking it again costs a pass over
+        // every byte of the batch.
         unsafe {
             StringArray::new_unchecked(
                 OffsetBuffer::new_unchecked(ScalarBuffer::from(offsets)),
@@ -295,12 +374,15 @@ impl TextColumn {
         }
     }
 
-    /// A column holding `value` in all `n` rows.
+    /// A column holding `value` in all `n` rows (`format`, `source`): the bytes are
+    /// repeated in one go and the offsets computed, not appended value by value.
     fn constant(value: &str, n: usize) -> StringArray {
-        let mut c = TextColumn::with_capacity(n, value.len() * n);
-        for _ in 0..n {
-            c.append_value(value);
-        }
+        let len = value.len();
+        let mut c = TextColumn {
+            data: value.as_bytes().repeat(n),
+            offsets: (0..=n).map(|i| (i * len) as i32).collect(),
+            valid: Validity::with_capacity(0),
+        };
         c.finish()
     }
 }
@@ -316,11 +398,7 @@ fn catch_up_str(b: &mut TextColumn, filled: &mut usize, rows: usize) {
 
 /// Appends the nulls a primitive column owes so that it holds `rows` rows.
 #[inline]
-fn catch_up_prim<T: arrow_array::ArrowPrimitiveType>(
-    b: &mut arrow_array::builder::PrimitiveBuilder<T>,
-    filled: &mut usize,
-    rows: usize,
-) {
+fn catch_up_prim<T: ArrowPrimitiveType>(b: &mut PrimColumn<T>, filled: &mut usize, rows: usize) {
     if *filled < rows {
         b.append_nulls(rows - *filled);
         *filled = rows;

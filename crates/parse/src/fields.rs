@@ -126,7 +126,7 @@ pub enum CellKind {
     Time,
 }
 
-enum Column<'a> {
+pub(crate) enum Column<'a> {
     Str(&'a StringArray),
     I32(&'a PrimitiveArray<Int32Type>),
     I64(&'a PrimitiveArray<Int64Type>),
@@ -154,6 +154,25 @@ impl BatchView<'_> {
 
     pub fn num_cols(&self) -> usize {
         self.cols.len()
+    }
+
+    /// The k-th selected column, for writers that handle each type themselves.
+    #[inline]
+    pub(crate) fn column(&self, k: usize) -> &Column<'_> {
+        &self.cols[k]
+    }
+
+    /// True if the k-th selected column is null in every row of the batch (most
+    /// columns of most formats): writers skip it without looking at its rows.
+    pub(crate) fn all_null(&self, k: usize) -> bool {
+        let a: &dyn Array = match self.cols[k] {
+            Column::Str(a) => a,
+            Column::I32(a) => a,
+            Column::I64(a) => a,
+            Column::F64(a) => a,
+            Column::Time(a) => a,
+        };
+        a.null_count() == a.len()
     }
 
     /// Kind of the k-th selected column.

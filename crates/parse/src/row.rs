@@ -210,6 +210,7 @@ impl<'a> Row<'a> {
     /// Adds one member to the `extra` JSON object (kept in its own buffer, so parsers
     /// add members in any order as they meet them). Keys are written as given: callers
     /// pass ASCII literals or names already checked by the caller; values are escaped.
+    #[inline]
     pub fn extra(&mut self) -> ExtraWriter<'_> {
         self.extra
             .push(if self.extra.is_empty() { '{' } else { ',' });
@@ -238,21 +239,25 @@ pub(crate) struct ExtraWriter<'a> {
 }
 
 impl ExtraWriter<'_> {
+    #[inline]
     fn key(&mut self, k: &str) {
         self.text.push('"');
         json_escape_into(self.text, k);
         self.text.push_str("\":");
     }
+    #[inline]
     pub fn str(mut self, k: &str, v: &str) {
         self.key(k);
         self.text.push('"');
         json_escape_into(self.text, v);
         self.text.push('"');
     }
+    #[inline]
     pub fn int(mut self, k: &str, v: i64) {
         self.key(k);
         self.text.push_str(itoa::Buffer::new().format(v));
     }
+    #[inline]
     pub fn bool(mut self, k: &str, v: bool) {
         self.key(k);
         self.text.push_str(if v { "true" } else { "false" });

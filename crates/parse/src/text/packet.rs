@@ -8,7 +8,7 @@
 
 use std::net::Ipv6Addr;
 
-use memchr::{memmem, memrchr};
+use memchr::memrchr;
 
 use super::payload::{dns, old_tcp_flags, tcp_new, tcp_old};
 use super::scan::{self, port, set_ip, uint};
@@ -253,12 +253,12 @@ fn other_protocol<'a>(payload: &'a str, row: &mut Row<'a>) {
     row.set(S::Protocol, proto);
     let mut d = desc;
     for cut in [", id ", ", seq ", ", length "] {
-        if let Some(i) = memmem::find(d.as_bytes(), cut.as_bytes()) {
+        if let Some(i) = scan::find(d.as_bytes(), cut.as_bytes()) {
             d = &d[..i];
         }
     }
     row.extra().str("icmp", d.trim_end_matches(','));
-    if let Some(i) = memmem::find(desc.as_bytes(), b"length ") {
+    if let Some(i) = scan::find(desc.as_bytes(), b"length ") {
         let n = &desc[i + 7..];
         let n = n.split(|c: char| !c.is_ascii_digit()).next().unwrap_or("");
         if let Some(v) = uint(n) {

@@ -32,11 +32,41 @@ pub(crate) fn write_flags(out: &mut String, bits: u8) {
     }
 }
 
+/// Sets the `tcp_flags` column: the common combinations from static text (no copy),
+/// the others written by [`write_flags`]. Same text either way.
+#[inline]
+pub(crate) fn set_flags(row: &mut Row<'_>, bits: u8) {
+    let common = match bits {
+        0x02 => "S",
+        0x12 => "S.",
+        0x10 => ".",
+        0x18 => "P.",
+        0x11 => "F.",
+        0x04 => "R",
+        0x14 => "R.",
+        0x19 => "FP.",
+        0x08 => "P",
+        0x01 => "F",
+        0x00 => "",
+        _ => return row.set_with(S::TcpFlags, |o| write_flags(o, bits)),
+    };
+    row.set(S::TcpFlags, common);
+}
+
+/// The bit of a flag letter (the inverse of [`FLAG_CHARS`]).
+#[inline]
 fn flag_bit(c: u8) -> Option<u8> {
-    FLAG_CHARS
-        .iter()
-        .find(|(_, ch)| *ch as u8 == c)
-        .map(|(b, _)| *b)
+    Some(match c {
+        b'F' => 0x01,
+        b'S' => 0x02,
+        b'R' => 0x04,
+        b'P' => 0x08,
+        b'.' => 0x10,
+        b'U' => 0x20,
+        b'E' => 0x40,
+        b'W' => 0x80,
+        _ => return None,
+    })
 }
 
 /// Old tcpdump (pf era): the payload starts with a flags word (`S`, `.`, `FP`, ...).
@@ -79,7 +109,8 @@ pub(crate) fn tcp_old(payload: &str, mut bits: u8, row: &mut Row<'_>) -> Result<
             }
             _ => {
                 // seq:end(len)
-                if let (Some(c), Some(p)) = (memchr(b':', w.as_bytes()), memchr(b'(', w.as_bytes()))
+                if let (Some(c), Some(p)) =
+                    (scan::pos(w.as_bytes(), b':'), scan::pos(w.as_bytes(), b'('))
                     && c < p
                     && w.ends_with(')')
                 {
@@ -93,7 +124,7 @@ pub(crate) fn tcp_old(payload: &str, mut bits: u8, row: &mut Row<'_>) -> Result<
             }
         }
     }
-    row.set_with(S::TcpFlags, |o| write_flags(o, bits));
+    set_flags(row, bits);
     Ok(())
 }
 
@@ -110,7 +141,7 @@ pub(crate) fn tcp_new(rest: &str, row: &mut Row<'_>) -> Result<(), Bad> {
             bits |= flag_bit(c).unwrap_or(0);
         }
     }
-    row.set_with(S::TcpFlags, |o| write_flags(o, bits));
+    set_flags(row, bits);
     for item in rest[end + 1..].split(", ") {
         let item = item.trim_start_matches(',');
         let (k, v) = scan::word(item);
@@ -240,4 +271,31 @@ fn rcode_name(w: &str) -> Option<&'static str> {
         "NotZone" => "NOTZONE",
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flag_letters_round_trip() {
+        for c in 0..=255u8 {
+            let want = FLAG_CHARS
+                .iter()
+                .find(|(_, ch)| *ch as u8 == c)
+                .map(|(b, _)| *b);
+            assert_eq!(flag_bit(c), want, "{c}");
+        }
+    }
+
+    #[test]
+    fn static_flags_match_written_ones() {
+        for bits in 0..=255u8 {
+            let mut want = String::new();
+            write_flags(&mut want, bits);
+            let mut r = Row::default();
+            set_flags(&mut r, bits);
+            assert_eq!(r.get(S::TcpFlags), Some(want.as_str()), "{bits:#x}");
+        }
+    }
 }

@@ -162,6 +162,15 @@ impl<'a> Iterator for Words<'a> {
     }
 }
 
+/// Position of `needle` in a short haystack (a few dozen bytes): a plain loop, where
+/// building a SIMD searcher per call would cost more than the search.
+#[inline]
+pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let (&first, tail) = needle.split_first()?;
+    let last = hay.len().checked_sub(needle.len())?;
+    (0..=last).find(|&i| hay[i] == first && &hay[i + 1..i + needle.len()] == tail)
+}
+
 /// Position of a byte in a short slice.
 #[inline]
 pub(crate) fn pos(b: &[u8], c: u8) -> Option<usize> {
@@ -201,5 +210,9 @@ mod tests {
         assert_eq!(uint(""), None);
         assert_eq!(uint("99999999999999999999"), None);
         assert_eq!(word("a b c"), ("a", "b c"));
+        assert_eq!(find(b"echo request, id 1", b", id "), Some(12));
+        assert_eq!(find(b"ab", b"abc"), None);
+        assert_eq!(find(b"aab", b"ab"), Some(1));
+        assert_eq!(find(b"ab", b"ab"), Some(0));
     }
 }

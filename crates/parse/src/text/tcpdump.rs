@@ -17,6 +17,11 @@ use crate::time::{self, DayGuess, YearGuess, digits, hms_frac, micros};
 pub(crate) struct Clock {
     year: YearGuess,
     day: DayGuess,
+    /// The last `Mon DD ` prefix that resolved, and midnight of its day: consecutive
+    /// lines of a log mostly share the day, so the calendar work is done once per day.
+    /// Only set right after the year guess saw that very prefix, and cleared before it
+    /// sees another, so skipping the guess on a hit leaves its state as it would be.
+    last_day: Option<([u8; 7], i64)>,
 }
 
 impl Clock {
@@ -28,6 +33,7 @@ impl Clock {
         Clock {
             year: y,
             day: DayGuess::from_reference(reference),
+            last_day: None,
         }
     }
 
@@ -39,6 +45,19 @@ impl Clock {
             return Ok((None, line));
         };
         if c.is_ascii_uppercase() {
+            if let Some((key, midnight)) = self.last_day
+                && b.get(..7) == Some(&key[..])
+            {
+                // Same `Mon DD ` as the last line that resolved: month, day and year
+                // are as they were (see `last_day`).
+                let (sod, us, n) = hms_frac(b, 7)
+                    .ok_or_else(|| Bad::new(RejectReason::BadTime, "bad time of day"))?;
+                let rest = after_space(line, 7 + n)?;
+                return Ok((
+                    Some(midnight + i64::from(us) + i64::from(sod) * time::MICROS_PER_SEC),
+                    rest,
+                ));
+            }
             let Some(mo) = b.get(..3).and_then(time::month_from_abbr) else {
                 return Ok((None, line));
             };
@@ -56,15 +75,22 @@ impl Clock {
             }
             let (sod, us, n) =
                 hms_frac(b, 7).ok_or_else(|| Bad::new(RejectReason::BadTime, "bad time of day"))?;
+            self.last_day = None;
             let y = self.year.year_for(mo);
-            let t = micros(y, mo, day, 0, 0, 0, us).ok_or_else(|| {
+            let midnight = micros(y, mo, day, 0, 0, 0, 0).ok_or_else(|| {
                 Bad::new(
                     RejectReason::BadTime,
                     format!("no day {day} in month {mo} of {y}"),
                 )
             })?;
+            let mut key = [0u8; 7];
+            key.copy_from_slice(&b[..7]);
+            self.last_day = Some((key, midnight));
             let rest = after_space(line, 7 + n)?;
-            return Ok((Some(t + i64::from(sod) * time::MICROS_PER_SEC), rest));
+            return Ok((
+                Some(midnight + i64::from(us) + i64::from(sod) * time::MICROS_PER_SEC),
+                rest,
+            ));
         }
         if !c.is_ascii_digit() {
             return Ok((None, line));
