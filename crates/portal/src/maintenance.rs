@@ -1,6 +1,7 @@
 //! Housekeeping on a timer: expired sessions and reset tokens are deleted (they are refused
 //! anyway; this keeps the tables small), and draft uploads never attached to a post within a
-//! day are removed with their files.
+//! day are removed with their files, and so are staged log uploads no pending ingest job
+//! names (left by a crash between the upload and its job, or by a refused form).
 
 use std::time::Duration;
 
@@ -40,6 +41,26 @@ async fn try_sweep(state: &AppState) -> Result<(), sqlx::Error> {
             .execute(&state.db.pool)
             .await?;
         state.images.remove(&id).await;
+    }
+    sweep_staging(state).await?;
+    Ok(())
+}
+
+/// Removes staging files older than a day that no queued or running job uses.
+async fn sweep_staging(state: &AppState) -> Result<(), sqlx::Error> {
+    let pending: std::collections::HashSet<String> = sqlx::query_scalar::<_, String>(
+        "SELECT staging FROM ingest_jobs WHERE state IN ('queued', 'running')",
+    )
+    .fetch_all(&state.db.pool)
+    .await?
+    .into_iter()
+    .collect();
+    let day_ago = std::time::SystemTime::now() - Duration::from_secs(DRAFT_TTL as u64);
+    for (id, modified) in state.staging.ids() {
+        if modified < day_ago && !pending.contains(&id) {
+            tracing::info!(staging = %id, "removing an orphaned upload");
+            state.staging.remove(&id).await;
+        }
     }
     Ok(())
 }
