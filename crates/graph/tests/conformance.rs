@@ -13,8 +13,13 @@ use secviz_graph::rules::{Columns, RuleSet};
 use secviz_graph::{BuildOptions, GraphBuilder, SplitMode};
 
 fn cases_dir() -> PathBuf {
-    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
-    here.join("../../../shared/conformance/afterglow")
+    // `../shared` next to the repository; the workplace's copy when the clone is elsewhere.
+    let near = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/afterglow");
+    if near.exists() {
+        near
+    } else {
+        PathBuf::from("/work/shared/conformance/afterglow")
+    }
 }
 
 /// AfterGlow's flags, as the case's `flags` file gives them.
