@@ -90,24 +90,30 @@ pub async fn of_owner(db: &Db, owner_id: i64) -> Result<Vec<DraftRow>, sqlx::Err
     .await
 }
 
+/// What saving a draft writes.
+pub struct DraftUpdate<'a> {
+    pub title: &'a str,
+    pub body: &'a str,
+    /// Tag slugs, comma-separated.
+    pub tags: &'a str,
+    pub recipe: &'a str,
+}
+
 /// Saves the text and recipe of a draft of `owner_id`; false if no such draft of theirs.
 pub async fn update(
     db: &Db,
     id: i64,
     owner_id: i64,
-    title: &str,
-    body: &str,
-    tags: &str,
-    recipe: &str,
+    d: &DraftUpdate<'_>,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
         "UPDATE drafts SET title = $1, body = $2, tags = $3, recipe = $4, notice = '', updated_at = $5 WHERE id = $6 AND owner_id = $7",
     )
-    .bind(title)
-    .bind(body)
-    .bind(tags)
-    .bind(recipe)
+    .bind(d.title)
+    .bind(d.body)
+    .bind(d.tags)
+    .bind(d.recipe)
     .bind(now)
     .bind(id)
     .bind(owner_id)

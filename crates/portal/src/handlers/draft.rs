@@ -388,10 +388,12 @@ pub async fn submit(
         &state.db,
         draft.id,
         me.id,
-        &crate::markdown::cut(&text.title, 200),
-        &text.body,
-        &text.tags.join(","),
-        &recipe_json,
+        &drafts::DraftUpdate {
+            title: &crate::markdown::cut(&text.title, 200),
+            body: &text.body,
+            tags: &text.tags.join(","),
+            recipe: &recipe_json,
+        },
         state.now(),
     )
     .await?;
