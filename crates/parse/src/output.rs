@@ -114,8 +114,8 @@ impl<W: Write> EventWriter<W> {
 /// column that is null in every row of the batch costs nothing per row.
 #[derive(Default)]
 struct CsvPlan {
-    /// (column, commas to write before it).
-    live: Vec<(usize, usize)>,
+    /// (column, commas to write before it, no value of the column needs quotes).
+    live: Vec<(usize, usize, bool)>,
     /// Commas after the last live column.
     trailing: usize,
     commas: String,
@@ -128,7 +128,15 @@ impl CsvPlan {
         let mut next = 0; // the column whose leading comma is not written yet
         for k in 0..n {
             if !view.all_null(k) {
-                live.push((k, k - next));
+                let plain = match view.column(k) {
+                    Column::Str(a) => {
+                        let o = a.value_offsets();
+                        let bytes = &a.value_data()[o[0] as usize..o[o.len() - 1] as usize];
+                        !needs_quotes(bytes)
+                    }
+                    _ => false,
+                };
+                live.push((k, k - next, plain));
                 next = k;
             }
         }
@@ -147,7 +155,7 @@ fn csv_row(
     line: &mut String,
     times: &mut Rfc3339Writer,
 ) {
-    for &(k, commas) in &plan.live {
+    for &(k, commas, plain) in &plan.live {
         match commas {
             0 => {}
             1 => line.push(','),
@@ -156,7 +164,12 @@ fn csv_row(
         match view.column(k) {
             Column::Str(a) => {
                 if a.is_valid(r) {
-                    csv_text(a.value(r), line);
+                    if plain {
+                        // The whole column was checked: only formulas to neutralise.
+                        csv_unquoted(a.value(r), line);
+                    } else {
+                        csv_text(a.value(r), line);
+                    }
                 }
             }
             Column::Time(a) => {
@@ -164,7 +177,17 @@ fn csv_row(
                     times.write(line, a.value(r));
                 }
             }
-            _ => {
+            Column::I32(a) => {
+                if a.is_valid(r) {
+                    line.push_str(itoa::Buffer::new().format(a.value(r)));
+                }
+            }
+            Column::I64(a) => {
+                if a.is_valid(r) {
+                    line.push_str(itoa::Buffer::new().format(a.value(r)));
+                }
+            }
+            Column::F64(_) => {
                 view.cell(r, k, line);
             }
         }
@@ -173,24 +196,40 @@ fn csv_row(
     line.push('\n');
 }
 
-/// Appends one CSV text cell, quoted if needed and with formulas neutralised.
+/// True if text holds a byte that makes a CSV cell need quotes.
 #[inline]
-pub fn csv_text(s: &str, line: &mut String) {
-    let b = s.as_bytes();
-    let formula = matches!(b.first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'));
+fn needs_quotes(b: &[u8]) -> bool {
     // Most cells are short (addresses, names): a loop without early exit, which the
     // compiler vectorises, beats a SIMD search's setup there.
-    let quote = if b.len() < 64 {
+    if b.len() < 64 {
         b.iter()
             .fold(false, |q, &c| q | matches!(c, b',' | b'"' | b'\n' | b'\r'))
     } else {
         memchr::memchr3(b',', b'"', b'\n', b).is_some() || memchr::memchr(b'\r', b).is_some()
-    };
-    if !quote {
-        if formula {
-            line.push('\'');
-        }
-        line.push_str(s);
+    }
+}
+
+#[inline]
+fn is_formula(b: &[u8]) -> bool {
+    matches!(b.first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
+}
+
+/// [`csv_text`] for a value known to need no quotes.
+#[inline]
+fn csv_unquoted(s: &str, line: &mut String) {
+    if is_formula(s.as_bytes()) {
+        line.push('\'');
+    }
+    line.push_str(s);
+}
+
+/// Appends one CSV text cell, quoted if needed and with formulas neutralised.
+#[inline]
+pub fn csv_text(s: &str, line: &mut String) {
+    let b = s.as_bytes();
+    let formula = is_formula(b);
+    if !needs_quotes(b) {
+        csv_unquoted(s, line);
         return;
     }
     line.push('"');
