@@ -262,6 +262,24 @@ impl ExtraWriter<'_> {
         self.key(k);
         self.text.push_str(if v { "true" } else { "false" });
     }
+    /// [`Self::int`] for a key known to need no JSON escape (a literal of letters,
+    /// digits and `_`): the escape check is skipped on this hot path.
+    #[inline]
+    pub fn int_lit(self, k: &'static str, v: i64) {
+        debug_assert!(k.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_'));
+        self.text.push('"');
+        self.text.push_str(k);
+        self.text.push_str("\":");
+        self.text.push_str(itoa::Buffer::new().format(v));
+    }
+    /// [`Self::bool`] for a key known to need no JSON escape (see [`Self::int_lit`]).
+    #[inline]
+    pub fn bool_lit(self, k: &'static str, v: bool) {
+        debug_assert!(k.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_'));
+        self.text.push('"');
+        self.text.push_str(k);
+        self.text.push_str(if v { "\":true" } else { "\":false" });
+    }
     /// A value that is already valid JSON (copied from a JSON input).
     pub fn raw_json(mut self, k: &str, v: &str) {
         self.key(k);

@@ -82,7 +82,7 @@ pub(crate) fn parse_body<'a>(body: &'a str, row: &mut Row<'a>) -> Result<(), Bad
     };
     let payload = if payload == "(DF)" { "" } else { payload };
     if df {
-        row.extra().bool("df", true);
+        row.extra().bool_lit("df", true);
     }
     if let Some(rest) = payload.strip_prefix("[|") {
         // Snapshot length cut the packet before this protocol's header.
@@ -90,7 +90,7 @@ pub(crate) fn parse_body<'a>(body: &'a str, row: &mut Row<'a>) -> Result<(), Bad
         if matches!(proto, "tcp" | "udp" | "icmp" | "icmp6") {
             row.set(S::Protocol, proto);
         }
-        row.extra().bool("truncated", true);
+        row.extra().bool_lit("truncated", true);
         return Ok(());
     }
     if sport.is_some() && dport.is_some() {
