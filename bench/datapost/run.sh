@@ -4,7 +4,7 @@
 # layout, thumbnail, publish), through the real portal over HTTP (bench/datapost/driver.py).
 #
 #   bench/datapost/run.sh [LINES] [REPS]      defaults: 1000000 lines, 3 repetitions
-#   env: PROFILE=dev for a quick indicative run (default release)
+#   env: PROFILE=dev for a quick indicative run (default release); BIN=path skips the build
 #
 # Each repetition starts a fresh portal (SQLite) on a scratch data folder under
 # bench/out/datapost (gitignored). The load average is printed: the machine is shared.
@@ -17,7 +17,9 @@ OUT=bench/out/datapost
 GEN=../shared/tools/gen_security_data.py
 [ -f "$GEN" ] || GEN=/work/shared/tools/gen_security_data.py
 TARGET=${CARGO_TARGET_DIR:-target}
-if [ "$PROFILE" = release ]; then
+if [ -n "${BIN:-}" ]; then
+  :  # a binary given: no build
+elif [ "$PROFILE" = release ]; then
   cargo build --release -p secviz
   BIN=$TARGET/release/secviz
 else
