@@ -235,3 +235,19 @@ async fn rows_of_a_small_selection() {
     let port = r.columns.iter().position(|c| c == "dst_port").unwrap();
     assert!(r.rows.iter().all(|row| row[port].as_deref() == Some("53")));
 }
+
+/// Rules that name roles (`source.cluster`, `target.color`) and schema columns (`protocol`)
+/// build: role words never pull the schema's provenance column `source` into the query.
+#[tokio::test]
+async fn rules_naming_roles_and_columns_build() {
+    let t = pf_lake(400).await;
+    let src = Source::open(&t.lake, &t.name, None, Limits::default())
+        .await
+        .unwrap();
+    let spec = ViewSpec::linked_default();
+    let mut g = spec.graph.clone().unwrap();
+    g.rules = "source.cluster = subnet(value, 16)\ntarget.color = \"red\" when protocol == \"udp\"\nsource.top = 50\n".into();
+    let data = graph::build(&src, &g).await.unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&data.json).unwrap();
+    assert!(!doc["nodes"]["id"].as_array().unwrap().is_empty());
+}

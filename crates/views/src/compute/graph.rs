@@ -49,11 +49,16 @@ pub fn node_fields(g: &GraphSpec) -> Vec<Field> {
         .collect()
 }
 
+/// Words that name a role in the rule language (`source.color = ...`), never a column:
+/// the schema's provenance column `source` must not be read because a rule says `source`.
+const ROLE_WORDS: &[&str] = &["source", "event", "target", "edge", "node", "sourcetarget"];
+
 /// Schema columns the rules mention by name, so rules like `color = protocol == "udp"`
 /// see them (a word match: a column named in a comment is merely read too).
 fn rule_columns(rules: &str, nodes: &[Field]) -> Vec<&'static str> {
     let words: std::collections::HashSet<&str> = rules
         .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !ROLE_WORDS.contains(w))
         .collect();
     event_schema()
         .fields()
@@ -83,6 +88,12 @@ pub async fn build(src: &Source, g: &GraphSpec) -> Result<GraphData, ViewError> 
         .map(|f| format!("CAST({} AS VARCHAR)", f.sql()))
         .collect();
     select.extend(extra.iter().map(|c| format!("CAST(\"{c}\" AS VARCHAR)")));
+    // Distinct output names whatever the fields (the same column may be a node and sort key).
+    let select: Vec<String> = select
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| format!("{e} AS c{i}"))
+        .collect();
     let not_null: Vec<String> = nodes
         .iter()
         .map(|f| format!("{} IS NOT NULL", f.sql()))
