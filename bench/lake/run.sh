@@ -10,7 +10,8 @@
 #    DuckDB (Python, in-process) on the same files; wall and CPU medians and their ratios.
 #
 #   bench/lake/run.sh [ROWS] [REPS]      defaults: 10000000 rows, 5 repetitions
-#   env: SMALL_ROWS (1000000), INGEST_REPS (3), PROFILE=dev for a quick indicative run
+#   env: SMALL_ROWS (1000000), INGEST_REPS (3), PROFILE=dev for a quick indicative run,
+#        SKIP_BUILD=1 to use the binaries already built
 #
 # The machine is shared: the load average is printed before each phase, and CPU seconds
 # are the fairer figure when it is high. Data goes to bench/out/lake (gitignored). Needs
@@ -43,7 +44,10 @@ SMALL_CSV=$(csv_of "$SMALL_ROWS")
 # One build for both binaries, so the dependencies are compiled once.
 PROFILE=${PROFILE:-release}
 echo "== building secviz and the benchmark driver ($PROFILE profile)"
-if [ "$PROFILE" = dev ]; then
+if [ -n "${SKIP_BUILD:-}" ]; then
+  echo "(SKIP_BUILD: using the binaries already built)"
+  [ "$PROFILE" = dev ] && DIR=debug || DIR=release
+elif [ "$PROFILE" = dev ]; then
   cargo build -p secviz -p secviz-lake --bench lake --bin secviz 2>&1 | tail -n 1
   DIR=debug
 else
@@ -97,6 +101,7 @@ out, reps = sys.argv[5], int(sys.argv[6])
 code = """
 import sys, time, resource, duckdb
 con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 t, c = time.perf_counter(), time.process_time()
 con.execute(f"COPY (SELECT * FROM read_csv_auto('{sys.argv[1]}')) TO '{sys.argv[2]}' (FORMAT parquet, COMPRESSION zstd)")
 print(time.perf_counter() - t, time.process_time() - c, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
@@ -105,7 +110,7 @@ for label, csv, rows in [("small", sys.argv[1], int(sys.argv[2])), ("big", sys.a
     walls, cpus, rss = [], [], []
     for _ in range(reps):
         w, c, m = subprocess.run([sys.executable, "-c", code, csv, f"{out}/duck-{label}.parquet"],
-                                 capture_output=True, text=True, check=True).stdout.split()
+                                 capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1].split()
         walls.append(float(w)); cpus.append(float(c)); rss.append(int(m))
     w, c = statistics.median(walls), statistics.median(cpus)
     print(f"duckdb_ingest {label} median_wall {w:.2f} median_cpu {c:.2f} max_rss_mib {max(rss) // 1024} "
