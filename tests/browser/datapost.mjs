@@ -109,7 +109,7 @@ try {
   check(result.before.selected === result.before.total && result.before.total > 0, 'nothing selected at first');
   const bars = page.locator('.sv-bars-panel[aria-label="src_ip"] g.bar:not(.other)');
   check((await bars.count()) > 0, 'src_ip bars');
-  await bars.first().click();
+  await bars.first().locator('rect.total').click();
   await page.waitForFunction(() => {
     const s = document.querySelector('.sv-status');
     return s && +s.dataset.selected < +s.dataset.total;

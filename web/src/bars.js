@@ -26,6 +26,8 @@ export class BarsView {
     g.exit().remove();
     const enter = g.enter().append('g').attr('class', 'bar').attr('tabindex', (r) => (r.other ? null : 0)).attr('role', (r) => (r.other ? null : 'button'));
     enter.append('title');
+    // The whole row is the click target, not only the painted bar and label.
+    enter.append('rect').attr('class', 'hit').attr('fill', 'transparent');
     enter.append('rect').attr('class', 'total');
     enter.append('rect').attr('class', 'selected');
     enter.append('text').attr('class', 'label');
@@ -53,6 +55,7 @@ export class BarsView {
         }
       });
     all.select('title').text((r) => `${r.other ? 'other values' : label(r.value)}: ${fmtInt(r.selected)} / ${fmtInt(r.total)}`);
+    all.select('rect.hit').attr('x', 0).attr('y', -2).attr('height', ROW - 2).attr('width', width);
     all.select('rect.total').attr('x', LABEL_W).attr('y', 0).attr('height', ROW - 6).attr('width', (r) => Math.max(1, x(r.total) - LABEL_W));
     all.select('rect.selected').attr('x', LABEL_W).attr('y', 0).attr('height', ROW - 6).attr('width', (r) => (r.selected > 0 ? Math.max(1, x(r.selected) - LABEL_W) : 0));
     all.select('text.label').attr('x', LABEL_W - 6).attr('y', ROW / 2).attr('text-anchor', 'end').text((r) => {
