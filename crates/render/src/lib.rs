@@ -18,5 +18,5 @@ pub mod text;
 
 pub use graph::{GraphStyle, graph_svg};
 pub use palette::Theme;
-pub use png::{RenderError, svg_to_png};
+pub use png::{RenderError, svg_to_png, svg_to_png_fit};
 pub use svg::SvgWriter;

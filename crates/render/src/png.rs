@@ -37,12 +37,29 @@ fn fontdb() -> Arc<usvg::fontdb::Database> {
 
 /// Rasterises `svg` at `scale` (1.0 = one pixel per user unit) to PNG bytes.
 pub fn svg_to_png(svg: &str, scale: f32) -> Result<Vec<u8>, RenderError> {
+    render(&parse(svg)?, scale)
+}
+
+/// Rasterises `svg` so that its longer side is at most `max_side` pixels (never enlarged).
+/// Thumbnails want this: rasterising a big graph at full size costs ten times more and the
+/// pixels are thrown away by the downscale anyway.
+pub fn svg_to_png_fit(svg: &str, max_side: u32) -> Result<Vec<u8>, RenderError> {
+    let tree = parse(svg)?;
+    let size = tree.size();
+    let longest = size.width().max(size.height()).max(1.0);
+    render(&tree, (max_side as f32 / longest).min(1.0))
+}
+
+fn parse(svg: &str) -> Result<usvg::Tree, RenderError> {
     let opt = usvg::Options {
         font_family: FONT_FAMILY.to_string(),
         fontdb: fontdb(),
         ..usvg::Options::default()
     };
-    let tree = usvg::Tree::from_str(svg, &opt).map_err(|e| RenderError::Svg(e.to_string()))?;
+    usvg::Tree::from_str(svg, &opt).map_err(|e| RenderError::Svg(e.to_string()))
+}
+
+fn render(tree: &usvg::Tree, scale: f32) -> Result<Vec<u8>, RenderError> {
     let size = tree.size();
     let w = (size.width() * scale).ceil().max(1.0) as u32;
     let h = (size.height() * scale).ceil().max(1.0) as u32;
@@ -51,7 +68,7 @@ pub fn svg_to_png(svg: &str, scale: f32) -> Result<Vec<u8>, RenderError> {
     }
     let mut pixmap = tiny_skia::Pixmap::new(w, h).ok_or(RenderError::TooLarge(w, h))?;
     resvg::render(
-        &tree,
+        tree,
         tiny_skia::Transform::from_scale(scale, scale),
         &mut pixmap.as_mut(),
     );

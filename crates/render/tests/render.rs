@@ -122,3 +122,25 @@ fn hostile_labels_stay_text_in_svg_light_and_dark() {
         assert!(svg_to_png(&svg, 0.5).is_ok());
     }
 }
+
+/// Width and height from a PNG's IHDR chunk.
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert_eq!(&png[1..4], b"PNG");
+    let w = u32::from_be_bytes(png[16..20].try_into().unwrap());
+    let h = u32::from_be_bytes(png[20..24].try_into().unwrap());
+    (w, h)
+}
+
+#[test]
+fn fit_scales_large_pictures_down_and_never_up() {
+    let big = r#"<svg xmlns="http://www.w3.org/2000/svg" width="4000" height="1000"><rect width="4000" height="1000" fill="red"/></svg>"#;
+    assert_eq!(
+        png_size(&secviz_render::svg_to_png_fit(big, 1200).unwrap()),
+        (1200, 300)
+    );
+    let small = r#"<svg xmlns="http://www.w3.org/2000/svg" width="300" height="200"><rect width="300" height="200" fill="red"/></svg>"#;
+    assert_eq!(
+        png_size(&secviz_render::svg_to_png_fit(small, 1200).unwrap()),
+        (300, 200)
+    );
+}

@@ -114,7 +114,12 @@ impl Pictures {
     }
 }
 
+/// Longest side of the thumbnail's source PNG: twice the gallery's thumbnail width, so the
+/// downscale stays sharp, without rasterising a large graph at full size.
+const THUMB_SOURCE_SIDE: u32 = 1200;
+
 /// The PNG of a picture (for the thumbnail). CPU-bound: call from `spawn_blocking`.
 pub fn png(svg: &str) -> Result<Vec<u8>, ViewError> {
-    secviz_render::svg_to_png(svg, 1.0).map_err(|e| ViewError::Internal(e.to_string()))
+    secviz_render::svg_to_png_fit(svg, THUMB_SOURCE_SIDE)
+        .map_err(|e| ViewError::Internal(e.to_string()))
 }
