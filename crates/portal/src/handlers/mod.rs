@@ -15,6 +15,7 @@ pub mod data_post;
 pub mod data_upload;
 pub mod dataset_query;
 pub mod draft;
+mod draft_form;
 pub mod feeds;
 pub mod gallery;
 pub mod home;
