@@ -9,7 +9,7 @@ use std::io::{self, BufRead, BufReader, Cursor, Read};
 use std::sync::{Arc, OnceLock};
 
 use flate2::read::MultiGzDecoder;
-use memchr::memchr;
+use memchr::{memchr, memrchr};
 
 /// Buffer size of the readers: large enough that almost every line is parsed in place.
 pub(crate) const BUF_BYTES: usize = 256 * 1024;
@@ -144,6 +144,49 @@ impl LineReader {
         }
     }
 
+    /// The complete lines waiting in the read buffer, as one slice ending with `\n`
+    /// (empty when the buffer holds no whole line: then [`Self::next_line`] reads on).
+    /// The caller walks the lines itself and reports what it took with
+    /// [`Self::consume_lines`]: one call per buffer instead of one per line, which is
+    /// what the hot loop of the text formats wants. Lines are handed out raw (a `\r`
+    /// before the `\n` is still there, and no length cap is applied): the caller
+    /// applies [`Self::max_line`] and hands a longer line to `next_line`, which rejects it.
+    #[inline]
+    pub fn buffered_lines(&mut self) -> io::Result<&[u8]> {
+        if self.pending > 0 {
+            self.inner.consume(self.pending);
+            self.pending = 0;
+        }
+        if self.done {
+            return Ok(&[]);
+        }
+        let avail = fill(&mut self.inner)?;
+        Ok(match memrchr(b'\n', avail) {
+            Some(i) => &avail[..=i],
+            None => &[],
+        })
+    }
+
+    /// Takes `bytes` bytes holding `lines` whole lines from the slice that
+    /// [`Self::buffered_lines`] returned.
+    #[inline]
+    pub fn consume_lines(&mut self, bytes: usize, lines: u64) {
+        self.pending = bytes;
+        self.line_no += lines;
+    }
+
+    /// Number of the last line handed out (1-based; 0 before the first).
+    #[inline]
+    pub fn line_no(&self) -> u64 {
+        self.line_no
+    }
+
+    /// The length cap of a line, without its `\n`.
+    #[inline]
+    pub fn max_line(&self) -> usize {
+        self.max
+    }
+
     pub fn next_line(&mut self) -> io::Result<Line<'_>> {
         if self.pending > 0 {
             self.inner.consume(self.pending);
@@ -228,7 +271,7 @@ fn fill(r: &mut Box<dyn BufRead + Send>) -> io::Result<&[u8]> {
 }
 
 #[inline]
-fn trim_cr(b: &[u8]) -> &[u8] {
+pub(crate) fn trim_cr(b: &[u8]) -> &[u8] {
     match b.last() {
         Some(b'\r') => &b[..b.len() - 1],
         _ => b,

@@ -8,7 +8,7 @@ use arrow_array::RecordBatch;
 use crate::batch::BatchBuilder;
 use crate::error::ParseError;
 use crate::format::Format;
-use crate::input::{Line, LineReader};
+use crate::input::{Line, LineReader, trim_cr};
 use crate::reject::{Reject, RejectReason, Summary, escape_bytes};
 use crate::row::Row;
 
@@ -86,17 +86,22 @@ pub(crate) fn count(lines: &[&str], mut f: impl FnMut(&str) -> bool) -> usize {
 
 /// Drives a [`LineParser`] over a line reader and fills batches.
 pub(crate) struct LineSource {
-    pub reader: LineReader,
-    pub parser: Box<dyn LineParser>,
-    /// Text buffers of the row, handed from line to line.
-    pub row_bufs: (String, String),
-    pub batch: BatchBuilder,
-    pub keep_raw: bool,
-    pub strict: bool,
-    /// Holds a line whose invalid UTF-8 bytes were escaped.
-    escaped: String,
+    reader: LineReader,
+    work: Work,
     /// The strict-mode error, returned after the batch holding the rows before it.
     stopped: Option<ParseError>,
+}
+
+/// Everything [`LineSource`] needs per line besides the reader.
+struct Work {
+    parser: Box<dyn LineParser>,
+    /// Text buffers of the row, handed from line to line.
+    row_bufs: (String, String),
+    batch: BatchBuilder,
+    keep_raw: bool,
+    strict: bool,
+    /// Holds a line whose invalid UTF-8 bytes were escaped.
+    escaped: String,
 }
 
 impl LineSource {
@@ -109,12 +114,14 @@ impl LineSource {
     ) -> Self {
         LineSource {
             reader,
-            parser,
-            row_bufs: (String::new(), String::new()),
-            batch,
-            keep_raw,
-            strict,
-            escaped: String::new(),
+            work: Work {
+                parser,
+                row_bufs: (String::new(), String::new()),
+                batch,
+                keep_raw,
+                strict,
+                escaped: String::new(),
+            },
             stopped: None,
         }
     }
@@ -129,15 +136,34 @@ impl LineSource {
         }
         let LineSource {
             reader,
-            parser,
-            row_bufs,
-            batch,
-            keep_raw,
-            strict,
-            escaped,
+            work,
             stopped,
         } = self;
-        while !batch.is_full() && stopped.is_none() {
+        while !work.batch.is_full() && stopped.is_none() {
+            // The hot path: every whole line already in the read buffer, one after the
+            // other, without a call into the reader per line.
+            let max = reader.max_line();
+            let first = reader.line_no();
+            let chunk = reader.buffered_lines()?;
+            let mut used = 0;
+            let mut lines = 0u64;
+            while used < chunk.len() && !work.batch.is_full() && stopped.is_none() {
+                let rest = &chunk[used..];
+                // The chunk ends with a newline, so every line in it has one.
+                let nl = memchr::memchr(b'\n', rest).unwrap_or(rest.len() - 1);
+                if nl > max {
+                    // Over the cap: `next_line` rejects it the usual way.
+                    break;
+                }
+                lines += 1;
+                used += nl + 1;
+                *stopped = work.line(first + lines, trim_cr(&rest[..nl]), summary, on_reject);
+            }
+            reader.consume_lines(used, lines);
+            if lines > 0 {
+                continue;
+            }
+            // A line across the end of the buffer, an over-long or cut line, or the end.
             let (line_no, bytes) = match reader.next_line()? {
                 Line::Eof => break,
                 Line::Text(n, b) => (n, b),
@@ -148,7 +174,7 @@ impl LineSource {
                     *stopped = reject(
                         summary,
                         on_reject,
-                        *strict,
+                        work.strict,
                         n,
                         RejectReason::LineTooLong,
                         detail,
@@ -163,7 +189,7 @@ impl LineSource {
                     *stopped = reject(
                         summary,
                         on_reject,
-                        *strict,
+                        work.strict,
                         n,
                         RejectReason::Truncated,
                         detail,
@@ -172,49 +198,69 @@ impl LineSource {
                     continue;
                 }
             };
-            let text: &str = match ascii_or_utf8(bytes) {
-                Some(s) => s,
-                None => {
-                    escaped.clear();
-                    escape_bytes(bytes, escaped);
-                    escaped
-                }
-            };
-            if text.trim_ascii().is_empty() {
-                summary.skipped += 1;
-                continue;
-            }
-            let (t, e) = std::mem::take(row_bufs);
-            let mut r = Row::with_buffers(t, e);
-            let outcome = parser.parse(text, &mut r);
-            if let Ok(Outcome::Event) = outcome {
-                batch.push(&mut r, line_no, keep_raw.then_some(text));
-            }
-            *row_bufs = r.into_buffers();
-            match outcome {
-                Ok(Outcome::Event) => {
-                    summary.read += 1;
-                    summary.parsed += 1;
-                    summary.events += 1;
-                }
-                Ok(Outcome::Skip) => summary.skipped += 1,
-                Err(b) => {
-                    let (reason, detail) = (b.reason, b.detail.into_owned());
-                    *stopped = reject(
-                        summary,
-                        on_reject,
-                        *strict,
-                        line_no,
-                        reason,
-                        detail,
-                        text.to_string(),
-                    );
-                }
-            }
+            *stopped = work.line(line_no, bytes, summary, on_reject);
         }
-        match batch.finish() {
+        match work.batch.finish() {
             None => stopped.take().map_or(Ok(None), Err),
             some => Ok(some),
+        }
+    }
+}
+
+impl Work {
+    /// Parses one line (without its line end) into the batch, or counts it as skipped
+    /// or rejected. Returns the strict-mode error if the line was rejected in strict mode.
+    #[inline]
+    fn line(
+        &mut self,
+        line_no: u64,
+        bytes: &[u8],
+        summary: &mut Summary,
+        on_reject: &mut dyn FnMut(&Reject),
+    ) -> Option<ParseError> {
+        let text: &str = match ascii_or_utf8(bytes) {
+            Some(s) => s,
+            None => {
+                self.escaped.clear();
+                escape_bytes(bytes, &mut self.escaped);
+                &self.escaped
+            }
+        };
+        if text.trim_ascii().is_empty() {
+            summary.skipped += 1;
+            return None;
+        }
+        let (t, e) = std::mem::take(&mut self.row_bufs);
+        let mut r = Row::with_buffers(t, e);
+        let outcome = self.parser.parse(text, &mut r);
+        if let Ok(Outcome::Event) = outcome {
+            self.batch
+                .push(&mut r, line_no, self.keep_raw.then_some(text));
+        }
+        self.row_bufs = r.into_buffers();
+        match outcome {
+            Ok(Outcome::Event) => {
+                summary.read += 1;
+                summary.parsed += 1;
+                summary.events += 1;
+                None
+            }
+            Ok(Outcome::Skip) => {
+                summary.skipped += 1;
+                None
+            }
+            Err(b) => {
+                let (reason, detail) = (b.reason, b.detail.into_owned());
+                reject(
+                    summary,
+                    on_reject,
+                    self.strict,
+                    line_no,
+                    reason,
+                    detail,
+                    text.to_string(),
+                )
+            }
         }
     }
 }
