@@ -233,51 +233,76 @@ impl BatchBuilder {
 /// Text of a batch beyond which it is cut before its row count (64 MiB).
 const MAX_BATCH_TEXT: usize = 64 << 20;
 
-/// Validity bits of a column under construction, kept by hand: setting one bit per
-/// value is cheaper than arrow's null buffer builder, and a column that never got a
-/// null finishes without a bitmap (as arrow's builder does).
+/// Validity of a column under construction, kept as the runs of nulls: values (the
+/// common case) cost nothing here, and nulls arrive in runs anyway (columns catch up
+/// with one bulk append, see [`BatchBuilder`]). The bitmap is drawn once per batch;
+/// a column that never got a null finishes without one (as arrow's builder does).
 struct Validity {
-    bits: Vec<u8>,
+    /// (first row, number of rows) of each run of nulls, in row order.
+    runs: Vec<(usize, usize)>,
     nulls: usize,
 }
 
 impl Validity {
-    fn with_capacity(rows: usize) -> Self {
+    fn with_capacity(_rows: usize) -> Self {
         Validity {
-            bits: vec![0; rows.div_ceil(8)],
+            runs: Vec::new(),
             nulls: 0,
         }
     }
 
-    /// Marks row `row` as holding a value.
+    /// Marks rows `at..at + n` as null.
     #[inline]
-    fn set(&mut self, row: usize) {
-        let byte = row >> 3;
-        if byte >= self.bits.len() {
-            self.bits.resize(byte + 1, 0);
+    fn add_nulls(&mut self, at: usize, n: usize) {
+        if n == 0 {
+            return;
         }
-        self.bits[byte] |= 1 << (row & 7);
-    }
-
-    #[inline]
-    fn add_nulls(&mut self, n: usize) {
+        match self.runs.last_mut() {
+            Some((s, len)) if *s + *len == at => *len += n,
+            _ => self.runs.push((at, n)),
+        }
         self.nulls += n;
     }
 
-    /// The null buffer of a column of `rows` rows (None if no row is null).
+    /// The null buffer of a column of `rows` rows (None if no row is null): all bits
+    /// set, then the null runs and the padding after the last row cleared.
     fn finish(&mut self, rows: usize) -> Option<NullBuffer> {
-        let mut bits = std::mem::take(&mut self.bits);
+        let runs = std::mem::take(&mut self.runs);
         let nulls = std::mem::take(&mut self.nulls);
         if nulls == 0 {
             return None;
         }
-        bits.resize(rows.div_ceil(8), 0);
+        let bytes = rows.div_ceil(8);
+        let mut bits = vec![0xffu8; bytes];
+        for (start, n) in runs {
+            clear_bits(&mut bits, start, n);
+        }
+        clear_bits(&mut bits, rows, bytes * 8 - rows);
         Some(NullBuffer::new(BooleanBuffer::new(
             Buffer::from_vec(bits),
             0,
             rows,
         )))
     }
+}
+
+/// Clears bits `start..start + n` (LSB first, as arrow numbers them): the partial
+/// first and last bytes with a mask each, whole bytes between at once.
+fn clear_bits(bits: &mut [u8], start: usize, n: usize) {
+    if n == 0 {
+        return;
+    }
+    let last = start + n - 1;
+    let (first_byte, last_byte) = (start >> 3, last >> 3);
+    let head = 0xffu8 << (start & 7); // bits from `start` on, in its byte
+    let tail = 0xffu8 >> (7 - (last & 7)); // bits up to `last`, in its byte
+    if first_byte == last_byte {
+        bits[first_byte] &= !(head & tail);
+        return;
+    }
+    bits[first_byte] &= !head;
+    bits[first_byte + 1..last_byte].fill(0);
+    bits[last_byte] &= !tail;
 }
 
 /// A primitive column under construction: values and (lazily) validity.
@@ -296,14 +321,13 @@ impl<T: ArrowPrimitiveType> PrimColumn<T> {
 
     #[inline]
     fn append_value(&mut self, v: T::Native) {
-        self.valid.set(self.values.len());
         self.values.push(v);
     }
 
     fn append_nulls(&mut self, n: usize) {
-        let len = self.values.len() + n;
-        self.values.resize(len, T::Native::default());
-        self.valid.add_nulls(n);
+        let at = self.values.len();
+        self.values.resize(at + n, T::Native::default());
+        self.valid.add_nulls(at, n);
     }
 
     fn finish(&mut self) -> PrimitiveArray<T> {
@@ -338,7 +362,6 @@ impl TextColumn {
 
     #[inline]
     fn append_value(&mut self, v: &str) {
-        self.valid.set(self.offsets.len() - 1);
         self.data.extend_from_slice(v.as_bytes());
         // Batches are cut at MAX_BATCH_TEXT and lines are capped, so offsets fit in i32.
         self.offsets.push(self.data.len() as i32);
@@ -346,8 +369,9 @@ impl TextColumn {
 
     fn append_nulls(&mut self, n: usize) {
         let last = self.data.len() as i32;
+        let at = self.offsets.len() - 1;
         self.offsets.extend(std::iter::repeat_n(last, n));
-        self.valid.add_nulls(n);
+        self.valid.add_nulls(at, n);
     }
 
     fn finish(&mut self) -> StringArray {
@@ -483,6 +507,29 @@ mod tests {
             }
         }
         assert_eq!((n32, n64), (4, NI - 4));
+    }
+
+    proptest::proptest! {
+        /// The null runs give the bitmap that setting one bit per value would.
+        #[test]
+        fn validity_runs_match_bit_by_bit(cells in proptest::collection::vec(proptest::bool::weighted(0.3), 0..300)) {
+            let mut v = Validity::with_capacity(cells.len());
+            let mut want = vec![0u8; cells.len().div_ceil(8)];
+            for (r, &valid) in cells.iter().enumerate() {
+                if valid {
+                    want[r >> 3] |= 1 << (r & 7);
+                } else {
+                    v.add_nulls(r, 1);
+                }
+            }
+            match v.finish(cells.len()) {
+                None => proptest::prop_assert!(cells.iter().all(|&c| c)),
+                Some(n) => {
+                    proptest::prop_assert_eq!(n.buffer().as_slice(), &want[..]);
+                    proptest::prop_assert_eq!(n.null_count(), cells.iter().filter(|&&c| !c).count());
+                }
+            }
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! [`crate::batch::BatchBuilder::push`].
 
 use std::fmt::Write as _;
+use std::mem::MaybeUninit;
 
 /// String columns of the event schema (all but `extra` and provenance).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,10 +62,8 @@ pub(crate) const NI: usize = I::HttpStatus as usize + 1;
 /// One event being built. Reused from line to line; [`Row::clear`] is O(1).
 /// Where a string value lives: borrowed from the input line (no copy) or in the
 /// row's own text buffer (computed values).
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 enum Val<'a> {
-    #[default]
-    Unset,
     Line(&'a str),
     Own(u32, u32),
 }
@@ -72,9 +71,13 @@ enum Val<'a> {
 /// One event being built, borrowing from the line it is parsed from. A new row is made
 /// for every line from the previous row's buffers ([`Row::with_buffers`],
 /// [`Row::into_buffers`]), so nothing is allocated per line.
-#[derive(Default, Debug)]
+///
+/// The value slots are left uninitialised when a row is made (it is made once per
+/// line, and most slots stay unused): slot `i` of `vals` is initialised whenever bit
+/// `i` of `str_set` is set, and only such slots are read.
+#[derive(Debug)]
 pub(crate) struct Row<'a> {
-    vals: [Val<'a>; NS],
+    vals: [MaybeUninit<Val<'a>>; NS],
     text: String,
     str_set: u32,
     ints: [i64; NI],
@@ -86,6 +89,12 @@ pub(crate) struct Row<'a> {
     extra_closed: bool,
 }
 
+impl Default for Row<'_> {
+    fn default() -> Self {
+        Row::with_buffers(String::new(), String::new())
+    }
+}
+
 impl<'a> Row<'a> {
     /// An empty row using (and clearing) the given text buffers.
     #[inline]
@@ -93,7 +102,7 @@ impl<'a> Row<'a> {
         text.clear();
         extra.clear();
         Row {
-            vals: [Val::Unset; NS],
+            vals: [const { MaybeUninit::uninit() }; NS],
             text,
             str_set: 0,
             ints: [0; NI],
@@ -123,13 +132,16 @@ impl<'a> Row<'a> {
         self.int_set
     }
 
-    /// The value of string column number `i` (`S as usize`); the bit must be set.
+    /// The value of string column number `i` (`S as usize`); "" if its bit is not set.
     #[inline]
     pub fn str_at(&self, i: usize) -> &str {
-        match self.vals[i] {
+        if self.str_set & (1 << i) == 0 {
+            return "";
+        }
+        // SAFETY: the bit is set, so the slot was written (see the type's invariant).
+        match unsafe { self.vals[i].assume_init() } {
             Val::Line(v) => v,
             Val::Own(a, b) => &self.text[a as usize..b as usize],
-            Val::Unset => "",
         }
     }
 
@@ -152,7 +164,7 @@ impl<'a> Row<'a> {
     /// Sets a string column to a slice of the input (no copy).
     #[inline]
     pub fn set(&mut self, c: S, v: &'a str) {
-        self.vals[c as usize] = Val::Line(v);
+        self.vals[c as usize] = MaybeUninit::new(Val::Line(v));
         self.str_set |= 1 << c as u32;
     }
 
@@ -175,7 +187,7 @@ impl<'a> Row<'a> {
     pub fn set_with(&mut self, c: S, f: impl FnOnce(&mut String)) {
         let start = self.text.len() as u32;
         f(&mut self.text);
-        self.vals[c as usize] = Val::Own(start, self.text.len() as u32);
+        self.vals[c as usize] = MaybeUninit::new(Val::Own(start, self.text.len() as u32));
         self.str_set |= 1 << c as u32;
     }
 
@@ -187,14 +199,7 @@ impl<'a> Row<'a> {
 
     #[inline]
     pub fn get(&self, c: S) -> Option<&str> {
-        if self.str_set & (1 << c as u32) == 0 {
-            return None;
-        }
-        match self.vals[c as usize] {
-            Val::Line(v) => Some(v),
-            Val::Own(a, b) => Some(&self.text[a as usize..b as usize]),
-            Val::Unset => None,
-        }
+        self.has(c).then(|| self.str_at(c as usize))
     }
 
     #[inline]
