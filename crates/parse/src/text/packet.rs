@@ -23,6 +23,136 @@ pub(crate) const DNS: &str = "dns_activity";
 /// Parses `SRC > DST: PAYLOAD` into the row (addresses, ports, protocol, flags,
 /// bytes, DNS fields, extra). Sets `packets` to 1.
 pub(crate) fn parse_body<'a>(body: &'a str, row: &mut Row<'a>) -> Result<(), Bad> {
+    let (sport, dport, payload) = match endpoints_v4(body) {
+        Some(e) => {
+            row.set(S::SrcIp, e.src);
+            row.set(S::DstIp, e.dst);
+            if let Some(p) = e.sport {
+                row.set_int(I::SrcPort, p);
+            }
+            if let Some(p) = e.dport {
+                row.set_int(I::DstPort, p);
+            }
+            (e.sport, e.dport, e.payload)
+        }
+        None => endpoints(body, row)?,
+    };
+    row.set_int(I::Packets, 1);
+    row.set(S::EventClass, NETWORK);
+
+    let (payload, df) = match payload.strip_suffix(" (DF)") {
+        Some(p) => (p, true),
+        None => (payload, payload == "(DF)"),
+    };
+    let payload = if payload == "(DF)" { "" } else { payload };
+    if df {
+        row.extra().bool_lit("df", true);
+    }
+    if let Some(rest) = payload.strip_prefix("[|") {
+        // Snapshot length cut the packet before this protocol's header.
+        let proto = rest.split(']').next().unwrap_or("");
+        if matches!(proto, "tcp" | "udp" | "icmp" | "icmp6") {
+            row.set(S::Protocol, proto);
+        }
+        row.extra().bool_lit("truncated", true);
+        return Ok(());
+    }
+    if sport.is_some() && dport.is_some() {
+        if let Some(flags) = old_tcp_flags(payload) {
+            return tcp_old(payload, flags, row);
+        }
+        if let Some(rest) = payload.strip_prefix("Flags [") {
+            return tcp_new(rest, row);
+        }
+        row.set(S::Protocol, "udp");
+        if let Some(n) = payload.strip_prefix("udp ") {
+            if let Some(v) = uint(n.split(' ').next().unwrap_or("")) {
+                row.set_int(I::Bytes, v as i64);
+            }
+        } else if let Some(n) = payload.strip_prefix("UDP, length ") {
+            if let Some(v) = uint(n.split(|c: char| !c.is_ascii_digit()).next().unwrap_or("")) {
+                row.set_int(I::Bytes, v as i64);
+            }
+        } else if is_dns_port(sport) || is_dns_port(dport) {
+            dns(payload, row);
+        }
+        return Ok(());
+    }
+    other_protocol(payload, row);
+    Ok(())
+}
+
+/// The two endpoints of a packet line, read by [`endpoints_v4`].
+struct Endpoints<'a> {
+    src: &'a str,
+    sport: Option<i64>,
+    dst: &'a str,
+    dport: Option<i64>,
+    payload: &'a str,
+}
+
+/// `A.B.C.D[.PORT] > A.B.C.D[.PORT]: PAYLOAD` in one pass over the bytes: the common
+/// shape of pf and tcpdump lines. `None` for anything else (IPv6, names, odd ports,
+/// bad input), which [`endpoints`] then reads and explains. When this returns a value,
+/// it is exactly what `endpoints` would set and return (see the equivalence test).
+#[inline]
+fn endpoints_v4(body: &str) -> Option<Endpoints<'_>> {
+    let b = body.as_bytes();
+    let n = ipv4_prefix(b)?;
+    let (sport, i) = match b.get(n) {
+        Some(b'.') => {
+            let (p, len) = short_port(&b[n + 1..])?;
+            (Some(p), n + 1 + len)
+        }
+        _ => (None, n),
+    };
+    if b.get(i..i + 3) != Some(b" > ") {
+        return None;
+    }
+    let d = i + 3;
+    let m = d + ipv4_prefix(&b[d..])?;
+    let (dport, j) = match b.get(m) {
+        Some(b'.') => {
+            let (p, len) = short_port(&b[m + 1..])?;
+            (Some(p), m + 1 + len)
+        }
+        _ => (None, m),
+    };
+    if b.get(j..j + 2) != Some(b": ") {
+        return None;
+    }
+    Some(Endpoints {
+        src: &body[..n],
+        sport,
+        dst: &body[d..m],
+        dport,
+        payload: &body[j + 2..],
+    })
+}
+
+/// A port of 1-5 digits (0-65535) at the start of `b`: (port, digits). Longer digit
+/// runs (leading zeros) are left to the general path.
+#[inline]
+fn short_port(b: &[u8]) -> Option<(i64, usize)> {
+    let mut v = 0u32;
+    let mut n = 0;
+    while n < 5 {
+        match b.get(n) {
+            Some(&c) if c.is_ascii_digit() => v = v * 10 + u32::from(c - b'0'),
+            _ => break,
+        }
+        n += 1;
+    }
+    (n > 0 && v <= 65_535 && b.get(n).is_none_or(|c| !c.is_ascii_digit()))
+        .then_some((i64::from(v), n))
+}
+
+/// Any `SRC[.PORT] > DST[.PORT]: PAYLOAD`: sets the addresses and ports, returns
+/// (source port, destination port, payload) or why the line is bad.
+fn endpoints<'a>(
+    body: &'a str,
+    row: &mut Row<'a>,
+) -> Result<(Option<i64>, Option<i64>, &'a str), Bad> {
     let b = body.as_bytes();
     let Some(gt) = find2(b, b'>', b' ')
         .and_then(|i| i.checked_sub(1))
@@ -73,49 +203,7 @@ pub(crate) fn parse_body<'a>(body: &'a str, row: &mut Row<'a>) -> Result<(), Bad
     if let Some(p) = dport {
         row.set_int(I::DstPort, p);
     }
-    row.set_int(I::Packets, 1);
-    row.set(S::EventClass, NETWORK);
-
-    let (payload, df) = match payload.strip_suffix(" (DF)") {
-        Some(p) => (p, true),
-        None => (payload, payload == "(DF)"),
-    };
-    let payload = if payload == "(DF)" { "" } else { payload };
-    if df {
-        row.extra().bool_lit("df", true);
-    }
-    if let Some(rest) = payload.strip_prefix("[|") {
-        // Snapshot length cut the packet before this protocol's header.
-        let proto = rest.split(']').next().unwrap_or("");
-        if matches!(proto, "tcp" | "udp" | "icmp" | "icmp6") {
-            row.set(S::Protocol, proto);
-        }
-        row.extra().bool_lit("truncated", true);
-        return Ok(());
-    }
-    if sport.is_some() && dport.is_some() {
-        if let Some(flags) = old_tcp_flags(payload) {
-            return tcp_old(payload, flags, row);
-        }
-        if let Some(rest) = payload.strip_prefix("Flags [") {
-            return tcp_new(rest, row);
-        }
-        row.set(S::Protocol, "udp");
-        if let Some(n) = payload.strip_prefix("udp ") {
-            if let Some(v) = uint(n.split(' ').next().unwrap_or("")) {
-                row.set_int(I::Bytes, v as i64);
-            }
-        } else if let Some(n) = payload.strip_prefix("UDP, length ") {
-            if let Some(v) = uint(n.split(|c: char| !c.is_ascii_digit()).next().unwrap_or("")) {
-                row.set_int(I::Bytes, v as i64);
-            }
-        } else if is_dns_port(sport) || is_dns_port(dport) {
-            dns(payload, row);
-        }
-        return Ok(());
-    }
-    other_protocol(payload, row);
-    Ok(())
+    Ok((sport, dport, payload))
 }
 
 fn is_dns_port(p: Option<i64>) -> bool {
@@ -356,6 +444,88 @@ mod tests {
         let r = parse("fe80::1 > ff02::1: ICMP6, router advertisement, length 56");
         assert_eq!(r.get(S::Protocol), Some("icmp6"));
         assert_eq!(r.get(S::DstIp), Some("ff02::1"));
+    }
+
+    /// The one-pass reader of IPv4 endpoints gives what the general reader gives,
+    /// whenever it gives anything.
+    fn same_as_general(body: &str) -> bool {
+        let Some(e) = endpoints_v4(body) else {
+            return false;
+        };
+        let mut r = Row::default();
+        let (sp, dp, payload) = endpoints(body, &mut r).expect("general path accepts it too");
+        assert_eq!(r.get(S::SrcIp), Some(e.src), "{body}");
+        assert_eq!(r.get(S::DstIp), Some(e.dst), "{body}");
+        assert_eq!((sp, dp, payload), (e.sport, e.dport, e.payload), "{body}");
+        assert_eq!(r.get_int(I::SrcPort), e.sport, "{body}");
+        assert_eq!(r.get_int(I::DstPort), e.dport, "{body}");
+        true
+    }
+
+    #[test]
+    fn ipv4_endpoints_fast_path_matches_general() {
+        for body in [
+            "1.2.3.4.1030 > 5.6.7.8.53: x",
+            "1.2.3.4 > 5.6.7.8: icmp: echo request",
+            "1.2.3.4.0 > 5.6.7.8.65535: ",
+            "255.255.255.255.1 > 0.0.0.0.2: a: b > c",
+        ] {
+            assert!(same_as_general(body), "{body}");
+        }
+        // Left to the general path (which accepts or rejects them itself).
+        for body in [
+            "1.2.3.4.65536 > 5.6.7.8.53: x",
+            "1.2.3.4.001030 > 5.6.7.8.53: x",
+            "1.2.3.4. > 5.6.7.8.53: x",
+            "1.2.3.4.80x > 5.6.7.8.53: x",
+            "1.2.3.4567.80 > 5.6.7.8.53: x",
+            "1.2.3.4.80 > 5.6.7.8.53:",
+            "1.2.3.4.80  > 5.6.7.8.53: x",
+            "2001:db8::1.22 > 2001:db8::2.51234: x",
+            "1.2.3.4.80 > 5.6.7.8.53.1: x",
+        ] {
+            assert!(endpoints_v4(body).is_none(), "{body}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ipv4_endpoints_agree_on_generated_bodies(
+            parts in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::string::string_regex("[0-9]{1,4}").unwrap(),
+                    proptest::strategy::Just(".".to_string()),
+                    proptest::strategy::Just(" > ".to_string()),
+                    proptest::strategy::Just(": ".to_string()),
+                    proptest::strategy::Just(":".to_string()),
+                    proptest::strategy::Just(" ".to_string()),
+                    proptest::strategy::Just("a".to_string()),
+                ],
+                0..24,
+            )
+        ) {
+            let body: String = parts.concat();
+            let _ = same_as_general(&body);
+        }
+
+        #[test]
+        fn ipv4_endpoints_agree_on_address_shapes(
+            a in proptest::collection::vec(0u32..300, 8),
+            sp in proptest::option::of(0u32..70_000),
+            dp in proptest::option::of(0u32..70_000),
+            zeros in 0usize..3,
+        ) {
+            let port = |p: Option<u32>| p.map(|p| format!(".{}{p}", "0".repeat(zeros))).unwrap_or_default();
+            let body = format!(
+                "{}.{}.{}.{}{} > {}.{}.{}.{}{}: payload",
+                a[0], a[1], a[2], a[3], port(sp), a[4], a[5], a[6], a[7], port(dp)
+            );
+            let fast = same_as_general(&body);
+            let plain = a.iter().all(|&o| o <= 255)
+                && sp.is_none_or(|p| p <= 65_535 && zeros + p.to_string().len() <= 5)
+                && dp.is_none_or(|p| p <= 65_535 && zeros + p.to_string().len() <= 5);
+            proptest::prop_assert_eq!(fast, plain, "{}", body);
+        }
     }
 
     #[test]
