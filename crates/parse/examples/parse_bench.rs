@@ -3,8 +3,11 @@
 //! /dev/null), `jsonl`. Peak memory is measured by the script around this process.
 //!
 //! ```text
-//! parse_bench FILE [arrow|csv|jsonl] [--repeat N] [--year YYYY]
+//! parse_bench FILE [arrow|csv|jsonl] [--repeat N] [--year YYYY] [--out PATH]
 //! ```
+//!
+//! `--out` writes the CSV or JSON lines to PATH instead of /dev/null, to compare the
+//! output of two builds byte for byte.
 
 use std::io::{BufWriter, Write};
 use std::time::Instant;
@@ -25,6 +28,11 @@ fn main() {
     };
     let repeat = flag("--repeat").unwrap_or(1).max(1);
     let year = flag("--year").map(|y| y as i32);
+    let out = args
+        .iter()
+        .position(|a| a == "--out")
+        .and_then(|i| args.get(i + 1))
+        .map_or("/dev/null", String::as_str);
     let start = Instant::now();
     let mut records = 0u64;
     for _ in 0..repeat {
@@ -33,10 +41,8 @@ fn main() {
             ..Default::default()
         };
         let mut s = EventStream::open_path(path, opts).expect("open");
-        let sink = BufWriter::with_capacity(
-            1 << 16,
-            std::fs::File::create("/dev/null").expect("/dev/null"),
-        );
+        let sink =
+            BufWriter::with_capacity(1 << 16, std::fs::File::create(out).expect("output file"));
         let mut w = match mode {
             "csv" => Some(EventWriter::new(
                 sink,

@@ -269,15 +269,28 @@ impl Default for Rfc3339Writer {
 }
 
 impl Rfc3339Writer {
-    /// Appends `t` as `2005-10-21T06:06:58.096785Z`, exactly as [`write_rfc3339`] does.
+    /// Appends `t` as `2005-10-21T06:06:58.096785Z`, exactly as [`write_rfc3339`] does,
+    /// as bytes (the CSV writer assembles its cells as bytes).
     #[inline]
-    pub fn write(&mut self, out: &mut String, t: i64) {
+    pub fn write_bytes(&mut self, out: &mut Vec<u8>, t: i64) {
+        match self.format(t) {
+            Some(buf) => out.extend_from_slice(&buf),
+            None => {
+                let mut s = String::new();
+                write_rfc3339(&mut s, t);
+                out.extend_from_slice(s.as_bytes());
+            }
+        }
+    }
+
+    /// The 27 bytes of `t`, or None outside four-digit years (see [`write_rfc3339`]).
+    #[inline]
+    fn format(&mut self, t: i64) -> Option<[u8; 27]> {
         let days = t.div_euclid(MICROS_PER_DAY);
         if days != self.day {
             let (y, m, d) = civil_from_days(days);
             if !(0..=9999).contains(&y) {
-                write_rfc3339(out, t);
-                return;
+                return None;
             }
             put_digits(&mut self.date[0..4], y as u32);
             self.date[4] = b'-';
@@ -302,7 +315,7 @@ impl Rfc3339Writer {
         put_pair(&mut buf[22..24], us / 100 % 100);
         put_pair(&mut buf[24..26], us % 100);
         buf[26] = b'Z';
-        out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
+        Some(buf)
     }
 }
 
@@ -470,10 +483,10 @@ mod tests {
             i64::MAX,
             i64::MIN,
         ] {
-            let (mut a, mut b) = (String::new(), String::new());
+            let (mut a, mut c) = (String::new(), Vec::new());
             write_rfc3339(&mut a, t);
-            w.write(&mut b, t);
-            assert_eq!(a, b, "{t}");
+            w.write_bytes(&mut c, t);
+            assert_eq!(a.as_bytes(), c, "{t}");
         }
     }
 
