@@ -1,10 +1,22 @@
 // The link graph in WebGL (sigma.js over graphology). Positions, colours and sizes come from
 // the server (secviz-graph's layout and rules, docs/graph-json.md), so the browser does no
-// layout. Styling for selection, neighbour highlight and filters goes through sigma's node and
-// edge reducers, which run when the state changes, never per frame: panning and zooming a
-// 50,000-node graph only redraws the WebGL buffers.
+// layout.
+//
+// Styling for selection, neighbour highlight and filters is declared as sigma styles over
+// per-item states (`dim`, `isFocus`, `raised`, sigma's `isHidden`), set by `restyle()` when our
+// state changes. Not reducers: sigma treats a reducer as depending on the whole graph state,
+// so every hover, pan start/end and zoom animation re-ran both reducers over all 250,000 items
+// of a 50,000-node graph; with state-driven styles only the items whose state changed are
+// refreshed. Edges use the straight-line path only (unless the graph has self-loops): sigma's
+// default pair line + loop draws every edge with the loop's 32-segment geometry and a heavier
+// fragment shader. Edges and labels are hidden while the camera moves (drag, wheel, animation)
+// and drawn again when it stops: with software WebGL (SwiftShader) every node and edge is a
+// separate instanced draw, which costs tens of microseconds each, so a moving frame draws the
+// nodes only.
 import Graph from 'graphology';
 import Sigma from 'sigma';
+import { layerPlain, pathLine, pathLoop } from 'sigma/rendering';
+import { DEFAULT_STYLES } from 'sigma/types';
 import { download, el, fmtInt, label } from './format.js';
 
 const ROLES = ['source', 'event', 'target'];
@@ -80,12 +92,33 @@ export class GraphView {
       g.addEdgeWithKey(String(i), s, t, { size: Math.min(4, 0.5 + Math.log1p(doc.edges.weight[i]) / 2), color: c >= 0 ? color(c) : edgeColor, count: doc.edges.count[i] });
     }
     this.graph = g;
+    let loops = false;
+    for (let i = 0; i < doc.edges.source.length && !loops; i++) loops = doc.edges.source[i] === doc.edges.target[i];
+    const t = this.theme();
     const started = performance.now();
     this.sigma = new Sigma(g, this.stage, {
-      settings: { hideEdgesOnMove: false, labelRenderedSizeThreshold: 7, labelDensity: 0.5, zIndex: true, defaultEdgeType: 'line', stagePadding: 20 },
-      nodeReducer: (key, data, attrs) => this.nodeStyle(key, data, attrs),
-      edgeReducer: (key, data, attrs) => this.edgeStyle(key, data, attrs),
+      settings: { hideEdgesOnMove: true, hideLabelsOnMove: true, labelRenderedSizeThreshold: 7, labelDensity: 0.5, stagePadding: 20 },
+      primitives: { edges: { paths: loops ? [pathLine(), pathLoop()] : [pathLine()], layers: [layerPlain()] } },
+      customNodeState: { dim: false, isFocus: false, raised: false },
+      customEdgeState: { dim: false },
+      styles: {
+        nodes: {
+          ...DEFAULT_STYLES.nodes,
+          color: { whenState: 'dim', then: t.dim, else: { attribute: 'color' } },
+          label: { whenState: 'dim', then: '', else: { attribute: 'label' } },
+          labelColor: t.fg,
+          backdropColor: t.bg,
+          labelVisibility: { whenState: 'isHovered', then: 'visible', else: { whenState: 'isFocus', then: 'visible', else: 'auto' } },
+          depth: { whenState: 'isHovered', then: 'topNodes', else: { whenState: 'raised', then: 'topNodes', else: 'nodes' } },
+        },
+        edges: {
+          ...DEFAULT_STYLES.edges,
+          color: { whenState: 'dim', then: t.dim, else: { attribute: 'color' } },
+          size: { whenState: 'dim', then: 0.5, else: { attribute: 'size' } },
+        },
+      },
     });
+    this.restyle();
     // Sigma renders in its constructor; a synchronous refresh makes sure a frame was drawn
     // before the time is taken.
     this.sigma.refresh();
@@ -109,30 +142,35 @@ export class GraphView {
     return true;
   }
 
-  nodeStyle(key, data, attrs) {
-    const t = this.theme();
-    const out = { labelColor: t.fg, backdropColor: t.bg };
-    if (!this.visible(key, attrs)) return { ...out, visibility: 'hidden' };
-    const inFocus = !this.focus || key === this.focus || this.graph.areNeighbors(key, this.focus);
-    const inSel = !this.selected || this.selected.has(key);
-    if (!inFocus || !inSel) return { ...out, color: t.dim, label: '', zIndex: 0 };
-    if (this.focus || this.selected) return { ...out, zIndex: 1, labelVisibility: key === this.focus ? 'visible' : 'auto' };
-    return out;
-  }
-
-  edgeStyle(key, data, attrs) {
-    const g = this.graph;
-    const [s, t] = g.extremities(key);
-    const sa = g.getNodeAttributes(s);
-    const ta = g.getNodeAttributes(t);
-    if (!this.visible(s, sa) || !this.visible(t, ta)) return { visibility: 'hidden' };
-    if (this.focus && s !== this.focus && t !== this.focus) return { color: this.theme().dim, size: 0.5 };
-    if (this.selected && !(this.selected.has(s) && this.selected.has(t))) return { visibility: 'hidden' };
-    return {};
-  }
-
+  // Sets every node's and edge's style state from the filters, the selection and the focus.
+  // Sigma refreshes only the items whose state changed.
   restyle() {
-    this.sigma?.refresh();
+    const sigma = this.sigma;
+    const g = this.graph;
+    if (!sigma || !g) return;
+    const focus = this.focus;
+    const sel = this.selected;
+    const active = focus !== null || sel !== null;
+    const shown = new Set();
+    g.forEachNode((key, attrs) => {
+      if (!this.visible(key, attrs)) {
+        sigma.setNodeState(key, { isHidden: true, dim: false, isFocus: false, raised: false });
+        return;
+      }
+      shown.add(key);
+      const inFocus = focus === null || key === focus || g.areNeighbors(key, focus);
+      const inSel = sel === null || sel.has(key);
+      const dim = !inFocus || !inSel;
+      sigma.setNodeState(key, { isHidden: false, dim, isFocus: key === focus, raised: active && !dim });
+    });
+    g.forEachEdge((key, attrs, s, t) => {
+      let hidden = false;
+      let dim = false;
+      if (!shown.has(s) || !shown.has(t)) hidden = true;
+      else if (focus !== null && s !== focus && t !== focus) dim = true;
+      else if (sel !== null && !(sel.has(s) && sel.has(t))) hidden = true;
+      sigma.setEdgeState(key, { isHidden: hidden, dim });
+    });
   }
 
   // Nodes touched by the current selection (indices from the server), or null for all.
