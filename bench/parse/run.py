@@ -6,6 +6,7 @@ median wall time, lines per second by wall and by CPU (user+sys) time, and the p
 
 usage: bench/parse/run.py [--reps N] [--skip-10m] [--skip-cli]
 Run from the repository root. Writes bench/out/parse-results.md too.
+PARSE_BENCH_BIN=PATH uses an already built parse_bench instead of building one.
 """
 import argparse
 import os
@@ -55,9 +56,14 @@ def main():
     os.makedirs(OUT, exist_ok=True)
     os.chdir(ROOT)
 
-    print("== building the bench binary (release)", file=sys.stderr)
-    sh("cargo build --release -q -p secviz-parse --example parse_bench")
-    bench = os.path.join(TARGET, "release", "examples", "parse_bench")
+    bench = os.environ.get("PARSE_BENCH_BIN")
+    if bench:
+        # A binary built earlier (e.g. while the shared build directory is busy).
+        print(f"== using {bench} (PARSE_BENCH_BIN), not building", file=sys.stderr)
+    else:
+        print("== building the bench binary (release)", file=sys.stderr)
+        sh("cargo build --release -q -p secviz-parse --example parse_bench")
+        bench = os.path.join(TARGET, "release", "examples", "parse_bench")
     cli = None
     if not a.skip_cli:
         print("== building the secviz binary (release)", file=sys.stderr)
