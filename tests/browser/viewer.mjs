@@ -116,6 +116,21 @@ try {
     return g.selected ? g.selected.size : -1;
   });
   check(result.graphSelection > 0, 'the graph highlights the selected nodes');
+  // What sigma draws: the selected nodes keep their colour, the others take the dim colour.
+  const dimmed = () =>
+    page.evaluate(async () => {
+      // Sigma applies state changes on its next frame.
+      await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+      const g = window.secvizViewers[0].views.graph;
+      const dim = g.theme().dim;
+      let n = 0;
+      g.graph.forEachNode((k) => {
+        if (g.sigma.getNodeDisplayData(k).color === dim) n++;
+      });
+      return { dimmed: n, of: g.graph.order };
+    });
+  result.graphDimmed = await dimmed();
+  check(result.graphDimmed.dimmed > 0 && result.graphDimmed.dimmed === result.graphDimmed.of - result.graphSelection, `the graph dims exactly the unselected nodes (${JSON.stringify(result.graphDimmed)}, ${result.graphSelection} selected)`);
   await shot('2-brushed');
 
   // CSV export of the selection.
@@ -129,6 +144,8 @@ try {
   await page.keyboard.press('Escape');
   await waitSelected('all');
   result.afterClear = await observe();
+  result.graphDimmedAfterClear = await dimmed();
+  check(result.graphDimmedAfterClear.dimmed === 0, `clearing restores every node's colour (${JSON.stringify(result.graphDimmedAfterClear)})`);
   await shot('3-cleared');
 
   // Keyboard: Tab to a bar of src_ip, select it with Enter; the focus ring shows.
