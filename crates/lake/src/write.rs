@@ -19,6 +19,7 @@ use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::{Compression, ZstdLevel};
 use datafusion::parquet::file::metadata::KeyValue;
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
+use datafusion::parquet::schema::types::ColumnPath;
 use secviz_parse::schema::{SCHEMA_VERSION, col, event_schema};
 
 use crate::error::{LakeError, Result};
@@ -100,6 +101,13 @@ impl PartitionWriter {
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(opts.zstd_level)?))
             .set_max_row_group_row_count(Some(opts.row_group_rows))
             .set_statistics_enabled(EnabledStatistics::Page)
+            // The raw line is there for provenance: nearly every value is unique, so a
+            // dictionary attempt is thrown away page after page, and min/max of log lines
+            // prunes nothing. Both cost ingest time on the longest column.
+            .set_column_dictionary_enabled(ColumnPath::from(col::RAW), false)
+            .set_column_statistics_enabled(ColumnPath::from(col::RAW), EnabledStatistics::None)
+            // Microsecond times are unique too; their statistics stay (time pruning).
+            .set_column_dictionary_enabled(ColumnPath::from(col::TIME), false)
             .set_key_value_metadata(Some(vec![KeyValue::new(
                 "secviz.schema_version".to_string(),
                 SCHEMA_VERSION.to_string(),

@@ -8,6 +8,7 @@
 //! [`QueryLimits::max_rows`]. Every failure is a [`QueryError`] with a kind and, when
 //! known, a position; a panic inside DataFusion becomes an internal error.
 
+mod distinct;
 mod error;
 pub mod guard;
 mod output;
@@ -23,6 +24,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::{FutureExt, Stream, StreamExt};
 
@@ -139,7 +141,13 @@ impl Lake {
                 DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
             );
         }
-        let ctx = SessionContext::new_with_config_rt(config, runtime.build_arc()?);
+        let state = SessionStateBuilder::new()
+            .with_config(config)
+            .with_runtime_env(runtime.build_arc()?)
+            .with_default_features()
+            .with_optimizer_rule(Arc::new(distinct::MultiDistinctToJoin))
+            .build();
+        let ctx = SessionContext::new_with_state(state);
         let store = self.store();
         ctx.register_object_store(store.url().as_ref(), store.object_store());
 
