@@ -49,39 +49,52 @@ fn member_of(field: Field, values: &[Option<String>]) -> Result<Sql, ViewError> 
     sel.predicate()
 }
 
-/// Groups (top k by size) and their largest leaves.
+/// Groups (top k by size) and their largest leaves, in one pass over the events: the
+/// (group, leaf) sizes are aggregated once, and the group totals, the group ranks and the
+/// leaf ranks are computed over that (much smaller) result. Both measures (count and sum)
+/// add up, so a group's size is the sum of its leaves'. An earlier form ran the group
+/// expression (a regular expression for /24s) over every row twice.
 pub async fn treemap(src: &Source, spec: &ViewSpec, sel: &Selection) -> Result<Treemap, ViewError> {
     let (g, l) = (spec.fields[0], spec.fields[1]);
     let (m, measure) = measure(spec);
-    let groups = top_values(src, g, spec.top_k, sel, &m).await?;
     let mut q = Sql::new(format!(
-        "SELECT g, l, s FROM (SELECT g, l, s, row_number() OVER (PARTITION BY g ORDER BY s DESC, l ASC NULLS LAST) AS rn FROM (SELECT {} AS g, {} AS l, {m} AS s FROM events WHERE ",
+        "SELECT g, l, s FROM (\
+           SELECT g, l, s, \
+             dense_rank() OVER (ORDER BY gs DESC, g ASC NULLS LAST) AS gr, \
+             row_number() OVER (PARTITION BY g ORDER BY s DESC, l ASC NULLS LAST) AS rn \
+           FROM (SELECT g, l, s, sum(s) OVER (PARTITION BY g) AS gs FROM (\
+             SELECT {} AS g, {} AS l, {m} AS s FROM events",
         g.sql(),
         l.sql()
     ));
-    q.append(&and_all(vec![sel.predicate()?, member_of(g, &groups)?]))
-        .push(&format!(
-            " GROUP BY 1, 2)) WHERE rn <= {MAX_LEAVES} ORDER BY g, s DESC"
-        ));
+    q.append(&where_sel(sel)?).push(&format!(
+        " GROUP BY 1, 2))) WHERE gr <= {} AND rn <= {MAX_LEAVES} ORDER BY gr, rn",
+        spec.top_k
+    ));
     let b = src.collect(&q).await?;
-    let mut by_group: HashMap<Option<String>, Vec<Category>> = HashMap::new();
+    let mut groups: Vec<TreeGroup> = Vec::new();
+    let mut last: Option<Option<String>> = None;
     for ((gv, lv), s) in column(&b, 0, strings)?
         .into_iter()
         .zip(column(&b, 1, strings)?)
         .zip(column(&b, 2, floats)?)
     {
-        by_group.entry(gv).or_default().push(Category {
-            label: label(lv),
-            value: s.unwrap_or(0.0),
-        });
+        if last.as_ref() != Some(&gv) {
+            groups.push(TreeGroup {
+                label: label(gv.clone()),
+                children: Vec::new(),
+            });
+            last = Some(gv);
+        }
+        groups
+            .last_mut()
+            .expect("pushed above")
+            .children
+            .push(Category {
+                label: label(lv),
+                value: s.unwrap_or(0.0),
+            });
     }
-    let groups = groups
-        .into_iter()
-        .map(|gv| TreeGroup {
-            children: by_group.remove(&gv).unwrap_or_default(),
-            label: label(gv),
-        })
-        .collect();
     Ok(Treemap {
         group_field: g.to_string(),
         leaf_field: l.to_string(),
