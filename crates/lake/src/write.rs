@@ -100,7 +100,11 @@ impl PartitionWriter {
         let props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(opts.zstd_level)?))
             .set_max_row_group_row_count(Some(opts.row_group_rows))
-            .set_statistics_enabled(EnabledStatistics::Page)
+            // Row-group statistics are what pruning uses (row groups of 256 Ki rows);
+            // page-level min/max of every column cost a comparison per value at ingest
+            // for a page index that only the time column really gains from.
+            .set_statistics_enabled(EnabledStatistics::Chunk)
+            .set_column_statistics_enabled(ColumnPath::from(col::TIME), EnabledStatistics::Page)
             // The raw line is there for provenance: nearly every value is unique, so a
             // dictionary attempt is thrown away page after page, and min/max of log lines
             // prunes nothing. Both cost ingest time on the longest column.
