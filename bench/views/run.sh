@@ -2,8 +2,9 @@
 # Charts and viewer benchmarks (BENCHMARKS.md, "Charts and viewer"):
 #  1. server-side render time of each chart type on 1,000,000 generated pf events, against
 #     DuckDB running the same aggregations on the same Parquet files (same run, a ratio);
-#  2. the viewer in headless Chromium (SwiftShader, software WebGL): time to the first drawn
-#     graph frame and frame times while panning, for 5,000- and 50,000-node graphs.
+#  2. the viewer in headless Chromium (software WebGL: SwiftShader and llvmpipe; env GLS picks):
+#     time to the first drawn graph frame, frame times while panning (scripted camera and mouse
+#     drag) and hover, for 5,000- and 50,000-node graphs.
 # Data and results go to bench/out/views (gitignored). Needs python3 with duckdb, node,
 # chromium and the npm packages of tests/browser (scripts/setup-test-env.sh installs them).
 set -euo pipefail
@@ -42,7 +43,10 @@ for n in 5000 50000; do
   SECVIZ_BENCH_DATASET="$name" SECVIZ_BENCH_INPUT="$OUT/$name.jsonl" cargo bench -p secviz-views --bench serve --quiet > "$OUT/$name.url" &
   pid=$!
   for _ in $(seq 1 600); do grep -q http "$OUT/$name.url" 2>/dev/null && break; sleep 0.5; done
-  (cd tests/browser && node ../../bench/views/frames.mjs "$(grep http "../../$OUT/$name.url")" "$n") | tee -a "$OUT/frames.jsonl"
+  # Both software renderers: SwiftShader (Chromium's own) and Mesa's llvmpipe (GL=llvmpipe).
+  for gl in ${GLS:-swiftshader llvmpipe}; do
+    (cd tests/browser && GL=$gl node ../../bench/views/frames.mjs "$(grep http "../../$OUT/$name.url")" "$n") | tee -a "$OUT/frames.jsonl"
+  done
   kill "$pid" 2>/dev/null || true
   pkill -P "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
