@@ -9,7 +9,7 @@
 # chromium and the npm packages of tests/browser (scripts/setup-test-env.sh installs them).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-OUT=bench/out/views
+OUT="$PWD/bench/out/views"  # absolute: cargo bench runs in the crate directory
 mkdir -p "$OUT"
 GEN=../shared/tools/gen_security_data.py
 [ -f "$GEN" ] || GEN=/work/shared/tools/gen_security_data.py
