@@ -247,26 +247,8 @@ impl CellTexts {
                     self.offsets.push(self.data.len());
                 }
             }
-            Column::I32(a) => {
-                self.offsets.push(0);
-                let mut f = itoa::Buffer::new();
-                for r in 0..rows {
-                    if a.is_valid(r) {
-                        self.data.extend_from_slice(f.format(a.value(r)).as_bytes());
-                    }
-                    self.offsets.push(self.data.len());
-                }
-            }
-            Column::I64(a) => {
-                self.offsets.push(0);
-                let mut f = itoa::Buffer::new();
-                for r in 0..rows {
-                    if a.is_valid(r) {
-                        self.data.extend_from_slice(f.format(a.value(r)).as_bytes());
-                    }
-                    self.offsets.push(self.data.len());
-                }
-            }
+            Column::I32(a) => self.integers(a, rows),
+            Column::I64(a) => self.integers(a, rows),
             Column::F64(_) => {
                 self.offsets.push(0);
                 for r in 0..rows {
@@ -276,6 +258,24 @@ impl CellTexts {
                     self.offsets.push(self.data.len());
                 }
             }
+        }
+    }
+}
+
+impl CellTexts {
+    /// Decimal text of an integer column's cells (empty for nulls).
+    fn integers<T>(&mut self, a: &arrow_array::PrimitiveArray<T>, rows: usize)
+    where
+        T: arrow_array::ArrowPrimitiveType,
+        T::Native: itoa::Integer,
+    {
+        self.offsets.push(0);
+        let mut f = itoa::Buffer::new();
+        for r in 0..rows {
+            if a.is_valid(r) {
+                self.data.extend_from_slice(f.format(a.value(r)).as_bytes());
+            }
+            self.offsets.push(self.data.len());
         }
     }
 }

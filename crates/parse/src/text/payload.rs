@@ -6,7 +6,7 @@
 use memchr::memchr;
 
 use super::packet::DNS;
-use super::scan::{self, uint};
+use super::scan::{self, uint, uint_bytes};
 use super::{Bad, bad};
 use crate::reject::RejectReason;
 use crate::row::{I, Row, S};
@@ -140,22 +140,6 @@ fn word_end(b: &[u8], i: usize) -> usize {
         Some(n) => i + n,
         None => b.len(),
     }
-}
-
-/// [`uint`] on bytes.
-#[inline]
-fn uint_bytes(b: &[u8]) -> Option<u64> {
-    if b.is_empty() || b.len() > 19 {
-        return None;
-    }
-    let mut v = 0u64;
-    for &c in b {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v * 10 + u64::from(c - b'0');
-    }
-    Some(v)
 }
 
 /// `seq:end(len)`: the sequence number into `extra`, the length into `bytes`.

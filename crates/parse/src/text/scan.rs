@@ -10,7 +10,12 @@ use crate::row::{Row, S};
 /// Unsigned decimal number filling the whole string.
 #[inline]
 pub(crate) fn uint(s: &str) -> Option<u64> {
-    let b = s.as_bytes();
+    uint_bytes(s.as_bytes())
+}
+
+/// [`uint`] on bytes.
+#[inline]
+pub(crate) fn uint_bytes(b: &[u8]) -> Option<u64> {
     if b.is_empty() || b.len() > 19 {
         return None;
     }
