@@ -12,11 +12,12 @@
 //! is the original aggregate's, row for row. The branches are then single-distinct, and the
 //! next optimizer pass rewrites each of them.
 //!
-//! The rule leaves alone what it cannot prove equal: grouping sets, no group keys (a global
+//! The rule leaves alone what it cannot prove equal: volatile inputs (`random()`: each branch
+//! reads the input again), grouping sets, no group keys (a global
 //! aggregate has nothing to join on and no per-group sets to speak of), aggregates with a
 //! FILTER or ORDER BY, and distinct aggregates of several arguments.
 
-use datafusion::common::tree_node::Transformed;
+use datafusion::common::tree_node::{Transformed, TreeNode};
 use datafusion::common::{Column, NullEquality, Result};
 use datafusion::logical_expr::expr::{AggregateFunction, AggregateFunctionParams};
 use datafusion::logical_expr::{Aggregate, Expr, JoinType, LogicalPlan, LogicalPlanBuilder};
@@ -95,6 +96,14 @@ impl OptimizerRule for MultiDistinctToJoin {
         }
         let distinct_args = branches.iter().filter(|(k, _)| k.is_some()).count();
         if distinct_args < 2 {
+            return Ok(Transformed::no(plan));
+        }
+        // Each branch reads the input again: with `random()` or another volatile
+        // expression below, the branches could see different rows and groups.
+        let volatile = agg
+            .input
+            .exists(|p| Ok(p.expressions().iter().any(|e| e.is_volatile())))?;
+        if volatile || agg.group_expr.iter().any(|e| e.is_volatile()) {
             return Ok(Transformed::no(plan));
         }
         rewrite_aggregate(agg, &branches).map(Transformed::yes)
