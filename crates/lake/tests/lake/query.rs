@@ -6,6 +6,15 @@ use secviz_lake::query::{Access, Limit, QueryErrorKind, QueryLimits, QueryOption
 
 use super::*;
 
+/// The rows of an EXPLAIN (or EXPLAIN ANALYZE) as one text.
+async fn plan_text(lake: &Lake, sql: &str) -> String {
+    let plan = rows(lake, sql).await;
+    plan.iter()
+        .map(|r| r.join(" "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 async fn two_datasets() -> (tempfile::TempDir, Lake) {
     let (dir, lake) = temp_lake();
     ingest_text(&lake, "alpha", "a.log", pf_log(200, 11), pf_options())
@@ -171,16 +180,7 @@ async fn row_time_and_memory_limits_hold() {
 #[tokio::test]
 async fn a_time_predicate_reads_only_the_files_of_that_day() {
     let (_d, lake) = two_datasets().await;
-    let plan = rows(
-        &lake,
-        "EXPLAIN ANALYZE SELECT count(*) FROM alpha WHERE time >= '2005-10-22T00:00:00Z' AND time < '2005-10-23T00:00:00Z'",
-    )
-    .await;
-    let text: String = plan
-        .iter()
-        .map(|r| r.join(" "))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let text = plan_text(&lake, "EXPLAIN ANALYZE SELECT count(*) FROM alpha WHERE time >= '2005-10-22T00:00:00Z' AND time < '2005-10-23T00:00:00Z'").await;
     assert!(text.contains("day=2005-10-22"), "{text}");
     assert!(
         !text.contains("day=2005-10-21"),
@@ -195,12 +195,7 @@ async fn a_time_predicate_reads_only_the_files_of_that_day() {
         "200"
     );
     // And on the union, by dataset too.
-    let plan = rows(&lake, "EXPLAIN SELECT count(*) FROM events WHERE dataset = 'beta' AND time < '2005-10-22T00:00:00Z'").await;
-    let text: String = plan
-        .iter()
-        .map(|r| r.join(" "))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let text = plan_text(&lake, "EXPLAIN SELECT count(*) FROM events WHERE dataset = 'beta' AND time < '2005-10-22T00:00:00Z'").await;
     assert!(
         text.contains("beta/day=2005-10-21")
             && !text.contains("alpha/")
@@ -253,12 +248,7 @@ async fn several_distinct_counts_per_group_are_exact() {
     assert_eq!(rows(&lake, sql).await, want);
 
     // The plan went through the rewrite: a join of per-argument aggregates.
-    let plan = rows(&lake, &format!("EXPLAIN {sql}")).await;
-    let text = plan
-        .iter()
-        .map(|r| r.join(" "))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let text = plan_text(&lake, &format!("EXPLAIN {sql}")).await;
     assert!(text.contains("Join"), "no join in the plan:\n{text}");
 
     // Two group keys, one of them an expression, with the distinct counts in another order.
@@ -287,12 +277,7 @@ async fn several_distinct_counts_over_a_volatile_input_are_not_split() {
     let (_d, lake) = two_datasets().await;
     let sql = "SELECT g, count(DISTINCT src_ip), count(DISTINCT dst_ip) FROM \
                (SELECT CAST(random() * 3 AS BIGINT) AS g, src_ip, dst_ip FROM events) GROUP BY g";
-    let plan = rows(&lake, &format!("EXPLAIN {sql}")).await;
-    let text = plan
-        .iter()
-        .map(|r| r.join(" "))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let text = plan_text(&lake, &format!("EXPLAIN {sql}")).await;
     assert!(
         !text.contains("Join"),
         "a volatile input was split:\n{text}"
