@@ -1,8 +1,9 @@
 // The viewer in headless Chromium (Debian's, never a downloaded browser), over a dataset the
 // Rust test (crates/views/tests/viewer_browser.rs) generated and serves with the explorer.
 // It opens the view, checks the WebGL graph drew pixels, brushes a bar, reads every view's
-// counts, clears, uses the keyboard, exports CSV, and prints what it saw as one JSON line
-// (`VIEWER_RESULT {...}`) for the Rust side to compare with lake queries. Screenshots go to
+// counts, clears, hovers and clicks a node, uses the keyboard, exports CSV, and prints what
+// it saw as one JSON line (`VIEWER_RESULT {...}`) for the Rust side to compare with lake
+// queries. Screenshots go to
 // ./screenshots/viewer-*.png (gitignored). Any console error (a CSP violation) fails.
 //
 // usage: node viewer.mjs <explorer-url>
@@ -116,18 +117,16 @@ try {
     return g.selected ? g.selected.size : -1;
   });
   check(result.graphSelection > 0, 'the graph highlights the selected nodes');
-  // What sigma draws: the selected nodes keep their colour, the others take the dim colour.
+  // What the graph draws: the selected nodes keep their colour, the others take the dim colour
+  // (read from the colour buffer the WebGL layer draws from).
   const dimmed = () =>
     page.evaluate(async () => {
-      // Sigma applies state changes on its next frame.
       await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
       const g = window.secvizViewers[0].views.graph;
-      const dim = g.theme().dim;
+      const dim = g.hex(g.theme().dim);
       let n = 0;
-      g.graph.forEachNode((k) => {
-        if (g.sigma.getNodeDisplayData(k).color === dim) n++;
-      });
-      return { dimmed: n, of: g.graph.order };
+      for (let i = 0; i < g.nodeCount; i++) if (g.drawnColor(i) === dim) n++;
+      return { dimmed: n, of: g.nodeCount };
     });
   result.graphDimmed = await dimmed();
   check(result.graphDimmed.dimmed > 0 && result.graphDimmed.dimmed === result.graphDimmed.of - result.graphSelection, `the graph dims exactly the unselected nodes (${JSON.stringify(result.graphDimmed)}, ${result.graphSelection} selected)`);
@@ -147,6 +146,70 @@ try {
   result.graphDimmedAfterClear = await dimmed();
   check(result.graphDimmedAfterClear.dimmed === 0, `clearing restores every node's colour (${JSON.stringify(result.graphDimmedAfterClear)})`);
   await shot('3-cleared');
+
+  // The pointer over a node shows its details, a click highlights its neighbours, a click on
+  // the background clears that. The node: one whose disc is far from every other on screen, so
+  // which node is under the pointer does not depend on the drawing order.
+  const stage = await page.locator('.sv-graph').boundingBox();
+  const target = await page.evaluate(() => {
+    const g = window.secvizViewers[0].views.graph;
+    const pts = [];
+    for (let i = 0; i < g.nodeCount; i++) pts.push(g.project(i));
+    const params = g.sigma.getRenderParams();
+    const r = (i) => g.size[i] / params.sizeRatio;
+    const { width, height } = params;
+    const inside = (p) => p.x > 20 && p.y > 20 && p.x < width - 20 && p.y < height - 20;
+    let node = -1;
+    for (let i = 0; i < pts.length && node < 0; i++) {
+      if (!inside(pts[i])) continue;
+      let alone = true;
+      for (let j = 0; j < pts.length && alone; j++) if (j !== i && Math.hypot(pts[i].x - pts[j].x, pts[i].y - pts[j].y) < r(i) + r(j) + 12) alone = false;
+      if (alone) node = i;
+    }
+    // A background point: 30 px or more from every node.
+    let empty = null;
+    for (let y = 30; y < height - 30 && !empty; y += 17) {
+      for (let x = 30; x < width - 30 && !empty; x += 17) if (pts.every((p, j) => Math.hypot(p.x - x, p.y - y) > r(j) + 30)) empty = { x, y };
+    }
+    // Its neighbours from the document's edge list, independently of the view's adjacency.
+    const d = g.doc;
+    const near = new Set([node]);
+    d.edges.source.forEach((s, k) => {
+      if (s === node) near.add(d.edges.target[k]);
+      if (d.edges.target[k] === node) near.add(s);
+    });
+    return node < 0 ? null : { node, id: String(d.nodes.id[node]), at: pts[node], empty, neighbours: near.size };
+  });
+  check(target !== null && target.empty !== null, 'an isolated node and an empty spot in the graph view');
+  await page.mouse.move(stage.x + target.at.x, stage.y + target.at.y);
+  await page.waitForTimeout(200);
+  result.hover = await page.evaluate(() => {
+    const tip = document.querySelector('.sv-tip');
+    return { shown: !tip.hidden, text: tip.textContent };
+  });
+  check(result.hover.shown && result.hover.text.startsWith(target.id), `hovering node ${target.id} shows its details (${JSON.stringify(result.hover)})`);
+  // The hovered node's label is drawn on the label canvas, right of the node.
+  result.hoverLabel = await page.evaluate((at) => {
+    const c = document.querySelector('.sv-graph canvas.sigma-secviz-labels');
+    const ratio = window.devicePixelRatio || 1;
+    const d = c.getContext('2d').getImageData(Math.round(at.x * ratio), Math.round((at.y - 8) * ratio), Math.round(60 * ratio), Math.round(16 * ratio)).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+    return n;
+  }, target.at);
+  check(result.hoverLabel > 20, `the hovered node's label is drawn (${result.hoverLabel} pixels)`);
+  await page.mouse.click(stage.x + target.at.x, stage.y + target.at.y);
+  result.focusDimmed = await dimmed();
+  result.focus = await page.evaluate(() => window.secvizViewers[0].views.graph.focus);
+  check(result.focus === target.node, `a click focuses the node (${result.focus} for ${target.node})`);
+  check(result.focusDimmed.dimmed === result.focusDimmed.of - target.neighbours, `a click dims all but the node and its ${target.neighbours - 1} neighbours (${JSON.stringify(result.focusDimmed)})`);
+  await page.mouse.move(stage.x + target.empty.x, stage.y + target.empty.y);
+  // Past sigma's double-click window (300 ms), which would make the next click a zoom.
+  await page.waitForTimeout(400);
+  check(await page.evaluate(() => document.querySelector('.sv-tip').hidden), 'the details hide off the node');
+  await page.mouse.click(stage.x + target.empty.x, stage.y + target.empty.y);
+  result.unfocusDimmed = await dimmed();
+  check(result.unfocusDimmed.dimmed === 0, `a click on the background clears the highlight (${JSON.stringify(result.unfocusDimmed)})`);
 
   // Keyboard: Tab to a bar of src_ip, select it with Enter; the focus ring shows.
   let focused = null;
