@@ -4,12 +4,16 @@
 //    draws everything (nodes, edges, labels) each frame: the worst case, and the old figure;
 //  - "drag": a mouse drag (pointer events on sigma's captor, one move per frame), as a user
 //    pans: sigma hides edges and labels while the camera moves and draws them when it stops;
-// and the time from a node hover (sigma's hover state) to the next drawn frame.
+// and the time from a node hover to the next drawn frame.
 // Prints one JSON line. Run from tests/browser (for playwright-core).
 //
 // GL=swiftshader (default): Chromium's SwiftShader (Vulkan) through ANGLE, as before.
 // GL=llvmpipe: ANGLE over Mesa's llvmpipe (software OpenGL through EGL), the other software
 // renderer on a Linux machine without GPU.
+//
+// VIEWER_DIR=DIR serves DIR/viewer.js and DIR/viewer.css in place of the server's bundle (a
+// bundle built with `node build.mjs --outdir=DIR` from another version of web/src), so two
+// versions of the viewer are measured against the same server and data.
 //
 // usage: node ../../bench/views/frames.mjs <explorer-url> <nodes>
 import { createRequire } from 'node:module';
@@ -36,9 +40,25 @@ const ctx = await chromium.launchPersistentContext(profile, {
 });
 try {
   const page = await ctx.newPage();
+  if (process.env.VIEWER_DIR) {
+    const { readFileSync } = await import('node:fs');
+    for (const f of ['viewer.js', 'viewer.css']) {
+      const body = readFileSync(join(process.env.VIEWER_DIR, f));
+      await page.route(new RegExp(`/${f.replace('.', '\\.')}(\\?|$)`), (r) => r.fulfill({ body, contentType: f.endsWith('.js') ? 'text/javascript' : 'text/css' }));
+    }
+  }
   await page.goto(url);
   await page.waitForSelector('.sv-graph[data-drawn="true"]', { timeout: 600000 });
-  const first = await page.evaluate(() => ({ sincePageStart: performance.now(), sigma: window.secvizViewers[0].views.graph.frames.first, nodes: window.secvizViewers[0].views.graph.graph.order, edges: window.secvizViewers[0].views.graph.graph.size }));
+  // Node and edge counts: the view's own (typed arrays), or those of the graphology graph of
+  // viewers that gave sigma the whole graph.
+  const first = await page.evaluate(() => {
+    const g = window.secvizViewers[0].views.graph;
+    // Where the first frame's time goes: the /graph request (server and transfer), then the
+    // view's own work after it (parse, build, first render: `frames.first`, split in `parts`).
+    const req = performance.getEntriesByType('resource').find((e) => /\/graph(\?|$)/.test(new URL(e.name).pathname + (new URL(e.name).search ? '?' : '')));
+    const graphRequest = req ? { startMs: Math.round(req.startTime), endMs: Math.round(req.responseEnd), bytes: req.encodedBodySize } : null;
+    return { sincePageStart: performance.now(), sigma: g.frames.first, parts: g.frames.parts, graphRequest, nodes: g.graph ? g.graph.order : g.nodeCount, edges: g.graph ? g.graph.size : g.edgeCount };
+  });
   const renderer = await page.evaluate(() => {
     const gl = window.secvizViewers[0].views.graph.sigma.webGLContext;
     const ext = gl.getExtension('WEBGL_debug_renderer_info');
@@ -89,17 +109,21 @@ try {
   // Hover: sigma's hover state on a node (what entering it with the pointer sets), then out
   // again; the time until the next frame is drawn, median of 6.
   const hovers = await page.evaluate(async () => {
-    const sigma = window.secvizViewers[0].views.graph.sigma;
-    // A state change that draws no new frame within 30 s counts as 30 s.
-    const drawn = () => new Promise((res) => { sigma.once('afterRender', res); setTimeout(res, 30000); });
+    const view = window.secvizViewers[0].views.graph;
+    const sigma = view.sigma;
+    // The view's hover (what the pointer over a node sets), or sigma's hover state for viewers
+    // that drew the nodes with sigma.
+    const hover = view.setHovered ? (i, on) => view.setHovered(on ? i : null) : (i, on) => sigma.setNodeState(String(i), { isHovered: on });
+    // Until the page produced the next frame after the change: the next animation frame (whose
+    // callbacks run after sigma's own render, which it scheduled first), then the task after
+    // it. This also counts a hover drawn outside sigma's render (the label canvas).
+    const drawn = () => new Promise((res) => requestAnimationFrame(() => setTimeout(res, 0)));
     const out = [];
     for (let i = 0; i < 3; i++) {
-      const key = String(i * 101);
       for (const on of [true, false]) {
         const t = performance.now();
-        const wait = drawn();
-        sigma.setNodeState(key, { isHovered: on });
-        await wait;
+        hover(i * 101, on);
+        await drawn();
         out.push(performance.now() - t);
       }
     }
@@ -107,7 +131,7 @@ try {
   });
   hovers.sort((a, b) => a - b);
   const loadavg = (await import('node:os')).loadavg().map((x) => +x.toFixed(2));
-  console.log(JSON.stringify({ nodes: Number(nodes), gl: GL, renderer, drawnNodes: first.nodes, edges: first.edges, firstFrameMs: Math.round(first.sincePageStart), sigmaFirstRenderMs: Math.round(first.sigma), panFrameMedianMs: camMedian, panFrameP95Ms: camP95, dragFrameMedianMs: dragMedian, dragFrameP95Ms: dragP95, hoverMs: Math.round(hovers[3]), loadavg }));
+  console.log(JSON.stringify({ nodes: Number(nodes), gl: GL, renderer, drawnNodes: first.nodes, edges: first.edges, firstFrameMs: Math.round(first.sincePageStart), sigmaFirstRenderMs: Math.round(first.sigma), firstParts: first.parts, graphRequest: first.graphRequest, panFrameMedianMs: camMedian, panFrameP95Ms: camP95, dragFrameMedianMs: dragMedian, dragFrameP95Ms: dragP95, hoverMs: Math.round(hovers[3]), loadavg }));
 } finally {
   await ctx.close();
   rmSync(profile, { recursive: true, force: true });
