@@ -94,6 +94,13 @@ try {
     return { pixels: n, of: d.length / 4, firstFrameMs: g.frames.first };
   });
   check(result.drawn.pixels > 500, `the graph canvas is blank (${result.drawn.pixels} drawn pixels)`);
+  // Edges are drawn over several frames (graph-gl.js): all of them, once the camera is still.
+  await page.waitForFunction(() => window.secvizViewers[0].views.graph.gl.edge.progress === 1, null, { timeout: 60000 });
+  result.edges = await page.evaluate(() => {
+    const g = window.secvizViewers[0].views.graph;
+    return { drawn: g.gl.edge.drawn, of: g.edgeCount };
+  });
+  check(result.edges.of > 0 && result.edges.drawn === result.edges.of, `every edge is drawn (${JSON.stringify(result.edges)})`);
   result.initial = await observe();
   check(result.initial.selected === result.initial.total, 'nothing is selected at first');
   await shot('1-loaded');

@@ -242,47 +242,20 @@ class Layer {
 
   render(params) {
     const gl = this.gl;
-    if (this.kind === 'edge' && this.source.skipEdges()) return;
     gl.bindVertexArray(this.vao);
     if (!this.upload() || this.drawn === 0) {
       gl.bindVertexArray(null);
       return;
     }
-    const scale = pxPerSize(params);
     gl.useProgram(this.program);
     gl.uniformMatrix3fv(this.loc.u_matrix, false, params.matrix);
     gl.uniform2f(this.loc.u_resolution, params.width * params.pixelRatio, params.height * params.pixelRatio);
-    gl.uniform1f(this.loc.u_pxPerSize, scale);
+    gl.uniform1f(this.loc.u_pxPerSize, pxPerSize(params));
     gl.enable(gl.BLEND);
     gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
-    if (this.kind === 'node') {
-      gl.uniform1f(this.loc.u_maxPointSize, this.maxPointSize);
-      gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, this.index);
-      gl.drawElements(gl.POINTS, this.drawn, gl.UNSIGNED_INT, 0);
-    } else {
-      gl.uniform1f(this.loc.u_pixelRatio, params.pixelRatio);
-      // The drawn edges are in size order: the first `split` are thin enough for lines.
-      const sorted = this.source.edge.sortedSizes;
-      const limit = LINE_MAX_WIDTH / scale;
-      let lo = 0;
-      let hi = this.drawn;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (sorted[mid] <= limit) lo = mid + 1;
-        else hi = mid;
-      }
-      const split = lo;
-      if (split > 0) {
-        gl.uniform1f(this.loc.u_lines, 1);
-        gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, this.lineIndex);
-        gl.drawElements(gl.LINES, split * 2, gl.UNSIGNED_INT, 0);
-      }
-      if (split < this.drawn) {
-        gl.uniform1f(this.loc.u_lines, 0);
-        gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, this.index);
-        gl.drawElements(gl.TRIANGLES, (this.drawn - split) * 6, gl.UNSIGNED_INT, split * 6 * 4);
-      }
-    }
+    gl.uniform1f(this.loc.u_maxPointSize, this.maxPointSize);
+    gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, this.index);
+    gl.drawElements(gl.POINTS, this.drawn, gl.UNSIGNED_INT, 0);
     gl.bindVertexArray(null);
   }
 
@@ -294,7 +267,209 @@ class Layer {
   }
 }
 
-// `source` holds the CPU-side arrays: { node, edge, skipEdges() } (see GraphView). The
+
+const COMPOSITE_VS = `#version 300 es
+precision highp float;
+uniform mat3 u_transform;
+out vec2 v_uv;
+void main() {
+  vec2 corner = vec2(float(gl_VertexID & 1) * 2.0 - 1.0, float(gl_VertexID >> 1) * 2.0 - 1.0);
+  gl_Position = vec4((u_transform * vec3(corner, 1.0)).xy, 0.0, 1.0);
+  v_uv = (corner + 1.0) * 0.5;
+}`;
+
+const COMPOSITE_FS = `#version 300 es
+precision mediump float;
+uniform sampler2D u_texture;
+in vec2 v_uv;
+out vec4 fragColor;
+void main() {
+  fragColor = texture(u_texture, v_uv);
+}`;
+
+// Column-major 3x3 matrices (as WebGL takes them).
+function mul3(a, b) {
+  const o = new Float32Array(9);
+  for (let c = 0; c < 3; c++) for (let r = 0; r < 3; r++) o[c * 3 + r] = a[r] * b[c * 3] + a[3 + r] * b[c * 3 + 1] + a[6 + r] * b[c * 3 + 2];
+  return o;
+}
+
+function inv3(m) {
+  const [a, b, c, d, e, f, g, h, i] = m;
+  const A = e * i - f * h;
+  const B = -(d * i - f * g);
+  const C = d * h - e * g;
+  const det = a * A + b * B + c * C;
+  if (!det) return null;
+  return Float32Array.from([A, -(b * i - c * h), b * f - c * e, B, a * i - c * g, -(a * f - c * d), C, -(a * h - b * g), a * e - b * d], (v) => v / det);
+}
+
+const IDENTITY = Float32Array.from([1, 0, 0, 0, 1, 0, 0, 0, 1]);
+
+// The edges are drawn into a texture of the canvas's size, not onto the canvas: a frame with
+// all 200,000 edges of a 50,000-node graph takes 1-3 s of software rendering, which would
+// stall every frame after it (a drag starting then waits for it). So a still camera draws
+// the edges in chunks, one per frame, sized to keep frames near 100 ms, adding to the
+// texture, and every frame composites the texture (one quad). While the camera moves, the
+// last texture is drawn moved and scaled with the camera (no edge is redrawn) and filled in
+// again when it stops. Restyling starts a new texture.
+const CHUNK_FIRST = 20000;
+const CHUNK_MIN = 2000;
+const FRAME_TARGET_MS = 100;
+
+class EdgeLayer extends Layer {
+  constructor(gl, source) {
+    super(gl, source, 'edge');
+    this.composite = compile(gl, COMPOSITE_VS, COMPOSITE_FS);
+    this.compositeLoc = { u_transform: gl.getUniformLocation(this.composite, 'u_transform'), u_texture: gl.getUniformLocation(this.composite, 'u_texture') };
+    this.emptyVao = gl.createVertexArray();
+    this.texture = null;
+    this.fbo = gl.createFramebuffer();
+    this.cache = null; // { matrix, scale, style, geometry, done }
+    this.chunk = CHUNK_FIRST;
+    this.lastChunkAt = 0;
+  }
+
+  ensureTexture(w, h) {
+    const gl = this.gl;
+    if (this.texture && this.tw === w && this.th === h) return;
+    if (this.texture) gl.deleteTexture(this.texture);
+    this.texture = gl.createTexture();
+    gl.bindTexture(gl.TEXTURE_2D, this.texture);
+    gl.texImage2D(gl.TEXTURE_2D, 0, gl.RGBA8, w, h, 0, gl.RGBA, gl.UNSIGNED_BYTE, null);
+    for (const [k, v] of [
+      [gl.TEXTURE_MIN_FILTER, gl.LINEAR],
+      [gl.TEXTURE_MAG_FILTER, gl.LINEAR],
+      [gl.TEXTURE_WRAP_S, gl.CLAMP_TO_EDGE],
+      [gl.TEXTURE_WRAP_T, gl.CLAMP_TO_EDGE],
+    ])
+      gl.texParameteri(gl.TEXTURE_2D, k, v);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, this.fbo);
+    gl.framebufferTexture2D(gl.FRAMEBUFFER, gl.COLOR_ATTACHMENT0, gl.TEXTURE_2D, this.texture, 0);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    this.tw = w;
+    this.th = h;
+    this.cache = null;
+  }
+
+  // Edges [from, to) of the drawing order into the bound framebuffer: the thin ones (the
+  // first `split`) as lines, the others as quads.
+  drawRange(params, from, to) {
+    const gl = this.gl;
+    const scale = pxPerSize(params);
+    gl.useProgram(this.program);
+    gl.uniformMatrix3fv(this.loc.u_matrix, false, params.matrix);
+    gl.uniform2f(this.loc.u_resolution, params.width * params.pixelRatio, params.height * params.pixelRatio);
+    gl.uniform1f(this.loc.u_pxPerSize, scale);
+    gl.uniform1f(this.loc.u_pixelRatio, params.pixelRatio);
+    const sorted = this.source.edge.sortedSizes;
+    const limit = LINE_MAX_WIDTH / scale;
+    let lo = 0;
+    let hi = this.drawn;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid] <= limit) lo = mid + 1;
+      else hi = mid;
+    }
+    const split = lo;
+    if (from < split) {
+      const end = Math.min(to, split);
+      gl.uniform1f(this.loc.u_lines, 1);
+      gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, this.lineIndex);
+      gl.drawElements(gl.LINES, (end - from) * 2, gl.UNSIGNED_INT, from * 2 * 4);
+    }
+    if (to > split) {
+      const start = Math.max(from, split);
+      gl.uniform1f(this.loc.u_lines, 0);
+      gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, this.index);
+      gl.drawElements(gl.TRIANGLES, (to - start) * 6, gl.UNSIGNED_INT, start * 6 * 4);
+    }
+  }
+
+  render(params) {
+    const gl = this.gl;
+    const d = this.source.edge;
+    const w = Math.round(params.width * params.pixelRatio);
+    const h = Math.round(params.height * params.pixelRatio);
+    gl.bindVertexArray(this.vao);
+    const ok = this.upload();
+    gl.bindVertexArray(null);
+    if (!ok || !w || !h) return;
+    this.ensureTexture(w, h);
+    const scale = pxPerSize(params);
+    let cache = this.cache;
+    if (cache && (cache.style !== d.styleVersion || cache.geometry !== d.geometryVersion)) cache = this.cache = null;
+    const full = this.source.fullFrame;
+    if (this.source.moving() && !full) {
+      // Moving: the last texture, moved with the camera.
+      if (cache && cache.done > 0) {
+        const back = inv3(cache.matrix);
+        if (back) this.blit(mul3(params.matrix, back));
+      }
+      return;
+    }
+    const same = cache && cache.scale === scale && cache.matrix.every((v, i) => v === params.matrix[i]);
+    gl.bindFramebuffer(gl.FRAMEBUFFER, this.fbo);
+    gl.viewport(0, 0, w, h);
+    if (!same) {
+      const clear = gl.getParameter(gl.COLOR_CLEAR_VALUE);
+      gl.clearColor(0, 0, 0, 0);
+      gl.clear(gl.COLOR_BUFFER_BIT);
+      gl.clearColor(clear[0], clear[1], clear[2], clear[3]);
+      cache = this.cache = { matrix: Float32Array.from(params.matrix), scale, style: d.styleVersion, geometry: d.geometryVersion, done: 0 };
+    }
+    if (cache.done < this.drawn) {
+      const now = performance.now();
+      // The time since the previous chunk is the frame time it caused (frames wait for the
+      // software renderer): aim the next chunk at FRAME_TARGET_MS.
+      if (cache.done > 0 && this.lastChunkAt) {
+        const took = now - this.lastChunkAt;
+        this.chunk = Math.max(CHUNK_MIN, Math.round(this.chunk * Math.min(2, Math.max(0.5, FRAME_TARGET_MS / Math.max(1, took)))));
+      }
+      this.lastChunkAt = now;
+      const to = full ? this.drawn : Math.min(this.drawn, cache.done + this.chunk);
+      gl.bindVertexArray(this.vao);
+      gl.enable(gl.BLEND);
+      gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
+      this.drawRange(params, cache.done, to);
+      gl.bindVertexArray(null);
+      cache.done = to;
+      if (to < this.drawn) this.source.requestFrame();
+    }
+    d.progress = this.drawn ? cache.done / this.drawn : 1;
+    gl.bindFramebuffer(gl.FRAMEBUFFER, null);
+    gl.viewport(0, 0, w, h);
+    this.blit(IDENTITY);
+  }
+
+  // The texture onto the canvas, its corners through `transform` (clip space to clip space).
+  blit(transform) {
+    const gl = this.gl;
+    gl.useProgram(this.composite);
+    gl.bindVertexArray(this.emptyVao);
+    gl.activeTexture(gl.TEXTURE0);
+    gl.bindTexture(gl.TEXTURE_2D, this.texture);
+    gl.uniform1i(this.compositeLoc.u_texture, 0);
+    gl.uniformMatrix3fv(this.compositeLoc.u_transform, false, transform);
+    gl.enable(gl.BLEND);
+    gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
+    gl.drawArrays(gl.TRIANGLE_STRIP, 0, 4);
+    gl.bindVertexArray(null);
+    gl.bindTexture(gl.TEXTURE_2D, null);
+  }
+
+  kill() {
+    super.kill();
+    const gl = this.gl;
+    gl.deleteProgram(this.composite);
+    gl.deleteVertexArray(this.emptyVao);
+    gl.deleteFramebuffer(this.fbo);
+    if (this.texture) gl.deleteTexture(this.texture);
+  }
+}
+
+// `source` holds the CPU-side arrays and the view's hooks: { node, edge, moving(),
+// requestFrame(), fullFrame } (see GraphView). The
 // factories are called again by sigma after a lost WebGL context is restored; the new
 // programs upload everything again from `source`.
 export function nodeLayer(source) {
@@ -302,5 +477,5 @@ export function nodeLayer(source) {
 }
 
 export function edgeLayer(source) {
-  return (gl) => new Layer(gl, source, 'edge');
+  return (gl) => new EdgeLayer(gl, source);
 }

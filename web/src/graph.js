@@ -11,10 +11,11 @@
 // pointer on the CPU in a uniform grid, and labels are drawn on a 2D canvas over the WebGL one.
 //
 // Styling (filters, the brushed selection, the focused node and its neighbours) is applied by
-// `restyle()`, which rewrites colours and the drawing order. Edges and labels are left out
-// while the camera moves: edges cost their pixels (a long edge is hundreds of them), which
-// software WebGL fills at roughly 100-200 million a second, too slow for 200,000 edges in a
-// moving frame. Hover touches the label canvas only, never the WebGL frame.
+// `restyle()`, which rewrites colours and the drawing order. Edges cost their pixels (a long
+// edge is hundreds of them), which software WebGL fills at about 100 million a second: 1-3 s
+// for 200,000 edges. So they are drawn in chunks over several frames into a texture that
+// moves with the camera while it moves (graph-gl.js). Labels are left out while the camera
+// moves. Hover touches the label canvas only, never the WebGL frame.
 import Graph from 'graphology';
 import Sigma from 'sigma';
 import { edgeLayer, lineIndices, nodeLayer, pxPerSize, quadIndices } from './graph-gl.js';
@@ -28,6 +29,8 @@ const LABEL_CELL = 100;
 const LABEL_FONT = 12;
 // Pixels around a node that still count as pointing at it.
 const PICK_PADDING = 3;
+// How long after the last camera change the camera counts as still.
+const SETTLE_MS = 120;
 
 // '#rgb', '#rrggbb' or any CSS colour -> [r, g, b, a] bytes.
 const colorCache = new Map();
@@ -242,7 +245,9 @@ export class GraphView {
     this.gl = {
       node: { geometry, geometryVersion: 1, colors: new Uint8Array(n * 4), styleVersion: 0, indices: new Uint32Array(n), drawn: 0 },
       edge: { geometry: edgeGeometry, geometryVersion: 1, colors: new Uint8Array(m * 16), sizes: new Float32Array(m * 4), styleVersion: 0, indices: new Uint32Array(m * 6), lineIndices: new Uint32Array(m * 2), sortedSizes: new Float32Array(m), drawn: 0 },
-      skipEdges: () => this.moving(),
+      moving: () => this.moving(),
+      requestFrame: () => this.sigma.scheduleRender(),
+      fullFrame: false,
     };
     this.nodeState = new Uint8Array(n); // 0 hidden, 1 dimmed, 2 normal
     this.nodeRank = new Int32Array(n); // drawing order; higher is drawn later (on top)
@@ -260,6 +265,8 @@ export class GraphView {
     this.sigma.addCustomLayerProgram('secviz-edges', 'edges', edgeLayer(this.gl));
     this.sigma.addCustomLayerProgram('secviz-nodes', 'nodes', nodeLayer(this.gl));
     this.overlay = this.sigma.createCanvas('secviz-labels', { afterLayer: 'stage', style: { pointerEvents: 'none' } });
+    this.cameraChanged = -Infinity;
+    this.sigma.getCamera().on('updated', () => this.cameraMoved());
     this.sigma.on('afterRender', () => this.drawOverlay(true));
     const mouse = this.sigma.getMouseCaptor();
     mouse.on('mousemove', (e) => this.pointerAt(mouse.isMouseDown ? null : e));
@@ -271,9 +278,19 @@ export class GraphView {
     });
   }
 
+  // Sigma's own test (an animation, a drag, a wheel zoom), or a camera change less than
+  // SETTLE_MS ago (arrow keys, buttons, scripts set the camera without sigma counting it as
+  // moving).
   moving() {
     const mouse = this.sigma.getMouseCaptor();
-    return this.sigma.getCamera().isAnimating() || mouse.isMoving || mouse.draggedEvents > 0 || mouse.currentWheelDirection !== 0;
+    return this.sigma.getCamera().isAnimating() || mouse.isMoving || mouse.draggedEvents > 0 || mouse.currentWheelDirection !== 0 || performance.now() - this.cameraChanged < SETTLE_MS;
+  }
+
+  cameraMoved() {
+    this.cameraChanged = performance.now();
+    // A frame once the camera has settled, to draw the edges and labels again.
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => this.sigma.scheduleRender(), SETTLE_MS + 10);
   }
 
   theme() {
@@ -609,9 +626,15 @@ export class GraphView {
     });
   }
 
-  // The WebGL buffers are not preserved, so render and copy the layers in the same task.
+  // The WebGL buffers are not preserved, so render and copy the layers in the same task; that
+  // frame draws every edge at once.
   snapshot() {
-    this.sigma.refresh();
+    this.gl.fullFrame = true;
+    try {
+      this.sigma.refresh();
+    } finally {
+      this.gl.fullFrame = false;
+    }
     const { width, height } = this.sigma.getDimensions();
     const ratio = window.devicePixelRatio || 1;
     const out = document.createElement('canvas');
