@@ -1,16 +1,16 @@
 // The link graph's nodes and edges as two sigma custom layer programs (sigma's public
-// `addCustomLayerProgram`), each drawn with ONE plain indexed draw call.
+// `addCustomLayerProgram`), drawn with plain (never instanced) indexed draw calls.
 //
 // Why not sigma's own node and edge programs: sigma 4 generates them from its primitives and
 // always draws them instanced (one instance per node or edge; nodes a second time for the
 // picking buffer), with no option for a plain draw. SwiftShader, Chromium's software WebGL
 // on machines without a GPU, runs each instance as its own internal draw, about 20 µs each
-// whatever its size on screen: 2.7 s per frame at 50,000 nodes and 200,000 edges. Here every
-// node is a quad and every edge a quad in one vertex buffer, so a frame costs the vertices and
-// pixels it draws. The corner of each quad comes from gl_VertexID, so the buffers hold only
-// positions, sizes and colours.
+// whatever its size on screen: 2.7 s per frame at 50,000 nodes and 200,000 edges. Here all
+// nodes are one draw of points and the edges one draw of lines plus one of quads, so a frame
+// costs the primitives and pixels it draws. The corners of an edge's quad come from
+// gl_VertexID, so the buffers hold only positions, sizes and colours.
 //
-// The buffers are built once from typed arrays (`setGeometry`); a style change (filters,
+// The buffers are built once from the view's typed arrays; a style change (filters,
 // selection, focus) rewrites only the colours, the sizes of edges and the index buffers, whose
 // order is the drawing order (dimmed items first, so highlighted ones are drawn over them) and
 // which leave out hidden items.

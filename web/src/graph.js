@@ -2,8 +2,8 @@
 // layout and rules, docs/graph-json.md), so the browser does no layout.
 //
 // Sigma keeps the camera, the mouse, touch and wheel handling, animations and the render
-// loop; the nodes and edges themselves are drawn by our two layer programs (graph-gl.js), each
-// one plain draw call, because sigma's own programs draw every item as an instance and
+// loop; the nodes and edges themselves are drawn by our two layer programs (graph-gl.js) with a
+// few plain draw calls, because sigma's own programs draw every item as an instance and
 // software WebGL (SwiftShader) pays tens of microseconds per instance. So sigma's graph holds
 // a single hidden placeholder node (sigma renders nothing, custom layers included, for an empty
 // graph) and the graph lives here in typed arrays: positions in sigma's framed coordinates,
