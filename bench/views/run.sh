@@ -5,6 +5,8 @@
 #  2. the viewer in headless Chromium (software WebGL: SwiftShader and llvmpipe; env GLS picks):
 #     time to the first drawn graph frame, frame times while panning (scripted camera and mouse
 #     drag) and hover, for 5,000- and 50,000-node graphs.
+# VIEWER_DIR=DIR measures the viewer bundle in DIR (`node build.mjs --outdir=DIR` in web/ of
+# another version) instead of the one the server embeds: before/after on the same server.
 # Data and results go to bench/out/views (gitignored). Needs python3 with duckdb, node,
 # chromium and the npm packages of tests/browser (scripts/setup-test-env.sh installs them).
 set -euo pipefail
