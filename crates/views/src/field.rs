@@ -97,9 +97,8 @@ impl Field {
     pub fn sql(self) -> String {
         match self {
             Field::Column(c) => format!("\"{c}\""),
-            Field::Subnet24(c) => format!(
-                "CASE WHEN strpos(\"{c}\", ':') = 0 THEN regexp_replace(\"{c}\", '\\.[0-9]+$', '.0/24') ELSE \"{c}\" END"
-            ),
+            // The lake's `ip_prefix` (IPv6 addresses stay as they are).
+            Field::Subnet24(c) => format!("ip_prefix(\"{c}\", 24)"),
         }
     }
 

@@ -10,8 +10,10 @@
 
 mod distinct;
 mod error;
+pub mod functions;
 pub mod guard;
 mod output;
+mod view_groups;
 
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
@@ -146,8 +148,10 @@ impl Lake {
             .with_runtime_env(runtime.build_arc()?)
             .with_default_features()
             .with_optimizer_rule(Arc::new(distinct::MultiDistinctToJoin))
+            .with_physical_optimizer_rule(Arc::new(view_groups::GroupByViews))
             .build();
         let ctx = SessionContext::new_with_state(state);
+        functions::register(&ctx);
         let store = self.store();
         ctx.register_object_store(store.url().as_ref(), store.object_store());
 

@@ -53,7 +53,7 @@ fn member_of(field: Field, values: &[Option<String>]) -> Result<Sql, ViewError> 
 /// (group, leaf) sizes are aggregated once, and the group totals, the group ranks and the
 /// leaf ranks are computed over that (much smaller) result. Both measures (count and sum)
 /// add up, so a group's size is the sum of its leaves'. An earlier form ran the group
-/// expression (a regular expression for /24s) over every row twice.
+/// expression over every row twice.
 pub async fn treemap(src: &Source, spec: &ViewSpec, sel: &Selection) -> Result<Treemap, ViewError> {
     let (g, l) = (spec.fields[0], spec.fields[1]);
     let (m, measure) = measure(spec);

@@ -1,0 +1,272 @@
+//! SQL functions the lake adds to DataFusion's, registered in every query session.
+//!
+//! `ip_prefix(ip, v4_bits [, v6_bits])` gives the network an address belongs to, in CIDR
+//! notation: `ip_prefix('10.1.2.3', 24)` is `'10.1.2.0/24'`. Grouping by subnet is the most
+//! common question asked of addresses (treemaps, heatmaps, "which /24s scan us"), and the
+//! portable SQL spelling of it is a regular expression over every row, which was most of a
+//! treemap's time. This reads the address once, without a regex.
+//!
+//! IPv6 addresses get `v6_bits` when given and are returned as they are otherwise, so one
+//! call serves a mixed column. Values that are not addresses are returned unchanged and
+//! NULL stays NULL: grouping by prefix never loses or merges rows that are not addresses.
+
+use std::net::Ipv6Addr;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringArrayType, StringBuilder};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, TypeSignature,
+    Volatility,
+};
+use datafusion::prelude::SessionContext;
+
+/// Adds the lake's functions to a session.
+pub fn register(ctx: &SessionContext) {
+    ctx.register_udf(ScalarUDF::from(IpPrefix::new()));
+}
+
+/// `ip_prefix(ip, v4_bits [, v6_bits])`; see the module documentation.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct IpPrefix {
+    signature: Signature,
+}
+
+impl IpPrefix {
+    pub fn new() -> IpPrefix {
+        let strings = [DataType::Utf8View, DataType::Utf8, DataType::LargeUtf8];
+        let mut variants = Vec::new();
+        for s in strings {
+            variants.push(TypeSignature::Exact(vec![s.clone(), DataType::Int64]));
+            variants.push(TypeSignature::Exact(vec![
+                s,
+                DataType::Int64,
+                DataType::Int64,
+            ]));
+        }
+        IpPrefix {
+            signature: Signature::one_of(variants, Volatility::Immutable),
+        }
+    }
+}
+
+impl Default for IpPrefix {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ScalarUDFImpl for IpPrefix {
+    fn name(&self) -> &str {
+        "ip_prefix"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        if !(2..=3).contains(&arg_types.len()) {
+            return plan_err!("ip_prefix takes an address and one or two prefix lengths");
+        }
+        Ok(DataType::Utf8)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let v4 = bits(&args.args[1], 32, "IPv4")?;
+        let v6 = args.args.get(2).map(|a| bits(a, 128, "IPv6")).transpose()?;
+        let prefix = Prefix { v4, v6 };
+        match &args.args[0] {
+            ColumnarValue::Scalar(s) => {
+                let Some(text) = s.try_as_str() else {
+                    return exec_err!("ip_prefix: the address must be text");
+                };
+                let out = text.map(|t| {
+                    let mut buf = String::new();
+                    prefix.write(t, &mut buf);
+                    buf
+                });
+                Ok(ColumnarValue::Scalar(ScalarValue::Utf8(out)))
+            }
+            ColumnarValue::Array(a) => {
+                let out = match a.data_type() {
+                    DataType::Utf8View => prefix.column(a.as_string_view()),
+                    DataType::Utf8 => prefix.column(a.as_string::<i32>()),
+                    DataType::LargeUtf8 => prefix.column(a.as_string::<i64>()),
+                    other => return exec_err!("ip_prefix: the address must be text, not {other}"),
+                };
+                Ok(ColumnarValue::Array(out))
+            }
+        }
+    }
+}
+
+/// A prefix length argument: a constant between 0 and `max`.
+fn bits(arg: &ColumnarValue, max: i64, family: &str) -> Result<u8> {
+    match arg {
+        ColumnarValue::Scalar(ScalarValue::Int64(Some(n))) if (0..=max).contains(n) => Ok(*n as u8),
+        ColumnarValue::Scalar(_) => {
+            exec_err!("ip_prefix: the {family} prefix length must be between 0 and {max}")
+        }
+        ColumnarValue::Array(_) => {
+            exec_err!("ip_prefix: the {family} prefix length must be a constant")
+        }
+    }
+}
+
+/// The prefix lengths of one call.
+#[derive(Clone, Copy, Debug)]
+struct Prefix {
+    v4: u8,
+    v6: Option<u8>,
+}
+
+impl Prefix {
+    fn column<'a, A: StringArrayType<'a>>(self, input: A) -> ArrayRef {
+        // "255.255.255.0/24" is at most 18 bytes; most values are shorter.
+        let mut out = StringBuilder::with_capacity(input.len(), input.len() * 16);
+        let mut buf = String::with_capacity(64);
+        for value in input.iter() {
+            match value {
+                Some(v) => {
+                    buf.clear();
+                    self.write(v, &mut buf);
+                    out.append_value(&buf);
+                }
+                None => out.append_null(),
+            }
+        }
+        Arc::new(out.finish())
+    }
+
+    /// Writes the network of `ip` to `out`, or `ip` itself when it has no prefix to take.
+    fn write(self, ip: &str, out: &mut String) {
+        if let Some(addr) = parse_v4(ip.as_bytes()) {
+            let mask = if self.v4 == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(self.v4))
+            };
+            let net = addr & mask;
+            for (i, octet) in net.to_be_bytes().into_iter().enumerate() {
+                if i > 0 {
+                    out.push('.');
+                }
+                push_u8(out, octet);
+            }
+            out.push('/');
+            push_u8(out, self.v4);
+            return;
+        }
+        if let Some(bits) = self.v6
+            && ip.contains(':')
+            && let Ok(addr) = ip.parse::<Ipv6Addr>()
+        {
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(bits))
+            };
+            let net = Ipv6Addr::from(u128::from(addr) & mask);
+            use std::fmt::Write;
+            let _ = write!(out, "{net}/{bits}");
+            return;
+        }
+        out.push_str(ip);
+    }
+}
+
+/// A dotted-quad IPv4 address (`0`–`255` in each of four parts, at most three digits each).
+fn parse_v4(s: &[u8]) -> Option<u32> {
+    if s.len() < 7 || s.len() > 15 {
+        return None;
+    }
+    let (mut addr, mut octet, mut digits, mut dots) = (0u32, 0u32, 0u8, 0u8);
+    for &b in s {
+        match b {
+            b'0'..=b'9' => {
+                octet = octet * 10 + u32::from(b - b'0');
+                digits += 1;
+                if digits > 3 || octet > 255 {
+                    return None;
+                }
+            }
+            b'.' if digits > 0 && dots < 3 => {
+                addr = addr << 8 | octet;
+                (octet, digits) = (0, 0);
+                dots += 1;
+            }
+            _ => return None,
+        }
+    }
+    (dots == 3 && digits > 0).then_some(addr << 8 | octet)
+}
+
+fn push_u8(out: &mut String, n: u8) {
+    if n >= 100 {
+        out.push(char::from(b'0' + n / 100));
+    }
+    if n >= 10 {
+        out.push(char::from(b'0' + n / 10 % 10));
+    }
+    out.push(char::from(b'0' + n % 10));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prefix(ip: &str, v4: u8, v6: Option<u8>) -> String {
+        let mut out = String::new();
+        Prefix { v4, v6 }.write(ip, &mut out);
+        out
+    }
+
+    #[test]
+    fn ipv4_networks() {
+        assert_eq!(prefix("10.1.2.3", 24, None), "10.1.2.0/24");
+        assert_eq!(prefix("192.168.200.255", 16, None), "192.168.0.0/16");
+        assert_eq!(prefix("255.255.255.255", 32, None), "255.255.255.255/32");
+        assert_eq!(prefix("172.31.7.9", 0, None), "0.0.0.0/0");
+        assert_eq!(prefix("10.0.0.129", 25, None), "10.0.0.128/25");
+        // Every octet width the formatter writes.
+        assert_eq!(prefix("1.22.133.4", 32, None), "1.22.133.4/32");
+    }
+
+    #[test]
+    fn ipv6_only_when_asked() {
+        assert_eq!(prefix("2001:db8:1:2::5", 24, None), "2001:db8:1:2::5");
+        assert_eq!(prefix("2001:db8:1:2::5", 24, Some(48)), "2001:db8:1::/48");
+        assert_eq!(prefix("fe80::1", 24, Some(0)), "::/0");
+    }
+
+    #[test]
+    fn other_text_is_returned_unchanged() {
+        for s in [
+            "",
+            "host.example",
+            "10.1.2",
+            "10.1.2.3.4",
+            "10.1.2.256",
+            "1.2.3.4x",
+            "01234.1.1.1",
+            "1..2.3",
+            ".1.2.3",
+            "1.2.3.",
+            "zz::1::2",
+        ] {
+            assert_eq!(prefix(s, 24, Some(64)), s, "{s:?}");
+        }
+    }
+
+    #[test]
+    fn parse_agrees_with_std_on_canonical_addresses() {
+        for n in [
+            0u32, 1, 255, 256, 0x0a000001, 0xc0a80101, 0xffffffff, 0x7f000001,
+        ] {
+            let text = std::net::Ipv4Addr::from(n).to_string();
+            assert_eq!(parse_v4(text.as_bytes()), Some(n), "{text}");
+        }
+    }
+}
