@@ -14,6 +14,7 @@ use std::net::Ipv6Addr;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringArrayType, StringBuilder};
+
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue, exec_err, plan_err};
 use datafusion::logical_expr::{
@@ -25,6 +26,113 @@ use datafusion::prelude::SessionContext;
 /// Adds the lake's functions to a session.
 pub fn register(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::from(IpPrefix::new()));
+    if let Some(inner) = ctx.state().scalar_functions().get("date_trunc").cloned() {
+        ctx.register_udf(ScalarUDF::from(UtcDateTrunc { inner }));
+    }
+}
+
+/// DataFusion's `date_trunc`, with its arithmetic fast path for hours and days also taken
+/// for timestamps in UTC.
+///
+/// Event times are `TIMESTAMP(µs, 'UTC')`. DataFusion truncates hours and days with integer
+/// arithmetic only for timestamps without a time zone; with one, even UTC, it converts every
+/// value through the time-zone database, which made "events per hour" over 10 M rows spend
+/// most of its time there. In UTC an hour and a day are fixed lengths, so the values are
+/// truncated as zone-less timestamps and the zone put back: the same answers, from
+/// DataFusion's own code. Everything else goes to DataFusion unchanged.
+#[derive(Debug, PartialEq, Eq, Hash)]
+struct UtcDateTrunc {
+    inner: Arc<ScalarUDF>,
+}
+
+impl ScalarUDFImpl for UtcDateTrunc {
+    fn name(&self) -> &str {
+        self.inner.name()
+    }
+
+    fn aliases(&self) -> &[String] {
+        self.inner.aliases()
+    }
+
+    fn signature(&self) -> &Signature {
+        self.inner.signature()
+    }
+
+    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
+        self.inner.inner().coerce_types(arg_types)
+    }
+
+    fn return_type(&self, arg_types: &[DataType]) -> Result<DataType> {
+        self.inner.inner().return_type(arg_types)
+    }
+
+    fn return_field_from_args(
+        &self,
+        args: datafusion::logical_expr::ReturnFieldArgs,
+    ) -> Result<datafusion::arrow::datatypes::FieldRef> {
+        self.inner.return_field_from_args(args)
+    }
+
+    fn output_ordering(
+        &self,
+        input: &[datafusion::logical_expr::sort_properties::ExprProperties],
+    ) -> Result<datafusion::logical_expr::sort_properties::SortProperties> {
+        self.inner.inner().output_ordering(input)
+    }
+
+    fn documentation(&self) -> Option<&datafusion::logical_expr::Documentation> {
+        self.inner.documentation()
+    }
+
+    fn invoke_with_args(&self, mut args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        use datafusion::arrow::datatypes::TimestampMicrosecondType;
+        let fixed_unit = match &args.args[0] {
+            ColumnarValue::Scalar(s) => s
+                .try_as_str()
+                .flatten()
+                .is_some_and(|u| u.eq_ignore_ascii_case("hour") || u.eq_ignore_ascii_case("day")),
+            ColumnarValue::Array(_) => false,
+        };
+        let utc = match &args.args[1] {
+            ColumnarValue::Array(a) => match a.data_type() {
+                DataType::Timestamp(
+                    datafusion::arrow::datatypes::TimeUnit::Microsecond,
+                    Some(tz),
+                ) if is_utc(tz) => Some(tz.clone()),
+                _ => None,
+            },
+            ColumnarValue::Scalar(_) => None,
+        };
+        let (true, Some(tz)) = (fixed_unit, utc) else {
+            return self.inner.invoke_with_args(args);
+        };
+        let ColumnarValue::Array(a) = &args.args[1] else {
+            unreachable!("checked above")
+        };
+        let zoneless = a
+            .as_primitive::<TimestampMicrosecondType>()
+            .clone()
+            .with_timezone_opt(None::<Arc<str>>);
+        args.args[1] = ColumnarValue::Array(Arc::new(zoneless));
+        // The implementation itself: `ScalarUDF` would check the zone-less result against the
+        // zoned type promised at planning.
+        match self.inner.inner().invoke_with_args(args)? {
+            ColumnarValue::Array(out) => Ok(ColumnarValue::Array(Arc::new(
+                out.as_primitive::<TimestampMicrosecondType>()
+                    .clone()
+                    .with_timezone(tz),
+            ))),
+            scalar => Ok(scalar),
+        }
+    }
+}
+
+/// Zone names that mean UTC.
+fn is_utc(tz: &str) -> bool {
+    matches!(
+        tz,
+        "UTC" | "utc" | "Z" | "+00:00" | "+00" | "Etc/UTC" | "+0000"
+    )
 }
 
 /// `ip_prefix(ip, v4_bits [, v6_bits])`; see the module documentation.

@@ -457,3 +457,27 @@ async fn check_grouping(
     .await;
     assert_eq!(got, want);
 }
+
+/// `date_trunc` by hour and day over UTC event times (the lake's fast path) agrees with the
+/// times truncated here, keeps the UTC zone, and other units still work.
+#[tokio::test]
+async fn date_trunc_by_hour_and_day_in_utc() {
+    let (_d, lake) = two_datasets().await;
+    let got = rows(
+        &lake,
+        "SELECT CAST(time AS BIGINT), CAST(date_trunc('hour', time) AS BIGINT), CAST(date_trunc('DAY', time) AS BIGINT), \
+         arrow_typeof(date_trunc('hour', time)), CAST(date_trunc('minute', time) AS BIGINT) FROM events WHERE time IS NOT NULL",
+    )
+    .await;
+    assert!(got.len() >= 300, "{}", got.len());
+    for r in &got {
+        let t: i64 = r[0].parse().unwrap();
+        let (hour, day, minute) = (3_600_000_000i64, 86_400_000_000i64, 60_000_000i64);
+        assert_eq!(r[1], (t.div_euclid(hour) * hour).to_string(), "{r:?}");
+        assert_eq!(r[2], (t.div_euclid(day) * day).to_string(), "{r:?}");
+        assert_eq!(r[3], "Timestamp(µs, \"UTC\")", "{r:?}");
+        assert_eq!(r[4], (t.div_euclid(minute) * minute).to_string(), "{r:?}");
+    }
+    let months = rows(&lake, "SELECT DISTINCT CAST(date_trunc('month', time) AS VARCHAR) FROM events WHERE time IS NOT NULL").await;
+    assert_eq!(months, vec![vec!["2005-10-01T00:00:00Z".to_string()]]);
+}
