@@ -106,6 +106,36 @@ fn eligible(agg: &AggregateExec) -> bool {
         && agg.limit_options().is_none()
         && agg.dynamic_expressions_produced().is_empty()
         && *agg.input_order_mode() == InputOrderMode::Linear
+        && reads_column_from_files(agg.input(), column.index())
+}
+
+/// Whether the group column is read straight from Parquet (through a filter at most), so
+/// its views repeat over a dictionary page. Views made by other operators (an aggregate's
+/// output, a function's result, also one computed inside the scan) are new for nearly
+/// every row: the cache would only add a lookup.
+fn reads_column_from_files(plan: &Arc<dyn ExecutionPlan>, column: usize) -> bool {
+    use datafusion::datasource::physical_plan::FileSource;
+    use datafusion::datasource::physical_plan::ParquetSource;
+    use datafusion::datasource::source::DataSourceExec;
+    use datafusion::physical_plan::filter::FilterExec;
+    let scan = match plan.downcast_ref::<FilterExec>() {
+        Some(f) if f.projection().is_none() => f.input(),
+        Some(_) => return false,
+        None => plan,
+    };
+    let Some((_, source)) = scan
+        .downcast_ref::<DataSourceExec>()
+        .and_then(|s| s.downcast_to_file_source::<ParquetSource>())
+    else {
+        return false;
+    };
+    match source.projection() {
+        None => true,
+        Some(p) => p
+            .as_ref()
+            .get(column)
+            .is_some_and(|e| e.expr.downcast_ref::<Column>().is_some()),
+    }
 }
 
 /// The partial stage of `inner`, computed with group ids found through the view cache.
