@@ -61,11 +61,7 @@ impl PhysicalOptimizerRule for GroupByViews {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         plan.transform_up(|node| {
             Ok(match node.downcast_ref::<AggregateExec>() {
-                Some(agg) if eligible(agg) => Transformed::yes(Arc::new(ViewGroupAggregateExec {
-                    inner: Arc::new(agg.clone()),
-                    metrics: ExecutionPlanMetricsSet::new(),
-                })
-                    as Arc<dyn ExecutionPlan>),
+                Some(agg) if eligible(agg) => Transformed::yes(ViewGroupAggregateExec::over(agg)),
                 _ => Transformed::no(node),
             })
         })
@@ -145,6 +141,16 @@ pub struct ViewGroupAggregateExec {
     metrics: ExecutionPlanMetricsSet,
 }
 
+impl ViewGroupAggregateExec {
+    /// The operator in place of `agg`, which [`eligible`] accepted.
+    fn over(agg: &AggregateExec) -> Arc<dyn ExecutionPlan> {
+        Arc::new(ViewGroupAggregateExec {
+            inner: Arc::new(agg.clone()),
+            metrics: ExecutionPlanMetricsSet::new(),
+        })
+    }
+}
+
 impl DisplayAs for ViewGroupAggregateExec {
     fn fmt_as(&self, _t: DisplayFormatType, f: &mut fmt::Formatter) -> fmt::Result {
         let gby: Vec<String> = self
@@ -191,10 +197,7 @@ impl ExecutionPlan for ViewGroupAggregateExec {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         let inner = Arc::clone(&self.inner).replace_children(children, options)?;
         match inner.downcast_ref::<AggregateExec>() {
-            Some(agg) if eligible(agg) => Ok(Arc::new(ViewGroupAggregateExec {
-                inner: Arc::new(agg.clone()),
-                metrics: ExecutionPlanMetricsSet::new(),
-            })),
+            Some(agg) if eligible(agg) => Ok(ViewGroupAggregateExec::over(agg)),
             _ => Ok(inner),
         }
     }
