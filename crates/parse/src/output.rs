@@ -501,13 +501,7 @@ Oct 23 00:00:01 rule 1/0(match): pass in on a: 1.2.3.400 > 1.2.3.5: icmp: x
             batch_rows: rows,
             ..Default::default()
         };
-        let mut s =
-            EventStream::open(std::io::Cursor::new(text.as_bytes().to_vec()), opts).unwrap();
-        let mut out = Vec::new();
-        while let Some(b) = s.next_batch(&mut |_| {}).unwrap() {
-            out.push(b);
-        }
-        out
+        text_batches(text, opts)
     }
 
     #[test]

@@ -98,26 +98,12 @@ struct Endpoints<'a> {
 #[inline]
 fn endpoints_v4(body: &str) -> Option<Endpoints<'_>> {
     let b = body.as_bytes();
-    let n = ipv4_prefix(b)?;
-    let (sport, i) = match b.get(n) {
-        Some(b'.') => {
-            let (p, len) = short_port(&b[n + 1..])?;
-            (Some(p), n + 1 + len)
-        }
-        _ => (None, n),
-    };
+    let (n, sport, i) = address_port_v4(b, 0)?;
     if b.get(i..i + 3) != Some(b" > ") {
         return None;
     }
     let d = i + 3;
-    let m = d + ipv4_prefix(&b[d..])?;
-    let (dport, j) = match b.get(m) {
-        Some(b'.') => {
-            let (p, len) = short_port(&b[m + 1..])?;
-            (Some(p), m + 1 + len)
-        }
-        _ => (None, m),
-    };
+    let (m, dport, j) = address_port_v4(b, d)?;
     if b.get(j..j + 2) != Some(b": ") {
         return None;
     }
@@ -128,6 +114,20 @@ fn endpoints_v4(body: &str) -> Option<Endpoints<'_>> {
         dport,
         payload: &body[j + 2..],
     })
+}
+
+/// An IPv4 address at `b[start..]` and its optional `.port`: (end of the address, port,
+/// end of both).
+#[inline]
+fn address_port_v4(b: &[u8], start: usize) -> Option<(usize, Option<i64>, usize)> {
+    let end = start + ipv4_prefix(&b[start..])?;
+    match b.get(end) {
+        Some(b'.') => {
+            let (p, len) = short_port(&b[end + 1..])?;
+            Some((end, Some(p), end + 1 + len))
+        }
+        _ => Some((end, None, end)),
+    }
 }
 
 /// A port of 1-5 digits (0-65535) at the start of `b`: (port, digits). Longer digit
