@@ -11,7 +11,8 @@
 #
 #   bench/lake/run.sh [ROWS] [REPS]      defaults: 10000000 rows, 5 repetitions
 #   env: SMALL_ROWS (1000000), INGEST_REPS (3), PROFILE=dev for a quick indicative run,
-#        SKIP_BUILD=1 to use the binaries already built
+#        SKIP_BUILD=1 to use the binaries already built, QUERIES_ONLY=1 to skip the ingest
+#        phase and query the data of the last run
 #
 # The machine is shared: the load average is printed before each phase, and CPU seconds
 # are the fairer figure when it is high. Data goes to bench/out/lake (gitignored). Needs
@@ -87,6 +88,7 @@ PY
 }
 
 : > "$OUT/summary.txt"
+if [ -z "${QUERIES_ONLY:-}" ]; then
 echo "== ingest with secviz ($INGEST_REPS runs each); $(load)"
 ingest "small" "$SMALL_CSV" "$SMALL_ROWS"
 ingest "big" "$CSV" "$ROWS"
@@ -116,6 +118,7 @@ for label, csv, rows in [("small", sys.argv[1], int(sys.argv[2])), ("big", sys.a
     print(f"duckdb_ingest {label} median_wall {w:.2f} median_cpu {c:.2f} max_rss_mib {max(rss) // 1024} "
           f"rows_per_s {rows / w:.0f} rows_per_cpu_s {rows / c:.0f}")
 PY
+fi
 
 echo "== queries: secviz-lake (DataFusion) vs DuckDB, median of $REPS, in-process; $(load)"
 DATA="$OUT/data-big"

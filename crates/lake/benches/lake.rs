@@ -2,9 +2,10 @@
 //! files and measures peak RSS):
 //!
 //! - `lake ingest DATA DATASET FILE`: ingests FILE, prints `ingest_rows_per_s <n>`.
-//! - `lake queries DATA DATASET REPS`: runs each benchmark query REPS times in one
-//!   process (the way `secviz query` runs it: one `Lake::query` per run, planning
-//!   included) and prints `query <name> <median wall s> <median CPU s> rows=<n>`.
+//! - `lake queries DATA DATASET REPS [SQL...]`: runs each benchmark query (or each SQL
+//!   given, `{t}` for the table) REPS times in one process (the way `secviz query` runs
+//!   it: one `Lake::query` per run, planning included) and prints
+//!   `query <name> <median wall s> <median CPU s> rows=<n>`.
 //!
 //! CPU time (user + system, all threads, from `getrusage`) is printed beside wall time
 //! because the benchmark machine is shared: wall time measures the neighbours' load as
@@ -72,10 +73,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("ingest_rows_per_s {:.0}", report.rows as f64 / secs);
             println!("ingest_bytes {}", report.bytes);
         }
-        ["queries", data, dataset, reps] => {
+        ["queries", data, dataset, reps, rest @ ..] => {
             let lake = Lake::open(data)?;
             let reps: usize = reps.parse()?;
-            for (name, sql) in QUERIES {
+            // Extra arguments are SQL to time instead of the benchmark queries (profiling).
+            let own: Vec<(&str, &str)> = rest.iter().map(|s| ("sql", *s)).collect();
+            let queries = if own.is_empty() { QUERIES } else { own.as_slice() };
+            for (name, sql) in queries {
                 let sql = sql.replace("{t}", dataset);
                 let mut times = Vec::with_capacity(reps);
                 let mut cpus = Vec::with_capacity(reps);
@@ -105,7 +109,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("{sql}");
         }
         _ => return Err(
-            "usage: lake ingest DATA DATASET FILE | lake queries DATA DATASET REPS | lake sql NAME"
+            "usage: lake ingest DATA DATASET FILE | lake queries DATA DATASET REPS [SQL...] | lake sql NAME"
                 .into(),
         ),
     }

@@ -31,9 +31,10 @@ use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_optimizer::pruning::PruningPredicateBuilder;
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion::physical_plan::empty::EmptyExec;
-use secviz_parse::schema::{col, event_schema};
+use secviz_parse::schema::{SCHEMA_VERSION, col, event_schema};
 
 use crate::manifest::Manifest;
+use crate::query::CurrentSchemaFile;
 use crate::store::Store;
 
 /// Name of the column of `events` that says which dataset a row came from.
@@ -49,6 +50,8 @@ struct TableFile {
     /// No row of the file has a time (the `__HIVE_DEFAULT_PARTITION__` day).
     no_time: bool,
     dataset: String,
+    /// Written with the current event schema, so its columns are exactly the table's.
+    current_schema: bool,
 }
 
 /// A read-only table over manifest files: one dataset, or `events` (several, with a
@@ -110,6 +113,7 @@ impl LakeTable {
                     time_max: f.time_max_us,
                     no_time: f.day.is_none(),
                     dataset: m.name.to_string(),
+                    current_schema: m.schema_version == SCHEMA_VERSION,
                 })
             })
             .collect();
@@ -174,6 +178,9 @@ impl TableProvider for LakeTable {
                     .with_num_rows(Precision::Exact(f.rows as usize));
                 let mut pf =
                     PartitionedFile::new(f.path.clone(), f.bytes).with_statistics(Arc::new(stats));
+                if f.current_schema {
+                    pf = pf.with_extension(CurrentSchemaFile);
+                }
                 if self.with_dataset {
                     pf = pf.with_partition_values(vec![ScalarValue::Utf8(Some(f.dataset.clone()))]);
                 }

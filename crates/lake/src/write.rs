@@ -29,6 +29,13 @@ use crate::time::{day_label, day_number};
 /// Trino and DuckDB).
 pub const NO_DAY: &str = "__HIVE_DEFAULT_PARTITION__";
 
+/// Columns written without a dictionary; every other column is dictionary-encoded, which
+/// queries rely on to read a column as dictionary keys.
+///
+/// The raw line is there for provenance: nearly every value is unique, so a dictionary
+/// attempt is thrown away page after page. Microsecond times are unique too.
+pub(crate) const PLAIN_COLUMNS: [&str; 2] = [col::RAW, col::TIME];
+
 /// How files are laid out.
 #[derive(Clone, Debug)]
 pub struct WriteOptions {
@@ -97,7 +104,7 @@ impl PartitionWriter {
     pub fn new(staging: &Path, file_prefix: &str, opts: WriteOptions) -> Result<PartitionWriter> {
         fs::create_dir_all(staging)
             .map_err(|e| LakeError::io(format!("creating {}", staging.display()), e))?;
-        let props = WriterProperties::builder()
+        let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(ZstdLevel::try_new(opts.zstd_level)?))
             .set_max_row_group_row_count(Some(opts.row_group_rows))
             // Row-group statistics are what pruning uses (row groups of 256 Ki rows);
@@ -105,18 +112,16 @@ impl PartitionWriter {
             // for a page index that only the time column really gains from.
             .set_statistics_enabled(EnabledStatistics::Chunk)
             .set_column_statistics_enabled(ColumnPath::from(col::TIME), EnabledStatistics::Page)
-            // The raw line is there for provenance: nearly every value is unique, so a
-            // dictionary attempt is thrown away page after page, and min/max of log lines
-            // prunes nothing. Both cost ingest time on the longest column.
-            .set_column_dictionary_enabled(ColumnPath::from(col::RAW), false)
+            // Min/max of log lines prunes nothing and costs ingest time on the longest column.
             .set_column_statistics_enabled(ColumnPath::from(col::RAW), EnabledStatistics::None)
-            // Microsecond times are unique too; their statistics stay (time pruning).
-            .set_column_dictionary_enabled(ColumnPath::from(col::TIME), false)
             .set_key_value_metadata(Some(vec![KeyValue::new(
                 "secviz.schema_version".to_string(),
                 SCHEMA_VERSION.to_string(),
-            )]))
-            .build();
+            )]));
+        for column in PLAIN_COLUMNS {
+            props = props.set_column_dictionary_enabled(ColumnPath::from(column), false);
+        }
+        let props = props.build();
         let time_idx = event_schema().index_of(col::TIME)?;
         Ok(PartitionWriter {
             staging: staging.to_path_buf(),

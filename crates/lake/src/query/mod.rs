@@ -8,9 +8,11 @@
 //! [`QueryLimits::max_rows`]. Every failure is a [`QueryError`] with a kind and, when
 //! known, a position; a panic inside DataFusion becomes an internal error.
 
+mod dictionary_scan;
 mod distinct;
 mod error;
 pub mod functions;
+mod group_keys;
 pub mod guard;
 mod output;
 mod view_groups;
@@ -30,6 +32,7 @@ use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::{FutureExt, Stream, StreamExt};
 
+pub(crate) use dictionary_scan::CurrentSchemaFile;
 pub use error::{Limit, Position, QueryError, QueryErrorKind};
 pub use output::{OutputFormat, ResultWriter, escape_control, neutralize_formula, write_batches};
 

@@ -1,14 +1,16 @@
-//! Partial aggregation grouped by one string column, keyed by string views.
+//! Partial aggregation grouped by string columns read from the lake's files.
 //!
 //! "Top talkers" (`GROUP BY src_ip`) is the most common question asked of the lake, and
-//! DataFusion spent most of it hashing and comparing the bytes of every row's address
-//! (57% of the CPU time, perf, 10 M rows). The strings come from Parquet dictionary pages:
-//! the reader turns each row into a 16-byte view pointing at the page's dictionary buffer,
-//! so within a column chunk every row holding the same address carries the *same view*
-//! over the *same buffers*. [`ViewGroupAggregateExec`] replaces the partial stage of such
-//! an aggregate: it looks each view up in a small cache keyed by the 16 bytes (valid while
-//! the batch's data buffers are the ones it was filled from), and hashes a string's bytes
-//! only the first time a view is seen. The aggregate functions, their states and the
+//! pairs (`GROUP BY src_ip, dst_ip`) come next. DataFusion spent most of both hashing and
+//! comparing the bytes of every row's addresses (57% and 60% of the CPU time, perf, 10 M
+//! rows). The addresses are stored dictionary-encoded: a column chunk holds each distinct
+//! address once and a small key per row. [`ViewGroupAggregateExec`] replaces the partial
+//! stage of such an aggregate and has the scan hand it the keys
+//! ([`super::dictionary_scan`]), so a row's string is found by an array read and hashed
+//! only the first time its chunk shows it ([`super::group_keys`]); a second group column
+//! makes the group key a pair of small numbers. When the column cannot be read as keys
+//! (a filter reads it), the scan's string views serve as keys instead: equal strings of a
+//! dictionary page carry equal views. The aggregate functions, their states and the
 //! final stage are DataFusion's own, so the answers are the same by construction.
 //!
 //! The partial stage may emit its groups whenever it likes (the final stage merges
@@ -17,21 +19,20 @@
 
 use std::collections::VecDeque;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringViewArray, StringViewBuilder};
-use datafusion::arrow::buffer::Buffer;
+use datafusion::arrow::array::ArrayRef;
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::Result;
 use datafusion::common::config::ConfigOptions;
 use datafusion::common::tree_node::{Transformed, TransformedResult, TreeNode, TreeNodeRecursion};
-use datafusion::common::{HashMap, Result};
 use datafusion::execution::memory_pool::{MemoryConsumer, MemoryReservation};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{EmitTo, GroupsAccumulator};
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_expr::utils::collect_columns;
 use datafusion::physical_optimizer::PhysicalOptimizerRule;
 use datafusion::physical_plan::aggregates::{
     AggregateExec, AggregateMode, aggregate_expressions, evaluate_many,
@@ -44,9 +45,8 @@ use datafusion::physical_plan::{
 };
 use futures::StreamExt;
 
-/// Most entries the view cache holds before it is cleared: a column whose views are all
-/// different (plain-encoded pages) must not grow it without bound.
-const MAX_CACHED_VIEWS: usize = 1 << 16;
+use super::dictionary_scan;
+use super::group_keys::{self, GroupKeys};
 
 /// The optimizer rule: every partial aggregate it can take becomes a
 /// [`ViewGroupAggregateExec`].
@@ -77,24 +77,33 @@ impl PhysicalOptimizerRule for GroupByViews {
     }
 }
 
-/// A partial aggregate over one plain string-view column, with aggregates that have
-/// grouped accumulators and nothing that depends on order, filters or distinct values.
+/// A partial aggregate over one plain string column, or two columns of which at least
+/// one is a string and the other a string or small integer ([`group_keys::supported`]),
+/// with aggregates that have grouped accumulators and nothing that depends on order,
+/// filters or distinct values. Every string column must come straight from the files.
 fn eligible(agg: &AggregateExec) -> bool {
     let group = agg.group_expr();
-    let [(expr, _)] = group.expr() else {
-        return false;
-    };
-    let Some(column) = expr.downcast_ref::<Column>() else {
+    let Some(columns) = group_columns(agg) else {
         return false;
     };
     let input = agg.input_schema();
+    let types: Vec<&DataType> = columns
+        .iter()
+        .map(|&c| input.field(c).data_type())
+        .collect();
+    let shape_ok = match types.as_slice() {
+        [DataType::Utf8View] => true,
+        [a, b] => {
+            group_keys::supported(a)
+                && group_keys::supported(b)
+                && (*a == &DataType::Utf8View || *b == &DataType::Utf8View)
+        }
+        _ => false,
+    };
     *agg.mode() == AggregateMode::Partial
+        && shape_ok
         && group.is_single()
         && !group.has_grouping_set()
-        && input
-            .fields()
-            .get(column.index())
-            .is_some_and(|f| f.data_type() == &DataType::Utf8View)
         && agg.filter_expr().iter().all(Option::is_none)
         && agg.aggr_expr().iter().all(|a| {
             !a.is_distinct() && a.order_bys().is_empty() && a.groups_accumulator_supported()
@@ -102,10 +111,23 @@ fn eligible(agg: &AggregateExec) -> bool {
         && agg.limit_options().is_none()
         && agg.dynamic_expressions_produced().is_empty()
         && *agg.input_order_mode() == InputOrderMode::Linear
-        && reads_column_from_files(agg.input(), column.index())
+        && columns
+            .iter()
+            .zip(&types)
+            .all(|(&c, t)| *t != &DataType::Utf8View || reads_column_from_files(agg.input(), c))
 }
 
-/// Whether the group column is read straight from Parquet (through a filter at most), so
+/// Input indices of the group columns, when every group expression is a plain column.
+fn group_columns(agg: &AggregateExec) -> Option<Vec<usize>> {
+    agg.group_expr()
+        .expr()
+        .iter()
+        .map(|(e, _)| e.downcast_ref::<Column>().map(Column::index))
+        .collect()
+}
+
+/// Whether the group column is read straight from Parquet (through a filter at most, which
+/// may drop columns), so
 /// its views repeat over a dictionary page. Views made by other operators (an aggregate's
 /// output, a function's result, also one computed inside the scan) are new for nearly
 /// every row: the cache would only add a lookup.
@@ -114,10 +136,15 @@ fn reads_column_from_files(plan: &Arc<dyn ExecutionPlan>, column: usize) -> bool
     use datafusion::datasource::physical_plan::ParquetSource;
     use datafusion::datasource::source::DataSourceExec;
     use datafusion::physical_plan::filter::FilterExec;
-    let scan = match plan.downcast_ref::<FilterExec>() {
-        Some(f) if f.projection().is_none() => f.input(),
-        Some(_) => return false,
-        None => plan,
+    let (scan, column) = match plan.downcast_ref::<FilterExec>() {
+        Some(f) => match f.projection() {
+            None => (f.input(), column),
+            Some(p) => match p.get(column) {
+                Some(&c) => (f.input(), c),
+                None => return false,
+            },
+        },
+        None => (plan, column),
     };
     let Some((_, source)) = scan
         .downcast_ref::<DataSourceExec>()
@@ -134,20 +161,76 @@ fn reads_column_from_files(plan: &Arc<dyn ExecutionPlan>, column: usize) -> bool
     }
 }
 
-/// The partial stage of `inner`, computed with group ids found through the view cache.
+/// The partial stage of `inner`, computed with group ids found through the view cache
+/// or, when the scan can read the group column as dictionary keys, through the keys.
 #[derive(Debug)]
 pub struct ViewGroupAggregateExec {
+    /// The aggregate replaced: its expressions, output schema and properties.
     inner: Arc<AggregateExec>,
+    /// `inner`'s input, or the same scan reading the group column as dictionary keys
+    /// ([`dictionary_scan`]); every other column is the same.
+    input: Arc<dyn ExecutionPlan>,
     metrics: ExecutionPlanMetricsSet,
 }
 
 impl ViewGroupAggregateExec {
     /// The operator in place of `agg`, which [`eligible`] accepted.
     fn over(agg: &AggregateExec) -> Arc<dyn ExecutionPlan> {
+        let columns = group_columns(agg).expect("eligible() checked for columns");
+        let mut input = Arc::clone(agg.input());
+        for &column in &columns {
+            // The aggregates' own arguments must keep the types they were planned with.
+            let read_by_arguments = agg.aggr_expr().iter().any(|a| {
+                a.expressions()
+                    .iter()
+                    .any(|e| collect_columns(e).iter().any(|c| c.index() == column))
+            });
+            if input.schema().field(column).data_type() == &DataType::Utf8View
+                && !read_by_arguments
+                && let Some(keyed) = dictionary_scan::with_dictionary_column(&input, column)
+            {
+                input = keyed;
+            }
+        }
         Arc::new(ViewGroupAggregateExec {
             inner: Arc::new(agg.clone()),
+            input,
             metrics: ExecutionPlanMetricsSet::new(),
         })
+    }
+
+    /// How each group column arrives: `dictionary` keys, `views`, or an integer.
+    fn key_kinds(&self) -> Vec<&'static str> {
+        let schema = self.input.schema();
+        group_columns(&self.inner)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|c| match schema.field(c).data_type() {
+                DataType::Utf8View => "views",
+                DataType::Dictionary(..) => "dictionary",
+                _ => "integer",
+            })
+            .collect()
+    }
+
+    /// Whether `child` may replace the input: the inner aggregate's input, with string
+    /// group columns possibly read as dictionary keys.
+    fn accepts_input(&self, child: &Arc<dyn ExecutionPlan>) -> bool {
+        let planned = self.inner.input_schema();
+        let given = child.schema();
+        let columns = group_columns(&self.inner).unwrap_or_default();
+        planned.fields().len() == given.fields().len()
+            && planned
+                .fields()
+                .iter()
+                .zip(given.fields())
+                .enumerate()
+                .all(|(i, (p, g))| {
+                    p.data_type() == g.data_type()
+                        || (columns.contains(&i)
+                            && p.data_type() == &DataType::Utf8View
+                            && g.data_type() == &dictionary_scan::dictionary_type())
+                })
     }
 }
 
@@ -163,9 +246,10 @@ impl DisplayAs for ViewGroupAggregateExec {
         let aggr: Vec<&str> = self.inner.aggr_expr().iter().map(|a| a.name()).collect();
         write!(
             f,
-            "ViewGroupAggregateExec: mode=Partial, gby=[{}], aggr=[{}]",
+            "ViewGroupAggregateExec: mode=Partial, gby=[{}], aggr=[{}], keys={}",
             gby.join(", "),
-            aggr.join(", ")
+            aggr.join(", "),
+            self.key_kinds().join(",")
         )
     }
 }
@@ -180,7 +264,7 @@ impl ExecutionPlan for ViewGroupAggregateExec {
     }
 
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![self.inner.input()]
+        vec![&self.input]
     }
 
     fn apply_expressions(
@@ -195,6 +279,17 @@ impl ExecutionPlan for ViewGroupAggregateExec {
         children: Vec<Arc<dyn ExecutionPlan>>,
         options: ReplaceChildrenOptions,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        // A new scan reading the keys again: the aggregate above is unchanged.
+        if let [child] = children.as_slice()
+            && child.schema() != self.inner.input_schema()
+            && self.accepts_input(child)
+        {
+            return Ok(Arc::new(ViewGroupAggregateExec {
+                inner: Arc::clone(&self.inner),
+                input: Arc::clone(child),
+                metrics: ExecutionPlanMetricsSet::new(),
+            }));
+        }
         let inner = Arc::clone(&self.inner).replace_children(children, options)?;
         match inner.downcast_ref::<AggregateExec>() {
             Some(agg) if eligible(agg) => Ok(ViewGroupAggregateExec::over(agg)),
@@ -220,16 +315,17 @@ impl ExecutionPlan for ViewGroupAggregateExec {
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         let agg = &self.inner;
-        let input = agg.input().execute(partition, Arc::clone(&context))?;
-        let group_column = agg.group_expr().expr()[0]
-            .0
-            .downcast_ref::<Column>()
-            .map(Column::index)
-            .expect("eligible() checked for a column");
+        let input = self.input.execute(partition, Arc::clone(&context))?;
+        let planned = agg.input_schema();
+        let columns: Vec<(usize, DataType)> = group_columns(agg)
+            .expect("eligible() checked for columns")
+            .into_iter()
+            .map(|c| (c, planned.field(c).data_type().clone()))
+            .collect();
         let schema = agg.schema();
         let state = PartialState {
             input,
-            group_column,
+            keys: GroupKeys::new(&columns),
             arguments: aggregate_expressions(agg.aggr_expr(), &AggregateMode::Partial, 0)?,
             new_accumulators: {
                 let exprs = agg.aggr_expr().to_vec();
@@ -245,7 +341,6 @@ impl ExecutionPlan for ViewGroupAggregateExec {
                 .iter()
                 .map(|a| a.create_groups_accumulator())
                 .collect::<Result<_>>()?,
-            groups: Groups::default(),
             group_ids: Vec::new(),
             schema: Arc::clone(&schema),
             reservation: MemoryConsumer::new(format!("ViewGroupAggregateExec[{partition}]"))
@@ -271,11 +366,10 @@ type NewAccumulators = Box<dyn Fn() -> Result<Vec<Box<dyn GroupsAccumulator>>> +
 /// One partition's partial aggregation.
 struct PartialState {
     input: SendableRecordBatchStream,
-    group_column: usize,
+    keys: GroupKeys,
     arguments: Vec<Vec<Arc<dyn PhysicalExpr>>>,
     new_accumulators: NewAccumulators,
     accumulators: Vec<Box<dyn GroupsAccumulator>>,
-    groups: Groups,
     group_ids: Vec<usize>,
     schema: SchemaRef,
     reservation: MemoryReservation,
@@ -318,10 +412,9 @@ impl PartialState {
     }
 
     fn update(&mut self, batch: &RecordBatch) -> Result<()> {
-        let column = batch.column(self.group_column).as_string_view();
-        self.groups.ids(column, &mut self.group_ids);
+        self.keys.ids(batch, &mut self.group_ids)?;
         let values = evaluate_many(&self.arguments, batch)?;
-        let total = self.groups.len();
+        let total = self.keys.len();
         for (acc, v) in self.accumulators.iter_mut().zip(&values) {
             acc.update_batch(v, &self.group_ids, None, total)?;
         }
@@ -329,15 +422,15 @@ impl PartialState {
     }
 
     fn size(&self) -> usize {
-        self.groups.size() + self.accumulators.iter().map(|a| a.size()).sum::<usize>()
+        self.keys.size() + self.accumulators.iter().map(|a| a.size()).sum::<usize>()
     }
 
     /// Queues every group and its states as output batches and starts empty.
     fn emit(&mut self) -> Result<()> {
-        if self.groups.len() == 0 {
+        if self.keys.len() == 0 {
             return Ok(());
         }
-        let mut columns: Vec<ArrayRef> = vec![Arc::new(self.groups.take())];
+        let mut columns: Vec<ArrayRef> = self.keys.take()?;
         for acc in &mut self.accumulators {
             columns.extend(acc.state(EmitTo::All)?);
         }
@@ -351,208 +444,5 @@ impl PartialState {
             offset += n;
         }
         Ok(())
-    }
-}
-
-/// Group ids of strings, found through the views when possible.
-#[derive(Default)]
-struct Groups {
-    /// Each group's string, in id order (the null group's is empty).
-    values: Vec<Box<[u8]>>,
-    by_value: HashMap<Box<[u8]>, usize>,
-    null: Option<usize>,
-    /// View → group id, valid for views over `cached_buffers`.
-    by_view: std::collections::HashMap<u128, usize, BuildHasherDefault<ViewHasher>>,
-    cached_buffers: Vec<Buffer>,
-    bytes: usize,
-}
-
-impl Groups {
-    fn len(&self) -> usize {
-        self.values.len()
-    }
-
-    /// Writes the group id of every row of `column` to `ids`, adding new groups.
-    fn ids(&mut self, column: &StringViewArray, ids: &mut Vec<usize>) {
-        // A view's buffer index and offset mean something only for the buffers it was made
-        // with: a batch over other buffers starts a new cache.
-        // The cache holds the buffers themselves, not just their addresses: a freed buffer's
-        // memory is soon reused for the next page's dictionary, same address and often the
-        // same length, with other strings at the same offsets.
-        let buffers = column.data_buffers();
-        let same = buffers.len() == self.cached_buffers.len()
-            && buffers
-                .iter()
-                .zip(&self.cached_buffers)
-                .all(|(b, c)| b.as_ptr() == c.as_ptr() && b.len() == c.len());
-        if !same || self.by_view.len() > MAX_CACHED_VIEWS {
-            self.by_view.clear();
-            self.cached_buffers = buffers.to_vec();
-        }
-        ids.clear();
-        ids.reserve(column.len());
-        let views = column.views();
-        let nulls = column.logical_nulls();
-        for (i, &view) in views.iter().enumerate() {
-            if nulls.as_ref().is_some_and(|n| n.is_null(i)) {
-                ids.push(self.null_group());
-                continue;
-            }
-            let id = match self.by_view.get(&view).copied() {
-                Some(id) => id,
-                None => {
-                    let id = self.intern(column.value(i).as_bytes());
-                    self.by_view.insert(view, id);
-                    id
-                }
-            };
-            ids.push(id);
-        }
-    }
-
-    fn null_group(&mut self) -> usize {
-        *self.null.get_or_insert_with(|| {
-            self.values.push(Box::default());
-            self.values.len() - 1
-        })
-    }
-
-    fn intern(&mut self, value: &[u8]) -> usize {
-        if let Some(&id) = self.by_value.get(value) {
-            return id;
-        }
-        let id = self.values.len();
-        self.values.push(value.into());
-        self.by_value.insert(value.into(), id);
-        self.bytes += 2 * value.len();
-        id
-    }
-
-    /// Approximate heap bytes, for the memory pool.
-    fn size(&self) -> usize {
-        self.bytes
-            + self.values.capacity() * std::mem::size_of::<Box<[u8]>>()
-            + self.by_value.capacity() * (std::mem::size_of::<(Box<[u8]>, usize)>() + 1)
-            + self.by_view.capacity() * (std::mem::size_of::<(u128, usize)>() + 1)
-    }
-
-    /// The groups as a string column (ids are positions), leaving no groups.
-    fn take(&mut self) -> StringViewArray {
-        let mut out = StringViewBuilder::with_capacity(self.values.len());
-        let null = self.null.take();
-        for (id, v) in self.values.drain(..).enumerate() {
-            if Some(id) == null {
-                out.append_null();
-            } else {
-                // Interned from `&str` values, so valid UTF-8.
-                out.append_value(std::str::from_utf8(&v).unwrap_or_default());
-            }
-        }
-        self.by_value.clear();
-        self.by_view.clear();
-        self.cached_buffers.clear();
-        self.bytes = 0;
-        out.finish()
-    }
-}
-
-/// Hash of a 16-byte view: it holds the length and either the whole string or its prefix,
-/// buffer and offset, so mixing both halves spreads well enough for a cache.
-#[derive(Default)]
-struct ViewHasher(u64);
-
-impl Hasher for ViewHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-
-    fn write_u128(&mut self, v: u128) {
-        // murmur3's 64-bit finaliser over both halves.
-        let mut x = (v as u64) ^ ((v >> 64) as u64).rotate_left(29);
-        x = (x ^ (x >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
-        x = (x ^ (x >> 33)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        self.0 = x ^ (x >> 33);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use datafusion::arrow::array::ByteView;
-    use datafusion::arrow::buffer::ScalarBuffer;
-
-    /// A view array of `strings` stored back to back in one fresh buffer.
-    fn one_buffer(strings: &[&str]) -> StringViewArray {
-        let mut data = Vec::new();
-        let mut views = Vec::new();
-        for s in strings {
-            let b = s.as_bytes();
-            let view = if b.len() <= 12 {
-                let mut raw = [0u8; 16];
-                raw[..4].copy_from_slice(&(b.len() as u32).to_le_bytes());
-                raw[4..4 + b.len()].copy_from_slice(b);
-                u128::from_le_bytes(raw)
-            } else {
-                ByteView::new(b.len() as u32, &b[..4])
-                    .with_buffer_index(0)
-                    .with_offset(data.len() as u32)
-                    .as_u128()
-            };
-            data.extend_from_slice(b);
-            views.push(view);
-        }
-        StringViewArray::try_new(ScalarBuffer::from(views), vec![Buffer::from(data)], None).unwrap()
-    }
-
-    fn strings(g: &Groups, ids: &[usize]) -> Vec<String> {
-        ids.iter()
-            .map(|&i| String::from_utf8(g.values[i].to_vec()).unwrap())
-            .collect()
-    }
-
-    #[test]
-    fn equal_views_over_other_buffers_are_other_groups() {
-        // Same length, same 4-byte prefix, same buffer index and offset: the views are
-        // identical, the strings are not.
-        let a = one_buffer(&["10.1.1.100000", "short"]);
-        let b = one_buffer(&["10.1.1.200000", "short"]);
-        assert_eq!(a.views()[0], b.views()[0]);
-        let mut g = Groups::default();
-        let mut ids = Vec::new();
-        g.ids(&a, &mut ids);
-        assert_eq!(strings(&g, &ids), ["10.1.1.100000", "short"]);
-        g.ids(&b, &mut ids);
-        assert_eq!(strings(&g, &ids), ["10.1.1.200000", "short"]);
-        assert_eq!(g.len(), 3);
-        // The first array again (its buffers once more): its own strings.
-        g.ids(&a, &mut ids);
-        assert_eq!(strings(&g, &ids), ["10.1.1.100000", "short"]);
-        assert_eq!(g.len(), 3);
-    }
-
-    #[test]
-    fn nulls_have_one_group_and_emit_as_null() {
-        let a = StringViewArray::from(vec![
-            Some("x.example.org"),
-            None,
-            Some("x.example.org"),
-            None,
-        ]);
-        let mut g = Groups::default();
-        let mut ids = Vec::new();
-        g.ids(&a, &mut ids);
-        assert_eq!(ids[0], ids[2]);
-        assert_eq!(ids[1], ids[3]);
-        assert_ne!(ids[0], ids[1]);
-        let out = g.take();
-        assert_eq!(out.len(), 2);
-        assert_eq!(out.null_count(), 1);
-        assert_eq!(g.len(), 0);
     }
 }
