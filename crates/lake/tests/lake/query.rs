@@ -442,33 +442,24 @@ async fn check_grouping(
     let sql = format!(
         "SELECT src_ip, count(*), min(dst_port), max(src_port), count(dns_qname) FROM {dataset} GROUP BY src_ip ORDER BY src_ip"
     );
-    assert_eq!(rows(lake, &sql).await, want);
-    let plan = plan_text(lake, &format!("EXPLAIN {sql}")).await;
-    assert!(plan.contains("ViewGroupAggregateExec"), "{plan}");
     // Read straight from the files, the addresses arrive as dictionary keys.
-    assert!(plan.contains("keys=dictionary"), "{plan}");
+    assert_grouped(lake, &sql, &want, "keys=dictionary").await;
     // The same through `events`, whose scan adds the `dataset` partition column.
     let counts: Vec<Vec<String>> = want.iter().map(|r| r[..2].to_vec()).collect();
     let through_events = format!(
         "SELECT src_ip, count(*) FROM events WHERE dataset = '{dataset}' GROUP BY src_ip ORDER BY src_ip"
     );
-    assert_eq!(rows(lake, &through_events).await, counts);
-    let plan = plan_text(lake, &format!("EXPLAIN {through_events}")).await;
-    assert!(plan.contains("keys=dictionary"), "{plan}");
+    assert_grouped(lake, &through_events, &counts, "keys=dictionary").await;
     // A filter on the address, or an aggregate of it, needs the column as planned (views);
     // the answers are the same.
     let filtered = format!(
         "SELECT src_ip, count(*) FROM {dataset} WHERE src_ip >= '1' GROUP BY src_ip ORDER BY src_ip"
     );
-    assert_eq!(rows(lake, &filtered).await, counts);
-    let plan = plan_text(lake, &format!("EXPLAIN {filtered}")).await;
-    assert!(plan.contains("keys=views"), "{plan}");
+    assert_grouped(lake, &filtered, &counts, "keys=views").await;
     let of_itself = format!(
         "SELECT src_ip, count(src_ip) FROM {dataset} GROUP BY src_ip ORDER BY src_ip"
     );
-    assert_eq!(rows(lake, &of_itself).await, counts);
-    let plan = plan_text(lake, &format!("EXPLAIN {of_itself}")).await;
-    assert!(plan.contains("keys=views"), "{plan}");
+    assert_grouped(lake, &of_itself, &counts, "keys=views").await;
     // Strings made by a function are not the scan's views: DataFusion's own aggregate.
     let computed =
         format!("SELECT k, count(*) FROM (SELECT lower(src_ip) AS k FROM {dataset}) GROUP BY k");
@@ -491,9 +482,7 @@ async fn check_grouping(
     let pairs = format!(
         "SELECT src_ip, dst_port, count(*) FROM {dataset} GROUP BY src_ip, dst_port ORDER BY src_ip, dst_port"
     );
-    assert_eq!(rows(lake, &pairs).await, want);
-    let plan = plan_text(lake, &format!("EXPLAIN {pairs}")).await;
-    assert!(plan.contains("keys=dictionary,integer"), "{plan}");
+    assert_grouped(lake, &pairs, &want, "keys=dictionary,integer").await;
     let want: Vec<Vec<String>> = by_src_name
         .into_iter()
         .map(|((s, q), n)| vec![s, q, n.to_string()])
@@ -501,9 +490,7 @@ async fn check_grouping(
     let pairs = format!(
         "SELECT src_ip, coalesce(dns_qname, '<null>') AS q, count(*) FROM {dataset} GROUP BY src_ip, dns_qname ORDER BY src_ip, q"
     );
-    assert_eq!(rows(lake, &pairs).await, want);
-    let plan = plan_text(lake, &format!("EXPLAIN {pairs}")).await;
-    assert!(plan.contains("keys=dictionary,dictionary"), "{plan}");
+    assert_grouped(lake, &pairs, &want, "keys=dictionary,dictionary").await;
 
     let want: Vec<Vec<String>> = by_name
         .into_iter()
@@ -516,6 +503,16 @@ async fn check_grouping(
     )
     .await;
     assert_eq!(got, want);
+}
+
+/// `sql` answers `want`, through the lake's grouping operator with group columns as `keys`.
+async fn assert_grouped(lake: &Lake, sql: &str, want: &[Vec<String>], keys: &str) {
+    assert_eq!(rows(lake, sql).await, want, "{sql}");
+    let plan = plan_text(lake, &format!("EXPLAIN {sql}")).await;
+    assert!(
+        plan.contains("ViewGroupAggregateExec") && plan.contains(keys),
+        "{sql}: {plan}"
+    );
 }
 
 /// `date_trunc` by hour and day over UTC event times (the lake's fast path) agrees with the
