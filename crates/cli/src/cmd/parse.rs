@@ -26,7 +26,8 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use secviz_parse::{
-    EventStream, EventWriter, FieldSelection, Format, OutputFormat, ParseError, ParseOptions, PcapMode, Reject,
+    EventStream, EventWriter, FieldSelection, Format, OutputFormat, ParseError, ParseOptions,
+    PcapMode, Reject,
 };
 
 /// Exit status with `--strict` when a record was rejected.
@@ -117,25 +118,47 @@ impl Args {
             bail!("--idle-timeout must be a positive number of seconds");
         }
         let pcap = match self.pcap.as_str() {
-            "flows" => PcapMode::Flows { idle_timeout: Duration::from_secs_f64(self.idle_timeout) },
+            "flows" => PcapMode::Flows {
+                idle_timeout: Duration::from_secs_f64(self.idle_timeout),
+            },
             _ => PcapMode::Packets,
         };
-        let mut opts = ParseOptions { format, year: self.year, pcap, csv_map, strict: self.strict, ..Default::default() };
+        let mut opts = ParseOptions {
+            format,
+            year: self.year,
+            pcap,
+            csv_map,
+            strict: self.strict,
+            ..Default::default()
+        };
         opts.keep_raw = !self.no_raw;
         opts.limits.max_line_bytes = self.max_line_bytes;
         let fields = match &self.fields {
             Some(spec) => FieldSelection::parse(spec)?,
             None => FieldSelection::all(),
         };
-        let to = if self.to == "jsonl" { OutputFormat::Jsonl } else { OutputFormat::Csv };
-        Ok(Plan { opts, fields, to, header: !self.no_header })
+        let to = if self.to == "jsonl" {
+            OutputFormat::Jsonl
+        } else {
+            OutputFormat::Csv
+        };
+        Ok(Plan {
+            opts,
+            fields,
+            to,
+            header: !self.no_header,
+        })
     }
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let plan = args.plan()?;
     let stdout = io::stdout().lock();
-    let mut writer = EventWriter::new(BufWriter::with_capacity(1 << 16, stdout), plan.fields.clone(), plan.to);
+    let mut writer = EventWriter::new(
+        BufWriter::with_capacity(1 << 16, stdout),
+        plan.fields.clone(),
+        plan.to,
+    );
     if !plan.header {
         writer = writer.without_header();
     }
@@ -168,7 +191,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
-    e.chain().any(|c| c.downcast_ref::<io::Error>().is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe))
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
 }
 
 /// Parses one input into the shared writer; returns the exit status it calls for.
@@ -179,12 +205,19 @@ fn parse_one<W: Write>(
     shared: Option<&mut RejectSink>,
 ) -> anyhow::Result<u8> {
     let stdin = path.as_os_str() == "-";
-    let name = if stdin { "stdin".to_string() } else { path.display().to_string() };
+    let name = if stdin {
+        "stdin".to_string()
+    } else {
+        path.display().to_string()
+    };
     let mut opts = plan.opts.clone();
     opts.source = name.clone();
     let (reader, bar): (Box<dyn Read + Send>, ProgressBar) = if stdin {
         let bar = ProgressBar::new_spinner();
-        bar.set_style(ProgressStyle::with_template("{spinner} {bytes} read ({bytes_per_sec})").expect("valid template"));
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {bytes} read ({bytes_per_sec})")
+                .expect("valid template"),
+        );
         (Box::new(bar.wrap_read(io::stdin())), bar)
     } else {
         let file = File::open(path).with_context(|| format!("opening {name}"))?;
@@ -192,8 +225,10 @@ fn parse_one<W: Write>(
         opts.reference_time = meta.modified().ok().map(micros_since_epoch);
         let bar = ProgressBar::new(meta.len());
         bar.set_style(
-            ProgressStyle::with_template("{bar:30} {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)")
-                .expect("valid template"),
+            ProgressStyle::with_template(
+                "{bar:30} {bytes}/{total_bytes} ({bytes_per_sec}, {eta} left)",
+            )
+            .expect("valid template"),
         );
         (Box::new(bar.wrap_read(file)), bar)
     };
@@ -226,7 +261,10 @@ fn parse_one<W: Write>(
             Ok(None) => break,
             Err(ParseError::Strict(r)) => {
                 bar.finish_and_clear();
-                eprintln!("{name}: strict: line {}: {}: {}", r.line, r.reason, r.detail);
+                eprintln!(
+                    "{name}: strict: line {}: {}: {}",
+                    r.line, r.reason, r.detail
+                );
                 status = EXIT_STRICT;
                 break;
             }
@@ -237,7 +275,11 @@ fn parse_one<W: Write>(
     let summary = stream.summary();
     eprintln!("{name}: {summary}");
     if let Some(p) = sink.path_if_written() {
-        eprintln!("{name}: {} rejected lines written to {}", summary.rejected_total(), p.display());
+        eprintln!(
+            "{name}: {} rejected lines written to {}",
+            summary.rejected_total(),
+            p.display()
+        );
     }
     if let Some(d) = &summary.damage {
         eprintln!("{name}: input damaged: {d}; everything before it was parsed");
@@ -254,7 +296,10 @@ fn default_rejects_path(path: &Path, stdin: bool) -> PathBuf {
     if stdin {
         return PathBuf::from("stdin.rejects");
     }
-    let base = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "input".into());
+    let base = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "input".into());
     PathBuf::from(format!("{base}.rejects"))
 }
 
@@ -268,11 +313,19 @@ struct RejectSink {
 impl RejectSink {
     fn create(path: &Path) -> anyhow::Result<Self> {
         let f = File::create(path).with_context(|| format!("creating {}", path.display()))?;
-        Ok(RejectSink { path: path.to_path_buf(), out: Some(BufWriter::new(f)), eager: true })
+        Ok(RejectSink {
+            path: path.to_path_buf(),
+            out: Some(BufWriter::new(f)),
+            eager: true,
+        })
     }
 
     fn lazy(path: PathBuf) -> Self {
-        RejectSink { path, out: None, eager: false }
+        RejectSink {
+            path,
+            out: None,
+            eager: false,
+        }
     }
 
     fn write(&mut self, source: &str, r: &Reject) -> io::Result<()> {
@@ -297,7 +350,8 @@ impl RejectSink {
 
     fn finish(self) -> anyhow::Result<()> {
         if let Some(mut o) = self.out {
-            o.flush().with_context(|| format!("writing {}", self.path.display()))?;
+            o.flush()
+                .with_context(|| format!("writing {}", self.path.display()))?;
         }
         Ok(())
     }
