@@ -389,7 +389,6 @@ impl Hasher for ViewHasher {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -457,7 +456,10 @@ mod tests {
         };
         let mut g = StringIds::default();
         let mut ids = Vec::new();
-        let a = dict(&["10.0.0.1", "192.168.100.200"], &[Some(1), None, Some(0), Some(1)]);
+        let a = dict(
+            &["10.0.0.1", "192.168.100.200"],
+            &[Some(1), None, Some(0), Some(1)],
+        );
         g.ids_by_key(&a, &mut ids);
         assert_eq!(ids[0], ids[3]);
         assert_ne!(ids[0], ids[2]);
@@ -523,7 +525,13 @@ mod tests {
         let mut keys = GroupKeys::new(&[(0, DataType::Utf8View), (1, DataType::UInt16)]);
         let mut ids = Vec::new();
         let b = batch(
-            vec![Some("10.0.0.1"), Some("10.0.0.1"), None, Some("10.0.0.1"), None],
+            vec![
+                Some("10.0.0.1"),
+                Some("10.0.0.1"),
+                None,
+                Some("10.0.0.1"),
+                None,
+            ],
             vec![Some(53), Some(80), Some(53), Some(53), None],
             vec![None; 5],
         );
@@ -534,7 +542,10 @@ mod tests {
         assert_eq!(out[0].null_count(), 2);
         assert_eq!(out[1].data_type(), &DataType::UInt16);
         let ports = out[1].as_primitive::<datafusion::arrow::datatypes::UInt16Type>();
-        assert_eq!(ports.iter().collect::<Vec<_>>(), [Some(53), Some(80), Some(53), None]);
+        assert_eq!(
+            ports.iter().collect::<Vec<_>>(),
+            [Some(53), Some(80), Some(53), None]
+        );
         assert_eq!(keys.len(), 0);
 
         // Two strings, the second read as dictionary keys.

@@ -127,10 +127,10 @@ fn group_columns(agg: &AggregateExec) -> Option<Vec<usize>> {
 }
 
 /// Whether the group column is read straight from Parquet (through a filter at most, which
-/// may drop columns), so
-/// its views repeat over a dictionary page. Views made by other operators (an aggregate's
-/// output, a function's result, also one computed inside the scan) are new for nearly
-/// every row: the cache would only add a lookup.
+/// may drop columns), so it can be read as dictionary keys, or its views repeat over a
+/// dictionary page. Views made by other operators (an aggregate's output, a function's
+/// result, also one computed inside the scan) are new for nearly every row: the cache
+/// would only add a lookup.
 fn reads_column_from_files(plan: &Arc<dyn ExecutionPlan>, column: usize) -> bool {
     use datafusion::datasource::physical_plan::FileSource;
     use datafusion::datasource::physical_plan::ParquetSource;
@@ -161,13 +161,13 @@ fn reads_column_from_files(plan: &Arc<dyn ExecutionPlan>, column: usize) -> bool
     }
 }
 
-/// The partial stage of `inner`, computed with group ids found through the view cache
-/// or, when the scan can read the group column as dictionary keys, through the keys.
+/// The partial stage of `inner`, computed with group ids found through dictionary keys
+/// or, when the scan cannot hand those, through the view cache ([`GroupKeys`]).
 #[derive(Debug)]
 pub struct ViewGroupAggregateExec {
     /// The aggregate replaced: its expressions, output schema and properties.
     inner: Arc<AggregateExec>,
-    /// `inner`'s input, or the same scan reading the group column as dictionary keys
+    /// `inner`'s input, or the same scan reading string group columns as dictionary keys
     /// ([`dictionary_scan`]); every other column is the same.
     input: Arc<dyn ExecutionPlan>,
     metrics: ExecutionPlanMetricsSet,

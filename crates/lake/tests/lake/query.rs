@@ -456,9 +456,8 @@ async fn check_grouping(
         "SELECT src_ip, count(*) FROM {dataset} WHERE src_ip >= '1' GROUP BY src_ip ORDER BY src_ip"
     );
     assert_grouped(lake, &filtered, &counts, "keys=views").await;
-    let of_itself = format!(
-        "SELECT src_ip, count(src_ip) FROM {dataset} GROUP BY src_ip ORDER BY src_ip"
-    );
+    let of_itself =
+        format!("SELECT src_ip, count(src_ip) FROM {dataset} GROUP BY src_ip ORDER BY src_ip");
     assert_grouped(lake, &of_itself, &counts, "keys=views").await;
     // Strings made by a function are not the scan's views: DataFusion's own aggregate.
     let computed =
