@@ -19,7 +19,7 @@ use std::sync::Arc;
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::listing::PartitionedFile;
 use datafusion::datasource::physical_plan::{
-    FileGroup, FileScanConfigBuilder, FileSource, ParquetSource,
+    FileGroup, FileScanConfig, FileScanConfigBuilder, FileSource, ParquetSource,
 };
 use datafusion::datasource::source::DataSourceExec;
 use datafusion::datasource::table_schema::TableSchema;
@@ -51,10 +51,7 @@ pub fn with_dictionary_column(
     column: usize,
 ) -> Option<Arc<dyn ExecutionPlan>> {
     if let Some(filter) = input.downcast_ref::<FilterExec>() {
-        let below = match filter.projection() {
-            None => column,
-            Some(p) => *p.get(column)?,
-        };
+        let below = below_filter(filter, column)?;
         if references(filter.predicate(), below) {
             return None;
         }
@@ -66,21 +63,14 @@ pub fn with_dictionary_column(
             )
             .ok();
     }
-    let (config, source) = input
-        .downcast_ref::<DataSourceExec>()?
-        .downcast_to_file_source::<ParquetSource>()?;
+    let (config, source) = parquet_scan(input)?;
     let table_schema = source.table_schema();
     let file_schema = table_schema.file_schema();
 
     // The projection: plain columns only, so it can be rebuilt from indices.
-    let indices: Vec<usize> = match source.projection() {
-        None => (0..table_schema.table_schema().fields().len()).collect(),
-        Some(p) => p
-            .as_ref()
-            .iter()
-            .map(|e| e.expr.downcast_ref::<Column>().map(Column::index))
-            .collect::<Option<_>>()?,
-    };
+    let indices: Vec<usize> = projected_columns(source)
+        .into_iter()
+        .collect::<Option<_>>()?;
     let table_column = *indices.get(column)?;
     if table_column >= file_schema.fields().len()
         || file_schema.field(table_column).data_type() != &DataType::Utf8View
@@ -135,6 +125,44 @@ pub fn with_dictionary_column(
         .ok()?
         .build();
     Some(DataSourceExec::from_data_source(new_config))
+}
+
+/// The table column that output `column` of `plan` (a lake scan, or a filter over one)
+/// reads as it is stored, or `None` when it is computed or `plan` is something else.
+pub fn scan_column(plan: &Arc<dyn ExecutionPlan>, column: usize) -> Option<usize> {
+    let (scan, column) = match plan.downcast_ref::<FilterExec>() {
+        Some(filter) => (filter.input(), below_filter(filter, column)?),
+        None => (plan, column),
+    };
+    let (_, source) = parquet_scan(scan)?;
+    projected_columns(source).get(column).copied().flatten()
+}
+
+/// The column of a filter's input that its output `column` is.
+fn below_filter(filter: &FilterExec, column: usize) -> Option<usize> {
+    match filter.projection() {
+        None => Some(column),
+        Some(p) => p.get(column).copied(),
+    }
+}
+
+fn parquet_scan(plan: &Arc<dyn ExecutionPlan>) -> Option<(&FileScanConfig, &ParquetSource)> {
+    plan.downcast_ref::<DataSourceExec>()?
+        .downcast_to_file_source::<ParquetSource>()
+}
+
+/// For each output column of the scan, the table column it is (`None`: computed).
+fn projected_columns(source: &ParquetSource) -> Vec<Option<usize>> {
+    match source.projection() {
+        None => (0..source.table_schema().table_schema().fields().len())
+            .map(Some)
+            .collect(),
+        Some(p) => p
+            .as_ref()
+            .iter()
+            .map(|e| e.expr.downcast_ref::<Column>().map(Column::index))
+            .collect(),
+    }
 }
 
 fn with_read_schema(file: &PartitionedFile, schema: &SchemaRef) -> PartitionedFile {

@@ -132,33 +132,7 @@ fn group_columns(agg: &AggregateExec) -> Option<Vec<usize>> {
 /// result, also one computed inside the scan) are new for nearly every row: the cache
 /// would only add a lookup.
 fn reads_column_from_files(plan: &Arc<dyn ExecutionPlan>, column: usize) -> bool {
-    use datafusion::datasource::physical_plan::FileSource;
-    use datafusion::datasource::physical_plan::ParquetSource;
-    use datafusion::datasource::source::DataSourceExec;
-    use datafusion::physical_plan::filter::FilterExec;
-    let (scan, column) = match plan.downcast_ref::<FilterExec>() {
-        Some(f) => match f.projection() {
-            None => (f.input(), column),
-            Some(p) => match p.get(column) {
-                Some(&c) => (f.input(), c),
-                None => return false,
-            },
-        },
-        None => (plan, column),
-    };
-    let Some((_, source)) = scan
-        .downcast_ref::<DataSourceExec>()
-        .and_then(|s| s.downcast_to_file_source::<ParquetSource>())
-    else {
-        return false;
-    };
-    match source.projection() {
-        None => true,
-        Some(p) => p
-            .as_ref()
-            .get(column)
-            .is_some_and(|e| e.expr.downcast_ref::<Column>().is_some()),
-    }
+    dictionary_scan::scan_column(plan, column).is_some()
 }
 
 /// The partial stage of `inner`, computed with group ids found through dictionary keys
