@@ -33,6 +33,10 @@ pub enum LakeError {
     #[error("{0}")]
     Invalid(String),
 
+    /// Member work was started where the sandbox cannot hold it (a bug of ours).
+    #[error("{0}")]
+    Sandbox(String),
+
     #[error("key file {path}: {why}")]
     Key { path: PathBuf, why: String },
 

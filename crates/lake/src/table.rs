@@ -194,6 +194,15 @@ impl TableProvider for LakeTable {
             };
             return Ok(Arc::new(EmptyExec::new(schema)));
         }
+        // The row count of what is read, for estimates (the sandbox refuses plans beyond
+        // its limits by them). Inexact, so that `count(*)` is still counted from the files.
+        let rows: usize = files
+            .iter()
+            .filter_map(|f| f.statistics.as_ref())
+            .filter_map(|s| s.num_rows.get_value().copied())
+            .sum();
+        let table_stats =
+            Statistics::new_unknown(&self.schema).with_num_rows(Precision::Inexact(rows));
         let groups = split_for_cores(files, state);
         let partition_cols = if self.with_dataset {
             vec![Arc::new(Field::new(DATASET_COLUMN, DataType::Utf8, false))]
@@ -210,6 +219,7 @@ impl TableProvider for LakeTable {
             .with_file_groups(groups)
             .with_projection_indices(projection.cloned())?
             .with_limit(limit)
+            .with_statistics(table_stats)
             .build();
         format.create_physical_plan(state, config).await
     }

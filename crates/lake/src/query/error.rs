@@ -25,6 +25,16 @@ pub enum Limit {
     Time,
     Memory,
     SqlLength,
+    /// Expressions, subqueries or joins nested too deep.
+    ExpressionDepth,
+    /// Too many expressions.
+    ExpressionSize,
+    /// Too many tables, joins or SELECT blocks.
+    Tables,
+    /// The plan's estimated work is beyond what the time limit allows.
+    EstimatedRows,
+    /// The answer grew past its byte cap.
+    AnswerBytes,
 }
 
 /// What kind of error a query met. All but `Internal` are the member's to fix.
@@ -41,6 +51,8 @@ pub enum QueryErrorKind {
     Limit(Limit),
     /// The query failed while running (division by zero, bad cast, ...).
     Execution,
+    /// The request that started the query went away.
+    Cancelled,
     /// Our fault, not the member's.
     Internal,
 }
@@ -61,6 +73,7 @@ impl fmt::Display for QueryError {
             QueryErrorKind::Plan => "invalid query",
             QueryErrorKind::Limit(_) => "limit reached",
             QueryErrorKind::Execution => "query failed",
+            QueryErrorKind::Cancelled => "cancelled",
             QueryErrorKind::Internal => "internal error",
         };
         write!(f, "{what}: {}", self.message)?;
@@ -114,6 +127,9 @@ impl QueryError {
     /// Classifies a DataFusion error, finding the position from its diagnostic or, for
     /// parser errors, from the message sqlparser writes (`at Line: 1, Column: 8`).
     pub fn from_datafusion(err: DataFusionError, sql: &str) -> QueryError {
+        if let Some(f) = super::sandbox::SandboxFailure::find(&err) {
+            return f.to_query_error();
+        }
         let position = err
             .diagnostic()
             .and_then(|d| d.span)

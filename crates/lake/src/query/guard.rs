@@ -8,6 +8,7 @@ use datafusion::sql::sqlparser::ast::{SetExpr, Statement as SqlStatement};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 
 use super::error::{Limit, QueryError, QueryErrorKind};
+use super::sandbox::ShapeLimits;
 
 /// Longest SQL text accepted, in bytes.
 pub const MAX_SQL_BYTES: usize = 64 * 1024;
@@ -15,8 +16,13 @@ pub const MAX_SQL_BYTES: usize = 64 * 1024;
 /// Nesting depth the parser accepts (deeper input is refused, not overflowed).
 const RECURSION_LIMIT: usize = 64;
 
-/// Parses `sql` and returns its one statement if it is read-only.
-pub fn read_only_statement(sql: &str, allow_explain: bool) -> Result<DfStatement, QueryError> {
+/// Parses `sql` and returns its one statement if it is read-only (and, when `shape` is
+/// given, within those limits).
+pub fn read_only_statement(
+    sql: &str,
+    allow_explain: bool,
+    shape: Option<&ShapeLimits>,
+) -> Result<DfStatement, QueryError> {
     if sql.len() > MAX_SQL_BYTES {
         return Err(QueryError::new(
             QueryErrorKind::Limit(Limit::SqlLength),
@@ -48,6 +54,9 @@ pub fn read_only_statement(sql: &str, allow_explain: bool) -> Result<DfStatement
         ));
     };
     check(&statement, allow_explain)?;
+    if let (Some(limits), DfStatement::Statement(s)) = (shape, &statement) {
+        super::sandbox::shape::check(s.as_ref(), limits)?;
+    }
     Ok(statement)
 }
 
@@ -127,7 +136,7 @@ mod tests {
             "VALUES (1), (2)",
             "SELECT 1;",
         ] {
-            assert!(read_only_statement(ok, false).is_ok(), "{ok}");
+            assert!(read_only_statement(ok, false, None).is_ok(), "{ok}");
         }
         for (bad, word) in [
             ("INSERT INTO pf VALUES (1)", "INSERT"),
@@ -144,33 +153,33 @@ mod tests {
             ("EXPLAIN SELECT 1", "EXPLAIN"),
             ("DELETE FROM pf", "DELETE"),
         ] {
-            let e = read_only_statement(bad, false).unwrap_err();
+            let e = read_only_statement(bad, false, None).unwrap_err();
             assert!(
                 matches!(e.kind, QueryErrorKind::Forbidden) && e.message.contains(word),
                 "{bad}: {e:?}"
             );
         }
-        assert!(read_only_statement("EXPLAIN SELECT 1", true).is_ok());
-        assert!(read_only_statement("EXPLAIN ANALYZE SELECT 1", true).is_ok());
-        assert!(read_only_statement("EXPLAIN COPY (SELECT 1) TO '/tmp/x'", true).is_err());
+        assert!(read_only_statement("EXPLAIN SELECT 1", true, None).is_ok());
+        assert!(read_only_statement("EXPLAIN ANALYZE SELECT 1", true, None).is_ok());
+        assert!(read_only_statement("EXPLAIN COPY (SELECT 1) TO '/tmp/x'", true, None).is_err());
     }
 
     #[test]
     fn syntax_errors_have_positions_and_limits_hold() {
-        let e = read_only_statement("SELECT * FROM\nWHERE x = 1", false).unwrap_err();
+        let e = read_only_statement("SELECT * FROM\nWHERE x = 1", false, None).unwrap_err();
         assert_eq!(e.kind, QueryErrorKind::Syntax, "{e:?}");
         let p = e.position.expect("a position");
         assert_eq!(p.line, 2, "{e:?}");
         assert_eq!(
-            read_only_statement("   ", false).unwrap_err().kind,
+            read_only_statement("   ", false, None).unwrap_err().kind,
             QueryErrorKind::Syntax
         );
         let long = format!("SELECT {}", "1+".repeat(MAX_SQL_BYTES));
         assert_eq!(
-            read_only_statement(&long, false).unwrap_err().kind,
+            read_only_statement(&long, false, None).unwrap_err().kind,
             QueryErrorKind::Limit(Limit::SqlLength)
         );
         let deep = format!("SELECT {}1{}", "(".repeat(500), ")".repeat(500));
-        assert!(read_only_statement(&deep, false).is_err());
+        assert!(read_only_statement(&deep, false, None).is_err());
     }
 }

@@ -15,6 +15,7 @@ pub mod functions;
 mod group_keys;
 pub mod guard;
 mod output;
+pub mod sandbox;
 mod view_groups;
 
 use std::panic::AssertUnwindSafe;
@@ -35,6 +36,7 @@ use futures::{FutureExt, Stream, StreamExt};
 pub(crate) use dictionary_scan::CurrentSchemaFile;
 pub use error::{Limit, Position, QueryError, QueryErrorKind};
 pub use output::{OutputFormat, ResultWriter, escape_control, neutralize_formula, write_batches};
+pub use sandbox::{SandboxFailure, SandboxLimits, ShapeLimits};
 
 use crate::error::LakeError;
 use crate::lake::Lake;
@@ -62,16 +64,32 @@ pub struct QueryLimits {
     pub max_rows: Option<usize>,
     /// Whether operators may spill to temporary files when memory runs out.
     pub spill: bool,
+    /// Work started by a member: planned and run in the sandbox ([`sandbox`]), which
+    /// needs a thread of a `secviz_sandbox::Executor`. `None` for the operator.
+    pub sandbox: Option<SandboxLimits>,
 }
 
 impl QueryLimits {
-    /// What a member's query gets in the portal: 30 s, 512 MiB, 10,000 rows, no spill.
+    /// What a member's query gets in the portal: 30 s, 512 MiB, 10,000 rows, no spill,
+    /// in the sandbox.
     pub fn member() -> QueryLimits {
+        let timeout = Duration::from_secs(30);
         QueryLimits {
-            timeout: Some(Duration::from_secs(30)),
+            timeout: Some(timeout),
             memory_bytes: Some(512 << 20),
             max_rows: Some(10_000),
             spill: false,
+            sandbox: Some(SandboxLimits::member(timeout)),
+        }
+    }
+
+    /// Member limits with this time and memory (the sandbox's estimate follows the time).
+    pub fn member_with(timeout: Duration, memory_bytes: usize) -> QueryLimits {
+        QueryLimits {
+            timeout: Some(timeout),
+            memory_bytes: Some(memory_bytes),
+            sandbox: Some(SandboxLimits::member(timeout)),
+            ..QueryLimits::member()
         }
     }
 
@@ -82,6 +100,7 @@ impl QueryLimits {
             memory_bytes: None,
             max_rows: None,
             spill: true,
+            sandbox: None,
         }
     }
 }
@@ -135,8 +154,20 @@ impl Lake {
         access: &Access,
         limits: &QueryLimits,
     ) -> Result<SessionContext, LakeError> {
+        if limits.sandbox.is_some() && !secviz_sandbox::budget::on_executor() {
+            // A bug, not a member's doing: member work must never run on the threads
+            // that serve pages.
+            return Err(LakeError::Sandbox(
+                "a member's query was started outside the query executor".into(),
+            ));
+        }
         let mut config = SessionConfig::new().with_information_schema(false);
         config.options_mut().sql_parser.collect_spans = true;
+        if let Some(s) = &limits.sandbox {
+            config = config
+                .with_batch_size(s.batch_size)
+                .with_target_partitions(s.target_partitions);
+        }
         let mut runtime = RuntimeEnvBuilder::new();
         if let Some(bytes) = limits.memory_bytes {
             runtime = runtime.with_memory_limit(bytes, 1.0);
@@ -146,13 +177,37 @@ impl Lake {
                 DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
             );
         }
-        let state = SessionStateBuilder::new()
+        let mut builder = SessionStateBuilder::new()
             .with_config(config)
             .with_runtime_env(runtime.build_arc()?)
             .with_default_features()
             .with_optimizer_rule(Arc::new(distinct::MultiDistinctToJoin))
-            .with_physical_optimizer_rule(Arc::new(view_groups::GroupByViews))
-            .build();
+            .with_physical_optimizer_rule(Arc::new(view_groups::GroupByViews));
+        if let Some(s) = &limits.sandbox {
+            builder = builder
+                .with_query_planner(Arc::new(sandbox::planner::SandboxPlanner {
+                    max_work_rows: s.max_work_rows,
+                }))
+                .with_analyzer_rule(Arc::new(sandbox::rewrite::GuardAnalyzer))
+                .with_optimizer_rule(Arc::new(sandbox::rewrite::GuardOptimizer))
+                .with_higher_order_functions(vec![])
+                .with_table_function_list(
+                    datafusion::execution::SessionStateDefaults::default_table_functions()
+                        .into_iter()
+                        .map(|f| {
+                            Arc::new(datafusion::catalog::TableFunction::new(
+                                f.name().to_string(),
+                                Arc::new(sandbox::series::CountedSeries {
+                                    inner: f.function().clone(),
+                                    name: f.name().to_string(),
+                                    max_rows: s.max_work_rows,
+                                }),
+                            ))
+                        })
+                        .collect(),
+                );
+        }
+        let state = builder.build();
         let ctx = SessionContext::new_with_state(state);
         functions::register(&ctx);
         let store = self.store();
@@ -184,7 +239,8 @@ impl Lake {
         opts: &QueryOptions,
     ) -> Result<QueryStream, QueryError> {
         let started = Instant::now();
-        let statement = guard::read_only_statement(sql, opts.allow_explain)?;
+        let shape = opts.limits.sandbox.as_ref().map(|s| s.shape);
+        let statement = guard::read_only_statement(sql, opts.allow_explain, shape.as_ref())?;
         let deadline = opts.limits.timeout.map(|t| Box::pin(tokio::time::sleep(t)));
         let plan = async {
             let ctx = self

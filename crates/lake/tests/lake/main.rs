@@ -6,6 +6,7 @@ mod anonymize;
 mod duckdb;
 mod ingest;
 mod query;
+mod sandbox;
 
 use std::fmt::Write;
 
@@ -87,6 +88,52 @@ pub async fn ingest_text(
         Box::new(|_, _| {}),
     )
     .await
+}
+
+/// The query executor of this test binary, as the portal has one: member work must run
+/// on its threads (two slots, member-sized).
+pub fn executor() -> &'static secviz_sandbox::Executor {
+    static EXECUTOR: std::sync::OnceLock<secviz_sandbox::Executor> = std::sync::OnceLock::new();
+    EXECUTOR.get_or_init(|| {
+        let mut cfg = secviz_sandbox::ExecutorConfig::for_machine("lake-test-query");
+        cfg.slots = 2;
+        cfg.per_client = 64;
+        cfg.queue = 64;
+        cfg.queue_wait = std::time::Duration::from_secs(120);
+        secviz_sandbox::Executor::new(cfg)
+    })
+}
+
+/// Runs `sql` as a member would: on the executor, its job limited like the query.
+pub async fn member_query(
+    lake: &Lake,
+    sql: &str,
+    opts: &secviz_lake::query::QueryOptions,
+) -> Result<secviz_lake::query::QueryResult, secviz_lake::query::QueryError> {
+    let limits = secviz_sandbox::JobLimits {
+        time: opts
+            .limits
+            .timeout
+            .unwrap_or(std::time::Duration::from_secs(600)),
+        memory: opts.limits.memory_bytes.unwrap_or(usize::MAX / 2),
+    };
+    let (lake, sql, opts) = (lake.clone(), sql.to_string(), opts.clone());
+    let ex = executor();
+    ex.run(ex.admit("test").unwrap(), limits, move || async move {
+        lake.query(&sql, &opts).await
+    })
+    .await
+    .unwrap_or_else(|e| {
+        Err(secviz_lake::query::QueryError::new(
+            match e {
+                secviz_sandbox::RunError::Exceeded(secviz_sandbox::Exceeded::Time { .. }) => {
+                    secviz_lake::query::QueryErrorKind::Limit(secviz_lake::query::Limit::Time)
+                }
+                _ => secviz_lake::query::QueryErrorKind::Internal,
+            },
+            e.to_string(),
+        ))
+    })
 }
 
 /// A fresh lake in a temporary directory.

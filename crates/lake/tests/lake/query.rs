@@ -54,8 +54,7 @@ async fn events_is_the_union_of_all_datasets_with_their_names() {
 async fn members_see_only_the_datasets_they_may_read() {
     let (_d, lake) = two_datasets().await;
     let opts = QueryOptions::member(vec!["beta".parse().unwrap(), "missing".parse().unwrap()]);
-    let r = lake
-        .query("SELECT count(*) FROM events", &opts)
+    let r = member_query(&lake, "SELECT count(*) FROM events", &opts)
         .await
         .unwrap();
     let n = r.batches[0]
@@ -66,7 +65,7 @@ async fn members_see_only_the_datasets_they_may_read() {
         .value(0);
     assert_eq!(n, 200, "events holds only beta");
     for sql in ["SELECT * FROM alpha", "SELECT * FROM missing"] {
-        let e = lake.query(sql, &opts).await.unwrap_err();
+        let e = member_query(&lake, sql, &opts).await.unwrap_err();
         assert_eq!(e.kind, QueryErrorKind::Plan, "{sql}: {e}");
         assert!(e.message.to_lowercase().contains("not found"), "{e}");
         let p = e.position.expect("position of the table name");
@@ -76,8 +75,7 @@ async fn members_see_only_the_datasets_they_may_read() {
         access: Access::Only(vec![]),
         ..QueryOptions::member(vec![])
     };
-    let r = lake
-        .query("SELECT count(*) FROM events", &none)
+    let r = member_query(&lake, "SELECT count(*) FROM events", &none)
         .await
         .unwrap();
     assert_eq!(r.rows, 1);
@@ -96,13 +94,16 @@ async fn forbidden_statements_and_bad_sql_get_clear_errors() {
         "EXPLAIN SELECT * FROM alpha",
         "SELECT 1; SELECT 2",
     ] {
-        let e = lake.query(sql, &member).await.unwrap_err();
+        let e = member_query(&lake, sql, &member).await.unwrap_err();
         assert_eq!(e.kind, QueryErrorKind::Forbidden, "{sql}: {e}");
     }
-    let e = lake
-        .query("SELECT src_ip,\n       no_such_column\nFROM alpha", &member)
-        .await
-        .unwrap_err();
+    let e = member_query(
+        &lake,
+        "SELECT src_ip,\n       no_such_column\nFROM alpha",
+        &member,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.kind, QueryErrorKind::Plan, "{e}");
     assert!(e.message.contains("no_such_column"), "{e}");
     let p = e.position.expect("a position");
@@ -113,12 +114,13 @@ async fn forbidden_statements_and_bad_sql_get_clear_errors() {
             .ends_with("       ^")
     );
 
-    let e = lake.query("SELEC * FROM alpha", &member).await.unwrap_err();
+    let e = member_query(&lake, "SELEC * FROM alpha", &member)
+        .await
+        .unwrap_err();
     assert_eq!(e.kind, QueryErrorKind::Syntax, "{e}");
     assert_eq!(e.position.map(|p| p.line), Some(1), "{e}");
 
-    let e = lake
-        .query("SELECT CAST('x' AS INT) FROM alpha", &member)
+    let e = member_query(&lake, "SELECT CAST('x' AS INT) FROM alpha", &member)
         .await
         .unwrap_err();
     assert!(
@@ -133,10 +135,11 @@ async fn row_time_and_memory_limits_hold() {
     let (_d, lake) = two_datasets().await;
     let mut opts = QueryOptions::member(vec!["alpha".parse().unwrap()]);
     opts.limits.max_rows = Some(7);
-    let r = lake.query("SELECT * FROM alpha", &opts).await.unwrap();
+    let r = member_query(&lake, "SELECT * FROM alpha", &opts)
+        .await
+        .unwrap();
     assert_eq!((r.rows, r.truncated), (7, true));
-    let r = lake
-        .query("SELECT * FROM alpha LIMIT 7", &opts)
+    let r = member_query(&lake, "SELECT * FROM alpha LIMIT 7", &opts)
         .await
         .unwrap();
     assert_eq!(
@@ -153,13 +156,23 @@ async fn row_time_and_memory_limits_hold() {
         ..opts.clone()
     };
     let started = std::time::Instant::now();
-    let e = lake
-        .query(
-            "SELECT count(*) FROM generate_series(1, 10000000000) a",
-            &slow,
-        )
-        .await
-        .unwrap_err();
+    // Far beyond what the time limit allows: refused before it runs.
+    let e = member_query(
+        &lake,
+        "SELECT count(*) FROM generate_series(1, 10000000000) a",
+        &slow,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.kind, QueryErrorKind::Limit(Limit::EstimatedRows), "{e}");
+    // Within the estimate, still longer than the limit: stopped.
+    let e = member_query(
+        &lake,
+        "SELECT sum(value % 7) FROM generate_series(1, 100000000) a",
+        &slow,
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.kind, QueryErrorKind::Limit(Limit::Time), "{e}");
     assert!(started.elapsed() < Duration::from_secs(10));
 
@@ -170,8 +183,7 @@ async fn row_time_and_memory_limits_hold() {
         },
         ..opts
     };
-    let e = lake
-        .query("SELECT value % 1000003 AS k, count(*) FROM generate_series(1, 5000000) GROUP BY k ORDER BY k", &small)
+    let e = member_query(&lake, "SELECT value % 1000003 AS k, count(*) FROM generate_series(1, 5000000) GROUP BY k ORDER BY k", &small)
         .await
         .unwrap_err();
     assert_eq!(e.kind, QueryErrorKind::Limit(Limit::Memory), "{e}");
@@ -315,8 +327,8 @@ async fn ip_prefix_gives_each_address_its_network() {
     assert_eq!(total, got.len());
 
     let member = QueryOptions::member(vec!["alpha".parse().unwrap()]);
-    let r = lake
-        .query(
+    let r = member_query(
+            &lake,
             "SELECT ip_prefix('2001:db8:7::1', 24, 48), ip_prefix('not an address', 24), ip_prefix(NULL, 24) FROM alpha LIMIT 1",
             &member,
         )
@@ -333,7 +345,7 @@ async fn ip_prefix_gives_each_address_its_network() {
         "SELECT ip_prefix(src_ip, src_port) FROM alpha",
         "SELECT ip_prefix(src_ip, 24, 129) FROM alpha",
     ] {
-        let e = lake.query(bad, &member).await.unwrap_err();
+        let e = member_query(&lake, bad, &member).await.unwrap_err();
         assert!(e.message.contains("ip_prefix"), "{bad}: {e}");
     }
 }
