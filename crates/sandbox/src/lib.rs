@@ -14,6 +14,7 @@
 //! - [`alloc`]: the process's global allocator counts the bytes every job slot's threads
 //!   hold, so the memory limit covers everything a query allocates (projections, strings,
 //!   the serialized answer), not only what DataFusion's memory pool sees.
+//! - [`Executor::stream`]: a job that sends its answer piece by piece, with back-pressure.
 //! - A watchdog notices a job that ignores its deadline (stuck in code that never checks),
 //!   lowers its thread to the lowest priority and gives the executor a fresh thread, so
 //!   one such job can never take the executor's capacity away.
@@ -22,11 +23,13 @@ pub mod alloc;
 pub mod budget;
 mod executor;
 pub mod priority;
+mod stream;
 
 pub use budget::{Exceeded, JobLimits};
 pub use executor::{
     Admission, Busy, BusyReason, Executor, ExecutorConfig, ExecutorStats, RunError,
 };
+pub use stream::{CHANNEL_PIECES, Closed, JobStream, Sink, StreamError};
 
 /// The allocator of every binary that links secviz (see [`alloc`]).
 #[global_allocator]

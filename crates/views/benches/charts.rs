@@ -38,7 +38,7 @@ fn main() {
             let r = lake.ingest(&ds, sources, IngestOptions::default(), Box::new(|_| {}), Box::new(|_, _| {})).await.unwrap();
             eprintln!("ingested {} events in {:.1} s", r.rows, t.elapsed().as_secs_f64());
         }
-        let limits = Limits { time: std::time::Duration::from_secs(600), memory: 4 << 30 };
+        let limits = Limits::operator();
         for (label, json) in [
             ("bar", r#"{"kind":"bar","fields":["dst_port"]}"#),
             ("timeline", r#"{"kind":"timeline","series":"action"}"#),

@@ -42,7 +42,14 @@ fn main() {
             }),
             ..ViewSpec::linked_default()
         };
-        let app = secviz_views::page::explorer(lake, name, spec);
+        let app = secviz_views::page::explorer(
+            lake,
+            name,
+            spec,
+            secviz_sandbox::Executor::new(secviz_sandbox::ExecutorConfig::for_machine(
+                "views-bench",
+            )),
+        );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         println!("http://{}/", listener.local_addr().unwrap());
         axum::serve(listener, app).await.unwrap();

@@ -6,10 +6,16 @@
 //!
 //! Routes (under `/datasets/{dataset}`): `info`, `facets`, `timeline`, `parallel`, `graph`,
 //! `graph/selection`, `graph.svg`, `rows`, `export.csv`, `chart.svg`, `chart.png`.
+//!
+//! Every route's work (parsing the recipe, planning the member's filter, querying, laying
+//! out, drawing) runs as a job on the host's [`Executor`], admitted per client
+//! ([`ReadPolicy::client`]); the handler itself only asks the policy and forwards the
+//! answer. A CSV export streams from its job with a time and a byte limit.
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
@@ -18,9 +24,12 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use futures::TryStreamExt;
+use bytes::Bytes;
+use futures::StreamExt;
+use secviz_lake::query::Limit;
 use secviz_lake::{DatasetName, Lake};
 use secviz_render::Theme;
+use secviz_sandbox::{Executor, JobLimits, StreamError};
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 
@@ -30,9 +39,15 @@ use crate::selection::Selection;
 use crate::source::{Limits, Source};
 use crate::spec::ViewSpec;
 
-/// Decides which datasets a request may read.
+/// Decides which datasets a request may read, and who is asking.
 pub trait ReadPolicy: Clone + Send + Sync + 'static {
     fn may_read(&self, parts: &Parts, dataset: &DatasetName) -> impl Future<Output = bool> + Send;
+
+    /// Whose request this is, for the executor's admission (one client's requests in
+    /// flight are capped): an address, an account. The local explorer has one user.
+    fn client(&self, _parts: &Parts) -> String {
+        "local".to_string()
+    }
 }
 
 /// Every dataset of the lake: the local explorer, where the user owns the lake.
@@ -57,22 +72,48 @@ struct GraphCache {
 
 const GRAPH_CACHE: usize = 4;
 
-/// The router's state: the lake, the policy, query limits and the default recipe.
+/// Limits of a CSV export of a selection.
+#[derive(Clone, Copy, Debug)]
+pub struct ExportLimits {
+    /// Wall time of the whole export, including waiting for a slow reader.
+    pub time: Duration,
+    /// Bytes sent at most; past them the export is cut (and the transfer ends in error,
+    /// so a client never mistakes it for the whole).
+    pub bytes: u64,
+}
+
+impl Default for ExportLimits {
+    fn default() -> Self {
+        ExportLimits {
+            time: Duration::from_secs(120),
+            bytes: 256 << 20,
+        }
+    }
+}
+
+/// The router's state: the lake, the policy, where and under which limits the work runs,
+/// and the default recipe.
 #[derive(Clone)]
 pub struct ViewsState<P> {
     lake: Lake,
     policy: P,
+    executor: Executor,
     limits: Limits,
+    export: ExportLimits,
     default_spec: Arc<ViewSpec>,
     graphs: Arc<Mutex<GraphCache>>,
 }
 
 impl<P: ReadPolicy> ViewsState<P> {
-    pub fn new(lake: Lake, policy: P, default_spec: ViewSpec) -> Self {
+    /// Every request's work runs on `executor`, under [`Limits::member`] until told
+    /// otherwise.
+    pub fn new(lake: Lake, policy: P, default_spec: ViewSpec, executor: Executor) -> Self {
         ViewsState {
             lake,
             policy,
-            limits: Limits::default(),
+            executor,
+            limits: Limits::member(),
+            export: ExportLimits::default(),
             default_spec: Arc::new(default_spec),
             graphs: Arc::default(),
         }
@@ -82,9 +123,21 @@ impl<P: ReadPolicy> ViewsState<P> {
         self.limits = limits;
         self
     }
+
+    pub fn with_export_limits(mut self, export: ExportLimits) -> Self {
+        self.export = export;
+        self
+    }
+
+    fn job_limits(&self) -> JobLimits {
+        JobLimits {
+            time: self.limits.time,
+            memory: self.limits.memory,
+        }
+    }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize)]
 pub struct Params {
     spec: Option<String>,
     sel: Option<String>,
@@ -93,7 +146,7 @@ pub struct Params {
     width: Option<f64>,
 }
 
-/// What every handler starts from.
+/// What every computation starts from.
 struct Ctx {
     dataset: DatasetName,
     src: Source,
@@ -101,16 +154,26 @@ struct Ctx {
     sel: Selection,
 }
 
-async fn open<P: ReadPolicy>(
+/// The dataset of a request, if the caller may read it (a 404 otherwise, saying nothing).
+async fn readable<P: ReadPolicy>(
     st: &ViewsState<P>,
     parts: &Parts,
     dataset: &str,
-    p: &Params,
-) -> Result<Ctx, ViewError> {
+) -> Result<DatasetName, ViewError> {
     let dataset = DatasetName::parse(dataset).map_err(|_| ViewError::NotFound)?;
     if !st.policy.may_read(parts, &dataset).await {
         return Err(ViewError::NotFound);
     }
+    Ok(dataset)
+}
+
+/// Parses the recipe and selection and opens the source: on the executor's thread, since
+/// planning the member's filter is member work.
+async fn open<P: ReadPolicy>(
+    st: &ViewsState<P>,
+    dataset: DatasetName,
+    p: &Params,
+) -> Result<Ctx, ViewError> {
     let spec = match p.spec.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(s) => ViewSpec::from_json(s)?,
         None => (*st.default_spec).clone(),
@@ -124,6 +187,35 @@ async fn open<P: ReadPolicy>(
         spec,
         sel,
     })
+}
+
+/// Runs `work` for this request on the executor: the policy is asked first (here), then
+/// the request is admitted for its client, and everything else happens in the job.
+async fn in_job<P, T, F, Fut>(
+    st: &ViewsState<P>,
+    parts: &Parts,
+    dataset: &str,
+    p: Params,
+    work: F,
+) -> Result<T, ViewError>
+where
+    P: ReadPolicy,
+    F: FnOnce(ViewsState<P>, Ctx, Params) -> Fut + Send + 'static,
+    Fut: Future<Output = Result<T, ViewError>> + 'static,
+    T: Send + 'static,
+{
+    let dataset = readable(st, parts, dataset).await?;
+    let admission = st
+        .executor
+        .admit(&st.policy.client(parts))
+        .map_err(ViewError::Busy)?;
+    let job = st.clone();
+    st.executor
+        .run(admission, st.job_limits(), move || async move {
+            let c = open(&job, dataset, &p).await?;
+            work(job, c, p).await
+        })
+        .await?
 }
 
 fn private_json<T: serde::Serialize>(v: &T) -> Response {
@@ -145,18 +237,20 @@ async fn info<P: ReadPolicy>(
     Path(ds): Path<String>,
     Query(p): Query<Params>,
 ) -> Result<Response, ViewError> {
-    let c = open(&st, &parts, &ds, &p).await?;
-    let span = timeline::span(&c.src).await?;
-    let (total, _) = facets::totals(&c.src, &Selection::default()).await?;
-    Ok(private_json(&serde_json::json!({
-        "dataset": c.dataset.as_str(),
-        "rows": total,
-        "version": c.src.manifest.version,
-        "anonymized": c.src.manifest.anonymization.is_some(),
-        "time_min": span.map(|s| s.0),
-        "time_max": span.map(|s| s.1),
-        "spec": c.spec,
-    })))
+    in_job(&st, &parts, &ds, p, |_, c, _| async move {
+        let span = timeline::span(&c.src).await?;
+        let (total, _) = facets::totals(&c.src, &Selection::default()).await?;
+        Ok(private_json(&serde_json::json!({
+            "dataset": c.dataset.as_str(),
+            "rows": total,
+            "version": c.src.manifest.version,
+            "anonymized": c.src.manifest.anonymization.is_some(),
+            "time_min": span.map(|s| s.0),
+            "time_max": span.map(|s| s.1),
+            "spec": c.spec,
+        })))
+    })
+    .await
 }
 
 async fn facets_h<P: ReadPolicy>(
@@ -165,10 +259,12 @@ async fn facets_h<P: ReadPolicy>(
     Path(ds): Path<String>,
     Query(p): Query<Params>,
 ) -> Result<Response, ViewError> {
-    let c = open(&st, &parts, &ds, &p).await?;
-    Ok(private_json(
-        &facets::facets(&c.src, &c.spec.fields, c.spec.top_k, &c.sel).await?,
-    ))
+    in_job(&st, &parts, &ds, p, |_, c, _| async move {
+        Ok(private_json(
+            &facets::facets(&c.src, &c.spec.fields, c.spec.top_k, &c.sel).await?,
+        ))
+    })
+    .await
 }
 
 async fn timeline_h<P: ReadPolicy>(
@@ -177,8 +273,10 @@ async fn timeline_h<P: ReadPolicy>(
     Path(ds): Path<String>,
     Query(p): Query<Params>,
 ) -> Result<Response, ViewError> {
-    let c = open(&st, &parts, &ds, &p).await?;
-    Ok(private_json(&timeline::timeline(&c.src, &c.sel).await?))
+    in_job(&st, &parts, &ds, p, |_, c, _| async move {
+        Ok(private_json(&timeline::timeline(&c.src, &c.sel).await?))
+    })
+    .await
 }
 
 async fn parallel_h<P: ReadPolicy>(
@@ -187,11 +285,13 @@ async fn parallel_h<P: ReadPolicy>(
     Path(ds): Path<String>,
     Query(p): Query<Params>,
 ) -> Result<Response, ViewError> {
-    let c = open(&st, &parts, &ds, &p).await?;
-    let (total, _) = facets::totals(&c.src, &Selection::default()).await?;
-    Ok(private_json(
-        &parallel::tuples(&c.src, &c.spec.fields, &c.sel, total).await?,
-    ))
+    in_job(&st, &parts, &ds, p, |_, c, _| async move {
+        let (total, _) = facets::totals(&c.src, &Selection::default()).await?;
+        Ok(private_json(
+            &parallel::tuples(&c.src, &c.spec.fields, &c.sel, total).await?,
+        ))
+    })
+    .await
 }
 
 /// The cached graph of the context's recipe, built on first use.
@@ -235,17 +335,19 @@ async fn graph_h<P: ReadPolicy>(
     Path(ds): Path<String>,
     Query(p): Query<Params>,
 ) -> Result<Response, ViewError> {
-    let c = open(&st, &parts, &ds, &p).await?;
-    let (data, _) = graph_of(&st, &c).await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/json"),
-            (header::CACHE_CONTROL, "private, no-store"),
-            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        ],
-        data.json.clone(),
-    )
-        .into_response())
+    in_job(&st, &parts, &ds, p, |st, c, _| async move {
+        let (data, _) = graph_of(&st, &c).await?;
+        Ok((
+            [
+                (header::CONTENT_TYPE, "application/json"),
+                (header::CACHE_CONTROL, "private, no-store"),
+                (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            ],
+            data.json.clone(),
+        )
+            .into_response())
+    })
+    .await
 }
 
 async fn graph_selection_h<P: ReadPolicy>(
@@ -254,12 +356,14 @@ async fn graph_selection_h<P: ReadPolicy>(
     Path(ds): Path<String>,
     Query(p): Query<Params>,
 ) -> Result<Response, ViewError> {
-    let c = open(&st, &parts, &ds, &p).await?;
-    let (data, g) = graph_of(&st, &c).await?;
-    let (nodes, truncated) = graph::selected_nodes(&c.src, &g, &data, &c.sel).await?;
-    Ok(private_json(
-        &serde_json::json!({ "nodes": nodes, "truncated": truncated }),
-    ))
+    in_job(&st, &parts, &ds, p, |st, c, _| async move {
+        let (data, g) = graph_of(&st, &c).await?;
+        let (nodes, truncated) = graph::selected_nodes(&c.src, &g, &data, &c.sel).await?;
+        Ok(private_json(
+            &serde_json::json!({ "nodes": nodes, "truncated": truncated }),
+        ))
+    })
+    .await
 }
 
 fn theme(p: &Params) -> Theme {
@@ -293,18 +397,20 @@ async fn graph_svg_h<P: ReadPolicy>(
     Path(ds): Path<String>,
     Query(p): Query<Params>,
 ) -> Result<Response, ViewError> {
-    let c = open(&st, &parts, &ds, &p).await?;
-    let (data, _) = graph_of(&st, &c).await?;
-    let style = secviz_render::GraphStyle {
-        theme: theme(&p),
-        max_side: 1600.0,
-        ..Default::default()
-    };
-    Ok(svg_response(secviz_render::graph_svg(
-        &data.graph,
-        &data.positions,
-        &style,
-    )))
+    in_job(&st, &parts, &ds, p, |st, c, p| async move {
+        let (data, _) = graph_of(&st, &c).await?;
+        let style = secviz_render::GraphStyle {
+            theme: theme(&p),
+            max_side: 1600.0,
+            ..Default::default()
+        };
+        Ok(svg_response(secviz_render::graph_svg(
+            &data.graph,
+            &data.positions,
+            &style,
+        )))
+    })
+    .await
 }
 
 async fn chart_svg_h<P: ReadPolicy>(
@@ -313,19 +419,21 @@ async fn chart_svg_h<P: ReadPolicy>(
     Path(ds): Path<String>,
     Query(p): Query<Params>,
 ) -> Result<Response, ViewError> {
-    let c = open(&st, &parts, &ds, &p).await?;
-    let width = p.width.unwrap_or(800.0).clamp(240.0, 2400.0);
-    Ok(svg_response(
-        charts::render(
-            &c.src,
-            c.dataset.as_str(),
-            &c.spec,
-            &c.sel,
-            theme(&p),
-            width,
-        )
-        .await?,
-    ))
+    in_job(&st, &parts, &ds, p, |_, c, p| async move {
+        let width = p.width.unwrap_or(800.0).clamp(240.0, 2400.0);
+        Ok(svg_response(
+            charts::render(
+                &c.src,
+                c.dataset.as_str(),
+                &c.spec,
+                &c.sel,
+                theme(&p),
+                width,
+            )
+            .await?,
+        ))
+    })
+    .await
 }
 
 async fn chart_png_h<P: ReadPolicy>(
@@ -334,28 +442,29 @@ async fn chart_png_h<P: ReadPolicy>(
     Path(ds): Path<String>,
     Query(p): Query<Params>,
 ) -> Result<Response, ViewError> {
-    let c = open(&st, &parts, &ds, &p).await?;
-    let width = p.width.unwrap_or(800.0).clamp(240.0, 2400.0);
-    let svg = charts::render(
-        &c.src,
-        c.dataset.as_str(),
-        &c.spec,
-        &c.sel,
-        theme(&p),
-        width,
-    )
-    .await?;
-    let png = tokio::task::spawn_blocking(move || charts::png(&svg))
-        .await
-        .map_err(|e| ViewError::Internal(e.to_string()))??;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "image/png"),
-            (header::CACHE_CONTROL, "private, no-store"),
-        ],
-        png,
-    )
-        .into_response())
+    in_job(&st, &parts, &ds, p, |_, c, p| async move {
+        let width = p.width.unwrap_or(800.0).clamp(240.0, 2400.0);
+        let svg = charts::render(
+            &c.src,
+            c.dataset.as_str(),
+            &c.spec,
+            &c.sel,
+            theme(&p),
+            width,
+        )
+        .await?;
+        // On this job's thread: rasterising is member work too.
+        let png = charts::png(&svg)?;
+        Ok((
+            [
+                (header::CONTENT_TYPE, "image/png"),
+                (header::CACHE_CONTROL, "private, no-store"),
+            ],
+            png,
+        )
+            .into_response())
+    })
+    .await
 }
 
 async fn rows_h<P: ReadPolicy>(
@@ -364,28 +473,78 @@ async fn rows_h<P: ReadPolicy>(
     Path(ds): Path<String>,
     Query(p): Query<Params>,
 ) -> Result<Response, ViewError> {
-    let c = open(&st, &parts, &ds, &p).await?;
-    Ok(private_json(
-        &rows::rows(&c.src, &c.spec.fields, &c.sel, p.limit.unwrap_or(100)).await?,
-    ))
+    in_job(&st, &parts, &ds, p, |_, c, p| async move {
+        Ok(private_json(
+            &rows::rows(&c.src, &c.spec.fields, &c.sel, p.limit.unwrap_or(100)).await?,
+        ))
+    })
+    .await
 }
 
+/// The selection as CSV, streamed from the job as it is made: at most
+/// [`ExportLimits::bytes`], within [`ExportLimits::time`].
 async fn export_csv_h<P: ReadPolicy>(
     State(st): State<ViewsState<P>>,
     parts: Parts,
     Path(ds): Path<String>,
     Query(p): Query<Params>,
 ) -> Result<Response, ViewError> {
-    let c = open(&st, &parts, &ds, &p).await?;
-    let stream = rows::csv_stream(&c.src, &c.sel)
-        .await?
-        .map_err(|e| std::io::Error::other(e.to_string()));
+    let dataset = readable(&st, &parts, &ds).await?;
+    let admission = st
+        .executor
+        .admit(&st.policy.client(&parts))
+        .map_err(ViewError::Busy)?;
+    let limits = JobLimits {
+        time: st.export.time,
+        memory: st.limits.memory,
+    };
+    let cap = st.export.bytes;
+    let job = st.clone();
     // The dataset name is validated ([a-z0-9_-]), so it is safe in the header.
     let disposition = format!(
         "attachment; filename=\"{}-selection.csv\"",
-        c.dataset.as_str()
+        dataset.as_str()
     );
-    let mut r = Body::from_stream(stream).into_response();
+    let mut pieces = st
+        .executor
+        .stream(admission, limits, move |sink| async move {
+            let c = open(&job, dataset, &p).await?;
+            let mut csv = std::pin::pin!(rows::csv_stream(&c.src, &c.sel).await?);
+            let mut sent = 0u64;
+            while let Some(chunk) = csv.next().await {
+                let chunk: Bytes = chunk?;
+                sent += chunk.len() as u64;
+                if sent > cap {
+                    return Err(ViewError::Limit {
+                        limit: Limit::AnswerBytes,
+                        message: format!(
+                            "the export is larger than {}: narrow the selection",
+                            secviz_sandbox::budget::bytes(cap)
+                        ),
+                    });
+                }
+                let n = chunk.len();
+                sink.send(chunk, n)
+                    .await
+                    .map_err(|_| ViewError::Cancelled)?;
+            }
+            Ok(())
+        });
+    // The first piece (the header line) or the error decides the status.
+    let first = match pieces.next().await {
+        Some(Ok(first)) => first,
+        Some(Err(e)) => return Err(stream_error(e)),
+        None => Bytes::new(),
+    };
+    let rest = pieces.map(|r| {
+        r.map_err(|e| {
+            let e = stream_error(e);
+            tracing::info!(error = %e, "a CSV export ended early");
+            std::io::Error::other(e.to_string())
+        })
+    });
+    let body = futures::stream::once(async move { Ok::<_, std::io::Error>(first) }).chain(rest);
+    let mut r = Body::from_stream(body).into_response();
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -404,6 +563,14 @@ async fn export_csv_h<P: ReadPolicy>(
         HeaderValue::from_static("nosniff"),
     );
     Ok(r)
+}
+
+fn stream_error(e: StreamError<ViewError>) -> ViewError {
+    match e {
+        StreamError::Job(e) => e,
+        StreamError::Run(e) => e.into(),
+        StreamError::Incomplete => ViewError::Internal("a CSV export ended without a word".into()),
+    }
 }
 
 /// The API routes, relative to where the host mounts them.

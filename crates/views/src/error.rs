@@ -1,10 +1,17 @@
-//! [`ViewError`]: a request the member can fix (4xx, with a message meant for them), a view
-//! that does not exist or may not be read (404, saying nothing more), or a failure of ours
-//! (5xx, logged with its chain; the member sees a generic message).
+//! [`ViewError`]: a request the member can fix (4xx, with a message meant for them), a limit
+//! that stopped or refused the work (which limit, and what to change), a server too busy
+//! for it now (429 with `Retry-After`), a view that does not exist or may not be read (404,
+//! saying nothing more), or a failure of ours (5xx, logged with its chain; the member sees
+//! a generic message).
+//!
+//! Answers are JSON: `{"error": "<message>", "kind": "<kind>"}`, plus `"limit"` naming the
+//! limit for kind `limit`.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use secviz_lake::query::{Limit, QueryError, QueryErrorKind, SandboxFailure};
+use secviz_sandbox::{Busy, Exceeded, RunError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ViewError {
@@ -14,10 +21,54 @@ pub enum ViewError {
     NotFound,
     #[error("the query took too long or used too much memory: narrow the view or the selection")]
     TooCostly,
+    /// A limit of the sandbox stopped or refused the work.
+    #[error("{message}")]
+    Limit { limit: Limit, message: String },
+    /// Something members may not use.
+    #[error("{0}")]
+    Forbidden(String),
+    /// No room now: come back later.
+    #[error("{0}")]
+    Busy(Busy),
+    /// The request went away before the work ended.
+    #[error("the request was cancelled")]
+    Cancelled,
+    /// The server is shutting down.
+    #[error("the server is shutting down: try again in a moment")]
+    Unavailable,
     #[error("{0}")]
     Query(String),
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+impl ViewError {
+    /// A lake query error, for a part of the view named `what` (`filter`, `query`).
+    pub fn from_query(e: QueryError, what: &str) -> ViewError {
+        match e.kind {
+            QueryErrorKind::Limit(limit) => ViewError::Limit {
+                limit,
+                message: e.message,
+            },
+            QueryErrorKind::Forbidden => ViewError::Forbidden(format!("{what}: {}", e.message)),
+            QueryErrorKind::Cancelled => ViewError::Cancelled,
+            QueryErrorKind::Internal => ViewError::Internal(e.message),
+            _ => ViewError::Query(format!("{what}: {}", e.message)),
+        }
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            ViewError::BadRequest(_) | ViewError::Query(_) => "bad_request",
+            ViewError::NotFound => "not_found",
+            ViewError::TooCostly | ViewError::Limit { .. } => "limit",
+            ViewError::Forbidden(_) => "forbidden",
+            ViewError::Busy(_) => "busy",
+            ViewError::Cancelled => "cancelled",
+            ViewError::Unavailable => "unavailable",
+            ViewError::Internal(_) => "internal",
+        }
+    }
 }
 
 impl From<secviz_lake::LakeError> for ViewError {
@@ -31,9 +82,30 @@ impl From<secviz_lake::LakeError> for ViewError {
     }
 }
 
+impl From<SandboxFailure> for ViewError {
+    fn from(f: SandboxFailure) -> Self {
+        ViewError::from_query(f.to_query_error(), "query")
+    }
+}
+
+impl From<RunError> for ViewError {
+    fn from(e: RunError) -> Self {
+        match e {
+            RunError::Busy(b) => ViewError::Busy(b),
+            RunError::Exceeded(Exceeded::Cancelled) => ViewError::Cancelled,
+            RunError::Exceeded(x) => SandboxFailure::Exceeded(x).into(),
+            RunError::Panicked => ViewError::Internal("a view job panicked".into()),
+            RunError::Stopped => ViewError::Unavailable,
+        }
+    }
+}
+
 impl From<secviz_lake::datafusion::error::DataFusionError> for ViewError {
     fn from(e: secviz_lake::datafusion::error::DataFusionError) -> Self {
         use secviz_lake::datafusion::error::DataFusionError as E;
+        if let Some(f) = SandboxFailure::find(&e) {
+            return f.into();
+        }
         match e.find_root() {
             E::ResourcesExhausted(_) => ViewError::TooCostly,
             // Errors in the member's own filter expression: shown to them.
@@ -47,9 +119,15 @@ impl From<secviz_lake::datafusion::error::DataFusionError> for ViewError {
 impl IntoResponse for ViewError {
     fn into_response(self) -> Response {
         let status = match &self {
-            ViewError::BadRequest(_) | ViewError::Query(_) => StatusCode::BAD_REQUEST,
+            ViewError::BadRequest(_) | ViewError::Query(_) | ViewError::Forbidden(_) => {
+                StatusCode::BAD_REQUEST
+            }
             ViewError::NotFound => StatusCode::NOT_FOUND,
-            ViewError::TooCostly => StatusCode::UNPROCESSABLE_ENTITY,
+            ViewError::TooCostly | ViewError::Limit { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ViewError::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
+            // Nobody reads the answer of a cancelled request; 499 is not standard.
+            ViewError::Cancelled => StatusCode::REQUEST_TIMEOUT,
+            ViewError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ViewError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let message = match &self {
@@ -59,6 +137,21 @@ impl IntoResponse for ViewError {
             }
             other => other.to_string(),
         };
-        (status, Json(serde_json::json!({ "error": message }))).into_response()
+        let mut body = serde_json::json!({ "error": message, "kind": self.kind() });
+        if let ViewError::Limit { limit, .. } = &self {
+            body["limit"] = serde_json::to_value(limit).unwrap_or_default();
+        }
+        let mut r = (status, Json(body)).into_response();
+        r.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
+        if let ViewError::Busy(b) = &self {
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(b.retry_after.as_secs().max(1)),
+            );
+        }
+        r
     }
 }

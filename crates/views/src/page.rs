@@ -194,9 +194,18 @@ async fn page(
 }
 
 /// The local explorer over `dataset`: the page at `/`, the API under `/api`, the assets
-/// under `/assets`. Every dataset of the lake is readable (the user owns it).
-pub fn explorer(lake: Lake, dataset: DatasetName, spec: ViewSpec) -> Router {
-    let api = crate::api::router(ViewsState::new(lake, AllowAll, spec.clone()));
+/// under `/assets`. Every dataset of the lake is readable (the user owns it), with the
+/// operator's limits; the work still runs on `executor`, off the server's threads.
+pub fn explorer(
+    lake: Lake,
+    dataset: DatasetName,
+    spec: ViewSpec,
+    executor: secviz_sandbox::Executor,
+) -> Router {
+    let api = crate::api::router(
+        ViewsState::new(lake, AllowAll, spec.clone(), executor)
+            .with_limits(crate::source::Limits::operator()),
+    );
     Router::new()
         .route("/", get(page))
         .with_state(Explorer { dataset, spec })

@@ -4,7 +4,10 @@
 //!
 //! The session comes from the lake ([`Lake::session`]) with only this dataset registered,
 //! so a filter cannot name any other; the view's queries then run on it with parameters
-//! (the lake's member query entry point takes SQL text only).
+//! (the lake's member query entry point takes SQL text only). For members
+//! ([`Limits::sandbox`]) the session is the lake's sandbox: it must be opened on a thread of
+//! a `secviz_sandbox::Executor`, and the member's filter is held to the same shape limits
+//! as their SQL before it is planned.
 
 use std::time::Duration;
 
@@ -14,7 +17,8 @@ use secviz_lake::datafusion::execution::context::SQLOptions;
 use secviz_lake::datafusion::prelude::{DataFrame, SessionContext};
 use secviz_lake::datafusion::sql::sqlparser::dialect::GenericDialect;
 use secviz_lake::datafusion::sql::sqlparser::parser::Parser;
-use secviz_lake::query::{Access, QueryLimits};
+use secviz_lake::query::sandbox::shape;
+use secviz_lake::query::{Access, Limit, QueryLimits, SandboxLimits, ShapeLimits};
 use secviz_lake::{DatasetName, EVENTS_TABLE, Lake, Manifest};
 
 use crate::error::ViewError;
@@ -25,14 +29,34 @@ use crate::sql::Sql;
 pub struct Limits {
     pub time: Duration,
     pub memory: usize,
+    /// Work started by a member (the portal): planned and run in the lake's sandbox.
+    /// `false` for the operator's own lake (`secviz chart`, `secviz view`).
+    pub sandbox: bool,
+}
+
+impl Limits {
+    /// A member's view: 30 s, 512 MiB, in the sandbox.
+    pub fn member() -> Limits {
+        Limits {
+            time: Duration::from_secs(30),
+            memory: 512 << 20,
+            sandbox: true,
+        }
+    }
+
+    /// The operator's own data: generous time and memory, no sandbox.
+    pub fn operator() -> Limits {
+        Limits {
+            time: Duration::from_secs(3600),
+            memory: 8 << 30,
+            sandbox: false,
+        }
+    }
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits {
-            time: Duration::from_secs(30),
-            memory: 512 << 20,
-        }
+        Limits::member()
     }
 }
 
@@ -50,14 +74,24 @@ fn read_only() -> SQLOptions {
         .with_allow_statements(false)
 }
 
+/// Longest filter accepted, in bytes (the SQL API's limit on a whole query).
+pub const MAX_FILTER_BYTES: usize = 16 * 1024;
+
 /// Checks that a member's filter is a single SQL expression (no statement separators,
-/// no second query smuggled in after a parenthesis).
+/// no second query smuggled in after a parenthesis) of a shape the sandbox accepts.
 fn check_filter(filter: &str) -> Result<(), ViewError> {
+    if filter.len() > MAX_FILTER_BYTES {
+        return Err(ViewError::Limit {
+            limit: Limit::SqlLength,
+            message: format!("the filter is longer than {MAX_FILTER_BYTES} bytes: shorten it"),
+        });
+    }
     let dialect = GenericDialect {};
     let mut parser = Parser::new(&dialect)
+        .with_recursion_limit(64)
         .try_with_sql(filter)
         .map_err(|e| ViewError::Query(format!("filter: {e}")))?;
-    parser
+    let expr = parser
         .parse_expr()
         .map_err(|e| ViewError::Query(format!("filter: {e}")))?;
     if parser.peek_token().token != secviz_lake::datafusion::sql::sqlparser::tokenizer::Token::EOF {
@@ -65,7 +99,7 @@ fn check_filter(filter: &str) -> Result<(), ViewError> {
             "filter: one boolean expression expected, with nothing after it".into(),
         ));
     }
-    Ok(())
+    shape::check(&expr, &ShapeLimits::default()).map_err(|e| ViewError::from_query(e, "filter"))
 }
 
 impl Source {
@@ -82,6 +116,7 @@ impl Source {
             memory_bytes: Some(limits.memory),
             max_rows: None,
             spill: false,
+            sandbox: limits.sandbox.then(|| SandboxLimits::member(limits.time)),
         };
         let ctx = lake
             .session(&Access::Only(vec![dataset.clone()]), &qlimits)
@@ -143,5 +178,13 @@ mod tests {
         assert!(check_filter("action = 'block' AND dst_port < 1024").is_ok());
         assert!(check_filter("1=1) UNION SELECT * FROM x WHERE (1=1").is_err());
         assert!(check_filter("1=1; DROP TABLE events").is_err());
+        let long = format!("dst_port = {}1", "1+".repeat(3000));
+        assert!(matches!(
+            check_filter(&long),
+            Err(ViewError::Limit {
+                limit: Limit::ExpressionDepth,
+                ..
+            })
+        ));
     }
 }

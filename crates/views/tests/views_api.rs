@@ -136,6 +136,7 @@ async fn a_dataset_the_policy_denies_is_not_found() {
         t.lake.clone(),
         OnlyOk,
         ViewSpec::linked_default(),
+        common::serve::executor(),
     ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -18,7 +18,7 @@ fn port_selection(port: i64) -> Selection {
 #[tokio::test]
 async fn facets_match_lake_queries_with_and_without_a_selection() {
     let t = pf_lake(3000).await;
-    let src = Source::open(&t.lake, &t.name, None, Limits::default())
+    let src = Source::open(&t.lake, &t.name, None, Limits::operator())
         .await
         .unwrap();
     let fields = [
@@ -82,7 +82,7 @@ async fn facets_match_lake_queries_with_and_without_a_selection() {
 #[tokio::test]
 async fn timeline_and_parallel_account_for_every_record() {
     let t = pf_lake(2000).await;
-    let src = Source::open(&t.lake, &t.name, None, Limits::default())
+    let src = Source::open(&t.lake, &t.name, None, Limits::operator())
         .await
         .unwrap();
     let sel = port_selection(53);
@@ -115,7 +115,7 @@ async fn timeline_and_parallel_account_for_every_record() {
 #[tokio::test]
 async fn selection_values_are_parameters_not_sql() {
     let t = pf_lake(500).await;
-    let src = Source::open(&t.lake, &t.name, None, Limits::default())
+    let src = Source::open(&t.lake, &t.name, None, Limits::operator())
         .await
         .unwrap();
     let mut sel = Selection::default();
@@ -137,7 +137,7 @@ async fn filters_narrow_the_view_and_bad_filters_are_refused() {
         &t.lake,
         &t.name,
         Some("action = 'block'"),
-        Limits::default(),
+        Limits::operator(),
     )
     .await
     .unwrap();
@@ -151,7 +151,7 @@ async fn filters_narrow_the_view_and_bad_filters_are_refused() {
         "no_such_column = 1",
         "1=1; DROP TABLE pf",
     ] {
-        let r = Source::open(&t.lake, &t.name, Some(bad), Limits::default()).await;
+        let r = Source::open(&t.lake, &t.name, Some(bad), Limits::operator()).await;
         assert!(r.is_err(), "{bad} was accepted");
     }
 }
@@ -159,7 +159,7 @@ async fn filters_narrow_the_view_and_bad_filters_are_refused() {
 #[tokio::test]
 async fn every_chart_kind_renders_from_the_lake() {
     let t = pf_lake(1500).await;
-    let src = Source::open(&t.lake, &t.name, None, Limits::default())
+    let src = Source::open(&t.lake, &t.name, None, Limits::operator())
         .await
         .unwrap();
     for json in [
@@ -193,7 +193,7 @@ async fn every_chart_kind_renders_from_the_lake() {
 #[tokio::test]
 async fn graph_is_laid_out_and_selection_highlights_its_nodes() {
     let t = pf_lake(800).await;
-    let src = Source::open(&t.lake, &t.name, None, Limits::default())
+    let src = Source::open(&t.lake, &t.name, None, Limits::operator())
         .await
         .unwrap();
     let spec = ViewSpec::linked_default();
@@ -224,7 +224,7 @@ async fn graph_is_laid_out_and_selection_highlights_its_nodes() {
 #[tokio::test]
 async fn rows_of_a_small_selection() {
     let t = pf_lake(600).await;
-    let src = Source::open(&t.lake, &t.name, None, Limits::default())
+    let src = Source::open(&t.lake, &t.name, None, Limits::operator())
         .await
         .unwrap();
     let sel = port_selection(53);
@@ -241,7 +241,7 @@ async fn rows_of_a_small_selection() {
 #[tokio::test]
 async fn rules_naming_roles_and_columns_build() {
     let t = pf_lake(400).await;
-    let src = Source::open(&t.lake, &t.name, None, Limits::default())
+    let src = Source::open(&t.lake, &t.name, None, Limits::operator())
         .await
         .unwrap();
     let spec = ViewSpec::linked_default();

@@ -88,6 +88,8 @@ pub(crate) struct Params {
     /// Iterations before convergence is checked (the adaptive speed starts slow).
     pub min_iter: usize,
     pub max_iter: usize,
+    /// Ends the run early when it answers `true` (see `LayoutOptions::stop`).
+    pub stop: Option<fn() -> bool>,
 }
 
 /// Runs ForceAtlas2 on `pos` until it converges or `max_iter`; returns the iterations run.
@@ -102,6 +104,9 @@ pub(crate) fn run(level: &Level, pos: &mut [[f64; 2]], p: Params) -> usize {
     let mut calm = 0;
     let theta2 = p.theta * p.theta;
     for it in 0..p.max_iter {
+        if p.stop.is_some_and(|stop| stop()) {
+            return it;
+        }
         let tree = QuadTree::build(pos, &level.mass);
         let forces: Vec<[f64; 2]> = (0..n)
             .into_par_iter()

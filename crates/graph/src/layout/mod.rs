@@ -26,6 +26,9 @@ pub struct LayoutOptions {
     pub max_iter: usize,
     /// Keep node discs apart in a final pass.
     pub prevent_overlap: bool,
+    /// Asked every iteration: `true` ends the layout where it is (a job out of time; the
+    /// portal passes its budget check). The positions are then rough but valid.
+    pub stop: Option<fn() -> bool>,
 }
 
 impl Default for LayoutOptions {
@@ -34,6 +37,7 @@ impl Default for LayoutOptions {
             seed: 1,
             max_iter: 400,
             prevent_overlap: true,
+            stop: None,
         }
     }
 }
@@ -107,6 +111,9 @@ pub fn layout_edges(
     let mut last_refined = 0usize;
     for li in (0..total).rev() {
         progress(total - li, total);
+        if opts.stop.is_some_and(|stop| stop()) {
+            break;
+        }
         let level = &levels[li];
         if li + 1 < total {
             // Prolong: each node starts at its parent, offset a little.
@@ -152,6 +159,7 @@ pub fn layout_edges(
             prevent_overlap: false,
             min_iter: min_iter.min(max_iter),
             max_iter,
+            stop: opts.stop,
         };
         iterations[li] = fa2::run(level, &mut pos, params);
     }
@@ -167,6 +175,7 @@ pub fn layout_edges(
                 prevent_overlap: true,
                 min_iter: 10,
                 max_iter: (400_000 / n0.max(1)).clamp(15, 40),
+                stop: opts.stop,
             };
             iterations[0] += fa2::run(&levels[0], &mut pos, params);
         }

@@ -69,6 +69,11 @@ fn rule_columns(rules: &str, nodes: &[Field]) -> Vec<&'static str> {
         .collect()
 }
 
+/// Whether the job laying out a graph must stop (always `false` outside jobs).
+fn out_of_budget() -> bool {
+    secviz_sandbox::budget::check().is_err()
+}
+
 /// Builds and lays out the graph of `g` over the source.
 pub async fn build(src: &Source, g: &GraphSpec) -> Result<GraphData, ViewError> {
     let nodes = node_fields(g);
@@ -130,7 +135,16 @@ pub async fn build(src: &Source, g: &GraphSpec) -> Result<GraphData, ViewError> 
         if graph.nodes.len() > MAX_GRAPH_NODES {
             return Err(ViewError::BadRequest(format!("the graph has {} nodes, more than {MAX_GRAPH_NODES}: add a filter or a top-k rule (top.source = 1000)", graph.nodes.len())));
         }
-        let positions = layout(&graph, &LayoutOptions { seed, ..LayoutOptions::default() });
+        let positions = layout(
+            &graph,
+            &LayoutOptions {
+                seed,
+                stop: Some(out_of_budget),
+                ..LayoutOptions::default()
+            },
+        );
+        // A layout cut short by the budget is not cached as if it were whole.
+        secviz_sandbox::budget::check().map_err(|e| ViewError::from(secviz_lake::query::SandboxFailure::Exceeded(e)))?;
         let json = secviz_graph::export::to_json(&graph, Some(&positions));
         let index = graph.nodes.iter().enumerate().map(|(i, n)| (n.id.clone(), i as u32)).collect();
         Ok(GraphData { graph, positions, json, index })
