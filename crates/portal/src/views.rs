@@ -211,6 +211,8 @@ pub struct PostPage {
     pub form: CommentForm,
     /// The data, recipe and viewer of a data post (issue 7).
     pub data: Option<DataView>,
+    /// In place of `data`, why a data post's data is gone ("Data withdrawn by its author.").
+    pub withdrawn: Option<&'static str>,
 }
 
 impl PostPage {

@@ -7,82 +7,12 @@ mod common;
 
 use std::io::Read;
 
+use common::data::{add_post_with_file, pf_log, wait_ingest};
 use common::*;
 use reqwest::StatusCode;
 
 /// Addresses in the uploaded log that must never come back.
 const ORIGINAL: &[&str] = &["10.77.5.3", "10.77.5.201", "192.0.2.99", "198.51.100.23"];
-
-/// pf lines (tcpdump on pflog) with the addresses above, and one broken line (line 4).
-fn pf_log() -> String {
-    let mut s = String::new();
-    for i in 0..40u32 {
-        let (src, dst) = match i % 4 {
-            0 => ("10.77.5.3", "192.0.2.99"),
-            1 => ("10.77.5.201", "192.0.2.99"),
-            2 => ("10.77.5.3", "198.51.100.23"),
-            _ => ("10.77.5.201", "198.51.100.23"),
-        };
-        if i == 3 {
-            s.push_str("this line is not pf at all 10.77.5.3\n");
-            continue;
-        }
-        s.push_str(&format!(
-            "Oct 21 06:00:{:02}.015678 rule 57/0(match): pass out on xl1: {src}.1030 > {dst}.53: 46523+ A? host{i}.example. (43) (DF)\n",
-            i % 60
-        ));
-    }
-    s
-}
-
-/// POSTs Add Post as multipart with a data file (or none) after the text fields.
-async fn add_post_with_file(
-    c: &Client,
-    fields: &[(&str, &str)],
-    file: Option<(&str, Vec<u8>)>,
-) -> Resp {
-    let token = c.csrf("/new").await;
-    let mut form = reqwest::multipart::Form::new().text("csrf", token);
-    for (k, v) in fields {
-        form = form.text(k.to_string(), v.to_string());
-    }
-    if let Some((name, bytes)) = file {
-        let part = reqwest::multipart::Part::bytes(bytes)
-            .file_name(name.to_string())
-            .mime_str("application/octet-stream")
-            .unwrap();
-        form = form.part("data_file", part);
-    }
-    let r = c
-        .http
-        .post(format!("{}/new", c.base))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    Resp {
-        status: r.status(),
-        headers: r.headers().clone(),
-        body: r.text().await.unwrap_or_default(),
-    }
-}
-
-/// Waits until the draft's data is ready or failed (the worker runs in the background);
-/// returns the page. Not a timing assertion: a generous bound so a broken worker fails the
-/// test instead of hanging it.
-async fn wait_ingest(c: &Client, draft: &str) -> String {
-    for _ in 0..600 {
-        let page = c.get(draft).await;
-        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-        if page.body.contains("data-status=\"ready\"")
-            || page.body.contains("data-status=\"failed\"")
-        {
-            return page.body;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    }
-    panic!("the ingest of {draft} did not end");
-}
 
 fn gunzip(bytes: &[u8]) -> String {
     let mut s = String::new();

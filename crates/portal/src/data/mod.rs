@@ -7,9 +7,10 @@
 //!   [`summary`]: the parse report.
 //! - [`recipe`]: the recipe and the view form; [`picture`]: the server-drawn picture and
 //!   thumbnail; [`publish`]: drafts to posts, remixes; [`export`]: data downloads;
-//!   [`policy`]: who may read a dataset (the viewer's API uses it).
+//!   [`policy`]: who may read a dataset (the viewer's API uses it); [`withdraw`]: a post's
+//!   data leaves the public with the post (delete, hide), remixes included.
 //!
-//! Access: a dataset is private to its owner until a post publishes it
+//! Access: a dataset is private to its owner until a post of theirs publishes it
 //! (`db::datasets::may_read`); drafts are their owner's alone.
 
 pub mod anon;
@@ -22,6 +23,7 @@ pub mod recipe;
 pub mod reproduce;
 pub mod summary;
 pub mod upload;
+pub mod withdraw;
 pub mod worker;
 
 use secviz_parse::Format;
@@ -99,19 +101,11 @@ pub async fn queue_ingest(
     Ok(id)
 }
 
-/// Removes a dataset of `owner` that no post or draft uses any more: its row (and jobs)
-/// and its files in the lake. Returns whether it was removed.
+/// Removes a dataset of `owner` that no post or draft of theirs uses any more (a draft was
+/// deleted or took new data): see [`withdraw::purge`]. Returns whether it was removed.
 pub async fn release(state: &AppState, id: &str, owner: i64) -> anyhow::Result<bool> {
     let Some(parsed) = DatasetId::parse(id) else {
         return Ok(false);
     };
-    // A job still running for it finds the row gone when it ends and removes its files.
-    if !datasets::delete_unused(&state.db, id, owner).await? {
-        return Ok(false);
-    }
-    match state.lake.remove(&parsed.lake_name()).await {
-        Ok(_) | Err(secviz_lake::LakeError::NotFound(_)) => {}
-        Err(e) => tracing::warn!(dataset = id, error = %e, "removing a dataset's files failed"),
-    }
-    Ok(true)
+    withdraw::purge(state, &parsed, owner).await
 }

@@ -1,8 +1,10 @@
 //! The server-drawn picture of a recipe: the link graph (graph and linked views) or the
 //! chart, as SVG, exactly as `secviz chart --spec` draws it from the same recipe and data
 //! (light theme, 800 units wide for charts, graphs in `secviz graph`'s default style). Pictures are kept in
-//! `<data>/pictures/` under a hash of (dataset, dataset version, view), so a preview, the
-//! post's thumbnail and later visits draw once. The thumbnail is a PNG (resvg) stored like
+//! `<data>/pictures/<dataset>/` under a hash of (dataset, dataset version, view), so a
+//! preview, the post's thumbnail and later visits draw once; one folder per dataset, so a
+//! withdrawn dataset's pictures go with it ([`Pictures::forget`]) and are drawn again on
+//! demand if it comes back. The thumbnail is a PNG (resvg) stored like
 //! an uploaded image, which is what the gallery shows.
 
 use std::path::{Path, PathBuf};
@@ -80,7 +82,31 @@ impl Pictures {
     }
 
     pub fn ensure(&self) -> std::io::Result<()> {
-        std::fs::create_dir_all(&self.dir)
+        std::fs::create_dir_all(&self.dir)?;
+        // Pictures of the flat layout before one folder per dataset: no dataset can be told
+        // from their names, so they could outlive a withdrawal. They are only a cache.
+        for e in std::fs::read_dir(&self.dir)?.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_file()) {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+        Ok(())
+    }
+
+    fn dir_of(&self, dataset: &DatasetName) -> PathBuf {
+        // A lake name is letters, digits and underscores: one path component.
+        self.dir.join(dataset.as_str())
+    }
+
+    /// Removes every picture of `dataset` (its data was withdrawn).
+    pub async fn forget(&self, dataset: &DatasetName) {
+        match tokio::fs::remove_dir_all(self.dir_of(dataset)).await {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::warn!(dataset = %dataset.as_str(), error = %e, "removing pictures failed")
+            }
+        }
     }
 
     fn path(&self, dataset: &DatasetName, version: u64, spec: &ViewSpec) -> PathBuf {
@@ -88,7 +114,7 @@ impl Pictures {
         h.update(dataset.as_str().as_bytes());
         h.update(version.to_le_bytes());
         h.update(serde_json::to_vec(spec).unwrap_or_default());
-        self.dir
+        self.dir_of(dataset)
             .join(format!("{}.svg", hex::encode(&h.finalize()[..16])))
     }
 
@@ -107,6 +133,7 @@ impl Pictures {
         let svg = render(lake, dataset, spec).await?;
         // Written aside and renamed, so a reader never sees half a file.
         let tmp = path.with_extension(format!("tmp{}", hex::encode(rand::random::<[u8; 4]>())));
+        let _ = tokio::fs::create_dir_all(self.dir_of(dataset)).await;
         if tokio::fs::write(&tmp, svg.as_bytes()).await.is_ok() {
             let _ = tokio::fs::rename(&tmp, &path).await;
         }

@@ -1,7 +1,8 @@
 //! The portal's read policy for the viewer's API (`secviz_views::ReadPolicy`): a dataset is
-//! readable by its owner, and by everyone while a visible post publishes it; anything else
-//! answers exactly like a dataset that does not exist (404). The decision is
-//! `db::datasets::may_read`, shared with every other route that reads a dataset.
+//! readable by its owner, and by everyone while a visible post of its owner publishes it;
+//! anything else answers exactly like a dataset that does not exist (404). The decision is
+//! `db::datasets::may_read`, shared with every other route that reads a dataset, and with
+//! the thumbnails drawn from a dataset ([`may_see_thumbnail`]).
 
 use std::sync::Arc;
 
@@ -9,8 +10,8 @@ use axum::http::request::Parts;
 use secviz_lake::DatasetName;
 use secviz_views::ReadPolicy;
 
-use crate::db::Db;
 use crate::db::datasets::{self, Reader};
+use crate::db::{Db, post_data};
 use crate::web::Visitor;
 
 #[derive(Clone)]
@@ -24,6 +25,27 @@ pub fn reader_of(v: &Visitor) -> Reader {
         user: v.user.as_ref().map(|u| u.id),
         moderator: v.can_moderate(),
     }
+}
+
+/// Whether `reader` may see image `image` of post `post` as far as data goes: a data post's
+/// thumbnail is drawn from its dataset, so exactly those who may read the dataset see it
+/// (nobody once the dataset is gone). `None`: the image is no such thumbnail.
+pub async fn may_see_thumbnail(
+    db: &Db,
+    post: i64,
+    image: &str,
+    reader: Reader,
+) -> Result<Option<bool>, sqlx::Error> {
+    let Some(pd) = post_data::get(db, post).await? else {
+        return Ok(None);
+    };
+    if pd.thumb_image.as_deref() != Some(image) {
+        return Ok(None);
+    }
+    Ok(Some(match pd.dataset_id.as_deref() {
+        Some(ds) => datasets::may_read(db, ds, reader).await?,
+        None => false,
+    }))
 }
 
 impl ReadPolicy for PortalPolicy {

@@ -193,7 +193,7 @@ pub async fn publish(
         &mut tx,
         &PostDataRow {
             post_id,
-            dataset_id: dataset.as_str().to_string(),
+            dataset_id: Some(dataset.as_str().to_string()),
             recipe: recipe.to_json(),
             analysis,
             thumb_image: Some(image_id),
@@ -239,7 +239,7 @@ pub async fn remix(
             title: &title,
             body: &body,
             tags: "",
-            dataset_id: with_data.then_some(pd.dataset_id.as_str()),
+            dataset_id: pd.dataset_id.as_deref().filter(|_| with_data),
             recipe: &recipe.to_json(),
             remixed_from: Some(post_id),
             notice: "",

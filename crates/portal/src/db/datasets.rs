@@ -2,7 +2,10 @@
 //! lake's dataset name) and says whose it is, how it was parsed and how its ingest went.
 //!
 //! Who may read one is decided here, in SQL, in one place ([`may_read`]): its owner always;
-//! anyone else only while a visible post publishes it (moderators also through hidden posts).
+//! anyone else only while a visible post *of its owner* publishes it (moderators also through
+//! the owner's hidden posts). A remix by another member carries the dataset but never
+//! publishes it on its own: when the owner deletes their post, or a moderator hides it, the
+//! data leaves the public everywhere, remixes included (issue 14, [`Withdrawal`]).
 //! Everything else answers as if the dataset did not exist.
 
 use sqlx::FromRow;
@@ -121,21 +124,83 @@ pub struct Reader {
     pub moderator: bool,
 }
 
-/// Whether `reader` may read dataset `id`: its owner, or anyone while a post that is not
-/// hidden publishes it (moderators see through hidden posts too). A ready dataset only:
-/// one still ingesting or failed has nothing to read.
+/// SQL: whether a post of the dataset's owner carries the dataset named by `$ds` (an SQL
+/// expression), the dataset being ready, among the owner's posts that are not hidden, or also
+/// hidden ones when `$also_hidden` (an SQL condition) holds. The one definition of
+/// "published" that [`may_read`], [`is_public`] and the gallery's thumbnails share.
+macro_rules! carried_by_owner {
+    ($ds:literal, $also_hidden:literal) => {
+        concat!(
+            "EXISTS (SELECT 1 FROM post_data cb_pd JOIN posts cb_p ON cb_p.id = cb_pd.post_id \
+             JOIN datasets cb_d ON cb_d.id = cb_pd.dataset_id \
+             WHERE cb_pd.dataset_id = ",
+            $ds,
+            " AND cb_d.status = 'ready' AND cb_p.author_id = cb_d.owner_id \
+             AND (cb_p.hidden_reason IS NULL OR ",
+            $also_hidden,
+            "))"
+        )
+    };
+}
+pub(crate) use carried_by_owner;
+
+/// Whether `reader` may read dataset `id`: its owner, or anyone while a post of its owner
+/// that is not hidden publishes it (moderators see through the owner's hidden posts too). A
+/// ready dataset only: one still ingesting or failed has nothing to read.
 pub async fn may_read(db: &Db, id: &str, reader: Reader) -> Result<bool, sqlx::Error> {
-    let n = sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM datasets d WHERE d.id = $1 AND d.status = 'ready' AND (d.owner_id = $2 \
-         OR EXISTS (SELECT 1 FROM post_data pd JOIN posts p ON p.id = pd.post_id \
-                    WHERE pd.dataset_id = d.id AND (p.hidden_reason IS NULL OR $3 = 1)))",
-    )
+    let n = sqlx::query_scalar::<_, i64>(concat!(
+        "SELECT COUNT(*) FROM datasets d WHERE d.id = $1 AND d.status = 'ready' AND (d.owner_id = $2 OR ",
+        carried_by_owner!("d.id", "$3 = 1"),
+        ")"
+    ))
     .bind(id)
     .bind(reader.user.unwrap_or(-1))
     .bind(i64::from(reader.moderator))
     .fetch_one(&db.pool)
     .await?;
     Ok(n > 0)
+}
+
+/// Whether anyone at all may read dataset `id` (a visible post of its owner publishes it).
+pub async fn is_public(db: &Db, id: &str) -> Result<bool, sqlx::Error> {
+    let n = sqlx::query_scalar::<_, i64>(concat!(
+        "SELECT COUNT(*) FROM datasets d WHERE d.id = $1 AND ",
+        carried_by_owner!("d.id", "1 = 0")
+    ))
+    .bind(id)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(n > 0)
+}
+
+/// Why the public may not read the data of a post that had some.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Withdrawal {
+    /// Its owner deleted the post that published it (the dataset is gone, or kept only in
+    /// the owner's own drafts).
+    ByAuthor,
+    /// A moderator hid the owner's post that published it; unhiding brings it back.
+    ByModerator,
+}
+
+/// Why dataset `id` (`None`: deleted) is not public. Only meaningful when [`is_public`] is
+/// false: a hidden post of the owner still carrying it means a moderator withdrew it.
+pub async fn withdrawal(db: &Db, id: Option<&str>) -> Result<Withdrawal, sqlx::Error> {
+    let Some(id) = id else {
+        return Ok(Withdrawal::ByAuthor);
+    };
+    let n = sqlx::query_scalar::<_, i64>(concat!(
+        "SELECT COUNT(*) FROM datasets d WHERE d.id = $1 AND ",
+        carried_by_owner!("d.id", "1 = 1")
+    ))
+    .bind(id)
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(if n > 0 {
+        Withdrawal::ByModerator
+    } else {
+        Withdrawal::ByAuthor
+    })
 }
 
 /// Marks the ingest's state (`running`, `queued`, `failed`) with the member-facing error.
@@ -184,30 +249,61 @@ pub async fn set_ready(
     Ok(())
 }
 
-/// Whether any post or draft still uses the dataset.
-pub async fn in_use(db: &Db, id: &str) -> Result<bool, sqlx::Error> {
-    let n = sqlx::query_scalar::<_, i64>(
-        "SELECT (SELECT COUNT(*) FROM post_data WHERE dataset_id = $1) + (SELECT COUNT(*) FROM drafts WHERE dataset_id = $2)",
-    )
-    .bind(id)
-    .bind(id)
-    .fetch_one(&db.pool)
-    .await?;
-    Ok(n > 0)
-}
-
-/// Deletes the row of a dataset of `owner_id` that nothing uses any more; true if deleted.
-pub async fn delete_unused(db: &Db, id: &str, owner_id: i64) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query(
-        "DELETE FROM datasets WHERE id = $1 AND owner_id = $2 \
-         AND NOT EXISTS (SELECT 1 FROM post_data WHERE dataset_id = $3) \
-         AND NOT EXISTS (SELECT 1 FROM drafts WHERE dataset_id = $4)",
+/// Deletes dataset `id` of `owner_id` once nothing of its owner uses it any more (no post,
+/// no draft of theirs), with every trace of it in other members' posts and drafts: remixes
+/// keep their post but lose the dataset, the thumbnail drawn from it and the analysis
+/// findings computed from it; drafts lose the dataset. Returns the removed thumbnails' image
+/// ids (their files are the caller's to remove), or `None` when the dataset is not the
+/// owner's or the owner still uses it.
+pub async fn purge(db: &Db, id: &str, owner_id: i64) -> Result<Option<Vec<String>>, sqlx::Error> {
+    let mut tx = db.pool.begin().await?;
+    // Checks and claims the row in one write, so the decision holds until the commit.
+    let claimed = sqlx::query(
+        "UPDATE datasets SET updated_at = updated_at WHERE id = $1 AND owner_id = $2 \
+         AND NOT EXISTS (SELECT 1 FROM post_data pd JOIN posts p ON p.id = pd.post_id \
+                         WHERE pd.dataset_id = $3 AND p.author_id = $4) \
+         AND NOT EXISTS (SELECT 1 FROM drafts WHERE dataset_id = $5 AND owner_id = $6)",
     )
     .bind(id)
     .bind(owner_id)
     .bind(id)
+    .bind(owner_id)
     .bind(id)
-    .execute(&db.pool)
+    .bind(owner_id)
+    .execute(&mut *tx)
     .await?;
-    Ok(r.rows_affected() == 1)
+    if claimed.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    let thumbs = sqlx::query_as::<_, (i64, String)>(
+        "SELECT post_id, thumb_image FROM post_data WHERE dataset_id = $1 AND thumb_image IS NOT NULL",
+    )
+    .bind(id)
+    .fetch_all(&mut *tx)
+    .await?;
+    sqlx::query(
+        "UPDATE post_data SET dataset_id = NULL, thumb_image = NULL, analysis = '' WHERE dataset_id = $1",
+    )
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
+    for (post, image) in &thumbs {
+        sqlx::query("DELETE FROM images WHERE id = $1 AND post_id = $2")
+            .bind(image)
+            .bind(post)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("UPDATE drafts SET dataset_id = NULL WHERE dataset_id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM datasets WHERE id = $1 AND owner_id = $2")
+        .bind(id)
+        .bind(owner_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Some(thumbs.into_iter().map(|(_, image)| image).collect()))
 }

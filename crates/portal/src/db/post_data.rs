@@ -1,5 +1,7 @@
 //! What makes a post a data post (issue 7): its dataset, its recipe, the analysis findings
-//! it shows, its server-drawn picture, and the post it was remixed from.
+//! it shows, its server-drawn picture, and the post it was remixed from. A remix whose
+//! dataset was withdrawn by its owner keeps its row without a dataset, thumbnail or findings
+//! (`db::datasets::purge`).
 
 use sqlx::FromRow;
 
@@ -8,7 +10,8 @@ use super::{Db, optional};
 #[derive(Debug, Clone, FromRow)]
 pub struct PostDataRow {
     pub post_id: i64,
-    pub dataset_id: String,
+    /// `None` once the dataset was withdrawn for good (deleted by its owner).
+    pub dataset_id: Option<String>,
     /// The recipe (JSON, `data::recipe::Recipe`).
     pub recipe: String,
     /// Findings of a built-in analysis (JSON), computed when the post was published.

@@ -20,12 +20,19 @@ pub struct PostSummary {
     pub tags: Vec<String>,
 }
 
+/// The lead image is never a data post's thumbnail drawn from data the public may not read
+/// (withdrawn, issue 14): lists are public.
 macro_rules! summary_select {
     () => {
-        "SELECT p.id, p.title, p.teaser, p.kind, p.created_at, u.username AS author, \
-         (SELECT COUNT(*) FROM comments c WHERE c.post_id = p.id AND c.deleted = 0 AND c.hidden_reason IS NULL) AS comments, \
-         (SELECT i.id FROM images i WHERE i.post_id = p.id ORDER BY i.position, i.id LIMIT 1) AS lead_image \
-         FROM posts p JOIN users u ON u.id = p.author_id "
+        concat!(
+            "SELECT p.id, p.title, p.teaser, p.kind, p.created_at, u.username AS author, \
+             (SELECT COUNT(*) FROM comments c WHERE c.post_id = p.id AND c.deleted = 0 AND c.hidden_reason IS NULL) AS comments, \
+             (SELECT i.id FROM images i WHERE i.post_id = p.id \
+              AND NOT EXISTS (SELECT 1 FROM post_data t WHERE t.post_id = p.id AND t.thumb_image = i.id AND NOT ",
+            super::datasets::carried_by_owner!("t.dataset_id", "1 = 0"),
+            ") ORDER BY i.position, i.id LIMIT 1) AS lead_image \
+             FROM posts p JOIN users u ON u.id = p.author_id "
+        )
     };
 }
 

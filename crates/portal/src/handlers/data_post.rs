@@ -1,7 +1,8 @@
 //! The data side of a post (issue 7): the viewer island on the post page, the downloads
 //! (`/p/{id}/recipe.json`, `view.json`, `rules.txt`, `data.jsonl.gz`; CSV through the
 //! viewer's API) and remixes (`POST /p/{id}/remix`). Everything here answers 404 unless
-//! the visitor may see the post and read its dataset.
+//! the visitor may see the post and read its dataset; a post whose data was withdrawn (its
+//! owner's post deleted or hidden, `data::withdraw`) shows why in place of the viewer.
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -16,7 +17,7 @@ use crate::data::ids::DatasetId;
 use crate::data::policy::reader_of;
 use crate::data::recipe::Recipe;
 use crate::data::{export, picture, publish, reproduce};
-use crate::db::datasets;
+use crate::db::datasets::{self, Withdrawal};
 use crate::db::post_data::{self, PostDataRow};
 use crate::db::posts::{self, PostRow};
 use crate::error::AppError;
@@ -42,30 +43,55 @@ pub async fn readable(
     let pd = post_data::get(&state.db, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !datasets::may_read(&state.db, &pd.dataset_id, reader_of(v)).await? {
+    let ds = pd.dataset_id.as_deref().ok_or(AppError::NotFound)?;
+    if !datasets::may_read(&state.db, ds, reader_of(v)).await? {
         return Err(AppError::NotFound);
     }
     let recipe = Recipe::from_json(&pd.recipe).ok_or(AppError::NotFound)?;
     Ok((post, pd, recipe))
 }
 
-/// The data part of post `id`'s page, if it is a data post the visitor may read. `sel` is
-/// the `?sel=` of the page (a selection a comment linked to); junk is ignored.
+/// The data part of a post page.
+pub enum PostData {
+    /// The viewer over the data, for a visitor who may read it.
+    Shown(Box<DataView>),
+    /// The post had data the visitor may no longer read: who withdrew it.
+    Withdrawn(Withdrawal),
+}
+
+/// What a post page says in place of withdrawn data.
+pub fn withdrawn_sentence(w: Withdrawal) -> &'static str {
+    match w {
+        Withdrawal::ByAuthor => "Data withdrawn by its author.",
+        Withdrawal::ByModerator => "Data withdrawn by a moderator.",
+    }
+}
+
+/// The data part of post `id`'s page, if it is a data post, with the post's thumbnail (the
+/// gallery's; the page never shows it). `sel` is the `?sel=` of the page (a selection a
+/// comment linked to); junk is ignored. The caller has checked the visitor may see the post.
 pub async fn view(
     state: &AppState,
     v: &Visitor,
     id: i64,
     sel: Option<&str>,
-) -> Result<Option<(DataView, Option<String>)>, AppError> {
-    if post_data::get(&state.db, id).await?.is_none() {
+) -> Result<Option<(PostData, Option<String>)>, AppError> {
+    let Some(pd) = post_data::get(&state.db, id).await? else {
         return Ok(None);
-    }
-    let (_, pd, recipe) = match readable(state, v, id).await {
-        Ok(x) => x,
-        Err(AppError::NotFound) => return Ok(None),
-        Err(e) => return Err(e),
     };
-    let Some(ds) = DatasetId::parse(&pd.dataset_id) else {
+    let thumb = pd.thumb_image.clone();
+    let may_read = match pd.dataset_id.as_deref() {
+        Some(ds) => datasets::may_read(&state.db, ds, reader_of(v)).await?,
+        None => false,
+    };
+    if !may_read {
+        let why = datasets::withdrawal(&state.db, pd.dataset_id.as_deref()).await?;
+        return Ok(Some((PostData::Withdrawn(why), thumb)));
+    }
+    let (Some(ds), Some(recipe)) = (
+        pd.dataset_id.as_deref().and_then(DatasetId::parse),
+        Recipe::from_json(&pd.recipe),
+    ) else {
         return Ok(None);
     };
     let row = datasets::get(&state.db, ds.as_str())
@@ -108,7 +134,7 @@ pub async fn view(
             .unwrap_or_default(),
         remixed_from: pd.remixed_from,
     };
-    Ok(Some((view, pd.thumb_image)))
+    Ok(Some((PostData::Shown(Box::new(view)), thumb)))
 }
 
 fn download(body: impl IntoResponse, mime: &'static str, name: String) -> Response {
@@ -187,7 +213,11 @@ pub async fn data(
 ) -> Result<Response, AppError> {
     let id = super::id(&id)?;
     let (_, pd, _) = readable(&state, &visit, id).await?;
-    let ds = DatasetId::parse(&pd.dataset_id).ok_or(AppError::NotFound)?;
+    let ds = pd
+        .dataset_id
+        .as_deref()
+        .and_then(DatasetId::parse)
+        .ok_or(AppError::NotFound)?;
     let body = export::jsonl_gz(&state.lake, &ds.lake_name()).await?;
     Ok(download(
         body,

@@ -103,12 +103,33 @@ pub async fn page(
     draft: &drafts::DraftRow,
     view: ViewForm,
     text: DraftText,
-    errors: Vec<String>,
+    mut errors: Vec<String>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let ds = match draft.dataset_id.as_deref() {
         Some(id) => datasets::get(&state.db, id).await?,
         None => None,
+    };
+    // A remix's data is another member's: shown only while they publish it (issue 14), and
+    // its rejected lines, which no post publishes, only to them.
+    let me = v.user.as_ref().map(|u| u.id);
+    let owned = ds.as_ref().is_some_and(|d| Some(d.owner_id) == me);
+    let ds = match ds {
+        Some(d) if !owned => {
+            let reader = Reader {
+                user: me,
+                moderator: false,
+            };
+            if datasets::may_read(&state.db, &d.id, reader).await? {
+                Some(d)
+            } else {
+                errors.push(
+                    "The data of this remix was withdrawn by its owner or a moderator: attach data of your own.".into(),
+                );
+                None
+            }
+        }
+        other => other,
     };
     let job = match &ds {
         Some(d) => jobs::latest_for_dataset(&state.db, &d.id).await?,
@@ -189,6 +210,7 @@ pub async fn page(
         rejects: report
             .rejects
             .iter()
+            .filter(|_| owned)
             .map(|r| RejectView {
                 line: r.line,
                 reason: r.reason.clone(),

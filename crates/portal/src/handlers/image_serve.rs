@@ -1,6 +1,7 @@
 //! GET /img/{id} and /img/{id}/thumb — uploaded images, re-encoded at upload, served with the
 //! stored fixed type, `nosniff` and a sandboxing CSP. A draft upload (not yet in a post) is
-//! visible only to its owner; an image of a hidden post only to its author and moderators.
+//! visible only to its owner; an image of a hidden post only to its author and moderators; a
+//! data post's thumbnail only to those who may read its dataset (none once it is withdrawn).
 //! Everyone else gets 404, as if it did not exist.
 
 use axum::extract::{Path, State};
@@ -8,6 +9,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::Visit;
+use crate::data::policy::{may_see_thumbnail, reader_of};
 use crate::db::{images, posts};
 use crate::error::AppError;
 use crate::images::valid_id;
@@ -39,6 +41,9 @@ async fn serve(state: &AppState, v: &Visitor, id: &str, thumb: bool) -> Result<R
         .await?
         .ok_or(AppError::NotFound)?;
     let me = v.user.as_ref().map(|u| u.id);
+    // A thumbnail drawn from data: never kept by shared caches, and asked for again each
+    // time, so a withdrawal holds at once.
+    let mut drawn_from_data = false;
     let public = match img.post_id {
         None => {
             if me != Some(img.owner_id) {
@@ -52,6 +57,11 @@ async fn serve(state: &AppState, v: &Visitor, id: &str, thumb: bool) -> Result<R
                 .ok_or(AppError::NotFound)?;
             if post.hidden_reason.is_some() && me != Some(post.author_id) && !v.can_moderate() {
                 return Err(AppError::NotFound);
+            }
+            match may_see_thumbnail(&state.db, pid, id, reader_of(v)).await? {
+                Some(false) => return Err(AppError::NotFound),
+                Some(true) => drawn_from_data = true,
+                None => {}
             }
             post.hidden_reason.is_none()
         }
@@ -83,10 +93,10 @@ async fn serve(state: &AppState, v: &Visitor, id: &str, thumb: bool) -> Result<R
     }
     h.insert(
         header::CACHE_CONTROL,
-        HeaderValue::from_static(if public {
-            "public, max-age=86400"
-        } else {
-            "private, no-store"
+        HeaderValue::from_static(match (public, drawn_from_data) {
+            (true, false) => "public, max-age=86400",
+            (true, true) => "private, no-cache",
+            (false, _) => "private, no-store",
         }),
     );
     Ok(resp)

@@ -1,5 +1,6 @@
 //! POST /p/{id}/hide|unhide and /c/{id}/hide|unhide — moderators (and admins) hide content
-//! with a reason that the public moderation log shows.
+//! with a reason that the public moderation log shows. Hiding a data post withdraws its data
+//! from the public, remixes included; unhiding restores it (`data::withdraw`).
 
 use axum::Form;
 use axum::extract::{Path, State};
@@ -57,6 +58,7 @@ pub async fn hide_post(
         return Err(AppError::NotFound);
     }
     modlog::record(&state.db, me.id, "hid", "post", id, &reason, state.now()).await?;
+    crate::data::withdraw::post_hidden(&state, id).await?;
     tracing::info!(target: "security", event = "moderation", action = "hide_post", post = id, moderator = ?me.username);
     Ok(redirect(&format!("/p/{id}")))
 }

@@ -1,10 +1,12 @@
 //! GET /p/{id} — a post, its images and its comments (one level of replies). A hidden post is
-//! shown only to its author and moderators; to everyone else it does not exist (404).
+//! shown only to its author and moderators; to everyone else it does not exist (404). A data
+//! post shows its viewer, or why its data was withdrawn.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use super::data_post::{PostData, withdrawn_sentence};
 use super::{Visit, render};
 use crate::clock::{day, rfc3339};
 use crate::db::comments::CommentRow;
@@ -71,9 +73,10 @@ pub async fn page_with(
         .iter()
         .filter(|c| c.deleted == 0 && c.hidden_reason.is_none())
         .count();
-    let (data, thumb) = match super::data_post::view(state, v, id, sel).await? {
-        Some((d, t)) => (Some(d), t),
-        None => (None, None),
+    let (data, withdrawn, thumb) = match super::data_post::view(state, v, id, sel).await? {
+        Some((PostData::Shown(d), t)) => (Some(*d), None, t),
+        Some((PostData::Withdrawn(w), t)) => (None, Some(withdrawn_sentence(w)), t),
+        None => (None, None, None),
     };
     let tpl = PostPage {
         chrome: Chrome::new(v),
@@ -91,7 +94,8 @@ pub async fn page_with(
         images: images::for_post(&state.db, id)
             .await?
             .into_iter()
-            // A data post's thumbnail is for the gallery; the page shows the live view.
+            // A data post's thumbnail is for the gallery; the page shows the live view (or
+            // that the data was withdrawn, and then never a picture of it).
             .filter(|i| thumb.as_deref() != Some(i.id.as_str()))
             .map(|i| ImageView {
                 id: i.id,
@@ -107,6 +111,7 @@ pub async fn page_with(
         hidden_reason: post.hidden_reason,
         form,
         data,
+        withdrawn,
     };
     render(status, &tpl)
 }

@@ -3,6 +3,8 @@
 //! clock, and an HTTP client that keeps cookies and does not follow redirects.
 #![allow(dead_code)]
 
+pub mod data;
+
 use std::sync::Arc;
 
 use reqwest::StatusCode;
