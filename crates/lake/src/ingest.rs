@@ -83,6 +83,9 @@ pub struct IngestOptions {
     pub max_reject_samples: usize,
     /// Batches in flight between the parser and the writer.
     pub queue_batches: usize,
+    /// Nice value of the parsing and writing threads (the portal ingests members' uploads
+    /// below the priority of the threads that serve pages). `None`: unchanged.
+    pub nice: Option<i32>,
 }
 
 impl Default for IngestOptions {
@@ -94,6 +97,7 @@ impl Default for IngestOptions {
             write: WriteOptions::default(),
             max_reject_samples: 100,
             queue_batches: 4,
+            nice: None,
         }
     }
 }
@@ -264,8 +268,15 @@ impl Job {
         let (tx, rx) = sync_channel::<RecordBatch>(opts.queue_batches.max(1));
         let anon_key = opts.anonymize.clone();
 
+        let nice = opts.nice;
+        let lower = move || {
+            if let Some(n) = nice {
+                secviz_sandbox::priority::set_nice(secviz_sandbox::priority::thread_id(), n);
+            }
+        };
         std::thread::scope(|scope| {
             let encoder = scope.spawn(move || -> Result<Vec<StagedFile>> {
+                lower();
                 let mut writer = writer;
                 let mut anon = anon_key.as_ref().map(Anonymizer::new);
                 for batch in rx {
@@ -277,16 +288,32 @@ impl Job {
                 writer.finish()
             });
 
-            let parsed = parse_all(
-                prepared,
-                &opts,
-                bytes_total,
-                &tx,
-                progress,
-                &mut rejects,
-                before.as_ref(),
-            );
-            drop(tx);
+            // Lowered, the parse runs on a thread of its own: this one belongs to a pool.
+            // The parse owns the sender: the writer's input ends with it.
+            let parse = || {
+                let tx = tx;
+                parse_all(
+                    prepared,
+                    &opts,
+                    bytes_total,
+                    &tx,
+                    progress,
+                    &mut rejects,
+                    before.as_ref(),
+                )
+            };
+            let parsed = if nice.is_some() {
+                scope
+                    .spawn(move || {
+                        lower();
+                        parse()
+                    })
+                    .join()
+                    .map_err(|_| LakeError::Internal("the parser panicked".into()))
+                    .and_then(|r| r)
+            } else {
+                parse()
+            };
             let encoded = encoder
                 .join()
                 .map_err(|_| LakeError::Internal("the Parquet writer panicked".into()))?;

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::clock::{Clock, SystemClock};
 
@@ -58,6 +59,69 @@ pub struct Config {
     pub page_cache: bool,
     /// The time source (tests inject a [`crate::ManualClock`]).
     pub clock: Arc<dyn Clock>,
+    /// Where and under which limits members' work runs (SQL and views APIs, previews,
+    /// pictures, analyses, exports).
+    pub queries: QueryConfig,
+}
+
+/// The query executor: its size and the limits of each kind of member work. Every job
+/// runs on one of `slots` threads (a core each by default) at a lower priority than the
+/// pages; `memory` is split evenly between the slots, so the portal's member work never
+/// holds more than `memory` in all.
+#[derive(Clone, Debug)]
+pub struct QueryConfig {
+    /// Jobs running at once (default: the machine's cores).
+    pub slots: usize,
+    /// Jobs waiting for a slot, in all (default: 4 per slot); beyond, 429.
+    pub queue: usize,
+    /// Jobs of one client address in flight (default 4); beyond, 429.
+    pub per_client: usize,
+    /// Longest wait for a slot before a job is given up with 429 (default 10 s).
+    pub queue_wait: Duration,
+    /// Memory of all member work together (default 1 GiB).
+    pub memory: usize,
+    /// Time of a query, a view or a preview (default 30 s).
+    pub time: Duration,
+    /// Time of publishing a data post: picture, analysis and thumbnail (default 120 s).
+    pub publish_time: Duration,
+    /// Time of a download (data export, CSV of a selection; default 600 s).
+    pub export_time: Duration,
+    /// Largest SQL API answer in bytes; past it the rows are cut and marked (default 8 MiB).
+    pub answer_bytes: usize,
+    /// Largest CSV export of a selection in bytes (default 256 MiB).
+    pub export_bytes: u64,
+    /// Rows a SQL API answer carries at most (default 10,000).
+    pub max_rows: usize,
+    /// Requests to the views API per minute per client address (default 600: the viewer
+    /// makes several per interaction).
+    pub views_per_minute: u32,
+}
+
+impl Default for QueryConfig {
+    fn default() -> Self {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        QueryConfig {
+            slots: cores,
+            queue: 4 * cores,
+            per_client: 4,
+            queue_wait: Duration::from_secs(10),
+            memory: 1 << 30,
+            time: Duration::from_secs(30),
+            publish_time: Duration::from_secs(120),
+            export_time: Duration::from_secs(600),
+            answer_bytes: 8 << 20,
+            export_bytes: 256 << 20,
+            max_rows: 10_000,
+            views_per_minute: 600,
+        }
+    }
+}
+
+impl QueryConfig {
+    /// Memory of one job: the total split between the slots.
+    pub fn memory_per_job(&self) -> usize {
+        self.memory / self.slots.max(1)
+    }
 }
 
 /// Requests allowed per window, per client address or per account.
@@ -136,6 +200,7 @@ impl Config {
             limits: RateLimits::default(),
             page_cache: true,
             clock: Arc::new(SystemClock),
+            queries: QueryConfig::default(),
         }
     }
 
@@ -182,6 +247,7 @@ impl std::fmt::Debug for Config {
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("ingest_workers", &self.ingest_workers)
             .field("limits", &self.limits)
+            .field("queries", &self.queries)
             .finish_non_exhaustive()
     }
 }

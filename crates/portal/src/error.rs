@@ -25,8 +25,35 @@ pub enum AppError {
     TooManyRequests,
     #[error("{0}")]
     BadRequest(String),
+    /// No room for member work now (the query executor is full, or this address has
+    /// enough in flight): 429 with `Retry-After`.
+    #[error("{message}")]
+    Busy { message: String, retry_after: u64 },
+    /// A limit stopped member work (time, memory): 422 saying which.
+    #[error("{0}")]
+    Limit(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+impl From<secviz_sandbox::RunError> for AppError {
+    fn from(e: secviz_sandbox::RunError) -> Self {
+        use secviz_sandbox::RunError;
+        match e {
+            RunError::Busy(b) => AppError::Busy {
+                message: format!("{b}."),
+                retry_after: b.retry_after.as_secs().max(1),
+            },
+            RunError::Stopped => AppError::Busy {
+                message: "The server is restarting. Try again in a moment.".into(),
+                retry_after: 5,
+            },
+            RunError::Exceeded(x) => AppError::Limit(format!("The work stopped: {x}.")),
+            RunError::Panicked => {
+                AppError::Internal(anyhow::anyhow!("a job of the query executor panicked"))
+            }
+        }
+    }
 }
 
 impl From<sqlx::Error> for AppError {
@@ -55,6 +82,8 @@ impl AppError {
             AppError::CrossSite => (StatusCode::FORBIDDEN, "Refused", "This request came from another site and was refused.".into()),
             AppError::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, "Slow down", "Too many attempts. Wait a minute and try again.".into()),
             AppError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Bad request", m.clone()),
+            AppError::Busy { message, .. } => (StatusCode::TOO_MANY_REQUESTS, "Busy", message.clone()),
+            AppError::Limit(m) => (StatusCode::UNPROCESSABLE_ENTITY, "Too much work", m.clone()),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", String::new()),
         }
     }
@@ -80,7 +109,14 @@ impl IntoResponse for AppError {
             _ => {}
         }
         let (status, title, message) = self.parts();
-        page(status, title, &message, None)
+        let mut resp = page(status, title, &message, None);
+        if let AppError::Busy { retry_after, .. } = &self {
+            resp.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(*retry_after),
+            );
+        }
+        resp
     }
 }
 

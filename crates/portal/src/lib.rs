@@ -55,6 +55,7 @@ impl App {
     /// Connects the database (creating the data folder and SQLite file when needed), runs the
     /// migrations for its backend and builds the router.
     pub async fn build(config: Config) -> anyhow::Result<App> {
+        lower_parallel_pool();
         let state = state::AppState::new(config).await?;
         let router = router::build(state.clone());
         Ok(App { router, state })
@@ -85,6 +86,18 @@ impl App {
             state: self.state,
         })
     }
+}
+
+/// Rayon's global pool lays out members' graphs: its threads run below the priority of
+/// the threads that serve pages, like the query executor's. Only the first call in a
+/// process builds it (later ones find it built).
+fn lower_parallel_pool() {
+    let _ = rayon::ThreadPoolBuilder::new()
+        .thread_name(|i| format!("secviz-layout-{i}"))
+        .start_handler(|_| {
+            secviz_sandbox::priority::set_nice(secviz_sandbox::priority::thread_id(), 10)
+        })
+        .build_global();
 }
 
 /// A bound, not yet running server.

@@ -9,7 +9,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::handlers::*;
 use crate::state::AppState;
-use crate::web::{cache, headers, visitor};
+use crate::web::{api_limits, cache, headers, visitor};
 
 pub fn build(state: AppState) -> Router {
     // Room for a full set of new images plus the text fields.
@@ -20,12 +20,29 @@ pub fn build(state: AppState) -> Router {
         + usize::try_from(state.config.max_upload_bytes).unwrap_or(usize::MAX / 2)
         + state.config.max_paste_bytes
         + (1 << 20);
-    let views_api = secviz_views::router(secviz_views::ViewsState::new(
-        state.lake.clone(),
-        crate::data::policy::PortalPolicy {
-            db: state.db.clone(),
-        },
-        secviz_views::ViewSpec::linked_default(),
+    let q = &state.config.queries;
+    let views_api = secviz_views::router(
+        secviz_views::ViewsState::new(
+            state.lake.clone(),
+            crate::data::policy::PortalPolicy {
+                db: state.db.clone(),
+            },
+            secviz_views::ViewSpec::linked_default(),
+            state.executor.clone(),
+        )
+        .with_limits(secviz_views::Limits {
+            time: q.time,
+            memory: q.memory_per_job(),
+            sandbox: true,
+        })
+        .with_export_limits(secviz_views::api::ExportLimits {
+            time: q.export_time,
+            bytes: q.export_bytes,
+        }),
+    )
+    .layer(middleware::from_fn_with_state(
+        state.clone(),
+        api_limits::views_rate,
     ));
     Router::new()
         // Reading.

@@ -38,6 +38,8 @@ pub struct AppState {
     pub ingest_wake: Arc<tokio::sync::Notify>,
     /// Jobs this process is running.
     pub ingest_running: Arc<Running>,
+    /// Where members' work runs: never on the threads that serve pages.
+    pub executor: secviz_sandbox::Executor,
     /// The public URL: configured, or `http://<bound address>` once bound.
     public_url: Arc<OnceLock<String>>,
 }
@@ -73,7 +75,15 @@ impl AppState {
         if config.public_url.is_some() {
             let _ = public_url.set(config.public_url());
         }
+        let executor = secviz_sandbox::Executor::new(secviz_sandbox::ExecutorConfig {
+            slots: config.queries.slots.max(1),
+            queue: config.queries.queue,
+            per_client: config.queries.per_client.max(1),
+            queue_wait: config.queries.queue_wait,
+            ..secviz_sandbox::ExecutorConfig::for_machine("secviz-query")
+        });
         Ok(AppState {
+            executor,
             limiter: RateLimiter::new(config.clock.clone()),
             clock: config.clock.clone(),
             config: Arc::new(config),
@@ -106,6 +116,39 @@ impl AppState {
 
     pub fn now(&self) -> i64 {
         self.clock.now()
+    }
+
+    /// Runs member work on the query executor for `client` (an address): admitted or told
+    /// to come back later, then bounded by `limits`. The threads serving pages only wait.
+    pub async fn member_job<T, F, Fut>(
+        &self,
+        client: &str,
+        limits: secviz_sandbox::JobLimits,
+        job: F,
+    ) -> Result<T, secviz_sandbox::RunError>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = T> + 'static,
+        T: Send + 'static,
+    {
+        let admission = self.executor.admit(client)?;
+        self.executor.run(admission, limits, job).await
+    }
+
+    /// Limits of publishing: a picture, an analysis and a thumbnail.
+    pub fn publish_limits(&self) -> secviz_sandbox::JobLimits {
+        secviz_sandbox::JobLimits {
+            time: self.config.queries.publish_time,
+            memory: self.config.queries.memory_per_job(),
+        }
+    }
+
+    /// Limits of a query, a view or a preview.
+    pub fn query_limits(&self) -> secviz_sandbox::JobLimits {
+        secviz_sandbox::JobLimits {
+            time: self.config.queries.time,
+            memory: self.config.queries.memory_per_job(),
+        }
     }
 
     pub fn image_limits(&self) -> ImageLimits {

@@ -177,10 +177,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             (None, false) => temp_lake(&a.files, tmp.path()).await?,
             (None, true) => bail!("give log files to chart, or --dataset NAME"),
         };
-        let limits = Limits {
-            time: std::time::Duration::from_secs(3600),
-            memory: 2 << 30,
-        };
+        let limits = Limits::operator();
         let src = Source::open(&lake, &name, spec.filter.as_deref(), limits).await?;
         anyhow::Ok(
             charts::render(

@@ -63,6 +63,46 @@ pub struct Args {
     /// Hours after login after which a session ends in any case.
     #[arg(long, env = "SECVIZ_SESSION_HOURS", default_value_t = 12)]
     pub session_hours: i64,
+    #[command(flatten)]
+    pub queries: QueryFlags,
+}
+
+/// Limits of members' work (SQL and views APIs, previews, pictures, analyses, exports).
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = "Members' queries")]
+pub struct QueryFlags {
+    /// Queries running at once (each on a thread of its own); default: the cores.
+    #[arg(long, env = "SECVIZ_QUERY_SLOTS")]
+    pub query_slots: Option<usize>,
+    /// Memory of all members' queries together, in MiB (split between the slots).
+    #[arg(long, env = "SECVIZ_QUERY_MEMORY_MIB", default_value_t = 1024)]
+    pub query_memory_mib: usize,
+    /// Seconds a query, a view or a preview may run.
+    #[arg(long, env = "SECVIZ_QUERY_SECONDS", default_value_t = 30)]
+    pub query_seconds: u64,
+    /// Queries one client address may have running or waiting.
+    #[arg(long, env = "SECVIZ_QUERIES_PER_CLIENT", default_value_t = 4)]
+    pub queries_per_client: usize,
+    /// Largest answer of the SQL API, in KiB (rows past it are cut and marked).
+    #[arg(long, env = "SECVIZ_ANSWER_KIB", default_value_t = 8192)]
+    pub answer_kib: usize,
+    /// Seconds a download (data export, CSV of a selection) may take.
+    #[arg(long, env = "SECVIZ_EXPORT_SECONDS", default_value_t = 600)]
+    pub export_seconds: u64,
+}
+
+impl QueryFlags {
+    fn apply(&self, q: &mut secviz_portal::config::QueryConfig) {
+        if let Some(n) = self.query_slots {
+            q.slots = n.max(1);
+            q.queue = 4 * q.slots;
+        }
+        q.memory = self.query_memory_mib.max(16) << 20;
+        q.time = std::time::Duration::from_secs(self.query_seconds.max(1));
+        q.per_client = self.queries_per_client.max(1);
+        q.answer_bytes = self.answer_kib.max(1) << 10;
+        q.export_time = std::time::Duration::from_secs(self.export_seconds.max(1));
+    }
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -77,6 +117,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     config.max_image_pixels = args.max_image_pixels;
     config.session_idle_secs = args.session_idle_minutes.max(1) * 60;
     config.session_absolute_secs = args.session_hours.max(1) * 3600;
+    args.queries.apply(&mut config.queries);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let data = config.data_dir.clone();

@@ -105,7 +105,10 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         lake.require(&a.dataset)
             .await
             .with_context(|| format!("opening dataset {}", a.dataset))?;
-        let app = secviz_views::page::explorer(lake, a.dataset.clone(), spec);
+        let executor = secviz_sandbox::Executor::new(secviz_sandbox::ExecutorConfig::for_machine(
+            "secviz-view",
+        ));
+        let app = secviz_views::page::explorer(lake, a.dataset.clone(), spec, executor);
         let listener = tokio::net::TcpListener::bind(a.addr)
             .await
             .with_context(|| format!("listening on {}", a.addr))?;

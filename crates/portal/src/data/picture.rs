@@ -8,7 +8,6 @@
 //! an uploaded image, which is what the gallery shows.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use secviz_lake::{DatasetName, Lake};
 use secviz_render::{GraphStyle, Theme};
@@ -19,11 +18,13 @@ use sha2::{Digest, Sha256};
 /// Chart width of the picture (`secviz chart`'s default).
 pub const CHART_WIDTH: f64 = 800.0;
 
-/// Limits of drawing a picture (a member's recipe over their data).
-pub fn limits() -> Limits {
+/// Limits of drawing a picture (a member's recipe over their data): the job's, in the
+/// sandbox.
+pub fn limits(job: &secviz_sandbox::JobLimits) -> Limits {
     Limits {
-        time: Duration::from_secs(120),
-        memory: 1 << 30,
+        time: job.time,
+        memory: job.memory,
+        sandbox: true,
     }
 }
 
@@ -32,13 +33,15 @@ pub fn is_graph(spec: &ViewSpec) -> bool {
     spec.graph.is_some() && matches!(spec.kind, ViewKind::Graph | ViewKind::Linked)
 }
 
-/// Draws the picture of `spec` over `dataset`.
+/// Draws the picture of `spec` over `dataset`. Member work: call it in a job of the query
+/// executor.
 pub async fn render(
     lake: &Lake,
     dataset: &DatasetName,
     spec: &ViewSpec,
+    limits: Limits,
 ) -> Result<String, ViewError> {
-    let src = Source::open(lake, dataset, spec.filter.as_deref(), limits()).await?;
+    let src = Source::open(lake, dataset, spec.filter.as_deref(), limits).await?;
     match (&spec.graph, is_graph(spec)) {
         (Some(g), true) => {
             let data = graph::build(&src, g).await?;
@@ -118,19 +121,21 @@ impl Pictures {
             .join(format!("{}.svg", hex::encode(&h.finalize()[..16])))
     }
 
-    /// The picture, drawn now or read from the cache.
+    /// The picture, drawn now or read from the cache. Member work: call it in a job of the
+    /// query executor.
     pub async fn svg(
         &self,
         lake: &Lake,
         dataset: &DatasetName,
         spec: &ViewSpec,
+        limits: Limits,
     ) -> Result<String, ViewError> {
         let manifest = lake.require(dataset).await?;
         let path = self.path(dataset, manifest.version, spec);
         if let Ok(svg) = tokio::fs::read_to_string(&path).await {
             return Ok(svg);
         }
-        let svg = render(lake, dataset, spec).await?;
+        let svg = render(lake, dataset, spec, limits).await?;
         // Written aside and renamed, so a reader never sees half a file.
         let tmp = path.with_extension(format!("tmp{}", hex::encode(rand::random::<[u8; 4]>())));
         let _ = tokio::fs::create_dir_all(self.dir_of(dataset)).await;
@@ -145,7 +150,7 @@ impl Pictures {
 /// downscale stays sharp, without rasterising a large graph at full size.
 const THUMB_SOURCE_SIDE: u32 = 1200;
 
-/// The PNG of a picture (for the thumbnail). CPU-bound: call from `spawn_blocking`.
+/// The PNG of a picture (for the thumbnail). CPU-bound: call it in the job that drew it.
 pub fn png(svg: &str) -> Result<Vec<u8>, ViewError> {
     secviz_render::svg_to_png_fit(svg, THUMB_SOURCE_SIDE)
         .map_err(|e| ViewError::Internal(e.to_string()))

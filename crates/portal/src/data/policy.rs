@@ -61,4 +61,18 @@ impl ReadPolicy for PortalPolicy {
             }
         }
     }
+
+    /// The client address: the executor caps each address's jobs in flight.
+    fn client(&self, parts: &Parts) -> String {
+        parts
+            .extensions
+            .get::<Arc<Visitor>>()
+            .map_or_else(|| "unknown".to_string(), |v| client_key(v))
+    }
+}
+
+/// The executor's name for a visitor's jobs: their address (accounts share their
+/// address's allowance, so signing up many accounts gains nothing).
+pub fn client_key(v: &Visitor) -> String {
+    v.ip.to_string()
 }

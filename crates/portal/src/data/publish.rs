@@ -59,6 +59,65 @@ pub fn tool_line(recipe: &Recipe) -> String {
     }
 }
 
+/// What publishing draws, in its job.
+struct Drawn {
+    /// The analysis result as JSON (empty without an analysis).
+    analysis: String,
+    thumbnail: images::Processed,
+    picture_ms: u64,
+    thumbnail_ms: u64,
+}
+
+/// Draws the picture, runs the analysis and makes the thumbnail: in a job of the query
+/// executor, under the member's limits.
+async fn draw(
+    pictures: &picture::Pictures,
+    lake: &secviz_lake::Lake,
+    name: &secviz_lake::DatasetName,
+    view: &secviz_views::ViewSpec,
+    analysis: Option<&super::recipe::AnalysisRecipe>,
+    limits: &secviz_sandbox::JobLimits,
+) -> Result<Drawn, PublishError> {
+    let started = std::time::Instant::now();
+    let svg = pictures
+        .svg(lake, name, view, picture::limits(limits))
+        .await
+        .map_err(|e| PublishError::Member(format!("The view could not be drawn: {e}")))?;
+    let analysis = match analysis {
+        Some(a) => {
+            let pairs: Vec<String> = a.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+            let params = secviz_lake::analyze::Params::parse(pairs.iter().map(String::as_str))
+                .map_err(|e| PublishError::Member(e.to_string()))?;
+            let result = lake
+                .analyze(
+                    &Access::Only(vec![name.clone()]),
+                    &a.name,
+                    &params,
+                    &QueryLimits::member_with(limits.time, limits.memory),
+                )
+                .await
+                .map_err(|e| PublishError::Member(format!("The analysis failed: {e}")))?;
+            serde_json::to_string(&result).map_err(anyhow::Error::from)?
+        }
+        None => String::new(),
+    };
+    let picture_ms = started.elapsed().as_millis() as u64;
+    let thumb_started = std::time::Instant::now();
+    let image_limits = images::ImageLimits {
+        max_bytes: 64 << 20,
+        max_pixels: 40_000_000,
+    };
+    let png = picture::png(&svg).map_err(|e| anyhow::anyhow!("drawing the thumbnail: {e}"))?;
+    let thumbnail =
+        images::process(&png, image_limits).map_err(|e| anyhow::anyhow!("thumbnail: {e}"))?;
+    Ok(Drawn {
+        analysis,
+        thumbnail,
+        picture_ms,
+        thumbnail_ms: thumb_started.elapsed().as_millis() as u64,
+    })
+}
+
 /// Publishes a draft of `owner` with `text` and `recipe`; returns the new post's id.
 pub async fn publish(
     state: &AppState,
@@ -92,45 +151,28 @@ pub async fn publish(
     }
     let name = dataset.lake_name();
     let started = std::time::Instant::now();
-    let svg = state
-        .pictures
-        .svg(&state.lake, &name, &recipe.view)
+    // Picture, analysis and thumbnail are member work: one job on the query executor.
+    let limits = state.publish_limits();
+    let (pictures, lake, view, analysis) = (
+        state.pictures.clone(),
+        state.lake.clone(),
+        recipe.view.clone(),
+        recipe.analysis.clone(),
+    );
+    let drawn = state
+        .member_job(&format!("publish:{owner}"), limits, move || async move {
+            draw(&pictures, &lake, &name, &view, analysis.as_ref(), &limits).await
+        })
         .await
-        .map_err(|e| PublishError::Member(format!("The view could not be drawn: {e}")))?;
-    let analysis = match &recipe.analysis {
-        Some(a) => {
-            let pairs: Vec<String> = a.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            let params = secviz_lake::analyze::Params::parse(pairs.iter().map(String::as_str))
-                .map_err(|e| PublishError::Member(e.to_string()))?;
-            let result = state
-                .lake
-                .analyze(
-                    &Access::Only(vec![name.clone()]),
-                    &a.name,
-                    &params,
-                    &QueryLimits::member(),
-                )
-                .await
-                .map_err(|e| PublishError::Member(format!("The analysis failed: {e}")))?;
-            serde_json::to_string(&result).map_err(anyhow::Error::from)?
-        }
-        None => String::new(),
-    };
-    let picture_ms = started.elapsed().as_millis() as u64;
-    let thumb_started = std::time::Instant::now();
-    let limits = images::ImageLimits {
-        max_bytes: 64 << 20,
-        max_pixels: 40_000_000,
-    };
-    let processed = tokio::task::spawn_blocking(move || -> anyhow::Result<images::Processed> {
-        let png = picture::png(&svg).map_err(|e| anyhow::anyhow!("drawing the thumbnail: {e}"))?;
-        images::process(&png, limits).map_err(|e| anyhow::anyhow!("thumbnail: {e}"))
-    })
-    .await
-    .map_err(|e| anyhow::anyhow!("thumbnail worker: {e}"))??;
+        .map_err(|e| PublishError::Member(format!("The view could not be drawn: {e}")))??;
+    let Drawn {
+        analysis,
+        thumbnail: processed,
+        picture_ms,
+        thumbnail_ms,
+    } = drawn;
     let image_id = images::new_id();
     state.images.save(&image_id, &processed).await?;
-    let thumbnail_ms = thumb_started.elapsed().as_millis() as u64;
     let alt = format!(
         "{} of {} ({} events{})",
         if picture::is_graph(&recipe.view) {

@@ -224,6 +224,8 @@ async fn run(state: AppState, job: jobs::JobRow) -> anyhow::Result<()> {
     let opts = IngestOptions {
         parse,
         anonymize: ds.is_anonymized().then(|| state.anon_key.clone()),
+        // Members' uploads are parsed below the priority of the threads serving pages.
+        nice: Some(10),
         ..IngestOptions::default()
     };
     let (p1, p2) = (shared.clone(), shared.clone());

@@ -218,7 +218,18 @@ pub async fn data(
         .as_deref()
         .and_then(DatasetId::parse)
         .ok_or(AppError::NotFound)?;
-    let body = export::jsonl_gz(&state.lake, &ds.lake_name()).await?;
+    let limits = secviz_sandbox::JobLimits {
+        time: state.config.queries.export_time,
+        memory: state.config.queries.memory_per_job(),
+    };
+    let body = export::jsonl_gz(
+        &state.executor,
+        &crate::data::policy::client_key(&visit),
+        limits,
+        &state.lake,
+        &ds.lake_name(),
+    )
+    .await?;
     Ok(download(
         body,
         "application/gzip",

@@ -1,25 +1,45 @@
 //! `GET|POST /api/v1/datasets/{id}/query?sql=...`: a read-only SQL query over one dataset
-//! the caller may read (its table is `events`, or the dataset's id), with the lake's member
-//! limits (time, memory, rows) and a rate limit per client address. Answers are JSON:
-//! `{"columns": [...], "rows": [{...}], "truncated": bool, "elapsed_ms": n}` or
-//! `{"error": {"kind": ..., "message": ...}}` with the lake's public message. A dataset the
-//! caller may not read answers exactly like a missing one (404).
+//! the caller may read (its table is `events`, or the dataset's id).
+//!
+//! The query is member work: it is admitted per client address (429 with `Retry-After`
+//! when the address has enough in flight or the executor is full), then parsed, planned and
+//! run in a job of the query executor, in the lake's sandbox, under the configured limits
+//! (time, memory, rows). The answer is written as JSON in that job and streamed out a piece
+//! at a time, cut at [`crate::config::QueryConfig::answer_bytes`]:
+//!
+//! `{"columns": [...], "rows": [{...}], "truncated": bool, "truncated_by": "rows"|"bytes"|null,
+//! "elapsed_ms": n}`
+//!
+//! An error before the first piece is a 4xx/5xx `{"error": {"kind": ..., "message": ...}}`.
+//! One after rows were sent (the time limit in the middle of a long answer) still ends the
+//! JSON: `"error": {...}` follows the rows, and `truncated` is true. A dataset the caller may
+//! not read answers exactly like a missing one (404).
 
+use std::time::Instant;
+
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use secviz_lake::query::{OutputFormat, QueryOptions, write_batches};
+use futures::StreamExt;
+use secviz_lake::query::{
+    OutputFormat, QueryError, QueryErrorKind, QueryLimits, QueryOptions, write_batches,
+};
+use secviz_sandbox::{RunError, Sink, StreamError};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::Visit;
 use crate::data::ids::DatasetId;
-use crate::data::policy::reader_of;
+use crate::data::policy::{client_key, reader_of};
 use crate::db::datasets;
 use crate::state::AppState;
 
 /// Longest SQL text accepted.
 const MAX_SQL: usize = 16 * 1024;
+
+/// Bytes gathered before a piece of the answer is sent.
+const PIECE: usize = 64 * 1024;
 
 #[derive(Deserialize, Default)]
 pub struct SqlParam {
@@ -34,8 +54,7 @@ fn error(status: StatusCode, kind: &str, message: &str) -> Response {
     )
 }
 
-fn json_response(status: StatusCode, v: &serde_json::Value) -> Response {
-    let mut r = (status, v.to_string()).into_response();
+fn with_api_headers(mut r: Response) -> Response {
     let h = r.headers_mut();
     h.insert(
         header::CONTENT_TYPE,
@@ -45,7 +64,15 @@ fn json_response(status: StatusCode, v: &serde_json::Value) -> Response {
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),
     );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     r
+}
+
+fn json_response(status: StatusCode, v: &serde_json::Value) -> Response {
+    with_api_headers((status, v.to_string()).into_response())
 }
 
 /// The SQL of a POST body: a form (`sql=`), JSON (`{"sql": ...}`) or plain text.
@@ -77,13 +104,61 @@ pub async fn post(
     Path(id): Path<String>,
     Query(q): Query<SqlParam>,
     headers: axum::http::HeaderMap,
-    body: axum::body::Bytes,
+    body: Bytes,
 ) -> Response {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
     let sql = q.sql.or_else(|| sql_of_body(ct, &body));
     run(&state, &visit, &id, sql).await
+}
+
+/// The HTTP status of a query error.
+fn status_of(e: &QueryError) -> StatusCode {
+    match e.kind {
+        QueryErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        QueryErrorKind::Limit(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        QueryErrorKind::Cancelled => StatusCode::REQUEST_TIMEOUT,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+fn query_error(e: &QueryError) -> Response {
+    if e.kind == QueryErrorKind::Internal {
+        tracing::error!(error = %e, "query failed inside");
+    }
+    json_response(status_of(e), &json!({"error": error_body(e)}))
+}
+
+fn error_body(e: &QueryError) -> serde_json::Value {
+    let kind = serde_json::to_value(e.kind).unwrap_or(json!("error"));
+    json!({"kind": kind, "message": e.public_message(), "position": e.position})
+}
+
+fn run_error(e: RunError) -> Response {
+    match e {
+        RunError::Busy(b) => {
+            let mut r = error(StatusCode::TOO_MANY_REQUESTS, "busy", &b.to_string());
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(b.retry_after.as_secs().max(1)),
+            );
+            r
+        }
+        RunError::Exceeded(x) => {
+            query_error(&secviz_lake::query::SandboxFailure::Exceeded(x).to_query_error())
+        }
+        RunError::Panicked => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error while running the query",
+        ),
+        RunError::Stopped => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the server is restarting: try again in a moment",
+        ),
+    }
 }
 
 async fn run(state: &AppState, visit: &Visit, id: &str, sql: Option<String>) -> Response {
@@ -108,11 +183,14 @@ async fn run(state: &AppState, visit: &Visit, id: &str, sql: Option<String>) -> 
         state.config.limits.queries_per_minute,
         60,
     ) {
-        return error(
+        let mut r = error(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
             "too many queries: wait a minute and try again",
         );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));
+        return r;
     }
     let Some(sql) = sql.filter(|s| !s.trim().is_empty()) else {
         return error(
@@ -128,56 +206,127 @@ async fn run(state: &AppState, visit: &Visit, id: &str, sql: Option<String>) -> 
             "the query is longer than 16 KiB",
         );
     }
-    let opts = QueryOptions::member(vec![ds.lake_name()]);
-    let result = match state.lake.query(&sql, &opts).await {
-        Ok(r) => r,
-        Err(e) => {
-            let kind = serde_json::to_value(e.kind).unwrap_or(json!("error"));
-            let status = match e.kind {
-                secviz_lake::query::QueryErrorKind::Internal => {
-                    tracing::error!(error = %e, "query failed inside");
-                    StatusCode::INTERNAL_SERVER_ERROR
-                }
-                _ => StatusCode::BAD_REQUEST,
-            };
-            return json_response(
-                status,
-                &json!({"error": {"kind": kind, "message": e.public_message()}}),
-            );
-        }
+    let admission = match state.executor.admit(&client_key(visit)) {
+        Ok(a) => a,
+        Err(b) => return run_error(RunError::Busy(b)),
     };
-    let mut out = Vec::new();
-    if let Err(e) = write_batches(
-        OutputFormat::Json,
-        result.schema.clone(),
-        &result.batches,
-        &mut out,
-    ) {
-        tracing::error!(error = %e, "writing a query result failed");
-        return error(
+    let q = &state.config.queries;
+    let limits = state.query_limits();
+    let opts = QueryOptions {
+        limits: QueryLimits {
+            max_rows: Some(q.max_rows),
+            ..QueryLimits::member_with(limits.time, limits.memory)
+        },
+        ..QueryOptions::member(vec![ds.lake_name()])
+    };
+    let (lake, cap) = (state.lake.clone(), q.answer_bytes);
+    let mut pieces = state
+        .executor
+        .stream(admission, limits, move |out| async move {
+            answer(&lake, &sql, &opts, cap, &out).await
+        });
+    match pieces.next().await {
+        Some(Ok(first)) => {
+            let rest = pieces.map(|r| {
+                r.map_err(|e| {
+                    tracing::warn!(error = %e, "a query answer ended early");
+                    std::io::Error::other(e.to_string())
+                })
+            });
+            let body =
+                futures::stream::once(async move { Ok::<_, std::io::Error>(first) }).chain(rest);
+            with_api_headers(Body::from_stream(body).into_response())
+        }
+        Some(Err(StreamError::Job(e))) => query_error(&e),
+        Some(Err(StreamError::Run(e))) => run_error(e),
+        Some(Err(StreamError::Incomplete)) | None => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
-            "internal error",
-        );
+            "internal error while running the query",
+        ),
     }
-    let rows: Vec<serde_json::Value> = out
-        .split(|b| *b == b'\n')
-        .filter(|l| !l.is_empty())
-        .filter_map(|l| serde_json::from_slice(l).ok())
-        .collect();
-    let columns: Vec<&str> = result
-        .schema
+}
+
+/// Runs the query and writes its JSON answer through `out` (in the job).
+async fn answer(
+    lake: &secviz_lake::Lake,
+    sql: &str,
+    opts: &QueryOptions,
+    cap: usize,
+    out: &Sink<Bytes, QueryError>,
+) -> Result<(), QueryError> {
+    let started = Instant::now();
+    let cancelled = |_| QueryError::new(QueryErrorKind::Cancelled, "the client went away");
+    let mut stream = lake.query_stream(sql, opts).await?;
+    let columns: Vec<String> = stream
+        .schema()
         .fields()
         .iter()
-        .map(|f| f.name().as_str())
+        .map(|f| f.name().clone())
         .collect();
-    json_response(
-        StatusCode::OK,
-        &json!({
-            "columns": columns,
-            "rows": rows,
-            "truncated": result.truncated,
-            "elapsed_ms": result.elapsed.as_millis() as u64,
-        }),
-    )
+    let mut buf = Vec::with_capacity(PIECE + 4096);
+    buf.extend_from_slice(b"{\"columns\":");
+    serde_json::to_writer(&mut buf, &columns).map_err(internal)?;
+    buf.extend_from_slice(b",\"rows\":[");
+    let (mut sent, mut rows, mut any_sent) = (0usize, 0usize, false);
+    let mut cut_by: Option<&str> = None;
+    let mut failed: Option<QueryError> = None;
+    let mut lines = Vec::new();
+    'batches: while let Some(batch) = stream.next().await {
+        let batch = match batch {
+            Ok(b) => b,
+            Err(e) if !any_sent => return Err(e),
+            Err(e) => {
+                failed = Some(e);
+                break;
+            }
+        };
+        lines.clear();
+        write_batches(OutputFormat::Json, batch.schema(), &[batch], &mut lines)
+            .map_err(internal)?;
+        for line in lines.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            if sent + buf.len() + line.len() + 1 > cap {
+                cut_by = Some("bytes");
+                break 'batches;
+            }
+            if rows > 0 {
+                buf.push(b',');
+            }
+            buf.extend_from_slice(line);
+            rows += 1;
+        }
+        if buf.len() >= PIECE {
+            let piece = Bytes::from(std::mem::replace(
+                &mut buf,
+                Vec::with_capacity(PIECE + 4096),
+            ));
+            sent += piece.len();
+            any_sent = true;
+            let n = piece.len();
+            out.send(piece, n).await.map_err(cancelled)?;
+        }
+    }
+    if cut_by.is_none() && stream.truncated() {
+        cut_by = Some("rows");
+    }
+    // Dropping the stream here cancels whatever of the query is left.
+    drop(stream);
+    buf.extend_from_slice(b"],\"truncated\":");
+    let truncated = cut_by.is_some() || failed.is_some();
+    buf.extend_from_slice(if truncated { b"true" } else { b"false" });
+    buf.extend_from_slice(b",\"truncated_by\":");
+    serde_json::to_writer(&mut buf, &cut_by).map_err(internal)?;
+    buf.extend_from_slice(format!(",\"elapsed_ms\":{}", started.elapsed().as_millis()).as_bytes());
+    if let Some(e) = &failed {
+        buf.extend_from_slice(b",\"error\":");
+        serde_json::to_writer(&mut buf, &error_body(e)).map_err(internal)?;
+    }
+    buf.push(b'}');
+    let n = buf.len();
+    out.send(Bytes::from(buf), n).await.map_err(cancelled)?;
+    Ok(())
+}
+
+fn internal(e: impl std::fmt::Display) -> QueryError {
+    QueryError::new(QueryErrorKind::Internal, e.to_string())
 }

@@ -12,10 +12,11 @@ use super::draft_form::parse_submit;
 use super::post_form;
 use super::{Visit, redirect, render};
 use crate::clock::day;
+use crate::data::policy::client_key;
 use crate::data::recipe::{FIELD_CHOICES, KINDS, Recipe, ViewForm};
 use crate::data::summary::ParseReport;
 use crate::data::upload::human_bytes;
-use crate::data::{anon, ids::DatasetId, publish};
+use crate::data::{anon, ids::DatasetId, picture, publish};
 use crate::db::datasets::{self, Reader};
 use crate::db::{drafts, jobs, tags};
 use crate::domain::{PostBody, TagSlug, Title};
@@ -442,11 +443,23 @@ pub async fn preview(
     if !datasets::may_read(&state.db, ds.as_str(), reader).await? {
         return Err(AppError::NotFound);
     }
-    let svg = match state
-        .pictures
-        .svg(&state.lake, &ds.lake_name(), &recipe.view)
+    let limits = state.query_limits();
+    let (pictures, lake, name, view) = (
+        state.pictures.clone(),
+        state.lake.clone(),
+        ds.lake_name(),
+        recipe.view,
+    );
+    let drawn = state
+        .member_job(&client_key(&visit), limits, move || async move {
+            pictures
+                .svg(&lake, &name, &view, picture::limits(&limits))
+                .await
+        })
         .await
-    {
+        .map_err(secviz_views::ViewError::from)
+        .and_then(|r| r);
+    let svg = match drawn {
         Ok(s) => s,
         Err(e) => error_svg(&format!("The view could not be drawn: {e}")),
     };

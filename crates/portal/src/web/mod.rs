@@ -1,6 +1,7 @@
 //! The HTTP edge shared by all handlers: cookies, the visitor (session) layer, CSRF and
 //! Origin checks, security headers, request ids and the generic error page.
 
+pub mod api_limits;
 pub mod cache;
 pub mod cookies;
 pub mod headers;
