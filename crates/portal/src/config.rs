@@ -54,10 +54,17 @@ pub struct Config {
     pub reset_ttl_secs: i64,
     /// Anti-automation limits.
     pub limits: RateLimits,
-    /// Serve public pages to anonymous visitors from memory (invalidated by every write).
+    /// Serve public pages to anonymous visitors from memory (invalidated by members' writes;
+    /// bounded by `page_cache_bytes`).
     pub page_cache: bool,
     /// The time source (tests inject a [`crate::ManualClock`]).
     pub clock: Arc<dyn Clock>,
+
+    // Issue 14: the page cache stays within bounds.
+    /// Most bytes the anonymous page cache holds, bodies and headers counted (default 64 MiB).
+    pub page_cache_bytes: usize,
+    /// Largest page the cache keeps (default 512 KiB); bigger pages are served, not kept.
+    pub page_cache_entry_bytes: usize,
 }
 
 /// Requests allowed per window, per client address or per account.
@@ -136,6 +143,9 @@ impl Config {
             limits: RateLimits::default(),
             page_cache: true,
             clock: Arc::new(SystemClock),
+
+            page_cache_bytes: 64 * 1024 * 1024,
+            page_cache_entry_bytes: 512 * 1024,
         }
     }
 
@@ -182,6 +192,7 @@ impl std::fmt::Debug for Config {
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("ingest_workers", &self.ingest_workers)
             .field("limits", &self.limits)
+            .field("page_cache_bytes", &self.page_cache_bytes)
             .finish_non_exhaustive()
     }
 }

@@ -41,6 +41,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, RateLimits};
 pub use db::Backend;
 pub use domain::Role;
+pub use web::cache::{CacheStats, PageCache};
 
 use anyhow::Context;
 use std::net::SocketAddr;
@@ -63,6 +64,11 @@ impl App {
     /// The router, for embedding into another axum app or for `tower::ServiceExt::oneshot`.
     pub fn router(&self) -> axum::Router {
         self.router.clone()
+    }
+
+    /// The anonymous page cache, for its counters ([`PageCache::stats`]).
+    pub fn page_cache(&self) -> std::sync::Arc<PageCache> {
+        self.state.pages.clone()
     }
 
     /// The database pool the app uses (tests and the `user` subcommand use it).

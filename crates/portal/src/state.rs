@@ -14,7 +14,7 @@ use crate::db::Db;
 use crate::images::{ImageLimits, ImageStore};
 use crate::mail::Mailer;
 use crate::ratelimit::RateLimiter;
-use crate::web::cache::PageCache;
+use crate::web::cache::store::PageCache;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -73,6 +73,7 @@ impl AppState {
         if config.public_url.is_some() {
             let _ = public_url.set(config.public_url());
         }
+        let pages = Arc::new(PageCache::new(crate::web::cache::limits(&config)));
         Ok(AppState {
             limiter: RateLimiter::new(config.clock.clone()),
             clock: config.clock.clone(),
@@ -80,7 +81,7 @@ impl AppState {
             db,
             mailer,
             images,
-            pages: Arc::default(),
+            pages,
             lake,
             anon_key,
             staging,

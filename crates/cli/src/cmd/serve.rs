@@ -63,6 +63,13 @@ pub struct Args {
     /// Hours after login after which a session ends in any case.
     #[arg(long, env = "SECVIZ_SESSION_HOURS", default_value_t = 12)]
     pub session_hours: i64,
+
+    /// Memory of the anonymous page cache, in MiB (pages and headers counted).
+    #[arg(long, env = "SECVIZ_PAGE_CACHE_MIB", default_value_t = 64)]
+    pub page_cache_mib: usize,
+    /// Largest page the cache keeps, in KiB.
+    #[arg(long, env = "SECVIZ_PAGE_CACHE_ENTRY_KIB", default_value_t = 512)]
+    pub page_cache_entry_kib: usize,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -77,6 +84,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     config.max_image_pixels = args.max_image_pixels;
     config.session_idle_secs = args.session_idle_minutes.max(1) * 60;
     config.session_absolute_secs = args.session_hours.max(1) * 3600;
+    config.page_cache_bytes = args.page_cache_mib.saturating_mul(1024 * 1024);
+    config.page_cache_entry_bytes = args.page_cache_entry_kib.saturating_mul(1024);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let data = config.data_dir.clone();
