@@ -28,6 +28,7 @@ pub mod ratelimit;
 
 mod auth;
 pub mod demo;
+mod logtext;
 
 mod error;
 mod handlers;

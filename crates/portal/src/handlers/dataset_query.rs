@@ -135,7 +135,7 @@ async fn run(state: &AppState, visit: &Visit, id: &str, sql: Option<String>) -> 
             let kind = serde_json::to_value(e.kind).unwrap_or(json!("error"));
             let status = match e.kind {
                 secviz_lake::query::QueryErrorKind::Internal => {
-                    tracing::error!(error = %e, "query failed inside");
+                    tracing::error!(error = %crate::logtext::bounded(&e.to_string(), 2048), "query failed inside");
                     StatusCode::INTERNAL_SERVER_ERROR
                 }
                 _ => StatusCode::BAD_REQUEST,
@@ -153,7 +153,7 @@ async fn run(state: &AppState, visit: &Visit, id: &str, sql: Option<String>) -> 
         &result.batches,
         &mut out,
     ) {
-        tracing::error!(error = %e, "writing a query result failed");
+        tracing::error!(error = %crate::logtext::bounded(&e.to_string(), 2048), "writing a query result failed");
         return error(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",

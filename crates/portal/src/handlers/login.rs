@@ -13,6 +13,7 @@ use crate::auth;
 use crate::db::{sessions, users};
 use crate::domain::Password;
 use crate::error::AppError;
+use crate::logtext;
 use crate::state::AppState;
 use crate::views::{Chrome, LoginPage};
 use crate::web::visitor::start_session;
@@ -49,7 +50,7 @@ pub async fn submit(
     let account_key = format!("login-account:{name}");
     let limit = state.config.limits.login_failures_per_minute;
     if !state.limiter.allows(&ip_key, limit, 60) || !state.limiter.allows(&account_key, limit, 60) {
-        tracing::warn!(target: "security", event = "rate_limited", what = "login", ip = %visit.ip, user = ?name);
+        tracing::warn!(target: "security", event = "rate_limited", what = "login", ip = %visit.ip, user = %logtext::typed(&name));
         return Err(AppError::TooManyRequests);
     }
     let user = users::find_by_name(&state.db, &name).await?;
@@ -61,8 +62,7 @@ pub async fn submit(
     let Some(user) = user.filter(|_| ok) else {
         state.limiter.hit(&ip_key, 60);
         state.limiter.hit(&account_key, 60);
-        // Debug formatting escapes CR/LF: a username cannot forge log lines.
-        tracing::warn!(target: "security", event = "login_failed", ip = %visit.ip, user = ?name);
+        tracing::warn!(target: "security", event = "login_failed", ip = %visit.ip, user = %logtext::typed(&name));
         let tpl = LoginPage {
             chrome: Chrome::with_forms(&visit),
             username: f.username,
