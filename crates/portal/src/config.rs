@@ -60,11 +60,15 @@ pub struct Config {
     /// The time source (tests inject a [`crate::ManualClock`]).
     pub clock: Arc<dyn Clock>,
 
-    // Issue 14: the page cache stays within bounds.
+    // Issue 14: the page cache and password hashing stay within bounds.
     /// Most bytes the anonymous page cache holds, bodies and headers counted (default 64 MiB).
     pub page_cache_bytes: usize,
     /// Largest page the cache keeps (default 512 KiB); bigger pages are served, not kept.
     pub page_cache_entry_bytes: usize,
+    /// Password hashes (argon2id, 19 MiB each) computed at once; default: the number of cores.
+    pub password_hash_workers: usize,
+    /// Password hashes waiting for a worker; one more gets 429 (default: twice the workers).
+    pub password_hash_queue: usize,
 }
 
 /// Requests allowed per window, per client address or per account.
@@ -146,6 +150,8 @@ impl Config {
 
             page_cache_bytes: 64 * 1024 * 1024,
             page_cache_entry_bytes: 512 * 1024,
+            password_hash_workers: cores(),
+            password_hash_queue: 2 * cores(),
         }
     }
 
@@ -193,8 +199,15 @@ impl std::fmt::Debug for Config {
             .field("ingest_workers", &self.ingest_workers)
             .field("limits", &self.limits)
             .field("page_cache_bytes", &self.page_cache_bytes)
+            .field("password_hash_workers", &self.password_hash_workers)
+            .field("password_hash_queue", &self.password_hash_queue)
             .finish_non_exhaustive()
     }
+}
+
+/// The cores this process may use (2 when unknown).
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// Replaces the password of `scheme://user:password@host` with `***`.

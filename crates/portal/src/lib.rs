@@ -28,6 +28,7 @@ pub mod ratelimit;
 
 mod auth;
 pub mod demo;
+mod hash_pool;
 mod logtext;
 
 mod error;

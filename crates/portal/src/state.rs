@@ -11,6 +11,7 @@ use crate::data::picture::Pictures;
 use crate::data::upload::Staging;
 use crate::data::worker::Running;
 use crate::db::Db;
+use crate::hash_pool::HashPool;
 use crate::images::{ImageLimits, ImageStore};
 use crate::mail::Mailer;
 use crate::ratelimit::RateLimiter;
@@ -40,6 +41,8 @@ pub struct AppState {
     pub ingest_running: Arc<Running>,
     /// The public URL: configured, or `http://<bound address>` once bound.
     public_url: Arc<OnceLock<String>>,
+    /// Password hashing, bounded (see `hash_pool`).
+    pub hashing: HashPool,
 }
 
 impl AppState {
@@ -74,6 +77,7 @@ impl AppState {
             let _ = public_url.set(config.public_url());
         }
         let pages = Arc::new(PageCache::new(crate::web::cache::limits(&config)));
+        let hashing = HashPool::new(config.password_hash_workers, config.password_hash_queue);
         Ok(AppState {
             limiter: RateLimiter::new(config.clock.clone()),
             clock: config.clock.clone(),
@@ -89,6 +93,7 @@ impl AppState {
             ingest_wake: Arc::default(),
             ingest_running: Arc::default(),
             public_url,
+            hashing,
         })
     }
 

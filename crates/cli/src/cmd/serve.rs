@@ -70,6 +70,12 @@ pub struct Args {
     /// Largest page the cache keeps, in KiB.
     #[arg(long, env = "SECVIZ_PAGE_CACHE_ENTRY_KIB", default_value_t = 512)]
     pub page_cache_entry_kib: usize,
+    /// Password hashes computed at once (19 MiB each); default: the number of cores.
+    #[arg(long, env = "SECVIZ_PASSWORD_HASH_WORKERS")]
+    pub password_hash_workers: Option<usize>,
+    /// Password hashes waiting for a worker; one more gets 429. Default: twice the workers.
+    #[arg(long, env = "SECVIZ_PASSWORD_HASH_QUEUE")]
+    pub password_hash_queue: Option<usize>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -86,6 +92,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     config.session_absolute_secs = args.session_hours.max(1) * 3600;
     config.page_cache_bytes = args.page_cache_mib.saturating_mul(1024 * 1024);
     config.page_cache_entry_bytes = args.page_cache_entry_kib.saturating_mul(1024);
+    if let Some(n) = args.password_hash_workers {
+        config.password_hash_workers = n.max(1);
+        config.password_hash_queue = 2 * config.password_hash_workers;
+    }
+    if let Some(n) = args.password_hash_queue {
+        config.password_hash_queue = n;
+    }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let data = config.data_dir.clone();
