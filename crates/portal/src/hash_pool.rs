@@ -58,7 +58,11 @@ impl HashPool {
                         // The lock is held only while waiting for the next job.
                         let job = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();
                         match job {
-                            Ok(job) => job(),
+                            // A panicking hash fails its request (its result never comes),
+                            // not the thread.
+                            Ok(job) => {
+                                let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                            }
                             Err(_) => break,
                         }
                     }
@@ -121,6 +125,17 @@ mod tests {
         assert_eq!(pool.admit().err(), Some(Busy));
         drop(tickets);
         assert!(pool.admit().is_ok(), "unused tickets give their place back");
+    }
+
+    #[tokio::test]
+    async fn a_panicking_hash_fails_alone() {
+        let pool = HashPool::new(1, 1);
+        let failed = pool.admit().unwrap().run(|| panic!("boom")).await;
+        assert!(failed.is_err());
+        let ok = pool.admit().unwrap().run(|| 7).await.unwrap();
+        assert_eq!(ok, 7, "the thread lives on");
+        let both = (pool.admit(), pool.admit());
+        assert!(both.0.is_ok() && both.1.is_ok(), "places given back");
     }
 
     #[tokio::test]
