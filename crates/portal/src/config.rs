@@ -55,10 +55,21 @@ pub struct Config {
     pub reset_ttl_secs: i64,
     /// Anti-automation limits.
     pub limits: RateLimits,
-    /// Serve public pages to anonymous visitors from memory (invalidated by every write).
+    /// Serve public pages to anonymous visitors from memory (invalidated by members' writes;
+    /// bounded by `page_cache_bytes`).
     pub page_cache: bool,
     /// The time source (tests inject a [`crate::ManualClock`]).
     pub clock: Arc<dyn Clock>,
+
+    // Issue 14: the page cache and password hashing stay within bounds.
+    /// Most bytes the anonymous page cache holds, bodies and headers counted (default 64 MiB).
+    pub page_cache_bytes: usize,
+    /// Largest page the cache keeps (default 512 KiB); bigger pages are served, not kept.
+    pub page_cache_entry_bytes: usize,
+    /// Password hashes (argon2id, 19 MiB each) computed at once; default: the number of cores.
+    pub password_hash_workers: usize,
+    /// Password hashes waiting for a worker; one more gets 429 (default: twice the workers).
+    pub password_hash_queue: usize,
     /// Where and under which limits members' work runs (SQL and views APIs, previews,
     /// pictures, analyses, exports).
     pub queries: QueryConfig,
@@ -200,6 +211,11 @@ impl Config {
             limits: RateLimits::default(),
             page_cache: true,
             clock: Arc::new(SystemClock),
+
+            page_cache_bytes: 64 * 1024 * 1024,
+            page_cache_entry_bytes: 512 * 1024,
+            password_hash_workers: cores(),
+            password_hash_queue: 2 * cores(),
             queries: QueryConfig::default(),
         }
     }
@@ -247,9 +263,17 @@ impl std::fmt::Debug for Config {
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("ingest_workers", &self.ingest_workers)
             .field("limits", &self.limits)
+            .field("page_cache_bytes", &self.page_cache_bytes)
+            .field("password_hash_workers", &self.password_hash_workers)
+            .field("password_hash_queue", &self.password_hash_queue)
             .field("queries", &self.queries)
             .finish_non_exhaustive()
     }
+}
+
+/// The cores this process may use (2 when unknown).
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get())
 }
 
 /// Replaces the password of `scheme://user:password@host` with `***`.

@@ -28,6 +28,8 @@ pub mod ratelimit;
 
 mod auth;
 pub mod demo;
+mod hash_pool;
+mod logtext;
 
 mod error;
 mod handlers;
@@ -41,6 +43,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, RateLimits};
 pub use db::Backend;
 pub use domain::Role;
+pub use web::cache::{CacheStats, PageCache};
 
 use anyhow::Context;
 use std::net::SocketAddr;
@@ -64,6 +67,11 @@ impl App {
     /// The router, for embedding into another axum app or for `tower::ServiceExt::oneshot`.
     pub fn router(&self) -> axum::Router {
         self.router.clone()
+    }
+
+    /// The anonymous page cache, for its counters ([`PageCache::stats`]).
+    pub fn page_cache(&self) -> std::sync::Arc<PageCache> {
+        self.state.pages.clone()
     }
 
     /// The database pool the app uses (tests and the `user` subcommand use it).

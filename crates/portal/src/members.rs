@@ -33,7 +33,11 @@ pub async fn create(
     };
     let password = Password::parse_new(password, Some(username.as_str()))
         .map_err(|e| anyhow::anyhow!("password: {e}"))?;
-    let hash = auth::hash_password(&password).await?;
+    // One hash at a time, on a pool of its own (the command line and test set-up).
+    let ticket = crate::hash_pool::HashPool::new(1, 0)
+        .admit()
+        .map_err(|_| anyhow::anyhow!("no room to hash the password"))?;
+    let hash = auth::hash_password(ticket, &password).await?;
     let id = users::create(db, &username, &email, &hash, role, now)
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -11,10 +11,11 @@ use crate::data::picture::Pictures;
 use crate::data::upload::Staging;
 use crate::data::worker::Running;
 use crate::db::Db;
+use crate::hash_pool::HashPool;
 use crate::images::{ImageLimits, ImageStore};
 use crate::mail::Mailer;
 use crate::ratelimit::RateLimiter;
-use crate::web::cache::PageCache;
+use crate::web::cache::store::PageCache;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -42,6 +43,8 @@ pub struct AppState {
     pub executor: secviz_sandbox::Executor,
     /// The public URL: configured, or `http://<bound address>` once bound.
     public_url: Arc<OnceLock<String>>,
+    /// Password hashing, bounded (see `hash_pool`).
+    pub hashing: HashPool,
 }
 
 impl AppState {
@@ -75,6 +78,8 @@ impl AppState {
         if config.public_url.is_some() {
             let _ = public_url.set(config.public_url());
         }
+        let pages = Arc::new(PageCache::new(crate::web::cache::limits(&config)));
+        let hashing = HashPool::new(config.password_hash_workers, config.password_hash_queue);
         let executor = secviz_sandbox::Executor::new(secviz_sandbox::ExecutorConfig {
             slots: config.queries.slots.max(1),
             queue: config.queries.queue,
@@ -90,7 +95,7 @@ impl AppState {
             db,
             mailer,
             images,
-            pages: Arc::default(),
+            pages,
             lake,
             anon_key,
             staging,
@@ -98,6 +103,7 @@ impl AppState {
             ingest_wake: Arc::default(),
             ingest_running: Arc::default(),
             public_url,
+            hashing,
         })
     }
 

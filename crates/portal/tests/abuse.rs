@@ -45,6 +45,54 @@ async fn login_failures_are_limited(backend: Backend) {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "a minute later it works");
 }
 
+async fn security_row_4_concurrent_logins_get_exactly_the_limit(backend: Backend) {
+    // Production limits (10 failures a minute), and room on the hashing pool for every
+    // attempt: only the rate limit may refuse here.
+    let app = spawn_with(backend, |c| {
+        c.limits = secviz_portal::RateLimits::default();
+        c.password_hash_queue = 100;
+    })
+    .await;
+    app.member("ana").await;
+    let c = app.client();
+    let token = c.csrf("/login").await;
+    let attempts = (0..50).map(|i| {
+        let (c, token) = (c.clone(), token.clone());
+        tokio::spawn(async move {
+            let guess = format!("wrong guess number {i}");
+            let fields = [
+                ("csrf", token.as_str()),
+                ("username", "ana"),
+                ("password", guess.as_str()),
+            ];
+            c.post("/login", &fields).await
+        })
+    });
+    let mut unauthorized = 0;
+    let mut limited = 0;
+    for a in attempts.collect::<Vec<_>>() {
+        let r = a.await.unwrap();
+        match r.status {
+            StatusCode::UNAUTHORIZED => unauthorized += 1,
+            StatusCode::TOO_MANY_REQUESTS => {
+                limited += 1;
+                assert!(r.headers.contains_key("retry-after"));
+                assert!(r.body.contains("value=\"ana\""), "the form keeps the name");
+            }
+            other => panic!("unexpected {other}: {}", r.body),
+        }
+    }
+    assert_eq!((unauthorized, limited), (10, 40));
+    let r = c
+        .submit(
+            "/login",
+            "/login",
+            &[("username", "ana"), ("password", PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "still limited");
+}
+
 async fn signups_resets_comments_and_uploads_are_limited(backend: Backend) {
     let app = spawn_with(backend, |c| c.limits = secviz_portal::RateLimits::default()).await;
     let c = app.client();
@@ -439,6 +487,7 @@ async fn internal_errors_show_a_generic_page(backend: Backend) {
 
 on_both!(
     login_failures_are_limited,
+    security_row_4_concurrent_logins_get_exactly_the_limit,
     signups_resets_comments_and_uploads_are_limited,
     uploads_are_checked_by_content,
     metadata_is_stripped,

@@ -87,6 +87,59 @@ async fn security_events_without_secrets(backend: Backend) {
     }
 }
 
+async fn security_row_27_long_user_names_are_cut_in_the_log(backend: Backend) {
+    log();
+    // Production limits: the first ten attempts are logged as failures, the rest as refused.
+    let app = spawn_with(backend, |c| c.limits = secviz_portal::RateLimits::default()).await;
+    let c = app.client();
+    let token = c.csrf("/login").await;
+    // A megabyte, marked with the backend: both backends' tests share this log.
+    let tag = format!("{backend:?}").to_lowercase();
+    let name = format!("{tag}{}", "m".repeat(1 << 20));
+    let before = log().0.lock().unwrap().len();
+    let mut statuses = Vec::new();
+    for _ in 0..50 {
+        let r = c
+            .post(
+                "/login",
+                &[("csrf", &token), ("username", &name), ("password", "guess")],
+            )
+            .await;
+        statuses.push(r.status);
+    }
+    assert!(
+        statuses[..10]
+            .iter()
+            .all(|s| *s == StatusCode::UNAUTHORIZED),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses[10..]
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    let grown = log().0.lock().unwrap().len() - before;
+    // Other tests of this binary log at the same time; they add far less than this bound.
+    assert!(
+        grown < 50 * 2048,
+        "50 attempts grew the log by {grown} bytes"
+    );
+    let log = text();
+    let ours: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(&format!("{tag}mmmmmmmm")))
+        .collect();
+    assert_eq!(ours.len(), 50, "every attempt is logged, once");
+    for line in &ours {
+        assert!(line.len() < 1024, "a line of {} bytes", line.len());
+        let marker = format!("(cut: {} bytes in all)", name.len());
+        assert!(line.contains(&marker), "{line}");
+    }
+    assert!(ours.iter().any(|l| l.contains("login_failed")));
+    assert!(ours.iter().any(|l| l.contains("rate_limited")));
+}
+
 async fn internal_errors_are_logged_with_their_request_id(backend: Backend) {
     log();
     let app = spawn(backend).await;
@@ -110,5 +163,6 @@ async fn internal_errors_are_logged_with_their_request_id(backend: Backend) {
 
 on_both!(
     security_events_without_secrets,
+    security_row_27_long_user_names_are_cut_in_the_log,
     internal_errors_are_logged_with_their_request_id
 );

@@ -63,6 +63,19 @@ pub struct Args {
     /// Hours after login after which a session ends in any case.
     #[arg(long, env = "SECVIZ_SESSION_HOURS", default_value_t = 12)]
     pub session_hours: i64,
+
+    /// Memory of the anonymous page cache, in MiB (pages and headers counted).
+    #[arg(long, env = "SECVIZ_PAGE_CACHE_MIB", default_value_t = 64)]
+    pub page_cache_mib: usize,
+    /// Largest page the cache keeps, in KiB.
+    #[arg(long, env = "SECVIZ_PAGE_CACHE_ENTRY_KIB", default_value_t = 512)]
+    pub page_cache_entry_kib: usize,
+    /// Password hashes computed at once (19 MiB each); default: the number of cores.
+    #[arg(long, env = "SECVIZ_PASSWORD_HASH_WORKERS")]
+    pub password_hash_workers: Option<usize>,
+    /// Password hashes waiting for a worker; one more gets 429. Default: twice the workers.
+    #[arg(long, env = "SECVIZ_PASSWORD_HASH_QUEUE")]
+    pub password_hash_queue: Option<usize>,
     #[command(flatten)]
     pub queries: QueryFlags,
 }
@@ -117,6 +130,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     config.max_image_pixels = args.max_image_pixels;
     config.session_idle_secs = args.session_idle_minutes.max(1) * 60;
     config.session_absolute_secs = args.session_hours.max(1) * 3600;
+    config.page_cache_bytes = args.page_cache_mib.saturating_mul(1024 * 1024);
+    config.page_cache_entry_bytes = args.page_cache_entry_kib.saturating_mul(1024);
+    if let Some(n) = args.password_hash_workers {
+        config.password_hash_workers = n.max(1);
+        config.password_hash_queue = 2 * config.password_hash_workers;
+    }
+    if let Some(n) = args.password_hash_queue {
+        config.password_hash_queue = n;
+    }
     args.queries.apply(&mut config.queries);
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {

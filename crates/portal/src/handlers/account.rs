@@ -15,6 +15,13 @@ pub async fn show(State(state): State<AppState>, visit: Visit) -> Result<Respons
     page(&state, &visit, None, vec![], StatusCode::OK).await
 }
 
+/// 429 when the hashing pool is full: the page again, saying when to retry.
+pub async fn busy(state: &AppState, v: &Visitor) -> Result<Response, AppError> {
+    let errors = vec![super::HASH_BUSY.into()];
+    let page = page(state, v, None, errors, StatusCode::TOO_MANY_REQUESTS).await?;
+    Ok(super::too_many(page, crate::hash_pool::RETRY_AFTER_SECS))
+}
+
 pub async fn page(
     state: &AppState,
     v: &Visitor,

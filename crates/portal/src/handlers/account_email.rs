@@ -33,20 +33,25 @@ pub async fn submit(
     let user = users::find_by_id(&state.db, me.id)
         .await?
         .ok_or(AppError::Unauthorized)?;
+    // A wrong current password counts as a failed log-in of the account (reserved first, so
+    // concurrent guesses cannot overtake the limit).
     let key = format!("login-account:{}", user.username);
-    if !state
-        .limiter
-        .allows(&key, state.config.limits.login_failures_per_minute, 60)
-    {
+    let limit = state.config.limits.login_failures_per_minute;
+    let Some(slot) = state.limiter.reserve(&[&key], limit, 60) else {
         return Err(AppError::TooManyRequests);
-    }
+    };
+    let Ok(check) = state.hashing.admit() else {
+        drop(slot);
+        return super::account::busy(&state, &visit).await;
+    };
     if !auth::verify_password(
+        check,
         Some(user.password_hash.clone()),
         &Password::typed(&f.current),
     )
     .await?
     {
-        state.limiter.hit(&key, 60);
+        slot.keep();
         tracing::warn!(target: "security", event = "reauth_failed", user = ?user.username);
         return super::account::page(
             &state,
@@ -57,6 +62,8 @@ pub async fn submit(
         )
         .await;
     }
+    // The password was right: not a failure.
+    drop(slot);
     let email = match Email::parse(&f.email) {
         Ok(e) => e,
         Err(e) => {

@@ -34,20 +34,26 @@ pub async fn submit(
     let user = users::find_by_id(&state.db, me.id)
         .await?
         .ok_or(AppError::Unauthorized)?;
+    // A wrong current password counts as a failed log-in of the account (reserved first, so
+    // concurrent guesses cannot overtake the limit).
     let key = format!("login-account:{}", user.username);
-    if !state
-        .limiter
-        .allows(&key, state.config.limits.login_failures_per_minute, 60)
-    {
+    let limit = state.config.limits.login_failures_per_minute;
+    let Some(slot) = state.limiter.reserve(&[&key], limit, 60) else {
         return Err(AppError::TooManyRequests);
-    }
+    };
+    // Two hashes: the current password checked, the new one stored.
+    let (Ok(check), Ok(store)) = (state.hashing.admit(), state.hashing.admit()) else {
+        drop(slot);
+        return super::account::busy(&state, &visit).await;
+    };
     if !auth::verify_password(
+        check,
         Some(user.password_hash.clone()),
         &Password::typed(&f.current),
     )
     .await?
     {
-        state.limiter.hit(&key, 60);
+        slot.keep();
         tracing::warn!(target: "security", event = "reauth_failed", user = ?user.username);
         return super::account::page(
             &state,
@@ -58,6 +64,8 @@ pub async fn submit(
         )
         .await;
     }
+    // The password was right: not a failure.
+    drop(slot);
     let new = match Password::parse_new(&f.new, Some(&user.username)) {
         Ok(p) => p,
         Err(e) => {
@@ -71,7 +79,7 @@ pub async fn submit(
             .await;
         }
     };
-    users::set_password(&state.db, user.id, &auth::hash_password(&new).await?).await?;
+    users::set_password(&state.db, user.id, &auth::hash_password(store, &new).await?).await?;
     sessions::delete_for_user(&state.db, user.id, Some(&me.session_hash)).await?;
     tracing::info!(target: "security", event = "password_changed", user = ?user.username);
     if let Ok(email) = Email::parse(&user.email) {

@@ -125,7 +125,7 @@ fn status_of(e: &QueryError) -> StatusCode {
 
 fn query_error(e: &QueryError) -> Response {
     if e.kind == QueryErrorKind::Internal {
-        tracing::error!(error = %e, "query failed inside");
+        tracing::error!(error = %crate::logtext::bounded(&e.to_string(), 2048), "query failed inside");
     }
     json_response(status_of(e), &json!({"error": error_body(e)}))
 }
@@ -229,7 +229,7 @@ async fn run(state: &AppState, visit: &Visit, id: &str, sql: Option<String>) -> 
         Some(Ok(first)) => {
             let rest = pieces.map(|r| {
                 r.map_err(|e| {
-                    tracing::warn!(error = %e, "a query answer ended early");
+                    tracing::warn!(error = %crate::logtext::bounded(&e.to_string(), 2048), "a query answer ended early");
                     std::io::Error::other(e.to_string())
                 })
             });

@@ -60,6 +60,18 @@ pub fn render<T: Template>(status: StatusCode, tpl: &T) -> Result<Response, AppE
     Ok((status, html_headers(), tpl.render()?).into_response())
 }
 
+/// What a visitor reads when every password-hashing place is taken.
+pub const HASH_BUSY: &str =
+    "The site is busy checking other passwords. Wait a moment and try again.";
+
+/// Turns a rendered page (a form with what was typed) into a 429 that says when to retry.
+pub fn too_many(mut resp: Response, retry_secs: u32) -> Response {
+    *resp.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    resp.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_secs));
+    resp
+}
+
 /// 303 See Other: after a successful POST the browser GETs the result.
 pub fn redirect(to: &str) -> Response {
     let mut r = StatusCode::SEE_OTHER.into_response();

@@ -83,7 +83,16 @@ pub async fn submit(
             return render(StatusCode::UNPROCESSABLE_ENTITY, &tpl);
         }
     };
-    let new_hash = auth::hash_password(&password).await?;
+    let Ok(ticket) = state.hashing.admit() else {
+        let tpl = ResetConfirmPage {
+            chrome: Chrome::with_forms(&visit),
+            token,
+            errors: vec![super::HASH_BUSY.into()],
+        };
+        let page = render(StatusCode::TOO_MANY_REQUESTS, &tpl)?;
+        return Ok(super::too_many(page, crate::hash_pool::RETRY_AFTER_SECS));
+    };
+    let new_hash = auth::hash_password(ticket, &password).await?;
     // Consume last, atomically: of two racing submissions only one gets the user id.
     let Some(user_id) = resets::consume(&state.db, &hash, state.now()).await? else {
         return Err(invalid_link());

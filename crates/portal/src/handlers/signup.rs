@@ -1,4 +1,5 @@
-//! GET/POST /signup — create an account, then log in. Limited per client address.
+//! GET/POST /signup — create an account, then log in. Limited per client address; when the
+//! hashing pool is full the visitor gets 429 with `Retry-After` and the form as typed.
 
 use axum::Form;
 use axum::extract::State;
@@ -6,11 +7,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{Visit, redirect, render};
+use super::{HASH_BUSY, Visit, redirect, render, too_many};
 use crate::auth;
 use crate::db::users::{self, CreateUserError};
 use crate::domain::{Email, Password, Role, Username};
 use crate::error::AppError;
+use crate::hash_pool::RETRY_AFTER_SECS;
 use crate::state::AppState;
 use crate::views::{Chrome, SignupPage};
 use crate::web::visitor::start_session;
@@ -44,13 +46,13 @@ pub async fn submit(
 ) -> Result<Response, AppError> {
     visit.verify_csrf(&f.csrf)?;
     let limit = state.config.limits.signups_per_hour;
-    if !state
+    let Some(slot) = state
         .limiter
-        .take(&format!("signup-ip:{}", visit.ip), limit, 3600)
-    {
+        .reserve(&[&format!("signup-ip:{}", visit.ip)], limit, 3600)
+    else {
         tracing::warn!(target: "security", event = "rate_limited", what = "signup", ip = %visit.ip);
         return Err(AppError::TooManyRequests);
-    }
+    };
     let username = Username::parse(&f.username);
     let email = Email::parse(&f.email);
     let password = Password::parse_new(&f.password, username.as_ref().ok().map(|u| u.as_str()));
@@ -62,10 +64,21 @@ pub async fn submit(
                 .flatten()
                 .map(|e| e.0)
                 .collect();
+            slot.keep();
             return again(&visit, f, errors);
         }
     };
-    let hash = auth::hash_password(&password).await?;
+    let Ok(ticket) = state.hashing.admit() else {
+        // Not counted: the visitor did nothing wrong and may try again in a moment.
+        drop(slot);
+        tracing::warn!(target: "security", event = "busy", what = "signup", ip = %visit.ip);
+        return Ok(too_many(
+            again(&visit, f, vec![HASH_BUSY.into()])?,
+            RETRY_AFTER_SECS,
+        ));
+    };
+    slot.keep();
+    let hash = auth::hash_password(ticket, &password).await?;
     let id = match users::create(
         &state.db,
         &username,

@@ -11,6 +11,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::{AppError, InternalError};
+use crate::logtext;
 use crate::state::AppState;
 
 /// The CSP of HTML pages: scripts and styles only from our own files, images only ours.
@@ -21,14 +22,26 @@ pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'se
 pub const UPLOAD_CSP: &str =
     "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox";
 
+/// Characters of a request path or `Origin` kept in a log line.
+const PATH_CHARS: usize = 256;
+/// Characters of an internal error's chain kept in a log line.
+const CHAIN_CHARS: usize = 2048;
+
 pub async fn request_id(req: Request, next: Next) -> Response {
     let id = hex::encode(rand::random::<[u8; 8]>());
     let method = req.method().clone();
     let path = req.uri().path().to_string();
     let mut resp = next.run(req).await;
     if let Some(InternalError(chain)) = resp.extensions().get::<InternalError>().cloned() {
-        // The chain may hold member input: Debug formatting escapes CR/LF so it cannot forge lines.
-        tracing::error!(request_id = %id, %method, path = ?path, error = ?chain, "internal error");
+        // The path and the chain may hold what a visitor typed: escaped (no forged lines) and
+        // bounded (no megabyte lines).
+        tracing::error!(
+            request_id = %id,
+            %method,
+            path = %logtext::bounded(&path, PATH_CHARS),
+            error = %logtext::bounded(&chain, CHAIN_CHARS),
+            "internal error"
+        );
         resp = crate::error::page(
             StatusCode::INTERNAL_SERVER_ERROR,
             "Something went wrong",
@@ -116,7 +129,7 @@ pub async fn origin_check(State(state): State<AppState>, req: Request, next: Nex
             .map(|h| format!("{scheme}://{h}"));
         let ok = origin == public || by_host.as_deref() == Some(origin);
         if !ok {
-            tracing::warn!(target: "security", event = "cross_origin_post", origin = ?origin);
+            tracing::warn!(target: "security", event = "cross_origin_post", origin = %logtext::bounded(origin, PATH_CHARS));
             return AppError::CrossSite.into_response();
         }
     }

@@ -3,6 +3,7 @@
 //! handler it sets the anonymous CSRF cookie if a page handed out a token, and clears a dead
 //! session cookie.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::{Request, State};
@@ -35,6 +36,8 @@ pub struct Visitor {
     pub ip: std::net::IpAddr,
     anon_csrf: Option<String>,
     new_anon_csrf: OnceLock<String>,
+    /// Set when a page asked for the CSRF token (it is in the page: never shared).
+    token_asked: AtomicBool,
 }
 
 impl Visitor {
@@ -46,6 +49,7 @@ impl Visitor {
     /// The CSRF token for forms on this page. Members have one per session; anonymous
     /// visitors get a random one in a cookie (double submit), set when first needed.
     pub fn csrf_token(&self) -> String {
+        self.token_asked.store(true, Ordering::Relaxed);
         if let Some(u) = &self.user {
             return u.csrf.clone();
         }
@@ -53,6 +57,11 @@ impl Visitor {
             return t.clone();
         }
         self.new_anon_csrf.get_or_init(auth::new_token).clone()
+    }
+
+    /// True when this request's page holds the visitor's CSRF token (so it is theirs alone).
+    pub fn handed_out_token(&self) -> bool {
+        self.token_asked.load(Ordering::Relaxed)
     }
 
     /// Refuses a state change whose form token does not match (403).
@@ -92,6 +101,7 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
         ip,
         anon_csrf,
         new_anon_csrf: OnceLock::new(),
+        token_asked: AtomicBool::new(false),
     });
     parts.extensions.insert(visitor.clone());
     req = Request::from_parts(parts, body);

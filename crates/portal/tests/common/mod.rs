@@ -34,6 +34,8 @@ pub struct TestApp {
     pub data: tempfile::TempDir,
     pub clock: Arc<ManualClock>,
     pub db: secviz_portal::db::Db,
+    /// The anonymous page cache, for its counters.
+    pub pages: Arc<secviz_portal::PageCache>,
     pg: Option<PgDatabase>,
 }
 
@@ -112,6 +114,7 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Te
     tweak(&mut config);
     let app = App::build(config).await.expect("app builds");
     let db = app.db().clone();
+    let pages = app.page_cache();
     let server = app.bind().await.expect("binds");
     let (addr, _handle) = server.spawn();
     TestApp {
@@ -119,6 +122,7 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Te
         data,
         clock,
         db,
+        pages,
         pg,
     }
 }
