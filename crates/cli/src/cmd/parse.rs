@@ -89,6 +89,9 @@ pub struct Args {
     /// Leave the raw line out of the output's `raw` column.
     #[arg(long)]
     no_raw: bool,
+
+    #[command(flatten)]
+    decompress: super::decompress::DecompressArgs,
 }
 
 /// Validated options shared by all inputs.
@@ -133,6 +136,7 @@ impl Args {
         };
         opts.keep_raw = !self.no_raw;
         opts.limits.max_line_bytes = self.max_line_bytes;
+        self.decompress.apply(&mut opts.limits);
         let fields = match &self.fields {
             Some(spec) => FieldSelection::parse(spec)?,
             None => FieldSelection::all(),
@@ -232,7 +236,8 @@ fn parse_one<W: Write>(
         );
         (Box::new(bar.wrap_read(file)), bar)
     };
-    let mut stream = EventStream::open(reader, opts).with_context(|| format!("opening {name}"))?;
+    let mut stream =
+        EventStream::open(reader, opts).map_err(|e| refused(e, &format!("opening {name}")))?;
     bar.suspend(|| {
         let gz = if stream.gzip() { " (gzip)" } else { "" };
         eprintln!("{name}: format {}{gz}", stream.format());
@@ -268,7 +273,10 @@ fn parse_one<W: Write>(
                 status = EXIT_STRICT;
                 break;
             }
-            Err(e) => return Err(anyhow::Error::new(e).context(format!("parsing {name}"))),
+            Err(e) => {
+                bar.finish_and_clear();
+                return Err(refused(e, &format!("parsing {name}")));
+            }
         }
     }
     bar.finish_and_clear();
@@ -289,6 +297,14 @@ fn parse_one<W: Write>(
         s.finish()?;
     }
     Ok(status)
+}
+
+/// `e` with `context`; a decompression refusal also names the flag that raises the limit.
+fn refused(e: ParseError, context: &str) -> anyhow::Error {
+    match super::decompress::hint(&e) {
+        Some(hint) => anyhow::anyhow!("{context}: {e}; {hint}"),
+        None => anyhow::Error::new(e).context(context.to_string()),
+    }
 }
 
 /// `<input file name>.rejects` in the current directory.
