@@ -106,13 +106,12 @@ impl<R> Capped<R> {
         }
         let max_ratio = self.max_ratio?;
         let compressed = self.compressed.load(Ordering::Relaxed);
-        (self.out > DECOMPRESSED_FLOOR && self.out > compressed.saturating_mul(max_ratio)).then(
-            || DecompressionLimit::Ratio {
-                max_ratio,
-                compressed,
-                decompressed: self.out,
-            },
-        )
+        let over = self.out > DECOMPRESSED_FLOOR && self.out > compressed.saturating_mul(max_ratio);
+        over.then_some(DecompressionLimit::Ratio {
+            max_ratio,
+            compressed,
+            decompressed: self.out,
+        })
     }
 }
 
