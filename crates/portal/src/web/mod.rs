@@ -1,8 +1,10 @@
 //! The HTTP edge shared by all handlers: cookies, the visitor (session) layer, CSRF and
-//! Origin checks, security headers, request ids and the generic error page.
+//! Origin checks, security headers, request ids and the generic error page, body timeouts
+//! and capped multipart fields.
 
 pub mod cache;
 pub mod cookies;
+pub mod form_fields;
 pub mod headers;
 pub mod visitor;
 
