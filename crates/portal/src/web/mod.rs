@@ -2,6 +2,7 @@
 //! Origin checks, security headers, request ids and the generic error page, body timeouts
 //! and capped multipart fields.
 
+pub mod body_timeout;
 pub mod cache;
 pub mod cookies;
 pub mod form_fields;
