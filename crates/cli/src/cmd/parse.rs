@@ -5,6 +5,7 @@
 //! secviz parse FILE... [--format auto|pf|tcpdump|pcap|zeek|csv|jsonl|syslog|access]
 //!                      [--to csv|jsonl] [--fields a,b,c] [--year YYYY]
 //!                      [--rejects FILE] [--strict] [--map from=to]...
+//!                      [--max-decompressed-ratio N] [--max-decompressed-bytes N]
 //! ```
 //!
 //! `-` reads standard input; gzip is read transparently. For each input the detected
@@ -13,9 +14,11 @@
 //! object per line: source, line, reason, detail, raw), created only when there is a
 //! reject, or to `--rejects FILE` for all inputs.
 //!
-//! Exit status: 0 when done (rejects are reported, not fatal); 1 on an error;
-//! 3 with `--strict` at the first reject; 4 when an input was damaged (truncated
-//! gzip or pcap: everything before the damage was still written).
+//! Exit status: 0 when done (rejects are reported, not fatal); 1 on an error, among
+//! them a gzip input that expands past the decompression limits (what was parsed
+//! before was written; the message names the flag to raise the limit); 3 with
+//! `--strict` at the first reject; 4 when an input was damaged (truncated gzip or
+//! pcap: everything before the damage was still written).
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
