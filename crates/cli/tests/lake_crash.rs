@@ -1,10 +1,14 @@
 //! A `secviz ingest` killed with SIGKILL in the middle leaves the dataset exactly as it
 //! was, still readable; the next ingest cleans up what the killed one left.
 
+mod common;
+
 use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+
+use common::walk;
 
 fn secviz(data: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_secviz"));
@@ -138,20 +142,4 @@ fn kill_9_mid_ingest_leaves_the_dataset_as_it_was() {
         manifest.matches(".parquet\"").count(),
         "only files the manifest names remain"
     );
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }

@@ -3,11 +3,13 @@
 //! `serve` with no data options creates `./secviz-data`, prints its URL and answers there.
 //! `user add` also runs against a fresh PostgreSQL database.
 
-use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 
-const BIN: &str = env!("CARGO_BIN_EXE_secviz");
+use common::{BIN, serve};
 
 fn http_get(addr: &str, path: &str) -> String {
     let mut s = TcpStream::connect(addr).expect("portal answers");
@@ -19,30 +21,6 @@ fn http_get(addr: &str, path: &str) -> String {
     let mut out = String::new();
     s.read_to_string(&mut out).unwrap();
     out
-}
-
-/// Starts `secviz serve` in `dir` on a free port; returns the child and the printed address.
-fn serve(dir: &std::path::Path, extra: &[&str]) -> (std::process::Child, String) {
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .args(["--addr", "127.0.0.1:0"])
-        .args(extra)
-        .current_dir(dir)
-        .env_remove("SECVIZ_DATA")
-        .env_remove("SECVIZ_DATABASE_URL")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no URL in {line:?}"));
-    (child, url.trim_start_matches("http://").to_string())
 }
 
 #[test]

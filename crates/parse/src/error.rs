@@ -25,4 +25,24 @@ pub enum ParseError {
     /// `strict` was set and a record was rejected.
     #[error("strict mode: {0}")]
     Strict(Reject),
+    /// A compressed input expanded past a limit of [`crate::Limits`]: refused whole.
+    #[error("compressed input refused: {0}")]
+    Decompression(DecompressionLimit),
+}
+
+/// Which decompression limit a compressed input passed, and by how much.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecompressionLimit {
+    /// More than `max_ratio` times the compressed bytes read so far.
+    #[error(
+        "it expands to more than {max_ratio} times its compressed size ({decompressed} bytes from {compressed} compressed bytes; a compression bomb?)"
+    )]
+    Ratio {
+        max_ratio: u64,
+        compressed: u64,
+        decompressed: u64,
+    },
+    /// More than `max_bytes` in all.
+    #[error("it expands to more than {max_bytes} bytes")]
+    Bytes { max_bytes: u64 },
 }

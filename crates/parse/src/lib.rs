@@ -22,14 +22,17 @@
 //!
 //! Guarantees: memory is bounded by one batch (plus open flows in pcap flow mode);
 //! `summary.parsed + summary.rejected_total() == summary.read`; a truncated gzip or
-//! pcap keeps everything before the damage and reports it in `summary.damage`.
+//! pcap keeps everything before the damage and reports it in `summary.damage`; a gzip
+//! input that expands past [`Limits::max_decompressed_ratio`] or
+//! [`Limits::max_decompressed_bytes`] stops the stream with
+//! [`ParseError::Decompression`] (a compression bomb is refused, not parsed in part).
 //!
 //! Where things live:
 //!
 //! | module | owns |
 //! |---|---|
 //! | `stream` | [`EventStream`]: opening (gzip, detection), driving a parser, the summary |
-//! | `input` | gzip sniffing, the head for detection, damage tracking, the capped line reader |
+//! | `input` | gzip sniffing, decompression limits, the head for detection, damage tracking, the capped line reader |
 //! | `format` | [`Format`] names and detection from the first lines |
 //! | `text::*` | one module per line format (pf, tcpdump, syslog + auth/firewall, access, zeek, csv, jsonl) and their shared scanners |
 //! | `pcap::*` | capture reading, frame decoding, DNS in packets, flows |
@@ -54,10 +57,10 @@ mod stream;
 mod text;
 mod time;
 
-pub use error::ParseError;
+pub use error::{DecompressionLimit, ParseError};
 pub use fields::{BatchView, CellKind, FieldSelection};
 pub use format::Format;
-pub use options::{Limits, ParseOptions, PcapMode};
+pub use options::{DECOMPRESSED_FLOOR, Limits, ParseOptions, PcapMode};
 pub use output::{EventWriter, OutputFormat, csv_text};
 pub use reject::{Reject, RejectReason, Summary};
 pub use stream::EventStream;

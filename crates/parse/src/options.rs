@@ -28,7 +28,22 @@ pub struct Limits {
     /// Most flows held open at once in flow mode; beyond it the longest-idle flow is
     /// emitted early. Default 1,000,000 (about 150 MB worst case).
     pub max_open_flows: usize,
+    /// A compressed (gzip) input may expand to at most this many times the compressed
+    /// bytes read so far; the first [`DECOMPRESSED_FLOOR`] bytes are always allowed.
+    /// Beyond it the stream stops with [`crate::ParseError::Decompression`]. Default 100:
+    /// text logs compress 10-20x with gzip (very repetitive ones up to ~50x), captures
+    /// 2-5x, while a compression bomb reaches ~1000x (deflate's maximum). `None`: no
+    /// ratio limit.
+    pub max_decompressed_ratio: Option<u64>,
+    /// Most bytes a compressed input may expand to in all. Default `None` (the ratio
+    /// alone); the portal sets one.
+    pub max_decompressed_bytes: Option<u64>,
 }
+
+/// Bytes a compressed input may always expand to, whatever the ratio: small inputs
+/// cannot harm, and a tiny, very repetitive file (a test log of one line repeated)
+/// should not be refused for its ratio alone.
+pub const DECOMPRESSED_FLOOR: u64 = 16 << 20;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -37,6 +52,8 @@ impl Default for Limits {
             max_json_depth: 64,
             max_snaplen: 262_144,
             max_open_flows: 1_000_000,
+            max_decompressed_ratio: Some(100),
+            max_decompressed_bytes: None,
         }
     }
 }

@@ -10,7 +10,7 @@ use arrow_array::RecordBatch;
 use crate::batch::BatchBuilder;
 use crate::error::ParseError;
 use crate::format::{self, Format};
-use crate::input::{self, Damage, LineReader};
+use crate::input::{self, Damage, LineReader, Refusal, or_refused};
 use crate::options::ParseOptions;
 use crate::pcap::PcapSource;
 use crate::reject::{Reject, Summary};
@@ -35,6 +35,7 @@ pub struct EventStream {
     inner: Inner,
     summary: Summary,
     damage: Damage,
+    refused: Refusal,
 }
 
 enum Inner {
@@ -43,14 +44,20 @@ enum Inner {
 }
 
 impl EventStream {
-    /// Opens a stream over any reader. Gzip is detected from the magic bytes; the
-    /// format (unless given in `opts.format`) from the first lines. Counting bytes
-    /// for progress is left to the caller: wrap the reader.
+    /// Opens a stream over any reader. Gzip is detected from the magic bytes (and held
+    /// to the decompression limits of `opts.limits`); the format (unless given in
+    /// `opts.format`) from the first lines. Counting bytes for progress is left to the
+    /// caller: wrap the reader.
     pub fn open(
         reader: impl Read + Send + 'static,
         opts: ParseOptions,
     ) -> Result<EventStream, ParseError> {
-        let opened = input::open(reader)?;
+        let opened = input::open(reader, &opts.limits)?;
+        let refused = opened.refused.clone();
+        EventStream::start(opened, opts).map_err(|e| or_refused(&refused, e))
+    }
+
+    fn start(opened: input::Opened, opts: ParseOptions) -> Result<EventStream, ParseError> {
         let format = match opts.format {
             Some(f) => f,
             None => format::detect(&opened.head)?,
@@ -98,6 +105,7 @@ impl EventStream {
             inner,
             summary,
             damage: opened.damage,
+            refused: opened.refused,
         })
     }
 
@@ -135,14 +143,20 @@ impl EventStream {
 
     /// The next batch of events (`None` at the end). Each rejected record is passed to
     /// `on_reject` as it is met. After `None`, [`EventStream::summary`] is complete.
+    /// A compressed input that passes a decompression limit ends with
+    /// [`ParseError::Decompression`], whatever was parsed before: the caller drops it all.
     pub fn next_batch(
         &mut self,
         on_reject: &mut dyn FnMut(&Reject),
     ) -> Result<Option<RecordBatch>, ParseError> {
         let out = match &mut self.inner {
-            Inner::Lines(l) => l.next_batch(&mut self.summary, on_reject)?,
-            Inner::Pcap(p) => p.next_batch(&mut self.summary, on_reject)?,
+            Inner::Lines(l) => l.next_batch(&mut self.summary, on_reject),
+            Inner::Pcap(p) => p.next_batch(&mut self.summary, on_reject),
         };
+        if let Some(limit) = self.refused.get() {
+            return Err(ParseError::Decompression(limit.clone()));
+        }
+        let out = out?;
         if out.is_none() && self.summary.damage.is_none() {
             self.summary.damage = self.damage.get().cloned();
         }

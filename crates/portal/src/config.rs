@@ -61,6 +61,30 @@ pub struct Config {
     /// The time source (tests inject a [`crate::ManualClock`]).
     pub clock: Arc<dyn Clock>,
 
+    // Sandboxing requests and uploads (issue 14).
+    /// A gzip upload may expand to at most this many times its compressed size (the first
+    /// 16 MiB are always allowed); past it the ingest is refused whole (default 100: text
+    /// logs reach 10-20x, a compression bomb ~1000x). 0 turns the ratio limit off.
+    pub max_decompressed_ratio: u64,
+    /// Most bytes a gzip upload may expand to (default 4 GiB: a 200 MiB upload of text at
+    /// 20x). 0 turns the limit off.
+    pub max_decompressed_bytes: u64,
+    /// A connection must send a request's headers within this time, or it is closed
+    /// (default 10 s). The same bound applies to an idle keep-alive connection.
+    pub header_timeout: Duration,
+    /// A request body that sends nothing for this long is cut with 408 (default 60 s).
+    pub body_idle_timeout: Duration,
+    /// After the first [`Config::body_idle_timeout`], a body must average at least this many
+    /// bytes a second, or it is cut with 408 (default 1 KiB/s). 0 turns the floor off.
+    pub body_min_rate: u64,
+    /// A request body must be complete within this time, or it is cut with 408 (default
+    /// 1 h: a 200 MiB upload at 60 KiB/s).
+    pub body_timeout: Duration,
+    /// Open connections allowed from one client address; more are closed at once (default
+    /// 256: a browser opens about 6, an office behind one address a few dozen browsers).
+    /// Counted by the socket's peer address, so it is off with `trust_proxy` (every
+    /// connection then comes from the proxy). 0 turns it off.
+    pub max_connections_per_ip: usize,
     // Issue 14: the page cache and password hashing stay within bounds.
     /// Most bytes the anonymous page cache holds, bodies and headers counted (default 64 MiB).
     pub page_cache_bytes: usize,
@@ -217,6 +241,13 @@ impl Config {
             password_hash_workers: cores(),
             password_hash_queue: 2 * cores(),
             queries: QueryConfig::default(),
+            max_decompressed_ratio: 100,
+            max_decompressed_bytes: 4 << 30,
+            header_timeout: Duration::from_secs(10),
+            body_idle_timeout: Duration::from_secs(60),
+            body_min_rate: 1024,
+            body_timeout: Duration::from_secs(3600),
+            max_connections_per_ip: 256,
         }
     }
 

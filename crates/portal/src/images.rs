@@ -150,17 +150,40 @@ impl ImageStore {
         })
     }
 
+    /// Writes both files of an image, each under a temporary name that is synced and then
+    /// renamed into place: a crash (even `kill -9`) never leaves a half-written file under an
+    /// image id, and both files are whole before the caller records the image.
     pub async fn save(&self, id: &str, p: &Processed) -> anyhow::Result<()> {
         use anyhow::Context;
         let full = self.path(id, false).context("bad image id")?;
         let thumb = self.path(id, true).context("bad image id")?;
-        tokio::fs::write(&full, &p.full)
+        write_whole(&full, &p.full)
             .await
             .with_context(|| format!("writing {}", full.display()))?;
-        tokio::fs::write(&thumb, &p.thumb)
+        write_whole(&thumb, &p.thumb)
             .await
             .with_context(|| format!("writing {}", thumb.display()))?;
         Ok(())
+    }
+
+    /// Removes temporary files older than `age` that a crash left in the middle of a write.
+    pub async fn remove_partials(&self, age: std::time::Duration) {
+        let Ok(mut rd) = tokio::fs::read_dir(&self.dir).await else {
+            return;
+        };
+        let before = std::time::SystemTime::now() - age;
+        while let Ok(Some(e)) = rd.next_entry().await {
+            let partial = e.file_name().to_string_lossy().ends_with(PARTIAL);
+            let old = e
+                .metadata()
+                .await
+                .ok()
+                .and_then(|m| m.modified().ok())
+                .is_some_and(|t| t < before);
+            if partial && old {
+                let _ = tokio::fs::remove_file(e.path()).await;
+            }
+        }
     }
 
     pub async fn read(&self, id: &str, thumb: bool) -> std::io::Result<Vec<u8>> {
@@ -177,6 +200,22 @@ impl ImageStore {
             }
         }
     }
+}
+
+/// Suffix of a file being written (never a valid image id, so never served).
+const PARTIAL: &str = ".partial";
+
+/// Writes `bytes` to `path` through a synced temporary file and a rename.
+async fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(PARTIAL);
+    let tmp = PathBuf::from(tmp);
+    let mut f = tokio::fs::File::create(&tmp).await?;
+    f.write_all(bytes).await?;
+    f.sync_all().await?;
+    drop(f);
+    tokio::fs::rename(&tmp, path).await
 }
 
 #[cfg(test)]
@@ -249,5 +288,36 @@ mod tests {
         let a = new_id();
         assert!(valid_id(&a) && a != new_id());
         assert!(!valid_id("../../etc/passwd") && !valid_id("ABCDEF"));
+    }
+
+    #[tokio::test]
+    async fn saves_whole_files_and_sweeps_partial_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = ImageStore::new(dir.path());
+        store.ensure().unwrap();
+        let p = process(&png(40, 30), LIMITS).unwrap();
+        let id = new_id();
+        store.save(&id, &p).await.unwrap();
+        assert_eq!(store.read(&id, false).await.unwrap(), p.full);
+        assert_eq!(store.read(&id, true).await.unwrap(), p.thumb);
+        let names: Vec<String> = std::fs::read_dir(dir.path().join("images"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(!names.iter().any(|n| n.ends_with(PARTIAL)), "{names:?}");
+
+        // What a crash mid-write leaves: never served, swept once old.
+        let left = dir
+            .path()
+            .join("images")
+            .join(format!("{}{PARTIAL}", new_id()));
+        std::fs::write(&left, b"half").unwrap();
+        store
+            .remove_partials(std::time::Duration::from_secs(3600))
+            .await;
+        assert!(left.exists(), "a write in progress is left alone");
+        store.remove_partials(std::time::Duration::ZERO).await;
+        assert!(!left.exists());
+        assert!(store.read(&id, false).await.is_ok(), "whole files stay");
     }
 }

@@ -35,6 +35,7 @@ mod error;
 mod handlers;
 mod maintenance;
 mod router;
+mod serve;
 mod state;
 mod views;
 mod web;
@@ -127,7 +128,8 @@ impl Server {
         self.run_until(std::future::pending()).await
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests and closes the pool.
+    /// Serves until `shutdown` completes, then finishes in-flight requests (for at most 30 s)
+    /// and closes the pool.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
@@ -141,13 +143,17 @@ impl Server {
                 maintenance::sweep(&state).await;
             }
         });
-        let make = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, make)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .context("server failed")?;
+        let c = &self.state.config;
+        let limits = serve::ConnectionLimits {
+            header_timeout: c.header_timeout,
+            // Behind a proxy every connection comes from the proxy's address.
+            per_ip: if c.trust_proxy {
+                0
+            } else {
+                c.max_connections_per_ip
+            },
+        };
+        serve::serve(self.listener, self.router, limits, shutdown).await;
         sweeper.abort();
         for w in workers {
             w.abort();

@@ -1,7 +1,8 @@
 //! Housekeeping on a timer: expired sessions and reset tokens are deleted (they are refused
 //! anyway; this keeps the tables small), and draft uploads never attached to a post within a
 //! day are removed with their files, and so are staged log uploads no pending ingest job
-//! names (left by a crash between the upload and its job, or by a refused form).
+//! names (left by a crash between the upload and its job, or by a refused form), and image
+//! files a crash left half-written under their temporary name.
 
 use std::time::Duration;
 
@@ -43,6 +44,10 @@ async fn try_sweep(state: &AppState) -> Result<(), sqlx::Error> {
         state.images.remove(&id).await;
     }
     sweep_staging(state).await?;
+    state
+        .images
+        .remove_partials(Duration::from_secs(3600))
+        .await;
     Ok(())
 }
 

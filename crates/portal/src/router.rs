@@ -1,6 +1,7 @@
 //! Every route of the portal, in one table. Handlers live one action per file in `handlers/`.
 //! Layers, outermost first: request id and error page → panic catcher → security headers →
-//! Origin check → visitor (session) → anonymous page cache → handler.
+//! body timeouts (408 for a body that comes too slowly) → Origin check → visitor (session) →
+//! anonymous page cache → handler.
 
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -9,7 +10,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::handlers::*;
 use crate::state::AppState;
-use crate::web::{api_limits, cache, headers, visitor};
+use crate::web::{api_limits, body_timeout, cache, headers, visitor};
 
 pub fn build(state: AppState) -> Router {
     // Room for a full set of new images plus the text fields.
@@ -137,6 +138,10 @@ pub fn build(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.clone(),
             headers::origin_check,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            body_timeout::layer,
         ))
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -362,6 +362,18 @@ pub struct PostForm {
     pub keep_addresses: bool,
     /// ...and confirmed it.
     pub confirm_keep: bool,
+    /// Alt texts typed for new images that were refused, shown again in the empty upload
+    /// slots so the member only has to pick the file again.
+    pub pending_alts: Vec<String>,
+}
+
+impl PostForm {
+    /// The alt text to show in upload slot `n` (1-based).
+    pub fn pending_alt(&self, n: &usize) -> &str {
+        n.checked_sub(1)
+            .and_then(|i| self.pending_alts.get(i))
+            .map_or("", String::as_str)
+    }
 }
 
 #[derive(Clone, serde::Serialize, serde::Deserialize)]

@@ -3,7 +3,8 @@
 //! Shows a progress bar on a terminal (bytes, lines per second, rejects, ETA), prints
 //! the first rejects with their line numbers (all of them with `--rejects FILE`), and
 //! ends with the parse summary of every file. Nothing is visible in the dataset until
-//! the commit at the end; an interrupted ingest leaves the dataset as it was.
+//! the commit at the end; an interrupted ingest leaves the dataset as it was, and so
+//! does a gzip input refused for expanding past `--max-decompressed-ratio`/`-bytes`.
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
@@ -20,6 +21,7 @@ use secviz_lake::{DatasetName, IngestOptions, IngestProgress, IngestSource, form
 use secviz_parse::{Format, ParseOptions};
 
 use super::datasets::{DataArg, human_bytes, runtime};
+use super::decompress::{self, DecompressArgs};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -56,6 +58,8 @@ pub struct Args {
     #[arg(long, short = 'q')]
     pub quiet: bool,
     #[command(flatten)]
+    pub decompress: DecompressArgs,
+    #[command(flatten)]
     pub data: DataArg,
 }
 
@@ -83,6 +87,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         keep_raw: !args.no_raw,
         ..Default::default()
     };
+    args.decompress.apply(&mut parse.limits);
     for m in &args.csv_map {
         let (h, c) = m
             .split_once('=')
@@ -118,7 +123,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     let result = rt.block_on(lake.ingest(&args.dataset, sources, opts, on_progress, on_reject));
     bar.finish_and_clear();
-    let report = result?;
+    let report = match result {
+        Ok(r) => r,
+        Err(secviz_lake::LakeError::Parse { source_name, error })
+            if decompress::hint(&error).is_some() =>
+        {
+            let hint = decompress::hint(&error).unwrap_or_default();
+            anyhow::bail!(
+                "parsing {}: {error}; nothing was ingested; {hint}",
+                escape_control(&source_name)
+            );
+        }
+        Err(e) => return Err(e.into()),
+    };
     let rejected_total = reject_state
         .lock()
         .map(|mut s| s.finish())

@@ -1,8 +1,10 @@
 //! One module per subcommand. Each exposes `Args` and `run(Args) -> anyhow::Result<ExitCode>`.
+//! `decompress` holds the flags that `parse` and `ingest` share.
 
 pub mod analyze;
 pub mod chart;
 pub mod datasets;
+pub mod decompress;
 pub mod demo;
 pub mod graph;
 pub mod ingest;

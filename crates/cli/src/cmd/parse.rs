@@ -5,6 +5,7 @@
 //! secviz parse FILE... [--format auto|pf|tcpdump|pcap|zeek|csv|jsonl|syslog|access]
 //!                      [--to csv|jsonl] [--fields a,b,c] [--year YYYY]
 //!                      [--rejects FILE] [--strict] [--map from=to]...
+//!                      [--max-decompressed-ratio N] [--max-decompressed-bytes N]
 //! ```
 //!
 //! `-` reads standard input; gzip is read transparently. For each input the detected
@@ -13,9 +14,11 @@
 //! object per line: source, line, reason, detail, raw), created only when there is a
 //! reject, or to `--rejects FILE` for all inputs.
 //!
-//! Exit status: 0 when done (rejects are reported, not fatal); 1 on an error;
-//! 3 with `--strict` at the first reject; 4 when an input was damaged (truncated
-//! gzip or pcap: everything before the damage was still written).
+//! Exit status: 0 when done (rejects are reported, not fatal); 1 on an error, among
+//! them a gzip input that expands past the decompression limits (what was parsed
+//! before was written; the message names the flag to raise the limit); 3 with
+//! `--strict` at the first reject; 4 when an input was damaged (truncated gzip or
+//! pcap: everything before the damage was still written).
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -89,6 +92,9 @@ pub struct Args {
     /// Leave the raw line out of the output's `raw` column.
     #[arg(long)]
     no_raw: bool,
+
+    #[command(flatten)]
+    decompress: super::decompress::DecompressArgs,
 }
 
 /// Validated options shared by all inputs.
@@ -133,6 +139,7 @@ impl Args {
         };
         opts.keep_raw = !self.no_raw;
         opts.limits.max_line_bytes = self.max_line_bytes;
+        self.decompress.apply(&mut opts.limits);
         let fields = match &self.fields {
             Some(spec) => FieldSelection::parse(spec)?,
             None => FieldSelection::all(),
@@ -232,7 +239,8 @@ fn parse_one<W: Write>(
         );
         (Box::new(bar.wrap_read(file)), bar)
     };
-    let mut stream = EventStream::open(reader, opts).with_context(|| format!("opening {name}"))?;
+    let mut stream =
+        EventStream::open(reader, opts).map_err(|e| refused(e, &format!("opening {name}")))?;
     bar.suspend(|| {
         let gz = if stream.gzip() { " (gzip)" } else { "" };
         eprintln!("{name}: format {}{gz}", stream.format());
@@ -268,7 +276,10 @@ fn parse_one<W: Write>(
                 status = EXIT_STRICT;
                 break;
             }
-            Err(e) => return Err(anyhow::Error::new(e).context(format!("parsing {name}"))),
+            Err(e) => {
+                bar.finish_and_clear();
+                return Err(refused(e, &format!("parsing {name}")));
+            }
         }
     }
     bar.finish_and_clear();
@@ -289,6 +300,14 @@ fn parse_one<W: Write>(
         s.finish()?;
     }
     Ok(status)
+}
+
+/// `e` with `context`; a decompression refusal also names the flag that raises the limit.
+fn refused(e: ParseError, context: &str) -> anyhow::Error {
+    match super::decompress::hint(&e) {
+        Some(hint) => anyhow::anyhow!("{context}: {e}; {hint}"),
+        None => anyhow::Error::new(e).context(context.to_string()),
+    }
 }
 
 /// `<input file name>.rejects` in the current directory.

@@ -5,6 +5,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -63,6 +64,34 @@ pub struct Args {
     /// Hours after login after which a session ends in any case.
     #[arg(long, env = "SECVIZ_SESSION_HOURS", default_value_t = 12)]
     pub session_hours: i64,
+    /// Seconds after which a running ingest without a heartbeat is taken for one whose
+    /// process died, and is resumed.
+    #[arg(long, env = "SECVIZ_INGEST_STALE_SECS", default_value_t = 60)]
+    pub ingest_stale_secs: i64,
+
+    // Sandboxing uploads and slow clients.
+    /// Refuse a gzip upload that expands to more than N times its size (0: no ratio limit).
+    #[arg(long, env = "SECVIZ_MAX_DECOMPRESSED_RATIO", default_value_t = 100)]
+    pub max_decompressed_ratio: u64,
+    /// Refuse a gzip upload that expands to more than this many bytes (0: no limit).
+    #[arg(long, env = "SECVIZ_MAX_DECOMPRESSED_BYTES", default_value_t = 4 << 30)]
+    pub max_decompressed_bytes: u64,
+    /// Seconds a connection has to send a request's headers (and an idle keep-alive
+    /// connection to send its next request).
+    #[arg(long, env = "SECVIZ_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Seconds a request body may send nothing before it is cut with 408.
+    #[arg(long, env = "SECVIZ_BODY_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    pub body_idle_timeout_secs: u64,
+    /// Bytes a second a request body must average after its first idle period (0: no floor).
+    #[arg(long, env = "SECVIZ_BODY_MIN_RATE", default_value_t = 1024)]
+    pub body_min_rate: u64,
+    /// Seconds within which a request body must be complete.
+    #[arg(long, env = "SECVIZ_BODY_TIMEOUT_SECS", default_value_t = 3600)]
+    pub body_timeout_secs: u64,
+    /// Open connections allowed from one client address (0: no cap; off with --trust-proxy).
+    #[arg(long, env = "SECVIZ_MAX_CONNECTIONS_PER_IP", default_value_t = 256)]
+    pub max_connections_per_ip: usize,
 
     /// Memory of the anonymous page cache, in MiB (pages and headers counted).
     #[arg(long, env = "SECVIZ_PAGE_CACHE_MIB", default_value_t = 64)]
@@ -130,6 +159,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     config.max_image_pixels = args.max_image_pixels;
     config.session_idle_secs = args.session_idle_minutes.max(1) * 60;
     config.session_absolute_secs = args.session_hours.max(1) * 3600;
+    config.ingest_stale_secs = args.ingest_stale_secs.max(2);
+    config.max_decompressed_ratio = args.max_decompressed_ratio;
+    config.max_decompressed_bytes = args.max_decompressed_bytes;
+    config.header_timeout = Duration::from_secs(args.header_timeout_secs.max(1));
+    config.body_idle_timeout = Duration::from_secs(args.body_idle_timeout_secs.max(1));
+    config.body_min_rate = args.body_min_rate;
+    config.body_timeout = Duration::from_secs(args.body_timeout_secs.max(1));
+    config.max_connections_per_ip = args.max_connections_per_ip;
     config.page_cache_bytes = args.page_cache_mib.saturating_mul(1024 * 1024);
     config.page_cache_entry_bytes = args.page_cache_entry_kib.saturating_mul(1024);
     if let Some(n) = args.password_hash_workers {

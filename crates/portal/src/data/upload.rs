@@ -160,6 +160,23 @@ impl Staging {
     }
 }
 
+/// The member's words for a gzip upload refused for what it expands to.
+pub fn bomb_message(limit: &secviz_parse::DecompressionLimit) -> String {
+    use secviz_parse::DecompressionLimit::*;
+    let why = match limit {
+        Ratio { max_ratio, .. } => format!(
+            "it expands to more than {max_ratio} times its compressed size, far more than logs do (a compression bomb?)"
+        ),
+        Bytes { max_bytes } => format!(
+            "uncompressed it is larger than the limit of {}",
+            human_bytes(*max_bytes)
+        ),
+    };
+    format!(
+        "The gzip file was refused: {why}. Nothing of it was kept. Split the log into smaller files, or upload it uncompressed if it is within the upload limit."
+    )
+}
+
 /// The last path component of a client file name, without control characters, at most 120
 /// characters; `fallback` when nothing is left.
 pub fn clean_label(raw: &str, fallback: &str) -> String {

@@ -215,6 +215,11 @@ async fn run(state: AppState, job: jobs::JobRow) -> anyhow::Result<()> {
         reference_time: Some(parser.reference_time_us),
         ..ParseOptions::default()
     };
+    let c = &state.config;
+    parse.limits.max_decompressed_ratio =
+        (c.max_decompressed_ratio > 0).then_some(c.max_decompressed_ratio);
+    parse.limits.max_decompressed_bytes =
+        (c.max_decompressed_bytes > 0).then_some(c.max_decompressed_bytes);
     if let Some(f) = parser.requested_format.as_deref() {
         parse.format = Some(
             f.parse::<Format>()
@@ -362,6 +367,10 @@ fn describe(
 ) -> (String, String) {
     let scrub = |s: &str| anon::scrub(&state.anon_key, ds.is_anonymized(), s);
     let member = match e {
+        LakeError::Parse {
+            error: secviz_parse::ParseError::Decompression(limit),
+            ..
+        } => super::upload::bomb_message(limit),
         LakeError::Parse { error, .. } => {
             if let Some(g) = gzip_problem(path) {
                 format!("The file is not valid gzip: {g}.")

@@ -26,6 +26,10 @@ pub async fn queue(
             state.staging.remove(&r.staging_id).await;
         }
     };
+    if !sub.refused.is_empty() {
+        drop_staged().await;
+        return Ok(Err((StatusCode::PAYLOAD_TOO_LARGE, sub.refused.clone())));
+    }
     if let Some((status, msg)) = &sub.data_error {
         drop_staged().await;
         return Ok(Err((*status, vec![msg.clone()])));

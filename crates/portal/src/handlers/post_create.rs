@@ -38,7 +38,9 @@ pub async fn submit(
         return super::data_upload::create(&state, &visit, sub).await;
     }
     let valid = post_form::validate(&state, &sub.form).await?;
-    let mut errors = sub.upload_errors;
+    let too_large = !sub.refused.is_empty();
+    let mut errors = sub.refused;
+    errors.extend(sub.upload_errors);
     match valid {
         Err(e) => errors.extend(e),
         Ok(_) if sub.preview || !errors.is_empty() => {}
@@ -67,10 +69,11 @@ pub async fn submit(
             return Ok(redirect(&format!("/p/{id}")));
         }
     }
-    let status = match (errors.is_empty(), sub.upload_status) {
-        (true, _) => StatusCode::OK,
-        (false, Some(s)) => s,
-        (false, None) => StatusCode::UNPROCESSABLE_ENTITY,
+    let status = match (errors.is_empty(), too_large, sub.upload_status) {
+        (true, ..) => StatusCode::OK,
+        (false, true, _) => StatusCode::PAYLOAD_TOO_LARGE,
+        (false, false, Some(s)) => s,
+        (false, false, None) => StatusCode::UNPROCESSABLE_ENTITY,
     };
     post_form::page(&state, &visit, None, sub.form, errors, sub.preview, status).await
 }

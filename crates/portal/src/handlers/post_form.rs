@@ -4,6 +4,7 @@
 //! choices, and images already uploaded (as drafts, listed by id).
 
 use axum::extract::Multipart;
+use axum::extract::multipart::MultipartError;
 use axum::http::StatusCode;
 use axum::response::Response;
 
@@ -16,6 +17,7 @@ use crate::images::{self, ImageError};
 use crate::markdown;
 use crate::state::AppState;
 use crate::views::{Chrome, DataChoices, FormImage, PostForm, PostFormPage, TagChoice};
+use crate::web::form_fields::{body_too_large, read_capped};
 use crate::web::{CurrentUser, Visitor};
 
 /// File inputs for new images on one form.
@@ -32,6 +34,9 @@ pub struct Submission {
     pub data_file: Option<Received>,
     /// What was wrong with the attached data, and the status it calls for.
     pub data_error: Option<(StatusCode, String)>,
+    /// Parts of the form refused for their size (a field over its cap, a form over the
+    /// route's body limit): the submission fails with 413, keeping what was read.
+    pub refused: Vec<String>,
 }
 
 impl Submission {
@@ -54,14 +59,21 @@ pub struct ValidPost {
     pub images: Vec<FormImage>,
 }
 
-fn unreadable(e: axum::extract::multipart::MultipartError) -> AppError {
+fn unreadable(e: MultipartError) -> AppError {
     AppError::BadRequest(format!("The form could not be read: {}", e.body_text()))
 }
+
+/// Bytes kept of the post text: 100,000 characters of up to four bytes.
+const BODY_CAP: usize = 4 * PostBody::MAX;
+/// Bytes kept of any other text field (titles, alt texts, choices, ids are all short).
+const SHORT_CAP: usize = 4096;
+/// Fields read from one form; a browser sends a few dozen.
+const MAX_FIELDS: usize = 512;
 
 /// Checks the CSRF token, which must be the first field, so a forged request is refused
 /// before any file is read and before anything else is decided.
 pub async fn check_csrf(v: &Visitor, mp: &mut Multipart) -> Result<(), AppError> {
-    let first = mp
+    let mut first = mp
         .next_field()
         .await
         .map_err(unreadable)?
@@ -69,17 +81,22 @@ pub async fn check_csrf(v: &Visitor, mp: &mut Multipart) -> Result<(), AppError>
     if first.name() != Some("csrf") {
         return Err(AppError::Csrf);
     }
-    v.verify_csrf(&first.text().await.map_err(unreadable)?)
+    let token = read_capped(&mut first, 256).await.map_err(unreadable)?;
+    if token.over {
+        return Err(AppError::Csrf);
+    }
+    v.verify_csrf(&token.text())
 }
 
 /// Reads the rest of the form (after [`check_csrf`]), storing new uploads as drafts of `me`.
+/// Every field is read with a cap and stops at it ([`read_capped`]); a form cut by the
+/// route's body limit keeps what was read before the cut. Both end in 413 with the text kept.
 pub async fn read(
     state: &AppState,
     me: &CurrentUser,
     mut mp: Multipart,
     post_id: Option<i64>,
 ) -> Result<Submission, AppError> {
-    let bad = unreadable;
     let max = state.config.max_image_bytes;
     let mut form = PostForm::default();
     let mut preview = false;
@@ -90,7 +107,32 @@ pub async fn read(
     let mut new_alts = vec![String::new(); NEW_SLOTS + 1];
     let mut data_file = None;
     let mut data_error = None;
-    while let Some(mut field) = mp.next_field().await.map_err(bad)? {
+    let mut refused = Vec::new();
+    let mut fields = 0;
+    // `Err` from a field read: the body limit cut the form (stop with what we have) or the
+    // request is broken (400).
+    let cut = |e: MultipartError, refused: &mut Vec<String>| {
+        if body_too_large(&e) {
+            refused.push(form_too_large(state));
+            Ok(())
+        } else {
+            Err(unreadable(e))
+        }
+    };
+    loop {
+        let mut field = match mp.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => {
+                cut(e, &mut refused)?;
+                break;
+            }
+        };
+        fields += 1;
+        if fields > MAX_FIELDS {
+            refused.push(form_too_large(state));
+            break;
+        }
         let name = field.name().unwrap_or("").to_string();
         if name == "data_file" {
             // Streamed to disk as it arrives: never whole in memory.
@@ -122,54 +164,57 @@ pub async fn read(
             }
             continue;
         }
-        if name == "data_text" {
-            let max = state.config.max_paste_bytes;
-            let mut text = Vec::new();
-            let mut too_big = false;
-            while let Some(chunk) = field.chunk().await.map_err(bad)? {
-                if text.len() + chunk.len() > max {
-                    too_big = true;
-                } else if !too_big {
-                    text.extend_from_slice(&chunk);
-                }
+        let slot = name
+            .strip_prefix("file")
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| (1..=NEW_SLOTS).contains(n));
+        let cap = match (name.as_str(), slot) {
+            (_, Some(_)) => max,
+            ("data_text", _) => state.config.max_paste_bytes,
+            ("body", _) => BODY_CAP,
+            _ => SHORT_CAP,
+        };
+        let value = match read_capped(&mut field, cap).await {
+            Ok(v) => v,
+            Err(e) => {
+                cut(e, &mut refused)?;
+                break;
             }
-            if too_big {
+        };
+        if let Some(n) = slot {
+            if value.over {
+                uploads.push((n, Err(ImageError::TooLarge { max })));
+            } else if !value.bytes.is_empty() {
+                uploads.push((n, Ok(value.bytes)));
+            }
+            continue;
+        }
+        if name == "data_text" {
+            if value.over {
                 data_error = Some((
                     StatusCode::PAYLOAD_TOO_LARGE,
                     format!(
                         "The pasted data is longer than {}: attach it as a file instead.",
-                        human_bytes(max as u64)
+                        human_bytes(cap as u64)
                     ),
                 ));
             } else {
-                form.data_text = String::from_utf8_lossy(&text).into_owned();
+                form.data_text = value.text();
             }
             continue;
         }
-        if let Some(n) = name
-            .strip_prefix("file")
-            .and_then(|n| n.parse::<usize>().ok())
-            .filter(|n| (1..=NEW_SLOTS).contains(n))
-        {
-            // Count every byte, keep at most `max`: bounded memory whatever is sent.
-            let mut data = Vec::new();
-            let mut too_big = false;
-            while let Some(chunk) = field.chunk().await.map_err(bad)? {
-                if data.len() + chunk.len() > max {
-                    too_big = true;
-                    data = Vec::new();
-                } else if !too_big {
-                    data.extend_from_slice(&chunk);
-                }
-            }
-            if too_big {
-                uploads.push((n, Err(ImageError::TooLarge { max })));
-            } else if !data.is_empty() {
-                uploads.push((n, Ok(data)));
-            }
-            continue;
+        if value.over {
+            refused.push(format!(
+                "{} is longer than this form accepts ({}); it was cut.",
+                match name.as_str() {
+                    "title" => "The title",
+                    "body" => "The text",
+                    _ => "A field",
+                },
+                human_bytes(cap as u64)
+            ));
         }
-        let value = field.text().await.map_err(bad)?;
+        let value = value.text();
         match name.as_str() {
             "action" => preview = value == "preview",
             "title" => form.title = value,
@@ -227,6 +272,13 @@ pub async fn read(
     let mut upload_errors = Vec::new();
     let mut upload_status = None;
     for (slot, data) in uploads {
+        // Kept for the form when the image is refused.
+        let mut keep_alt = || {
+            let alt = new_alts[slot].trim();
+            if !alt.is_empty() {
+                form.pending_alts.push(alt.to_string());
+            }
+        };
         let processed = match data {
             Ok(bytes) => {
                 if !state.limiter.take(
@@ -238,6 +290,7 @@ pub async fn read(
                         "Image {slot}: too many uploads this hour; try again later."
                     ));
                     upload_status.get_or_insert(StatusCode::TOO_MANY_REQUESTS);
+                    keep_alt();
                     continue;
                 }
                 let limits = state.image_limits();
@@ -266,6 +319,7 @@ pub async fn read(
                 form.images.push(FormImage { id, alt });
             }
             Err(e) => {
+                keep_alt();
                 tracing::info!(target: "security", event = "upload_refused", user = ?me.username, reason = %e);
                 upload_status.get_or_insert(match e {
                     ImageError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -283,7 +337,16 @@ pub async fn read(
         upload_status,
         data_file,
         data_error,
+        refused,
     })
+}
+
+/// The message for a form cut by the body limit of its route.
+fn form_too_large(state: &AppState) -> String {
+    format!(
+        "The form is larger than this site accepts (images up to {} each); what came after that point was not read.",
+        human_bytes(state.config.max_image_bytes as u64)
+    )
 }
 
 /// Checks every field; returns all problems at once.

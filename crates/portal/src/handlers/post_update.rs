@@ -67,7 +67,9 @@ pub async fn submit(
         .filter(|p| p.author_id == me.id)
         .ok_or(AppError::NotFound)?;
     let sub = post_form::read(&state, me, mp, Some(id)).await?;
-    let mut errors = sub.upload_errors.clone();
+    let too_large = !sub.refused.is_empty();
+    let mut errors = sub.refused.clone();
+    errors.extend(sub.upload_errors.iter().cloned());
     if sub.has_data() {
         if let Some(r) = &sub.data_file {
             state.staging.remove(&r.staging_id).await;
@@ -84,10 +86,11 @@ pub async fn submit(
             return Ok(redirect(&format!("/p/{id}")));
         }
     }
-    let status = match (errors.is_empty(), sub.upload_status) {
-        (true, _) => StatusCode::OK,
-        (false, Some(s)) => s,
-        (false, None) => StatusCode::UNPROCESSABLE_ENTITY,
+    let status = match (errors.is_empty(), too_large, sub.upload_status) {
+        (true, ..) => StatusCode::OK,
+        (false, true, _) => StatusCode::PAYLOAD_TOO_LARGE,
+        (false, false, Some(s)) => s,
+        (false, false, None) => StatusCode::UNPROCESSABLE_ENTITY,
     };
     post_form::page(
         &state,

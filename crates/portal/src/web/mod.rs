@@ -1,9 +1,12 @@
 //! The HTTP edge shared by all handlers: cookies, the visitor (session) layer, CSRF and
-//! Origin checks, security headers, request ids and the generic error page.
+//! Origin checks, security headers, request ids and the generic error page, body timeouts
+//! and capped multipart fields.
 
 pub mod api_limits;
+pub mod body_timeout;
 pub mod cache;
 pub mod cookies;
+pub mod form_fields;
 pub mod headers;
 pub mod visitor;
 
