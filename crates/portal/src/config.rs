@@ -109,8 +109,11 @@ pub struct QueryConfig {
     pub slots: usize,
     /// Jobs waiting for a slot, in all (default: 4 per slot); beyond, 429.
     pub queue: usize,
-    /// Jobs of one client address in flight (default 4); beyond, 429.
+    /// Jobs of one client address in flight (default 16: the viewer asks for several
+    /// views at once); beyond, 429.
     pub per_client: usize,
+    /// SQL queries of one client address in flight (default 2); beyond, 429.
+    pub sql_per_client: usize,
     /// Longest wait for a slot before a job is given up with 429 (default 10 s).
     pub queue_wait: Duration,
     /// Memory of all member work together (default 1 GiB).
@@ -138,7 +141,8 @@ impl Default for QueryConfig {
         QueryConfig {
             slots: cores,
             queue: 4 * cores,
-            per_client: 4,
+            per_client: 16,
+            sql_per_client: 2,
             queue_wait: Duration::from_secs(10),
             memory: 1 << 30,
             time: Duration::from_secs(30),

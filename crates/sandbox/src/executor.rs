@@ -311,15 +311,21 @@ impl Executor {
     /// A place for one job of `client` (an address, an account: whatever the caller
     /// limits by), or why there is none now.
     pub fn admit(&self, client: &str) -> Result<Admission, Busy> {
+        self.admit_at_most(client, self.inner.cfg.per_client)
+    }
+
+    /// Like [`Executor::admit`], with a stricter cap for this kind of work (a client may
+    /// have `limit` such jobs in flight, counting all its jobs, and never more than
+    /// [`ExecutorConfig::per_client`]).
+    pub fn admit_at_most(&self, client: &str, limit: usize) -> Result<Admission, Busy> {
         let cfg = &self.inner.cfg;
+        let limit = limit.clamp(1, cfg.per_client.max(1));
         let mut st = lock(&self.inner.state);
         let client: Arc<str> = Arc::from(client);
         let mine = st.clients.get(&client).copied().unwrap_or(0);
-        if mine >= cfg.per_client {
+        if mine >= limit {
             return Err(Busy {
-                reason: BusyReason::Client {
-                    limit: cfg.per_client,
-                },
+                reason: BusyReason::Client { limit },
                 retry_after: Duration::from_secs(1),
             });
         }

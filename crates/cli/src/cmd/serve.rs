@@ -122,8 +122,11 @@ pub struct QueryFlags {
     /// Seconds a query, a view or a preview may run.
     #[arg(long, env = "SECVIZ_QUERY_SECONDS", default_value_t = 30)]
     pub query_seconds: u64,
-    /// Queries one client address may have running or waiting.
-    #[arg(long, env = "SECVIZ_QUERIES_PER_CLIENT", default_value_t = 4)]
+    /// Jobs (views, previews, queries) one client address may have running or waiting.
+    #[arg(long, env = "SECVIZ_JOBS_PER_CLIENT", default_value_t = 16)]
+    pub jobs_per_client: usize,
+    /// SQL queries one client address may have running or waiting.
+    #[arg(long, env = "SECVIZ_QUERIES_PER_CLIENT", default_value_t = 2)]
     pub queries_per_client: usize,
     /// Largest answer of the SQL API, in KiB (rows past it are cut and marked).
     #[arg(long, env = "SECVIZ_ANSWER_KIB", default_value_t = 8192)]
@@ -141,7 +144,8 @@ impl QueryFlags {
         }
         q.memory = self.query_memory_mib.max(16) << 20;
         q.time = std::time::Duration::from_secs(self.query_seconds.max(1));
-        q.per_client = self.queries_per_client.max(1);
+        q.per_client = self.jobs_per_client.max(1);
+        q.sql_per_client = self.queries_per_client.max(1);
         q.answer_bytes = self.answer_kib.max(1) << 10;
         q.export_time = std::time::Duration::from_secs(self.export_seconds.max(1));
     }

@@ -206,7 +206,10 @@ async fn run(state: &AppState, visit: &Visit, id: &str, sql: Option<String>) -> 
             "the query is longer than 16 KiB",
         );
     }
-    let admission = match state.executor.admit(&client_key(visit)) {
+    let admission = match state
+        .executor
+        .admit_at_most(&client_key(visit), state.config.queries.sql_per_client)
+    {
         Ok(a) => a,
         Err(b) => return run_error(RunError::Busy(b)),
     };
