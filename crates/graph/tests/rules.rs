@@ -297,3 +297,68 @@ proptest::proptest! {
         let _ = RuleSet::parse(&format!("{key}={value}"), &cols());
     }
 }
+
+/// Rules come from strangers (recipes in the portal): deep nesting and long chains are
+/// refused with a clear error on a thread with the stack of a web server's (2 MiB),
+/// instead of overflowing it.
+#[test]
+fn issue_14_deep_and_long_rules_are_refused_not_overflowed() {
+    let outcome = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(|| {
+            let deep = format!(
+                "color=\"red\" if {}src_ip eq \"a\"{}",
+                "(".repeat(20_000),
+                ")".repeat(20_000)
+            );
+            let nots = format!("color=\"red\" if {}(src_ip eq \"a\")", "!".repeat(20_000));
+            let chain = format!(
+                "color=\"red\" if {}",
+                vec!["src_ip eq \"a\""; 5_000].join(" || ")
+            );
+            let joined = format!("label=src_ip{}", " . src_ip".repeat(5_000));
+            [deep, nots, chain, joined]
+                .iter()
+                .map(|r| RuleSet::parse(r, &cols()).err().map(|e| e.to_string()))
+                .collect::<Vec<_>>()
+        })
+        .unwrap()
+        .join()
+        .expect("parsing stayed within a small stack");
+    assert!(
+        outcome[0]
+            .as_deref()
+            .unwrap_or("")
+            .contains("nests more than 64"),
+        "{outcome:?}"
+    );
+    assert!(
+        outcome[1]
+            .as_deref()
+            .unwrap_or("")
+            .contains("nests more than 64"),
+        "{outcome:?}"
+    );
+    assert!(
+        outcome[2]
+            .as_deref()
+            .unwrap_or("")
+            .contains("more than 2000 values"),
+        "{outcome:?}"
+    );
+    assert!(
+        outcome[3]
+            .as_deref()
+            .unwrap_or("")
+            .contains("more than 2000 values"),
+        "{outcome:?}"
+    );
+    // Ordinary nesting still parses.
+    assert!(
+        RuleSet::parse(
+            "color=\"red\" if ((src_ip eq \"a\") && !(dst_port == 22))",
+            &cols()
+        )
+        .is_ok()
+    );
+}

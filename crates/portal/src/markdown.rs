@@ -154,3 +154,50 @@ mod tests {
         assert!(long.ends_with('…') && long.chars().count() <= 21, "{long}");
     }
 }
+
+#[cfg(test)]
+mod nesting {
+    use super::*;
+    use crate::domain::{CommentBody, PostBody};
+
+    /// What the body parsers let through renders on a web server thread's 2 MiB stack, at
+    /// once: the nesting limit is what keeps markdown and sanitising from growing with the
+    /// square of the text.
+    #[test]
+    fn issue_14_the_deepest_accepted_text_renders_quickly() {
+        let depth = crate::domain::text::MAX_NESTING;
+        let fill = |unit: &str| unit.repeat(PostBody::MAX / unit.len());
+        let cases = [
+            fill(&format!(
+                "{}\n",
+                "<div>".repeat(depth) + &"</div>".repeat(depth)
+            )),
+            fill(&format!("{} x\n", ">".repeat(depth))),
+            fill(&format!("{}x\n", "- ".repeat(depth))),
+            fill(&format!(
+                "{}\n",
+                "<b><i>".repeat(depth / 2) + &"</i></b>".repeat(depth / 2)
+            )),
+        ];
+        for c in &cases {
+            assert!(PostBody::parse(c).is_ok(), "accepted: {}", &c[..40]);
+        }
+        let comment = CommentBody::parse(&">".repeat(depth)).is_ok();
+        assert!(comment);
+        let took = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                let t = std::time::Instant::now();
+                for c in &cases {
+                    render(c);
+                    plain_excerpt(c, 200);
+                }
+                t.elapsed()
+            })
+            .unwrap()
+            .join()
+            .expect("rendering stayed within the stack");
+        // A generous bound for a debug build on a busy machine (over a minute before).
+        assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+    }
+}

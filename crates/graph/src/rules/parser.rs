@@ -23,6 +23,15 @@ pub enum Dialect {
 /// the compiled automaton huge. Matching is linear-time whatever the pattern.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
 
+/// Deepest nesting of parentheses, `!`/`not` and function arguments in one rule. The
+/// parser and the evaluator recurse over it, and rules come from strangers: 64 levels is
+/// far more than any rule needs and far less than a thread's stack allows.
+pub const MAX_DEPTH: usize = 64;
+
+/// Most values (names, literals, calls) in one rule; long chains of `||` or `.` nest one
+/// level per term when evaluated.
+pub const MAX_VALUES: usize = 2_000;
+
 pub(crate) struct Parser<'a> {
     toks: Vec<Token>,
     pos: usize,
@@ -30,6 +39,8 @@ pub(crate) struct Parser<'a> {
     end_col: usize,
     dialect: Dialect,
     columns: &'a Columns,
+    depth: usize,
+    values: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -47,7 +58,21 @@ impl<'a> Parser<'a> {
             end_col,
             dialect,
             columns,
+            depth: 0,
+            values: 0,
         }
+    }
+
+    /// Enters one level of nesting, refusing past [`MAX_DEPTH`].
+    fn deeper(&mut self) -> Result<(), RuleError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return self.err(
+                self.col(),
+                format!("the rule nests more than {MAX_DEPTH} levels deep: simplify it"),
+            );
+        }
+        Ok(())
     }
 
     fn err<T>(&self, col: usize, msg: impl Into<String>) -> Result<T, RuleError> {
@@ -114,6 +139,13 @@ impl<'a> Parser<'a> {
     }
 
     pub(crate) fn expr(&mut self) -> Result<Expr, RuleError> {
+        self.deeper()?;
+        let e = self.or_chain();
+        self.depth -= 1;
+        e
+    }
+
+    fn or_chain(&mut self) -> Result<Expr, RuleError> {
         let mut left = self.and()?;
         loop {
             let or =
@@ -141,7 +173,10 @@ impl<'a> Parser<'a> {
 
     fn not(&mut self) -> Result<Expr, RuleError> {
         if self.eat_punct("!") || (self.dialect == Dialect::Native && self.eat_ident("not")) {
-            return Ok(Expr::Not(Box::new(self.not()?)));
+            self.deeper()?;
+            let inner = self.not();
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(inner?)));
         }
         self.comparison()
     }
@@ -298,6 +333,13 @@ impl<'a> Parser<'a> {
 
     fn primary(&mut self) -> Result<Expr, RuleError> {
         let col = self.col();
+        self.values += 1;
+        if self.values > MAX_VALUES {
+            return self.err(
+                col,
+                format!("the rule has more than {MAX_VALUES} values: simplify it"),
+            );
+        }
         let tok = match self.next() {
             Some(t) => t,
             None => return self.err(col, "expected a value"),

@@ -5,7 +5,7 @@ mod email;
 mod password;
 mod role;
 mod tag;
-mod text;
+pub mod text;
 mod username;
 
 pub use email::Email;

@@ -36,6 +36,94 @@ impl Title {
     }
 }
 
+/// Deepest nesting of quotes and lists (from line starts) and of HTML elements that a post
+/// or comment may have. Markdown parsing and HTML sanitising take time that grows with
+/// the square of nesting: 100,000 `>` took over a minute of a server thread. No text a
+/// person writes nests this deep.
+pub const MAX_NESTING: usize = 32;
+
+/// Refuses text that nests deeper than [`MAX_NESTING`]: block quotes and list markers at
+/// the start of a line (`> > -`, indentation by fours), and HTML elements left open.
+fn check_nesting(s: &str, what: &str) -> Result<(), Invalid> {
+    for line in s.lines() {
+        let mut depth = 0usize;
+        let mut spaces = 0usize;
+        let mut rest = line;
+        loop {
+            let mut chars = rest.chars();
+            match chars.next() {
+                // Indentation before the first marker nests lists; spaces after one do not.
+                Some(' ') if depth == 0 => spaces += 1,
+                Some('\t') if depth == 0 => spaces += 4,
+                Some(' ' | '\t') => {}
+                Some('>') => depth += 1,
+                Some('*' | '+' | '-') if matches!(chars.clone().next(), Some(' ' | '\t')) => {
+                    depth += 1
+                }
+                Some(c) if c.is_ascii_digit() => {
+                    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+                    let after = &rest[digits..];
+                    if after.starts_with(". ") || after.starts_with(") ") {
+                        depth += 1;
+                        rest = &after[1..];
+                        continue;
+                    }
+                    break;
+                }
+                _ => break,
+            }
+            rest = chars.as_str();
+        }
+        if depth + spaces / 4 > MAX_NESTING {
+            return invalid(format!(
+                "{what} nests quotes or lists more than {MAX_NESTING} levels deep: nest less deeply."
+            ));
+        }
+    }
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let bytes = s.as_bytes();
+    for (i, b) in bytes.iter().enumerate() {
+        if *b != b'<' {
+            continue;
+        }
+        match bytes.get(i + 1) {
+            Some(b'/') => depth = depth.saturating_sub(1),
+            Some(c) if c.is_ascii_alphabetic() => {
+                let end = bytes[i..].iter().position(|b| *b == b'>').map(|p| i + p);
+                let self_closing = end.is_some_and(|e| e > 0 && bytes[e - 1] == b'/');
+                let name: String = bytes[i + 1..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphanumeric())
+                    .map(|c| c.to_ascii_lowercase() as char)
+                    .collect();
+                let void = matches!(
+                    name.as_str(),
+                    "br" | "hr"
+                        | "img"
+                        | "input"
+                        | "meta"
+                        | "link"
+                        | "wbr"
+                        | "col"
+                        | "area"
+                        | "source"
+                );
+                if !self_closing && !void {
+                    depth += 1;
+                    deepest = deepest.max(depth);
+                }
+            }
+            _ => {}
+        }
+    }
+    if deepest > MAX_NESTING {
+        return invalid(format!(
+            "{what} has HTML elements nested more than {MAX_NESTING} deep: close them, or nest less deeply."
+        ));
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostBody(String);
 
@@ -49,6 +137,7 @@ impl PostBody {
         if s.chars().count() > Self::MAX {
             return invalid(format!("A post has at most {} characters.", Self::MAX));
         }
+        check_nesting(&s, "The post")?;
         Ok(PostBody(s))
     }
     pub fn as_str(&self) -> &str {
@@ -69,6 +158,7 @@ impl CommentBody {
         if s.chars().count() > Self::MAX {
             return invalid(format!("A comment has at most {} characters.", Self::MAX));
         }
+        check_nesting(&s, "The comment")?;
         Ok(CommentBody(s))
     }
     pub fn as_str(&self) -> &str {
@@ -110,5 +200,30 @@ mod tests {
         assert_eq!(Title::parse("  x\ny ").unwrap().as_str(), "x y");
         assert!(Title::parse("   ").is_err());
         assert!(Title::parse(&"t".repeat(201)).is_err());
+    }
+
+    #[test]
+    fn issue_14_deep_nesting_is_refused_and_ordinary_text_passes() {
+        for deep in [
+            ">".repeat(40) + " x",
+            "- ".repeat(40) + "x",
+            "1. ".repeat(40) + "x",
+            " ".repeat(200) + "- x",
+            "<div>".repeat(40),
+            "<b><i>".repeat(30),
+        ] {
+            let e = PostBody::parse(&deep).unwrap_err();
+            assert!(e.to_string().contains("more than 32"), "{deep}: {e}");
+        }
+        for ok in [
+            "> quoted\n> > twice\n\n- a\n  - b\n    - c\n\n1. one\n2. two",
+            &"-".repeat(300),
+            &format!("{}\n", "<p>para</p>".repeat(500)),
+            "<br><br><br><img src=\"/img/ab\"><hr>",
+            "a < b and c <d",
+            "```\n        deeply indented code\n```",
+        ] {
+            assert!(PostBody::parse(ok).is_ok(), "{ok}");
+        }
     }
 }
