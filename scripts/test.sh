@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
-# The README's test command: installs what the tests need, then runs them all.
+# The README's test command, and CI's: installs and checks what the tests need, checks the
+# formatting and the lints, then runs every test. Prints the total time at its end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+started=$(date +%s)
+source scripts/test-env.sh
 ./scripts/setup-test-env.sh
+echo "== cargo fmt --check"
+cargo fmt --all --check
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== all checks passed in $(( ($(date +%s) - started) / 60 )) min $(( ($(date +%s) - started) % 60 )) s"

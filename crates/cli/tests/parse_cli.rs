@@ -105,7 +105,7 @@ fn pf_to_csv_fields_in_order_like_pf2csv() {
         .to_string();
     let body = first.split(": ").nth(2).unwrap();
     let (src, dst) = body.split_once(" > ").unwrap();
-    let ip = |e: &str| e.rsplitn(2, '.').nth(1).unwrap().to_string();
+    let ip = |e: &str| e.rsplit_once('.').unwrap().0.to_string();
     assert!(
         lines[1].starts_with(&format!("{},", ip(src))),
         "{} vs {body}",

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use common::{BIN, serve, walk};
+use common::{BIN, psql, serve, walk};
 use reqwest::StatusCode;
 
 const PASSWORD: &str = "quartz meadow lantern";
@@ -65,7 +65,7 @@ impl Site {
             )
             .replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "_");
             psql(&format!("CREATE DATABASE {name}"));
-            format!("{}/{name}", pg_base().rsplit_once('/').unwrap().0)
+            format!("{}/{name}", common::pg_base().rsplit_once('/').unwrap().0)
         });
         let site = Site { dir, database_url };
         let out = Command::new(BIN)
@@ -145,24 +145,6 @@ impl Drop for Site {
             psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }
     }
-}
-
-fn pg_base() -> String {
-    std::env::var("SECVIZ_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
-}
-
-fn psql(sql: &str) {
-    let out = Command::new("psql")
-        .arg(pg_base())
-        .args(["-v", "ON_ERROR_STOP=1", "-c", sql])
-        .output()
-        .expect("psql is installed with PostgreSQL");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 /// A whole PNG (ends with its IEND chunk) or JPEG (ends with EOI).

@@ -271,7 +271,7 @@ impl Job {
         let nice = opts.nice;
         let lower = move || {
             if let Some(n) = nice {
-                secviz_sandbox::priority::set_nice(secviz_sandbox::priority::thread_id(), n);
+                secviz_sandbox::priority::lower_current(n);
             }
         };
         std::thread::scope(|scope| {

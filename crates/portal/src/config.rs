@@ -72,6 +72,9 @@ pub struct Config {
     /// A connection must send a request's headers within this time, or it is closed
     /// (default 10 s). The same bound applies to an idle keep-alive connection.
     pub header_timeout: Duration,
+    /// A response the client stops reading for this long is cut and its connection closed
+    /// (slow readers; default 60 s, as nginx's `send_timeout`).
+    pub write_timeout: Duration,
     /// A request body that sends nothing for this long is cut with 408 (default 60 s).
     pub body_idle_timeout: Duration,
     /// After the first [`Config::body_idle_timeout`], a body must average at least this many
@@ -105,7 +108,8 @@ pub struct Config {
 /// holds more than `memory` in all.
 #[derive(Clone, Debug)]
 pub struct QueryConfig {
-    /// Jobs running at once (default: the machine's cores).
+    /// Jobs running at once (default: one per core left to member work, all but an
+    /// eighth of the cores and at least one, which serve pages).
     pub slots: usize,
     /// Jobs waiting for a slot, in all (default: 4 per slot); beyond, 429.
     pub queue: usize,
@@ -133,14 +137,29 @@ pub struct QueryConfig {
     /// Requests to the views API per minute per client address (default 600: the viewer
     /// makes several per interaction).
     pub views_per_minute: u32,
+    /// How members' work yields to the pages: in the idle scheduling class (the default:
+    /// only what the web server leaves of a core), or at nice 19 (for hosts shared with other
+    /// busy processes, where idle-class work would wait until they are done).
+    pub priority: QueryPriority,
+}
+
+/// The scheduling priority of members' work (see [`QueryConfig::priority`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum QueryPriority {
+    /// `SCHED_IDLE`: never takes CPU from anything else on the machine.
+    #[default]
+    Idle,
+    /// Nice 19: yields to the pages, but still gets a share beside other busy processes.
+    Low,
 }
 
 impl Default for QueryConfig {
     fn default() -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        // A query thread per core left to member work (all but the web server's share).
+        let cores = secviz_sandbox::priority::work_cpus().map_or(1, |c| c.len().max(1));
         QueryConfig {
             slots: cores,
-            queue: 4 * cores,
+            queue: 4 * cores.max(2),
             per_client: 16,
             sql_per_client: 2,
             queue_wait: Duration::from_secs(10),
@@ -152,6 +171,7 @@ impl Default for QueryConfig {
             export_bytes: 256 << 20,
             max_rows: 10_000,
             views_per_minute: 600,
+            priority: QueryPriority::Idle,
         }
     }
 }
@@ -248,6 +268,7 @@ impl Config {
             max_decompressed_ratio: 100,
             max_decompressed_bytes: 4 << 30,
             header_timeout: Duration::from_secs(10),
+            write_timeout: Duration::from_secs(60),
             body_idle_timeout: Duration::from_secs(60),
             body_min_rate: 1024,
             body_timeout: Duration::from_secs(3600),

@@ -54,6 +54,9 @@ impl HashPool {
             let spawned = std::thread::Builder::new()
                 .name(format!("secviz-hash-{i}"))
                 .spawn(move || {
+                    // Anyone can ask for a hash (a log-in attempt): below the threads that
+                    // serve pages, above members' queries.
+                    secviz_sandbox::priority::lower_current(5);
                     loop {
                         // The lock is held only while waiting for the next job.
                         let job = rx.lock().unwrap_or_else(|e| e.into_inner()).recv();

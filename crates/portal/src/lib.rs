@@ -103,9 +103,7 @@ impl App {
 fn lower_parallel_pool() {
     let _ = rayon::ThreadPoolBuilder::new()
         .thread_name(|i| format!("secviz-layout-{i}"))
-        .start_handler(|_| {
-            secviz_sandbox::priority::set_nice(secviz_sandbox::priority::thread_id(), 10)
-        })
+        .start_handler(|_| secviz_sandbox::priority::lower_current(10))
         .build_global();
 }
 
@@ -146,6 +144,7 @@ impl Server {
         let c = &self.state.config;
         let limits = serve::ConnectionLimits {
             header_timeout: c.header_timeout,
+            write_timeout: c.write_timeout,
             // Behind a proxy every connection comes from the proxy's address.
             per_ip: if c.trust_proxy {
                 0

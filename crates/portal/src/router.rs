@@ -10,7 +10,17 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::handlers::*;
 use crate::state::AppState;
-use crate::web::{api_limits, body_timeout, cache, headers, visitor};
+use crate::web::{api_limits, body_timeout, cache, headers, too_large, visitor};
+
+/// Largest body of an account form (log-in, sign-up, reset, password and email change).
+const ACCOUNT_FORM_BODY: usize = 16 * 1024;
+
+/// Largest body of a route that says nothing else.
+const DEFAULT_BODY: usize = 256 * 1024;
+
+fn small_form() -> DefaultBodyLimit {
+    DefaultBodyLimit::max(ACCOUNT_FORM_BODY)
+}
 
 pub fn build(state: AppState) -> Router {
     // Room for a full set of new images plus the text fields.
@@ -65,20 +75,38 @@ pub fn build(state: AppState) -> Router {
         .route("/favicon.ico", get(static_files::favicon))
         .route("/healthz", get(static_files::health))
         // Accounts.
-        .route("/signup", get(signup::form).post(signup::submit))
-        .route("/login", get(login::form).post(login::submit))
-        .route("/logout", post(logout::submit))
+        // Account forms are a few short fields: a small body limit, so a flood of
+        // megabyte-sized log-ins is refused before it is read.
+        .route(
+            "/signup",
+            get(signup::form).post(signup::submit).layer(small_form()),
+        )
+        .route(
+            "/login",
+            get(login::form).post(login::submit).layer(small_form()),
+        )
+        .route("/logout", post(logout::submit).layer(small_form()))
         .route(
             "/reset",
-            get(reset_request::form).post(reset_request::submit),
+            get(reset_request::form)
+                .post(reset_request::submit)
+                .layer(small_form()),
         )
         .route(
             "/reset/{token}",
-            get(reset_confirm::form).post(reset_confirm::submit),
+            get(reset_confirm::form)
+                .post(reset_confirm::submit)
+                .layer(small_form()),
         )
         .route("/account", get(account::show))
-        .route("/account/password", post(account_password::submit))
-        .route("/account/email", post(account_email::submit))
+        .route(
+            "/account/password",
+            post(account_password::submit).layer(small_form()),
+        )
+        .route(
+            "/account/email",
+            post(account_email::submit).layer(small_form()),
+        )
         // Writing.
         .route(
             "/new",
@@ -130,6 +158,10 @@ pub fn build(state: AppState) -> Router {
         .route("/admin/tags/{slug}/delete", post(admin_tags::delete))
         .route("/admin/users/{name}/role", post(admin_roles::set))
         .fallback(static_files::not_found)
+        // Every other body (comments, the SQL API, moderation): at most this; the routes
+        // above that take files or long posts say more.
+        .layer(DefaultBodyLimit::max(DEFAULT_BODY))
+        .layer(middleware::from_fn(too_large::page))
         .layer(middleware::from_fn_with_state(state.clone(), cache::layer))
         .layer(middleware::from_fn_with_state(
             state.clone(),

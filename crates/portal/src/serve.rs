@@ -5,7 +5,8 @@
 //! request line could hold them forever (slowloris). Here every connection is served by
 //! hyper's HTTP/1 builder with [`Config::header_timeout`]: a request's headers, and the next
 //! request on an idle keep-alive connection, must arrive within it or the connection is
-//! closed. Bodies are bounded by `web::body_timeout`. A client address holding
+//! closed. Bodies are bounded by `web::body_timeout`; answers by [`Config::write_timeout`]:
+//! a client that stops reading has its connection closed. A client address holding
 //! [`Config::max_connections_per_ip`] connections has further ones closed at once.
 //!
 //! Only HTTP/1.1 is spoken (no h2c): the portal sits behind a TLS proxy or is reached
@@ -16,11 +17,15 @@
 //! every request, as `axum::serve` did.
 //!
 //! [`Config::header_timeout`]: crate::Config::header_timeout
+//! [`Config::write_timeout`]: crate::Config::write_timeout
 //! [`Config::max_connections_per_ip`]: crate::Config::max_connections_per_ip
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::IpAddr;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
@@ -28,6 +33,7 @@ use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tower::ServiceExt;
 
@@ -38,6 +44,8 @@ const DRAIN: Duration = Duration::from_secs(30);
 #[derive(Clone, Copy, Debug)]
 pub struct ConnectionLimits {
     pub header_timeout: Duration,
+    /// A write that makes no progress for this long ends the connection.
+    pub write_timeout: Duration,
     /// Connections per client address; 0 for no cap.
     pub per_ip: usize,
 }
@@ -78,6 +86,7 @@ pub async fn serve(
             req.extensions_mut().insert(ConnectInfo(peer));
             router.clone().oneshot(req)
         });
+        let stream = StallGuard::new(stream, limits.write_timeout);
         let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         tokio::spawn(async move {
             if let Err(e) = conn.await {
@@ -93,6 +102,98 @@ pub async fn serve(
         .is_err()
     {
         tracing::warn!("requests still running {DRAIN:?} after shutdown; closing them");
+    }
+}
+
+/// A connection whose writes fail once one has made no progress for `timeout`: a client
+/// that stops reading an answer (a download, a long JSON) cannot hold the connection, the
+/// answer's buffers and the task writing it for as long as it likes.
+struct StallGuard<S> {
+    inner: S,
+    timeout: Duration,
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl<S> StallGuard<S> {
+    fn new(inner: S, timeout: Duration) -> StallGuard<S> {
+        StallGuard {
+            inner,
+            timeout,
+            stalled: None,
+        }
+    }
+
+    /// After a write that could not proceed: has it waited too long?
+    fn waited_too_long(&mut self, cx: &mut Context<'_>) -> bool {
+        let timeout = self.timeout;
+        let t = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        t.as_mut().poll(cx).is_ready()
+    }
+
+    fn outcome<T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        p: Poll<std::io::Result<T>>,
+    ) -> Poll<std::io::Result<T>> {
+        match p {
+            Poll::Ready(r) => {
+                self.stalled = None;
+                Poll::Ready(r)
+            }
+            Poll::Pending if self.waited_too_long(cx) => {
+                tracing::debug!(target: "security", event = "write_timeout");
+                Poll::Ready(Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "the client stopped reading",
+                )))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for StallGuard<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for StallGuard<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let p = Pin::new(&mut self.inner).poll_write(cx, buf);
+        self.outcome(cx, p)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        let p = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        self.outcome(cx, p)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let p = Pin::new(&mut self.inner).poll_flush(cx);
+        self.outcome(cx, p)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 

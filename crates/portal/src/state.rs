@@ -85,6 +85,9 @@ impl AppState {
             queue: config.queries.queue,
             per_client: config.queries.per_client.max(1),
             queue_wait: config.queries.queue_wait,
+            idle: config.queries.priority == crate::config::QueryPriority::Idle,
+            nice: 19,
+            cpus: secviz_sandbox::priority::work_cpus(),
             ..secviz_sandbox::ExecutorConfig::for_machine("secviz-query")
         });
         Ok(AppState {

@@ -62,6 +62,38 @@ async fn issue_14_floods_and_anonymous_posts_keep_the_cache(backend: Backend) {
     assert_hit(&anon, "/", "after a HEAD flood").await;
     assert_hit(&anon, &post, "after a HEAD flood").await;
 
+    // A HEAD that misses fills the cache as its GET would: a flood of them renders once.
+    let other = format!(
+        "/p/{}",
+        create_post(&ana, "Source port 1030", "text", &[], &[]).await
+    );
+    let _ = anon.get("/").await;
+    let h = anon
+        .http
+        .head(format!("{}{other}", anon.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(h.status(), StatusCode::OK);
+    assert_eq!(x_cache(h.headers()), "miss");
+    let head_len = h.headers().get("content-length").cloned();
+    assert!(
+        h.bytes().await.unwrap().is_empty(),
+        "a HEAD answered with a body"
+    );
+    let g = anon.get(&other).await;
+    assert_eq!(x_cache(&g.headers), "hit", "{other} after a HEAD");
+    assert_eq!(g.headers.get("content-length").cloned(), head_len);
+    assert_eq!(
+        g.body.len().to_string(),
+        head_len.unwrap().to_str().unwrap()
+    );
+    // (The new post emptied the cache: the pages people read are read again.)
+    for p in ["/", post.as_str(), "/feed.atom"] {
+        let _ = anon.get(p).await;
+        assert_hit(&anon, p, "asked twice").await;
+    }
+
     // Unknown parameters share the page's entry: a thousand of them add nothing.
     let before = app.pages.stats();
     for i in 0..1000 {

@@ -54,6 +54,13 @@ pub struct ExecutorConfig {
     pub stack_bytes: usize,
     /// Nice value of those threads (the web server's are 0).
     pub nice: i32,
+    /// Put those threads in the idle scheduling class (`SCHED_IDLE`): they run only on
+    /// what the rest of the process and machine leave of the cores. The portal does: its
+    /// pages must not wait for members' queries.
+    pub idle: bool,
+    /// CPUs those threads may use (`None`: any). The portal keeps them off the cores it
+    /// leaves to the web server ([`priority::work_cpus`]).
+    pub cpus: Option<Vec<usize>>,
     /// How long past its deadline a job may take to notice before it counts as stuck.
     pub grace: Duration,
     /// Stuck threads replaced at most this many times (then capacity shrinks, loudly).
@@ -74,6 +81,8 @@ impl ExecutorConfig {
             queue_wait: Duration::from_secs(10),
             stack_bytes: 64 << 20,
             nice: 10,
+            idle: false,
+            cpus: None,
             grace: Duration::from_millis(1500),
             max_replacements: 16,
         }
@@ -281,6 +290,7 @@ impl Executor {
     /// Starts the slots' threads and the watchdog.
     pub fn new(cfg: ExecutorConfig) -> Executor {
         assert!(cfg.slots > 0 && cfg.threads_per_slot > 0);
+        crate::alloc::return_large_blocks();
         let inner = Arc::new(Inner {
             cfg,
             state: Mutex::default(),
@@ -487,14 +497,22 @@ fn start_worker(inner: &Arc<Inner>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Every thread of a slot: counted there, marked as an executor thread, lowered.
-fn enter_slot(slot: SlotId, nice: i32) {
+/// Every thread of a slot: counted there, marked as an executor thread, lowered (to the
+/// idle class when asked: then it only ever uses what the web server leaves of a core).
+fn enter_slot(slot: SlotId, nice: i32, idle: bool, cpus: Option<&[usize]>) {
     budget::enter(slot);
-    priority::set_nice(priority::thread_id(), nice);
+    let tid = priority::thread_id();
+    priority::set_nice(tid, nice);
+    if idle {
+        priority::set_idle(tid);
+    }
+    if let Some(cpus) = cpus {
+        priority::pin(tid, cpus);
+    }
 }
 
 fn runtime(cfg: &ExecutorConfig, slot: SlotId) -> std::io::Result<tokio::runtime::Runtime> {
-    let nice = cfg.nice;
+    let (nice, idle, cpus) = (cfg.nice, cfg.idle, cfg.cpus.clone());
     let mut b = if cfg.threads_per_slot == 1 {
         tokio::runtime::Builder::new_current_thread()
     } else {
@@ -505,12 +523,17 @@ fn runtime(cfg: &ExecutorConfig, slot: SlotId) -> std::io::Result<tokio::runtime
     b.enable_all()
         .thread_name(format!("{}-io", cfg.name))
         .thread_stack_size(cfg.stack_bytes)
-        .on_thread_start(move || enter_slot(slot, nice))
+        .on_thread_start(move || enter_slot(slot, nice, idle, cpus.as_deref()))
         .build()
 }
 
 fn worker_main(inner: Arc<Inner>, slot: SlotId) {
-    enter_slot(slot, inner.cfg.nice);
+    enter_slot(
+        slot,
+        inner.cfg.nice,
+        inner.cfg.idle,
+        inner.cfg.cpus.as_deref(),
+    );
     let rt = match runtime(&inner.cfg, slot) {
         Ok(rt) => rt,
         Err(e) => {

@@ -10,6 +10,7 @@
 //! panic) and one that vanished without a word, so a caller never mistakes a cut-off
 //! answer for a whole one.
 
+use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -60,10 +61,15 @@ pub enum StreamError<E> {
     Incomplete,
 }
 
-/// The pieces of a streaming job, then `None` once it finished well.
+/// The pieces of a streaming job, then `None` once it finished well. Past the job's
+/// deadline (its wait for a slot, its time limit and the executor's grace), pieces still
+/// waiting are dropped and the stream ends with the time limit: a client that reads
+/// slowly cannot make an answer last longer than the job that made it.
 pub struct JobStream<T, E> {
     rx: mpsc::Receiver<Msg<T, E>>,
     ended: bool,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    limit: std::time::Duration,
 }
 
 impl<T, E> Stream for JobStream<T, E> {
@@ -72,6 +78,12 @@ impl<T, E> Stream for JobStream<T, E> {
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         if self.ended {
             return Poll::Ready(None);
+        }
+        if self.deadline.as_mut().poll(cx).is_ready() {
+            self.ended = true;
+            return Poll::Ready(Some(Err(StreamError::Run(RunError::Exceeded(
+                crate::budget::Exceeded::Time { limit: self.limit },
+            )))));
         }
         match self.rx.poll_recv(cx) {
             Poll::Pending => Poll::Pending,
@@ -114,6 +126,8 @@ impl Executor {
     {
         let (tx, rx) = mpsc::channel(CHANNEL_PIECES);
         let sink = Sink { tx: tx.clone() };
+        let cfg = self.config();
+        let deadline = Box::pin(tokio::time::sleep(cfg.queue_wait + limits.time + cfg.grace));
         let run = self.run(admission, limits, move || job(sink));
         tokio::spawn(async move {
             let outcome = tokio::select! {
@@ -127,7 +141,12 @@ impl Executor {
             };
             let _ = tx.send(msg).await;
         });
-        JobStream { rx, ended: false }
+        JobStream {
+            rx,
+            ended: false,
+            deadline,
+            limit: limits.time,
+        }
     }
 }
 
@@ -190,6 +209,31 @@ mod tests {
         assert!(
             matches!(got[1], Err(StreamError::Run(RunError::Exceeded(_)))),
             "{got:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn pieces_waiting_past_the_deadline_are_dropped() {
+        let mut cfg = ExecutorConfig::for_machine("t-stream-late");
+        cfg.slots = 1;
+        cfg.queue_wait = Duration::from_millis(100);
+        cfg.grace = Duration::from_millis(100);
+        let ex = Executor::new(cfg);
+        let mut s: JobStream<u32, String> =
+            ex.stream(ex.admit("a").unwrap(), limits(300), |sink| async move {
+                for i in 0.. {
+                    sink.send(i, 4).await.map_err(|e| e.to_string())?;
+                }
+                Ok(())
+            });
+        assert_eq!(s.next().await, Some(Ok(0)));
+        // The reader stops reading: the job fills the channel and waits.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        let rest: Vec<_> = s.collect().await;
+        assert_eq!(rest.len(), 1, "nothing but the end: {rest:?}");
+        assert!(
+            matches!(rest[0], Err(StreamError::Run(RunError::Exceeded(_)))),
+            "{rest:?}"
         );
     }
 

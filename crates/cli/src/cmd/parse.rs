@@ -255,10 +255,10 @@ fn parse_one<W: Write>(
     let mut status = 0;
     loop {
         let next = stream.next_batch(&mut |r| {
-            if sink_err.is_none() {
-                if let Err(e) = sink.write(&name, r) {
-                    sink_err = Some(e);
-                }
+            if sink_err.is_none()
+                && let Err(e) = sink.write(&name, r)
+            {
+                sink_err = Some(e);
             }
         });
         if let Some(e) = sink_err.take() {

@@ -80,6 +80,10 @@ pub struct Args {
     /// connection to send its next request).
     #[arg(long, env = "SECVIZ_HEADER_TIMEOUT_SECS", default_value_t = 10)]
     pub header_timeout_secs: u64,
+    /// Seconds a response may wait for a client that stopped reading before its connection
+    /// is closed.
+    #[arg(long, env = "SECVIZ_WRITE_TIMEOUT_SECS", default_value_t = 60)]
+    pub write_timeout_secs: u64,
     /// Seconds a request body may send nothing before it is cut with 408.
     #[arg(long, env = "SECVIZ_BODY_IDLE_TIMEOUT_SECS", default_value_t = 60)]
     pub body_idle_timeout_secs: u64,
@@ -113,7 +117,8 @@ pub struct Args {
 #[derive(clap::Args, Debug)]
 #[command(next_help_heading = "Members' queries")]
 pub struct QueryFlags {
-    /// Queries running at once (each on a thread of its own); default: the cores.
+    /// Queries running at once (each on a thread of its own); default: one per core
+    /// left after the web server's share.
     #[arg(long, env = "SECVIZ_QUERY_SLOTS")]
     pub query_slots: Option<usize>,
     /// Memory of all members' queries together, in MiB (split between the slots).
@@ -134,13 +139,25 @@ pub struct QueryFlags {
     /// Seconds a download (data export, CSV of a selection) may take.
     #[arg(long, env = "SECVIZ_EXPORT_SECONDS", default_value_t = 600)]
     pub export_seconds: u64,
+    /// How members' work yields to the pages: `idle` runs it only on CPU nothing else wants
+    /// (best when the portal has the host to itself); `low` runs it at nice 19, so that it
+    /// still progresses on a host shared with other busy processes.
+    #[arg(long, env = "SECVIZ_QUERY_PRIORITY", value_enum, default_value_t = QueryPriorityArg::Idle)]
+    pub query_priority: QueryPriorityArg,
+}
+
+/// The values of `--query-priority`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum QueryPriorityArg {
+    Idle,
+    Low,
 }
 
 impl QueryFlags {
     fn apply(&self, q: &mut secviz_portal::config::QueryConfig) {
         if let Some(n) = self.query_slots {
             q.slots = n.max(1);
-            q.queue = 4 * q.slots;
+            q.queue = 4 * q.slots.max(2);
         }
         q.memory = self.query_memory_mib.max(16) << 20;
         q.time = std::time::Duration::from_secs(self.query_seconds.max(1));
@@ -148,6 +165,10 @@ impl QueryFlags {
         q.sql_per_client = self.queries_per_client.max(1);
         q.answer_bytes = self.answer_kib.max(1) << 10;
         q.export_time = std::time::Duration::from_secs(self.export_seconds.max(1));
+        q.priority = match self.query_priority {
+            QueryPriorityArg::Idle => secviz_portal::config::QueryPriority::Idle,
+            QueryPriorityArg::Low => secviz_portal::config::QueryPriority::Low,
+        };
     }
 }
 
@@ -167,6 +188,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     config.max_decompressed_ratio = args.max_decompressed_ratio;
     config.max_decompressed_bytes = args.max_decompressed_bytes;
     config.header_timeout = Duration::from_secs(args.header_timeout_secs.max(1));
+    config.write_timeout = Duration::from_secs(args.write_timeout_secs.max(1));
     config.body_idle_timeout = Duration::from_secs(args.body_idle_timeout_secs.max(1));
     config.body_min_rate = args.body_min_rate;
     config.body_timeout = Duration::from_secs(args.body_timeout_secs.max(1));

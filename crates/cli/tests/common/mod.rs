@@ -50,3 +50,23 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// The PostgreSQL server of the tests (`SECVIZ_TEST_PG_URL`).
+pub fn pg_base() -> String {
+    std::env::var("SECVIZ_TEST_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+/// Runs one SQL statement on the tests' PostgreSQL server with psql.
+pub fn psql(sql: &str) {
+    let out = Command::new("psql")
+        .arg(pg_base())
+        .args(["-v", "ON_ERROR_STOP=1", "-c", sql])
+        .output()
+        .expect("psql is installed with PostgreSQL");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -157,7 +157,11 @@ impl QueryError {
                 "the query needs more memory than it may use; aggregate more, or select fewer columns or rows"
                     .to_string()
             }
-            _ => clean_message(&root.message()),
+            // DataFusion shows the parser's error with `{:?}` (`ParserError("...")`).
+            _ => match root {
+                DataFusionError::SQL(e, _) => clean_message(&e.to_string()),
+                _ => clean_message(&root.message()),
+            },
         };
         QueryError {
             kind,
@@ -167,16 +171,47 @@ impl QueryError {
     }
 }
 
-/// Removes the position sqlparser appends (we report it separately) and trailing noise.
+/// Removes the position sqlparser appends (we report it separately), trailing noise, and
+/// the Rust debug dumps of plan nodes that some DataFusion messages end with (found by the
+/// SQL fuzzer: `... logical expression InSubquery(InSubquery { expr: Literal(...) })`).
 fn clean_message(m: &str) -> String {
     let m = m.trim();
+    if m.starts_with("Physical plan does not support logical expression") {
+        return "a subquery is not supported in this place (IN or EXISTS in the select list or a join condition); write it as a JOIN"
+            .to_string();
+    }
     let m = match m.find(" at Line: ") {
         Some(i) => &m[..i],
         None => m,
     };
+    let m = &m[..debug_dump_start(m).unwrap_or(m.len())];
     m.trim_start_matches("sql parser error: ")
-        .trim_end_matches('.')
+        .trim_end_matches([' ', ':', '.', ','])
         .to_string()
+}
+
+/// Where a Rust debug dump starts in a message: a CamelCase name followed by `(` or ` {`
+/// (`Literal(`, `Some(`, `Column { `). SQL's names (`COUNT(`, `repeat(`) are all one case.
+fn debug_dump_start(m: &str) -> Option<usize> {
+    let b = m.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let starts_word = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
+        if starts_word && b[i].is_ascii_uppercase() {
+            let end = (i..b.len())
+                .find(|&j| !(b[j].is_ascii_alphanumeric() || b[j] == b'_'))
+                .unwrap_or(b.len());
+            let camel = b[i..end].iter().any(u8::is_ascii_lowercase);
+            let opens = b[end..].starts_with(b"(") || b[end..].starts_with(b" { ");
+            if camel && opens && i > 0 {
+                return Some(i);
+            }
+            i = end;
+        } else {
+            i += 1;
+        }
+    }
+    None
 }
 
 /// `... at Line: 1, Column: 8` (sqlparser's form).
@@ -253,6 +288,26 @@ mod tests {
         assert_eq!(
             clean_message("sql parser error: Expected: x, found: y at Line: 1, Column: 3"),
             "Expected: x, found: y"
+        );
+    }
+
+    #[test]
+    fn debug_dumps_are_cut_and_sql_names_kept() {
+        assert_eq!(
+            clean_message("Invalid argument: bad value Some(Literal(Int64(1), None)) here"),
+            "Invalid argument: bad value"
+        );
+        assert_eq!(
+            clean_message("No function matches the given name and argument types 'repeat(Int64)'"),
+            "No function matches the given name and argument types 'repeat(Int64)'"
+        );
+        assert_eq!(
+            clean_message("Error during planning: COUNT(x) is ambiguous"),
+            "Error during planning: COUNT(x) is ambiguous"
+        );
+        assert!(
+            clean_message("Physical plan does not support logical expression InSubquery(InSubquery { expr: x })")
+                .contains("JOIN")
         );
     }
 }

@@ -168,9 +168,17 @@ impl Lake {
                 .with_batch_size(s.batch_size)
                 .with_target_partitions(s.target_partitions);
         }
+        // DataFusion's top-k aggregation sizes a table from the LIMIT (`limit * 10`):
+        // `GROUP BY .. ORDER BY .. LIMIT 9223372036854775807` overflows it and panics (found
+        // by the SQL fuzzer). Every session gets the plain aggregation.
+        config.options_mut().optimizer.enable_topk_aggregation = false;
         let mut runtime = RuntimeEnvBuilder::new();
         if let Some(bytes) = limits.memory_bytes {
-            runtime = runtime.with_memory_limit(bytes, 1.0);
+            // In the sandbox the whole job is held to `bytes` (every allocation counts), so
+            // the operators that reserve get half: the rest is room for what they copy
+            // while sorting and joining, for projections, and for the answer.
+            let fraction = if limits.sandbox.is_some() { 0.5 } else { 1.0 };
+            runtime = runtime.with_memory_limit(bytes, fraction);
         }
         if !limits.spill {
             runtime = runtime.with_disk_manager_builder(

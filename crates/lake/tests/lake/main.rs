@@ -4,6 +4,7 @@
 mod analyze;
 mod anonymize;
 mod duckdb;
+mod fuzz;
 mod ingest;
 mod query;
 mod sandbox;

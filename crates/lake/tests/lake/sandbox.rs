@@ -179,6 +179,33 @@ async fn ordinary_member_queries_give_the_operators_answers() {
     }
 }
 
+/// Found by the SQL fuzzer: both panicked inside DataFusion 55.
+#[tokio::test]
+async fn queries_that_panicked_inside_datafusion_are_answered() {
+    let (_d, lake) = alpha().await;
+    let opts = member(Duration::from_secs(30), 256 << 20);
+    let r = member_query(&lake, "SELECT rpad(raw, -1, raw) AS p FROM alpha", &opts)
+        .await
+        .unwrap();
+    assert_eq!(r.rows, 400);
+    let col = r.batches[0].column(0);
+    let s = datafusion::arrow::util::display::array_value_to_string(col, 0).unwrap();
+    assert_eq!(s, "", "a negative length pads to nothing");
+    let sql =
+        "SELECT src_port, count(*) FROM alpha GROUP BY 1 ORDER BY 1 LIMIT 9223372036854775807";
+    let mine = member_query(&lake, sql, &opts).await.unwrap();
+    let all = member_query(
+        &lake,
+        "SELECT count(DISTINCT src_port) AS n FROM alpha",
+        &opts,
+    )
+    .await
+    .unwrap();
+    let n = datafusion::arrow::util::display::array_value_to_string(all.batches[0].column(0), 0)
+        .unwrap();
+    assert_eq!(mine.rows.to_string(), n);
+}
+
 #[tokio::test]
 async fn every_analysis_runs_in_the_sandbox_with_the_operators_findings() {
     use secviz_lake::analyze::{ANALYSES, Params};

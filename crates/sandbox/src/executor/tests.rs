@@ -10,6 +10,8 @@ fn small(name: &str, slots: usize) -> ExecutorConfig {
         queue_wait: Duration::from_secs(5),
         stack_bytes: 8 << 20,
         nice: 7,
+        idle: false,
+        cpus: None,
         grace: Duration::from_millis(300),
         max_replacements: 2,
     }

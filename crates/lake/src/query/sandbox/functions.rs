@@ -24,7 +24,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, FieldRef, Int64Type};
-use datafusion::common::Result;
+use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::sort_properties::{ExprProperties, SortProperties};
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, Expr, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF,
@@ -592,7 +592,13 @@ impl ScalarUDFImpl for Guarded {
         self.inner.documentation()
     }
 
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+    fn invoke_with_args(&self, mut args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        if self.growth == Growth::Pad && args.args.len() > 1 {
+            // DataFusion's `rpad(s, -1, fill)` panics (capacity overflow; found by the SQL
+            // fuzzer): a negative length pads to nothing, as in PostgreSQL.
+            let n = std::mem::replace(&mut args.args[1], ColumnarValue::Scalar(ScalarValue::Null));
+            args.args[1] = not_negative(n)?;
+        }
         let bound = self.growth.bound(self.inner.name(), &args)?;
         if bound > usize::MAX as u128 {
             return Err(too_big(self.inner.name(), bound).into_datafusion());
@@ -607,6 +613,24 @@ impl ScalarUDFImpl for Guarded {
         check()?;
         Ok(out)
     }
+}
+
+/// A length argument with negative values replaced by 0.
+fn not_negative(v: ColumnarValue) -> Result<ColumnarValue> {
+    use datafusion::arrow::array::Int64Array;
+    Ok(match v {
+        ColumnarValue::Scalar(ScalarValue::Int64(Some(n))) if n < 0 => {
+            ColumnarValue::Scalar(ScalarValue::Int64(Some(0)))
+        }
+        ColumnarValue::Array(a) => match a.as_any().downcast_ref::<Int64Array>() {
+            Some(ints) if ints.iter().any(|n| n.is_some_and(|n| n < 0)) => {
+                let fixed: Int64Array = ints.iter().map(|n| n.map(|n| n.max(0))).collect();
+                ColumnarValue::Array(std::sync::Arc::new(fixed))
+            }
+            _ => ColumnarValue::Array(a),
+        },
+        other => other,
+    })
 }
 
 /// The identity with a reservation: `Room(factor)` of `x` reserves `factor` times the

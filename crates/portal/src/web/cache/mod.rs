@@ -76,8 +76,12 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         return replay(&page);
     }
     let generation = state.pages.generation();
+    // A HEAD that misses is answered as the GET it stands for (hyper sends no body for a
+    // HEAD), so that it fills the cache: a flood of HEADs costs one rendering, not one each.
+    let mut req = req;
+    *req.method_mut() = Method::GET;
     let resp = next.run(req).await;
-    let mut resp = if method == Method::GET && storable(&resp) && !visitor.handed_out_token() {
+    let mut resp = if storable(&resp) && !visitor.handed_out_token() {
         let max = state.config.page_cache_entry_bytes;
         keep(&state.pages, &key, generation, now, resp, max).await
     } else {
