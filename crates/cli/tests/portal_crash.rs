@@ -438,6 +438,17 @@ async fn remix(b: &Browser, post: &str) -> String {
     r.location
 }
 
+/// The folders of the lake's staging area that hold files, by name.
+fn staged(site: &Site) -> Vec<String> {
+    let Ok(dir) = std::fs::read_dir(site.data().join("lake/tmp")) else {
+        return Vec::new();
+    };
+    dir.flatten()
+        .filter(|e| !walk(&e.path()).is_empty())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect()
+}
+
 /// The progress bar's percentage on a draft page, while its ingest runs.
 fn percent(page: &str) -> Option<u32> {
     if !page.contains("data-status=\"running\"") {
@@ -471,7 +482,9 @@ async fn kill_9_mid_ingest_and_mid_publish(postgres: bool) {
     let started = Instant::now();
     loop {
         let page = b.get(&draft).await.body;
-        if percent(&page).is_some_and(|p| p >= 5) {
+        // Killed once the ingest is under way and has staged files (the parse threads may
+        // read ahead of the writer: progress counts bytes read).
+        if percent(&page).is_some_and(|p| p >= 5) && !staged(&site).is_empty() {
             break;
         }
         assert!(
@@ -485,12 +498,7 @@ async fn kill_9_mid_ingest_and_mid_publish(postgres: bool) {
     // Nothing of the new dataset was committed; what it wrote waits in the lake's staging
     // folder, named for the dataset.
     assert_eq!(site.committed(), std::slice::from_ref(&kept.dataset));
-    let staged: Vec<String> = std::fs::read_dir(site.data().join("lake/tmp"))
-        .unwrap()
-        .flatten()
-        .filter(|e| !walk(&e.path()).is_empty())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
+    let staged = staged(&site);
     assert_eq!(staged.len(), 1, "{staged:?}");
     let big = staged[0].clone();
 
