@@ -93,9 +93,10 @@ async fn security_row_27_long_user_names_are_cut_in_the_log(backend: Backend) {
     let app = spawn_with(backend, |c| c.limits = secviz_portal::RateLimits::default()).await;
     let c = app.client();
     let token = c.csrf("/login").await;
-    // A megabyte, marked with the backend: both backends' tests share this log.
+    // As long as the log-in form takes (16 KiB; a larger body is refused with 413 before
+    // anything is logged), marked with the backend: both backends' tests share this log.
     let tag = format!("{backend:?}").to_lowercase();
-    let name = format!("{tag}{}", "m".repeat(1 << 20));
+    let name = format!("{tag}{}", "m".repeat(15_000));
     let before = log().0.lock().unwrap().len();
     let mut statuses = Vec::new();
     for _ in 0..50 {
