@@ -68,12 +68,8 @@ struct Site {
 impl Site {
     fn new(postgres: bool) -> Site {
         let dir = tempfile::tempdir().unwrap();
-        let database_url = postgres.then(|| {
-            let name = format!("secviz_hostile_{}", std::process::id());
-            psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-            psql(&format!("CREATE DATABASE {name}"));
-            format!("{}/{name}", common::pg_base().rsplit_once('/').unwrap().0)
-        });
+        let database_url = postgres
+            .then(|| common::fresh_pg_database(&format!("secviz_hostile_{}", std::process::id())));
         let site = Site { dir, database_url };
         let out = Command::new(BIN)
             .arg("demo")

@@ -117,23 +117,8 @@ fn user_add_creates_the_first_admin_from_env_or_stdin() {
 
 #[test]
 fn user_add_on_postgresql() {
-    let base = std::env::var("SECVIZ_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let name = format!("secviz_cli_{}", std::process::id());
-    let psql = |sql: &str| {
-        let out = Command::new("psql")
-            .arg(&base)
-            .args(["-v", "ON_ERROR_STOP=1", "-c", sql])
-            .output()
-            .expect("psql is installed with PostgreSQL");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    psql(&format!("CREATE DATABASE {name}"));
-    let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+    let url = common::fresh_pg_database(&name);
     let dir = tempfile::tempdir().unwrap();
     let out = Command::new(BIN)
         .args(["user", "add", "pgadmin", "--admin", "--data"])
@@ -142,7 +127,7 @@ fn user_add_on_postgresql() {
         .env("SECVIZ_PASSWORD", "quartz meadow lantern")
         .output()
         .unwrap();
-    psql(&format!("DROP DATABASE {name} WITH (FORCE)"));
+    common::psql(&format!("DROP DATABASE {name} WITH (FORCE)"));
     assert!(
         out.status.success(),
         "{}",

@@ -64,8 +64,7 @@ impl Site {
                     .to_lowercase()
             )
             .replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "_");
-            psql(&format!("CREATE DATABASE {name}"));
-            format!("{}/{name}", common::pg_base().rsplit_once('/').unwrap().0)
+            common::fresh_pg_database(&name)
         });
         let site = Site { dir, database_url };
         let out = Command::new(BIN)

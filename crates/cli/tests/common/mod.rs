@@ -70,3 +70,11 @@ pub fn psql(sql: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A new, empty database `name` on the tests' PostgreSQL server (dropped first if a killed
+/// run left it); returns its URL.
+pub fn fresh_pg_database(name: &str) -> String {
+    psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+    psql(&format!("CREATE DATABASE {name}"));
+    format!("{}/{name}", pg_base().rsplit_once('/').unwrap().0)
+}
