@@ -14,8 +14,9 @@ LINES=${1:-1000000}
 REPS=${2:-3}
 PROFILE=${PROFILE:-release}
 OUT=bench/out/datapost
-GEN=../shared/tools/gen_security_data.py
-[ -f "$GEN" ] || GEN=/work/shared/tools/gen_security_data.py
+SHARED=${SECVIZ_SHARED:-../shared}
+GEN="$SHARED/tools/gen_security_data.py"
+[ -f "$GEN" ] || { echo "shared data not found ($GEN): put the shared folder next to the repository (../shared) or set SECVIZ_SHARED" >&2; exit 1; }
 TARGET=${CARGO_TARGET_DIR:-target}
 if [ -n "${BIN:-}" ]; then
   :  # a binary given: no build

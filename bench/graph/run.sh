@@ -1,89 +1,150 @@
 #!/usr/bin/env bash
-# Link graphs: secviz against AfterGlow + Graphviz sfdp on the same generated inputs.
+# Link graphs (issue 5): secviz against AfterGlow + Graphviz sfdp, end to end, on the same
+# inputs in the same run.
 #
-#   cargo build --release -p secviz && bench/graph/run.sh
+#  1. A raw pf log of GRAPH_LINES lines (100,000) to a laid-out SVG, parsing included.
+#     Baseline, the AfterGlow way: AfterGlow's own pf parser (pf2csv.pl from
+#     github.com/zrlram/parsers) writes src,dport,dst CSV, afterglow.pl turns it into DOT
+#     under bench/graph/firewall.properties, sfdp lays it out to SVG. secviz: `secviz graph`
+#     straight from the raw log with `--columns src_ip,dst_port,dst_ip` and the same
+#     property file.
+#  2. The 20,000-row botnet CSV (about 5,500 nodes) to a laid-out SVG: afterglow.pl + sfdp
+#     against `secviz graph`, both with bench/graph/botnet.properties.
+#  3. Layout quality on the botnet graph: normalized stress (bench/graph/stress.py) of
+#     secviz's layout and of sfdp's layout of the same graph.
+#  4. 1,000,000 edges laid out (two-node flows): secviz against sfdp on the same DOT
+#     (SKIP_BIG=1 leaves it out).
 #
-# Env: RUNS (default 3), OUT (scratch folder), SECVIZ (binary), AFTERGLOW_DIR (folder with
-# afterglow.pl; optional, needs perl's Text::CSV: apt-get install -y libtext-csv-perl),
-# SKIP_BIG=1 to skip the 1,000,000-edge run. Needs graphviz (apt-get install -y graphviz).
-# Prints one JSON line per measurement; BENCHMARKS.md records them.
-set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-root=$(cd "$here/../.." && pwd)
-gen=${GEN:-$root/../shared/tools/gen_security_data.py}
-out=${OUT:-/tmp/secviz-bench-graph}
-runs=${RUNS:-3}
-target=${CARGO_TARGET_DIR:-$root/target}
-# `secviz graph`, or the same library pipeline without DataFusion (graph_bench example:
-# cargo build --release -p secviz-render --example graph_bench).
-if [ -n "${SECVIZ:-}" ] || [ -x "$target/release/secviz" ]; then
-  sv="${SECVIZ:-$target/release/secviz} graph"
-else
-  sv="$target/release/examples/graph_bench"
-fi
-timeit="python3 $here/timeit.py"
-mkdir -p "$out"
-command -v sfdp >/dev/null || { echo "graphviz missing: apt-get install -y graphviz" >&2; exit 1; }
-[ -x "${sv%% *}" ] || { echo "build first: cargo build --release -p secviz" >&2; exit 1; }
-echo "{\"secviz\":\"$sv\"}"
+#   cargo build --release -p secviz && AFTERGLOW_DIR=/tmp/afterglow bench/graph/run.sh
+#
+# AFTERGLOW_DIR: a folder with afterglow.pl (github.com/zrlram/afterglow); AFTERGLOW_PARSERS:
+# a folder with pf2csv.pl (github.com/zrlram/parsers; default $AFTERGLOW_DIR/parsers). Neither
+# is part of this repository. pf2csv.pl is run with its client/server reversal turned off
+# (the one variable it documents for that, `$reverse`), so that both sides graph the same
+# rows; the script checks the rows and prints both graphs' sizes. Needs perl's Text::CSV
+# (apt-get install -y libtext-csv-perl) and graphviz (apt-get install -y graphviz).
+#
+# Env: REPS (3; baselines run once: they take minutes), GRAPH_LINES (100000),
+# BASELINE_TIMEOUT (600 s: an AfterGlow + sfdp run still going then is stopped and reported
+# as "more than"), BIG_TIMEOUT (300 s, sfdp on 1 M edges), SKIP_BIG.
+source "$(dirname "$0")/../lib.sh"
+REPS=${REPS:-3}
+LINES=${GRAPH_LINES:-100000}
+BASELINE_TIMEOUT=${BASELINE_TIMEOUT:-600}
+BIG_TIMEOUT=${BIG_TIMEOUT:-300}
+need_cmd sfdp graphviz
+need_cmd perl perl
+perl -MText::CSV -e 1 2>/dev/null || die "perl's Text::CSV is missing: apt-get install -y libtext-csv-perl"
+[ -n "${AFTERGLOW_DIR:-}" ] || die "set AFTERGLOW_DIR to a folder with afterglow.pl (git clone https://github.com/zrlram/afterglow)"
+AG="$AFTERGLOW_DIR/afterglow.pl"
+[ -f "$AG" ] || die "$AG not found (AFTERGLOW_DIR=$AFTERGLOW_DIR)"
+PARSERS=${AFTERGLOW_PARSERS:-$AFTERGLOW_DIR/parsers}
+[ -f "$PARSERS/pf2csv.pl" ] || die "$PARSERS/pf2csv.pl not found: set AFTERGLOW_PARSERS to a clone of https://github.com/zrlram/parsers"
+SV=$(secviz_bin)
+D="$OUT/graph"
+mkdir -p "$D"
+H="$BENCH_DIR/graph"
+ratio() { python3 -c "print(f'{$1 / $2:.3f}')"; }
+wratio() { python3 -c "
+import json; a, b = (json.load(open(f)) for f in ('$1', '$2'))
+lt = '< ' if b['timed_out'] else ''
+print(f\"{lt}{a['wall'] / b['wall']:.3f} (wall; CPU {lt}{a['cpu'] / b['cpu']:.3f})\")"; }
+sec() { python3 -c "
+import json; r = json.load(open('$1'))
+print(('more than ' if r['timed_out'] else '') + f\"{r['wall']:.2f} s wall, {r['cpu']:.2f} s CPU\")"; }
+verdict() { python3 -c "print('met' if $1 <= $2 else '**missed**')"; }
 
-# Inputs. Firewall rows are src,dport,dst from the pf log (AfterGlow's classic use).
-pf_csv() { # lines seed out
-  python3 "$gen" --kind pf --lines "$1" --seed "$2" --out "$out/pf.$1.log"
-  awk '{ for (i = 1; i <= NF; i++) if ($i == ">") { s = $(i-1); d = $(i+1); break }
-         sub(/:$/, "", d); ns = split(s, a, "."); nd = split(d, b, ".");
-         if (ns == 5 && nd == 5) print a[1]"."a[2]"."a[3]"."a[4]","b[5]","b[1]"."b[2]"."b[3]"."b[4] }' \
-    "$out/pf.$1.log" > "$3"
-}
-[ -s "$out/fw100k.csv" ] || pf_csv 100000 1 "$out/fw100k.csv"
-[ -s "$out/botnet20k.csv" ] || python3 "$gen" --kind afterglow --lines 20000 --seed 1 --out "$out/botnet20k.csv"
-echo "{\"input\":\"fw100k.csv\",\"rows\":$(wc -l < "$out/fw100k.csv")}"
+# pf2csv.pl with its server/client reversal off; everything else as shipped.
+PF2CSV="$D/pf2csv-noreverse.pl"
+sed 's/^my \$reverse=1;/my $reverse=0;/' "$PARSERS/pf2csv.pl" > "$PF2CSV"
+grep -q '^my \$reverse=0;' "$PF2CSV" || die "pf2csv.pl changed: its \$reverse switch was not found"
 
-# 1. 100,000 firewall rows to a laid-out SVG.
-r=$($timeit "$runs" "$sv -i $out/fw100k.csv --to svg --timings -w $out/fw100k.svg 2>> $out/fw100k.timings")
-echo "{\"case\":\"fw100k-svg\",\"tool\":\"secviz\",$(echo "$r" | cut -c2-)"
-$sv -i "$out/fw100k.csv" --to json -w "$out/fw100k.json" 2> "$out/fw100k.stats"
-cat "$out/fw100k.stats" >&2
-$sv -i "$out/fw100k.csv" -w "$out/fw100k.dot"
-if [ -n "${AFTERGLOW_DIR:-}" ]; then
-  r=$($timeit 1 "perl $AFTERGLOW_DIR/afterglow.pl -a -i $out/fw100k.csv > $out/fw100k.ag.dot 2>/dev/null")
-  echo "{\"case\":\"fw100k-svg\",\"tool\":\"afterglow-only\",$(echo "$r" | cut -c2-)"
-  if [ -z "${SKIP_SFDP_BIG:-}" ]; then
-    r=$($timeit 1 "perl $AFTERGLOW_DIR/afterglow.pl -a -i $out/fw100k.csv 2>/dev/null | sfdp -Tsvg -o $out/fw100k.ag.svg")
-    echo "{\"case\":\"fw100k-svg\",\"tool\":\"afterglow+sfdp\",$(echo "$r" | cut -c2-)"
-  fi
-fi
-if [ -z "${SKIP_SFDP_BIG:-}" ]; then
-  r=$($timeit 1 "sfdp -Tplain $out/fw100k.dot > $out/fw100k.plain && sfdp -n2 -Tsvg $out/fw100k.dot -o $out/fw100k.sfdp.svg")
-  echo "{\"case\":\"fw100k-svg\",\"tool\":\"sfdp-on-secviz-dot(x2: plain+svg)\",$(echo "$r" | cut -c2-)"
-  echo "{\"case\":\"fw100k-stress\",$(python3 "$here/stress.py" "$out/fw100k.json" "$out/fw100k.plain" | cut -c2-)"
-fi
+# 1. Raw pf log to a laid-out SVG.
+LOG="$D/pf-$LINES.log"
+gen pf "$LINES" 1 "$LOG"
+echo "== graph: $LINES pf lines to SVG; load average $(load)"
+perl "$PF2CSV" "sip dport dip" < "$LOG" > "$D/pf2csv.csv"
+"$SV" parse "$LOG" --fields src_ip,dst_port,dst_ip --to csv --no-header --rejects "$D/rejects" > "$D/secviz-rows.csv" 2>/dev/null
+python3 - "$D/pf2csv.csv" "$D/secviz-rows.csv" <<'PY'
+import sys
+a, b = open(sys.argv[1]).read().splitlines(), open(sys.argv[2]).read().splitlines()
+if len(a) != len(b):
+    sys.exit(f"pf2csv.pl gave {len(a)} rows, secviz {len(b)}")
+diff = [(x, y) for x, y in zip(a, b) if x != y]
+kinds = {}
+for x, y in diff:
+    k = x.split(",")[1] if x.split(",")[0] == y.split(",")[0] else "other"
+    kinds[k] = kinds.get(k, 0) + 1
+print(f"   rows: {len(a)} on both sides, {len(a) - len(diff)} identical; differing: {kinds or 'none'}", file=sys.stderr)
+if set(kinds) - {"echo request", "echo reply"}:
+    sys.exit("pf2csv.pl and secviz disagree beyond ICMP echo (pf2csv puts 'echo request' in the port column)")
+PY
+perl "$AG" -a -c "$H/firewall.properties" -i "$D/pf2csv.csv" > "$D/afterglow.dot" 2>/dev/null
+"$SV" graph -i "$LOG" --columns src_ip,dst_port,dst_ip -c "$H/firewall.properties" -w "$D/secviz.dot" 2>/dev/null
+read -r agn age < <(python3 "$H/dot_size.py" "$D/afterglow.dot")
+read -r svn sve < <(python3 "$H/dot_size.py" "$D/secviz.dot")
+echo "   graphs: AfterGlow $agn nodes / $age edges, secviz $svn nodes / $sve edges"
 
-tail -n "$runs" "$out/fw100k.timings" >&2
+$MEASURE --reps "$REPS" --json "$D/fw-secviz.json" -- \
+  "$SV graph -i $LOG --columns src_ip,dst_port,dst_ip -c $H/firewall.properties --to svg -w $D/fw-secviz.svg 2>/dev/null"
+$MEASURE --reps 1 --timeout "$BASELINE_TIMEOUT" --json "$D/fw-afterglow.json" -- \
+  "perl $PF2CSV 'sip dport dip' < $LOG | perl $AG -a -c $H/firewall.properties 2>/dev/null | sfdp -Tsvg -o $D/fw-afterglow.svg"
+sw=$(json "$D/fw-secviz.json" wall); bw=$(json "$D/fw-afterglow.json" wall)
+row "$LINES raw pf lines to a laid-out SVG, parsing included ($svn nodes / $sve edges; AfterGlow: $agn / $age)" \
+  "≤ 2 s (issue 5)" "pf2csv.pl + afterglow.pl + sfdp: $(sec "$D/fw-afterglow.json")" "$(sec "$D/fw-secviz.json")" \
+  "$(wratio "$D/fw-secviz.json" "$D/fw-afterglow.json")" "$(verdict "$sw" 2)"
 
-# 2. The ~5,600-node / 20,000-row botnet graph: layout to SVG.
-$sv -i "$out/botnet20k.csv" -w "$out/botnet20k.dot" 2> "$out/botnet20k.stats"
-cat "$out/botnet20k.stats" >&2
-r=$($timeit "$runs" "$sv -i $out/botnet20k.csv --to svg --timings -w $out/botnet20k.svg 2>> $out/botnet20k.timings")
-echo "{\"case\":\"botnet20k-svg\",\"tool\":\"secviz\",$(echo "$r" | cut -c2-)"
-tail -n "$runs" "$out/botnet20k.timings" >&2
-r=$($timeit "$runs" "sfdp -Tsvg $out/botnet20k.dot -o $out/botnet20k.sfdp.svg")
-echo "{\"case\":\"botnet20k-svg\",\"tool\":\"sfdp\",$(echo "$r" | cut -c2-)"
-$sv -i "$out/botnet20k.csv" --to json -w "$out/botnet20k.json" 2>/dev/null
-sfdp -Tplain "$out/botnet20k.dot" > "$out/botnet20k.plain"
-echo "{\"case\":\"botnet20k-stress\",$(python3 "$here/stress.py" "$out/botnet20k.json" "$out/botnet20k.plain" | cut -c2-)"
+# 2. The botnet graph (about 5,500 nodes, 20,000 rows) to a laid-out SVG.
+BOT="$D/botnet20k.csv"
+gen afterglow 20000 1 "$BOT"
+echo "== graph: botnet CSV to SVG; load average $(load)"
+perl "$AG" -a -c "$H/botnet.properties" -i "$BOT" > "$D/botnet-afterglow.dot" 2>/dev/null
+"$SV" graph -i "$BOT" -c "$H/botnet.properties" -w "$D/botnet-secviz.dot" 2>/dev/null
+read -r agn age < <(python3 "$H/dot_size.py" "$D/botnet-afterglow.dot")
+read -r svn sve < <(python3 "$H/dot_size.py" "$D/botnet-secviz.dot")
+echo "   graphs: AfterGlow $agn nodes / $age edges, secviz $svn nodes / $sve edges"
+$MEASURE --reps "$REPS" --json "$D/bot-secviz.json" -- \
+  "$SV graph -i $BOT -c $H/botnet.properties --to svg -w $D/bot-secviz.svg 2>/dev/null"
+$MEASURE --reps 1 --timeout "$BASELINE_TIMEOUT" --json "$D/bot-afterglow.json" -- \
+  "perl $AG -a -c $H/botnet.properties -i $BOT 2>/dev/null | sfdp -Tsvg -o $D/bot-afterglow.svg"
+sw=$(json "$D/bot-secviz.json" wall); bw=$(json "$D/bot-afterglow.json" wall)
+row "20,000 botnet CSV rows to a laid-out SVG ($svn nodes / $sve edges; AfterGlow: $agn / $age)" \
+  "≤ 0.5 s (issue 5)" "afterglow.pl + sfdp: $(sec "$D/bot-afterglow.json")" "$(sec "$D/bot-secviz.json")" \
+  "$(wratio "$D/bot-secviz.json" "$D/bot-afterglow.json")" "$(verdict "$sw" 0.5)"
 
-# 3. 1,000,000 edges laid out (two-node flows src,dst), and memory against 250,000.
+# 3. Layout quality: both layouts of the graph secviz built (same node names).
+"$SV" graph -i "$BOT" -c "$H/botnet.properties" --to json -w "$D/bot-secviz.json-graph" 2>/dev/null
+sfdp -Tplain "$D/botnet-secviz.dot" > "$D/bot-sfdp.plain"
+python3 "$H/stress.py" "$D/bot-secviz.json-graph" "$D/bot-sfdp.plain" > "$D/stress.json"
+read -r s_sv s_sf < <(python3 -c "
+import json; r = json.load(open('$D/stress.json')); print(r['secviz'], r['graphviz'])")
+row "layout quality, botnet graph: normalized stress (64 pivots; lower is better)" "≤ 1.25 × sfdp's (issue 5)" \
+  "sfdp: $s_sf" "secviz: $s_sv" "$(ratio "$s_sv" "$s_sf") (stress)" "$(python3 -c "print('met' if $s_sv <= 1.25 * $s_sf else '**missed**')")"
+
+# 4. 1,000,000 edges laid out, and memory against 250,000 edges (two-node flows src ->
+#    dst:port, from the flow generator; the CSV is made once and not timed).
 if [ -z "${SKIP_BIG:-}" ]; then
   for n in 250000 1000000; do
-    f="$out/flows$n.csv"
+    f="$D/flows$n.csv"
     if [ ! -s "$f" ]; then
-      # About n distinct src -> dst:port edges.
-      python3 "$gen" --kind flows --lines $((n * 22 / 10)) --hosts $((n * 37 / 100)) --seed 2 --out "$out/flows$n.raw"
-      awk -F, 'NR > 1 { print $2 "," $4 ":" $5 }' "$out/flows$n.raw" > "$f"
+      gen flows $((n * 22 / 10)) 2 "$D/flows$n.raw" --hosts $((n * 37 / 100))
+      awk -F, 'NR > 1 { print $2 "," $4 ":" $5 }' "$D/flows$n.raw" > "$f"
     fi
-    r=$($timeit 1 "$sv -t -i $f --to json --timings -w $out/flows$n.json 2> $out/flows$n.stats")
-    cat "$out/flows$n.stats" >&2
-    echo "{\"case\":\"flows$n-layout\",\"tool\":\"secviz\",$(echo "$r" | cut -c2-)"
+    echo "== graph: layout of $f; load average $(load)"
+    $MEASURE --reps 1 --json "$D/big$n-secviz.json" -- "$SV graph -t -i $f --to json -w $D/flows$n.json 2> $D/flows$n.stats"
   done
+  f="$D/flows1000000.csv"
+  "$SV" graph -t -i "$f" -w "$D/flows1000000.dot" 2>/dev/null
+  read -r bn be < <(python3 "$H/dot_size.py" "$D/flows1000000.dot")
+  read -r sn se < <(python3 "$H/dot_size.py" <("$SV" graph -t -i "$D/flows250000.csv" 2>/dev/null))
+  $MEASURE --reps 1 --timeout "$BIG_TIMEOUT" --json "$D/big-sfdp.json" -- "sfdp -Tplain $D/flows1000000.dot > /dev/null"
+  sw=$(json "$D/big1000000-secviz.json" wall); bw=$(json "$D/big-sfdp.json" wall)
+  row "$be edges ($bn nodes) laid out, to JSON with positions" "≤ 60 s (issue 5)" \
+    "sfdp -Tplain on the same graph: $(sec "$D/big-sfdp.json")" "$(sec "$D/big1000000-secviz.json")" \
+    "$(wratio "$D/big1000000-secviz.json" "$D/big-sfdp.json")" "$(verdict "$sw" 60)"
+  r1=$(json "$D/big250000-secviz.json" rss_mb); r2=$(json "$D/big1000000-secviz.json" rss_mb)
+  row "memory of that layout against $se edges ($sn nodes)" "linear in the graph (issue 5)" \
+    "none run (secviz against itself)" "$r1 MB → $r2 MB for $(ratio "$be" "$se")× the edges" \
+    "$(ratio "$r2" "$r1")× the memory (secviz 1 M ÷ 250 k)" "$(python3 -c "print('met' if $r2 / $r1 <= 1.1 * $be / $se else '**missed**')")"
 fi
+echo "   load average after: $(load)"

@@ -1,150 +1,109 @@
 #!/usr/bin/env bash
-# Lake benchmark, secviz next to DuckDB on the same data in the same run:
+# The lake (issue 4, and the subnet aggregations of issue 6's charts): secviz against
+# DuckDB on the same files in the same run.
 #
-# 1. ingest: `secviz ingest` of ROWS generated flow rows (and of SMALL_ROWS, to show that
-#    peak RSS does not grow with the input), wall time, CPU time (user + sys) and peak RSS
-#    from /usr/bin/time; with the raw line (the default) and with --no-raw. DuckDB's
-#    CSV-to-Parquet of the same file is the reference.
-# 2. queries: four queries on the ingested Parquet, in-process, median of REPS, run by
-#    secviz-lake (DataFusion, through `Lake::query` as `secviz query` runs them) and by
-#    DuckDB (Python, in-process) on the same files; wall and CPU medians and their ratios.
+#  1. Ingest: `secviz ingest` of ROWS generated flow rows (and of SMALL_ROWS, for memory),
+#     whole process under measure.py; DuckDB's CSV -> Parquet (zstd) of the same CSV, timed
+#     inside its process (so DuckDB's figure leaves out Python's start-up).
+#  2. Queries on the ingested Parquet, in-process on both sides, median of REPS: secviz-lake
+#     through its benchmark driver (`Lake::query`, as `secviz query` runs it), DuckDB through
+#     its Python client. The SQL is the same text (bench/lake/queries.py); for the subnet
+#     queries the lake's `ip_prefix` and a DuckDB macro of integer/string functions (no
+#     regular expression on either side). Every query's rows are compared: `secviz query
+#     --format csv` against DuckDB's rows; any difference fails the script.
 #
-#   bench/lake/run.sh [ROWS] [REPS]      defaults: 10000000 rows, 5 repetitions
-#   env: SMALL_ROWS (1000000), INGEST_REPS (3), PROFILE=dev for a quick indicative run,
-#        SKIP_BUILD=1 to use the binaries already built, QUERIES_ONLY=1 to skip the ingest
-#        phase and query the data of the last run
+#   cargo build --release -p secviz && cargo build --release -p secviz-lake --bench lake
+#   bench/lake/run.sh [ROWS] [REPS]       defaults: 10000000 rows, 7 repetitions
 #
-# The machine is shared: the load average is printed before each phase, and CPU seconds
-# are the fairer figure when it is high. Data goes to bench/out/lake (gitignored). Needs
-# python3 with duckdb (scripts/setup-test-env.sh) and GNU time (/usr/bin/time).
-set -euo pipefail
-cd "$(dirname "$0")/../.."
+# Env: SMALL_ROWS (1000000), INGEST_REPS (3), QUERIES_ONLY=1 (query the data of the last
+# run), BENCH_PYTHON (python3 with duckdb; bench/setup-venv.sh makes one).
+source "$(dirname "$0")/../lib.sh"
 ROWS=${1:-10000000}
-REPS=${2:-5}
+REPS=${2:-7}
 SMALL_ROWS=${SMALL_ROWS:-1000000}
 INGEST_REPS=${INGEST_REPS:-3}
-OUT=bench/out/lake
-GEN=../shared/tools/gen_security_data.py
-[ -f "$GEN" ] || GEN=/work/shared/tools/gen_security_data.py
-TARGET=${CARGO_TARGET_DIR:-target}
-mkdir -p "$OUT"
+PY=$(bench_python)
+SV=$(secviz_bin)
+DRIVER=
+for f in "$TARGET"/release/deps/lake-*; do
+  case $f in *.d) continue;; esac
+  if [ -x "$f" ] && { [ -z "$DRIVER" ] || [ "$f" -nt "$DRIVER" ]; }; then DRIVER=$f; fi
+done
+[ -n "$DRIVER" ] || die "the lake benchmark driver is missing: cargo build --release -p secviz-lake --bench lake"
+D="$OUT/lake"
+mkdir -p "$D"
+Q="$BENCH_DIR/lake/queries.py"
+ratio() { python3 -c "print(f'{$1 / $2:.2f}')"; }
+CSV="$D/flows-$ROWS.csv"; SMALL="$D/flows-$SMALL_ROWS.csv"
+gen flows "$ROWS" 1 "$CSV"
+gen flows "$SMALL_ROWS" 1 "$SMALL"
 
-load() { echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"; }
-
-csv_of() {
-  local csv="$OUT/flows-$1.csv"
-  if [ ! -f "$csv" ]; then
-    echo "== generating $1 flow rows" >&2
-    python3 "$GEN" --kind flows --lines "$1" --seed 1 --out "$csv"
-  fi
-  echo "$csv"
-}
-CSV=$(csv_of "$ROWS")
-SMALL_CSV=$(csv_of "$SMALL_ROWS")
-
-# One build for both binaries, so the dependencies are compiled once.
-PROFILE=${PROFILE:-release}
-echo "== building secviz and the benchmark driver ($PROFILE profile)"
-if [ -n "${SKIP_BUILD:-}" ]; then
-  echo "(SKIP_BUILD: using the binaries already built)"
-  [ "$PROFILE" = dev ] && DIR=debug || DIR=release
-elif [ "$PROFILE" = dev ]; then
-  cargo build -p secviz -p secviz-lake --bench lake --bin secviz 2>&1 | tail -n 1
-  DIR=debug
-else
-  cargo build --release -p secviz -p secviz-lake --bench lake --bin secviz 2>&1 | tail -n 1
-  DIR=release
-fi
-SECVIZ="$TARGET/$DIR/secviz"
-BIN=$(ls -t "$TARGET"/$DIR/deps/lake-* | grep -v '\.d$' | head -n 1)
-
-# ingest LABEL CSV ROWS [secviz ingest flags...]: INGEST_REPS fresh ingests; prints one line
-# per run and the medians.
-ingest() {
-  local label=$1 csv=$2 rows=$3
-  shift 3
-  local runs="$OUT/ingest-$label.runs"
-  : > "$runs"
-  for _ in $(seq "$INGEST_REPS"); do
-    rm -rf "$OUT/data-$label"
-    /usr/bin/time -f '%e %U %S %M' -o "$OUT/time.txt" \
-      "$SECVIZ" ingest -q --data "$OUT/data-$label" --dataset flows --format csv "$@" "$csv" \
-      > "$OUT/ingest-$label.txt"
-    read -r wall user sys rss < "$OUT/time.txt"
-    echo "$wall $user $sys $rss" >> "$runs"
-    awk -v l="$label" -v r="$rows" '{printf "  %-12s wall %6.2f s  cpu %6.2f s  peak RSS %5d MiB  %5.2f M rows/s wall  %5.2f M rows/CPU-s\n", l, $1, $2 + $3, $4 / 1024, r / $1 / 1e6, r / ($2 + $3) / 1e6}' <<< "$wall $user $sys $rss"
-  done
-  python3 - "$runs" "$label" "$rows" <<'PY' | tee -a "$OUT/summary.txt"
-import statistics, sys
-runs = [[float(x) for x in l.split()] for l in open(sys.argv[1])]
-rows = int(sys.argv[3])
-w = statistics.median(r[0] for r in runs)
-c = statistics.median(r[1] + r[2] for r in runs)
-m = max(r[3] for r in runs) / 1024
-print(f"ingest {sys.argv[2]} median_wall {w:.2f} median_cpu {c:.2f} max_rss_mib {m:.0f} "
-      f"rows_per_s {rows / w:.0f} rows_per_cpu_s {rows / c:.0f}")
-PY
-  head -n 1 "$OUT/ingest-$label.txt"
-}
-
-: > "$OUT/summary.txt"
 if [ -z "${QUERIES_ONLY:-}" ]; then
-echo "== ingest with secviz ($INGEST_REPS runs each); $(load)"
-ingest "small" "$SMALL_CSV" "$SMALL_ROWS"
-ingest "big" "$CSV" "$ROWS"
-ingest "big-noraw" "$CSV" "$ROWS" --no-raw
-echo "after ingest: $(load)"
-
-echo "== DuckDB: CSV to Parquet (zstd) on the same files; $(load)"
-python3 - "$SMALL_CSV" "$SMALL_ROWS" "$CSV" "$ROWS" "$OUT" "$INGEST_REPS" <<'PY' | tee -a "$OUT/summary.txt"
-import resource, statistics, subprocess, sys
-out, reps = sys.argv[5], int(sys.argv[6])
-# Each run in a fresh process, so peak RSS is per run as for secviz.
-code = """
-import sys, time, resource, duckdb
-con = duckdb.connect()
-con.execute("SET enable_progress_bar = false")
-t, c = time.perf_counter(), time.process_time()
-con.execute(f"COPY (SELECT * FROM read_csv_auto('{sys.argv[1]}')) TO '{sys.argv[2]}' (FORMAT parquet, COMPRESSION zstd)")
-print(time.perf_counter() - t, time.process_time() - c, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
-"""
-for label, csv, rows in [("small", sys.argv[1], int(sys.argv[2])), ("big", sys.argv[3], int(sys.argv[4]))]:
-    walls, cpus, rss = [], [], []
-    for _ in range(reps):
-        w, c, m = subprocess.run([sys.executable, "-c", code, csv, f"{out}/duck-{label}.parquet"],
-                                 capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1].split()
-        walls.append(float(w)); cpus.append(float(c)); rss.append(int(m))
-    w, c = statistics.median(walls), statistics.median(cpus)
-    print(f"duckdb_ingest {label} median_wall {w:.2f} median_cpu {c:.2f} max_rss_mib {max(rss) // 1024} "
-          f"rows_per_s {rows / w:.0f} rows_per_cpu_s {rows / c:.0f}")
+  echo "== ingest: $ROWS and $SMALL_ROWS flow rows; load average $(load)"
+  for n in "$SMALL_ROWS" "$ROWS"; do
+    $MEASURE --reps "$INGEST_REPS" --json "$D/ingest-$n.json" -- \
+      "rm -rf $D/data-$n && $SV ingest -q --data $D/data-$n --dataset flows --format csv $D/flows-$n.csv > /dev/null"
+    : > "$D/duck-ingest-$n.txt"
+    for _ in $(seq "$INGEST_REPS"); do
+      "$PY" "$BENCH_DIR/lake/duckdb_side.py" ingest "$D/flows-$n.csv" "$D/duck-$n.parquet" >> "$D/duck-ingest-$n.txt"
+    done
+  done
+  python3 - "$D" "$ROWS" "$SMALL_ROWS" <<'PY' > "$D/ingest-rows.txt"
+import json, statistics, sys
+d, big, small = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+def duck(n):
+    runs = [list(map(float, l.split())) for l in open(f"{d}/duck-ingest-{n}.txt")]
+    return statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs), max(r[2] for r in runs)
+sv = {n: json.load(open(f"{d}/ingest-{n}.json")) for n in (small, big)}
+dw, dc, dr = duck(big)
+s = sv[big]
+rate = big / s["wall"] / 1e6
+print("\t".join([f"ingest {big:,} flow rows (CSV) into Parquet, keeping the raw line",
+                 "≥ 1 M rows/s (issue 4)",
+                 f"DuckDB CSV → Parquet: {big / dw / 1e6:.2f} M rows/s ({dw:.2f} s wall, {dc:.2f} s CPU)",
+                 f"{rate:.2f} M rows/s ({s['wall']:.2f} s wall, {s['cpu']:.2f} s CPU)",
+                 f"{s['wall'] / dw:.2f}", "met" if rate >= 1 else "**missed**"]))
+sw_, dsw = sv[small]["rss_mb"], duck(small)[2]
+grow, dgrow = s["rss_mb"] / sw_, dr / dsw
+print("\t".join([f"ingest memory, {small:,} → {big:,} rows",
+                 "bounded by the batch, not the input (issue 4)",
+                 f"DuckDB: {dsw:.0f} → {dr:.0f} MB ({dgrow:.2f}×)",
+                 f"{sw_} → {s['rss_mb']} MB ({grow:.2f}×)",
+                 f"{grow / dgrow:.2f}", "met" if grow < 1.5 else "**missed**"]))
 PY
+  while IFS=$'\t' read -r a b c e f g; do row "$a" "$b" "$c" "$e" "$f" "$g"; done < "$D/ingest-rows.txt"
 fi
 
-echo "== queries: secviz-lake (DataFusion) vs DuckDB, median of $REPS, in-process; $(load)"
-DATA="$OUT/data-big"
-"$BIN" queries "$DATA" flows "$REPS" | tee "$OUT/ours.txt"
+DATA="$D/data-$ROWS"
+[ -d "$DATA" ] || die "$DATA is missing: run without QUERIES_ONLY first"
 GLOB="$DATA/lake/datasets/flows/*/*.parquet"
-python3 - "$GLOB" "$REPS" "$BIN" <<'PY' | tee "$OUT/duck.txt"
-import statistics, subprocess, sys, time, duckdb
-glob, reps, binary = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-con = duckdb.connect()
-con.execute("SET TimeZone='UTC'")
-table = f"read_parquet('{glob}', hive_partitioning=false)"
-for name in ["top_talkers", "per_hour", "fan_out", "src_dst_top100"]:
-    sql = subprocess.run([binary, "sql", name], capture_output=True, text=True, check=True).stdout.strip()
-    sql = sql.replace("{t}", table)
-    walls, cpus = [], []
-    for _ in range(reps):
-        t, c = time.perf_counter(), time.process_time()
-        rows = con.execute(sql).fetchall()
-        walls.append(time.perf_counter() - t)
-        cpus.append(time.process_time() - c)
-    print(f"duckdb {name} {statistics.median(walls):.4f} {statistics.median(cpus):.4f} rows={len(rows)}")
-PY
-echo "after queries: $(load)"
+echo "== queries on $ROWS rows, median of $REPS; load average $(load)"
+mapfile -t NAMES < <(python3 "$Q" names)
+SQLS=()
+for n in "${NAMES[@]}"; do SQLS+=("$(python3 "$Q" sql "$n")"); done
+"$DRIVER" queries "$DATA" flows "$REPS" "${SQLS[@]}" > "$D/secviz-queries.txt"
+"$PY" "$BENCH_DIR/lake/duckdb_side.py" queries "$GLOB" "$REPS" "$D" > "$D/duckdb-queries.txt"
+echo "   load average after: $(load)"
 
-echo "== ratio (secviz / DuckDB; goal <= 1.5)" | tee -a "$OUT/summary.txt"
-join <(awk '/^query/ {print $2, $3, $4}' "$OUT/ours.txt" | sort) \
-  <(awk '/^duckdb/ {print $2, $3, $4}' "$OUT/duck.txt" | sort) \
-  | awk '{printf "%-16s wall: secviz %.3f s duckdb %.3f s ratio %.2f | cpu: secviz %.3f s duckdb %.3f s ratio %.2f\n", $1, $2, $4, $2 / $4, $3, $5, $3 / $5}' \
-  | tee -a "$OUT/summary.txt"
+# The same rows on both sides, or the script fails.
+fail=0
+for n in "${NAMES[@]}"; do
+  "$SV" query --data "$DATA" --format csv "$(python3 "$Q" sql "$n" | sed 's/{t}/flows/g')" > "$D/secviz-$n.csv"
+  echo "   $n:" >&2
+  python3 "$BENCH_DIR/lake/same_rows.py" "$D/secviz-$n.csv" "$D/duckdb-$n.json" "$(python3 "$Q" ordered "$n")" || fail=1
+done
+[ "$fail" = 0 ] || die "secviz and DuckDB returned different rows (above)"
+
+i=0
+while read -r _ _ sw sc srows; do
+  n=${NAMES[$i]}; i=$((i + 1))
+  read -r _ _ dw dc drows < <(grep "^duckdb $n " "$D/duckdb-queries.txt")
+  case $n in
+    treemap_*|heatmap_*) goal="none set (issue 6: chart times on 1 M events)"; v="(no goal)";;
+    *) goal="≤ 1.5 × DuckDB (issue 4)"; v=$(python3 -c "print('met' if $sw <= 1.5 * $dw else '**missed**')");;
+  esac
+  row "query \`$n\` on $ROWS flow rows (${srows#rows=} rows out, same as DuckDB's)" "$goal" \
+    "DuckDB $(python3 -c "print(f'{$dw * 1000:.0f} ms wall, {$dc * 1000:.0f} ms CPU')")" \
+    "$(python3 -c "print(f'{$sw * 1000:.0f} ms wall, {$sc * 1000:.0f} ms CPU')")" \
+    "$(ratio "$sw" "$dw") (CPU $(ratio "$sc" "$dc"))" "$v"
+done < <(grep '^query ' "$D/secviz-queries.txt")

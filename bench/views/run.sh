@@ -13,8 +13,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 OUT="$PWD/bench/out/views"  # absolute: cargo bench runs in the crate directory
 mkdir -p "$OUT"
-GEN=../shared/tools/gen_security_data.py
-[ -f "$GEN" ] || GEN=/work/shared/tools/gen_security_data.py
+SHARED=${SECVIZ_SHARED:-../shared}
+GEN="$SHARED/tools/gen_security_data.py"
+[ -f "$GEN" ] || { echo "shared data not found ($GEN): put the shared folder next to the repository (../shared) or set SECVIZ_SHARED" >&2; exit 1; }
 export SECVIZ_DATA="$OUT/data"
 
 [ -f "$OUT/pf-1m.log" ] || python3 "$GEN" --kind pf --lines 1000000 --seed 42 --out "$OUT/pf-1m.log"
