@@ -37,6 +37,19 @@ command -v npm >/dev/null || fail "npm is missing: it comes with Node.js 20 or n
 python3 -c 'import sys; sys.exit(sys.version_info < (3, 9))' \
   || fail "Python $(python3 --version 2>&1) is too old: the test tools need Python 3.9 or newer"
 
+# The test runner: every test in its own process (.config/nextest.toml says why).
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "== cargo install cargo-nextest"
+  cargo install cargo-nextest --locked --quiet \
+    || fail "cargo install cargo-nextest failed: check access to crates.io"
+fi
+
+# The shared test data (real logs, the generator, conformance cases) is not in the
+# repository: ../shared next to it, or the folder SECVIZ_SHARED names.
+shared="${SECVIZ_SHARED:-$(cd .. && pwd)/shared}"
+[ -d "$shared/data/real" ] && [ -f "$shared/tools/gen_security_data.py" ] && [ -d "$shared/conformance" ] \
+  || fail "the shared test data is missing at $shared (want data/real, tools/gen_security_data.py, conformance): put it at ../shared next to the repository or set SECVIZ_SHARED to its folder"
+
 # Python tools, pinned, in a venv of the build cache (never system-wide: Debian's Python is
 # externally managed). The venv's name carries the requirements' hash: a change makes a new one.
 if [ ! -x "$SECVIZ_VENV/bin/python3" ] || ! "$SECVIZ_VENV/bin/python3" -c 'import duckdb' 2>/dev/null; then

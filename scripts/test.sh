@@ -10,6 +10,8 @@ echo "== cargo fmt --check"
 cargo fmt --all --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-echo "== cargo test"
-cargo test --workspace --locked
+echo "== cargo nextest run (every test in its own process)"
+cargo nextest run --workspace --locked
+echo "== doc tests"
+cargo test --workspace --doc --locked
 echo "== all checks passed in $(( ($(date +%s) - started) / 60 )) min $(( ($(date +%s) - started) % 60 )) s"

@@ -173,7 +173,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let rt = runtime()?;
     let svg = rt.block_on(async {
         let (lake, name) = match (&a.dataset, a.files.is_empty()) {
-            (Some(d), _) => (a.data.open()?, d.clone()),
+            (Some(d), _) => {
+                let lake = a.data.open()?;
+                // Named here: the views' own "not found" does not say what was missing.
+                lake.require(d)
+                    .await
+                    .with_context(|| format!("opening dataset {d}"))?;
+                (lake, d.clone())
+            }
             (None, false) => temp_lake(&a.files, tmp.path()).await?,
             (None, true) => bail!("give log files to chart, or --dataset NAME"),
         };

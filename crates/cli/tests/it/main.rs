@@ -1,0 +1,15 @@
+//! Integration tests of the `secviz` binary: the real command, spawned as users run it.
+//!
+//! One test binary for the crate: its dependencies (DataFusion above all) are linked once,
+//! and the runner (`cargo nextest run`, see .config/nextest.toml) schedules every test.
+
+mod common;
+mod decompression_cli;
+mod graph_cli;
+mod hostile;
+mod lake_cli;
+mod lake_crash;
+mod parse_cli;
+mod pictures_cli;
+mod portal_cli;
+mod portal_crash;

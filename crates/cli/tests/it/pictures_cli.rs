@@ -1,0 +1,313 @@
+//! `secviz chart`, `secviz view` and `secviz demo` through the real binary: a chart's bars are
+//! the lake's counts, a file and the dataset ingested from it give the same picture, the
+//! viewer serves its page and API for a dataset, and the demo fills a site that the other
+//! commands can read, the same for the same seed.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn secviz(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_secviz"))
+        .env("SECVIZ_DATA", data)
+        .env_remove("SECVIZ_DATABASE_URL")
+        .args(args)
+        .output()
+        .expect("secviz runs")
+}
+
+fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn failed(out: Output) -> String {
+    assert!(
+        !out.status.success(),
+        "succeeded: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8(out.stderr).unwrap()
+}
+
+/// A generated pf log ingested as dataset `fw`; returns the log's path.
+fn pf_dataset(data: &Path, lines: usize) -> std::path::PathBuf {
+    let log = secviz_testkit::generate("pf", lines, 11, &data.join("pf.log"));
+    let l = log.to_str().unwrap();
+    ok(secviz(data, &["ingest", l, "--dataset", "fw"]));
+    log
+}
+
+/// One integer the lake answers.
+fn count(data: &Path, sql: &str) -> u64 {
+    let text = ok(secviz(data, &["query", "--format", "csv", sql]));
+    text.lines().nth(1).unwrap().trim().parse().unwrap()
+}
+
+/// Text of the SVG's `<text>` elements, in order.
+fn texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .map(|t| {
+            let inner = &t[t.find('>').unwrap() + 1..];
+            inner[..inner.find("</text>").unwrap()].to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn chart_bars_are_the_lakes_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    let log = pf_dataset(data, 3_000);
+    let svg = ok(secviz(
+        data,
+        &[
+            "chart",
+            "--dataset",
+            "fw",
+            "--type",
+            "bar",
+            "--field",
+            "dst_port",
+            "--top",
+            "5",
+        ],
+    ));
+    assert!(svg.starts_with("<?xml") || svg.starts_with("<svg"), "{svg}");
+    let shown = texts(&svg);
+    // The five busiest ports, as the lake counts them, each labelled with its count.
+    let top = ok(secviz(
+        data,
+        &[
+            "query",
+            "--format",
+            "csv",
+            "SELECT dst_port, count(*) AS n FROM fw GROUP BY dst_port \
+             ORDER BY n DESC, dst_port LIMIT 5",
+        ],
+    ));
+    let mut rows = 0;
+    for line in top.lines().skip(1) {
+        let (port, n) = line.split_once(',').unwrap();
+        // Records without a port (ICMP) are a bar of their own.
+        let port = if port.is_empty() { "(none)" } else { port };
+        let n: u64 = n.trim().parse().unwrap();
+        let formatted = format_count(n);
+        assert!(
+            shown.iter().any(|t| t == port),
+            "port {port} not in {shown:?}"
+        );
+        assert!(
+            shown.iter().any(|t| t.contains(&formatted)),
+            "count {formatted} of port {port} not in {shown:?}"
+        );
+        rows += 1;
+    }
+    assert_eq!(rows, 5);
+
+    // The file charted directly is the same picture as the dataset ingested from it,
+    // apart from the dataset's name in the subtitle.
+    let from_file = ok(secviz(
+        data,
+        &[
+            "chart",
+            log.to_str().unwrap(),
+            "--type",
+            "bar",
+            "--field",
+            "dst_port",
+            "--top",
+            "5",
+        ],
+    ));
+    assert_eq!(texts(&from_file).len(), shown.len());
+    assert_eq!(
+        from_file.replace("dataset chart", "dataset fw"),
+        svg,
+        "the file and its dataset draw differently"
+    );
+
+    // PNG: a real image of the asked width.
+    let png = data.join("ports.png");
+    ok(secviz(
+        data,
+        &[
+            "chart",
+            "--dataset",
+            "fw",
+            "--field",
+            "dst_port",
+            "--to",
+            "png",
+            "--width",
+            "640",
+            "-w",
+            png.to_str().unwrap(),
+        ],
+    ));
+    let bytes = std::fs::read(&png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+    let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+    assert!(width >= 640, "{width}");
+
+    // Mistakes are named in the CLI's words, and nothing is written.
+    let out = data.join("nothing.svg");
+    let e = failed(secviz(
+        data,
+        &[
+            "chart",
+            "--dataset",
+            "fw",
+            "--field",
+            "no_such_field",
+            "-w",
+            out.to_str().unwrap(),
+        ],
+    ));
+    assert!(e.contains("no_such_field"), "{e}");
+    assert!(!e.contains("Error {") && !e.contains("Some("), "{e}");
+    assert!(!out.exists());
+    let e = failed(secviz(
+        data,
+        &["chart", "--dataset", "nope", "--field", "dst_port"],
+    ));
+    assert!(e.contains("nope"), "{e}");
+    let e = failed(secviz(data, &["chart", "--dataset", "fw", "--type", "pie"]));
+    assert!(e.contains("pie"), "{e}");
+}
+
+/// `1234` as the charts print it: `1,234`.
+fn format_count(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Kills the viewer when the test ends, pass or fail.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn view_serves_the_viewer_of_a_dataset() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    pf_dataset(data, 1_000);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_secviz"))
+        .env("SECVIZ_DATA", data)
+        .args(["view", "--dataset", "fw", "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _running = Running(child);
+    let mut url = String::new();
+    BufReader::new(stdout).read_line(&mut url).unwrap();
+    let url = url.trim().to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url:?}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let http = reqwest::Client::new();
+        let page = http.get(&url).send().await.unwrap();
+        assert_eq!(page.status(), 200);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("data-secviz-viewer"), "{html}");
+        let facets: serde_json::Value = http
+            .get(format!("{url}api/datasets/fw/facets"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            facets["total"].as_u64().unwrap(),
+            count(data, "SELECT count(*) FROM fw")
+        );
+        let other = http
+            .get(format!("{url}api/datasets/other/facets"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(other.status(), 404, "the viewer serves its one dataset");
+    });
+    // An unknown dataset: a clear refusal, not a server of nothing.
+    let e = failed(secviz(
+        data,
+        &["view", "--dataset", "nope", "--addr", "127.0.0.1:0"],
+    ));
+    assert!(e.contains("nope"), "{e}");
+}
+
+/// The demo's `post ID EVENTS events TITLE` lines.
+fn demo_posts(stdout: &str) -> Vec<(u64, u64, String)> {
+    stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("post "))
+        .map(|l| {
+            let mut w = l.split_whitespace();
+            let id = w.next().unwrap().parse().unwrap();
+            let events = w.next().unwrap().parse().unwrap();
+            assert_eq!(w.next(), Some("events"));
+            (id, events, w.collect::<Vec<_>>().join(" "))
+        })
+        .collect()
+}
+
+#[test]
+fn demo_fills_an_empty_site_the_same_for_the_same_seed() {
+    let one = tempfile::tempdir().unwrap();
+    let two = tempfile::tempdir().unwrap();
+    let a = ok(secviz(
+        one.path(),
+        &["demo", "--data", one.path().to_str().unwrap()],
+    ));
+    let b = ok(secviz(
+        two.path(),
+        &["demo", "--data", two.path().to_str().unwrap()],
+    ));
+    let posts = demo_posts(&a);
+    assert!(posts.len() >= 3, "{a}");
+    let titles: Vec<&str> = posts.iter().map(|p| p.2.as_str()).collect();
+    assert!(
+        titles.iter().any(|t| t.to_lowercase().contains("botnet")),
+        "{titles:?}"
+    );
+    assert!(titles.iter().any(|t| t.contains("DNS")), "{titles:?}");
+    assert_eq!(demo_posts(&b), posts, "same seed, same posts");
+    // Each post's events are in the lake, where `secviz query` reads them.
+    let datasets = ok(secviz(one.path(), &["datasets", "--json"]));
+    let list: serde_json::Value = serde_json::from_str(&datasets).unwrap();
+    let mut total = 0;
+    for d in list.as_array().unwrap() {
+        let name = d["name"].as_str().unwrap();
+        let n = count(one.path(), &format!("SELECT count(*) FROM \"{name}\""));
+        assert_eq!(n, d["rows"].as_u64().unwrap(), "{name}");
+        total += n;
+    }
+    assert_eq!(total, posts.iter().map(|p| p.1).sum::<u64>(), "{datasets}");
+    // A site with posts is refused, and left as it was.
+    let e = failed(secviz(
+        one.path(),
+        &["demo", "--data", one.path().to_str().unwrap()],
+    ));
+    assert!(e.to_lowercase().contains("demo"), "{e}");
+    assert_eq!(ok(secviz(one.path(), &["datasets", "--json"])), datasets);
+}

@@ -1,0 +1,26 @@
+//! Integration tests of the portal: the real app on a random port with a fresh SQLite or PostgreSQL database.
+//!
+//! One test binary for the crate: its dependencies (DataFusion above all) are linked once,
+//! and the runner (`cargo nextest run`, see .config/nextest.toml) schedules every test.
+
+// First: its `on_both!` macro is used by the modules below.
+#[macro_use]
+mod common;
+
+mod abuse;
+mod accounts;
+mod authz;
+mod browser;
+mod browser_datapost;
+mod datapost;
+mod datapost_restart;
+mod demo;
+mod health;
+mod journey;
+mod logging;
+mod page_cache;
+mod password_hashing;
+mod slow_clients;
+mod upload_limits;
+mod withdrawal;
+mod xss;
