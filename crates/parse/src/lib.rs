@@ -33,7 +33,7 @@
 //! |---|---|
 //! | `stream` | [`EventStream`]: opening (gzip, detection), driving a parser, the summary |
 //! | `input` | gzip sniffing, decompression limits, the head for detection, damage tracking, the capped line reader |
-//! | `format` | [`Format`] names and detection from the first lines |
+//! | `format`, `detect` | [`Format`] names; detection from the first lines |
 //! | `text::*` | one module per line format (pf, tcpdump, syslog + auth/firewall, access, zeek, csv, jsonl) and their shared scanners |
 //! | `pcap::*` | capture reading, frame decoding, DNS in packets, flows |
 //! | `row`, `batch` | the staging row borrowed from the line, and the Arrow column builders |
@@ -43,6 +43,7 @@
 //! `docs/schema.md`.
 
 mod batch;
+mod detect;
 mod error;
 mod fields;
 mod format;
@@ -59,7 +60,7 @@ mod time;
 
 pub use error::{DecompressionLimit, ParseError};
 pub use fields::{BatchView, CellKind, FieldSelection};
-pub use format::Format;
+pub use format::{Format, UnknownFormatName};
 pub use options::{DECOMPRESSED_FLOOR, Limits, ParseOptions, PcapMode};
 pub use output::{EventWriter, OutputFormat, csv_text};
 pub use reject::{Reject, RejectReason, Summary};
