@@ -28,7 +28,7 @@ pub use error::{LakeError, Result};
 pub use ingest::{IngestOptions, IngestProgress, IngestReport, IngestSource, ProgressFn, RejectFn};
 pub use lake::{DatasetLock, GcReport, Lake};
 pub use manifest::Manifest;
-pub use name::{DatasetName, EVENTS_TABLE};
+pub use name::{BadDatasetName, DatasetName, EVENTS_TABLE};
 pub use store::{Listed, Store};
 pub use table::{DATASET_COLUMN, LakeTable, table_file_schema};
 pub use time::{format_micros, now_micros};
