@@ -14,7 +14,6 @@
 //! - The staging file is removed when the job ends either way: with anonymization on, the
 //!   original addresses are then nowhere on disk.
 
-use std::collections::HashSet;
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -34,25 +33,6 @@ pub const MAX_ATTEMPTS: i64 = 3;
 /// How often an idle worker looks for work it was not woken for (jobs queued by another
 /// process, stale jobs).
 const POLL: Duration = Duration::from_secs(2);
-
-/// Jobs running in this process (never "stale" here, whatever the clock says).
-#[derive(Default)]
-pub struct Running(Mutex<HashSet<i64>>);
-
-impl Running {
-    fn insert(&self, id: i64) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(id);
-    }
-    fn remove(&self, id: i64) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
-    }
-    fn contains(&self, id: i64) -> bool {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(&id)
-    }
-}
 
 /// Starts the configured number of workers.
 pub fn spawn(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
