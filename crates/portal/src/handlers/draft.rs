@@ -18,6 +18,7 @@ use crate::data::summary::ParseReport;
 use crate::data::upload::human_bytes;
 use crate::data::{anon, ids::DatasetId, picture, publish};
 use crate::db::datasets::{self, Reader};
+use crate::db::states::{DatasetStatus, JobState};
 use crate::db::{drafts, jobs, tags};
 use crate::domain::{PostBody, TagSlug, Title};
 use crate::error::AppError;
@@ -33,7 +34,7 @@ pub async fn list(State(state): State<AppState>, visit: Visit) -> Result<Respons
         let status = match d.dataset_id.as_deref() {
             Some(ds) => datasets::get(&state.db, ds)
                 .await?
-                .map(|r| r.status)
+                .map(|r| r.status.as_str().to_string())
                 .unwrap_or_else(|| "no data".into()),
             None => "no data".into(),
         };
@@ -140,11 +141,8 @@ pub async fn page(
         .as_ref()
         .and_then(|d| ParseReport::from_json(&d.summary))
         .unwrap_or_default();
-    let ds_status = ds
-        .as_ref()
-        .map(|d| d.status.clone())
-        .unwrap_or_else(|| "none".into());
-    let running = matches!(ds_status.as_str(), "queued" | "running");
+    let ds_status = ds.as_ref().map(|d| d.status);
+    let running = ds_status.is_some_and(|s| s.is_ingesting());
     let (percent, bytes_read, bytes_total, records, events, rejected_now, phase) =
         match (&job, running) {
             (Some(j), true) => (
@@ -158,7 +156,7 @@ pub async fn page(
                 j.records,
                 j.events,
                 j.rejected,
-                if j.state == "queued" {
+                if j.state == JobState::Queued {
                     "waiting for a worker".to_string()
                 } else {
                     j.phase.clone()
@@ -174,8 +172,9 @@ pub async fn page(
             slug: t.slug,
         })
         .collect();
-    let preview = (ds_status == "ready" && Recipe::from_json(&draft.recipe).is_some())
-        .then(|| format!("/drafts/{}/preview.svg?v={}", draft.id, draft.updated_at));
+    let preview = (ds_status == Some(DatasetStatus::Ready)
+        && Recipe::from_json(&draft.recipe).is_some())
+    .then(|| format!("/drafts/{}/preview.svg?v={}", draft.id, draft.updated_at));
     let time_span = match (&report.time_min, &report.time_max) {
         (Some(a), Some(b)) => format!("{a} to {b}"),
         _ => String::new(),
@@ -184,7 +183,7 @@ pub async fn page(
         chrome: Chrome::new(v),
         id: draft.id,
         errors,
-        status: ds_status,
+        status: ds_status.map_or("none", |s| s.as_str()).to_string(),
         refresh: running,
         error: ds.as_ref().map(|d| d.error.clone()).unwrap_or_default(),
         label: ds.as_ref().map(|d| d.label.clone()).unwrap_or_default(),
