@@ -10,6 +10,11 @@
 //!   caller may read, with limits on time, memory and rows.
 //! - [`analyze`] holds the built-in analyses (top talkers, scanners, beacons, DNS, ...)
 //!   shared by `secviz analyze` and the portal.
+//!
+//! Not here: parsing (secviz-parse), the executor that member queries run on
+//! (secviz-sandbox: this crate's operators check its budgets), views and pictures
+//! (secviz-views, secviz-graph, secviz-render), and who may read a dataset (the portal
+//! decides; a query only gets the datasets it is given). DataFusion lives only in this crate.
 
 pub mod analyze;
 pub mod anon;

@@ -41,6 +41,9 @@
 //!
 //! The columns, the year rule and which format fills what are documented in
 //! `docs/schema.md`.
+//!
+//! Not here: storing events (secviz-lake writes the batches to Parquet), queries, and
+//! pictures. This crate depends on no other secviz crate; everything else reads its events.
 
 mod batch;
 mod detect;
