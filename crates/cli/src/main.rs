@@ -3,6 +3,9 @@
 //! Each subcommand lives in its own module under `cmd/` with an `Args` struct (clap)
 //! and a `run` function; this file only dispatches. Errors reach the user through
 //! anyhow with their whole context chain, and a non-zero exit code.
+//!
+//! Not here: any logic a library could hold. Parsing, storage, views, drawing and the portal
+//! are the library crates'; a subcommand turns its flags into their options and prints.
 
 mod cmd;
 

@@ -5,14 +5,14 @@
 
 use std::path::PathBuf;
 
-use crate::name::DatasetName;
+use crate::name::{BadDatasetName, DatasetName};
 
 /// Errors of the lake's storage side.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LakeError {
-    #[error("invalid dataset name {name:?}: {why}")]
-    BadName { name: String, why: String },
+    #[error(transparent)]
+    BadName(#[from] BadDatasetName),
 
     #[error("no dataset named {0}")]
     NotFound(DatasetName),

@@ -10,6 +10,11 @@
 //!   caller may read, with limits on time, memory and rows.
 //! - [`analyze`] holds the built-in analyses (top talkers, scanners, beacons, DNS, ...)
 //!   shared by `secviz analyze` and the portal.
+//!
+//! Not here: parsing (secviz-parse), the executor that member queries run on
+//! (secviz-sandbox: this crate's operators check its budgets), views and pictures
+//! (secviz-views, secviz-graph, secviz-render), and who may read a dataset (the portal
+//! decides; a query only gets the datasets it is given). DataFusion lives only in this crate.
 
 pub mod analyze;
 pub mod anon;
@@ -28,7 +33,7 @@ pub use error::{LakeError, Result};
 pub use ingest::{IngestOptions, IngestProgress, IngestReport, IngestSource, ProgressFn, RejectFn};
 pub use lake::{DatasetLock, GcReport, Lake};
 pub use manifest::Manifest;
-pub use name::{DatasetName, EVENTS_TABLE};
+pub use name::{BadDatasetName, DatasetName, EVENTS_TABLE};
 pub use store::{Listed, Store};
 pub use table::{DATASET_COLUMN, LakeTable, table_file_schema};
 pub use time::{format_micros, now_micros};

@@ -8,8 +8,6 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::LakeError;
-
 /// Name of the table that is the union of all readable datasets.
 pub const EVENTS_TABLE: &str = "events";
 
@@ -26,6 +24,14 @@ const RESERVED: &[&str] = &[
     "public",
 ];
 
+/// Why a text is not a dataset name (becomes [`crate::LakeError::BadName`]).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("invalid dataset name {name:?}: {why}")]
+pub struct BadDatasetName {
+    pub name: String,
+    pub why: String,
+}
+
 /// A validated dataset name (`pf_2005`, `zeek_conn`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -36,8 +42,8 @@ impl DatasetName {
     pub const MAX_LEN: usize = 64;
 
     /// Parses a name; the error says which rule it broke.
-    pub fn parse(s: &str) -> Result<DatasetName, LakeError> {
-        let bad = |why: &str| LakeError::BadName {
+    pub fn parse(s: &str) -> Result<DatasetName, BadDatasetName> {
+        let bad = |why: &str| BadDatasetName {
             name: s.to_string(),
             why: why.to_string(),
         };
@@ -74,14 +80,14 @@ impl fmt::Display for DatasetName {
 }
 
 impl std::str::FromStr for DatasetName {
-    type Err = LakeError;
+    type Err = BadDatasetName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         DatasetName::parse(s)
     }
 }
 
 impl TryFrom<String> for DatasetName {
-    type Error = LakeError;
+    type Error = BadDatasetName;
     fn try_from(s: String) -> Result<Self, Self::Error> {
         DatasetName::parse(&s)
     }

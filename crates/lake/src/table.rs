@@ -34,8 +34,12 @@ use datafusion::physical_plan::empty::EmptyExec;
 use secviz_parse::schema::{SCHEMA_VERSION, col, event_schema};
 
 use crate::manifest::Manifest;
-use crate::query::CurrentSchemaFile;
 use crate::store::Store;
+
+/// Marks a file whose columns are exactly the table's file schema (written with the
+/// current event schema), so the query side (`query::dictionary_scan`) may read it with a schema of our own making.
+#[derive(Clone, Copy, Debug)]
+pub struct CurrentSchemaFile;
 
 /// Name of the column of `events` that says which dataset a row came from.
 pub const DATASET_COLUMN: &str = "dataset";

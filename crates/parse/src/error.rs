@@ -1,5 +1,6 @@
 //! Errors that stop a stream (as opposed to rejects, which only skip a record).
 
+use crate::format::UnknownFormatName;
 use crate::reject::Reject;
 
 /// Why a stream could not be opened or continued.
@@ -14,10 +15,8 @@ pub enum ParseError {
     },
     #[error("could not detect the format ({0}); pass one explicitly (--format)")]
     UnknownFormat(String),
-    #[error(
-        "unknown format {0:?}; expected one of pf, tcpdump, pcap, zeek, csv, jsonl, syslog, access"
-    )]
-    BadFormatName(String),
+    #[error(transparent)]
+    BadFormatName(#[from] UnknownFormatName),
     #[error("invalid option: {0}")]
     BadOption(String),
     #[error("pcap: {0}")]

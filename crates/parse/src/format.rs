@@ -1,10 +1,7 @@
-//! The input formats, their names, and detection from the first lines.
+//! The input formats and their names (detection from the first lines is in `detect`).
 
 use std::fmt;
 use std::str::FromStr;
-
-use crate::error::ParseError;
-use crate::text;
 
 /// An input format. `name()` is what `--format` takes and the `format` column holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -60,8 +57,15 @@ impl fmt::Display for Format {
     }
 }
 
+/// A format name that `--format` does not know.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown format {0:?}; expected one of pf, tcpdump, pcap, zeek, csv, jsonl, syslog, access"
+)]
+pub struct UnknownFormatName(pub String);
+
 impl FromStr for Format {
-    type Err = ParseError;
+    type Err = UnknownFormatName;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let l = s.trim().to_ascii_lowercase();
@@ -74,60 +78,10 @@ impl FromStr for Format {
             "jsonl" | "json" | "ndjson" => Format::Jsonl,
             "syslog" => Format::Syslog,
             "access" | "apache" | "nginx" => Format::Access,
-            _ => return Err(ParseError::BadFormatName(s.to_string())),
+            _ => return Err(UnknownFormatName(s.to_string())),
         };
         Ok(f)
     }
-}
-
-/// True if the bytes start like a pcap or pcapng file.
-pub(crate) fn is_pcap_magic(head: &[u8]) -> bool {
-    matches!(
-        head.get(..4),
-        Some([0xa1, 0xb2, 0xc3, 0xd4])
-            | Some([0xd4, 0xc3, 0xb2, 0xa1])
-            | Some([0xa1, 0xb2, 0x3c, 0x4d])
-            | Some([0x4d, 0x3c, 0xb2, 0xa1])
-            | Some([0x0a, 0x0d, 0x0d, 0x0a])
-    )
-}
-
-/// Detects the format from the first bytes of the (decompressed) input: the pcap
-/// magic, else the format that recognises most of the first ten non-blank lines
-/// (ties go to the more specific format, in the order of [`text::SNIFFERS`]).
-pub(crate) fn detect(head: &[u8]) -> Result<Format, ParseError> {
-    if is_pcap_magic(head) {
-        return Ok(Format::Pcap);
-    }
-    if head.is_empty() {
-        return Err(ParseError::UnknownFormat("the input is empty".into()));
-    }
-    let text = String::from_utf8_lossy(head);
-    let mut lines: Vec<&str> = text
-        .split('\n')
-        .map(|l| l.trim_end_matches('\r'))
-        .filter(|l| !l.trim().is_empty())
-        .take(11)
-        .collect();
-    // The last line of the peek may be cut; only use it if it is the only one.
-    if lines.len() > 1 && !head.ends_with(b"\n") {
-        lines.pop();
-    }
-    lines.truncate(10);
-    let mut best: Option<(Format, usize)> = None;
-    for (fmt, sniff) in text::SNIFFERS {
-        let n = sniff(&lines);
-        if n > 0 && best.is_none_or(|(_, b)| n > b) {
-            best = Some((*fmt, n));
-        }
-    }
-    best.map(|(f, _)| f).ok_or_else(|| {
-        let first: String = lines
-            .first()
-            .map(|l| l.chars().take(80).collect())
-            .unwrap_or_default();
-        ParseError::UnknownFormat(format!("first line: {first:?}"))
-    })
 }
 
 #[cfg(test)]

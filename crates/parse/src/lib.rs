@@ -33,7 +33,7 @@
 //! |---|---|
 //! | `stream` | [`EventStream`]: opening (gzip, detection), driving a parser, the summary |
 //! | `input` | gzip sniffing, decompression limits, the head for detection, damage tracking, the capped line reader |
-//! | `format` | [`Format`] names and detection from the first lines |
+//! | `format`, `detect` | [`Format`] names; detection from the first lines |
 //! | `text::*` | one module per line format (pf, tcpdump, syslog + auth/firewall, access, zeek, csv, jsonl) and their shared scanners |
 //! | `pcap::*` | capture reading, frame decoding, DNS in packets, flows |
 //! | `row`, `batch` | the staging row borrowed from the line, and the Arrow column builders |
@@ -41,8 +41,12 @@
 //!
 //! The columns, the year rule and which format fills what are documented in
 //! `docs/schema.md`.
+//!
+//! Not here: storing events (secviz-lake writes the batches to Parquet), queries, and
+//! pictures. This crate depends on no other secviz crate; everything else reads its events.
 
 mod batch;
+mod detect;
 mod error;
 mod fields;
 mod format;
@@ -59,7 +63,7 @@ mod time;
 
 pub use error::{DecompressionLimit, ParseError};
 pub use fields::{BatchView, CellKind, FieldSelection};
-pub use format::Format;
+pub use format::{Format, UnknownFormatName};
 pub use options::{DECOMPRESSED_FLOOR, Limits, ParseOptions, PcapMode};
 pub use output::{EventWriter, OutputFormat, csv_text};
 pub use reject::{Reject, RejectReason, Summary};

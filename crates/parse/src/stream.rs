@@ -8,8 +8,9 @@ use std::time::SystemTime;
 use arrow_array::RecordBatch;
 
 use crate::batch::BatchBuilder;
+use crate::detect::detect;
 use crate::error::ParseError;
-use crate::format::{self, Format};
+use crate::format::Format;
 use crate::input::{self, Damage, LineReader, Refusal, or_refused};
 use crate::options::ParseOptions;
 use crate::pcap::PcapSource;
@@ -60,7 +61,7 @@ impl EventStream {
     fn start(opened: input::Opened, opts: ParseOptions) -> Result<EventStream, ParseError> {
         let format = match opts.format {
             Some(f) => f,
-            None => format::detect(&opened.head)?,
+            None => detect(&opened.head)?,
         };
         let reference = opts.reference_time.unwrap_or_else(now_micros);
         let batch = BatchBuilder::new(opts.batch_rows, format.name(), opts.source.clone());

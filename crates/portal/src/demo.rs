@@ -19,6 +19,7 @@ use crate::data::recipe::{Recipe, ViewForm};
 use crate::data::upload::{Received, Staging};
 use crate::data::{UploadChoices, publish, queue_ingest, worker};
 use crate::db::drafts::{self, NewDraft};
+use crate::db::states::DatasetStatus;
 use crate::db::{datasets, users};
 use crate::domain::{PostBody, Role, Title};
 use crate::state::AppState;
@@ -364,7 +365,7 @@ pub async fn run(config: Config, seed: u64) -> anyhow::Result<DemoReport> {
         let row = datasets::get(&state.db, dataset.as_str())
             .await?
             .context("the demo dataset vanished")?;
-        if row.status != "ready" {
+        if row.status != DatasetStatus::Ready {
             bail!(
                 "the demo data {} could not be ingested: {}",
                 plan.file,

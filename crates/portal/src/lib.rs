@@ -4,6 +4,12 @@
 //! The crate is layered like crates.io: [`router`] lists every route; `handlers/` holds one
 //! small file per action (extract → authorise → load → act → respond); the logic lives in
 //! plain modules tested without HTTP (`domain` newtypes, [`markdown`], [`images`], `db`).
+//! Data posts (`data`) queue uploads for a background ingest into the lake and publish
+//! recipes with server-drawn pictures.
+//!
+//! Not here: parsing, storage and SQL (secviz-parse, secviz-lake), the view model and the
+//! viewer's JSON API (secviz-views, mounted here under a read policy), graphs and drawing
+//! (secviz-graph, secviz-render), and the command line (the `secviz` binary starts it).
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {

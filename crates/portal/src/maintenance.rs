@@ -53,13 +53,10 @@ async fn try_sweep(state: &AppState) -> Result<(), sqlx::Error> {
 
 /// Removes staging files older than a day that no queued or running job uses.
 async fn sweep_staging(state: &AppState) -> Result<(), sqlx::Error> {
-    let pending: std::collections::HashSet<String> = sqlx::query_scalar::<_, String>(
-        "SELECT staging FROM ingest_jobs WHERE state IN ('queued', 'running')",
-    )
-    .fetch_all(&state.db.pool)
-    .await?
-    .into_iter()
-    .collect();
+    let pending: std::collections::HashSet<String> = crate::db::jobs::pending_staging(&state.db)
+        .await?
+        .into_iter()
+        .collect();
     let day_ago = std::time::SystemTime::now() - Duration::from_secs(DRAFT_TTL as u64);
     for (id, modified) in state.staging.ids() {
         if modified < day_ago && !pending.contains(&id) {

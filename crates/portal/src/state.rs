@@ -8,14 +8,14 @@ use anyhow::Context;
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::data::picture::Pictures;
+use crate::data::running::Running;
 use crate::data::upload::Staging;
-use crate::data::worker::Running;
 use crate::db::Db;
 use crate::hash_pool::HashPool;
 use crate::images::{ImageLimits, ImageStore};
 use crate::mail::Mailer;
 use crate::ratelimit::RateLimiter;
-use crate::web::cache::store::PageCache;
+use crate::web::cache::store::{Limits as CacheLimits, PageCache};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -78,7 +78,7 @@ impl AppState {
         if config.public_url.is_some() {
             let _ = public_url.set(config.public_url());
         }
-        let pages = Arc::new(PageCache::new(crate::web::cache::limits(&config)));
+        let pages = Arc::new(PageCache::new(CacheLimits::from_config(&config)));
         let hashing = HashPool::new(config.password_hash_workers, config.password_hash_queue);
         let executor = secviz_sandbox::Executor::new(secviz_sandbox::ExecutorConfig {
             slots: config.queries.slots.max(1),

@@ -3,6 +3,8 @@
 
 use askama::Template;
 use axum::http::{HeaderName, HeaderValue, header};
+use secviz_views::page::encode;
+use secviz_views::{ViewKind, ViewSpec};
 
 use crate::clock::{day, rfc3339};
 use crate::db::posts::PostSummary;
@@ -220,7 +222,7 @@ impl PostPage {
     pub fn csv_link(&self) -> String {
         self.data
             .as_ref()
-            .map(crate::handlers::data_post::csv_link)
+            .map(DataView::csv_link)
             .unwrap_or_default()
     }
 }
@@ -249,6 +251,24 @@ pub struct DataView {
     pub analysis: Option<String>,
     pub analysis_name: String,
     pub remixed_from: Option<i64>,
+}
+
+impl DataView {
+    /// The CSV link of a post's data (the viewer API's streamed export, formulas
+    /// neutralised): the post's view as a bar chart's records.
+    pub fn csv_link(&self) -> String {
+        let spec = ViewSpec::from_json(&self.spec)
+            .map(|s| ViewSpec {
+                kind: ViewKind::Bar,
+                graph: None,
+                ..s
+            })
+            .ok();
+        let spec = spec
+            .and_then(|s| serde_json::to_string(&s).ok())
+            .unwrap_or_default();
+        format!("{}/export.csv?spec={}", self.api, encode(&spec))
+    }
 }
 
 pub struct DataImage {

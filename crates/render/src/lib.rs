@@ -7,6 +7,9 @@
 //! - [`png::svg_to_png`]: rasterisation with resvg and an embedded font (deterministic).
 //!
 //! [`graph::graph_svg`] draws a laid-out [`secviz_graph::Graph`] with its legend.
+//!
+//! Not here: computing what is drawn (graph building and layout are secviz-graph's, chart
+//! data is secviz-views'), and any I/O: it turns values into SVG text and PNG bytes.
 
 pub mod chart;
 pub mod graph;

@@ -18,6 +18,9 @@
 //! - A watchdog notices a job that ignores its deadline (stuck in code that never checks),
 //!   lowers its thread to the lowest priority and gives the executor a fresh thread, so
 //!   one such job can never take the executor's capacity away.
+//!
+//! Not here: what the work is. This crate knows jobs, budgets and clients, not SQL, views or
+//! HTTP; it depends on no other secviz crate.
 
 pub mod alloc;
 pub mod budget;

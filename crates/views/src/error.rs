@@ -74,7 +74,7 @@ impl ViewError {
 impl From<secviz_lake::LakeError> for ViewError {
     fn from(e: secviz_lake::LakeError) -> Self {
         match e {
-            secviz_lake::LakeError::NotFound(_) | secviz_lake::LakeError::BadName { .. } => {
+            secviz_lake::LakeError::NotFound(_) | secviz_lake::LakeError::BadName(_) => {
                 ViewError::NotFound
             }
             other => ViewError::Internal(other.to_string()),

@@ -8,6 +8,10 @@
 //!   graph, all aggregated in the lake.
 //! - [`api`]: the viewer's JSON endpoints as an axum router, generic over a [`ReadPolicy`].
 //! - [`assets`]: the browser viewer (web/), built by npm at build time and embedded.
+//!
+//! Not here: accounts, posts and who may read what (the portal passes a [`ReadPolicy`]),
+//! storage and SQL execution (secviz-lake), graph building and drawing (secviz-graph,
+//! secviz-render).
 
 pub mod api;
 pub mod assets;

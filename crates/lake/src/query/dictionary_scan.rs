@@ -29,17 +29,13 @@ use datafusion::physical_expr::utils::collect_columns;
 use datafusion::physical_plan::filter::FilterExec;
 use datafusion::physical_plan::{ChildrenPropertiesMode, ExecutionPlan, ReplaceChildrenOptions};
 
+use crate::table::CurrentSchemaFile;
 use crate::write::PLAIN_COLUMNS;
 
 /// The type a grouped string column is read as.
 pub fn dictionary_type() -> DataType {
     DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8))
 }
-
-/// Marks a file whose columns are exactly the table's file schema (written with the
-/// current event schema), so it may be read with a schema of our own making.
-#[derive(Clone, Copy, Debug)]
-pub struct CurrentSchemaFile;
 
 /// `input` (a lake scan, or a filter over one) with its output column `column` read as
 /// [`dictionary_type`], or `None` when that cannot be done safely or would not pay: the

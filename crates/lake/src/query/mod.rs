@@ -33,7 +33,6 @@ use datafusion::execution::session_state::SessionStateBuilder;
 use datafusion::prelude::{SessionConfig, SessionContext};
 use futures::{FutureExt, Stream, StreamExt};
 
-pub(crate) use dictionary_scan::CurrentSchemaFile;
 pub use error::{Limit, Position, QueryError, QueryErrorKind};
 pub use output::{OutputFormat, ResultWriter, escape_control, neutralize_formula, write_batches};
 pub use sandbox::{SandboxFailure, SandboxLimits, ShapeLimits};

@@ -7,8 +7,8 @@ use super::decode::{self, Packet, proto_name};
 use super::dns::{self, DnsInfo};
 use super::flows::{Flow, Key};
 use crate::row::{I, Row, S};
-use crate::text::packet::{DNS, NETWORK};
-use crate::text::payload::write_flags;
+use crate::text::packet::NETWORK;
+use crate::text::payload::{DNS, write_flags};
 
 fn set_addr(row: &mut Row, c: S, a: IpAddr) {
     row.set_with(c, |o| {

@@ -16,9 +16,8 @@ use super::{Bad, bad};
 use crate::reject::RejectReason;
 use crate::row::{I, Row, S};
 
-/// OCSF class names written to `event_class`.
+/// OCSF class name written to `event_class` (DNS's is [`DNS`], next to its parser).
 pub(crate) const NETWORK: &str = "network_activity";
-pub(crate) const DNS: &str = "dns_activity";
 
 /// Parses `SRC > DST: PAYLOAD` into the row (addresses, ports, protocol, flags,
 /// bytes, DNS fields, extra). Sets `packets` to 1.
@@ -358,6 +357,7 @@ fn other_protocol<'a>(payload: &'a str, row: &mut Row<'a>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::payload::DNS;
 
     fn parse(body: &str) -> Row<'_> {
         let mut r = Row::default();

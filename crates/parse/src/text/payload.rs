@@ -5,11 +5,14 @@
 
 use memchr::memchr;
 
-use super::packet::DNS;
 use super::scan::{self, uint, uint_bytes};
 use super::{Bad, bad};
 use crate::reject::RejectReason;
 use crate::row::{I, Row, S};
+
+/// OCSF class name written to `event_class` for DNS (here, not in `packet`, which calls
+/// this module: the two do not import each other).
+pub(crate) const DNS: &str = "dns_activity";
 
 /// TCP flag bits in tcpdump's printing order.
 const FLAG_CHARS: [(u8, char); 8] = [

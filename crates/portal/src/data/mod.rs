@@ -21,6 +21,7 @@ pub mod policy;
 pub mod publish;
 pub mod recipe;
 pub mod reproduce;
+pub mod running;
 pub mod summary;
 pub mod upload;
 pub mod withdraw;

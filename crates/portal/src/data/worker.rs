@@ -14,7 +14,6 @@
 //! - The staging file is removed when the job ends either way: with anonymization on, the
 //!   original addresses are then nowhere on disk.
 
-use std::collections::HashSet;
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -25,6 +24,7 @@ use secviz_parse::{Format, ParseOptions};
 use super::recipe::ParserRecipe;
 use super::summary::{MAX_REJECTS, ParseReport, RejectLine};
 use super::{anon, ids::DatasetId};
+use crate::db::states::{DatasetStatus, JobState};
 use crate::db::{datasets, jobs};
 use crate::state::AppState;
 
@@ -34,25 +34,6 @@ pub const MAX_ATTEMPTS: i64 = 3;
 /// How often an idle worker looks for work it was not woken for (jobs queued by another
 /// process, stale jobs).
 const POLL: Duration = Duration::from_secs(2);
-
-/// Jobs running in this process (never "stale" here, whatever the clock says).
-#[derive(Default)]
-pub struct Running(Mutex<HashSet<i64>>);
-
-impl Running {
-    fn insert(&self, id: i64) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).insert(id);
-    }
-    fn remove(&self, id: i64) {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
-    }
-    fn contains(&self, id: i64) -> bool {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(&id)
-    }
-}
 
 /// Starts the configured number of workers.
 pub fn spawn(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
@@ -95,16 +76,23 @@ pub async fn recover_stale(state: &AppState) -> anyhow::Result<()> {
             continue;
         }
         if job.attempts >= MAX_ATTEMPTS {
-            tracing::warn!(job = job.id, dataset = %job.dataset_id, "ingest interrupted too often: failed");
+            tracing::warn!(job = job.id.0, dataset = %job.dataset_id, "ingest interrupted too often: failed");
             let msg = format!(
                 "The ingest was interrupted {} times (the server stopped while it ran) and was given up. Upload the file again.",
                 job.attempts
             );
             fail(state, &job, &msg, None).await?;
         } else if jobs::requeue(&state.db, job.id, before).await? {
-            tracing::info!(job = job.id, dataset = %job.dataset_id, attempts = job.attempts, "resuming an interrupted ingest");
-            datasets::set_status(&state.db, &job.dataset_id, "queued", "", None, state.now())
-                .await?;
+            tracing::info!(job = job.id.0, dataset = %job.dataset_id, attempts = job.attempts, "resuming an interrupted ingest");
+            datasets::set_status(
+                &state.db,
+                &job.dataset_id,
+                DatasetStatus::Queued,
+                "",
+                None,
+                state.now(),
+            )
+            .await?;
             state.ingest_wake.notify_one();
         }
     }
@@ -120,18 +108,18 @@ async fn run_supervised(state: &AppState, job: jobs::JobRow) {
     let failure = match outcome {
         Ok(Ok(())) => None,
         Ok(Err(e)) => {
-            tracing::error!(job = job.id, dataset = %job.dataset_id, error = ?format!("{e:#}"), "ingest failed");
+            tracing::error!(job = job.id.0, dataset = %job.dataset_id, error = ?format!("{e:#}"), "ingest failed");
             Some("The ingest failed because of a problem on the server; it was logged. Try again later.".to_string())
         }
         Err(e) => {
-            tracing::error!(job = job.id, dataset = %job.dataset_id, panic = e.is_panic(), "ingest worker crashed");
+            tracing::error!(job = job.id.0, dataset = %job.dataset_id, panic = e.is_panic(), "ingest worker crashed");
             Some("The ingest stopped unexpectedly (the worker crashed); it was logged. Upload the file again.".to_string())
         }
     };
     if let Some(msg) = failure
         && let Err(e) = fail(state, &job, &msg, None).await
     {
-        tracing::error!(job = job.id, error = %e, "recording an ingest failure failed");
+        tracing::error!(job = job.id.0, error = %e, "recording an ingest failure failed");
     }
     state.pages.invalidate();
 }
@@ -148,13 +136,13 @@ async fn fail(
     datasets::set_status(
         &state.db,
         &job.dataset_id,
-        "failed",
+        DatasetStatus::Failed,
         message,
         summary.as_deref(),
         state.now(),
     )
     .await?;
-    jobs::finish(&state.db, job.id, "failed", state.now()).await?;
+    jobs::finish(&state.db, job.id, JobState::Failed, state.now()).await?;
     state.staging.remove(&job.staging).await;
     if let Some(id) = DatasetId::parse(&job.dataset_id) {
         let _ = state.lake.remove(&id.lake_name()).await;
@@ -174,7 +162,7 @@ struct Shared {
 async fn run(state: AppState, job: jobs::JobRow) -> anyhow::Result<()> {
     let Some(ds) = datasets::get(&state.db, &job.dataset_id).await? else {
         // The dataset was deleted while queued.
-        jobs::finish(&state.db, job.id, "failed", state.now()).await?;
+        jobs::finish(&state.db, job.id, JobState::Failed, state.now()).await?;
         state.staging.remove(&job.staging).await;
         return Ok(());
     };
@@ -182,7 +170,15 @@ async fn run(state: AppState, job: jobs::JobRow) -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("bad dataset id in the database"))?;
     let name = id.lake_name();
     let mut parser: ParserRecipe = serde_json::from_str(&ds.parse).unwrap_or_default();
-    datasets::set_status(&state.db, &ds.id, "running", "", None, state.now()).await?;
+    datasets::set_status(
+        &state.db,
+        &ds.id,
+        DatasetStatus::Running,
+        "",
+        None,
+        state.now(),
+    )
+    .await?;
 
     // Committed before the process died: finish from the manifest, never ingest twice.
     if let Some(m) = state.lake.manifest(&name).await? {
@@ -259,7 +255,7 @@ async fn run(state: AppState, job: jobs::JobRow) -> anyhow::Result<()> {
         Ok(report) => finish(&state, &job, &ds, &mut parser, &report.manifest).await,
         Err(e) => {
             let (member, log) = describe(&e, &state, &ds, &path);
-            tracing::info!(job = job.id, dataset = %ds.id, reason = ?log, "ingest refused the data");
+            tracing::info!(job = job.id.0, dataset = %ds.id, reason = ?log, "ingest refused the data");
             let report = {
                 let s = shared.lock().unwrap_or_else(|e| e.into_inner());
                 ParseReport {
@@ -304,7 +300,7 @@ async fn finish(
     }
     if datasets::get(&state.db, &ds.id).await?.is_none() {
         // Deleted while it was being ingested.
-        jobs::finish(&state.db, job.id, "failed", state.now()).await?;
+        jobs::finish(&state.db, job.id, JobState::Failed, state.now()).await?;
         state.staging.remove(&job.staging).await;
         state.lake.remove(&m.name).await?;
         return Ok(());
@@ -324,14 +320,14 @@ async fn finish(
         state.now(),
     )
     .await?;
-    jobs::finish(&state.db, job.id, "done", state.now()).await?;
+    jobs::finish(&state.db, job.id, JobState::Done, state.now()).await?;
     state.staging.remove(&job.staging).await;
-    tracing::info!(job = job.id, dataset = %ds.id, rows = m.rows, "ingest committed");
+    tracing::info!(job = job.id.0, dataset = %ds.id, rows = m.rows, "ingest committed");
     Ok(())
 }
 
 /// Writes the progress every second; it is also the job's heartbeat.
-async fn heartbeat(state: AppState, job: i64, shared: Arc<Mutex<Shared>>) {
+async fn heartbeat(state: AppState, job: jobs::JobId, shared: Arc<Mutex<Shared>>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
@@ -352,7 +348,7 @@ async fn heartbeat(state: AppState, job: i64, shared: Arc<Mutex<Shared>>) {
             },
         };
         if let Err(e) = jobs::progress(&state.db, job, &row, state.now()).await {
-            tracing::warn!(job, error = %e, "writing ingest progress failed");
+            tracing::warn!(job = job.0, error = %e, "writing ingest progress failed");
         }
     }
 }

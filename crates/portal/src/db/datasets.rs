@@ -10,6 +10,7 @@
 
 use sqlx::FromRow;
 
+use super::states::{DatasetStatus, ready_sql};
 use super::{Db, optional};
 
 #[derive(Debug, Clone, FromRow)]
@@ -21,8 +22,8 @@ pub struct DatasetRow {
     /// The format parsed (`pf`, `zeek`, ...), empty until known.
     pub format: String,
     pub anonymized: i64,
-    /// `queued`, `running`, `ready` or `failed`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: DatasetStatus,
     /// Why the ingest failed, for the member (anonymized when the data is).
     pub error: String,
     pub upload_bytes: i64,
@@ -64,12 +65,13 @@ pub async fn insert(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO datasets (id, owner_id, label, anonymized, status, upload_bytes, parse, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(d.id)
     .bind(d.owner_id)
     .bind(d.label)
     .bind(i64::from(d.anonymized))
+    .bind(DatasetStatus::Queued.as_str())
     .bind(d.upload_bytes)
     .bind(d.parse)
     .bind(now)
@@ -135,7 +137,9 @@ macro_rules! carried_by_owner {
              JOIN datasets cb_d ON cb_d.id = cb_pd.dataset_id \
              WHERE cb_pd.dataset_id = ",
             $ds,
-            " AND cb_d.status = 'ready' AND cb_p.author_id = cb_d.owner_id \
+            " AND cb_d.status = ",
+            $crate::db::states::ready_sql!(),
+            " AND cb_p.author_id = cb_d.owner_id \
              AND (cb_p.hidden_reason IS NULL OR ",
             $also_hidden,
             "))"
@@ -149,7 +153,9 @@ pub(crate) use carried_by_owner;
 /// ready dataset only: one still ingesting or failed has nothing to read.
 pub async fn may_read(db: &Db, id: &str, reader: Reader) -> Result<bool, sqlx::Error> {
     let n = sqlx::query_scalar::<_, i64>(concat!(
-        "SELECT COUNT(*) FROM datasets d WHERE d.id = $1 AND d.status = 'ready' AND (d.owner_id = $2 OR ",
+        "SELECT COUNT(*) FROM datasets d WHERE d.id = $1 AND d.status = ",
+        ready_sql!(),
+        " AND (d.owner_id = $2 OR ",
         carried_by_owner!("d.id", "$3 = 1"),
         ")"
     ))
@@ -203,11 +209,12 @@ pub async fn withdrawal(db: &Db, id: Option<&str>) -> Result<Withdrawal, sqlx::E
     })
 }
 
-/// Marks the ingest's state (`running`, `queued`, `failed`) with the member-facing error.
+/// Marks the ingest's state (running, queued, failed; [`set_ready`] for ready) with the
+/// member-facing error.
 pub async fn set_status(
     db: &Db,
     id: &str,
-    status: &str,
+    status: DatasetStatus,
     error: &str,
     summary: Option<&str>,
     now: i64,
@@ -215,7 +222,7 @@ pub async fn set_status(
     sqlx::query(
         "UPDATE datasets SET status = $1, error = $2, summary = COALESCE($3, summary), updated_at = $4 WHERE id = $5",
     )
-    .bind(status)
+    .bind(status.as_str())
     .bind(error)
     .bind(summary)
     .bind(now)
@@ -236,8 +243,9 @@ pub async fn set_ready(
     now: i64,
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "UPDATE datasets SET status = 'ready', error = '', format = $1, row_count = $2, summary = $3, parse = $4, updated_at = $5 WHERE id = $6",
+        "UPDATE datasets SET status = $1, error = '', format = $2, row_count = $3, summary = $4, parse = $5, updated_at = $6 WHERE id = $7",
     )
+    .bind(DatasetStatus::Ready.as_str())
     .bind(format)
     .bind(rows)
     .bind(summary)

@@ -5,16 +5,28 @@
 
 use sqlx::FromRow;
 
+use super::states::JobState;
 use super::{Db, optional};
+
+/// The id of an ingest job (its row's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct JobId(pub i64);
+
+impl From<i64> for JobId {
+    fn from(id: i64) -> JobId {
+        JobId(id)
+    }
+}
 
 #[derive(Debug, Clone, FromRow)]
 pub struct JobRow {
-    pub id: i64,
+    #[sqlx(try_from = "i64")]
+    pub id: JobId,
     pub dataset_id: String,
     /// The staging file's random id (never a client file name).
     pub staging: String,
-    /// `queued`, `running`, `done` or `failed`.
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: JobState,
     pub attempts: i64,
     pub bytes_total: i64,
     pub bytes_read: i64,
@@ -42,22 +54,24 @@ pub async fn insert(
     staging: &str,
     bytes_total: i64,
     now: i64,
-) -> Result<i64, sqlx::Error> {
+) -> Result<JobId, sqlx::Error> {
     sqlx::query_scalar::<_, i64>(
-        "INSERT INTO ingest_jobs (dataset_id, staging, state, bytes_total, created_at) VALUES ($1, $2, 'queued', $3, $4) RETURNING id",
+        "INSERT INTO ingest_jobs (dataset_id, staging, state, bytes_total, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(dataset_id)
     .bind(staging)
+    .bind(JobState::Queued.as_str())
     .bind(bytes_total)
     .bind(now)
     .fetch_one(&mut *tx)
     .await
+    .map(JobId)
 }
 
-pub async fn get(db: &Db, id: i64) -> Result<Option<JobRow>, sqlx::Error> {
+pub async fn get(db: &Db, id: JobId) -> Result<Option<JobRow>, sqlx::Error> {
     optional(
         sqlx::query_as::<_, JobRow>(concat!(job_select!(), "WHERE id = $1"))
-            .bind(id)
+            .bind(id.0)
             .fetch_one(&db.pool)
             .await,
     )
@@ -81,8 +95,9 @@ pub async fn claim_next(db: &Db, now: i64) -> Result<Option<JobRow>, sqlx::Error
     loop {
         let Some(id) = optional(
             sqlx::query_scalar::<_, i64>(
-                "SELECT id FROM ingest_jobs WHERE state = 'queued' ORDER BY id LIMIT 1",
+                "SELECT id FROM ingest_jobs WHERE state = $1 ORDER BY id LIMIT 1",
             )
+            .bind(JobState::Queued.as_str())
             .fetch_one(&db.pool)
             .await,
         )?
@@ -90,18 +105,20 @@ pub async fn claim_next(db: &Db, now: i64) -> Result<Option<JobRow>, sqlx::Error
             return Ok(None);
         };
         let won = sqlx::query(
-            "UPDATE ingest_jobs SET state = 'running', attempts = attempts + 1, started_at = $1, heartbeat_at = $2, \
-             phase = 'parsing', bytes_read = 0, records = 0, events = 0, rejected = 0 WHERE id = $3 AND state = 'queued'",
+            "UPDATE ingest_jobs SET state = $1, attempts = attempts + 1, started_at = $2, heartbeat_at = $3, \
+             phase = 'parsing', bytes_read = 0, records = 0, events = 0, rejected = 0 WHERE id = $4 AND state = $5",
         )
+        .bind(JobState::Running.as_str())
         .bind(now)
         .bind(now)
         .bind(id)
+        .bind(JobState::Queued.as_str())
         .execute(&db.pool)
         .await?
         .rows_affected()
             == 1;
         if won {
-            return get(db, id).await;
+            return get(db, JobId(id)).await;
         }
         // Another worker took it between our two statements: look again.
     }
@@ -117,10 +134,10 @@ pub struct Progress {
     pub phase: &'static str,
 }
 
-pub async fn progress(db: &Db, id: i64, p: &Progress, now: i64) -> Result<(), sqlx::Error> {
+pub async fn progress(db: &Db, id: JobId, p: &Progress, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE ingest_jobs SET bytes_read = $1, records = $2, events = $3, rejected = $4, phase = $5, heartbeat_at = $6 \
-         WHERE id = $7 AND state = 'running'",
+         WHERE id = $7 AND state = $8",
     )
     .bind(p.bytes_read)
     .bind(p.records)
@@ -128,21 +145,22 @@ pub async fn progress(db: &Db, id: i64, p: &Progress, now: i64) -> Result<(), sq
     .bind(p.rejected)
     .bind(p.phase)
     .bind(now)
-    .bind(id)
+    .bind(id.0)
+    .bind(JobState::Running.as_str())
     .execute(&db.pool)
     .await?;
     Ok(())
 }
 
-/// Ends a job as `done` or `failed`.
-pub async fn finish(db: &Db, id: i64, state: &str, now: i64) -> Result<(), sqlx::Error> {
+/// Ends a job as [`JobState::Done`] or [`JobState::Failed`].
+pub async fn finish(db: &Db, id: JobId, state: JobState, now: i64) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE ingest_jobs SET state = $1, finished_at = $2, heartbeat_at = $3 WHERE id = $4",
     )
-    .bind(state)
+    .bind(state.as_str())
     .bind(now)
     .bind(now)
-    .bind(id)
+    .bind(id.0)
     .execute(&db.pool)
     .await?;
     Ok(())
@@ -152,20 +170,23 @@ pub async fn finish(db: &Db, id: i64, state: &str, now: i64) -> Result<(), sqlx:
 pub async fn stale(db: &Db, stale_before: i64) -> Result<Vec<JobRow>, sqlx::Error> {
     sqlx::query_as::<_, JobRow>(concat!(
         job_select!(),
-        "WHERE state = 'running' AND (heartbeat_at IS NULL OR heartbeat_at < $1) ORDER BY id LIMIT 100"
+        "WHERE state = $1 AND (heartbeat_at IS NULL OR heartbeat_at < $2) ORDER BY id LIMIT 100"
     ))
+    .bind(JobState::Running.as_str())
     .bind(stale_before)
     .fetch_all(&db.pool)
     .await
 }
 
 /// Puts a stale running job back in the queue; false if someone else already did.
-pub async fn requeue(db: &Db, id: i64, stale_before: i64) -> Result<bool, sqlx::Error> {
+pub async fn requeue(db: &Db, id: JobId, stale_before: i64) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
-        "UPDATE ingest_jobs SET state = 'queued', phase = '' WHERE id = $1 AND state = 'running' \
-         AND (heartbeat_at IS NULL OR heartbeat_at < $2)",
+        "UPDATE ingest_jobs SET state = $1, phase = '' WHERE id = $2 AND state = $3 \
+         AND (heartbeat_at IS NULL OR heartbeat_at < $4)",
     )
-    .bind(id)
+    .bind(JobState::Queued.as_str())
+    .bind(id.0)
+    .bind(JobState::Running.as_str())
     .bind(stale_before)
     .execute(&db.pool)
     .await?;
@@ -175,9 +196,20 @@ pub async fn requeue(db: &Db, id: i64, stale_before: i64) -> Result<bool, sqlx::
 /// Jobs not finished for a dataset (queued or running).
 pub async fn pending_for_dataset(db: &Db, dataset_id: &str) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar::<_, i64>(
-        "SELECT COUNT(*) FROM ingest_jobs WHERE dataset_id = $1 AND state IN ('queued', 'running')",
+        "SELECT COUNT(*) FROM ingest_jobs WHERE dataset_id = $1 AND state IN ($2, $3)",
     )
     .bind(dataset_id)
+    .bind(JobState::Queued.as_str())
+    .bind(JobState::Running.as_str())
     .fetch_one(&db.pool)
     .await
+}
+
+/// The staging files of jobs not finished (queued or running): the sweep keeps them.
+pub async fn pending_staging(db: &Db) -> Result<Vec<String>, sqlx::Error> {
+    sqlx::query_scalar::<_, String>("SELECT staging FROM ingest_jobs WHERE state IN ($1, $2)")
+        .bind(JobState::Queued.as_str())
+        .bind(JobState::Running.as_str())
+        .fetch_all(&db.pool)
+        .await
 }

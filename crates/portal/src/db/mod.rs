@@ -14,6 +14,7 @@ pub mod posts;
 pub mod resets;
 pub mod search;
 pub mod sessions;
+pub mod states;
 pub mod tags;
 pub mod users;
 

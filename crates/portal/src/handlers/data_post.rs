@@ -8,8 +8,8 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use secviz_views::page::{encode, mount_attributes};
-use secviz_views::{Selection, ViewKind, ViewSpec};
+use secviz_views::page::mount_attributes;
+use secviz_views::{Selection, ViewSpec};
 use serde::Deserialize;
 
 use super::{Visit, redirect};
@@ -235,21 +235,6 @@ pub async fn data(
         "application/gzip",
         format!("post-{id}.jsonl.gz"),
     ))
-}
-
-/// The CSV link of a post's data (the viewer API's streamed export, formulas neutralised).
-pub fn csv_link(view: &DataView) -> String {
-    let spec = ViewSpec::from_json(&view.spec)
-        .map(|s| ViewSpec {
-            kind: ViewKind::Bar,
-            graph: None,
-            ..s
-        })
-        .ok();
-    let spec = spec
-        .and_then(|s| serde_json::to_string(&s).ok())
-        .unwrap_or_default();
-    format!("{}/export.csv?spec={}", view.api, encode(&spec))
 }
 
 #[derive(Deserialize)]

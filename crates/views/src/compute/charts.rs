@@ -10,34 +10,16 @@ use secviz_render::chart::{
 };
 use secviz_render::{Theme, svg_to_png};
 
-use super::{column, counts, facets, floats, ints, pairs, parallel, strings, timeline};
+use super::{
+    MAX_SERIES, column, counts, facets, floats, ints, label, pairs, parallel, strings, timeline,
+    where_sel,
+};
 use crate::error::ViewError;
 use crate::field::{Field, FieldKind};
 use crate::selection::Selection;
 use crate::source::Source;
 use crate::spec::{ViewKind, ViewSpec};
 use crate::sql::Sql;
-
-/// Series drawn separately in a stacked time line before the rest is "other".
-pub(crate) const MAX_SERIES: usize = 6;
-
-pub(crate) fn measure(spec: &ViewSpec) -> (String, String) {
-    match spec.size {
-        Some(f) => (format!("sum(CAST({} AS DOUBLE))", f.sql()), f.to_string()),
-        None => ("count(*)".into(), "events".into()),
-    }
-}
-
-pub(crate) fn label(v: Option<String>) -> String {
-    v.unwrap_or_else(|| "(none)".into())
-}
-
-/// `WHERE <selection>` as a fragment.
-pub(crate) fn where_sel(sel: &Selection) -> Result<Sql, ViewError> {
-    let mut s = Sql::new(" WHERE ");
-    s.append(&sel.predicate()?);
-    Ok(s)
-}
 
 /// The chart of a view under a selection (only the selected records are counted).
 pub async fn chart(src: &Source, spec: &ViewSpec, sel: &Selection) -> Result<Chart, ViewError> {

@@ -23,6 +23,7 @@ use secviz_lake::datafusion::arrow::record_batch::RecordBatch;
 
 use crate::error::ViewError;
 use crate::selection::Selection;
+use crate::spec::ViewSpec;
 use crate::sql::Sql;
 
 /// `sum(CASE WHEN <selection> THEN 1 ELSE 0 END)`: the selected part of a group.
@@ -83,4 +84,30 @@ pub(crate) fn counts(batches: &[RecordBatch], i: usize) -> Result<Vec<u64>, View
         .into_iter()
         .map(|v| v.unwrap_or(0).max(0) as u64)
         .collect())
+}
+
+// Shared by `charts` and `pairs` (here, so that neither imports the other).
+
+/// Series drawn separately in a stacked time line before the rest is "other".
+pub(crate) const MAX_SERIES: usize = 6;
+
+/// The aggregate a chart measures (the sum of the size field, else the event count) and its
+/// name on the axis.
+pub(crate) fn measure(spec: &ViewSpec) -> (String, String) {
+    match spec.size {
+        Some(f) => (format!("sum(CAST({} AS DOUBLE))", f.sql()), f.to_string()),
+        None => ("count(*)".into(), "events".into()),
+    }
+}
+
+/// A group's label; a null group shows as `(none)`.
+pub(crate) fn label(v: Option<String>) -> String {
+    v.unwrap_or_else(|| "(none)".into())
+}
+
+/// `WHERE <selection>` as a fragment.
+pub(crate) fn where_sel(sel: &Selection) -> Result<Sql, ViewError> {
+    let mut s = Sql::new(" WHERE ");
+    s.append(&sel.predicate()?);
+    Ok(s)
 }

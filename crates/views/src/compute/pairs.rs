@@ -7,8 +7,7 @@ use secviz_render::chart::{
     AxisKind, Category, HeatCell, Heatmap, Point, Scatter, TreeGroup, Treemap,
 };
 
-use super::charts::{MAX_SERIES, label, measure, where_sel};
-use super::{column, counts, floats, strings};
+use super::{MAX_SERIES, column, counts, floats, label, measure, strings, where_sel};
 use crate::error::ViewError;
 use crate::field::{Field, FieldKind};
 use crate::selection::{Selection, and_all};

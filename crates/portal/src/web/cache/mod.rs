@@ -17,7 +17,7 @@
 //! configuration). Invalidation: a member's successful write (and a sign-up, which can change
 //! the front page) forgets every page, so no write is missing from a page a visitor gets.
 //! Nothing an anonymous visitor sends invalidates: not a `HEAD`, not a refused form, not a
-//! `POST` to the read-only query API. Entries also expire after [`TTL_SECS`].
+//! `POST` to the read-only query API. Entries also expire after [`store::TTL_SECS`].
 
 mod key;
 pub mod store;
@@ -30,27 +30,14 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header}
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use store::CachedPage;
 pub use store::{CacheStats, PageCache};
-use store::{CachedPage, Limits};
 
 use super::Visitor;
-use crate::config::Config;
 use crate::state::AppState;
-
-/// Seconds a kept page is served (changes made by another process show within this time).
-pub const TTL_SECS: i64 = 60;
 
 /// Response header naming a cache `hit` or `miss`.
 pub const X_CACHE: &str = "x-cache";
-
-/// The store's limits from the configuration.
-pub fn limits(config: &Config) -> Limits {
-    Limits {
-        max_bytes: config.page_cache_bytes,
-        max_entry_bytes: config.page_cache_entry_bytes,
-        ttl_secs: TTL_SECS,
-    }
-}
 
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let visitor = req.extensions().get::<Arc<Visitor>>().cloned();

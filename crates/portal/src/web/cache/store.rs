@@ -17,6 +17,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use axum::body::Bytes;
 use axum::http::HeaderMap;
 
+use crate::config::Config;
+
+/// Seconds a kept page is served (changes made by another process show within this time).
+pub const TTL_SECS: i64 = 60;
+
 /// Share of the bytes that pages asked for more than once may hold, in percent.
 pub const PROTECTED_SHARE: usize = 80;
 
@@ -32,6 +37,17 @@ pub struct Limits {
     pub max_entry_bytes: usize,
     /// An entry older than this many seconds is not served.
     pub ttl_secs: i64,
+}
+
+impl Limits {
+    /// The store's limits from the configuration.
+    pub fn from_config(config: &Config) -> Limits {
+        Limits {
+            max_bytes: config.page_cache_bytes,
+            max_entry_bytes: config.page_cache_entry_bytes,
+            ttl_secs: TTL_SECS,
+        }
+    }
 }
 
 /// One page as the handler answered it: its headers and its body (the status is always 200).
