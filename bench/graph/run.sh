@@ -48,10 +48,11 @@ ratio() { python3 -c "print(f'{$1 / $2:.3f}')"; }
 wratio() { python3 -c "
 import json; a, b = (json.load(open(f)) for f in ('$1', '$2'))
 lt = '< ' if b['timed_out'] else ''
-print(f\"{lt}{a['wall'] / b['wall']:.3f} (wall; CPU {lt}{a['cpu'] / b['cpu']:.3f})\")"; }
+print(f\"< {a['wall'] / b['wall']:.3f} (wall)\" if lt else f\"{a['wall'] / b['wall']:.3f} (wall; CPU {a['cpu'] / b['cpu']:.3f})\")"; }
 sec() { python3 -c "
 import json; r = json.load(open('$1'))
-print(('more than ' if r['timed_out'] else '') + f\"{r['wall']:.2f} s wall, {r['cpu']:.2f} s CPU\")"; }
+if r['timed_out']: print(f\"more than {r['wall']:.0f} s wall (stopped; its CPU not counted)\")
+else: print(f\"{r['wall']:.2f} s wall, {r['cpu']:.2f} s CPU\")"; }
 verdict() { python3 -c "print('met' if $1 <= $2 else '**missed**')"; }
 
 # pf2csv.pl with its server/client reversal off; everything else as shipped.
