@@ -8,6 +8,8 @@ source scripts/test-env.sh
 ./scripts/setup-test-env.sh
 echo "== cargo fmt --check"
 cargo fmt --all --check
+echo "== no import circles between the files of a crate"
+python3 scripts/import-circles.py >/dev/null || { python3 scripts/import-circles.py; exit 1; }
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo nextest run (every test in its own process)"

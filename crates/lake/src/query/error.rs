@@ -141,7 +141,24 @@ impl QueryError {
             .or_else(|| position_in_message(&err.to_string()))
             .or_else(|| guess_position(&err, sql));
         let root = err.find_root();
+        // DataFusion reports arguments that fit no signature of a function as an internal
+        // error, sometimes inside a planning error (found by the SQL fuzzer: `substr(text, 1, cardinality(..))`, a UInt64
+        // length); they are the member's to fix.
+        let misfit = {
+            let m = root.message();
+            m.contains("failed to match any signature")
+                .then(|| {
+                    m.split("Function '")
+                        .nth(1)?
+                        .split('\'')
+                        .next()
+                        .map(str::to_string)
+                })
+                .flatten()
+                .filter(|name| !name.is_empty() && name.len() <= 64)
+        };
         let kind = match root {
+            _ if misfit.is_some() => QueryErrorKind::Plan,
             DataFusionError::SQL(..) => QueryErrorKind::Syntax,
             DataFusionError::Plan(_)
             | DataFusionError::SchemaError(..)
@@ -152,13 +169,17 @@ impl QueryError {
             }
             _ => QueryErrorKind::Internal,
         };
-        let message = match kind {
-            QueryErrorKind::Limit(Limit::Memory) => {
+        let message = match (kind, misfit) {
+            (_, Some(name)) => format!(
+                "{name}() does not take these arguments (their number or their types); \
+                 check them, and cast where needed (CAST(x AS BIGINT))"
+            ),
+            (QueryErrorKind::Limit(Limit::Memory), _) => {
                 "the query needs more memory than it may use; aggregate more, or select fewer columns or rows"
                     .to_string()
             }
             // DataFusion shows the parser's error with `{:?}` (`ParserError("...")`).
-            _ => match root {
+            (_, None) => match root {
                 DataFusionError::SQL(e, _) => clean_message(&e.to_string()),
                 _ => clean_message(&root.message()),
             },
