@@ -44,22 +44,7 @@ fn with_bomb(data: &Path, args: &[&str], members: usize) -> Output {
     out
 }
 
-fn secviz(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_secviz"))
-        .env("SECVIZ_DATA", data)
-        .args(args)
-        .output()
-        .expect("secviz runs")
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use crate::common::{ok, secviz_in as secviz};
 
 #[test]
 fn security_row_22_gzip_bomb_is_refused_by_ingest() {

@@ -1,25 +1,7 @@
 //! The lake commands end to end through the real binary: ingest with a summary and
 //! rejects, query in every format and its errors, datasets, analyze, rm.
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn secviz(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_secviz"))
-        .env("SECVIZ_DATA", data)
-        .args(args)
-        .output()
-        .expect("secviz runs")
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use crate::common::{ok, secviz_in as secviz};
 
 const PF: &str = "\
 Oct 21 06:06:58.096785 rule 57/0(match): pass in on xl1: 195.141.69.45.1030 > 61.215.160.253.53: 2520+ A? www.example.com. (33) (DF)

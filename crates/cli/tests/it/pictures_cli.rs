@@ -7,23 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-fn secviz(data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_secviz"))
-        .env("SECVIZ_DATA", data)
-        .env_remove("SECVIZ_DATABASE_URL")
-        .args(args)
-        .output()
-        .expect("secviz runs")
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use crate::common::{ok, secviz_in as secviz};
 
 fn failed(out: Output) -> String {
     assert!(

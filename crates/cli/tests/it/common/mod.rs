@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_secviz");
 
@@ -77,4 +77,25 @@ pub fn fresh_pg_database(name: &str) -> String {
     psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
     psql(&format!("CREATE DATABASE {name}"));
     format!("{}/{name}", pg_base().rsplit_once('/').unwrap().0)
+}
+
+/// Runs `secviz ARGS` with `SECVIZ_DATA` set to `data` (and no database URL from the
+/// environment), to completion.
+pub fn secviz_in(data: &Path, args: &[&str]) -> Output {
+    Command::new(BIN)
+        .env("SECVIZ_DATA", data)
+        .env_remove("SECVIZ_DATABASE_URL")
+        .args(args)
+        .output()
+        .expect("secviz runs")
+}
+
+/// The standard output of a command that must have succeeded.
+pub fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }
