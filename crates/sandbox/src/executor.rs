@@ -614,6 +614,9 @@ fn run_job(rt: &tokio::runtime::Runtime, slot: SlotId, job: Job) {
         Err(_) => Err(RunError::Exceeded(Exceeded::Time { limit: limits.time })),
     };
     tracing::debug!(slot = slot.index(), peak, "query job ended");
+    if peak > crate::alloc::GIVE_BACK_AFTER {
+        crate::alloc::give_back();
+    }
     let _ = reply.send(result);
 }
 
