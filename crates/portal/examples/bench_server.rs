@@ -111,7 +111,7 @@ async fn seed(db: &secviz_portal::db::Db) -> anyhow::Result<()> {
             let author = authors[((post + c) % 50) as usize];
             comments::insert(
                 db,
-                post,
+                secviz_portal::db::ids::PostId(post),
                 author,
                 None,
                 body,

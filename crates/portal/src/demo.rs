@@ -19,6 +19,7 @@ use crate::data::recipe::{Recipe, ViewForm};
 use crate::data::upload::{Received, Staging};
 use crate::data::{UploadChoices, publish, queue_ingest, worker};
 use crate::db::drafts::{self, NewDraft};
+use crate::db::ids::PostId;
 use crate::db::states::DatasetStatus;
 use crate::db::{datasets, users};
 use crate::domain::{PostBody, Role, Title};
@@ -30,7 +31,7 @@ pub const DEMO_USER: &str = "demo";
 /// A published demo post.
 #[derive(Debug, Clone)]
 pub struct DemoPost {
-    pub id: i64,
+    pub id: PostId,
     pub title: String,
     pub events: i64,
 }

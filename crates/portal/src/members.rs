@@ -6,6 +6,7 @@ use anyhow::Context;
 use crate::auth;
 use crate::config::Config;
 use crate::db::Db;
+use crate::db::ids::UserId;
 use crate::db::users;
 use crate::domain::{Email, Password, Role, Username};
 
@@ -24,7 +25,7 @@ pub async fn create(
     password: &str,
     role: Role,
     now: i64,
-) -> anyhow::Result<i64> {
+) -> anyhow::Result<UserId> {
     let username = Username::parse(name).map_err(|e| anyhow::anyhow!("username {name:?}: {e}"))?;
     let email = match email {
         Some(e) => Email::parse(e).map_err(|err| anyhow::anyhow!("email {e:?}: {err}"))?,

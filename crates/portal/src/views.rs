@@ -7,6 +7,7 @@ use secviz_views::page::encode;
 use secviz_views::{ViewKind, ViewSpec};
 
 use crate::clock::{day, rfc3339};
+use crate::db::ids::{CommentId, DraftId, PostId};
 use crate::db::posts::PostSummary;
 use crate::db::tags::TagRow;
 use crate::web::Visitor;
@@ -59,7 +60,7 @@ impl Chrome {
 
 /// A post in a list.
 pub struct PostCard {
-    pub id: i64,
+    pub id: PostId,
     pub title: String,
     pub teaser: String,
     pub author: String,
@@ -162,7 +163,7 @@ pub struct ImageView {
 }
 
 pub struct CommentView {
-    pub id: i64,
+    pub id: CommentId,
     pub author: String,
     pub date: String,
     pub datetime: String,
@@ -178,13 +179,13 @@ pub struct CommentView {
 #[derive(Default)]
 pub struct CommentForm {
     pub body: String,
-    pub parent: Option<i64>,
+    pub parent: Option<CommentId>,
     pub error: Option<String>,
 }
 
 impl CommentForm {
     /// True when this form was a reply to the thread of comment `id`.
-    pub fn replying_to(&self, id: impl std::borrow::Borrow<i64>) -> bool {
+    pub fn replying_to(&self, id: impl std::borrow::Borrow<CommentId>) -> bool {
         self.parent == Some(*id.borrow())
     }
 }
@@ -193,7 +194,7 @@ impl CommentForm {
 #[template(path = "post.html")]
 pub struct PostPage {
     pub chrome: Chrome,
-    pub id: i64,
+    pub id: PostId,
     pub title: String,
     pub author: String,
     pub date: String,
@@ -250,7 +251,7 @@ pub struct DataView {
     /// Findings of a built-in analysis (pretty JSON), if the recipe ran one.
     pub analysis: Option<String>,
     pub analysis_name: String,
-    pub remixed_from: Option<i64>,
+    pub remixed_from: Option<PostId>,
 }
 
 impl DataView {
@@ -278,7 +279,7 @@ pub struct DataImage {
 
 /// One of a member's drafts in the list.
 pub struct DraftCard {
-    pub id: i64,
+    pub id: DraftId,
     pub title: String,
     pub status: String,
     pub date: String,
@@ -304,7 +305,7 @@ pub struct RejectView {
 #[template(path = "draft.html")]
 pub struct DraftPage {
     pub chrome: Chrome,
-    pub id: i64,
+    pub id: DraftId,
     pub errors: Vec<String>,
     /// `none`, `queued`, `running`, `ready`, `failed`.
     pub status: String,
@@ -341,7 +342,7 @@ pub struct DraftPage {
     pub title: String,
     pub body: String,
     pub tag_choices: Vec<TagChoice>,
-    pub remixed_from: Option<i64>,
+    pub remixed_from: Option<PostId>,
     pub data: DataChoices,
     pub form: PostForm,
 }
@@ -411,7 +412,7 @@ pub struct TagChoice {
 #[template(path = "post_form.html")]
 pub struct PostFormPage {
     pub chrome: Chrome,
-    pub editing: Option<i64>,
+    pub editing: Option<PostId>,
     pub form: PostForm,
     pub tag_choices: Vec<TagChoice>,
     pub errors: Vec<String>,
@@ -434,15 +435,15 @@ pub struct DataChoices {
 #[template(path = "comment_edit.html")]
 pub struct CommentEditPage {
     pub chrome: Chrome,
-    pub id: i64,
-    pub post_id: i64,
+    pub id: CommentId,
+    pub post_id: PostId,
     pub body: String,
     pub error: Option<String>,
 }
 
 pub struct MemberCommentView {
-    pub post_id: i64,
-    pub comment_id: i64,
+    pub post_id: PostId,
+    pub comment_id: CommentId,
     pub post_title: String,
     pub excerpt: String,
     pub date: String,

@@ -29,6 +29,7 @@ pub mod worker;
 
 use secviz_parse::Format;
 
+use crate::db::ids::UserId;
 use crate::db::{datasets, jobs};
 use crate::state::AppState;
 use ids::DatasetId;
@@ -60,7 +61,7 @@ impl Default for UploadChoices {
 /// when anonymizing.
 pub async fn queue_ingest(
     state: &AppState,
-    owner: i64,
+    owner: UserId,
     received: &Received,
     choices: &UploadChoices,
 ) -> anyhow::Result<DatasetId> {
@@ -104,7 +105,7 @@ pub async fn queue_ingest(
 
 /// Removes a dataset of `owner` that no post or draft of theirs uses any more (a draft was
 /// deleted or took new data): see [`withdraw::purge`]. Returns whether it was removed.
-pub async fn release(state: &AppState, id: &str, owner: i64) -> anyhow::Result<bool> {
+pub async fn release(state: &AppState, id: &str, owner: UserId) -> anyhow::Result<bool> {
     let Some(parsed) = DatasetId::parse(id) else {
         return Ok(false);
     };

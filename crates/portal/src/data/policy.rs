@@ -11,6 +11,7 @@ use secviz_lake::DatasetName;
 use secviz_views::ReadPolicy;
 
 use crate::db::datasets::{self, Reader};
+use crate::db::ids::PostId;
 use crate::db::{Db, post_data};
 use crate::web::Visitor;
 
@@ -32,7 +33,7 @@ pub fn reader_of(v: &Visitor) -> Reader {
 /// (nobody once the dataset is gone). `None`: the image is no such thumbnail.
 pub async fn may_see_thumbnail(
     db: &Db,
-    post: i64,
+    post: PostId,
     image: &str,
     reader: Reader,
 ) -> Result<Option<bool>, sqlx::Error> {

@@ -12,6 +12,7 @@ use super::picture;
 use super::recipe::Recipe;
 use crate::db::datasets::{self, Reader};
 use crate::db::drafts::{self, DraftRow, NewDraft};
+use crate::db::ids::{DraftId, PostId, UserId};
 use crate::db::post_data::{self, PostDataRow};
 use crate::db::{images as image_rows, posts, tags};
 use crate::domain::{PostBody, TagSlug, Title};
@@ -121,11 +122,11 @@ async fn draw(
 /// Publishes a draft of `owner` with `text` and `recipe`; returns the new post's id.
 pub async fn publish(
     state: &AppState,
-    owner: i64,
+    owner: UserId,
     draft: &DraftRow,
     text: &PostText,
     recipe: &Recipe,
-) -> Result<i64, PublishError> {
+) -> Result<PostId, PublishError> {
     let member = |m: &str| PublishError::Member(m.to_string());
     let Some(dataset) = draft.dataset_id.as_deref().and_then(DatasetId::parse) else {
         return Err(member(
@@ -248,7 +249,7 @@ pub async fn publish(
     // Stage times, for the benchmark (BENCHMARKS.md, "Data posts").
     tracing::info!(
         event = "publish_timings",
-        post = post_id,
+        post = post_id.0,
         picture_ms,
         thumbnail_ms,
         total_ms = started.elapsed().as_millis() as u64
@@ -259,12 +260,12 @@ pub async fn publish(
 /// Copies a post's recipe (and, with `with_data`, its dataset) into a new draft of `owner`.
 pub async fn remix(
     state: &AppState,
-    owner: i64,
-    post_id: i64,
+    owner: UserId,
+    post_id: PostId,
     title: &str,
     pd: &PostDataRow,
     with_data: bool,
-) -> anyhow::Result<i64> {
+) -> anyhow::Result<DraftId> {
     let mut recipe = Recipe::from_json(&pd.recipe)
         .ok_or_else(|| anyhow::anyhow!("post {post_id} has a bad recipe"))?;
     if !with_data {

@@ -3,6 +3,7 @@
 //! recipe with `secviz graph --sql` (the same rows, in the same order, the same rules and
 //! seed as the portal's graph) or `secviz chart --spec` (the same view spec).
 
+use crate::db::ids::PostId;
 use secviz_parse::schema::event_schema;
 use secviz_views::{Field, GraphSpec};
 
@@ -10,7 +11,7 @@ use super::picture;
 use super::recipe::Recipe;
 
 /// The local dataset name the commands use for post `post`.
-pub fn local_name(post: i64) -> String {
+pub fn local_name(post: PostId) -> String {
     format!("post{post}")
 }
 
@@ -65,7 +66,7 @@ pub fn shell_quote(s: &str) -> String {
 }
 
 /// The commands, one per line, for post `post` with its `recipe`.
-pub fn commands(post: i64, recipe: &Recipe) -> Vec<String> {
+pub fn commands(post: PostId, recipe: &Recipe) -> Vec<String> {
     let name = local_name(post);
     let mut lines = vec![
         format!("curl -o post-{post}.jsonl.gz $SITE/p/{post}/data.jsonl.gz"),

@@ -19,12 +19,13 @@
 //! read rule) so that unhiding restores it; deleting does not come back.
 
 use super::ids::DatasetId;
+use crate::db::ids::{PostId, UserId};
 use crate::db::{datasets, post_data, posts};
 use crate::state::AppState;
 
 /// Deletes post `id` of `author` (its comments, tags and images too) and withdraws its data.
 /// False when no such post of theirs exists.
-pub async fn delete_post(state: &AppState, id: i64, author: i64) -> anyhow::Result<bool> {
+pub async fn delete_post(state: &AppState, id: PostId, author: UserId) -> anyhow::Result<bool> {
     // Read first: the post's data row goes with the post.
     let dataset = post_data::get(&state.db, id)
         .await?
@@ -42,7 +43,7 @@ pub async fn delete_post(state: &AppState, id: i64, author: i64) -> anyhow::Resu
 }
 
 /// Withdraws the data of post `id` if hiding it took the data from the public.
-pub async fn post_hidden(state: &AppState, id: i64) -> anyhow::Result<()> {
+pub async fn post_hidden(state: &AppState, id: PostId) -> anyhow::Result<()> {
     if let Some(ds) = post_data::get(&state.db, id)
         .await?
         .and_then(|pd| pd.dataset_id)
@@ -77,7 +78,7 @@ pub async fn settle(state: &AppState, id: &str) -> anyhow::Result<()> {
 /// Removes dataset `id` of `owner` for good if nothing of the owner's uses it any more (see
 /// `db::datasets::purge`): the row, the thumbnails other posts drew from it, the lake's files
 /// and the pictures. Returns whether it was removed.
-pub async fn purge(state: &AppState, id: &DatasetId, owner: i64) -> anyhow::Result<bool> {
+pub async fn purge(state: &AppState, id: &DatasetId, owner: UserId) -> anyhow::Result<bool> {
     // A job still running for it finds the row gone when it ends and removes its files.
     let Some(thumbs) = datasets::purge(&state.db, id.as_str(), owner).await? else {
         return Ok(false);

@@ -3,15 +3,16 @@
 
 use sqlx::FromRow;
 
+use super::ids::{CommentId, PostId, UserId};
 use super::{Db, optional};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct CommentRow {
-    pub id: i64,
-    pub post_id: i64,
-    pub author_id: i64,
+    pub id: CommentId,
+    pub post_id: PostId,
+    pub author_id: UserId,
     pub author: String,
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<CommentId>,
     pub body: String,
     pub body_html: String,
     pub created_at: i64,
@@ -20,7 +21,7 @@ pub struct CommentRow {
     pub hidden_reason: Option<String>,
 }
 
-pub async fn for_post(db: &Db, post_id: i64) -> Result<Vec<CommentRow>, sqlx::Error> {
+pub async fn for_post(db: &Db, post_id: PostId) -> Result<Vec<CommentRow>, sqlx::Error> {
     sqlx::query_as::<_, CommentRow>(
         "SELECT c.id, c.post_id, c.author_id, u.username AS author, c.parent_id, c.body, c.body_html, \
          c.created_at, c.updated_at, c.deleted, c.hidden_reason \
@@ -31,7 +32,7 @@ pub async fn for_post(db: &Db, post_id: i64) -> Result<Vec<CommentRow>, sqlx::Er
     .await
 }
 
-pub async fn get(db: &Db, id: i64) -> Result<Option<CommentRow>, sqlx::Error> {
+pub async fn get(db: &Db, id: CommentId) -> Result<Option<CommentRow>, sqlx::Error> {
     optional(
         sqlx::query_as::<_, CommentRow>(
             "SELECT c.id, c.post_id, c.author_id, u.username AS author, c.parent_id, c.body, c.body_html, \
@@ -47,8 +48,8 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<CommentRow>, sqlx::Error> {
 /// A member's recent visible comments with the title of the post they belong to.
 #[derive(Debug, Clone, FromRow)]
 pub struct MemberComment {
-    pub id: i64,
-    pub post_id: i64,
+    pub id: CommentId,
+    pub post_id: PostId,
     pub post_title: String,
     pub body: String,
     pub created_at: i64,
@@ -56,7 +57,7 @@ pub struct MemberComment {
 
 pub async fn by_author(
     db: &Db,
-    author_id: i64,
+    author_id: UserId,
     limit: i64,
 ) -> Result<Vec<MemberComment>, sqlx::Error> {
     sqlx::query_as::<_, MemberComment>(
@@ -73,14 +74,14 @@ pub async fn by_author(
 #[allow(clippy::too_many_arguments)]
 pub async fn insert(
     db: &Db,
-    post_id: i64,
-    author_id: i64,
-    parent_id: Option<i64>,
+    post_id: PostId,
+    author_id: UserId,
+    parent_id: Option<CommentId>,
     body: &str,
     body_html: &str,
     now: i64,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar::<_, i64>(
+) -> Result<CommentId, sqlx::Error> {
+    sqlx::query_scalar::<_, CommentId>(
         "INSERT INTO comments (post_id, author_id, parent_id, body, body_html, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
@@ -98,8 +99,8 @@ pub async fn insert(
 /// Edits a comment of `author_id`; false when there is no such live comment of theirs.
 pub async fn update(
     db: &Db,
-    id: i64,
-    author_id: i64,
+    id: CommentId,
+    author_id: UserId,
     body: &str,
     body_html: &str,
     now: i64,
@@ -118,7 +119,12 @@ pub async fn update(
 }
 
 /// Deletes a comment of `author_id`: its text is erased, the row stays so replies keep their place.
-pub async fn delete(db: &Db, id: i64, author_id: i64, now: i64) -> Result<bool, sqlx::Error> {
+pub async fn delete(
+    db: &Db,
+    id: CommentId,
+    author_id: UserId,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
         "UPDATE comments SET deleted = 1, body = '', body_html = '', updated_at = $1 WHERE id = $2 AND author_id = $3 AND deleted = 0",
     )
@@ -130,7 +136,7 @@ pub async fn delete(db: &Db, id: i64, author_id: i64, now: i64) -> Result<bool, 
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn set_hidden(db: &Db, id: i64, reason: Option<&str>) -> Result<bool, sqlx::Error> {
+pub async fn set_hidden(db: &Db, id: CommentId, reason: Option<&str>) -> Result<bool, sqlx::Error> {
     let r = sqlx::query("UPDATE comments SET hidden_reason = $1 WHERE id = $2")
         .bind(reason)
         .bind(id)

@@ -10,13 +10,14 @@
 
 use sqlx::FromRow;
 
+use super::ids::{PostId, UserId};
 use super::states::{DatasetStatus, ready_sql};
 use super::{Db, optional};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct DatasetRow {
     pub id: String,
-    pub owner_id: i64,
+    pub owner_id: UserId,
     /// The file name shown (a label, never a path; anonymized when the data is).
     pub label: String,
     /// The format parsed (`pf`, `zeek`, ...), empty until known.
@@ -51,7 +52,7 @@ macro_rules! dataset_select {
 /// A new dataset, queued for ingest.
 pub struct NewDataset<'a> {
     pub id: &'a str,
-    pub owner_id: i64,
+    pub owner_id: UserId,
     pub label: &'a str,
     pub anonymized: bool,
     pub upload_bytes: i64,
@@ -94,7 +95,7 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<DatasetRow>, sqlx::Error> {
 pub async fn get_owned(
     db: &Db,
     id: &str,
-    owner_id: i64,
+    owner_id: UserId,
 ) -> Result<Option<DatasetRow>, sqlx::Error> {
     optional(
         sqlx::query_as::<_, DatasetRow>(concat!(
@@ -109,7 +110,7 @@ pub async fn get_owned(
 }
 
 /// The datasets of a member, newest first.
-pub async fn of_owner(db: &Db, owner_id: i64) -> Result<Vec<DatasetRow>, sqlx::Error> {
+pub async fn of_owner(db: &Db, owner_id: UserId) -> Result<Vec<DatasetRow>, sqlx::Error> {
     sqlx::query_as::<_, DatasetRow>(concat!(
         dataset_select!(),
         "WHERE owner_id = $1 ORDER BY created_at DESC, id LIMIT 200"
@@ -122,7 +123,7 @@ pub async fn of_owner(db: &Db, owner_id: i64) -> Result<Vec<DatasetRow>, sqlx::E
 /// Who is asking, for [`may_read`].
 #[derive(Debug, Clone, Copy)]
 pub struct Reader {
-    pub user: Option<i64>,
+    pub user: Option<UserId>,
     pub moderator: bool,
 }
 
@@ -160,7 +161,7 @@ pub async fn may_read(db: &Db, id: &str, reader: Reader) -> Result<bool, sqlx::E
         ")"
     ))
     .bind(id)
-    .bind(reader.user.unwrap_or(-1))
+    .bind(reader.user.unwrap_or(UserId(-1)))
     .bind(i64::from(reader.moderator))
     .fetch_one(&db.pool)
     .await?;
@@ -263,7 +264,11 @@ pub async fn set_ready(
 /// findings computed from it; drafts lose the dataset. Returns the removed thumbnails' image
 /// ids (their files are the caller's to remove), or `None` when the dataset is not the
 /// owner's or the owner still uses it.
-pub async fn purge(db: &Db, id: &str, owner_id: i64) -> Result<Option<Vec<String>>, sqlx::Error> {
+pub async fn purge(
+    db: &Db,
+    id: &str,
+    owner_id: UserId,
+) -> Result<Option<Vec<String>>, sqlx::Error> {
     let mut tx = db.pool.begin().await?;
     // Checks and claims the row in one write, so the decision holds until the commit.
     let claimed = sqlx::query(
@@ -284,7 +289,7 @@ pub async fn purge(db: &Db, id: &str, owner_id: i64) -> Result<Option<Vec<String
         tx.rollback().await?;
         return Ok(None);
     }
-    let thumbs = sqlx::query_as::<_, (i64, String)>(
+    let thumbs = sqlx::query_as::<_, (PostId, String)>(
         "SELECT post_id, thumb_image FROM post_data WHERE dataset_id = $1 AND thumb_image IS NOT NULL",
     )
     .bind(id)

@@ -3,12 +3,13 @@
 
 use sqlx::FromRow;
 
+use super::ids::{DraftId, PostId, UserId};
 use super::{Db, optional};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct DraftRow {
-    pub id: i64,
-    pub owner_id: i64,
+    pub id: DraftId,
+    pub owner_id: UserId,
     pub title: String,
     pub body: String,
     /// Chosen tag slugs, comma-separated.
@@ -16,7 +17,7 @@ pub struct DraftRow {
     pub dataset_id: Option<String>,
     /// The view recipe (JSON, `data::recipe::Recipe`), empty until one is chosen.
     pub recipe: String,
-    pub remixed_from: Option<i64>,
+    pub remixed_from: Option<PostId>,
     /// A one-time note for the owner.
     pub notice: String,
     /// Images uploaded with the draft, attached after the picture on publish (JSON list
@@ -34,13 +35,13 @@ macro_rules! draft_select {
 
 /// The fields of a new draft.
 pub struct NewDraft<'a> {
-    pub owner_id: i64,
+    pub owner_id: UserId,
     pub title: &'a str,
     pub body: &'a str,
     pub tags: &'a str,
     pub dataset_id: Option<&'a str>,
     pub recipe: &'a str,
-    pub remixed_from: Option<i64>,
+    pub remixed_from: Option<PostId>,
     pub notice: &'a str,
     pub images: &'a str,
 }
@@ -49,8 +50,8 @@ pub async fn insert(
     tx: &mut sqlx::AnyConnection,
     d: &NewDraft<'_>,
     now: i64,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar::<_, i64>(
+) -> Result<DraftId, sqlx::Error> {
+    sqlx::query_scalar::<_, DraftId>(
         "INSERT INTO drafts (owner_id, title, body, tags, dataset_id, recipe, remixed_from, notice, images, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id",
     )
@@ -70,7 +71,11 @@ pub async fn insert(
 }
 
 /// A draft of `owner_id`, or `None` (missing or someone else's: the caller answers 404).
-pub async fn get_owned(db: &Db, id: i64, owner_id: i64) -> Result<Option<DraftRow>, sqlx::Error> {
+pub async fn get_owned(
+    db: &Db,
+    id: DraftId,
+    owner_id: UserId,
+) -> Result<Option<DraftRow>, sqlx::Error> {
     optional(
         sqlx::query_as::<_, DraftRow>(concat!(draft_select!(), "WHERE id = $1 AND owner_id = $2"))
             .bind(id)
@@ -80,7 +85,7 @@ pub async fn get_owned(db: &Db, id: i64, owner_id: i64) -> Result<Option<DraftRo
     )
 }
 
-pub async fn of_owner(db: &Db, owner_id: i64) -> Result<Vec<DraftRow>, sqlx::Error> {
+pub async fn of_owner(db: &Db, owner_id: UserId) -> Result<Vec<DraftRow>, sqlx::Error> {
     sqlx::query_as::<_, DraftRow>(concat!(
         draft_select!(),
         "WHERE owner_id = $1 ORDER BY updated_at DESC, id DESC LIMIT 200"
@@ -102,8 +107,8 @@ pub struct DraftUpdate<'a> {
 /// Saves the text and recipe of a draft of `owner_id`; false if no such draft of theirs.
 pub async fn update(
     db: &Db,
-    id: i64,
-    owner_id: i64,
+    id: DraftId,
+    owner_id: UserId,
     d: &DraftUpdate<'_>,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
@@ -125,8 +130,8 @@ pub async fn update(
 /// Points a draft of `owner_id` at another dataset (a new upload after a failed one).
 pub async fn set_dataset(
     tx: &mut sqlx::AnyConnection,
-    id: i64,
-    owner_id: i64,
+    id: DraftId,
+    owner_id: UserId,
     dataset_id: &str,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
@@ -146,8 +151,8 @@ pub async fn set_dataset(
 /// such draft of theirs exists.
 pub async fn delete(
     db: &Db,
-    id: i64,
-    owner_id: i64,
+    id: DraftId,
+    owner_id: UserId,
 ) -> Result<Option<Option<String>>, sqlx::Error> {
     let Some(d) = get_owned(db, id, owner_id).await? else {
         return Ok(None);
@@ -163,8 +168,8 @@ pub async fn delete(
 /// Deletes a published draft inside the publishing transaction.
 pub async fn delete_in(
     tx: &mut sqlx::AnyConnection,
-    id: i64,
-    owner_id: i64,
+    id: DraftId,
+    owner_id: UserId,
 ) -> Result<bool, sqlx::Error> {
     let r = sqlx::query("DELETE FROM drafts WHERE id = $1 AND owner_id = $2")
         .bind(id)
@@ -175,8 +180,8 @@ pub async fn delete_in(
 }
 
 /// Drafts that use a dataset (to report a finished ingest to them).
-pub async fn count_for_dataset(db: &Db, dataset_id: &str) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM drafts WHERE dataset_id = $1")
+pub async fn count_for_dataset(db: &Db, dataset_id: &str) -> Result<DraftId, sqlx::Error> {
+    sqlx::query_scalar::<_, DraftId>("SELECT COUNT(*) FROM drafts WHERE dataset_id = $1")
         .bind(dataset_id)
         .fetch_one(&db.pool)
         .await

@@ -3,13 +3,14 @@
 
 use sqlx::FromRow;
 
+use super::ids::{PostId, UserId};
 use super::{Db, optional};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ImageRow {
     pub id: String,
-    pub owner_id: i64,
-    pub post_id: Option<i64>,
+    pub owner_id: UserId,
+    pub post_id: Option<PostId>,
     pub alt: String,
     pub mime: String,
     pub width: i64,
@@ -20,7 +21,7 @@ pub struct ImageRow {
 pub async fn insert(
     db: &Db,
     id: &str,
-    owner_id: i64,
+    owner_id: UserId,
     alt: &str,
     mime: &str,
     width: u32,
@@ -57,8 +58,8 @@ pub async fn get(db: &Db, id: &str) -> Result<Option<ImageRow>, sqlx::Error> {
 pub async fn get_attachable(
     db: &Db,
     id: &str,
-    owner_id: i64,
-    post_id: Option<i64>,
+    owner_id: UserId,
+    post_id: Option<PostId>,
 ) -> Result<Option<ImageRow>, sqlx::Error> {
     optional(
         sqlx::query_as::<_, ImageRow>(
@@ -67,13 +68,13 @@ pub async fn get_attachable(
         )
         .bind(id)
         .bind(owner_id)
-        .bind(post_id.unwrap_or(-1))
+        .bind(post_id.unwrap_or(PostId(-1)))
         .fetch_one(&db.pool)
         .await,
     )
 }
 
-pub async fn for_post(db: &Db, post_id: i64) -> Result<Vec<ImageRow>, sqlx::Error> {
+pub async fn for_post(db: &Db, post_id: PostId) -> Result<Vec<ImageRow>, sqlx::Error> {
     sqlx::query_as::<_, ImageRow>(
         "SELECT id, owner_id, post_id, alt, mime, width, height FROM images WHERE post_id = $1 ORDER BY position, id",
     )
@@ -86,8 +87,8 @@ pub async fn for_post(db: &Db, post_id: i64) -> Result<Vec<ImageRow>, sqlx::Erro
 pub async fn attach(
     tx: &mut sqlx::AnyConnection,
     id: &str,
-    owner_id: i64,
-    post_id: i64,
+    owner_id: UserId,
+    post_id: PostId,
     position: i64,
     alt: &str,
 ) -> Result<bool, sqlx::Error> {
@@ -108,8 +109,8 @@ pub async fn attach(
 /// Deletes the images of a post that are no longer in `keep`; returns the removed ids.
 pub async fn detach_others(
     tx: &mut sqlx::AnyConnection,
-    post_id: i64,
-    owner_id: i64,
+    post_id: PostId,
+    owner_id: UserId,
     keep: &[String],
 ) -> Result<Vec<String>, sqlx::Error> {
     let current = sqlx::query_scalar::<_, String>(
@@ -132,7 +133,7 @@ pub async fn detach_others(
 }
 
 /// Deletes a draft (unattached) image of `owner_id`; true when one was deleted.
-pub async fn delete_draft(db: &Db, id: &str, owner_id: i64) -> Result<bool, sqlx::Error> {
+pub async fn delete_draft(db: &Db, id: &str, owner_id: UserId) -> Result<bool, sqlx::Error> {
     let r = sqlx::query("DELETE FROM images WHERE id = $1 AND owner_id = $2 AND post_id IS NULL")
         .bind(id)
         .bind(owner_id)

@@ -5,22 +5,12 @@
 
 use sqlx::FromRow;
 
+pub use super::ids::JobId;
 use super::states::JobState;
 use super::{Db, optional};
 
-/// The id of an ingest job (its row's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct JobId(pub i64);
-
-impl From<i64> for JobId {
-    fn from(id: i64) -> JobId {
-        JobId(id)
-    }
-}
-
 #[derive(Debug, Clone, FromRow)]
 pub struct JobRow {
-    #[sqlx(try_from = "i64")]
     pub id: JobId,
     pub dataset_id: String,
     /// The staging file's random id (never a client file name).

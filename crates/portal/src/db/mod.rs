@@ -6,6 +6,7 @@
 pub mod comments;
 pub mod datasets;
 pub mod drafts;
+pub mod ids;
 pub mod images;
 pub mod jobs;
 pub mod modlog;

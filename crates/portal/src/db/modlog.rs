@@ -3,6 +3,31 @@
 use sqlx::FromRow;
 
 use super::Db;
+use super::ids::{CommentId, PostId, UserId};
+
+/// What a moderator acted on. Stored as a kind and the row's id, so the log names posts
+/// and comments alike (and keeps naming them once they are deleted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Post(PostId),
+    Comment(CommentId),
+}
+
+impl Target {
+    fn kind(self) -> &'static str {
+        match self {
+            Target::Post(_) => "post",
+            Target::Comment(_) => "comment",
+        }
+    }
+
+    fn id(self) -> i64 {
+        match self {
+            Target::Post(id) => id.0,
+            Target::Comment(id) => id.0,
+        }
+    }
+}
 
 #[derive(Debug, Clone, FromRow)]
 pub struct ModlogRow {
@@ -16,10 +41,9 @@ pub struct ModlogRow {
 
 pub async fn record(
     db: &Db,
-    moderator_id: i64,
+    moderator_id: UserId,
     action: &str,
-    target_kind: &str,
-    target_id: i64,
+    target: Target,
     reason: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
@@ -28,8 +52,8 @@ pub async fn record(
     )
     .bind(moderator_id)
     .bind(action)
-    .bind(target_kind)
-    .bind(target_id)
+    .bind(target.kind())
+    .bind(target.id())
     .bind(reason)
     .bind(now)
     .execute(&db.pool)

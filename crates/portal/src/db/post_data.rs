@@ -5,11 +5,12 @@
 
 use sqlx::FromRow;
 
+use super::ids::PostId;
 use super::{Db, optional};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct PostDataRow {
-    pub post_id: i64,
+    pub post_id: PostId,
     /// `None` once the dataset was withdrawn for good (deleted by its owner).
     pub dataset_id: Option<String>,
     /// The recipe (JSON, `data::recipe::Recipe`).
@@ -17,7 +18,7 @@ pub struct PostDataRow {
     /// Findings of a built-in analysis (JSON), computed when the post was published.
     pub analysis: String,
     pub thumb_image: Option<String>,
-    pub remixed_from: Option<i64>,
+    pub remixed_from: Option<PostId>,
 }
 
 pub async fn insert(tx: &mut sqlx::AnyConnection, row: &PostDataRow) -> Result<(), sqlx::Error> {
@@ -35,7 +36,7 @@ pub async fn insert(tx: &mut sqlx::AnyConnection, row: &PostDataRow) -> Result<(
     Ok(())
 }
 
-pub async fn get(db: &Db, post_id: i64) -> Result<Option<PostDataRow>, sqlx::Error> {
+pub async fn get(db: &Db, post_id: PostId) -> Result<Option<PostDataRow>, sqlx::Error> {
     optional(
         sqlx::query_as::<_, PostDataRow>(
             "SELECT post_id, dataset_id, recipe, analysis, thumb_image, remixed_from FROM post_data WHERE post_id = $1",

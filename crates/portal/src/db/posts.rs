@@ -3,12 +3,13 @@
 
 use sqlx::FromRow;
 
+use super::ids::{PostId, UserId};
 use super::{Db, optional};
 
 /// A post as shown in lists: enough for a card, not the body.
 #[derive(Debug, Clone, FromRow)]
 pub struct PostSummary {
-    pub id: i64,
+    pub id: PostId,
     pub title: String,
     pub teaser: String,
     pub kind: String,
@@ -43,7 +44,7 @@ pub enum Listing<'a> {
     Gallery,
     GalleryTag(&'a str),
     Tag(&'a str),
-    Author(i64),
+    Author(UserId),
 }
 
 /// One page of visible posts, newest first. Fetch `limit + 1` to learn whether more follow.
@@ -123,13 +124,13 @@ async fn attach_tags(db: &Db, posts: &mut [PostSummary]) -> Result<(), sqlx::Err
     ) else {
         return Ok(());
     };
-    if hi - lo > 2_000 {
+    if hi.0 - lo.0 > 2_000 {
         for p in posts.iter_mut() {
             p.tags = super::tags::of_post(db, p.id).await?;
         }
         return Ok(());
     }
-    let rows = sqlx::query_as::<_, (i64, String)>(
+    let rows = sqlx::query_as::<_, (PostId, String)>(
         "SELECT post_id, tag_slug FROM post_tags WHERE post_id >= $1 AND post_id <= $2 ORDER BY tag_slug",
     )
     .bind(lo)
@@ -149,8 +150,8 @@ async fn attach_tags(db: &Db, posts: &mut [PostSummary]) -> Result<(), sqlx::Err
 /// One post with everything its page shows.
 #[derive(Debug, Clone, FromRow)]
 pub struct PostRow {
-    pub id: i64,
-    pub author_id: i64,
+    pub id: PostId,
+    pub author_id: UserId,
     pub author: String,
     pub kind: String,
     pub title: String,
@@ -164,7 +165,7 @@ pub struct PostRow {
     pub hidden_reason: Option<String>,
 }
 
-pub async fn get(db: &Db, id: i64) -> Result<Option<PostRow>, sqlx::Error> {
+pub async fn get(db: &Db, id: PostId) -> Result<Option<PostRow>, sqlx::Error> {
     optional(
         sqlx::query_as::<_, PostRow>(
             "SELECT p.id, p.author_id, u.username AS author, p.kind, p.title, p.body, p.body_html, p.teaser, \
@@ -191,11 +192,11 @@ pub struct PostFields<'a> {
 
 pub async fn insert(
     tx: &mut sqlx::AnyConnection,
-    author_id: i64,
+    author_id: UserId,
     f: &PostFields<'_>,
     now: i64,
-) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar::<_, i64>(
+) -> Result<PostId, sqlx::Error> {
+    sqlx::query_scalar::<_, PostId>(
         "INSERT INTO posts (author_id, kind, title, body, body_html, teaser, tool, data_source, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
     )
@@ -216,8 +217,8 @@ pub async fn insert(
 /// Updates a post of `author_id`; false when no such post of theirs exists.
 pub async fn update(
     tx: &mut sqlx::AnyConnection,
-    id: i64,
-    author_id: i64,
+    id: PostId,
+    author_id: UserId,
     f: &PostFields<'_>,
     now: i64,
 ) -> Result<bool, sqlx::Error> {
@@ -242,7 +243,11 @@ pub async fn update(
 
 /// Deletes a post of `author_id` with its comments and tags; returns its image ids (to remove
 /// the files) or `None` when no such post of theirs exists.
-pub async fn delete(db: &Db, id: i64, author_id: i64) -> Result<Option<Vec<String>>, sqlx::Error> {
+pub async fn delete(
+    db: &Db,
+    id: PostId,
+    author_id: UserId,
+) -> Result<Option<Vec<String>>, sqlx::Error> {
     let mut tx = db.pool.begin().await?;
     let images = sqlx::query_scalar::<_, String>(
         "SELECT id FROM images WHERE post_id = $1 AND owner_id = $2",
@@ -279,7 +284,7 @@ pub async fn delete(db: &Db, id: i64, author_id: i64) -> Result<Option<Vec<Strin
 }
 
 /// Hides or unhides a post (moderators); the reason is public in the moderation log.
-pub async fn set_hidden(db: &Db, id: i64, reason: Option<&str>) -> Result<bool, sqlx::Error> {
+pub async fn set_hidden(db: &Db, id: PostId, reason: Option<&str>) -> Result<bool, sqlx::Error> {
     let r = sqlx::query("UPDATE posts SET hidden_reason = $1 WHERE id = $2")
         .bind(reason)
         .bind(id)

@@ -2,11 +2,12 @@
 //! and a new request voids the older ones.
 
 use super::Db;
+use super::ids::UserId;
 
 pub async fn create(
     db: &Db,
     token_hash: &str,
-    user_id: i64,
+    user_id: UserId,
     now: i64,
     ttl: i64,
 ) -> Result<(), sqlx::Error> {
@@ -26,9 +27,9 @@ pub async fn create(
 }
 
 /// The member a still-valid token belongs to, without using it up (to show the form).
-pub async fn peek(db: &Db, token_hash: &str, now: i64) -> Result<Option<i64>, sqlx::Error> {
+pub async fn peek(db: &Db, token_hash: &str, now: i64) -> Result<Option<UserId>, sqlx::Error> {
     super::optional(
-        sqlx::query_scalar::<_, i64>(
+        sqlx::query_scalar::<_, UserId>(
             "SELECT user_id FROM password_resets WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
         )
         .bind(token_hash)
@@ -39,9 +40,9 @@ pub async fn peek(db: &Db, token_hash: &str, now: i64) -> Result<Option<i64>, sq
 }
 
 /// Uses the token up; returns its member only the first time and only before it expires.
-pub async fn consume(db: &Db, token_hash: &str, now: i64) -> Result<Option<i64>, sqlx::Error> {
+pub async fn consume(db: &Db, token_hash: &str, now: i64) -> Result<Option<UserId>, sqlx::Error> {
     super::optional(
-        sqlx::query_scalar::<_, i64>(
+        sqlx::query_scalar::<_, UserId>(
             "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $3 RETURNING user_id",
         )
         .bind(now)

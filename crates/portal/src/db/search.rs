@@ -5,12 +5,13 @@
 
 use sqlx::FromRow;
 
+use super::ids::{CommentId, PostId};
 use super::{Backend, Db};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct Hit {
-    pub post_id: i64,
-    pub comment_id: Option<i64>,
+    pub post_id: PostId,
+    pub comment_id: Option<CommentId>,
     pub title: String,
     pub body: String,
     pub author: String,

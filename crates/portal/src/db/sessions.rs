@@ -3,11 +3,12 @@
 
 use sqlx::FromRow;
 
+use super::ids::UserId;
 use super::{Db, optional};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct SessionRow {
-    pub user_id: i64,
+    pub user_id: UserId,
     pub username: String,
     pub role: String,
     pub csrf: String,
@@ -18,7 +19,7 @@ pub struct SessionRow {
 pub async fn create(
     db: &Db,
     id_hash: &str,
-    user_id: i64,
+    user_id: UserId,
     csrf: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
@@ -63,7 +64,11 @@ pub async fn delete(db: &Db, id_hash: &str) -> Result<(), sqlx::Error> {
 }
 
 /// Ends every session of a member, or every one but `keep` (the one changing the password).
-pub async fn delete_for_user(db: &Db, user_id: i64, keep: Option<&str>) -> Result<(), sqlx::Error> {
+pub async fn delete_for_user(
+    db: &Db,
+    user_id: UserId,
+    keep: Option<&str>,
+) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
         .bind(user_id)
         .bind(keep.unwrap_or(""))

@@ -3,6 +3,7 @@
 use sqlx::FromRow;
 
 use super::Db;
+use super::ids::PostId;
 use crate::domain::TagSlug;
 
 #[derive(Debug, Clone, FromRow)]
@@ -68,7 +69,7 @@ pub async fn delete(db: &Db, slug: &str) -> Result<bool, sqlx::Error> {
     Ok(r.rows_affected() == 1)
 }
 
-pub async fn of_post(db: &Db, post_id: i64) -> Result<Vec<String>, sqlx::Error> {
+pub async fn of_post(db: &Db, post_id: PostId) -> Result<Vec<String>, sqlx::Error> {
     sqlx::query_scalar::<_, String>(
         "SELECT tag_slug FROM post_tags WHERE post_id = $1 ORDER BY tag_slug",
     )
@@ -80,7 +81,7 @@ pub async fn of_post(db: &Db, post_id: i64) -> Result<Vec<String>, sqlx::Error> 
 /// Replaces a post's tags, keeping only tags of the curated list.
 pub async fn set_for_post(
     tx: &mut sqlx::AnyConnection,
-    post_id: i64,
+    post_id: PostId,
     tags: &[TagSlug],
 ) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM post_tags WHERE post_id = $1")

@@ -2,12 +2,13 @@
 
 use sqlx::FromRow;
 
+use super::ids::UserId;
 use super::{Db, optional};
 use crate::domain::{Email, Role, Username};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct UserRow {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub email: String,
     pub password_hash: String,
@@ -38,11 +39,11 @@ pub async fn create(
     password_hash: &str,
     role: Role,
     now: i64,
-) -> Result<i64, CreateUserError> {
+) -> Result<UserId, CreateUserError> {
     if find_by_name(db, username.as_str()).await?.is_some() {
         return Err(CreateUserError::UsernameTaken);
     }
-    let r = sqlx::query_scalar::<_, i64>(
+    let r = sqlx::query_scalar::<_, UserId>(
         "INSERT INTO users (username, email, password_hash, role, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(username.as_str())
@@ -87,7 +88,7 @@ pub async fn find_by_email(db: &Db, email: &Email) -> Result<Option<UserRow>, sq
     )
 }
 
-pub async fn find_by_id(db: &Db, id: i64) -> Result<Option<UserRow>, sqlx::Error> {
+pub async fn find_by_id(db: &Db, id: UserId) -> Result<Option<UserRow>, sqlx::Error> {
     optional(
         sqlx::query_as::<_, UserRow>(
             "SELECT id, username, email, password_hash, role, created_at FROM users WHERE id = $1",
@@ -112,7 +113,7 @@ pub async fn list(db: &Db) -> Result<Vec<UserRow>, sqlx::Error> {
     .await
 }
 
-pub async fn set_password(db: &Db, user_id: i64, hash: &str) -> Result<(), sqlx::Error> {
+pub async fn set_password(db: &Db, user_id: UserId, hash: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(hash)
         .bind(user_id)
@@ -121,7 +122,7 @@ pub async fn set_password(db: &Db, user_id: i64, hash: &str) -> Result<(), sqlx:
     Ok(())
 }
 
-pub async fn set_email(db: &Db, user_id: i64, email: &Email) -> Result<(), CreateUserError> {
+pub async fn set_email(db: &Db, user_id: UserId, email: &Email) -> Result<(), CreateUserError> {
     sqlx::query("UPDATE users SET email = $1 WHERE id = $2")
         .bind(email.as_str())
         .bind(user_id)

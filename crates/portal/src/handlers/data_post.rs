@@ -18,6 +18,7 @@ use crate::data::policy::reader_of;
 use crate::data::recipe::Recipe;
 use crate::data::{export, picture, publish, reproduce};
 use crate::db::datasets::{self, Withdrawal};
+use crate::db::ids::PostId;
 use crate::db::post_data::{self, PostDataRow};
 use crate::db::posts::{self, PostRow};
 use crate::error::AppError;
@@ -33,7 +34,7 @@ pub const ASSETS: &str = "/assets";
 pub async fn readable(
     state: &AppState,
     v: &Visitor,
-    id: i64,
+    id: PostId,
 ) -> Result<(PostRow, PostDataRow, Recipe), AppError> {
     let post = posts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
     let mine = v.user.as_ref().map(|u| u.id) == Some(post.author_id);
@@ -73,7 +74,7 @@ pub fn withdrawn_sentence(w: Withdrawal) -> &'static str {
 pub async fn view(
     state: &AppState,
     v: &Visitor,
-    id: i64,
+    id: PostId,
     sel: Option<&str>,
 ) -> Result<Option<(PostData, Option<String>)>, AppError> {
     let Some(pd) = post_data::get(&state.db, id).await? else {
@@ -259,6 +260,6 @@ pub async fn remix(
     let (post, pd, _) = readable(&state, &visit, id).await?;
     let with_data = f.with_data.as_deref() == Some("1");
     let draft = publish::remix(&state, me.id, id, &post.title, &pd, with_data).await?;
-    tracing::info!(event = "remixed", post = id, draft, with_data);
+    tracing::info!(event = "remixed", post = %id, draft = %draft, with_data);
     Ok(redirect(&format!("/drafts/{draft}")))
 }

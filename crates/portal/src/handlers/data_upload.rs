@@ -11,6 +11,7 @@ use super::{Visit, redirect};
 use crate::data::ids::DatasetId;
 use crate::data::{UploadChoices, queue_ingest};
 use crate::db::drafts::{self, NewDraft};
+use crate::db::ids::UserId;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -18,7 +19,7 @@ use crate::state::AppState;
 /// and messages); the staged file is then removed.
 pub async fn queue(
     state: &AppState,
-    owner: i64,
+    owner: UserId,
     sub: &Submission,
 ) -> Result<Result<DatasetId, (StatusCode, Vec<String>)>, AppError> {
     let drop_staged = || async {

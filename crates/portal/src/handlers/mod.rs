@@ -113,10 +113,12 @@ pub async fn cards(
     Ok((rows.into_iter().map(PostCard::from).collect(), has_next))
 }
 
-/// Parses a numeric path id; anything else is a 404.
-pub fn id(raw: &str) -> Result<i64, AppError> {
+/// Parses a numeric path id (a post's, a comment's, a draft's: the caller's type says
+/// which); anything else is a 404.
+pub fn id<Id: From<i64>>(raw: &str) -> Result<Id, AppError> {
     raw.parse::<i64>()
         .ok()
         .filter(|i| *i > 0)
+        .map(Id::from)
         .ok_or(AppError::NotFound)
 }

@@ -8,6 +8,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::{Visit, redirect};
+use crate::db::modlog::Target;
 use crate::db::{comments, modlog, posts};
 use crate::domain::short_text;
 use crate::error::AppError;
@@ -57,9 +58,17 @@ pub async fn hide_post(
     if !posts::set_hidden(&state.db, id, Some(&reason)).await? {
         return Err(AppError::NotFound);
     }
-    modlog::record(&state.db, me.id, "hid", "post", id, &reason, state.now()).await?;
+    modlog::record(
+        &state.db,
+        me.id,
+        "hid",
+        Target::Post(id),
+        &reason,
+        state.now(),
+    )
+    .await?;
     crate::data::withdraw::post_hidden(&state, id).await?;
-    tracing::info!(target: "security", event = "moderation", action = "hide_post", post = id, moderator = ?me.username);
+    tracing::info!(target: "security", event = "moderation", action = "hide_post", post = %id, moderator = ?me.username);
     Ok(redirect(&format!("/p/{id}")))
 }
 
@@ -78,8 +87,7 @@ pub async fn unhide_post(
         &state.db,
         me.id,
         "restored",
-        "post",
-        id,
+        Target::Post(id),
         &reason,
         state.now(),
     )
@@ -102,13 +110,12 @@ pub async fn hide_comment(
         &state.db,
         me.id,
         "hid",
-        "comment",
-        c.id,
+        Target::Comment(c.id),
         &reason,
         state.now(),
     )
     .await?;
-    tracing::info!(target: "security", event = "moderation", action = "hide_comment", comment = c.id, moderator = ?me.username);
+    tracing::info!(target: "security", event = "moderation", action = "hide_comment", comment = %c.id, moderator = ?me.username);
     Ok(redirect(&format!("/p/{}#c{}", c.post_id, c.id)))
 }
 
@@ -127,8 +134,7 @@ pub async fn unhide_comment(
         &state.db,
         me.id,
         "restored",
-        "comment",
-        c.id,
+        Target::Comment(c.id),
         &reason,
         state.now(),
     )

@@ -6,6 +6,7 @@ use axum::response::Response;
 
 use super::post_form::{self, ValidPost};
 use super::{Visit, redirect};
+use crate::db::ids::{PostId, UserId};
 use crate::db::{images, posts, tags};
 use crate::error::AppError;
 use crate::markdown;
@@ -65,7 +66,7 @@ pub async fn submit(
                 .await;
             }
             let id = save(&state, me.id, &post).await?;
-            tracing::info!(event = "post_created", post = id, user = ?me.username);
+            tracing::info!(event = "post_created", post = %id, user = ?me.username);
             return Ok(redirect(&format!("/p/{id}")));
         }
     }
@@ -78,7 +79,7 @@ pub async fn submit(
     post_form::page(&state, &visit, None, sub.form, errors, sub.preview, status).await
 }
 
-async fn save(state: &AppState, author: i64, p: &ValidPost) -> Result<i64, AppError> {
+async fn save(state: &AppState, author: UserId, p: &ValidPost) -> Result<PostId, AppError> {
     let body_html = markdown::render(p.body.as_str());
     let teaser = markdown::plain_excerpt(p.body.as_str(), 280);
     let fields = posts::PostFields {

@@ -23,6 +23,6 @@ pub async fn submit(
     if !withdraw::delete_post(&state, id, me.id).await? {
         return Err(AppError::NotFound);
     }
-    tracing::info!(event = "post_deleted", post = id, user = ?me.username);
+    tracing::info!(event = "post_deleted", post = %id, user = ?me.username);
     Ok(redirect(&format!("/u/{}", me.username)))
 }

@@ -6,6 +6,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use crate::db::ids::{PostId, UserId};
+
 use super::data_post::{PostData, withdrawn_sentence};
 use super::{Visit, render};
 use crate::clock::{day, rfc3339};
@@ -45,7 +47,7 @@ pub async fn show(
 pub async fn page(
     state: &AppState,
     v: &Visitor,
-    id: i64,
+    id: PostId,
     form: CommentForm,
     status: StatusCode,
 ) -> Result<Response, AppError> {
@@ -56,7 +58,7 @@ pub async fn page(
 pub async fn page_with(
     state: &AppState,
     v: &Visitor,
-    id: i64,
+    id: PostId,
     form: CommentForm,
     status: StatusCode,
     sel: Option<&str>,
@@ -117,7 +119,7 @@ pub async fn page_with(
 }
 
 /// Top-level comments in order, each with its replies.
-fn threads(rows: Vec<CommentRow>, me: Option<i64>) -> Vec<CommentView> {
+fn threads(rows: Vec<CommentRow>, me: Option<UserId>) -> Vec<CommentView> {
     let view = |c: &CommentRow| CommentView {
         id: c.id,
         author: c.author.clone(),

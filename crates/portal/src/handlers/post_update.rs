@@ -7,6 +7,7 @@ use axum::response::Response;
 
 use super::post_form::{self, ValidPost};
 use super::{Visit, redirect};
+use crate::db::ids::{PostId, UserId};
 use crate::db::{images, posts, tags};
 use crate::error::AppError;
 use crate::markdown;
@@ -104,7 +105,12 @@ pub async fn submit(
     .await
 }
 
-async fn save(state: &AppState, id: i64, author: i64, p: &ValidPost) -> Result<bool, AppError> {
+async fn save(
+    state: &AppState,
+    id: PostId,
+    author: UserId,
+    p: &ValidPost,
+) -> Result<bool, AppError> {
     let body_html = markdown::render(p.body.as_str());
     let teaser = markdown::plain_excerpt(p.body.as_str(), 280);
     let fields = posts::PostFields {

@@ -13,6 +13,7 @@ use axum::response::Response;
 
 use super::cookies;
 use crate::auth;
+use crate::db::ids::UserId;
 use crate::db::sessions;
 use crate::domain::Role;
 use crate::error::AppError;
@@ -21,7 +22,7 @@ use crate::state::AppState;
 /// A logged-in member.
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
-    pub id: i64,
+    pub id: UserId,
     pub username: String,
     pub role: Role,
     pub csrf: String,
@@ -151,7 +152,7 @@ async fn load(state: &AppState, token: &str) -> Result<Option<CurrentUser>, sqlx
 /// brought: no fixation) and returns its cookie.
 pub async fn start_session(
     state: &AppState,
-    user_id: i64,
+    user_id: UserId,
 ) -> Result<axum::http::HeaderValue, AppError> {
     let token = auth::new_token();
     sessions::create(

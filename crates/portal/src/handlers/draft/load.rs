@@ -2,6 +2,7 @@
 
 use crate::data::recipe::{Recipe, ViewForm};
 use crate::db::drafts::{self, DraftRow};
+use crate::db::ids::UserId;
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -42,7 +43,7 @@ pub(super) fn recipe_form(recipe: &str) -> ViewForm {
 pub(super) async fn owned(
     state: &AppState,
     raw_id: &str,
-    owner: i64,
+    owner: UserId,
 ) -> Result<DraftRow, AppError> {
     drafts::get_owned(&state.db, crate::handlers::id(raw_id)?, owner)
         .await?

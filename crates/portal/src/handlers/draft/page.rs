@@ -11,6 +11,7 @@ use crate::data::recipe::{FIELD_CHOICES, KINDS, Recipe, ViewForm};
 use crate::data::summary::ParseReport;
 use crate::data::upload::human_bytes;
 use crate::db::datasets::{self, DatasetRow, Reader};
+use crate::db::ids::UserId;
 use crate::db::jobs::{self, JobRow};
 use crate::db::states::{DatasetStatus, JobState};
 use crate::db::{drafts, tags};
@@ -119,7 +120,7 @@ pub async fn page(
 async fn readable_dataset(
     state: &AppState,
     draft: &drafts::DraftRow,
-    me: Option<i64>,
+    me: Option<UserId>,
     errors: &mut Vec<String>,
 ) -> Result<(Option<DatasetRow>, bool), AppError> {
     let ds = match draft.dataset_id.as_deref() {

@@ -10,6 +10,7 @@ use super::load::{DraftText, owned};
 use super::page::page;
 use crate::data::publish;
 use crate::data::recipe::{Recipe, ViewForm};
+use crate::db::ids::{PostId, UserId};
 use crate::db::{datasets, drafts, tags};
 use crate::domain::{PostBody, TagSlug, Title};
 use crate::error::AppError;
@@ -70,11 +71,15 @@ pub async fn submit(
 }
 
 /// Deletes the draft, and its dataset when nothing else of the member uses it.
-async fn delete(state: &AppState, draft: &drafts::DraftRow, me: i64) -> Result<Response, AppError> {
+async fn delete(
+    state: &AppState,
+    draft: &drafts::DraftRow,
+    me: UserId,
+) -> Result<Response, AppError> {
     if let Some(Some(ds)) = drafts::delete(&state.db, draft.id, me).await? {
         crate::data::release(state, &ds, me).await?;
     }
-    tracing::info!(event = "draft_deleted", draft = draft.id);
+    tracing::info!(event = "draft_deleted", draft = %draft.id);
     Ok(redirect("/drafts"))
 }
 
@@ -113,7 +118,7 @@ async fn recipe_of(
 async fn save(
     state: &AppState,
     draft: &drafts::DraftRow,
-    me: i64,
+    me: UserId,
     form: &ViewForm,
     text: &DraftText,
     recipe: Option<&Recipe>,
@@ -185,11 +190,11 @@ async fn respond_published(
     form: ViewForm,
     text: DraftText,
     recipe: &Recipe,
-    published: Result<i64, publish::PublishError>,
+    published: Result<PostId, publish::PublishError>,
 ) -> Result<Response, AppError> {
     match published {
         Ok(post) => {
-            tracing::info!(event = "data_post_published", post, draft = draft.id, dataset = %recipe.dataset);
+            tracing::info!(event = "data_post_published", post = %post, draft = %draft.id, dataset = %recipe.dataset);
             Ok(redirect(&format!("/p/{post}")))
         }
         Err(publish::PublishError::Member(m)) => {

@@ -6,6 +6,7 @@
 use axum::http::StatusCode;
 
 use super::fields::AttachedImages;
+use crate::db::ids::PostId;
 use crate::db::images as image_rows;
 use crate::error::AppError;
 use crate::images::{self, ImageError};
@@ -18,7 +19,7 @@ use crate::web::CurrentUser;
 pub(super) async fn keep_attached(
     state: &AppState,
     me: &CurrentUser,
-    post_id: Option<i64>,
+    post_id: Option<PostId>,
     form: &mut PostForm,
     attached: AttachedImages,
 ) -> Result<(), AppError> {

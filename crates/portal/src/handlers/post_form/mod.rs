@@ -17,6 +17,7 @@ use axum::extract::Multipart;
 use axum::http::StatusCode;
 
 use crate::data::upload::Received;
+use crate::db::ids::PostId;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::views::PostForm;
@@ -74,7 +75,7 @@ pub async fn read(
     state: &AppState,
     me: &CurrentUser,
     mp: Multipart,
-    post_id: Option<i64>,
+    post_id: Option<PostId>,
 ) -> Result<Submission, AppError> {
     let raw = fields::read_fields(state, mp).await?;
     let mut form = raw.form;

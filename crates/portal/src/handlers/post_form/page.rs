@@ -6,6 +6,7 @@ use axum::response::Response;
 
 use super::fields::NEW_SLOTS;
 use crate::data::upload::human_bytes;
+use crate::db::ids::PostId;
 use crate::db::tags;
 use crate::error::AppError;
 use crate::handlers::render;
@@ -18,7 +19,7 @@ use crate::web::Visitor;
 pub async fn page(
     state: &AppState,
     v: &Visitor,
-    editing: Option<i64>,
+    editing: Option<PostId>,
     form: PostForm,
     errors: Vec<String>,
     preview: bool,
