@@ -9,6 +9,7 @@
 # Each repetition starts a fresh portal (SQLite) on a scratch data folder under
 # bench/out/datapost (gitignored). The load average is printed: the machine is shared.
 set -euo pipefail
+source "$(dirname "$0")/../stop.sh"
 cd "$(dirname "$0")/../.."
 LINES=${1:-1000000}
 REPS=${2:-3}
@@ -38,10 +39,13 @@ for rep in $(seq 1 "$REPS"); do
   echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
   "$BIN" serve --data "$DATA" --addr "127.0.0.1:$PORT" > "$OUT/serve-$rep.log" 2>&1 &
   PID=$!
-  trap 'kill $PID 2>/dev/null || true' EXIT
+  trap 'stop_bg $PID' EXIT
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" > /dev/null && break; sleep 0.1; done
   python3 bench/datapost/driver.py "http://127.0.0.1:$PORT" "$LOG" | tee "$OUT/result-$rep.json"
-  grep -o '"publish_timings".*\|publish_timings.*' "$OUT/serve-$rep.log" | tail -1 || true
-  kill $PID; wait $PID 2>/dev/null || true
+  # The server logs how long each publish step took, when it publishes.
+  if ! grep -o '"publish_timings".*\|publish_timings.*' "$OUT/serve-$rep.log" | tail -1; then
+    echo "(no publish timings in $OUT/serve-$rep.log)"
+  fi
+  stop_bg "$PID"
   trap - EXIT
 done

@@ -12,6 +12,7 @@
 # usage: bench/portal/hostile.sh            (DURATION=60s CONNECTIONS=200 to change)
 # needs: wrk and curl (apt-get install -y wrk curl), a Rust toolchain.
 set -euo pipefail
+source "$(dirname "$0")/../stop.sh"
 cd "$(dirname "$0")/../.."
 DURATION="${DURATION:-60s}"
 CONNECTIONS="${CONNECTIONS:-200}"
@@ -28,8 +29,7 @@ BASE="http://127.0.0.1:$PORT"
 SERVER=""
 LOADERS=()
 cleanup() {
-  for p in "${LOADERS[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null || true
+  stop_bg "${LOADERS[@]}" "$SERVER"
 }
 trap cleanup EXIT
 "$BIN" serve --data "$OUT/data" --addr "127.0.0.1:$PORT" --trust-proxy > "$OUT/server.log" 2>&1 &
@@ -88,8 +88,7 @@ with_peak_rss() { # file cmd...
       sleep 0.2; done ) &
   local sampler=$!
   "$@"
-  kill $sampler 2>/dev/null || true
-  wait $sampler 2>/dev/null || true
+  stop_bg "$sampler"
 }
 
 run_wrk() { # name path
@@ -113,7 +112,7 @@ for i in $(seq 1 8); do hostile_client "10.$i.0" & LOADERS+=($!); done
 sleep 2
 run_wrk front-hostile /
 run_wrk post-hostile /p/1
-for p in "${LOADERS[@]}"; do kill "$p" 2>/dev/null || true; done
+stop_bg "${LOADERS[@]}"
 LOADERS=()
 kill -0 "$SERVER" || { echo "the server died" >&2; exit 1; }
 

@@ -6,6 +6,7 @@
 # usage: bench/portal/run.sh            (DURATION=30s CONNECTIONS=64 to change)
 # needs: wrk and nginx (apt-get install -y wrk nginx), a Rust toolchain.
 set -euo pipefail
+source "$(dirname "$0")/../stop.sh"
 cd "$(dirname "$0")/../.."
 DURATION="${DURATION:-30s}"
 CONNECTIONS="${CONNECTIONS:-64}"
@@ -19,12 +20,11 @@ BIN="${CARGO_TARGET_DIR:-target}/release/examples/bench_server"
 SERVER=""
 NGINX_PID=""
 cleanup() {
-  [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null || true
-  [ -n "$NGINX_PID" ] && kill "$NGINX_PID" 2>/dev/null || true
+  stop_bg "$SERVER" "$NGINX_PID"
 }
 trap cleanup EXIT
 start_server() { # [nocache]
-  [ -n "$SERVER" ] && { kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; }
+  stop_bg "$SERVER"
   # The seeded data is kept between runs (seeding takes a minute); delete $OUT/data to reseed.
   "$BIN" "$OUT/data" 127.0.0.1:18080 "$@" > "$OUT/server.log" 2>&1 &
   SERVER=$!

@@ -10,6 +10,7 @@
 # Data and results go to bench/out/views (gitignored). Needs python3 with duckdb, node,
 # chromium and the npm packages of tests/browser (scripts/setup-test-env.sh installs them).
 set -euo pipefail
+source "$(dirname "$0")/../stop.sh"
 cd "$(dirname "$0")/../.."
 OUT="$PWD/bench/out/views"  # absolute: cargo bench runs in the crate directory
 mkdir -p "$OUT"
@@ -50,7 +51,5 @@ for n in 5000 50000; do
   for gl in ${GLS:-swiftshader llvmpipe}; do
     (cd tests/browser && GL=$gl node ../../bench/views/frames.mjs "$(grep http "../../$OUT/$name.url")" "$n") | tee -a "$OUT/frames.jsonl"
   done
-  kill "$pid" 2>/dev/null || true
-  pkill -P "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
+  stop_bg "$pid"
 done
