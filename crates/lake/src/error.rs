@@ -60,10 +60,11 @@ pub enum LakeError {
     #[error("manifest {path}: {why}")]
     Manifest { path: String, why: String },
 
+    /// The parse error is in the message, not also a `source`: printed with its chain, it
+    /// would be said twice.
     #[error("parsing {source_name}: {error}")]
     Parse {
         source_name: String,
-        #[source]
         error: secviz_parse::ParseError,
     },
 

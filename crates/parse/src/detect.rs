@@ -54,6 +54,6 @@ pub(crate) fn detect(head: &[u8]) -> Result<Format, ParseError> {
             .first()
             .map(|l| l.chars().take(80).collect())
             .unwrap_or_default();
-        ParseError::UnknownFormat(format!("first line: {first:?}"))
+        ParseError::UnknownFormat(format!("first line: {}", crate::printable::quoted(&first)))
     })
 }

@@ -8,9 +8,9 @@ use std::time::Duration;
 
 use secviz_lake::DatasetName;
 use secviz_lake::analyze::{ANALYSES, Finding, Params};
-use secviz_lake::query::{Access, QueryLimits, escape_control};
+use secviz_lake::query::{QueryLimits, escape_control};
 
-use super::datasets::{DataArg, runtime};
+use super::datasets::{DataArg, access_to, runtime};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -52,16 +52,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let lake = args.data.open()?;
-    let access = if args.datasets.is_empty() {
-        Access::All
-    } else {
-        Access::Only(args.datasets.clone())
-    };
+    let rt = runtime()?;
+    let access = access_to(&lake, &rt, &args.datasets)?;
     let limits = QueryLimits {
         timeout: args.timeout.map(Duration::from_secs_f64),
         ..QueryLimits::unlimited()
     };
-    let rt = runtime()?;
     let findings: Vec<Finding> = match &args.name {
         Some(name) => {
             anyhow::ensure!(args.params.len() < 64, "too many parameters");

@@ -28,6 +28,24 @@ impl DataArg {
     }
 }
 
+/// What `--dataset NAME` (repeatable) allows a query or an analysis to read: all datasets
+/// when none is named. A name that is not in the lake is an error (a typo must not give
+/// an empty answer and a success).
+pub fn access_to(
+    lake: &Lake,
+    rt: &tokio::runtime::Runtime,
+    names: &[DatasetName],
+) -> anyhow::Result<secviz_lake::query::Access> {
+    if names.is_empty() {
+        return Ok(secviz_lake::query::Access::All);
+    }
+    for name in names {
+        rt.block_on(lake.require(name))
+            .map_err(|e| anyhow::anyhow!("{e} (`secviz datasets` lists the datasets there are)"))?;
+    }
+    Ok(secviz_lake::query::Access::Only(names.to_vec()))
+}
+
 /// The runtime the lake's async API runs on.
 pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()

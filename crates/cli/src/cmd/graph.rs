@@ -163,6 +163,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     for note in &graph.notes {
         eprintln!("note: {note}");
     }
+    if graph.nodes.is_empty() {
+        bail!(
+            "the graph is empty, nothing was written: {}",
+            if read == 0 {
+                "the input has no rows"
+            } else if graph.counts.rejected == read {
+                "every row was rejected (see the lines above; --columns says which fields to read)"
+            } else {
+                "the rules hid every row"
+            }
+        );
+    }
     let built = started.elapsed();
     let bytes = render(&args, &graph, &progress)?;
     match &args.output {

@@ -5,6 +5,9 @@
 //! ends with the parse summary of every file. Nothing is visible in the dataset until
 //! the commit at the end; an interrupted ingest leaves the dataset as it was, and so
 //! does a gzip input refused for expanding past `--max-decompressed-ratio`/`-bytes`.
+//!
+//! Exit status: 0 when events were ingested (some lines may have been rejected: they are
+//! reported); 1 on an error; 2 when nothing was ingested (no line parsed, or no records).
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
@@ -22,6 +25,9 @@ use secviz_parse::{Format, ParseOptions};
 
 use super::datasets::{DataArg, human_bytes, runtime};
 use super::decompress::{self, DecompressArgs};
+
+/// Exit status when the inputs gave no event.
+const EXIT_NOTHING: u8 = 2;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -195,9 +201,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if rejected_total > SHOWN_REJECTS as u64 && args.rejects.is_none() {
         println!("  {rejected_total} lines were rejected; list them all with --rejects FILE");
     }
-    if report.rows == 0 && rejected_total > 0 {
-        eprintln!("error: no line parsed; is the format right? (--format)");
-        return Ok(ExitCode::from(2));
+    if report.rows == 0 {
+        eprintln!(
+            "error: nothing was ingested: {}",
+            if rejected_total > 0 {
+                "no line was parsed (see the rejected lines above); is the format right? (--format)"
+            } else {
+                "the input has no records"
+            }
+        );
+        return Ok(ExitCode::from(EXIT_NOTHING));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -10,15 +10,16 @@
 //!
 //! `-` reads standard input; gzip is read transparently. For each input the detected
 //! format goes to stderr, then the summary (read, parsed, rejected by reason).
-//! Rejected lines go to `<input name>.rejects` in the current directory (one JSON
-//! object per line: source, line, reason, detail, raw), created only when there is a
-//! reject, or to `--rejects FILE` for all inputs.
+//! Rejected lines are counted by reason in the summary, and the first few are shown
+//! with their line numbers; `--rejects FILE` writes every one of them (one JSON object per
+//! line: source, line, reason, detail, raw). Nothing else is written unasked.
 //!
-//! Exit status: 0 when done (rejects are reported, not fatal); 1 on an error, among
-//! them a gzip input that expands past the decompression limits (what was parsed
-//! before was written; the message names the flag to raise the limit); 3 with
-//! `--strict` at the first reject; 4 when an input was damaged (truncated gzip or
-//! pcap: everything before the damage was still written).
+//! Exit status: 0 when something was parsed (rejects are reported, not fatal); 1 on an
+//! error, among them inputs of which no line was parsed (empty, or not in the format),
+//! and a gzip input that expands past the decompression limits (what was parsed before
+//! was written; the message names the flag to raise the limit); 3 with `--strict` at the
+//! first reject; 4 when an input was damaged (truncated gzip or pcap: everything before
+//! the damage was still written).
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -30,13 +31,17 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use secviz_parse::{
     EventStream, EventWriter, FieldSelection, Format, OutputFormat, ParseError, ParseOptions,
-    PcapMode, Reject,
+    PcapMode, Reject, escape_control,
 };
 
 /// Exit status with `--strict` when a record was rejected.
 const EXIT_STRICT: u8 = 3;
 /// Exit status when an input was truncated or corrupt.
 const EXIT_DAMAGED: u8 = 4;
+/// Exit status when nothing at all was parsed.
+const EXIT_NOTHING: u8 = 1;
+/// Rejected lines shown on stderr per input when they are not written to a file.
+const SHOWN_REJECTS: usize = 5;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -61,7 +66,8 @@ pub struct Args {
     #[arg(long, value_name = "YYYY", value_parser = clap::value_parser!(i32).range(1970..=9999))]
     year: Option<i32>,
 
-    /// Write rejected lines here (for all inputs) instead of `<input>.rejects`.
+    /// Write every rejected line here (for all inputs), as JSON lines; without it, the
+    /// first few are shown on stderr.
     #[arg(long, value_name = "FILE")]
     rejects: Option<PathBuf>,
 
@@ -174,10 +180,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         None => None,
     };
     let mut status = 0u8;
+    let mut parsed = 0;
     for path in &args.files {
         let outcome = parse_one(path, &plan, &mut writer, shared_rejects.as_mut());
         match outcome {
-            Ok(s) => status = status.max(s),
+            Ok((s, n)) => {
+                status = status.max(s);
+                parsed += n;
+            }
             Err(e) if is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
             Err(e) => return Err(e),
         }
@@ -194,6 +204,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(s) = shared_rejects {
         s.finish()?;
     }
+    if parsed == 0 && status != EXIT_STRICT {
+        eprintln!(
+            "error: nothing was parsed (see the summary above): check that the input is a log \
+             of the format named there, or name the format with --format"
+        );
+        status = status.max(EXIT_NOTHING);
+    }
     Ok(ExitCode::from(status))
 }
 
@@ -204,13 +221,14 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Parses one input into the shared writer; returns the exit status it calls for.
+/// Parses one input into the shared writer; returns the exit status it calls for and the
+/// records it parsed.
 fn parse_one<W: Write>(
     path: &Path,
     plan: &Plan,
     writer: &mut EventWriter<W>,
-    shared: Option<&mut RejectSink>,
-) -> anyhow::Result<u8> {
+    mut shared: Option<&mut RejectSink>,
+) -> anyhow::Result<(u8, u64)> {
     let stdin = path.as_os_str() == "-";
     let name = if stdin {
         "stdin".to_string()
@@ -246,20 +264,20 @@ fn parse_one<W: Write>(
         eprintln!("{name}: format {}{gz}", stream.format());
     });
 
-    let mut own = None;
-    let sink: &mut RejectSink = match shared {
-        Some(s) => s,
-        None => own.insert(RejectSink::lazy(default_rejects_path(path, stdin))),
-    };
+    let mut shown: Vec<Reject> = Vec::new();
     let mut sink_err: Option<io::Error> = None;
     let mut status = 0;
     loop {
-        let next = stream.next_batch(&mut |r| {
-            if sink_err.is_none()
-                && let Err(e) = sink.write(&name, r)
-            {
-                sink_err = Some(e);
+        let next = stream.next_batch(&mut |r| match shared.as_deref_mut() {
+            Some(sink) => {
+                if sink_err.is_none()
+                    && let Err(e) = sink.write(&name, r)
+                {
+                    sink_err = Some(e);
+                }
             }
+            None if shown.len() < SHOWN_REJECTS => shown.push(r.clone()),
+            None => {}
         });
         if let Some(e) = sink_err.take() {
             return Err(anyhow::Error::new(e).context("writing rejects"));
@@ -271,7 +289,9 @@ fn parse_one<W: Write>(
                 bar.finish_and_clear();
                 eprintln!(
                     "{name}: strict: line {}: {}: {}",
-                    r.line, r.reason, r.detail
+                    r.line,
+                    r.reason,
+                    escape_control(&r.detail)
                 );
                 status = EXIT_STRICT;
                 break;
@@ -285,21 +305,34 @@ fn parse_one<W: Write>(
     bar.finish_and_clear();
     let summary = stream.summary();
     eprintln!("{name}: {summary}");
-    if let Some(p) = sink.path_if_written() {
+    if !shown.is_empty() {
+        let more = summary.rejected_total() as usize > shown.len();
         eprintln!(
-            "{name}: {} rejected lines written to {}",
-            summary.rejected_total(),
-            p.display()
+            "{name}: {} rejected line{}{}:",
+            if more { "the first" } else { "the" },
+            if shown.len() == 1 && !more { "" } else { "s" },
+            if more {
+                " (--rejects FILE writes them all)"
+            } else {
+                ""
+            }
         );
+        for r in &shown {
+            let raw: String = r.raw.chars().take(120).collect();
+            eprintln!(
+                "  line {}: {}: {}: {}",
+                r.line,
+                r.reason,
+                escape_control(&r.detail),
+                escape_control(&raw)
+            );
+        }
     }
     if let Some(d) = &summary.damage {
         eprintln!("{name}: input damaged: {d}; everything before it was parsed");
         status = status.max(EXIT_DAMAGED);
     }
-    if let Some(s) = own {
-        s.finish()?;
-    }
-    Ok(status)
+    Ok((status, summary.parsed))
 }
 
 /// `e` with `context`; a decompression refusal also names the flag that raises the limit.
@@ -310,23 +343,10 @@ fn refused(e: ParseError, context: &str) -> anyhow::Error {
     }
 }
 
-/// `<input file name>.rejects` in the current directory.
-fn default_rejects_path(path: &Path, stdin: bool) -> PathBuf {
-    if stdin {
-        return PathBuf::from("stdin.rejects");
-    }
-    let base = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "input".into());
-    PathBuf::from(format!("{base}.rejects"))
-}
-
-/// Rejects file, one JSON object per line; created on the first reject.
+/// `--rejects FILE`: every rejected line of every input, one JSON object per line.
 struct RejectSink {
     path: PathBuf,
-    out: Option<BufWriter<File>>,
-    eager: bool,
+    out: BufWriter<File>,
 }
 
 impl RejectSink {
@@ -334,23 +354,11 @@ impl RejectSink {
         let f = File::create(path).with_context(|| format!("creating {}", path.display()))?;
         Ok(RejectSink {
             path: path.to_path_buf(),
-            out: Some(BufWriter::new(f)),
-            eager: true,
+            out: BufWriter::new(f),
         })
     }
 
-    fn lazy(path: PathBuf) -> Self {
-        RejectSink {
-            path,
-            out: None,
-            eager: false,
-        }
-    }
-
     fn write(&mut self, source: &str, r: &Reject) -> io::Result<()> {
-        if self.out.is_none() {
-            self.out = Some(BufWriter::new(File::create(&self.path)?));
-        }
         let obj = serde_json::json!({
             "source": source,
             "line": r.line,
@@ -358,21 +366,14 @@ impl RejectSink {
             "detail": r.detail,
             "raw": r.raw,
         });
-        let out = self.out.as_mut().expect("opened above");
-        serde_json::to_writer(&mut *out, &obj)?;
-        out.write_all(b"\n")
+        serde_json::to_writer(&mut self.out, &obj)?;
+        self.out.write_all(b"\n")
     }
 
-    fn path_if_written(&self) -> Option<&Path> {
-        (self.out.is_some() && !self.eager).then_some(self.path.as_path())
-    }
-
-    fn finish(self) -> anyhow::Result<()> {
-        if let Some(mut o) = self.out {
-            o.flush()
-                .with_context(|| format!("writing {}", self.path.display()))?;
-        }
-        Ok(())
+    fn finish(mut self) -> anyhow::Result<()> {
+        self.out
+            .flush()
+            .with_context(|| format!("writing {}", self.path.display()))
     }
 }
 

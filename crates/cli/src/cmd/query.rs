@@ -19,9 +19,9 @@ use std::time::Duration;
 use anyhow::Context;
 use futures::StreamExt;
 use secviz_lake::DatasetName;
-use secviz_lake::query::{Access, OutputFormat, QueryLimits, QueryOptions, ResultWriter};
+use secviz_lake::query::{OutputFormat, QueryLimits, QueryOptions, ResultWriter};
 
-use super::datasets::{DataArg, runtime};
+use super::datasets::{DataArg, access_to, runtime};
 
 /// Rows the table format shows unless `--max-rows` says otherwise.
 const TABLE_ROWS: usize = 1000;
@@ -68,11 +68,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let max_rows = args
         .max_rows
         .or((args.format == OutputFormat::Table).then_some(TABLE_ROWS));
-    let access = if args.datasets.is_empty() {
-        Access::All
-    } else {
-        Access::Only(args.datasets.clone())
-    };
+    let rt = runtime()?;
+    let access = access_to(&lake, &rt, &args.datasets)?;
     let opts = if args.sandbox {
         let time = Duration::from_secs_f64(args.timeout.unwrap_or(30.0).max(0.001));
         let memory = args.memory.map_or(512 << 20, |m| m << 20);
@@ -103,7 +100,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout())),
     };
-    let rt = runtime()?;
     let (format, sql) = (args.format, args.sql.clone());
     let work = move || async move {
         let mut stream = lake.query_stream(&sql, &opts).await?;

@@ -5,6 +5,7 @@
 
 mod common;
 mod decompression_cli;
+mod exit_codes;
 mod graph_cli;
 mod hostile;
 mod lake_cli;

@@ -206,6 +206,14 @@ fn clean_message(m: &str) -> String {
         None => m,
     };
     let m = &m[..debug_dump_start(m).unwrap_or(m.len())];
+    // `table 'datafusion.public.x' not found`: the engine's catalog and schema mean nothing
+    // to a member, whose tables are datasets.
+    if let Some(rest) = m.strip_prefix("table '")
+        && let Some((table, "")) = rest.split_once("' not found")
+    {
+        let name = table.rsplit('.').next().unwrap_or(table);
+        return format!("no dataset named {name}");
+    }
     m.trim_start_matches("sql parser error: ")
         .trim_end_matches([' ', ':', '.', ','])
         .to_string()
@@ -309,6 +317,18 @@ mod tests {
         assert_eq!(
             clean_message("sql parser error: Expected: x, found: y at Line: 1, Column: 3"),
             "Expected: x, found: y"
+        );
+    }
+
+    #[test]
+    fn unknown_tables_are_named_as_datasets() {
+        assert_eq!(
+            clean_message("table 'datafusion.public.nope' not found"),
+            "no dataset named nope"
+        );
+        assert_eq!(
+            clean_message("table 'flows' not found"),
+            "no dataset named flows"
         );
     }
 

@@ -249,22 +249,8 @@ pub fn neutralize_formula(s: &str) -> String {
     }
 }
 
-/// Control characters (ESC, CR, NUL, ...) shown as escapes, so a log line cannot move
-/// the cursor or recolour a terminal.
-pub fn escape_control(s: &str) -> String {
-    if !s.chars().any(char::is_control) {
-        return s.to_string();
-    }
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
-}
+/// Control characters shown as escapes (the parse crate's, where log text is first read).
+pub use secviz_parse::escape_control;
 
 fn write_table(out: &mut dyn Write, rows: &[Vec<String>]) -> std::io::Result<()> {
     let Some(header) = rows.first() else {

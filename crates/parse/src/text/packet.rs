@@ -13,6 +13,7 @@ use memchr::memrchr;
 use super::payload::{dns, old_tcp_flags, tcp_new, tcp_old};
 use super::scan::{self, port, set_ip, uint};
 use super::{Bad, bad};
+use crate::printable::quoted;
 use crate::reject::RejectReason;
 use crate::row::{I, Row, S};
 
@@ -299,7 +300,10 @@ fn address<'a>(row: &mut Row<'a>, c: S, s: &'a str) -> Result<(), Bad> {
             let shown: String = s.chars().take(64).collect();
             Bad::new(
                 RejectReason::BadAddress,
-                format!("{shown:?} is a name, not an address: print with tcpdump -n"),
+                format!(
+                    "{} is a name, not an address: print with tcpdump -n",
+                    quoted(&shown)
+                ),
             )
         } else {
             e

@@ -4,6 +4,7 @@
 use std::net::IpAddr;
 
 use super::Bad;
+use crate::printable::quoted;
 use crate::reject::RejectReason;
 use crate::row::{Row, S};
 
@@ -117,7 +118,7 @@ pub(crate) fn bad_address(s: &str) -> Bad {
     let shown: String = s.chars().take(64).collect();
     Bad::new(
         RejectReason::BadAddress,
-        format!("{shown:?} is not an IP address"),
+        format!("{} is not an IP address", quoted(&shown)),
     )
 }
 
@@ -126,7 +127,7 @@ pub(crate) fn bad_port(s: &str) -> Bad {
     let shown: String = s.chars().take(32).collect();
     Bad::new(
         RejectReason::BadPort,
-        format!("port {shown:?} is not a number 0-65535"),
+        format!("port {} is not a number 0-65535", quoted(&shown)),
     )
 }
 
