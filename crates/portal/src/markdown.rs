@@ -52,8 +52,26 @@ pub fn render(markdown: &str) -> String {
 /// boundary, with an ellipsis when cut. Used for teasers, search excerpts and feeds.
 pub fn plain_excerpt(markdown: &str, max: usize) -> String {
     let mut text = String::new();
+    // Inside inline HTML whose content is no text to read (`<script>`, `<style>`, ...):
+    // the page drops such elements whole, so the teaser must not show their content.
+    let mut hidden: Option<&'static str> = None;
     for event in Parser::new_ext(markdown, options()) {
         match event {
+            Event::InlineHtml(h) => {
+                let h = h.to_ascii_lowercase();
+                match hidden {
+                    Some(tag) if h.starts_with(&format!("</{tag}")) => hidden = None,
+                    Some(_) => {}
+                    None => {
+                        hidden = HIDDEN_CONTENT.iter().copied().find(|tag| {
+                            h.strip_prefix('<')
+                                .and_then(|r| r.strip_prefix(tag))
+                                .is_some_and(|r| r.starts_with(['>', ' ', '/', '\t', '\n']))
+                        })
+                    }
+                }
+            }
+            _ if hidden.is_some() => {}
             Event::Text(t) | Event::Code(t) => text.push_str(&t),
             Event::SoftBreak | Event::HardBreak => text.push(' '),
             Event::End(
@@ -69,6 +87,12 @@ pub fn plain_excerpt(markdown: &str, max: usize) -> String {
     let collapsed: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
     cut(&collapsed, max)
 }
+
+/// Elements whose content a reader never sees as text.
+const HIDDEN_CONTENT: &[&str] = &[
+    "script", "style", "textarea", "title", "noscript", "template", "iframe", "xmp", "noembed",
+    "noframes",
+];
 
 /// Cuts `s` to at most `max` characters at a word boundary, adding "…" when cut.
 pub fn cut(s: &str, max: usize) -> String {
@@ -87,6 +111,23 @@ pub fn cut(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn teasers_never_show_what_the_page_hides() {
+        assert_eq!(
+            plain_excerpt(
+                "Hi <script>alert(1)</script> there <STYLE type=x>p{}</STYLE>ok <b>bold</b>",
+                100
+            ),
+            "Hi there ok bold"
+        );
+        // A block of HTML is no text either; an unclosed script hides the rest.
+        assert_eq!(
+            plain_excerpt("<script>\nx()\n</script>\n\nText", 100),
+            "Text"
+        );
+        assert_eq!(plain_excerpt("a <script>b c", 100), "a");
+    }
 
     #[test]
     fn renders_tables_code_and_links() {
