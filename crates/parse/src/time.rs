@@ -348,15 +348,18 @@ fn put_digits(buf: &mut [u8], mut v: u32) {
 ///    time (standard input: the current time). A log is written up to its mtime, so
 ///    its first line is at or before it.
 /// 2. Without `--year`, the first line gets the reference year, or the year before if
-///    its month lies after the reference month (a file written in January that
-///    starts in December). With `--year`, the first line gets that year.
+///    in the reference year it would lie more than a day after the reference (a file
+///    written in January that starts in December; a file last written on 3 December
+///    that starts on 10 December). The day of slack is for time zones: log times are
+///    local, the reference is UTC. With `--year`, the first line gets that year.
 /// 3. Afterwards, when the month jumps back by six months or more (December to
 ///    January) the year goes up by one; when it jumps forward by six or more (a late
 ///    December line after January ones) that one line gets the year before.
 #[derive(Clone, Debug)]
 pub(crate) struct YearGuess {
     year: i32,
-    ref_month: Option<u32>,
+    /// The reference day (days since 1970-01-01), without `--year`.
+    ref_day: Option<i64>,
     last_month: u32,
 }
 
@@ -365,27 +368,28 @@ impl YearGuess {
     pub fn explicit(year: i32) -> Self {
         YearGuess {
             year,
-            ref_month: None,
+            ref_day: None,
             last_month: 0,
         }
     }
 
     /// Reference time (file mtime or now), in microseconds since the epoch.
     pub fn from_reference(t: i64) -> Self {
-        let (y, m, _) = civil_from_days(t.div_euclid(MICROS_PER_DAY));
+        let day = t.div_euclid(MICROS_PER_DAY);
+        let (y, _, _) = civil_from_days(day);
         YearGuess {
             year: y,
-            ref_month: Some(m),
+            ref_day: Some(day),
             last_month: 0,
         }
     }
 
-    /// Year for a line of month `month` (1-12), read in file order.
+    /// Year for a line of month `month` (1-12) and day `day`, read in file order.
     #[inline]
-    pub fn year_for(&mut self, month: u32) -> i32 {
+    pub fn year_for(&mut self, month: u32, day: u32) -> i32 {
         if self.last_month == 0 {
-            if let Some(rm) = self.ref_month
-                && month > rm
+            if let Some(reference) = self.ref_day
+                && days_from_civil(self.year, month, day) > reference + 1
             {
                 self.year -= 1;
             }
@@ -516,15 +520,22 @@ mod tests {
         // Reference: a file last written in February 2024.
         let feb_2024 = micros(2024, 2, 10, 0, 0, 0, 0).unwrap();
         let mut g = YearGuess::from_reference(feb_2024);
-        assert_eq!(g.year_for(12), 2023); // starts in December: the year before
-        assert_eq!(g.year_for(12), 2023);
-        assert_eq!(g.year_for(1), 2024); // rolls over
-        assert_eq!(g.year_for(2), 2024);
+        assert_eq!(g.year_for(12, 30), 2023); // starts in December: the year before
+        assert_eq!(g.year_for(12, 31), 2023);
+        assert_eq!(g.year_for(1, 1), 2024); // rolls over
+        assert_eq!(g.year_for(2, 9), 2024);
+        // Issue 17: written on 3 December, starting on 10 December: last year's, not a
+        // date in the future. A day later than the reference is a time zone, not a year.
+        let dec_3 = micros(2026, 12, 3, 15, 0, 0, 0).unwrap();
+        assert_eq!(YearGuess::from_reference(dec_3).year_for(12, 10), 2025);
+        assert_eq!(YearGuess::from_reference(dec_3).year_for(12, 4), 2026);
+        assert_eq!(YearGuess::from_reference(dec_3).year_for(12, 3), 2026);
+        assert_eq!(YearGuess::from_reference(dec_3).year_for(11, 28), 2026);
         let mut g = YearGuess::explicit(2005);
-        assert_eq!(g.year_for(12), 2005);
-        assert_eq!(g.year_for(1), 2006);
-        assert_eq!(g.year_for(12), 2005); // straggler
-        assert_eq!(g.year_for(1), 2006);
+        assert_eq!(g.year_for(12, 1), 2005);
+        assert_eq!(g.year_for(1, 1), 2006);
+        assert_eq!(g.year_for(12, 31), 2005); // straggler
+        assert_eq!(g.year_for(1, 2), 2006);
     }
 
     #[test]

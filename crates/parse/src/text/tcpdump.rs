@@ -76,7 +76,7 @@ impl Clock {
             let (sod, us, n) =
                 hms_frac(b, 7).ok_or_else(|| Bad::new(RejectReason::BadTime, "bad time of day"))?;
             self.last_day = None;
-            let y = self.year.year_for(mo);
+            let y = self.year.year_for(mo, day);
             let midnight = micros(y, mo, day, 0, 0, 0, 0).ok_or_else(|| {
                 Bad::new(
                     RejectReason::BadTime,
