@@ -309,13 +309,10 @@ impl RejectSink {
                 escape_control(&r.detail)
             );
         }
-        if let Some(f) = s.file.as_mut() {
-            let line = serde_json::json!({
-                "source": source, "line": r.line, "reason": r.reason.as_str(), "detail": r.detail, "raw": r.raw,
-            });
-            if let Err(e) = writeln!(f, "{line}") {
-                s.error.get_or_insert(e);
-            }
+        if let Some(f) = s.file.as_mut()
+            && let Err(e) = super::rejects::write_line(f, source, r)
+        {
+            s.error.get_or_insert(e);
         }
     }
 }

@@ -1,5 +1,5 @@
 //! One module per subcommand. Each exposes `Args` and `run(Args) -> anyhow::Result<ExitCode>`.
-//! `decompress` holds the flags that `parse` and `ingest` share.
+//! `decompress` holds the flags that `parse` and `ingest` share, `rejects` their rejects file.
 
 pub mod analyze;
 pub mod chart;
@@ -10,6 +10,7 @@ pub mod graph;
 pub mod ingest;
 pub mod parse;
 pub mod query;
+pub mod rejects;
 pub mod rm;
 pub mod serve;
 pub mod user;

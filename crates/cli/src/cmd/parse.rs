@@ -359,15 +359,7 @@ impl RejectSink {
     }
 
     fn write(&mut self, source: &str, r: &Reject) -> io::Result<()> {
-        let obj = serde_json::json!({
-            "source": source,
-            "line": r.line,
-            "reason": r.reason.as_str(),
-            "detail": r.detail,
-            "raw": r.raw,
-        });
-        serde_json::to_writer(&mut self.out, &obj)?;
-        self.out.write_all(b"\n")
+        super::rejects::write_line(&mut self.out, source, r)
     }
 
     fn finish(mut self) -> anyhow::Result<()> {

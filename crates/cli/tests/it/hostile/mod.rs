@@ -44,7 +44,7 @@ use reqwest::StatusCode;
 use catalogue::{Outcome, hostile_requests, is_json_error, send};
 use limits::{ANSWER_KIB, EXPORT_SECONDS, HEADER_SECONDS, MAX_HOSTILE, QUERY_MEMORY_MIB};
 use load::{measure_pages, p99};
-use site::{Server, Site, between, count, posts_and_datasets};
+use site::{Server, Site, between, count, posts_and_datasets, rss_of};
 use slow_clients::{StalledExport, slow_headers, stalled_export};
 
 /// How long an attacker waits between its requests.
@@ -170,16 +170,7 @@ impl PeakRss {
             let (stop, peak) = (stop.clone(), peak.clone());
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
-                    let status =
-                        std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-                    if let Some(kb) = status
-                        .lines()
-                        .find(|l| l.starts_with("VmRSS:"))
-                        .and_then(|l| l.split_whitespace().nth(1))
-                        .and_then(|kb| kb.parse::<u64>().ok())
-                    {
-                        peak.fetch_max(kb * 1024, Ordering::Relaxed);
-                    }
+                    peak.fetch_max(rss_of(pid), Ordering::Relaxed);
                     std::thread::sleep(Duration::from_millis(25));
                 }
             })
