@@ -66,7 +66,10 @@ fn main() -> std::process::ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            match cmd::advice::for_chain(&err) {
+                Some(advice) => eprintln!("error: {err:#}; {advice}"),
+                None => eprintln!("error: {err:#}"),
+            }
             std::process::ExitCode::FAILURE
         }
     }

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use crate::name::{BadDatasetName, DatasetName};
 
-/// Errors of the lake's storage side.
+/// Errors of the lake's storage side. Not `non_exhaustive`: the interfaces word each
+/// variant in exhaustive matches, so a new one cannot go unworded.
 #[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
 pub enum LakeError {
     #[error(transparent)]
     BadName(#[from] BadDatasetName),
@@ -18,7 +18,7 @@ pub enum LakeError {
     NotFound(DatasetName),
 
     #[error(
-        "{source_name} (sha256 {sha256}) is already in dataset {dataset} (ingested {ingested_at}); use --force to ingest it again"
+        "{source_name} (sha256 {sha256}) is already in dataset {dataset} (ingested {ingested_at})"
     )]
     Duplicate {
         dataset: DatasetName,
@@ -54,7 +54,7 @@ pub enum LakeError {
         source: object_store::Error,
     },
 
-    #[error("invalid data directory {0:?}: use a local path or a URL such as s3://bucket/prefix")]
+    #[error("invalid data location {}: use a local path or a URL such as s3://bucket/prefix", secviz_parse::quoted(.0))]
     BadLocation(String),
 
     #[error("manifest {path}: {why}")]

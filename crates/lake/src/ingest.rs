@@ -558,6 +558,7 @@ fn parse_all(
                 skipped: summary.skipped,
                 events: summary.events,
                 damage,
+                year_note: summary.year.as_ref().map(|y| y.to_string()),
             },
             rejects: samples,
         });

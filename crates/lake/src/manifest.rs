@@ -107,6 +107,9 @@ pub struct ParseSummary {
     pub events: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub damage: Option<String>,
+    /// How the events of a log that prints no year were dated ([`secviz_parse::YearNote`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year_note: Option<String>,
 }
 
 impl ParseSummary {

@@ -26,7 +26,7 @@ const RESERVED: &[&str] = &[
 
 /// Why a text is not a dataset name (becomes [`crate::LakeError::BadName`]).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("invalid dataset name {name:?}: {why}")]
+#[error("invalid dataset name {}: {why}", secviz_parse::quoted(name))]
 pub struct BadDatasetName {
     pub name: String,
     pub why: String,

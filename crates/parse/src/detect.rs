@@ -20,6 +20,28 @@ pub(crate) fn is_pcap_magic(head: &[u8]) -> bool {
     )
 }
 
+/// Why `head` is not text, when more than a tenth of it is control characters (other than
+/// tabs and line ends) or bytes that are not UTF-8: such input gets that said plainly, not
+/// a first "line" of escapes.
+fn binary(head: &[u8]) -> Option<String> {
+    let mut not_text = 0usize;
+    for chunk in head.utf8_chunks() {
+        not_text += chunk.invalid().len();
+        not_text += chunk
+            .valid()
+            .chars()
+            .filter(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r'))
+            .count();
+    }
+    (not_text * 10 > head.len()).then(|| {
+        format!(
+            "the file starts with binary data, not text: {} of its first {} bytes are not printable",
+            not_text,
+            head.len()
+        )
+    })
+}
+
 /// Detects the format from the first bytes of the (decompressed) input: the pcap
 /// magic, else the format that recognises most of the first ten non-blank lines
 /// (ties go to the more specific format, in the order of [`text::SNIFFERS`]).
@@ -29,6 +51,9 @@ pub(crate) fn detect(head: &[u8]) -> Result<Format, ParseError> {
     }
     if head.is_empty() {
         return Err(ParseError::UnknownFormat("the input is empty".into()));
+    }
+    if let Some(why) = binary(head) {
+        return Err(ParseError::UnknownFormat(why));
     }
     let text = String::from_utf8_lossy(head);
     let mut lines: Vec<&str> = text
@@ -56,4 +81,30 @@ pub(crate) fn detect(head: &[u8]) -> Result<Format, ParseError> {
             .unwrap_or_default();
         ParseError::UnknownFormat(format!("first line: {}", crate::printable::quoted(&first)))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_input_is_called_binary_not_shown() {
+        let garbage: Vec<u8> = (0..2000u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        let Err(ParseError::UnknownFormat(why)) = detect(&garbage) else {
+            panic!("garbage was detected as a format");
+        };
+        assert!(why.starts_with("the file starts with binary data"), "{why}");
+        assert!(!why.contains('\\'), "no escapes: {why}");
+    }
+
+    #[test]
+    fn text_with_a_stray_control_character_is_still_text() {
+        let head = b"hello world\x07 this is not a log\nnor is this\n";
+        let Err(ParseError::UnknownFormat(why)) = detect(head) else {
+            panic!("detected");
+        };
+        assert!(why.starts_with("first line: "), "{why}");
+    }
 }

@@ -13,7 +13,7 @@ pub enum ParseError {
         path: String,
         source: std::io::Error,
     },
-    #[error("could not detect the format ({0}); pass one explicitly (--format)")]
+    #[error("could not detect the format ({0})")]
     UnknownFormat(String),
     #[error(transparent)]
     BadFormatName(#[from] UnknownFormatName),

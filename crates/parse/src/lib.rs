@@ -70,3 +70,4 @@ pub use output::{EventWriter, OutputFormat, csv_text};
 pub use printable::{escape_control, quoted};
 pub use reject::{Reject, RejectReason, Summary};
 pub use stream::EventStream;
+pub use time::YearNote;

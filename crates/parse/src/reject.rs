@@ -112,6 +112,8 @@ pub struct Summary {
     /// Set when the input was cut short (truncated gzip or pcap): what and where.
     /// Everything before the damage was parsed.
     pub damage: Option<String>,
+    /// What the year rule decided, for a log that prints no year (pf, syslog, tcpdump).
+    pub year: Option<crate::YearNote>,
 }
 
 impl Summary {

@@ -361,6 +361,50 @@ pub(crate) struct YearGuess {
     /// The reference day (days since 1970-01-01), without `--year`.
     ref_day: Option<i64>,
     last_month: u32,
+    /// The year given to the first line, once there was one.
+    first: Option<i32>,
+    /// New Year crossings seen (rule 3's year changes).
+    crossings: u32,
+}
+
+/// What the year rule decided for a log, kept as a note on its dataset: a log without
+/// years is dated by a rule, and whoever reads its events should be able to see which.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct YearNote {
+    /// The year of the first line.
+    pub first_year: i32,
+    /// The reference day (`YYYY-MM-DD`) when the year was chosen by the rule; `None` when
+    /// it was given.
+    pub reference: Option<String>,
+    /// New Year crossings that moved the lines after them to the next year.
+    pub crossings: u32,
+}
+
+impl std::fmt::Display for YearNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.reference {
+            Some(r) => write!(
+                f,
+                "the log prints no year: its first line is dated {}, the year that puts no event after the reference day {r}",
+                self.first_year
+            )?,
+            None => write!(
+                f,
+                "the log prints no year: its first line is dated {}, the year given",
+                self.first_year
+            )?,
+        }
+        match self.crossings {
+            0 => Ok(()),
+            1 => f.write_str(
+                "; it crosses New Year once, and the lines after it are dated a year later",
+            ),
+            n => write!(
+                f,
+                "; it crosses New Year {n} times, each moving the lines after it a year later"
+            ),
+        }
+    }
 }
 
 impl YearGuess {
@@ -370,6 +414,8 @@ impl YearGuess {
             year,
             ref_day: None,
             last_month: 0,
+            first: None,
+            crossings: 0,
         }
     }
 
@@ -381,6 +427,8 @@ impl YearGuess {
             year: y,
             ref_day: Some(day),
             last_month: 0,
+            first: None,
+            crossings: 0,
         }
     }
 
@@ -394,16 +442,32 @@ impl YearGuess {
                 self.year -= 1;
             }
             self.last_month = month;
+            self.first = Some(self.year);
             return self.year;
         }
         if month + 6 <= self.last_month {
             self.year += 1;
+            self.crossings += 1;
         } else if month >= self.last_month + 6 {
             // A straggler from the previous year; do not move the current year.
             return self.year - 1;
         }
         self.last_month = month;
         self.year
+    }
+}
+
+impl YearGuess {
+    /// What the rule decided, once a line was dated by it.
+    pub fn note(&self) -> Option<YearNote> {
+        Some(YearNote {
+            first_year: self.first?,
+            reference: self.ref_day.map(|d| {
+                let (y, m, day) = civil_from_days(d);
+                format!("{y:04}-{m:02}-{day:02}")
+            }),
+            crossings: self.crossings,
+        })
     }
 }
 
@@ -524,6 +588,20 @@ mod tests {
         assert_eq!(g.year_for(12, 31), 2023);
         assert_eq!(g.year_for(1, 1), 2024); // rolls over
         assert_eq!(g.year_for(2, 9), 2024);
+        let note = g.note().unwrap();
+        assert_eq!((note.first_year, note.crossings), (2023, 1));
+        assert_eq!(note.reference.as_deref(), Some("2024-02-10"));
+        let said = note.to_string();
+        assert!(
+            said.contains("dated 2023") && said.contains("after the reference day 2024-02-10"),
+            "{said}"
+        );
+        assert!(said.contains("crosses New Year once"), "{said}");
+        assert_eq!(
+            YearGuess::from_reference(feb_2024).note(),
+            None,
+            "no line dated yet"
+        );
         // Issue 17: written on 3 December, starting on 10 December: last year's, not a
         // date in the future. A day later than the reference is a time zone, not a year.
         let dec_3 = micros(2026, 12, 3, 15, 0, 0, 0).unwrap();

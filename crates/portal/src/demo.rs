@@ -9,6 +9,9 @@
 //! - a firewall puzzle (pf log): why do all these DNS lookups leave from source port 1030?
 //!   with the built-in analysis `dns-fixed-port`.
 //!
+//! The posts carry tags (created when missing), and an administrator can be created with
+//! them, so a newcomer also sees the tag pages, moderation and the admin page.
+//!
 //! A site that already has posts or datasets is refused: the demo never mixes with real
 //! content.
 
@@ -21,8 +24,8 @@ use crate::data::{UploadChoices, publish, queue_ingest, worker};
 use crate::db::drafts::{self, NewDraft};
 use crate::db::ids::PostId;
 use crate::db::states::DatasetStatus;
-use crate::db::{datasets, users};
-use crate::domain::{PostBody, Role, Title};
+use crate::db::{datasets, tags, users};
+use crate::domain::{PostBody, Role, TagSlug, Title};
 use crate::state::AppState;
 
 /// The demo's member.
@@ -40,6 +43,8 @@ pub struct DemoPost {
 #[derive(Debug, Clone)]
 pub struct DemoReport {
     pub posts: Vec<DemoPost>,
+    /// The administrator created, if one was asked for.
+    pub admin: Option<String>,
 }
 
 /// A small deterministic generator (SplitMix64): the same seed gives the same logs on every
@@ -243,6 +248,7 @@ pub fn puzzle_pf(seed: u64, lines: usize) -> String {
 /// One demo post: its data, how to parse it, its view and its text.
 struct Plan {
     file: &'static str,
+    tags: &'static [&'static str],
     data: String,
     format: secviz_parse::Format,
     view: ViewForm,
@@ -258,6 +264,7 @@ fn plans(seed: u64) -> anyhow::Result<Vec<Plan>> {
     Ok(vec![
         Plan {
             file: "botnet-flows.csv",
+            tags: &["botnet", "link-graph"],
             data: botnet_csv(seed, 20_000),
             format: fmt("csv")?,
             view: ViewForm {
@@ -279,6 +286,7 @@ fn plans(seed: u64) -> anyhow::Result<Vec<Plan>> {
         },
         Plan {
             file: "dns-pf.log",
+            tags: &["dns", "firewall", "linked-charts"],
             data: dns_pf(seed.wrapping_add(1), 6_000),
             format: fmt("pf")?,
             view: ViewForm {
@@ -297,6 +305,7 @@ fn plans(seed: u64) -> anyhow::Result<Vec<Plan>> {
         },
         Plan {
             file: "puzzle-pf.log",
+            tags: &["dns", "firewall", "puzzle"],
             data: puzzle_pf(seed.wrapping_add(2), 4_000),
             format: fmt("pf")?,
             view: ViewForm {
@@ -313,8 +322,55 @@ fn plans(seed: u64) -> anyhow::Result<Vec<Plan>> {
     ])
 }
 
+/// The tags of the demo posts and what they are about (shown on the tag pages).
+const TAGS: &[(&str, &str)] = &[
+    (
+        "botnet",
+        "Infected hosts, their command-and-control servers and what they do.",
+    ),
+    (
+        "dns",
+        "Name lookups: who asks for what, tunnels, odd resolvers.",
+    ),
+    (
+        "firewall",
+        "Firewall logs (pf, iptables) and what their rules let through.",
+    ),
+    (
+        "link-graph",
+        "Pictures of who talks to whom (AfterGlow-style rules).",
+    ),
+    (
+        "linked-charts",
+        "Bar charts, time lines and parallel coordinates that brush together.",
+    ),
+    ("puzzle", "A question about a log: what is going on here?"),
+];
+
+/// An administrator to create with the demo, so moderation and the admin page can be seen.
+pub struct DemoAdmin {
+    pub name: String,
+    pub password: String,
+}
+
+/// A password for [`DemoAdmin`] when the operator gives none: 128 random bits, shown once.
+pub fn random_password() -> String {
+    let hex = Staging::new_id();
+    format!(
+        "{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..16],
+        &hex[16..24],
+        &hex[24..]
+    )
+}
+
 /// Fills an empty site. Runs the ingests in this process (no server needed).
-pub async fn run(config: Config, seed: u64) -> anyhow::Result<DemoReport> {
+pub async fn run(
+    config: Config,
+    seed: u64,
+    admin: Option<DemoAdmin>,
+) -> anyhow::Result<DemoReport> {
     let state = AppState::new(config).await?;
     let posts: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM posts")
         .fetch_one(&state.db.pool)
@@ -344,7 +400,32 @@ pub async fn run(config: Config, seed: u64) -> anyhow::Result<DemoReport> {
             .context("creating the demo member")?
         }
     };
-    let mut report = DemoReport { posts: Vec::new() };
+    let admin = match admin {
+        Some(a) => {
+            crate::members::create(
+                &state.db,
+                &a.name,
+                None,
+                &a.password,
+                Role::Admin,
+                state.now(),
+            )
+            .await
+            .context("creating the administrator")?;
+            Some(a.name.trim().to_ascii_lowercase())
+        }
+        None => None,
+    };
+    for (slug, about) in TAGS {
+        let slug = TagSlug::parse(slug).map_err(|e| anyhow::anyhow!(e.0))?;
+        if tags::get(&state.db, slug.as_str()).await?.is_none() {
+            tags::upsert(&state.db, &slug, about, state.now()).await?;
+        }
+    }
+    let mut report = DemoReport {
+        posts: Vec::new(),
+        admin,
+    };
     for plan in plans(seed)? {
         let staging_id = Staging::new_id();
         let path = state.staging.path(&staging_id).context("staging id")?;
@@ -409,7 +490,11 @@ pub async fn run(config: Config, seed: u64) -> anyhow::Result<DemoReport> {
         let text = publish::PostText {
             title: Title::parse(plan.title).map_err(|e| anyhow::anyhow!(e.0))?,
             body: PostBody::parse(plan.body).map_err(|e| anyhow::anyhow!(e.0))?,
-            tags: Vec::new(),
+            tags: plan
+                .tags
+                .iter()
+                .map(|t| TagSlug::parse(t).map_err(|e| anyhow::anyhow!(e.0)))
+                .collect::<anyhow::Result<_>>()?,
         };
         let id = match publish::publish(&state, owner, &draft, &text, &recipe).await {
             Ok(id) => id,

@@ -26,9 +26,11 @@ pub async fn create(
     role: Role,
     now: i64,
 ) -> anyhow::Result<UserId> {
-    let username = Username::parse(name).map_err(|e| anyhow::anyhow!("username {name:?}: {e}"))?;
+    let username = Username::parse(name)
+        .map_err(|e| anyhow::anyhow!("username {}: {e}", secviz_parse::quoted(name)))?;
     let email = match email {
-        Some(e) => Email::parse(e).map_err(|err| anyhow::anyhow!("email {e:?}: {err}"))?,
+        Some(e) => Email::parse(e)
+            .map_err(|err| anyhow::anyhow!("email {}: {err}", secviz_parse::quoted(e)))?,
         None => Email::parse(&format!("{}@localhost.invalid", username.as_str()))
             .map_err(|e| anyhow::anyhow!("{e}"))?,
     };
@@ -48,7 +50,8 @@ pub async fn create(
 
 /// Sets a member's role; errors when there is no such member.
 pub async fn set_role(db: &Db, name: &str, role: Role) -> anyhow::Result<()> {
-    let username = Username::parse(name).map_err(|e| anyhow::anyhow!("username {name:?}: {e}"))?;
+    let username = Username::parse(name)
+        .map_err(|e| anyhow::anyhow!("username {}: {e}", secviz_parse::quoted(name)))?;
     if !users::set_role(db, username.as_str(), role).await? {
         anyhow::bail!("no member named {}", username.as_str());
     }

@@ -332,6 +332,8 @@ pub struct DraftPage {
     pub damage: Option<String>,
     pub rejects: Vec<RejectView>,
     pub time_span: String,
+    /// How a log without years was dated.
+    pub year_note: Option<String>,
     /// The view form.
     pub view: crate::data::recipe::ViewForm,
     pub kinds: &'static [(&'static str, &'static str)],

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use secviz_graph::Graph;
 use secviz_graph::color::Rgb;
 
-use crate::labels::{LabelReq, place};
+use crate::labels::{LabelReq, Placed, place};
 use crate::palette::Theme;
 use crate::svg::{SvgWriter, Val, fmt_num};
 use crate::text::{ellipsize, text_width};
@@ -62,17 +62,32 @@ pub fn graph_svg(graph: &Graph, pos: &[[f64; 2]], style: &GraphStyle) -> String 
     }
     let extent = (maxx - minx).max(maxy - miny).max(1.0);
     let scale = (style.max_side / extent).min(1.0);
-    let gw = (maxx - minx) * scale;
-    let gh = (maxy - miny) * scale;
+    // Labels are placed first, so the drawing grows to hold every one of them: a label
+    // beside a node at the edge is never cut, and the legend starts right of them all.
+    let at = |p: [f64; 2]| [(p[0] - minx) * scale, (p[1] - miny) * scale];
+    let labels = if style.labels {
+        place_labels(graph, pos, &radius, &at, scale, style)
+    } else {
+        Labels::default()
+    };
+    let (mut x0, mut y0) = (0.0f64, 0.0f64);
+    let (mut x1, mut y1) = ((maxx - minx) * scale, (maxy - miny) * scale);
+    for (p, _) in labels.placed.iter().flatten() {
+        x0 = x0.min(p.rect[0]);
+        y0 = y0.min(p.rect[1]);
+        x1 = x1.max(p.rect[2]);
+        y1 = y1.max(p.rect[3]);
+    }
+    let gw = x1 - x0;
+    let gh = y1 - y0;
     let legend_w = if style.legend { LEGEND_W } else { 0.0 };
     let legend_h = legend_height(graph, style);
     let width = (gw + 2.0 * MARGIN + legend_w).ceil();
     let height = (gh.max(legend_h) + 2.0 * MARGIN).ceil();
+    let (dx, dy) = (MARGIN - x0, MARGIN - y0);
     let tx = |p: [f64; 2]| {
-        [
-            (p[0] - minx) * scale + MARGIN,
-            (p[1] - miny) * scale + MARGIN,
-        ]
+        let q = at(p);
+        [q[0] + dx, q[1] + dy]
     };
     let t = style.theme;
 
@@ -89,7 +104,7 @@ pub fn graph_svg(graph: &Graph, pos: &[[f64; 2]], style: &GraphStyle) -> String 
     draw_edges(&mut w, graph, pos, &tx, scale, t);
     draw_nodes(&mut w, graph, pos, &radius, &tx, scale, t);
     if style.labels {
-        draw_labels(&mut w, graph, pos, &radius, &tx, scale, style);
+        draw_labels(&mut w, &labels, [dx, dy], style);
     }
     if style.legend {
         draw_legend(&mut w, graph, gw + 2.0 * MARGIN, style);
@@ -287,24 +302,35 @@ fn draw_nodes(
     w.end();
 }
 
-fn draw_labels(
-    w: &mut SvgWriter,
+/// Placed labels (in drawing units before the margin shift) and their font size.
+#[derive(Default)]
+struct Labels {
+    font_size: f64,
+    /// Per node: where its label goes and its text, or `None` when it did not fit.
+    placed: Vec<Option<(Placed, String)>>,
+}
+
+fn place_labels(
     graph: &Graph,
     pos: &[[f64; 2]],
     radius: &[f64],
-    tx: &dyn Fn([f64; 2]) -> [f64; 2],
+    at: &dyn Fn([f64; 2]) -> [f64; 2],
     scale: f64,
     style: &GraphStyle,
-) {
+) -> Labels {
     let fs = (style.font_size * scale.sqrt()).max(6.0);
     let degree = graph.degrees();
+    let texts: Vec<String> = graph
+        .nodes
+        .iter()
+        .map(|n| ellipsize(&n.label, 40.0 * fs, fs))
+        .collect();
     let reqs: Vec<LabelReq> = graph
         .nodes
         .iter()
         .enumerate()
         .map(|(i, n)| {
-            let c = tx(pos[i]);
-            let label = ellipsize(&n.label, 40.0 * fs, fs);
+            let c = at(pos[i]);
             LabelReq {
                 x: c[0],
                 y: c[1],
@@ -312,14 +338,26 @@ fn draw_labels(
                 w: if n.label.is_empty() {
                     0.0
                 } else {
-                    text_width(&label, fs)
+                    text_width(&texts[i], fs)
                 },
                 h: fs * 1.2,
                 priority: u64::from(degree[i]) * 1_000_000 + n.count.min(999_999),
             }
         })
         .collect();
-    let placed = place(&reqs);
+    let placed = place(&reqs)
+        .into_iter()
+        .zip(texts)
+        .map(|(p, text)| p.filter(|_| !text.is_empty()).map(|p| (p, text)))
+        .collect();
+    Labels {
+        font_size: fs,
+        placed,
+    }
+}
+
+fn draw_labels(w: &mut SvgWriter, labels: &Labels, shift: [f64; 2], style: &GraphStyle) {
+    let fs = labels.font_size;
     let t = style.theme;
     w.start(
         "g",
@@ -333,21 +371,15 @@ fn draw_labels(
             ("paint-order", "stroke".into()),
         ],
     );
-    for (i, p) in placed.iter().enumerate() {
-        let Some(p) = p else { continue };
-        let label = &graph.nodes[i].label;
-        if label.is_empty() {
-            continue;
-        }
-        let text = ellipsize(label, 40.0 * fs, fs);
+    for (p, text) in labels.placed.iter().flatten() {
         w.text_element(
             "text",
             &[
-                ("x", p.x.into()),
-                ("y", p.y.into()),
+                ("x", (p.x + shift[0]).into()),
+                ("y", (p.y + shift[1]).into()),
                 ("text-anchor", p.anchor.into()),
             ],
-            &text,
+            text,
         );
         w.newline();
     }

@@ -75,6 +75,8 @@ pub(crate) struct Placed {
     pub y: f64,
     /// `start`, `end` or `middle`.
     pub anchor: &'static str,
+    /// The box the label was given: the drawing grows to hold it.
+    pub rect: Rect,
 }
 
 /// Places labels; returns one entry per request (`None` when it did not fit).
@@ -103,6 +105,7 @@ pub(crate) fn place(reqs: &[LabelReq]) -> Vec<Option<Placed>> {
                     x: q.x + q.r + gap,
                     y: q.y + q.h * 0.35,
                     anchor: "start",
+                    rect: [0.0; 4],
                 },
             ),
             // left
@@ -117,6 +120,7 @@ pub(crate) fn place(reqs: &[LabelReq]) -> Vec<Option<Placed>> {
                     x: q.x - q.r - gap,
                     y: q.y + q.h * 0.35,
                     anchor: "end",
+                    rect: [0.0; 4],
                 },
             ),
             // above
@@ -131,6 +135,7 @@ pub(crate) fn place(reqs: &[LabelReq]) -> Vec<Option<Placed>> {
                     x: q.x,
                     y: q.y - q.r - gap - q.h * 0.15,
                     anchor: "middle",
+                    rect: [0.0; 4],
                 },
             ),
             // below
@@ -145,11 +150,13 @@ pub(crate) fn place(reqs: &[LabelReq]) -> Vec<Option<Placed>> {
                     x: q.x,
                     y: q.y + q.r + gap + q.h * 0.85,
                     anchor: "middle",
+                    rect: [0.0; 4],
                 },
             ),
         ];
         // Our own disc is in the grid too; shrink candidates by a hair so touching is fine.
-        for (rect, placed) in candidates {
+        for (rect, mut placed) in candidates {
+            placed.rect = rect;
             let probe = [
                 rect[0] + 0.01,
                 rect[1] + 0.01,

@@ -53,7 +53,9 @@ impl ViewError {
             QueryErrorKind::Forbidden => ViewError::Forbidden(format!("{what}: {}", e.message)),
             QueryErrorKind::Cancelled => ViewError::Cancelled,
             QueryErrorKind::Internal => ViewError::Internal(e.message),
-            _ => ViewError::Query(format!("{what}: {}", e.message)),
+            QueryErrorKind::Syntax | QueryErrorKind::Plan | QueryErrorKind::Execution => {
+                ViewError::Query(format!("{what}: {}", e.message))
+            }
         }
     }
 
@@ -72,12 +74,27 @@ impl ViewError {
 }
 
 impl From<secviz_lake::LakeError> for ViewError {
+    /// A dataset a view cannot find is a 404 like any other; everything else of the lake's
+    /// is the server's problem (members' data problems end at upload, not in a view).
     fn from(e: secviz_lake::LakeError) -> Self {
+        use secviz_lake::LakeError as L;
         match e {
-            secviz_lake::LakeError::NotFound(_) | secviz_lake::LakeError::BadName(_) => {
-                ViewError::NotFound
-            }
-            other => ViewError::Internal(other.to_string()),
+            L::NotFound(_) | L::BadName(_) => ViewError::NotFound,
+            L::Cancelled => ViewError::Cancelled,
+            L::Duplicate { .. }
+            | L::Anonymization(_)
+            | L::Invalid(_)
+            | L::Sandbox(_)
+            | L::Key { .. }
+            | L::Io { .. }
+            | L::Store { .. }
+            | L::BadLocation(_)
+            | L::Manifest { .. }
+            | L::Parse { .. }
+            | L::Parquet(_)
+            | L::Arrow(_)
+            | L::DataFusion(_)
+            | L::Internal(_) => ViewError::Internal(e.to_string()),
         }
     }
 }
@@ -101,18 +118,13 @@ impl From<RunError> for ViewError {
 }
 
 impl From<secviz_lake::datafusion::error::DataFusionError> for ViewError {
+    /// Worded as a query's error is ([`QueryError::from_datafusion`]): the engine's own
+    /// texts carry debug dumps (`ParserError("...")`) and catalog names.
     fn from(e: secviz_lake::datafusion::error::DataFusionError) -> Self {
-        use secviz_lake::datafusion::error::DataFusionError as E;
         if let Some(f) = SandboxFailure::find(&e) {
             return f.into();
         }
-        match e.find_root() {
-            E::ResourcesExhausted(_) => ViewError::TooCostly,
-            // Errors in the member's own filter expression: shown to them.
-            E::Plan(m) | E::SQL(_, Some(m)) => ViewError::Query(m.clone()),
-            E::SchemaError(..) | E::SQL(..) => ViewError::Query(e.find_root().to_string()),
-            other => ViewError::Internal(other.to_string()),
-        }
+        ViewError::from_query(QueryError::from_datafusion(e, ""), "filter")
     }
 }
 
@@ -135,7 +147,9 @@ impl IntoResponse for ViewError {
                 tracing::error!(error = %chain, "view request failed");
                 "internal error".to_string()
             }
-            other => other.to_string(),
+            // Member text (a field name, a filter, a JSON value) may carry control
+            // characters: shown escaped, once.
+            other => secviz_parse::escape_control(&other.to_string()),
         };
         let mut body = serde_json::json!({ "error": message, "kind": self.kind() });
         if let ViewError::Limit { limit, .. } = &self {

@@ -1,11 +1,11 @@
 //! The decompression limits of `secviz parse` and `secviz ingest`: two flags shared by both
-//! commands, and the hint that names the flag when a compressed input passes a limit.
+//! commands (`advice` names them when a compressed input passes a limit).
 //!
 //! A gzip input may expand to 100 times its compressed size by default (text logs reach
 //! 10-20x, a compression bomb ~1000x), with no limit on the total: the operator runs these
 //! commands on their own files, so an unusual but genuine file only needs a flag.
 
-use secviz_parse::{DecompressionLimit, Limits, ParseError};
+use secviz_parse::Limits;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct DecompressArgs {
@@ -25,21 +25,4 @@ impl DecompressArgs {
             (self.max_decompressed_ratio > 0).then_some(self.max_decompressed_ratio);
         limits.max_decompressed_bytes = self.max_decompressed_bytes;
     }
-}
-
-/// What to tell the operator when `e` is a decompression refusal: which flag raises the
-/// limit. `None` for every other error.
-pub fn hint(e: &ParseError) -> Option<String> {
-    let ParseError::Decompression(limit) = e else {
-        return None;
-    };
-    Some(match limit {
-        DecompressionLimit::Ratio { .. } => {
-            "if the file is genuine, raise the limit with --max-decompressed-ratio N (0 turns it off)"
-                .to_string()
-        }
-        DecompressionLimit::Bytes { max_bytes } => format!(
-            "if the file is genuine, raise the limit with --max-decompressed-bytes (now {max_bytes})"
-        ),
-    })
 }

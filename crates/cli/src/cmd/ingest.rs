@@ -24,7 +24,7 @@ use secviz_lake::{DatasetName, IngestOptions, IngestProgress, IngestSource, form
 use secviz_parse::{Format, ParseOptions};
 
 use super::datasets::{DataArg, human_bytes, runtime};
-use super::decompress::{self, DecompressArgs};
+use super::decompress::DecompressArgs;
 
 /// Exit status when the inputs gave no event.
 const EXIT_NOTHING: u8 = 2;
@@ -131,14 +131,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     bar.finish_and_clear();
     let report = match result {
         Ok(r) => r,
-        Err(secviz_lake::LakeError::Parse { source_name, error })
-            if decompress::hint(&error).is_some() =>
-        {
-            let hint = decompress::hint(&error).unwrap_or_default();
-            anyhow::bail!(
-                "parsing {}: {error}; nothing was ingested; {hint}",
-                escape_control(&source_name)
-            );
+        Err(e @ secviz_lake::LakeError::Parse { .. }) => {
+            return Err(anyhow::Error::new(e).context("nothing was ingested"));
         }
         Err(e) => return Err(e.into()),
     };
@@ -185,6 +179,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "    input damaged, kept everything before: {}",
                 escape_control(d)
             );
+        }
+        if let Some(y) = &sum.year_note {
+            println!("    note: {y}{}", super::parse::YEAR_NOTE_TAIL);
         }
     }
     let m = &report.manifest;

@@ -1,6 +1,8 @@
 //! One module per subcommand. Each exposes `Args` and `run(Args) -> anyhow::Result<ExitCode>`.
-//! `decompress` holds the flags that `parse` and `ingest` share, `rejects` their rejects file.
+//! `decompress` holds the flags that `parse` and `ingest` share, `rejects` their rejects file,
+//! `advice` what the command line offers against each library error.
 
+pub mod advice;
 pub mod analyze;
 pub mod chart;
 pub mod datasets;

@@ -328,6 +328,9 @@ fn parse_one<W: Write>(
             );
         }
     }
+    if let Some(y) = &summary.year {
+        eprintln!("{name}: note: {y}{}", YEAR_NOTE_TAIL);
+    }
     if let Some(d) = &summary.damage {
         eprintln!("{name}: input damaged: {d}; everything before it was parsed");
         status = status.max(EXIT_DAMAGED);
@@ -335,12 +338,13 @@ fn parse_one<W: Write>(
     Ok((status, summary.parsed))
 }
 
-/// `e` with `context`; a decompression refusal also names the flag that raises the limit.
+/// Ends the note on how a log without years was dated: what the reference day was, and
+/// how to choose otherwise.
+pub const YEAR_NOTE_TAIL: &str = " (the reference day is the file's modification time, or today for standard input; --year sets the year)";
+
+/// `e` with `context` (main adds what to do: [`super::advice`]).
 fn refused(e: ParseError, context: &str) -> anyhow::Error {
-    match super::decompress::hint(&e) {
-        Some(hint) => anyhow::anyhow!("{context}: {e}; {hint}"),
-        None => anyhow::Error::new(e).context(context.to_string()),
-    }
+    anyhow::Error::new(e).context(context.to_string())
 }
 
 /// `--rejects FILE`: every rejected line of every input, one JSON object per line.

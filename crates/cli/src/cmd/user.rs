@@ -103,7 +103,9 @@ fn time_now() -> i64 {
         .unwrap_or(0)
 }
 
-fn read_password() -> anyhow::Result<String> {
+/// The password from `SECVIZ_PASSWORD`, else one line of standard input (no echo on a
+/// terminal).
+pub fn read_password() -> anyhow::Result<String> {
     if let Ok(p) = std::env::var("SECVIZ_PASSWORD") {
         return Ok(p);
     }

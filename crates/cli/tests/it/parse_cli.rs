@@ -144,6 +144,13 @@ fn rejects_are_shown_on_stderr_and_written_only_to_the_file_asked_for() {
     assert!(line2.ends_with("not a pf line \\u{1b}[31m"), "{line2}");
     assert!(!err.contains('\x1b'), "{err}");
     assert!(err.contains("  line 3: bad_address: "), "{err}");
+    // How the lines were dated, since pf prints no year.
+    assert!(
+        err.contains(
+            "mixed.log: note: the log prints no year: its first line is dated 2005, the year given"
+        ),
+        "{err}"
+    );
     // Nothing written that was not asked for.
     let files: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()

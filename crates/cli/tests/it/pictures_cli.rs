@@ -265,8 +265,21 @@ fn demo_fills_an_empty_site_the_same_for_the_same_seed() {
     ));
     let b = ok(secviz(
         two.path(),
-        &["demo", "--data", two.path().to_str().unwrap()],
+        &[
+            "demo",
+            "--data",
+            two.path().to_str().unwrap(),
+            "--admin",
+            "Boss",
+        ],
     ));
+    // The administrator's generated password is printed once, on its own line.
+    let shown = b
+        .lines()
+        .find_map(|l| l.strip_prefix("administrator `boss`, password "))
+        .unwrap_or_else(|| panic!("no administrator line: {b}"));
+    assert!(shown.split(' ').next().unwrap().len() >= 32, "{shown}");
+    assert!(!a.contains("administrator"), "{a}");
     let posts = demo_posts(&a);
     assert!(posts.len() >= 3, "{a}");
     let titles: Vec<&str> = posts.iter().map(|p| p.2.as_str()).collect();

@@ -393,7 +393,7 @@ impl GraphBuilder {
     }
 
     fn size_value(&self, role: Role, data: &super::RoleData, scope: &RowScope<'_>) -> f64 {
-        if self.rules.sum.contains(&role) {
+        if self.rules.afterglow || self.rules.sum.contains(&role) {
             data.size_sum
         } else {
             first_value(&self.rules, Prop::Size, role, scope).map_or(0.0, |v| v.as_num())
@@ -403,6 +403,10 @@ impl GraphBuilder {
     /// AfterGlow scales sizes by the largest value of each role, over every node of that
     /// role (omitted ones included), and never below 1.
     fn max_actual_sizes(&self, _max: f64) -> [f64; 3] {
+        if self.rules.afterglow {
+            // Kept row by row, as AfterGlow keeps it (`afterglow_size`).
+            return self.size_max_seen;
+        }
         let mut out = [1.0f64; 3];
         for role in [Role::Source, Role::Event, Role::Target] {
             if !self.rules.has(Prop::Size, role) {

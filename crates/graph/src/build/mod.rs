@@ -102,8 +102,12 @@ pub(crate) struct RoleData {
     pub last: Option<Row>,
     /// The node's value in this role (the field, without `S:`/`T:` or split prefixes).
     pub value: Box<str>,
-    /// Summed size (`sum.*`).
+    /// Summed size (`sum.*`); in AfterGlow rule files, the node's size as AfterGlow
+    /// keeps it: the sum over its rows with `sum.*`, else its last row's.
     pub size_sum: f64,
+    /// AfterGlow remembers the size a conditional rule gave a node and gives it again on
+    /// every later row of that node, whatever the conditions say then.
+    pub cond_size: Option<f64>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -146,6 +150,9 @@ pub struct GraphBuilder {
     hide: bool,
     pub(crate) sum_edges: bool,
     mode_fixed: bool,
+    /// AfterGlow rule files: the largest size any node of each role had after any row
+    /// (AfterGlow scales by it, and by at least 1).
+    pub(crate) size_max_seen: [f64; 3],
 }
 
 impl GraphBuilder {
@@ -171,6 +178,7 @@ impl GraphBuilder {
             clustered: [0; 3],
             hide,
             sum_edges,
+            size_max_seen: [1.0; 3],
         }
     }
 
@@ -258,8 +266,9 @@ impl GraphBuilder {
             }
         };
         let slot = role_slot(role);
-        let sum = self.rules.sum.contains(&role) && self.rules.has(Prop::Size, role);
-        let add = if sum {
+        let sized = self.rules.has(Prop::Size, role);
+        let sum = self.rules.sum.contains(&role) && sized;
+        let add = if sum && !self.rules.afterglow {
             let scope = RowScope::new(row, value, self.opts.two_node, role);
             style::first_value(&self.rules, Prop::Size, role, &scope).map_or(0.0, |v| v.as_num())
         } else {
@@ -272,7 +281,51 @@ impl GraphBuilder {
         data.count += 1;
         data.last = Some(row.clone());
         data.size_sum += add;
+        if sized && self.rules.afterglow {
+            self.afterglow_size(id, role, value, row, sum);
+        }
         id
+    }
+
+    /// Sizes a node as AfterGlow does, on each of its rows: the first size rule whose value
+    /// is true (not 0), seeing the counts so far (`$sourceCount{$sourceName}` is the
+    /// running count); a conditional rule's size is remembered for the node; with `sum.*`
+    /// the sizes add up, else the last one stands. The largest size seen scales them all.
+    fn afterglow_size(&mut self, id: u32, role: Role, value: &str, row: &Row, sum: bool) {
+        let slot = role_slot(role);
+        let (count, remembered) = {
+            let d = self.nodes[id as usize].roles[slot]
+                .as_ref()
+                .expect("the node was just touched");
+            (d.count, d.cond_size)
+        };
+        let (size, remember) = match remembered {
+            Some(s) => (s, None),
+            None => {
+                let stats = scope::Stats {
+                    count: count as f64,
+                    ..scope::Stats::default()
+                };
+                let scope = RowScope::with_stats(row, value, self, stats);
+                match matching(&self.rules, Prop::Size, role, &scope) {
+                    Some((rule, v)) => {
+                        let n = v.as_num();
+                        (n, rule.cond.is_some().then_some(n))
+                    }
+                    None => (0.0, None),
+                }
+            }
+        };
+        let d = self.nodes[id as usize].roles[slot]
+            .as_mut()
+            .expect("the node was just touched");
+        if remember.is_some() {
+            d.cond_size = remember;
+        }
+        d.size_sum = if sum { d.size_sum + size } else { size };
+        if d.size_sum > self.size_max_seen[slot] {
+            self.size_max_seen[slot] = d.size_sum;
+        }
     }
 
     fn edge_weight(&self, row: &Row) -> f64 {

@@ -151,7 +151,18 @@ pub enum Expr {
     /// Native `x in [a, b]`.
     InList(Box<Expr>, Vec<Expr>),
     Concat(Box<Expr>, Box<Expr>),
+    /// Arithmetic on numbers (`$fields[3] / 1000`, `$sourceCount{$sourceName} * 2`), as
+    /// AfterGlow's Perl evaluates it in size rules.
+    Arith(ArithOp, Box<Expr>, Box<Expr>),
     Call(Func, Vec<Expr>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
 }
 
 impl Expr {
@@ -166,7 +177,8 @@ impl Expr {
             | Expr::Or(a, b)
             | Expr::Cmp(_, a, b)
             | Expr::StrCmp(_, a, b)
-            | Expr::Concat(a, b) => a.uses_stats() || b.uses_stats(),
+            | Expr::Concat(a, b)
+            | Expr::Arith(_, a, b) => a.uses_stats() || b.uses_stats(),
             Expr::Match { subject, .. } | Expr::Capture { subject, .. } => subject.uses_stats(),
             Expr::InList(a, l) => a.uses_stats() || l.iter().any(Expr::uses_stats),
             Expr::Call(_, args) => args.iter().any(Expr::uses_stats),

@@ -6,7 +6,7 @@
 
 use std::borrow::Cow;
 
-use super::ast::{CmpOp, Expr, Func, Role, Stat};
+use super::ast::{ArithOp, CmpOp, Expr, Func, Role, Stat};
 use super::builtins;
 use crate::color;
 
@@ -191,6 +191,18 @@ pub fn eval<'a>(e: &'a Expr, scope: &'a dyn Scope) -> Value<'a> {
             (Value::Null, _) | (_, Value::Null) => Value::Null,
             (l, r) => Value::Str(Cow::Owned(format!("{}{}", l.as_text(), r.as_text()))),
         },
+        Expr::Arith(op, a, b) => {
+            let (l, r) = (eval(a, scope).as_num(), eval(b, scope).as_num());
+            match op {
+                ArithOp::Add => Value::Num(l + r),
+                ArithOp::Sub => Value::Num(l - r),
+                ArithOp::Mul => Value::Num(l * r),
+                // Perl dies on a division by zero, and AfterGlow's eval then yields
+                // nothing: the rule does not apply.
+                ArithOp::Div if r == 0.0 => Value::Null,
+                ArithOp::Div => Value::Num(l / r),
+            }
+        }
         Expr::Call(f, args) => call(*f, args, scope),
     }
 }

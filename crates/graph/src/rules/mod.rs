@@ -12,7 +12,7 @@ mod parser;
 
 use std::fmt;
 
-pub use ast::{CmpOp, Expr, Func, Prop, Role, Rule, Stat};
+pub use ast::{ArithOp, CmpOp, Expr, Func, Prop, Role, Rule, Stat};
 pub use builtins::port_class;
 pub use eval::{Scope, Value, eval, truthy};
 pub use parser::Dialect;

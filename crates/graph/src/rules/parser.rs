@@ -8,7 +8,7 @@
 
 use regex::{Regex, RegexBuilder};
 
-use super::ast::{CmpOp, Expr, Func, Role, Stat};
+use super::ast::{ArithOp, CmpOp, Expr, Func, Role, Stat};
 use super::lexer::{Tok, Token};
 use super::{Columns, RuleError};
 
@@ -322,13 +322,41 @@ impl<'a> Parser<'a> {
         })
     }
 
+    /// Perl's additive level: `+`, `-` and (AfterGlow) the concatenation `.`, left to right.
     fn concat(&mut self) -> Result<Expr, RuleError> {
-        let mut left = self.primary()?;
-        while self.dialect == Dialect::AfterGlow && self.eat_punct(".") {
-            let right = self.primary()?;
-            left = Expr::Concat(Box::new(left), Box::new(right));
+        let mut left = self.term()?;
+        loop {
+            let op = if self.eat_punct("+") {
+                Some(ArithOp::Add)
+            } else if self.eat_punct("-") {
+                Some(ArithOp::Sub)
+            } else if self.dialect == Dialect::AfterGlow && self.eat_punct(".") {
+                None
+            } else {
+                return Ok(left);
+            };
+            let right = self.term()?;
+            left = match op {
+                Some(op) => Expr::Arith(op, Box::new(left), Box::new(right)),
+                None => Expr::Concat(Box::new(left), Box::new(right)),
+            };
         }
-        Ok(left)
+    }
+
+    /// `*` and `/`, binding tighter than `+`, `-` and `.`.
+    fn term(&mut self) -> Result<Expr, RuleError> {
+        let mut left = self.primary()?;
+        loop {
+            let op = if self.eat_punct("*") {
+                ArithOp::Mul
+            } else if self.eat_punct("/") {
+                ArithOp::Div
+            } else {
+                return Ok(left);
+            };
+            let right = self.primary()?;
+            left = Expr::Arith(op, Box::new(left), Box::new(right));
+        }
     }
 
     fn primary(&mut self) -> Result<Expr, RuleError> {

@@ -1,6 +1,13 @@
 //! AfterGlow conformance: every case in `shared/conformance/afterglow/` (input, property
 //! file, flags, and the DOT AfterGlow 1.6.6 wrote) must give the same graph: node set, edge
 //! set, and per node fill colour, shape, label and size (see that folder's README).
+//!
+//! secviz's own cases (`crates/graph/tests/conformance/`) pin what those leave open: node
+//! sizes summed from counts (`sum.*` with `size.*`), under `-m`, `-o` and `-t`, including
+//! AfterGlow's quirks (a size rule that evaluates to 0 falls through to the next one; a
+//! conditional size is remembered per node; sizes scale by the largest, but by at least 1).
+//! Their input is a shared case's (`input-from`); `scripts/afterglow-cases.sh` runs
+//! AfterGlow to write their `expected.dot`.
 
 use crate::common;
 
@@ -55,11 +62,19 @@ fn options(flags: &str) -> BuildOptions {
     o
 }
 
+/// secviz's own cases, beside the shared ones.
+fn own_cases_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance")
+}
+
 fn run_case(dir: &Path) -> DotGraph {
     let flags = std::fs::read_to_string(dir.join("flags")).unwrap_or_default();
     let opts = options(&flags);
     let rules_text = std::fs::read_to_string(dir.join("rules.properties")).unwrap();
-    let input = std::fs::read(dir.join("input.csv")).unwrap();
+    let input = match std::fs::read_to_string(dir.join("input-from")) {
+        Ok(from) => std::fs::read(cases_dir().join(from.trim()).join("input.csv")).unwrap(),
+        Err(_) => std::fs::read(dir.join("input.csv")).unwrap(),
+    };
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -136,15 +151,18 @@ fn norm(key: &str, attrs: &BTreeMap<String, String>) -> Option<String> {
 
 #[test]
 fn every_afterglow_case_gives_the_same_graph() {
-    let dir = cases_dir();
-    let mut cases: Vec<PathBuf> = std::fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("conformance cases at {}: {e}", dir.display()))
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.is_dir())
-        .collect();
-    cases.sort();
+    let mut cases: Vec<PathBuf> = Vec::new();
+    for dir in [cases_dir(), own_cases_dir()] {
+        let mut these: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .unwrap_or_else(|e| panic!("conformance cases at {}: {e}", dir.display()))
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+            .collect();
+        these.sort();
+        cases.extend(these);
+    }
     assert!(
-        cases.len() >= 7,
+        cases.len() >= 11,
         "expected the conformance cases, found {}",
         cases.len()
     );

@@ -362,3 +362,23 @@ fn issue_14_deep_and_long_rules_are_refused_not_overflowed() {
         .is_ok()
     );
 }
+
+#[test]
+fn arithmetic_as_perl_evaluates_it() {
+    // AfterGlow size rules compute: `*` and `/` bind tighter than `+`, `-` and `.`.
+    assert_eq!(first("size.source=$fields[4]/100").as_deref(), Some("15"));
+    assert_eq!(first("size.source=2+3*4").as_deref(), Some("14"));
+    assert_eq!(
+        first("size.source=$fields[1]-2*$fields[1]/11").as_deref(),
+        Some("18")
+    );
+    assert_eq!(
+        first("size.source=$sourceCount{$sourceName}*2").as_deref(),
+        Some("14")
+    );
+    // `.` and `+` share a level, left to right: ("tcp" . 1) + 1, and "tcp1" is 0 as a number.
+    assert_eq!(first("label.source=$fields[3].1+1").as_deref(), Some("1"));
+    // A division by zero gives nothing, so the rule does not apply.
+    assert_eq!(first("size.source=$fields[4]/0").as_deref(), Some(""));
+    assert_eq!(first("source.size = bytes / 500").as_deref(), Some("3"));
+}

@@ -30,15 +30,23 @@ pub(crate) async fn top_talkers(q: &Sql<'_>, limit: usize) -> Result<Vec<Finding
                 r.count(2),
                 r.float(3).unwrap_or(0.0),
             );
-            let what = if by_bytes {
-                format!("{bytes} bytes")
+            // `bytes` is whatever the format counts (an access log's is the response the
+            // server sent to this client), so the headline does not say who sent them.
+            let headline = if by_bytes {
+                format!(
+                    "{ip}'s events carry {bytes} bytes ({:.1} % of all bytes)",
+                    share * 100.0
+                )
             } else {
-                format!("{events} events")
+                format!(
+                    "{ip} is the source of {events} events ({:.1} % of all)",
+                    share * 100.0
+                )
             };
             Some(Finding {
                 analysis: "top-talkers",
                 score: (share * 2.0).min(1.0) * 0.8,
-                headline: format!("{ip} sent {what} ({:.1} % of all)", share * 100.0),
+                headline,
                 detail: Detail::Talker {
                     ip,
                     events,

@@ -74,7 +74,7 @@ async fn the_same_file_twice_is_refused_unless_forced() {
         .await
         .unwrap_err();
     assert!(matches!(err, LakeError::Duplicate { .. }), "{err}");
-    assert!(err.to_string().contains("--force"));
+    assert!(err.to_string().contains("is already in dataset"), "{err}");
     let m = lake.require(&"pf".parse().unwrap()).await.unwrap();
     assert_eq!(
         (m.rows, m.version),

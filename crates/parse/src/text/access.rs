@@ -36,7 +36,7 @@ impl LineParser for AccessParser {
         if is_apache_error(line) {
             return bad(
                 RejectReason::Unrecognized,
-                "an Apache error log line, not an access log line: parse it with --format syslog",
+                "an Apache error log line, not an access log line: read it as syslog",
             );
         }
         // "CLIENT IDENT USER [date]", or "VHOST CLIENT IDENT USER [date]" (vhost_combined).
@@ -313,7 +313,7 @@ mod tests {
     fn apache_error_lines_are_refused_with_a_pointer() {
         let e = parse("[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties").unwrap_err();
         assert_eq!(e.reason, RejectReason::Unrecognized);
-        assert!(e.detail.contains("--format syslog"));
+        assert!(e.detail.contains("read it as syslog"));
         assert_eq!(
             parse(r#"1.2.3.4 - - [32/May/2015:10:05:03 +0000] "GET / HTTP/1.1" 200 1"#)
                 .unwrap_err()

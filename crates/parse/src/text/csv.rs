@@ -214,7 +214,7 @@ impl LineParser for CsvParser {
                             return Err(Bad::new(
                                 RejectReason::BadAddress,
                                 format!(
-                                    "{} (headerless AfterGlow CSV maps columns 1 and 3 to addresses: add a header line and --map to read other values)",
+                                    "{} (headerless AfterGlow CSV maps columns 1 and 3 to addresses: add a header line naming the columns to read other values)",
                                     e.detail
                                 ),
                             ));

@@ -63,6 +63,11 @@ pub(crate) fn bad<T>(reason: RejectReason, detail: &'static str) -> Result<T, Ba
 /// Parses one line of a format into the row (already cleared).
 pub(crate) trait LineParser: Send {
     fn parse<'a>(&mut self, line: &'a str, row: &mut Row<'a>) -> Result<Outcome, Bad>;
+
+    /// What the year rule decided, for formats that print no year.
+    fn year_note(&self) -> Option<crate::YearNote> {
+        None
+    }
 }
 
 /// A format's detector: how many of the given first lines it recognises.
@@ -200,6 +205,7 @@ impl LineSource {
             };
             *stopped = work.line(line_no, bytes, summary, on_reject);
         }
+        summary.year = work.parser.year_note();
         match work.batch.finish() {
             None => stopped.take().map_or(Ok(None), Err),
             some => Ok(some),

@@ -27,6 +27,10 @@ impl PfParser {
 }
 
 impl LineParser for PfParser {
+    fn year_note(&self) -> Option<crate::YearNote> {
+        self.clock.year_note()
+    }
+
     #[inline]
     fn parse<'a>(&mut self, line: &'a str, row: &mut Row<'a>) -> Result<Outcome, Bad> {
         let (t, rest) = self.clock.leading(line)?;

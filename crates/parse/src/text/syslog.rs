@@ -32,6 +32,10 @@ impl SyslogParser {
 }
 
 impl LineParser for SyslogParser {
+    fn year_note(&self) -> Option<crate::YearNote> {
+        self.clock.year_note()
+    }
+
     fn parse<'a>(&mut self, line: &'a str, row: &mut Row<'a>) -> Result<Outcome, Bad> {
         if line.starts_with('[') {
             apache_error(line, row)?;

@@ -37,6 +37,11 @@ impl Clock {
         }
     }
 
+    /// What the year rule decided, once a line was dated by it.
+    pub fn year_note(&self) -> Option<crate::YearNote> {
+        self.year.note()
+    }
+
     /// Returns the time (None if the line has no time stamp) and the rest of the line.
     #[inline]
     pub fn leading<'a>(&mut self, line: &'a str) -> Result<(Option<i64>, &'a str), Bad> {
@@ -138,6 +143,10 @@ impl TcpdumpParser {
 }
 
 impl LineParser for TcpdumpParser {
+    fn year_note(&self) -> Option<crate::YearNote> {
+        self.clock.year_note()
+    }
+
     fn parse<'a>(&mut self, line: &'a str, row: &mut Row<'a>) -> Result<Outcome, Bad> {
         if line.starts_with([' ', '\t']) {
             return bad(

@@ -229,7 +229,7 @@ fn apache_error_log_forced_as_access_is_rejected_with_a_pointer() {
         p.summary.rejected.get(&RejectReason::Unrecognized),
         Some(&2000)
     );
-    assert!(p.rejects[0].detail.contains("--format syslog"));
+    assert!(p.rejects[0].detail.contains("read it as syslog"));
 }
 
 #[test]

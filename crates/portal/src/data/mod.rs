@@ -4,7 +4,7 @@
 //!
 //! - [`upload`]: streaming uploads to the staging folder; [`worker`]: the ingest queue;
 //!   [`anon`]: the site key and scrubbing of texts kept about anonymized uploads;
-//!   [`summary`]: the parse report.
+//!   [`summary`]: the parse report; [`wording`]: what a member reads when data fails.
 //! - [`recipe`]: the recipe and the view form; [`picture`]: the server-drawn picture and
 //!   thumbnail; [`publish`]: drafts to posts, remixes; [`export`]: data downloads;
 //!   [`policy`]: who may read a dataset (the viewer's API uses it); [`withdraw`]: a post's
@@ -25,6 +25,7 @@ pub mod running;
 pub mod summary;
 pub mod upload;
 pub mod withdraw;
+pub mod wording;
 pub mod worker;
 
 use secviz_parse::Format;

@@ -37,6 +37,9 @@ pub struct ParseReport {
     pub time_min: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time_max: Option<String>,
+    /// How a log without years was dated (the reference is the upload time).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub year_note: Option<String>,
 }
 
 impl ParseReport {
@@ -64,6 +67,7 @@ impl ParseReport {
             sha256: Some(s.sha256.clone()),
             time_min: None,
             time_max: None,
+            year_note: s.summary.year_note.clone(),
         }
     }
 

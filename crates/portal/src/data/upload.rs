@@ -33,6 +33,9 @@ pub enum UploadError {
     TooLarge { max: u64 },
     #[error("The upload could not be read: {0}")]
     Broken(String),
+    /// A file was chosen, and it holds nothing (no file chosen is `Ok(None)`).
+    #[error("The file {} is empty: there is nothing in it to read.", secviz_parse::quoted(.0))]
+    Empty(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -80,14 +83,16 @@ impl Staging {
             .collect()
     }
 
-    /// Streams a file field into a new staging file. `Ok(None)` when the field is empty
-    /// (no file chosen).
+    /// Streams a file field into a new staging file. `Ok(None)` when no file was chosen
+    /// (browsers send an empty part without a name); a chosen file of 0 bytes is
+    /// [`UploadError::Empty`], so an empty log never turns the post into one without data.
     pub async fn receive_field(
         &self,
         field: &mut Field<'_>,
         max: u64,
     ) -> Result<Option<Received>, UploadError> {
-        let label = clean_label(field.file_name().unwrap_or(""), "upload");
+        let chosen = field.file_name().unwrap_or("").to_string();
+        let label = clean_label(&chosen, "upload");
         let id = Staging::new_id();
         let path = self.path(&id).context("staging id")?;
         let mut file = tokio::fs::File::create(&path)
@@ -129,7 +134,10 @@ impl Staging {
         if n == 0 {
             drop(file);
             let _ = tokio::fs::remove_file(&path).await;
-            return Ok(None);
+            if chosen.is_empty() {
+                return Ok(None);
+            }
+            return Err(UploadError::Empty(label));
         }
         file.sync_all()
             .await
@@ -158,23 +166,6 @@ impl Staging {
             label: "pasted lines".to_string(),
         })
     }
-}
-
-/// The member's words for a gzip upload refused for what it expands to.
-pub fn bomb_message(limit: &secviz_parse::DecompressionLimit) -> String {
-    use secviz_parse::DecompressionLimit::*;
-    let why = match limit {
-        Ratio { max_ratio, .. } => format!(
-            "it expands to more than {max_ratio} times its compressed size, far more than logs do (a compression bomb?)"
-        ),
-        Bytes { max_bytes } => format!(
-            "uncompressed it is larger than the limit of {}",
-            human_bytes(*max_bytes)
-        ),
-    };
-    format!(
-        "The gzip file was refused: {why}. Nothing of it was kept. Split the log into smaller files, or upload it uncompressed if it is within the upload limit."
-    )
 }
 
 /// The last path component of a client file name, without control characters, at most 120

@@ -23,7 +23,7 @@ use secviz_parse::{Format, ParseOptions};
 
 use super::recipe::ParserRecipe;
 use super::summary::{MAX_REJECTS, ParseReport, RejectLine};
-use super::{anon, ids::DatasetId};
+use super::{anon, ids::DatasetId, wording};
 use crate::db::states::{DatasetStatus, JobState};
 use crate::db::{datasets, jobs};
 use crate::state::AppState;
@@ -109,7 +109,7 @@ async fn run_supervised(state: &AppState, job: jobs::JobRow) {
         Ok(Ok(())) => None,
         Ok(Err(e)) => {
             tracing::error!(job = job.id.0, dataset = %job.dataset_id, error = ?format!("{e:#}"), "ingest failed");
-            Some("The ingest failed because of a problem on the server; it was logged. Try again later.".to_string())
+            Some(wording::SERVER_PROBLEM.to_string())
         }
         Err(e) => {
             tracing::error!(job = job.id.0, dataset = %job.dataset_id, panic = e.is_panic(), "ingest worker crashed");
@@ -363,22 +363,16 @@ fn describe(
 ) -> (String, String) {
     let scrub = |s: &str| anon::scrub(&state.anon_key, ds.is_anonymized(), s);
     let member = match e {
-        LakeError::Parse {
-            error: secviz_parse::ParseError::Decompression(limit),
-            ..
-        } => super::upload::bomb_message(limit),
-        LakeError::Parse { error, .. } => {
-            if let Some(g) = gzip_problem(path) {
-                format!("The file is not valid gzip: {g}.")
-            } else {
-                format!("The data could not be read: {}.", scrub(&error.to_string()))
-            }
+        LakeError::Parse { error, .. }
+            if !matches!(error, secviz_parse::ParseError::Decompression(_))
+                && gzip_problem(path).is_some() =>
+        {
+            let g = gzip_problem(path).unwrap_or_default();
+            format!("The file is not valid gzip: {g}.")
         }
-        LakeError::Invalid(m) | LakeError::Anonymization(m) => scrub(m),
-        _ => {
-            "The ingest failed because of a problem on the server; it was logged. Try again later."
-                .to_string()
-        }
+        _ => wording::lake_error(e)
+            .map(|m| scrub(&m))
+            .unwrap_or_else(|| wording::SERVER_PROBLEM.to_string()),
     };
     (member, scrub(&e.to_string()))
 }

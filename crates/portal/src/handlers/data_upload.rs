@@ -37,13 +37,20 @@ pub async fn queue(
     }
     let mut errors = Vec::new();
     let form = &sub.form;
+    if !sub.has_data() {
+        return Ok(Err((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec!["Attach a log file or paste its lines.".into()],
+        )));
+    }
     let format = match form.data_format.trim() {
         "" | "auto" => None,
         f => match f.parse::<secviz_parse::Format>() {
             Ok(f) => Some(f),
             Err(_) => {
                 errors.push(format!(
-                    "Unknown log format {f:?}: choose one from the list."
+                    "Unknown log format {}: choose one from the list.",
+                    secviz_parse::quoted(f)
                 ));
                 None
             }

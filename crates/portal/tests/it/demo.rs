@@ -10,13 +10,19 @@ use reqwest::StatusCode;
 async fn demo_fills_an_empty_site_and_refuses_a_full_one() {
     let dir = tempfile::tempdir().unwrap();
     let config = secviz_portal::Config::new(dir.path());
-    let report = secviz_portal::demo::run(config, 1)
+    let password = secviz_portal::demo::random_password();
+    let admin = secviz_portal::demo::DemoAdmin {
+        name: "Boss".into(),
+        password: password.clone(),
+    };
+    let report = secviz_portal::demo::run(config, 1, Some(admin))
         .await
         .expect("demo runs");
+    assert_eq!(report.admin.as_deref(), Some("boss"));
     assert_eq!(report.posts.len(), 3, "{report:?}");
     assert!(report.posts.iter().all(|p| p.events > 1000), "{report:?}");
 
-    let again = secviz_portal::demo::run(secviz_portal::Config::new(dir.path()), 1).await;
+    let again = secviz_portal::demo::run(secviz_portal::Config::new(dir.path()), 1, None).await;
     let msg = format!("{:#}", again.unwrap_err());
     assert!(msg.contains("not empty"), "{msg}");
 
@@ -56,4 +62,29 @@ async fn demo_fills_an_empty_site_and_refuses_a_full_one() {
     let puzzle = anon.get(&format!("/p/{}", report.posts[2].id)).await;
     assert!(puzzle.body.contains("dns-fixed-port"), "{}", puzzle.body);
     assert!(puzzle.body.contains("1030"), "{}", puzzle.body);
+
+    // Tags have pages, and the administrator can log in and see the admin page.
+    let tag = anon.get("/t/puzzle").await;
+    assert_eq!(tag.status, StatusCode::OK);
+    assert!(
+        tag.body.contains(&format!("/p/{}", report.posts[2].id)),
+        "{}",
+        tag.body
+    );
+    let boss = app.client();
+    assert_ne!(
+        boss.get("/admin").await.status,
+        StatusCode::OK,
+        "before logging in"
+    );
+    let r = boss
+        .submit(
+            "/login",
+            "/login",
+            &[("username", "boss"), ("password", password.as_str())],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let admin = boss.get("/admin").await;
+    assert_eq!(admin.status, StatusCode::OK, "{}", admin.body);
 }

@@ -15,6 +15,7 @@ mod browser_datapost;
 mod datapost;
 mod datapost_restart;
 mod demo;
+mod error_wording;
 mod health;
 mod journey;
 mod logging;

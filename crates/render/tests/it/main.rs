@@ -7,4 +7,5 @@ mod chart_common;
 mod chart_escaping;
 mod chart_golden;
 mod chart_png;
+mod layout_browser;
 mod render;

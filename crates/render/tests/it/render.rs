@@ -15,7 +15,7 @@ color.target="forestgreen" if (subnet($fields[2], "10.0.0.0/8"))
 color.target="purple"
 "#;
 
-fn botnet(extra: &[(&str, &str, &str)]) -> Graph {
+pub(crate) fn botnet(extra: &[(&str, &str, &str)]) -> Graph {
     let rules = RuleSet::parse(RULES, &Columns::positional(false)).unwrap();
     let mut b = GraphBuilder::new(rules, BuildOptions::default());
     let mut s: u64 = 9;

@@ -96,6 +96,7 @@ pub async fn page(
             })
             .collect(),
         time_span,
+        year_note: report.year_note.clone(),
         view,
         kinds: KINDS,
         field_choices: FIELD_CHOICES,

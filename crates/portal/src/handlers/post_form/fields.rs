@@ -179,6 +179,12 @@ async fn receive_data_file(
                 format!("The log file could not be received: {m}"),
             ))
         }
+        Err(e @ UploadError::Empty(_)) => {
+            f.data_error = Some((
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{e} Attach the log again, or paste its lines."),
+            ))
+        }
         Err(UploadError::Internal(e)) => return Err(AppError::Internal(e)),
     }
     Ok(true)
