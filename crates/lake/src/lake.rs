@@ -13,6 +13,13 @@
 //! atomically. A crash before the manifest is replaced leaves the old manifest, which
 //! does not name the new files: readers never see them, and the next writer of the
 //! dataset deletes them ([`Lake::gc`]).
+//!
+//! On an object store there is no lock: the manifest is replaced with a conditional write
+//! against the version the commit read. A commit that loses the race to another writer
+//! reads the new manifest and adds its files to it again (its files are already in place
+//! under unique names), so concurrent ingests all land, one version each, and none is lost.
+//! Unnamed files there are only collected once they are [`GC_GRACE_SECS`] old: younger ones
+//! may be another writer's, published and not yet committed.
 
 use std::collections::HashSet;
 use std::fs::{self, File};
@@ -23,11 +30,19 @@ use bytes::Bytes;
 use crate::error::{LakeError, Result};
 use crate::manifest::{AnonymizationInfo, DataFile, IngestRecord, Manifest};
 use crate::name::DatasetName;
-use crate::store::Store;
+use crate::store::{ObjectVersion, Store};
 use crate::time::{format_micros, now_micros};
 use crate::write::StagedFile;
 
 const MANIFEST: &str = "manifest.json";
+
+/// How often a commit on an object store reads again and retries after losing the race for
+/// the manifest to another writer.
+const COMMIT_ATTEMPTS: usize = 16;
+
+/// On an object store, unnamed files younger than this may belong to a commit in progress
+/// elsewhere, and [`Lake::gc`] leaves them.
+pub const GC_GRACE_SECS: i64 = 3600;
 
 /// A lake of datasets under one data location.
 #[derive(Clone, Debug)]
@@ -63,6 +78,13 @@ impl Lake {
         })
     }
 
+    /// [`Lake::open`] with object-store options ([`Store::open_with`]).
+    pub fn open_with(data: &str, options: &[(&str, &str)]) -> Result<Lake> {
+        Ok(Lake {
+            store: Store::open_with(data, options)?,
+        })
+    }
+
     /// The default data location: `$SECVIZ_DATA`, else `./secviz-data`.
     pub fn default_location() -> String {
         std::env::var("SECVIZ_DATA")
@@ -85,10 +107,18 @@ impl Lake {
 
     /// The manifest of a dataset, `None` when it does not exist.
     pub async fn manifest(&self, name: &DatasetName) -> Result<Option<Manifest>> {
+        Ok(self.manifest_versioned(name).await?.map(|(m, _)| m))
+    }
+
+    /// The manifest and the version of its object, for a conditional replacement.
+    async fn manifest_versioned(
+        &self,
+        name: &DatasetName,
+    ) -> Result<Option<(Manifest, ObjectVersion)>> {
         let path = Self::manifest_path(name);
-        match self.store.get(&path).await? {
+        match self.store.get_versioned(&path).await? {
             None => Ok(None),
-            Some(bytes) => {
+            Some((bytes, version)) => {
                 let m = Manifest::from_json(&bytes, &path)?;
                 if &m.name != name {
                     return Err(LakeError::Manifest {
@@ -96,7 +126,7 @@ impl Lake {
                         why: format!("names dataset {}", m.name),
                     });
                 }
-                Ok(Some(m))
+                Ok(Some((m, version)))
             }
         }
     }
@@ -138,9 +168,16 @@ impl Lake {
             });
         }
         let m = Manifest::new(name.clone(), now_micros());
-        self.store
-            .put_atomic(&Self::manifest_path(name), Bytes::from(m.to_json()))
+        let created = self
+            .store
+            .put_if(&Self::manifest_path(name), Bytes::from(m.to_json()), None)
             .await?;
+        if !created {
+            return Err(LakeError::Manifest {
+                path: Self::manifest_path(name),
+                why: "the dataset already exists".into(),
+            });
+        }
         Ok(m)
     }
 
@@ -178,8 +215,13 @@ impl Lake {
             .chain(std::iter::once(Self::manifest_path(name)))
             .collect();
         let mut report = GcReport::default();
+        // Without a lock, a young unnamed file may be another writer's commit in progress.
+        let young = match self.store.local_dir() {
+            Some(_) => i64::MAX,
+            None => now_micros() / 1_000_000 - GC_GRACE_SECS,
+        };
         for f in self.store.list(&dir).await? {
-            if !named.contains(&f.rel) {
+            if !named.contains(&f.rel) && f.modified < young {
                 self.store.delete(&f.rel).await?;
                 report.files += 1;
                 report.bytes += f.size;
@@ -205,8 +247,22 @@ impl Lake {
         let Ok(entries) = fs::read_dir(&root) else {
             return;
         };
+        // Without the lock (an object-store lake), another ingest of this dataset in this
+        // machine may be staging right now: only old staging directories are abandoned.
+        let unlocked = self.store.local_dir().is_none();
+        let grace = std::time::Duration::from_secs(GC_GRACE_SECS as u64);
         for e in entries.flatten() {
             if keep.is_some_and(|k| e.file_name().to_str() == Some(k)) {
+                continue;
+            }
+            let young = || {
+                e.metadata()
+                    .and_then(|m| m.modified())
+                    .ok()
+                    .and_then(|t| t.elapsed().ok())
+                    .is_none_or(|age| age < grace)
+            };
+            if unlocked && young() {
                 continue;
             }
             let _ = fs::remove_dir_all(e.path());
@@ -239,40 +295,52 @@ impl Lake {
 
     /// Publishes staged files and commits a new manifest. The caller holds the lock.
     pub(crate) async fn commit(&self, name: &DatasetName, commit: Commit) -> Result<Manifest> {
-        let now = now_micros();
-        let mut m = self
-            .manifest(name)
-            .await?
-            .unwrap_or_else(|| Manifest::new(name.clone(), now));
-        check_anonymization(&m, commit.anonymization.as_ref())?;
-        if m.anonymization.is_none() && m.files.is_empty() {
-            m.anonymization = commit.anonymization.clone();
-        }
         let dir = Self::dataset_dir(name);
         for f in &commit.files {
             self.store
                 .publish_file(&f.local, &format!("{dir}/{}", f.rel))
                 .await?;
-            m.files.push(DataFile {
-                path: f.rel.clone(),
-                day: f.day.clone(),
-                rows: f.rows,
-                bytes: f.bytes,
-                time_min_us: f.time_min_us,
-                time_max_us: f.time_max_us,
-                ingest: commit.record.id.clone(),
-            });
         }
-        m.files.sort_by(|a, b| a.path.cmp(&b.path));
-        m.ingests.push(commit.record);
-        m.version += 1;
-        m.updated = format_micros(now);
-        m.recompute_totals();
-        // The commit point.
-        self.store
-            .put_atomic(&Self::manifest_path(name), Bytes::from(m.to_json()))
-            .await?;
-        Ok(m)
+        for _ in 0..COMMIT_ATTEMPTS {
+            let now = now_micros();
+            let (mut m, version) = match self.manifest_versioned(name).await? {
+                Some((m, v)) => (m, Some(v)),
+                None => (Manifest::new(name.clone(), now), None),
+            };
+            check_anonymization(&m, commit.anonymization.as_ref())?;
+            if m.anonymization.is_none() && m.files.is_empty() {
+                m.anonymization = commit.anonymization.clone();
+            }
+            for f in &commit.files {
+                m.files.push(DataFile {
+                    path: f.rel.clone(),
+                    day: f.day.clone(),
+                    rows: f.rows,
+                    bytes: f.bytes,
+                    time_min_us: f.time_min_us,
+                    time_max_us: f.time_max_us,
+                    ingest: commit.record.id.clone(),
+                });
+            }
+            m.files.sort_by(|a, b| a.path.cmp(&b.path));
+            m.ingests.push(commit.record.clone());
+            m.version += 1;
+            m.updated = format_micros(now);
+            m.recompute_totals();
+            // The commit point: only over the version read (another writer's commit in
+            // between makes this one read again).
+            let json = Bytes::from(m.to_json());
+            if self
+                .store
+                .put_if(&Self::manifest_path(name), json, version.as_ref())
+                .await?
+            {
+                return Ok(m);
+            }
+        }
+        Err(LakeError::Internal(format!(
+            "dataset {name}: {COMMIT_ATTEMPTS} other commits came first; the ingest was not committed"
+        )))
     }
 }
 

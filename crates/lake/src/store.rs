@@ -8,6 +8,15 @@
 //!
 //! Paths given to the store are *relative* to the lake root and built only from safe
 //! segments (validated dataset names, `day=YYYY-MM-DD`, generated file names).
+//!
+//! Writers of one dataset are serialized by a lock file on a local lake. An object store
+//! has no locks, so a manifest is replaced with a conditional write ([`Store::put_if`]:
+//! `If-None-Match: *` for a new one, `If-Match: <etag>` for an update): of two writers that
+//! read the same version, exactly one replaces it, and the other reads again.
+//!
+//! S3 (the `s3` feature): `s3://bucket/prefix`, configured from the usual `AWS_*`
+//! environment variables (`AWS_ENDPOINT`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+//! `AWS_REGION`, `AWS_ALLOW_HTTP`, ...) or options given to [`Store::open_with`], which win.
 
 use std::fs::{self, File};
 use std::io::Read;
@@ -18,7 +27,9 @@ use bytes::Bytes;
 use datafusion::execution::object_store::ObjectStoreUrl;
 use futures::TryStreamExt;
 use object_store::path::Path as ObjPath;
-use object_store::{ObjectStore, ObjectStoreExt, PutPayload, WriteMultipart};
+use object_store::{
+    ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload, UpdateVersion, WriteMultipart,
+};
 
 use crate::error::{LakeError, Result};
 
@@ -28,7 +39,13 @@ pub struct Listed {
     /// Path relative to the lake root, `/`-separated.
     pub rel: String,
     pub size: u64,
+    /// Last modification, seconds since the Unix epoch.
+    pub modified: i64,
 }
+
+/// The version of an object as it was read, for a conditional write ([`Store::put_if`]).
+#[derive(Clone, Debug, Default)]
+pub struct ObjectVersion(Option<UpdateVersion>);
 
 /// The lake's storage: an object store, the lake's prefix in it, and (for a local
 /// lake) the directory, for durable writes and staging on the same file system.
@@ -45,6 +62,13 @@ impl Store {
     /// URL (`file:///srv/secviz`, `s3://bucket/prefix` with the `s3` feature,
     /// `memory:///` for tests of the object-store path).
     pub fn open(data: &str) -> Result<Store> {
+        Store::open_with(data, &[])
+    }
+
+    /// [`Store::open`] with object-store options (`aws_endpoint`, `aws_access_key_id`,
+    /// ...), which win over the environment's. Tests give every option, so nothing is
+    /// looked up elsewhere (no cloud metadata address is ever asked for credentials).
+    pub fn open_with(data: &str, options: &[(&str, &str)]) -> Result<Store> {
         if let Some(url) = as_url(data) {
             if url.scheme() == "file" {
                 let path = url
@@ -52,7 +76,7 @@ impl Store {
                     .map_err(|_| LakeError::BadLocation(data.into()))?;
                 return Store::open_local(&path);
             }
-            let (objects, prefix) = object_store::parse_url(&url)
+            let (objects, prefix) = open_url(&url, options)
                 .map_err(|e| LakeError::store(format!("opening {data}"), e))?;
             let base = format!("{}://{}", url.scheme(), url.authority());
             let url = ObjectStoreUrl::parse(&base)?;
@@ -148,6 +172,67 @@ impl Store {
         }
     }
 
+    /// Reads a whole (small) object and the version it had, for [`Store::put_if`].
+    pub async fn get_versioned(&self, rel: &str) -> Result<Option<(Bytes, ObjectVersion)>> {
+        if self.local.is_some() {
+            return Ok(self.get(rel).await?.map(|b| (b, ObjectVersion(None))));
+        }
+        let path = self.object_path(rel);
+        match self.objects.get(&path).await {
+            Ok(r) => {
+                let version = UpdateVersion {
+                    e_tag: r.meta.e_tag.clone(),
+                    version: r.meta.version.clone(),
+                };
+                let bytes = r
+                    .bytes()
+                    .await
+                    .map_err(|e| LakeError::store(format!("reading {rel}"), e))?;
+                Ok(Some((bytes, ObjectVersion(Some(version)))))
+            }
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(LakeError::store(format!("reading {rel}"), e)),
+        }
+    }
+
+    /// Replaces a whole (small) object only if it is still as it was read: `expected` is
+    /// its version from [`Store::get_versioned`], or `None` for an object that must not
+    /// exist yet. `Ok(false)` when another writer changed it first (nothing was written).
+    /// On a local lake the dataset lock already serializes writers: the write is
+    /// [`Store::put_atomic`].
+    pub async fn put_if(
+        &self,
+        rel: &str,
+        data: Bytes,
+        expected: Option<&ObjectVersion>,
+    ) -> Result<bool> {
+        if self.local.is_some() {
+            self.put_atomic(rel, data).await?;
+            return Ok(true);
+        }
+        let mode = match expected {
+            None => PutMode::Create,
+            Some(ObjectVersion(Some(v))) => PutMode::Update(v.clone()),
+            Some(ObjectVersion(None)) => PutMode::Overwrite,
+        };
+        let opts = PutOptions {
+            mode,
+            ..PutOptions::default()
+        };
+        match self
+            .objects
+            .put_opts(&self.object_path(rel), PutPayload::from_bytes(data), opts)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(
+                object_store::Error::AlreadyExists { .. }
+                | object_store::Error::Precondition { .. },
+            ) => Ok(false),
+            Err(e) => Err(LakeError::store(format!("writing {rel}"), e)),
+        }
+    }
+
     /// Writes a whole (small) object atomically: readers see the old content or the
     /// new, never a part. Locally: temp file, fsync, rename, fsync of the directory.
     pub async fn put_atomic(&self, rel: &str, data: Bytes) -> Result<()> {
@@ -223,6 +308,7 @@ impl Store {
                 Some(Listed {
                     rel: parts.join("/"),
                     size: m.size,
+                    modified: m.last_modified.timestamp(),
                 })
             })
             .collect();
@@ -283,6 +369,29 @@ impl Store {
             let _ = fs::remove_dir(&dir);
         }
     }
+}
+
+/// The object store of a URL. S3 is configured from the environment (`AWS_*`), then from
+/// `options`; conditional writes use `If-Match` on ETags, which S3, MinIO, R2 and moto
+/// honour.
+fn open_url(
+    url: &url::Url,
+    options: &[(&str, &str)],
+) -> object_store::Result<(Box<dyn ObjectStore>, ObjPath)> {
+    #[cfg(feature = "s3")]
+    if url.scheme() == "s3" {
+        use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey, S3ConditionalPut};
+        let mut b = AmazonS3Builder::from_env()
+            .with_url(url.as_str())
+            .with_conditional_put(S3ConditionalPut::ETagMatch);
+        for (k, v) in options {
+            let key: AmazonS3ConfigKey = k.parse()?;
+            b = b.with_config(key, *v);
+        }
+        let prefix = ObjPath::from_url_path(url.path())?;
+        return Ok((Box::new(b.build()?), prefix));
+    }
+    object_store::parse_url_opts(url, options.iter().map(|(k, v)| (*k, *v)))
 }
 
 /// A data location that is a URL rather than a path (`scheme://...`, scheme of 2+
@@ -426,12 +535,50 @@ mod tests {
             store.get("datasets/a/f.parquet").await.unwrap().unwrap(),
             Bytes::from_static(b"parquet bytes")
         );
+        let listed = store.list("datasets").await.unwrap();
+        assert_eq!(listed.len(), 1);
         assert_eq!(
-            store.list("datasets").await.unwrap(),
-            vec![Listed {
-                rel: "datasets/a/f.parquet".into(),
-                size: 13
-            }]
+            (listed[0].rel.as_str(), listed[0].size),
+            ("datasets/a/f.parquet", 13)
+        );
+        assert!(listed[0].modified > 1_700_000_000, "{listed:?}");
+    }
+
+    /// Of two writers that read the same version, exactly one replaces it.
+    #[tokio::test]
+    async fn conditional_writes_let_one_writer_win() {
+        let store = Store::open("memory:///data").unwrap();
+        let rel = "datasets/a/manifest.json";
+        assert!(
+            store
+                .put_if(rel, Bytes::from_static(b"v1"), None)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .put_if(rel, Bytes::from_static(b"other v1"), None)
+                .await
+                .unwrap(),
+            "a second create loses"
+        );
+        let (_, seen) = store.get_versioned(rel).await.unwrap().unwrap();
+        assert!(
+            store
+                .put_if(rel, Bytes::from_static(b"v2"), Some(&seen))
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .put_if(rel, Bytes::from_static(b"stale v2"), Some(&seen))
+                .await
+                .unwrap(),
+            "a write from a stale read loses"
+        );
+        assert_eq!(
+            store.get(rel).await.unwrap().unwrap(),
+            Bytes::from_static(b"v2")
         );
     }
 

@@ -19,6 +19,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// `sqlite://…` or `postgres://…`; default `sqlite://<data_dir>/secviz.db`.
     pub database_url: Option<String>,
+    /// Where the lake lives when not in the data folder: an object store such as
+    /// `s3://bucket/prefix` (configured from the `AWS_*` environment), shared by every
+    /// instance of the portal and by `secviz query --data` on the same URL.
+    pub lake: Option<String>,
     /// The URL members use, e.g. `https://secviz.example.org`. Used in mails and feeds, for
     /// the Origin check, and when it starts with `https://` cookies become `Secure` with the
     /// `__Host-` prefix and HSTS is sent. Default `http://<addr>`.
@@ -248,6 +252,7 @@ impl Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: data_dir.into(),
             database_url: None,
+            lake: None,
             public_url: None,
             trust_proxy: false,
             smtp_url: None,

@@ -64,7 +64,8 @@ impl AppState {
             .to_str()
             .context("the data folder's path must be UTF-8")?
             .to_string();
-        let lake = secviz_lake::Lake::open(&data_dir).context("opening the lake")?;
+        let lake = secviz_lake::Lake::open(config.lake.as_deref().unwrap_or(&data_dir))
+            .context("opening the lake")?;
         let anon_key = crate::data::anon::load_site_key(&config.data_dir)?;
         let staging = Staging::new(&config.data_dir);
         staging

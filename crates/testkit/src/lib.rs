@@ -6,6 +6,10 @@
 //! One rule, in one place: the folder named by `SECVIZ_SHARED`, or else `../shared` next to
 //! the repository. A test that cannot find it fails with a message that says where it looked
 //! and how to point it elsewhere; nothing falls back to a path of one machine.
+//!
+//! [`s3`]: a real S3-compatible server (moto) on loopback for the object-store tests.
+
+pub mod s3;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -18,12 +18,17 @@ pub struct DataArgs {
     /// Database URL (`sqlite://…` or `postgres://…`); default: SQLite in the data folder.
     #[arg(long, env = "SECVIZ_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
+    /// Where the lake lives, when not in the data folder: `s3://bucket/prefix` (endpoint
+    /// and credentials from the AWS_* environment variables).
+    #[arg(long, env = "SECVIZ_LAKE")]
+    pub lake: Option<String>,
 }
 
 impl DataArgs {
     pub fn config(&self) -> secviz_portal::Config {
         let mut c = secviz_portal::Config::new(&self.data);
         c.database_url = self.database_url.clone();
+        c.lake = self.lake.clone();
         c
     }
 }

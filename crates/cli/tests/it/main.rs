@@ -14,3 +14,4 @@ mod parse_cli;
 mod pictures_cli;
 mod portal_cli;
 mod portal_crash;
+mod s3_cli;

@@ -7,6 +7,7 @@ mod duckdb;
 mod fuzz;
 mod ingest;
 mod query;
+mod s3;
 mod sandbox;
 
 use std::fmt::Write;
