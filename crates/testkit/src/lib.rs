@@ -83,6 +83,17 @@ pub fn generate(kind: &str, lines: usize, seed: u64, out: &Path) -> PathBuf {
     out.to_path_buf()
 }
 
+/// Whether a message shown to a person holds what Rust's debug output looks like: a CamelCase name directly
+/// followed by `(` (`ParserError(`, `Literal(`); SQL's function names are lower case.
+pub fn has_debug_name(m: &str) -> bool {
+    m.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '('))
+        .filter_map(|w| w.split_once('('))
+        .any(|(name, _)| {
+            name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+                && name.chars().any(|c| c.is_ascii_lowercase())
+        })
+}
+
 /// Fails the calling test unless it is the only test running in its process.
 ///
 /// Some tests measure their own process (its resident memory through `/proc/self`, or the

@@ -23,13 +23,18 @@ fn pf(day: u32, n: usize) -> String {
         .collect()
 }
 
-fn run(server: &S3Server, dir: &Path, args: &[&str]) -> Output {
+/// `secviz ARGS` in `dir`, configured for the server only through the AWS_* variables.
+fn command(server: &S3Server, dir: &Path, args: &[&str]) -> Command {
     let mut c = Command::new(BIN);
     c.current_dir(dir).env_remove("SECVIZ_DATA").args(args);
     for (k, v) in server.env() {
         c.env(k, v);
     }
-    c.output().expect("secviz runs")
+    c
+}
+
+fn run(server: &S3Server, dir: &Path, args: &[&str]) -> Output {
+    command(server, dir, args).output().expect("secviz runs")
 }
 
 #[test]

@@ -343,21 +343,13 @@ fn check(
                 "a message with {rust:?}: {m}\nfor: {short}"
             );
         }
-        prop_assert!(!has_debug_name(&m), "a Rust name in: {m}\nfor: {short}");
+        prop_assert!(
+            !secviz_testkit::has_debug_name(&m),
+            "a Rust name in: {m}\nfor: {short}"
+        );
         prop_assert!(!m.is_empty());
     }
     Ok(())
-}
-
-/// Whether a message holds what Rust's debug output looks like: a CamelCase name directly
-/// followed by `(` (`ParserError(`, `Literal(`); SQL's function names are lower case.
-fn has_debug_name(m: &str) -> bool {
-    m.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '('))
-        .filter_map(|w| w.split_once('('))
-        .any(|(name, _)| {
-            name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-                && name.chars().any(|c| c.is_ascii_lowercase())
-        })
 }
 
 fn lake_and_runtime() -> (tempfile::TempDir, Lake, tokio::runtime::Runtime) {

@@ -29,22 +29,15 @@ const LEAKS: &[&str] = &[
     "os error",
 ];
 
-/// Whether `m` holds what Rust's debug output looks like: a CamelCase name followed by `(`.
-fn has_debug_name(m: &str) -> bool {
-    m.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '('))
-        .filter_map(|w| w.split_once('('))
-        .any(|(name, _)| {
-            name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-                && name.chars().any(|c| c.is_ascii_lowercase())
-        })
-}
-
 fn assert_worded(what: &str, m: &str) {
     assert!(!m.trim().is_empty(), "{what}: an empty message");
     for leak in LEAKS {
         assert!(!m.contains(leak), "{what}: {leak:?} in {m:?}");
     }
-    assert!(!has_debug_name(m), "{what}: a Rust name in {m:?}");
+    assert!(
+        !secviz_testkit::has_debug_name(m),
+        "{what}: a Rust name in {m:?}"
+    );
     assert!(
         !m.chars().any(|c| c.is_control() && c != '\n'),
         "{what}: a raw control character in {m:?}"
