@@ -165,6 +165,7 @@ impl Lake {
             check_anonymization(m, anonymizer_info.as_ref())?;
         }
 
+        let force = opts.force;
         let staging = self.staging_dir(name, &ingest_id);
         let job = Job {
             sources,
@@ -206,6 +207,7 @@ impl Lake {
             files,
             record,
             anonymization: anonymizer_info,
+            force,
         };
         let manifest = self.commit(name, commit).await;
         let _ = std::fs::remove_dir_all(&staging);
@@ -372,7 +374,12 @@ fn hash_file(path: &Path) -> Result<(String, u64)> {
     Ok((hex::encode(h.finalize()), n))
 }
 
-fn check_duplicate(before: Option<&Manifest>, name: &str, sha: &str, force: bool) -> Result<()> {
+pub(crate) fn check_duplicate(
+    before: Option<&Manifest>,
+    name: &str,
+    sha: &str,
+    force: bool,
+) -> Result<()> {
     if force {
         return Ok(());
     }

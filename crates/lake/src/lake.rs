@@ -68,6 +68,8 @@ pub(crate) struct Commit {
     pub files: Vec<StagedFile>,
     pub record: IngestRecord,
     pub anonymization: Option<AnonymizationInfo>,
+    /// Commit even when a source's SHA-256 is already in the dataset (`--force`).
+    pub force: bool,
 }
 
 impl Lake {
@@ -308,6 +310,17 @@ impl Lake {
                 None => (Manifest::new(name.clone(), now), None),
             };
             check_anonymization(&m, commit.anonymization.as_ref())?;
+            // Checked again here, against the version this commit replaces: two writers that
+            // ingest the same file at once (a job taken over from an instance that was only
+            // slow) both passed the check before parsing, and only the first may commit.
+            for s in commit
+                .record
+                .sources
+                .iter()
+                .filter(|s| !s.sha256.is_empty())
+            {
+                crate::ingest::check_duplicate(Some(&m), &s.name, &s.sha256, commit.force)?;
+            }
             if m.anonymization.is_none() && m.files.is_empty() {
                 m.anonymization = commit.anonymization.clone();
             }

@@ -51,6 +51,11 @@ pub struct Config {
     /// A running ingest whose heartbeat is older than this many seconds belongs to a dead
     /// process: it is resumed (or failed after three attempts). Default 60.
     pub ingest_stale_secs: i64,
+    /// This instance's name among the instances sharing one database: it marks the jobs it
+    /// claims and the page-cache invalidations it sends. Default `<host>-<pid>-<random>`,
+    /// new at every start (a restarted instance must not take its predecessor's claims
+    /// for its own).
+    pub instance: String,
     /// A session ends after this many seconds without a request (default 30 min).
     pub session_idle_secs: i64,
     /// A session ends this many seconds after login whatever happens (default 12 h).
@@ -264,6 +269,7 @@ impl Config {
             max_paste_bytes: 4 * 1024 * 1024,
             ingest_workers: 1,
             ingest_stale_secs: 60,
+            instance: default_instance(),
             session_idle_secs: 30 * 60,
             session_absolute_secs: 12 * 3600,
             reset_ttl_secs: 3600,
@@ -329,6 +335,7 @@ impl std::fmt::Debug for Config {
             .field("max_image_pixels", &self.max_image_pixels)
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("ingest_workers", &self.ingest_workers)
+            .field("instance", &self.instance)
             .field("limits", &self.limits)
             .field("page_cache_bytes", &self.page_cache_bytes)
             .field("password_hash_workers", &self.password_hash_workers)
@@ -355,6 +362,26 @@ pub fn redact_url(url: &str) -> String {
         }
         None => url.to_string(),
     }
+}
+
+/// `<host>-<pid>-<4 random hex digits>`: unique among live instances, readable in logs.
+fn default_instance() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| {
+            h.trim()
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+                .take(40)
+                .collect::<String>()
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "secviz".to_string());
+    format!(
+        "{host}-{}-{:04x}",
+        std::process::id(),
+        rand::random::<u16>()
+    )
 }
 
 #[cfg(test)]

@@ -147,6 +147,13 @@ impl Server {
                 maintenance::sweep(&state).await;
             }
         });
+        let peers = (self.state.db.backend == db::Backend::Postgres).then(|| {
+            tokio::spawn(web::cache::peers::listen(
+                self.state.config.database_url(),
+                self.state.config.instance.clone(),
+                self.state.pages.clone(),
+            ))
+        });
         let c = &self.state.config;
         let limits = serve::ConnectionLimits {
             header_timeout: c.header_timeout,
@@ -160,6 +167,9 @@ impl Server {
         };
         serve::serve(self.listener, self.router, limits, shutdown).await;
         sweeper.abort();
+        if let Some(p) = peers {
+            p.abort();
+        }
         for w in workers {
             w.abort();
         }

@@ -2,10 +2,13 @@
 //! anyway; this keeps the tables small), and draft uploads never attached to a post within a
 //! day are removed with their files, and so are staged log uploads no pending ingest job
 //! names (left by a crash between the upload and its job, or by a refused form), and image
-//! files a crash left half-written under their temporary name.
+//! files a crash left half-written under their temporary name, and rate-limit windows long
+//! past. With several instances on one database, one of them sweeps at a time
+//! (`db::singleton`); the others skip that round.
 
 use std::time::Duration;
 
+use crate::db::singleton;
 use crate::state::AppState;
 
 /// Time between sweeps.
@@ -14,10 +17,24 @@ pub const EVERY: Duration = Duration::from_secs(600);
 /// Drafts older than this are removed.
 const DRAFT_TTL: i64 = 24 * 3600;
 
-/// One sweep; errors are logged, never fatal.
-pub async fn sweep(state: &AppState) {
-    if let Err(e) = try_sweep(state).await {
-        tracing::warn!(error = %e, "maintenance sweep failed");
+/// One sweep, unless another instance sweeps now; errors are logged, never fatal. True when
+/// this instance swept.
+pub async fn sweep(state: &AppState) -> bool {
+    let alone = singleton::run_alone(
+        &state.db,
+        singleton::Task::Sweep,
+        &state.config.instance,
+        state.now(),
+        try_sweep(state),
+    )
+    .await;
+    match alone {
+        Ok(Some(Ok(()))) => true,
+        Ok(None) => false,
+        Ok(Some(Err(e))) | Err(e) => {
+            tracing::warn!(error = %e, "maintenance sweep failed");
+            false
+        }
     }
 }
 
@@ -43,6 +60,10 @@ async fn try_sweep(state: &AppState) -> Result<(), sqlx::Error> {
             .await?;
         state.images.remove(&id).await;
     }
+    sqlx::query("DELETE FROM rate_limits WHERE window_start < $1")
+        .bind(now - crate::ratelimit::LONGEST_WINDOW_SECS)
+        .execute(&state.db.pool)
+        .await?;
     sweep_staging(state).await?;
     state
         .images

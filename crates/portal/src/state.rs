@@ -93,7 +93,7 @@ impl AppState {
         });
         Ok(AppState {
             executor,
-            limiter: RateLimiter::new(config.clock.clone()),
+            limiter: RateLimiter::for_db(config.clock.clone(), &db),
             clock: config.clock.clone(),
             config: Arc::new(config),
             db,
@@ -109,6 +109,13 @@ impl AppState {
             public_url,
             hashing,
         })
+    }
+
+    /// Forgets every cached page, here and (on PostgreSQL) on the other instances: a member
+    /// wrote something that any page may show.
+    pub async fn invalidate_pages(&self) {
+        self.pages.invalidate();
+        crate::web::cache::peers::announce(&self.db, &self.config.instance).await;
     }
 
     /// Fixes the public URL to the bound address when none was configured.

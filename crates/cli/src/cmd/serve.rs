@@ -73,6 +73,10 @@ pub struct Args {
     /// process died, and is resumed.
     #[arg(long, env = "SECVIZ_INGEST_STALE_SECS", default_value_t = 60)]
     pub ingest_stale_secs: i64,
+    /// This instance's name among several sharing one database (in logs and job claims).
+    /// Default: host, process id and a random suffix.
+    #[arg(long, env = "SECVIZ_INSTANCE")]
+    pub instance: Option<String>,
 
     // Sandboxing uploads and slow clients.
     /// Refuse a gzip upload that expands to more than N times its size (0: no ratio limit).
@@ -190,6 +194,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     config.session_idle_secs = args.session_idle_minutes.max(1) * 60;
     config.session_absolute_secs = args.session_hours.max(1) * 3600;
     config.ingest_stale_secs = args.ingest_stale_secs.max(2);
+    if let Some(name) = args.instance.filter(|n| !n.trim().is_empty()) {
+        config.instance = name.trim().to_string();
+    }
     config.max_decompressed_ratio = args.max_decompressed_ratio;
     config.max_decompressed_bytes = args.max_decompressed_bytes;
     config.header_timeout = Duration::from_secs(args.header_timeout_secs.max(1));

@@ -14,4 +14,5 @@ mod parse_cli;
 mod pictures_cli;
 mod portal_cli;
 mod portal_crash;
+mod portal_instances;
 mod s3_cli;

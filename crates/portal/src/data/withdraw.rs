@@ -70,7 +70,7 @@ pub async fn settle(state: &AppState, id: &str) -> anyhow::Result<()> {
     let purged = purge(state, &parsed, row.owner_id).await?;
     // Every write already clears it (`web::cache`); said here too because the pages of
     // remixes must never show withdrawn data, whatever route withdrew it.
-    state.pages.invalidate();
+    state.invalidate_pages().await;
     tracing::info!(event = "data_withdrawn", dataset = id, purged);
     Ok(())
 }

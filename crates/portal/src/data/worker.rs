@@ -1,7 +1,8 @@
 //! The background ingest: tokio tasks fed by the `ingest_jobs` table, so requests never wait
 //! for a parse and a restart finds every job where it was.
 //!
-//! - A worker claims the oldest queued job (a conditional update: one winner), parses the
+//! - A worker claims the oldest queued job (one statement, one winner, on every instance
+//!   sharing the database: see `db::jobs`), parses the
 //!   staged upload into the job's dataset with the lake (anonymized with the site key unless
 //!   the member deliberately turned that off), and records the parse report.
 //! - While it runs, a heartbeat writes the progress to the job row every second; the draft
@@ -10,6 +11,11 @@
 //!   whose heartbeat went stale belongs to a dead process: it is queued again (resumed from
 //!   its staging file) up to [`MAX_ATTEMPTS`] times, then failed. A job that committed
 //!   before its process died is finished from the lake's manifest, never ingested twice.
+//! - The claim is a lease, fenced by instance and attempt: an instance that was only slow
+//!   and lost its claim notices at its next heartbeat and stops without committing, and its
+//!   late writes change nothing. Should both commit anyway (the slow one between two
+//!   heartbeats), the lake refuses the second commit of the same file, and the second
+//!   finishes from the first's manifest.
 //! - A panic inside a job fails that job with a clear message; the worker goes on.
 //! - The staging file is removed when the job ends either way: with anonymization on, the
 //!   original addresses are then nowhere on disk.
@@ -47,7 +53,7 @@ async fn worker(state: AppState) {
         if let Err(e) = recover_stale(&state).await {
             tracing::warn!(error = %e, "checking for interrupted ingests failed");
         }
-        match jobs::claim_next(&state.db, state.now()).await {
+        match jobs::claim_next(&state.db, &state.config.instance, state.now()).await {
             Ok(Some(job)) => run_supervised(&state, job).await,
             Ok(None) => {
                 let _ = tokio::time::timeout(POLL, state.ingest_wake.notified()).await;
@@ -62,7 +68,7 @@ async fn worker(state: AppState) {
 
 /// Runs every queued job now, in this task (`secviz demo`, tests without a server).
 pub async fn drain(state: &AppState) -> anyhow::Result<()> {
-    while let Some(job) = jobs::claim_next(&state.db, state.now()).await? {
+    while let Some(job) = jobs::claim_next(&state.db, &state.config.instance, state.now()).await? {
         run_supervised(state, job).await;
     }
     Ok(())
@@ -76,16 +82,27 @@ pub async fn recover_stale(state: &AppState) -> anyhow::Result<()> {
             continue;
         }
         if job.attempts >= MAX_ATTEMPTS {
-            tracing::warn!(job = job.id.0, dataset = %job.dataset_id, "ingest interrupted too often: failed");
+            let Some(lease) = jobs::take_over(
+                &state.db,
+                job.id,
+                &state.config.instance,
+                before,
+                state.now(),
+            )
+            .await?
+            else {
+                continue;
+            };
+            tracing::warn!(job = job.id.0, dataset = %job.dataset_id, owner = %job.owner, "ingest interrupted too often: failed");
             let msg = format!(
                 "The ingest was interrupted {} times (the server stopped while it ran) and was given up. Upload the file again.",
                 job.attempts
             );
-            fail(state, &job, &msg, None).await?;
+            fail(state, &lease, &job, &msg, None).await?;
         } else if jobs::requeue(&state.db, job.id, before).await? {
-            tracing::info!(job = job.id.0, dataset = %job.dataset_id, attempts = job.attempts, "resuming an interrupted ingest");
+            tracing::info!(job = job.id.0, dataset = %job.dataset_id, attempts = job.attempts, owner = %job.owner, "resuming an interrupted ingest");
             datasets::set_status(
-                &state.db,
+                &mut *state.db.pool.acquire().await?,
                 &job.dataset_id,
                 DatasetStatus::Queued,
                 "",
@@ -117,24 +134,31 @@ async fn run_supervised(state: &AppState, job: jobs::JobRow) {
         }
     };
     if let Some(msg) = failure
-        && let Err(e) = fail(state, &job, &msg, None).await
+        && let Err(e) = fail(state, &job.lease(), &job, &msg, None).await
     {
         tracing::error!(job = job.id.0, error = %e, "recording an ingest failure failed");
     }
-    state.pages.invalidate();
+    state.invalidate_pages().await;
 }
 
 /// Marks a job and its dataset failed with a message for the member, removes the staging
-/// file and whatever the lake holds for the dataset.
+/// file and whatever the lake holds for the dataset. Nothing happens unless `lease` still
+/// holds the job.
 async fn fail(
     state: &AppState,
+    lease: &jobs::Lease,
     job: &jobs::JobRow,
     message: &str,
     report: Option<&ParseReport>,
 ) -> anyhow::Result<()> {
     let summary = report.map(ParseReport::to_json);
+    let mut tx = state.db.pool.begin().await?;
+    if !jobs::finish(&mut tx, lease, JobState::Failed, state.now()).await? {
+        lost(job);
+        return Ok(());
+    }
     datasets::set_status(
-        &state.db,
+        &mut tx,
         &job.dataset_id,
         DatasetStatus::Failed,
         message,
@@ -142,10 +166,26 @@ async fn fail(
         state.now(),
     )
     .await?;
-    jobs::finish(&state.db, job.id, JobState::Failed, state.now()).await?;
+    tx.commit().await?;
     state.staging.remove(&job.staging).await;
     if let Some(id) = DatasetId::parse(&job.dataset_id) {
         let _ = state.lake.remove(&id.lake_name()).await;
+    }
+    Ok(())
+}
+
+/// Logs a claim found gone at its end: another instance took the job over.
+fn lost(job: &jobs::JobRow) {
+    tracing::warn!(job = job.id.0, dataset = %job.dataset_id, attempt = job.attempts, "another instance took this ingest over; this attempt's outcome is dropped");
+}
+
+/// Ends a job whose dataset is gone (deleted while the job waited or ran).
+async fn drop_deleted(state: &AppState, job: &jobs::JobRow) -> anyhow::Result<()> {
+    let mut conn = state.db.pool.acquire().await?;
+    if jobs::finish(&mut conn, &job.lease(), JobState::Failed, state.now()).await? {
+        state.staging.remove(&job.staging).await;
+    } else {
+        lost(job);
     }
     Ok(())
 }
@@ -162,16 +202,14 @@ struct Shared {
 async fn run(state: AppState, job: jobs::JobRow) -> anyhow::Result<()> {
     let Some(ds) = datasets::get(&state.db, &job.dataset_id).await? else {
         // The dataset was deleted while queued.
-        jobs::finish(&state.db, job.id, JobState::Failed, state.now()).await?;
-        state.staging.remove(&job.staging).await;
-        return Ok(());
+        return drop_deleted(&state, &job).await;
     };
     let id = DatasetId::parse(&ds.id)
         .ok_or_else(|| anyhow::anyhow!("bad dataset id in the database"))?;
     let name = id.lake_name();
     let mut parser: ParserRecipe = serde_json::from_str(&ds.parse).unwrap_or_default();
     datasets::set_status(
-        &state.db,
+        &mut *state.db.pool.acquire().await?,
         &ds.id,
         DatasetStatus::Running,
         "",
@@ -190,6 +228,7 @@ async fn run(state: AppState, job: jobs::JobRow) -> anyhow::Result<()> {
     let Some(path) = state.staging.path(&job.staging).filter(|p| p.exists()) else {
         fail(
             &state,
+            &job.lease(),
             &job,
             "The uploaded file is no longer on the server. Upload it again.",
             None,
@@ -245,15 +284,37 @@ async fn run(state: AppState, job: jobs::JobRow) -> anyhow::Result<()> {
             });
         }
     });
-    let heartbeat = tokio::spawn(heartbeat(state.clone(), job.id, shared.clone()));
-    let result = state
+    let gone = Arc::new(tokio::sync::Notify::new());
+    let heartbeat = tokio::spawn(heartbeat(
+        state.clone(),
+        job.lease(),
+        shared.clone(),
+        gone.clone(),
+    ));
+    let ingest = state
         .lake
-        .ingest(&name, vec![source], opts, progress, rejects)
-        .await;
+        .ingest(&name, vec![source], opts, progress, rejects);
+    // Dropping the ingest before its commit leaves nothing in the dataset (the lake's
+    // commit is one conditional write); after it, the new owner finishes from the manifest.
+    let result = tokio::select! {
+        r = ingest => r,
+        () = gone.notified() => {
+            heartbeat.abort();
+            lost(&job);
+            return Ok(());
+        }
+    };
     heartbeat.abort();
     match result {
         Ok(report) => finish(&state, &job, &ds, &mut parser, &report.manifest).await,
         Err(e) => {
+            if matches!(e, LakeError::Duplicate { .. })
+                && let Some(m) = state.lake.manifest(&name).await?
+                && m.rows > 0
+            {
+                // Another attempt of this job committed the same file first.
+                return finish(&state, &job, &ds, &mut parser, &m).await;
+            }
             let (member, log) = describe(&e, &state, &ds, &path);
             tracing::info!(job = job.id.0, dataset = %ds.id, reason = ?log, "ingest refused the data");
             let report = {
@@ -265,7 +326,7 @@ async fn run(state: AppState, job: jobs::JobRow) -> anyhow::Result<()> {
                     ..ParseReport::default()
                 }
             };
-            fail(&state, &job, &member, Some(&report)).await?;
+            fail(&state, &job.lease(), &job, &member, Some(&report)).await?;
             Ok(())
         }
     }
@@ -295,13 +356,12 @@ async fn finish(
             report.rejected_total(),
             report.reasons()
         );
-        fail(state, job, &msg, Some(&report)).await?;
+        fail(state, &job.lease(), job, &msg, Some(&report)).await?;
         return Ok(());
     }
     if datasets::get(&state.db, &ds.id).await?.is_none() {
         // Deleted while it was being ingested.
-        jobs::finish(&state.db, job.id, JobState::Failed, state.now()).await?;
-        state.staging.remove(&job.staging).await;
+        drop_deleted(state, job).await?;
         state.lake.remove(&m.name).await?;
         return Ok(());
     }
@@ -310,8 +370,13 @@ async fn finish(
     parser.rows = m.rows;
     parser.key_fingerprint = m.anonymization.as_ref().map(|a| a.key_fingerprint.clone());
     let parse_json = serde_json::to_string(&parser)?;
+    let mut tx = state.db.pool.begin().await?;
+    if !jobs::finish(&mut tx, &job.lease(), JobState::Done, state.now()).await? {
+        lost(job);
+        return Ok(());
+    }
     datasets::set_ready(
-        &state.db,
+        &mut tx,
         &ds.id,
         &report.format,
         m.rows as i64,
@@ -320,14 +385,20 @@ async fn finish(
         state.now(),
     )
     .await?;
-    jobs::finish(&state.db, job.id, JobState::Done, state.now()).await?;
+    tx.commit().await?;
     state.staging.remove(&job.staging).await;
     tracing::info!(job = job.id.0, dataset = %ds.id, rows = m.rows, "ingest committed");
     Ok(())
 }
 
-/// Writes the progress every second; it is also the job's heartbeat.
-async fn heartbeat(state: AppState, job: jobs::JobId, shared: Arc<Mutex<Shared>>) {
+/// Writes the progress every second; it is also the job's heartbeat, which renews the
+/// lease. Signals `gone` and stops when the lease is found gone.
+async fn heartbeat(
+    state: AppState,
+    lease: jobs::Lease,
+    shared: Arc<Mutex<Shared>>,
+    gone: Arc<tokio::sync::Notify>,
+) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
@@ -347,8 +418,15 @@ async fn heartbeat(state: AppState, job: jobs::JobId, shared: Arc<Mutex<Shared>>
                 "parsing"
             },
         };
-        if let Err(e) = jobs::progress(&state.db, job, &row, state.now()).await {
-            tracing::warn!(job = job.0, error = %e, "writing ingest progress failed");
+        match jobs::progress(&state.db, &lease, &row, state.now()).await {
+            Ok(true) => {}
+            Ok(false) => {
+                gone.notify_one();
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(job = lease.id.0, error = %e, "writing ingest progress failed")
+            }
         }
     }
 }

@@ -213,7 +213,7 @@ pub async fn withdrawal(db: &Db, id: Option<&str>) -> Result<Withdrawal, sqlx::E
 /// Marks the ingest's state (running, queued, failed; [`set_ready`] for ready) with the
 /// member-facing error.
 pub async fn set_status(
-    db: &Db,
+    conn: &mut sqlx::AnyConnection,
     id: &str,
     status: DatasetStatus,
     error: &str,
@@ -228,14 +228,15 @@ pub async fn set_status(
     .bind(summary)
     .bind(now)
     .bind(id)
-    .execute(&db.pool)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
 
-/// Records a committed ingest: the dataset is ready.
+/// Records a committed ingest: the dataset is ready. Both updates run on the caller's
+/// connection, in the transaction that ends the job (see `jobs::finish`).
 pub async fn set_ready(
-    db: &Db,
+    conn: &mut sqlx::AnyConnection,
     id: &str,
     format: &str,
     rows: i64,
@@ -253,7 +254,7 @@ pub async fn set_ready(
     .bind(parse)
     .bind(now)
     .bind(id)
-    .execute(&db.pool)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }

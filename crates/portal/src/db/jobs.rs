@@ -1,13 +1,20 @@
 //! The ingest queue (issue 7). A job is one upload waiting in the staging folder to become
-//! a dataset. Workers claim a job with a conditional update, so two workers (or two portal
-//! processes on one PostgreSQL) never run the same job; a running job keeps its heartbeat
-//! fresh, and a stale heartbeat means its process died (see `data::worker`).
+//! a dataset.
+//!
+//! Several instances share the queue (issue 20). A worker claims the oldest queued job in
+//! one statement: on PostgreSQL the row is picked `FOR UPDATE SKIP LOCKED`, so concurrent
+//! claimers pass over each other's rows instead of queueing behind them; on SQLite the
+//! statement runs under the database's write lock and re-checks the state. The claim is a
+//! lease: it names the instance (`owner`) and the attempt, the heartbeat renews it, and a
+//! stale heartbeat means its process died, so another instance may take the job over (see
+//! `data::worker`). Every later write of a claim ([`progress`], [`finish`]) is fenced by
+//! [`Lease`]: a process that lost its claim changes nothing, so each job ends exactly once.
 
 use sqlx::FromRow;
 
 pub use super::ids::JobId;
 use super::states::JobState;
-use super::{Db, optional};
+use super::{Backend, Db, optional};
 
 #[derive(Debug, Clone, FromRow)]
 pub struct JobRow {
@@ -29,12 +36,55 @@ pub struct JobRow {
     pub started_at: Option<i64>,
     pub finished_at: Option<i64>,
     pub created_at: i64,
+    /// The instance that claimed the job last (empty before the first claim).
+    pub owner: String,
+}
+
+impl JobRow {
+    /// The claim this row records (meaningful for a running job).
+    pub fn lease(&self) -> Lease {
+        Lease {
+            id: self.id,
+            owner: self.owner.clone(),
+            attempt: self.attempts,
+        }
+    }
+}
+
+/// One claim of a job: the instance and the attempt. Writes made under a lease apply only
+/// while the job is still running under that same claim.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    pub id: JobId,
+    pub owner: String,
+    pub attempt: i64,
+}
+
+macro_rules! job_columns {
+    () => {
+        "id, dataset_id, staging, state, attempts, bytes_total, bytes_read, records, events, rejected, phase, \
+         heartbeat_at, started_at, finished_at, created_at, owner "
+    };
 }
 
 macro_rules! job_select {
     () => {
-        "SELECT id, dataset_id, staging, state, attempts, bytes_total, bytes_read, records, events, rejected, phase, \
-         heartbeat_at, started_at, finished_at, created_at FROM ingest_jobs "
+        concat!("SELECT ", job_columns!(), "FROM ingest_jobs ")
+    };
+}
+
+/// The claim's fence, appended to an `UPDATE`'s `WHERE` with the lease bound last.
+macro_rules! fenced {
+    ($n:literal, $o:literal, $a:literal) => {
+        concat!(
+            "WHERE id = ",
+            $n,
+            " AND owner = ",
+            $o,
+            " AND attempts = ",
+            $a,
+            " AND state = 'running'"
+        )
     };
 }
 
@@ -80,38 +130,37 @@ pub async fn latest_for_dataset(db: &Db, dataset_id: &str) -> Result<Option<JobR
     )
 }
 
-/// Claims the oldest queued job, if any: only one claimer can win it.
-pub async fn claim_next(db: &Db, now: i64) -> Result<Option<JobRow>, sqlx::Error> {
-    loop {
-        let Some(id) = optional(
-            sqlx::query_scalar::<_, i64>(
-                "SELECT id FROM ingest_jobs WHERE state = $1 ORDER BY id LIMIT 1",
+/// Claims the oldest queued job for instance `owner`, if any: one statement, one winner.
+pub async fn claim_next(db: &Db, owner: &str, now: i64) -> Result<Option<JobRow>, sqlx::Error> {
+    macro_rules! claim {
+        ($pick:literal) => {
+            concat!(
+                "UPDATE ingest_jobs SET state = 'running', owner = $1, attempts = attempts + 1, \
+                 started_at = $2, heartbeat_at = $3, phase = 'parsing', bytes_read = 0, records = 0, \
+                 events = 0, rejected = 0 ",
+                $pick,
+                "RETURNING ",
+                job_columns!()
             )
-            .bind(JobState::Queued.as_str())
+        };
+    }
+    let sql = match db.backend {
+        Backend::Postgres => claim!(
+            "WHERE id = (SELECT id FROM ingest_jobs WHERE state = 'queued' ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+        ),
+        // One writer at a time: the re-check only guards against a future change of that.
+        Backend::Sqlite => claim!(
+            "WHERE id = (SELECT id FROM ingest_jobs WHERE state = 'queued' ORDER BY id LIMIT 1) AND state = 'queued' "
+        ),
+    };
+    optional(
+        sqlx::query_as::<_, JobRow>(sql)
+            .bind(owner)
+            .bind(now)
+            .bind(now)
             .fetch_one(&db.pool)
             .await,
-        )?
-        else {
-            return Ok(None);
-        };
-        let won = sqlx::query(
-            "UPDATE ingest_jobs SET state = $1, attempts = attempts + 1, started_at = $2, heartbeat_at = $3, \
-             phase = 'parsing', bytes_read = 0, records = 0, events = 0, rejected = 0 WHERE id = $4 AND state = $5",
-        )
-        .bind(JobState::Running.as_str())
-        .bind(now)
-        .bind(now)
-        .bind(id)
-        .bind(JobState::Queued.as_str())
-        .execute(&db.pool)
-        .await?
-        .rows_affected()
-            == 1;
-        if won {
-            return get(db, JobId(id)).await;
-        }
-        // Another worker took it between our two statements: look again.
-    }
+    )
 }
 
 /// Progress of a running job (also its heartbeat).
@@ -124,36 +173,76 @@ pub struct Progress {
     pub phase: &'static str,
 }
 
-pub async fn progress(db: &Db, id: JobId, p: &Progress, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE ingest_jobs SET bytes_read = $1, records = $2, events = $3, rejected = $4, phase = $5, heartbeat_at = $6 \
-         WHERE id = $7 AND state = $8",
-    )
+/// Records progress and renews the lease. False when the claim is gone (the job was taken
+/// over or ended by another instance): the caller must stop and write nothing more.
+pub async fn progress(db: &Db, lease: &Lease, p: &Progress, now: i64) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(concat!(
+        "UPDATE ingest_jobs SET bytes_read = $1, records = $2, events = $3, rejected = $4, phase = $5, heartbeat_at = $6 ",
+        fenced!("$7", "$8", "$9")
+    ))
     .bind(p.bytes_read)
     .bind(p.records)
     .bind(p.events)
     .bind(p.rejected)
     .bind(p.phase)
     .bind(now)
-    .bind(id.0)
-    .bind(JobState::Running.as_str())
+    .bind(lease.id.0)
+    .bind(&lease.owner)
+    .bind(lease.attempt)
     .execute(&db.pool)
     .await?;
-    Ok(())
+    Ok(r.rows_affected() == 1)
 }
 
-/// Ends a job as [`JobState::Done`] or [`JobState::Failed`].
-pub async fn finish(db: &Db, id: JobId, state: JobState, now: i64) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "UPDATE ingest_jobs SET state = $1, finished_at = $2, heartbeat_at = $3 WHERE id = $4",
-    )
+/// Ends a job as [`JobState::Done`] or [`JobState::Failed`], inside the caller's transaction
+/// (with the dataset's new status). False when the claim is gone: roll back.
+pub async fn finish(
+    conn: &mut sqlx::AnyConnection,
+    lease: &Lease,
+    state: JobState,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(concat!(
+        "UPDATE ingest_jobs SET state = $1, finished_at = $2, heartbeat_at = $3 ",
+        fenced!("$4", "$5", "$6")
+    ))
     .bind(state.as_str())
     .bind(now)
     .bind(now)
-    .bind(id.0)
-    .execute(&db.pool)
+    .bind(lease.id.0)
+    .bind(&lease.owner)
+    .bind(lease.attempt)
+    .execute(&mut *conn)
     .await?;
-    Ok(())
+    Ok(r.rows_affected() == 1)
+}
+
+/// Takes a running job whose heartbeat is older than `stale_before` over for `owner`
+/// without running it (to fail it): the new lease, or `None` if it is not stale any more.
+pub async fn take_over(
+    db: &Db,
+    id: JobId,
+    owner: &str,
+    stale_before: i64,
+    now: i64,
+) -> Result<Option<Lease>, sqlx::Error> {
+    let attempt = optional(
+        sqlx::query_scalar::<_, i64>(
+            "UPDATE ingest_jobs SET owner = $1, heartbeat_at = $2 WHERE id = $3 AND state = 'running' \
+             AND (heartbeat_at IS NULL OR heartbeat_at < $4) RETURNING attempts",
+        )
+        .bind(owner)
+        .bind(now)
+        .bind(id.0)
+        .bind(stale_before)
+        .fetch_one(&db.pool)
+        .await,
+    )?;
+    Ok(attempt.map(|attempt| Lease {
+        id,
+        owner: owner.to_string(),
+        attempt,
+    }))
 }
 
 /// Running jobs whose heartbeat is older than `stale_before`: their process is gone.
@@ -171,7 +260,7 @@ pub async fn stale(db: &Db, stale_before: i64) -> Result<Vec<JobRow>, sqlx::Erro
 /// Puts a stale running job back in the queue; false if someone else already did.
 pub async fn requeue(db: &Db, id: JobId, stale_before: i64) -> Result<bool, sqlx::Error> {
     let r = sqlx::query(
-        "UPDATE ingest_jobs SET state = $1, phase = '' WHERE id = $2 AND state = $3 \
+        "UPDATE ingest_jobs SET state = $1, phase = '', owner = '' WHERE id = $2 AND state = $3 \
          AND (heartbeat_at IS NULL OR heartbeat_at < $4)",
     )
     .bind(JobState::Queued.as_str())

@@ -15,6 +15,7 @@ pub mod posts;
 pub mod resets;
 pub mod search;
 pub mod sessions;
+pub mod singleton;
 pub mod states;
 pub mod tags;
 pub mod users;

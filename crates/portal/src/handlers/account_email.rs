@@ -37,7 +37,7 @@ pub async fn submit(
     // concurrent guesses cannot overtake the limit).
     let key = format!("login-account:{}", user.username);
     let limit = state.config.limits.login_failures_per_minute;
-    let Some(slot) = state.limiter.reserve(&[&key], limit, 60) else {
+    let Some(slot) = state.limiter.reserve(&[&key], limit, 60).await else {
         return Err(AppError::TooManyRequests);
     };
     let Ok(check) = state.hashing.admit() else {

@@ -68,11 +68,15 @@ pub async fn submit(
             .await;
         }
     };
-    if !state.limiter.take(
-        &format!("comment:{}", me.id),
-        state.config.limits.comments_per_10_minutes,
-        600,
-    ) {
+    if !state
+        .limiter
+        .take(
+            &format!("comment:{}", me.id),
+            state.config.limits.comments_per_10_minutes,
+            600,
+        )
+        .await
+    {
         let msg = "You are commenting very fast; wait a few minutes and send again.".to_string();
         return super::post_show::page(
             &state,

@@ -79,11 +79,15 @@ pub async fn queue(
         drop_staged().await;
         return Ok(Err((StatusCode::UNPROCESSABLE_ENTITY, errors)));
     }
-    if !state.limiter.take(
-        &format!("data:{owner}"),
-        state.config.limits.data_uploads_per_hour,
-        3600,
-    ) {
+    if !state
+        .limiter
+        .take(
+            &format!("data:{owner}"),
+            state.config.limits.data_uploads_per_hour,
+            3600,
+        )
+        .await
+    {
         drop_staged().await;
         return Ok(Err((
             StatusCode::TOO_MANY_REQUESTS,

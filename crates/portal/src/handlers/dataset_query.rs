@@ -178,11 +178,15 @@ async fn run(state: &AppState, visit: &Visit, id: &str, sql: Option<String>) -> 
             );
         }
     }
-    if !state.limiter.take(
-        &format!("query:{}", visit.ip),
-        state.config.limits.queries_per_minute,
-        60,
-    ) {
+    if !state
+        .limiter
+        .take(
+            &format!("query:{}", visit.ip),
+            state.config.limits.queries_per_minute,
+            60,
+        )
+        .await
+    {
         let mut r = error(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",

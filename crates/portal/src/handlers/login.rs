@@ -63,7 +63,7 @@ pub async fn submit(
     let mut keys = vec![ip_key.as_str()];
     keys.extend(account_key.as_deref());
     let limit = state.config.limits.login_failures_per_minute;
-    let Some(slot) = state.limiter.reserve(&keys, limit, WINDOW_SECS) else {
+    let Some(slot) = state.limiter.reserve(&keys, limit, WINDOW_SECS).await else {
         tracing::warn!(target: "security", event = "rate_limited", what = "login", ip = %visit.ip, user = %logtext::typed(&name));
         let msg = "Too many failed log-ins. Wait a minute and try again.";
         return again(&visit, f.username, msg, WINDOW_SECS as u32);
@@ -95,7 +95,7 @@ pub async fn submit(
     };
     drop(slot);
     if let Some(k) = &account_key {
-        state.limiter.clear(k);
+        state.limiter.clear(k).await;
     }
     // A session the visitor already had ends here: the new one gets a fresh id.
     if let Some(old) = &visit.user {

@@ -46,11 +46,15 @@ pub async fn submit(
         Err(e) => errors.extend(e),
         Ok(_) if sub.preview || !errors.is_empty() => {}
         Ok(post) => {
-            if !state.limiter.take(
-                &format!("post:{}", me.id),
-                state.config.limits.posts_per_hour,
-                3600,
-            ) {
+            if !state
+                .limiter
+                .take(
+                    &format!("post:{}", me.id),
+                    state.config.limits.posts_per_hour,
+                    3600,
+                )
+                .await
+            {
                 errors.push(
                     "You have posted a lot this hour; wait a little and publish again.".into(),
                 );

@@ -49,7 +49,8 @@ pub async fn submit(
     if !state
         .limiter
         .take(&format!("reset-ip:{}", visit.ip), limit, 3600)
-        || !state.limiter.take(&account_key, limit, 3600)
+        .await
+        || !state.limiter.take(&account_key, limit, 3600).await
     {
         tracing::warn!(target: "security", event = "rate_limited", what = "reset", ip = %visit.ip);
         return Err(AppError::TooManyRequests);

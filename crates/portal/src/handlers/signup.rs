@@ -49,6 +49,7 @@ pub async fn submit(
     let Some(slot) = state
         .limiter
         .reserve(&[&format!("signup-ip:{}", visit.ip)], limit, 3600)
+        .await
     else {
         tracing::warn!(target: "security", event = "rate_limited", what = "signup", ip = %visit.ip);
         return Err(AppError::TooManyRequests);

@@ -38,11 +38,15 @@ pub async fn views_rate(State(state): State<AppState>, req: Request, next: Next)
         .get::<Arc<Visitor>>()
         .map(|v| v.ip.to_string())
         .unwrap_or_default();
-    if !state.limiter.take(
-        &format!("views:{ip}"),
-        state.config.queries.views_per_minute,
-        WINDOW_SECS,
-    ) {
+    if !state
+        .limiter
+        .take(
+            &format!("views:{ip}"),
+            state.config.queries.views_per_minute,
+            WINDOW_SECS,
+        )
+        .await
+    {
         return too_many("too many requests to the viewer: wait a minute and try again");
     }
     next.run(req).await

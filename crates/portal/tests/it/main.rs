@@ -17,6 +17,7 @@ mod datapost_restart;
 mod demo;
 mod error_wording;
 mod health;
+mod instances;
 mod journey;
 mod logging;
 mod page_cache;

@@ -2,6 +2,8 @@
 //! port and reading the address it prints, and listing the files under a folder.
 #![allow(dead_code)]
 
+pub mod portal;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

@@ -56,11 +56,15 @@ pub async fn submit(
     let Some(recipe) = recipe else {
         return page(&state, &visit, &draft, form, text, errors, unprocessable).await;
     };
-    if !state.limiter.take(
-        &format!("post:{}", me.id),
-        state.config.limits.posts_per_hour,
-        3600,
-    ) {
+    if !state
+        .limiter
+        .take(
+            &format!("post:{}", me.id),
+            state.config.limits.posts_per_hour,
+            3600,
+        )
+        .await
+    {
         let e =
             vec!["You have posted a lot this hour; wait a little and publish again.".to_string()];
         let status = StatusCode::TOO_MANY_REQUESTS;

@@ -79,11 +79,15 @@ pub(super) async fn store_new(
         };
         let processed = match data {
             Ok(bytes) => {
-                if !state.limiter.take(
-                    &format!("upload:{}", me.id),
-                    state.config.limits.uploads_per_hour,
-                    3600,
-                ) {
+                if !state
+                    .limiter
+                    .take(
+                        &format!("upload:{}", me.id),
+                        state.config.limits.uploads_per_hour,
+                        3600,
+                    )
+                    .await
+                {
                     upload_errors.push(format!(
                         "Image {slot}: too many uploads this hour; try again later."
                     ));

@@ -15,11 +15,13 @@
 //!
 //! Memory is bounded in bytes ([`store`]: a segmented LRU; total and per-page caps from the
 //! configuration). Invalidation: a member's successful write (and a sign-up, which can change
-//! the front page) forgets every page, so no write is missing from a page a visitor gets.
+//! the front page) forgets every page, so no write is missing from a page a visitor gets;
+//! on PostgreSQL it also tells the other instances to forget theirs ([`peers`]).
 //! Nothing an anonymous visitor sends invalidates: not a `HEAD`, not a refused form, not a
 //! `POST` to the read-only query API. Entries also expire after [`store::TTL_SECS`].
 
 mod key;
+pub mod peers;
 pub mod store;
 
 use std::sync::Arc;
@@ -48,7 +50,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         let resp = next.run(req).await;
         let s = resp.status();
         if invalidates && (s.is_success() || s.is_redirection()) {
-            state.pages.invalidate();
+            state.invalidate_pages().await;
         }
         return resp;
     }

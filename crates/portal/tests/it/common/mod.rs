@@ -97,6 +97,25 @@ fn hex_id() -> String {
     format!("{:x}{:04x}", n, std::process::id() & 0xffff)
 }
 
+/// A fresh, empty database for `backend` (no portal on it): its URL, and what keeps it
+/// (the SQLite file's folder, or the PostgreSQL database dropped on drop).
+pub async fn fresh_database(backend: Backend) -> (String, Box<dyn std::any::Any + Send>) {
+    match backend {
+        Backend::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!(
+                "sqlite://{}?mode=rwc",
+                dir.path().join("secviz.db").display()
+            );
+            (url, Box::new(dir))
+        }
+        Backend::Postgres => {
+            let (url, guard) = fresh_pg().await;
+            (url, Box::new(guard))
+        }
+    }
+}
+
 /// Starts the portal. `tweak` adjusts the configuration (limits default to generous).
 pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let data = tempfile::tempdir().unwrap();
