@@ -254,7 +254,7 @@ impl Job {
         for s in sources {
             let p = Prepared::new(s)?;
             if let Some(sha) = &p.sha256 {
-                check_duplicate(before.as_ref(), &p.name, sha, opts.force)?;
+                Manifest::check_duplicate(before.as_ref(), &p.name, sha, opts.force)?;
                 if !seen.insert(sha.clone()) && !opts.force {
                     return Err(LakeError::Invalid(format!(
                         "{} is given twice (same SHA-256)",
@@ -372,28 +372,6 @@ fn hash_file(path: &Path) -> Result<(String, u64)> {
         n += k as u64;
     }
     Ok((hex::encode(h.finalize()), n))
-}
-
-pub(crate) fn check_duplicate(
-    before: Option<&Manifest>,
-    name: &str,
-    sha: &str,
-    force: bool,
-) -> Result<()> {
-    if force {
-        return Ok(());
-    }
-    if let Some(m) = before
-        && let Some((ingest, _)) = m.find_source(sha).filter(|(_, s)| s.summary.events > 0)
-    {
-        return Err(LakeError::Duplicate {
-            dataset: m.name.clone(),
-            source_name: name.to_string(),
-            sha256: sha.to_string(),
-            ingested_at: ingest.at.clone(),
-        });
-    }
-    Ok(())
 }
 
 /// A reader that counts bytes and (for streams) hashes them as they pass.
@@ -535,7 +513,7 @@ fn parse_all(
             (None, Some(h)) => {
                 let h = std::mem::take(&mut *h.lock().expect("hasher lock"));
                 let sha = hex::encode(h.finalize());
-                check_duplicate(before, &p.name, &sha, opts.force)?;
+                Manifest::check_duplicate(before, &p.name, &sha, opts.force)?;
                 sha
             }
             (None, None) => unreachable!("streams are hashed while read"),

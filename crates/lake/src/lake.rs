@@ -319,7 +319,7 @@ impl Lake {
                 .iter()
                 .filter(|s| !s.sha256.is_empty())
             {
-                crate::ingest::check_duplicate(Some(&m), &s.name, &s.sha256, commit.force)?;
+                Manifest::check_duplicate(Some(&m), &s.name, &s.sha256, commit.force)?;
             }
             if m.anonymization.is_none() && m.files.is_empty() {
                 m.anonymization = commit.anonymization.clone();

@@ -129,6 +129,30 @@ pub struct RejectSample {
 }
 
 impl Manifest {
+    /// Refuses a source whose SHA-256 `before` already holds with events (unless `force`):
+    /// checked before parsing, and again at the commit against the version it replaces.
+    pub(crate) fn check_duplicate(
+        before: Option<&Manifest>,
+        name: &str,
+        sha: &str,
+        force: bool,
+    ) -> Result<()> {
+        if force {
+            return Ok(());
+        }
+        if let Some(m) = before
+            && let Some((ingest, _)) = m.find_source(sha).filter(|(_, s)| s.summary.events > 0)
+        {
+            return Err(LakeError::Duplicate {
+                dataset: m.name.clone(),
+                source_name: name.to_string(),
+                sha256: sha.to_string(),
+                ingested_at: ingest.at.clone(),
+            });
+        }
+        Ok(())
+    }
+
     /// An empty manifest for a new dataset.
     pub fn new(name: DatasetName, now_us: i64) -> Manifest {
         let now = format_micros(now_us);

@@ -2,8 +2,8 @@
 //! `secviz_testkit::s3`), against the same work on the local disk: ingest, list, query and
 //! remove give the same answers; conditional writes let exactly one of two writers of a
 //! manifest version win; concurrent ingests into one dataset all land, one version each;
-//! a writer that dies after uploading its files and before committing leaves the last
-//! version readable.
+//! the same file ingested twice at once lands once; a writer that dies after uploading its
+//! files and before committing leaves the last version readable.
 
 use crate::{ingest_text, pf_log, pf_options, rows, temp_lake};
 
@@ -132,6 +132,40 @@ async fn concurrent_ingests_into_one_dataset_on_s3_all_land() {
     assert_eq!(
         rows(&lake, "SELECT count(*) FROM pf").await[0][0],
         total.to_string()
+    );
+}
+
+/// Two writers ingesting the same file at once (a portal job taken over from an instance
+/// that was only slow): both pass the duplicate check before parsing, and the commit checks
+/// again against the version it replaces, so exactly one lands and the lines are there once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_file_ingested_twice_at_once_lands_once_on_s3() {
+    let server = S3Server::start();
+    let lake = s3_lake(&server, "twice");
+    let text = pf_log(20_000, 42);
+    let writers: Vec<_> = (0..2)
+        .map(|_| {
+            let (lake, text) = (lake.clone(), text.clone());
+            tokio::spawn(
+                async move { ingest_text(&lake, "pf", "same.log", text, pf_options()).await },
+            )
+        })
+        .collect();
+    let mut landed = Vec::new();
+    let mut refused = 0;
+    for w in writers {
+        match w.await.unwrap() {
+            Ok(r) => landed.push(r.rows),
+            Err(secviz_lake::LakeError::Duplicate { .. }) => refused += 1,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!((landed.len(), refused), (1, 1), "exactly one lands");
+    let m = lake.require(&"pf".parse().unwrap()).await.unwrap();
+    assert_eq!((m.version, m.ingests.len(), m.rows), (1, 1, landed[0]));
+    assert_eq!(
+        rows(&lake, "SELECT count(*) FROM pf").await[0][0],
+        landed[0].to_string()
     );
 }
 
