@@ -33,6 +33,9 @@ use object_store::{
 
 use crate::error::{LakeError, Result};
 
+/// The lake's area of a data location (`<data>/lake`).
+const LAKE_AREA: &str = "lake";
+
 /// A file or object found by [`Store::list`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Listed {
@@ -69,18 +72,35 @@ impl Store {
     /// ...), which win over the environment's. Tests give every option, so nothing is
     /// looked up elsewhere (no cloud metadata address is ever asked for credentials).
     pub fn open_with(data: &str, options: &[(&str, &str)]) -> Result<Store> {
+        let store = Store::open_area(data, options, LAKE_AREA)?;
+        if let Some(dir) = &store.local {
+            let datasets = dir.join("datasets");
+            fs::create_dir_all(&datasets)
+                .map_err(|e| LakeError::io(format!("creating {}", datasets.display()), e))?;
+        }
+        Ok(store)
+    }
+
+    /// Opens another area of a data location: `<data>/<area>`, beside the lake and in the
+    /// same place (a folder, or a prefix of the same bucket). The portal keeps uploads
+    /// waiting for their ingest (`staging`) and members' images (`images`) there, so that
+    /// instances sharing an object store share them too. `area` is one plain segment.
+    pub fn open_area(data: &str, options: &[(&str, &str)], area: &str) -> Result<Store> {
+        if area.is_empty() || !area.bytes().all(|b| b.is_ascii_lowercase() || b == b'-') {
+            return Err(LakeError::Internal(format!("bad store area {area:?}")));
+        }
         if let Some(url) = as_url(data) {
             if url.scheme() == "file" {
                 let path = url
                     .to_file_path()
                     .map_err(|_| LakeError::BadLocation(data.into()))?;
-                return Store::open_local(&path);
+                return Store::open_local(&path.join(area));
             }
             let (objects, prefix) = open_url(&url, options)
                 .map_err(|e| LakeError::store(format!("opening {data}"), e))?;
             let base = format!("{}://{}", url.scheme(), url.authority());
             let url = ObjectStoreUrl::parse(&base)?;
-            let root = prefix.join("lake");
+            let root = prefix.join(area);
             return Ok(Store {
                 objects: Arc::from(objects),
                 url,
@@ -88,18 +108,23 @@ impl Store {
                 local: None,
             });
         }
-        Store::open_local(FsPath::new(data))
+        Store::open_local(&FsPath::new(data).join(area))
     }
 
-    fn open_local(data: &FsPath) -> Result<Store> {
-        let lake = data.join("lake");
-        fs::create_dir_all(lake.join("datasets"))
-            .map_err(|e| LakeError::io(format!("creating {}", lake.display()), e))?;
-        let lake = lake
+    /// Whether `data` names an object store rather than a local folder (`s3://…`,
+    /// `memory:///`; `file://` is a folder).
+    pub fn is_remote(data: &str) -> bool {
+        as_url(data).is_some_and(|u| u.scheme() != "file")
+    }
+
+    fn open_local(dir: &FsPath) -> Result<Store> {
+        fs::create_dir_all(dir)
+            .map_err(|e| LakeError::io(format!("creating {}", dir.display()), e))?;
+        let dir = dir
             .canonicalize()
-            .map_err(|e| LakeError::io(format!("resolving {}", lake.display()), e))?;
-        let root = ObjPath::from_filesystem_path(&lake).map_err(|e| {
-            LakeError::Internal(format!("{} as an object path: {e}", lake.display()))
+            .map_err(|e| LakeError::io(format!("resolving {}", dir.display()), e))?;
+        let root = ObjPath::from_filesystem_path(&dir).map_err(|e| {
+            LakeError::Internal(format!("{} as an object path: {e}", dir.display()))
         })?;
         let objects = Arc::new(object_store::local::LocalFileSystem::new());
         let url = ObjectStoreUrl::parse("file://")?;
@@ -107,7 +132,7 @@ impl Store {
             objects,
             url,
             root,
-            local: Some(lake),
+            local: Some(dir),
         })
     }
 
@@ -168,6 +193,15 @@ impl Store {
                 })?))
             }
             Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(LakeError::store(format!("reading {rel}"), e)),
+        }
+    }
+
+    /// Whether an object exists (its metadata only is read).
+    pub async fn exists(&self, rel: &str) -> Result<bool> {
+        match self.objects.head(&self.object_path(rel)).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::NotFound { .. }) => Ok(false),
             Err(e) => Err(LakeError::store(format!("reading {rel}"), e)),
         }
     }
@@ -287,6 +321,48 @@ impl Store {
             .map_err(|e| LakeError::store(ctx(), e))?;
         let _ = fs::remove_file(staged);
         Ok(())
+    }
+
+    /// Copies an object to a local file chunk by chunk (never whole in memory), through a
+    /// temporary name beside `target` that is renamed when complete. `Ok(None)` when the
+    /// object does not exist; otherwise its size.
+    pub async fn download(&self, rel: &str, target: &FsPath) -> Result<Option<u64>> {
+        use tokio::io::AsyncWriteExt;
+        let ctx = || format!("reading {rel}");
+        let got = match self.objects.get(&self.object_path(rel)).await {
+            Ok(g) => g,
+            Err(object_store::Error::NotFound { .. }) => return Ok(None),
+            Err(e) => return Err(LakeError::store(ctx(), e)),
+        };
+        let tmp = target.with_file_name(format!(".{}.part", file_name(target)));
+        let io = |e: std::io::Error| LakeError::io(format!("writing {}", tmp.display()), e);
+        let mut file = tokio::fs::File::create(&tmp).await.map_err(io)?;
+        let mut stream = got.into_stream();
+        let mut n = 0u64;
+        let copied: Result<()> = async {
+            while let Some(chunk) = stream
+                .try_next()
+                .await
+                .map_err(|e| LakeError::store(ctx(), e))?
+            {
+                n += chunk.len() as u64;
+                file.write_all(&chunk).await.map_err(io)?;
+            }
+            file.flush().await.map_err(io)
+        }
+        .await;
+        drop(file);
+        if let Err(e) = copied {
+            let _ = fs::remove_file(&tmp);
+            return Err(e);
+        }
+        fs::rename(&tmp, target).map_err(|e| {
+            LakeError::io(
+                format!("moving {} to {}", tmp.display(), target.display()),
+                e,
+            )
+        })?;
+        Ok(Some(n))
     }
 
     /// Lists every file under a relative prefix (recursively).

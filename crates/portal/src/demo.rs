@@ -427,11 +427,10 @@ pub async fn run(
         admin,
     };
     for plan in plans(seed)? {
-        let staging_id = Staging::new_id();
-        let path = state.staging.path(&staging_id).context("staging id")?;
-        tokio::fs::write(&path, plan.data.as_bytes())
-            .await
-            .with_context(|| format!("writing {}", path.display()))?;
+        let staging_id = state
+            .staging
+            .stage_bytes(plan.data.as_bytes().to_vec())
+            .await?;
         let received = Received {
             staging_id,
             bytes: plan.data.len() as u64,

@@ -2,11 +2,10 @@
 //! type), dimensions checked from the header before any decoding (pixel bombs), decoded under
 //! allocation limits, then re-encoded from pixels, which drops EXIF/GPS and every other chunk.
 //! JPEG stays JPEG; everything else becomes PNG (GIF keeps its first frame). A thumbnail is
-//! made at the same time. The store keeps files under random ids in `<data>/images/`, a folder
-//! no route serves directly.
+//! made at the same time. The store keeps them under random ids in `<data>/images/` (or beside
+//! the lake on its object store), a place no route serves directly.
 
 use std::io::Cursor;
-use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
 
@@ -123,57 +122,61 @@ pub fn valid_id(id: &str) -> bool {
     id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// Where images live on disk.
+/// Where images live: the storage area `images` of the data folder, or of the lake's object
+/// store (`--lake s3://…`), so that every instance serves every image. Each image is two
+/// objects, `<id>` and `<id>.thumb`.
 #[derive(Debug, Clone)]
 pub struct ImageStore {
-    dir: PathBuf,
+    store: secviz_lake::Store,
 }
 
 impl ImageStore {
-    pub fn new(data_dir: &Path) -> ImageStore {
-        ImageStore {
-            dir: data_dir.join("images"),
-        }
+    pub fn open(location: &str) -> anyhow::Result<ImageStore> {
+        use anyhow::Context;
+        let store = secviz_lake::Store::open_area(location, &[], "images")
+            .with_context(|| format!("opening the image area of {location}"))?;
+        Ok(ImageStore { store })
     }
 
-    pub fn ensure(&self) -> std::io::Result<()> {
-        std::fs::create_dir_all(&self.dir)
-    }
-
-    fn path(&self, id: &str, thumb: bool) -> Option<PathBuf> {
+    fn rel(id: &str, thumb: bool) -> Option<String> {
         valid_id(id).then(|| {
-            self.dir.join(if thumb {
+            if thumb {
                 format!("{id}.thumb")
             } else {
                 id.to_string()
-            })
+            }
         })
     }
 
-    /// Writes both files of an image, each under a temporary name that is synced and then
-    /// renamed into place: a crash (even `kill -9`) never leaves a half-written file under an
-    /// image id, and both files are whole before the caller records the image.
+    /// Writes both objects of an image, each whole: on a local folder through a synced
+    /// temporary file renamed into place, on an object store with one put (an object is
+    /// there whole or not at all). A crash (even `kill -9`) never leaves a half-written
+    /// object under an image id, and both are whole before the caller records the image.
     pub async fn save(&self, id: &str, p: &Processed) -> anyhow::Result<()> {
         use anyhow::Context;
-        let full = self.path(id, false).context("bad image id")?;
-        let thumb = self.path(id, true).context("bad image id")?;
-        write_whole(&full, &p.full)
-            .await
-            .with_context(|| format!("writing {}", full.display()))?;
-        write_whole(&thumb, &p.thumb)
-            .await
-            .with_context(|| format!("writing {}", thumb.display()))?;
+        for (thumb, bytes) in [(false, &p.full), (true, &p.thumb)] {
+            let rel = ImageStore::rel(id, thumb).context("bad image id")?;
+            self.store
+                .put_atomic(&rel, bytes.clone().into())
+                .await
+                .with_context(|| format!("writing image {rel} to {}", self.store.describe()))?;
+        }
         Ok(())
     }
 
-    /// Removes temporary files older than `age` that a crash left in the middle of a write.
+    /// Removes temporary files older than `age` that a crash left in the middle of a write
+    /// (only a local folder has them).
     pub async fn remove_partials(&self, age: std::time::Duration) {
-        let Ok(mut rd) = tokio::fs::read_dir(&self.dir).await else {
+        let Some(dir) = self.store.local_dir() else {
+            return;
+        };
+        let Ok(mut rd) = tokio::fs::read_dir(dir).await else {
             return;
         };
         let before = std::time::SystemTime::now() - age;
         while let Ok(Some(e)) = rd.next_entry().await {
-            let partial = e.file_name().to_string_lossy().ends_with(PARTIAL);
+            let name = e.file_name().to_string_lossy().into_owned();
+            let partial = name.starts_with('.') && name.contains(".tmp-");
             let old = e
                 .metadata()
                 .await
@@ -186,36 +189,23 @@ impl ImageStore {
         }
     }
 
-    pub async fn read(&self, id: &str, thumb: bool) -> std::io::Result<Vec<u8>> {
-        match self.path(id, thumb) {
-            Some(p) => tokio::fs::read(p).await,
-            None => Err(std::io::ErrorKind::NotFound.into()),
-        }
+    /// The bytes of an image or its thumbnail; `None` when there is no such image.
+    pub async fn read(&self, id: &str, thumb: bool) -> anyhow::Result<Option<Vec<u8>>> {
+        let Some(rel) = ImageStore::rel(id, thumb) else {
+            return Ok(None);
+        };
+        Ok(self.store.get(&rel).await?.map(|b| b.to_vec()))
     }
 
     pub async fn remove(&self, id: &str) {
         for thumb in [false, true] {
-            if let Some(p) = self.path(id, thumb) {
-                let _ = tokio::fs::remove_file(p).await;
+            if let Some(rel) = ImageStore::rel(id, thumb)
+                && let Err(e) = self.store.delete(&rel).await
+            {
+                tracing::warn!(image = %id, error = %e, "could not remove an image");
             }
         }
     }
-}
-
-/// Suffix of a file being written (never a valid image id, so never served).
-const PARTIAL: &str = ".partial";
-
-/// Writes `bytes` to `path` through a synced temporary file and a rename.
-async fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use tokio::io::AsyncWriteExt;
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(PARTIAL);
-    let tmp = PathBuf::from(tmp);
-    let mut f = tokio::fs::File::create(&tmp).await?;
-    f.write_all(bytes).await?;
-    f.sync_all().await?;
-    drop(f);
-    tokio::fs::rename(&tmp, path).await
 }
 
 #[cfg(test)]
@@ -293,24 +283,29 @@ mod tests {
     #[tokio::test]
     async fn saves_whole_files_and_sweeps_partial_ones() {
         let dir = tempfile::tempdir().unwrap();
-        let store = ImageStore::new(dir.path());
-        store.ensure().unwrap();
+        let store = ImageStore::open(dir.path().to_str().unwrap()).unwrap();
         let p = process(&png(40, 30), LIMITS).unwrap();
         let id = new_id();
         store.save(&id, &p).await.unwrap();
-        assert_eq!(store.read(&id, false).await.unwrap(), p.full);
-        assert_eq!(store.read(&id, true).await.unwrap(), p.thumb);
-        let names: Vec<String> = std::fs::read_dir(dir.path().join("images"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert!(!names.iter().any(|n| n.ends_with(PARTIAL)), "{names:?}");
+        assert_eq!(store.read(&id, false).await.unwrap().unwrap(), p.full);
+        assert_eq!(store.read(&id, true).await.unwrap().unwrap(), p.thumb);
+        assert_eq!(store.read(&new_id(), false).await.unwrap(), None);
+        assert_eq!(store.read("../../etc/passwd", false).await.unwrap(), None);
+        let names = || -> Vec<String> {
+            std::fs::read_dir(dir.path().join("images"))
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        };
+        let mut saved = names();
+        saved.sort();
+        assert_eq!(saved, [id.clone(), format!("{id}.thumb")]);
 
         // What a crash mid-write leaves: never served, swept once old.
         let left = dir
             .path()
             .join("images")
-            .join(format!("{}{PARTIAL}", new_id()));
+            .join(format!(".{}.tmp-0123456789abcdef", new_id()));
         std::fs::write(&left, b"half").unwrap();
         store
             .remove_partials(std::time::Duration::from_secs(3600))
@@ -318,6 +313,11 @@ mod tests {
         assert!(left.exists(), "a write in progress is left alone");
         store.remove_partials(std::time::Duration::ZERO).await;
         assert!(!left.exists());
-        assert!(store.read(&id, false).await.is_ok(), "whole files stay");
+        assert!(
+            store.read(&id, false).await.unwrap().is_some(),
+            "whole files stay"
+        );
+        store.remove(&id).await;
+        assert!(names().is_empty());
     }
 }

@@ -61,6 +61,17 @@ pub struct App {
     state: state::AppState,
 }
 
+/// Runs the maintenance sweep on demand ([`App::sweeper`]).
+#[derive(Clone)]
+pub struct Sweeper(state::AppState);
+
+impl Sweeper {
+    /// One sweep now; true when this instance swept (another may hold the sweep).
+    pub async fn sweep(&self) -> bool {
+        maintenance::sweep(&self.0).await
+    }
+}
+
 impl App {
     /// Connects the database (creating the data folder and SQLite file when needed), runs the
     /// migrations for its backend and builds the router.
@@ -84,6 +95,12 @@ impl App {
     /// The database pool the app uses (tests and the `user` subcommand use it).
     pub fn db(&self) -> &db::Db {
         &self.state.db
+    }
+
+    /// A handle on the maintenance sweep, which the server runs every ten minutes, to run
+    /// it at once (tests that move the clock).
+    pub fn sweeper(&self) -> Sweeper {
+        Sweeper(self.state.clone())
     }
 
     /// Binds the configured address; `local_addr()` tells the port when it was 0.

@@ -72,14 +72,27 @@ async fn try_sweep(state: &AppState) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Removes staging files older than a day that no queued or running job uses.
+/// Removes staged uploads older than a day that no queued or running job uses (left by a
+/// crash between the upload and its job, or by a refused form), and what a crash left in the
+/// receiving folder.
 async fn sweep_staging(state: &AppState) -> Result<(), sqlx::Error> {
     let pending: std::collections::HashSet<String> = crate::db::jobs::pending_staging(&state.db)
         .await?
         .into_iter()
         .collect();
-    let day_ago = std::time::SystemTime::now() - Duration::from_secs(DRAFT_TTL as u64);
-    for (id, modified) in state.staging.ids() {
+    let staged = match state.staging.ids().await {
+        Ok(ids) => ids,
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "could not list the staged uploads");
+            return Ok(());
+        }
+    };
+    let day_ago = state.now() - DRAFT_TTL;
+    let n = state.staging.remove_abandoned(day_ago);
+    if n > 0 {
+        tracing::info!(files = n, "removed uploads a crash cut off mid-way");
+    }
+    for (id, modified) in staged {
         if modified < day_ago && !pending.contains(&id) {
             tracing::info!(staging = %id, "removing an orphaned upload");
             state.staging.remove(&id).await;

@@ -52,8 +52,6 @@ impl AppState {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create data folder {}", config.data_dir.display()))?;
         let db = Db::connect(&config.database_url()).await?;
-        let images = ImageStore::new(&config.data_dir);
-        images.ensure().context("cannot create the image folder")?;
         let mailer = Mailer::new(
             config.smtp_url.as_deref(),
             &config.mail_from,
@@ -66,11 +64,19 @@ impl AppState {
             .to_string();
         let lake = secviz_lake::Lake::open(config.lake.as_deref().unwrap_or(&data_dir))
             .context("opening the lake")?;
-        let anon_key = crate::data::anon::load_site_key(&config.data_dir)?;
-        let staging = Staging::new(&config.data_dir);
-        staging
-            .ensure()
-            .context("cannot create the staging folder")?;
+        // Uploads and images live where the lake lives when that is an object store, so
+        // that instances sharing it share them; otherwise in the data folder.
+        let shared = match config.lake.as_deref() {
+            Some(l) if secviz_lake::Store::is_remote(l) => l,
+            _ => data_dir.as_str(),
+        };
+        let images = ImageStore::open(shared)?;
+        let anon_key = if shared == data_dir {
+            crate::data::anon::load_site_key(&config.data_dir)?
+        } else {
+            crate::data::anon::load_shared_site_key(shared, &config.data_dir).await?
+        };
+        let staging = Staging::open(shared, &config.data_dir)?;
         let pictures = Pictures::new(&config.data_dir);
         pictures
             .ensure()

@@ -15,4 +15,5 @@ mod pictures_cli;
 mod portal_cli;
 mod portal_crash;
 mod portal_instances;
+mod portal_s3;
 mod s3_cli;

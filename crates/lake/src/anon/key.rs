@@ -66,9 +66,22 @@ impl AnonKey {
         }
     }
 
+    /// The key as its file holds it (64 hex digits and a line end), for keeping it
+    /// elsewhere than a local file (an object store shared by several instances).
+    pub fn encode(&self) -> String {
+        format!("{}\n", hex::encode(self.bytes))
+    }
+
+    /// A fresh random key.
+    pub fn generate() -> std::result::Result<AnonKey, String> {
+        let mut bytes = [0u8; KEY_LEN];
+        getrandom::fill(&mut bytes).map_err(|e| format!("no randomness: {e}"))?;
+        Ok(AnonKey { bytes })
+    }
+
     /// 64 hex digits (surrounding white space ignored), or the 32 raw bytes other
     /// Crypto-PAn tools use.
-    fn decode(data: &[u8]) -> std::result::Result<AnonKey, String> {
+    pub fn decode(data: &[u8]) -> std::result::Result<AnonKey, String> {
         let text = std::str::from_utf8(data).map(str::trim).unwrap_or("");
         let mut bytes = [0u8; KEY_LEN];
         if text.len() == 2 * KEY_LEN && hex::decode_to_slice(text, &mut bytes).is_ok() {

@@ -88,7 +88,7 @@ fn planted() -> String {
     out
 }
 
-async fn lake_with_planted() -> (tempfile::TempDir, Lake) {
+async fn lake_with_planted() -> (TestLake, Lake) {
     let (dir, lake) = temp_lake();
     let opts = IngestOptions {
         parse: ParseOptions {

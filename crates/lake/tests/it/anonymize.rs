@@ -42,8 +42,10 @@ async fn no_original_address_survives_and_subnets_stay_subnets() {
         .collect();
     assert!(originals.len() > 20);
     let all = rows(&lake, "SELECT * FROM anon").await;
-    let manifest =
-        std::fs::read_to_string(dir.path().join("lake/datasets/anon/manifest.json")).unwrap();
+    let manifest = lake_file(&lake, "datasets/anon/manifest.json")
+        .await
+        .unwrap();
+    let manifest = String::from_utf8(manifest.to_vec()).unwrap();
     for ip in &originals {
         let needle = format!("{ip}.");
         assert!(!manifest.contains(ip.as_str()), "{ip} in the manifest");

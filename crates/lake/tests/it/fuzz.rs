@@ -352,7 +352,7 @@ fn check(
     Ok(())
 }
 
-fn lake_and_runtime() -> (tempfile::TempDir, Lake, tokio::runtime::Runtime) {
+fn lake_and_runtime() -> (TestLake, Lake, tokio::runtime::Runtime) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()

@@ -138,11 +138,61 @@ pub async fn member_query(
     })
 }
 
-/// A fresh lake in a temporary directory.
-pub fn temp_lake() -> (tempfile::TempDir, Lake) {
+/// What a test's lake lives in: a scratch folder (for files a test writes beside the lake,
+/// such as keys and logs) and, when the suite runs on S3, the test's own S3 server. Kept
+/// alive as long as the lake is used.
+pub struct TestLake {
+    dir: tempfile::TempDir,
+    _s3: Option<secviz_testkit::s3::S3Server>,
+}
+
+impl TestLake {
+    /// The scratch folder; on a local lake, the lake is its `lake/` folder.
+    pub fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+}
+
+/// Whether this run of the suite keeps its lakes on a real S3-compatible server:
+/// `SECVIZ_TEST_LAKE=s3`, as scripts/test.sh runs the suite a second time. Anything else
+/// (or nothing) is the local disk.
+pub fn on_s3() -> bool {
+    std::env::var("SECVIZ_TEST_LAKE").is_ok_and(|v| v == "s3")
+}
+
+/// A fresh lake: in a temporary directory, or in a bucket of a moto server started for this
+/// test when the suite runs on S3 ([`on_s3`]). Tests look at the lake's files only through
+/// its [`secviz_lake::Store`], so they check the same things in both places.
+pub fn temp_lake() -> (TestLake, Lake) {
+    if !on_s3() {
+        return local_lake();
+    }
+    let server = secviz_testkit::s3::S3Server::start();
+    server.bucket("lake");
+    let opts = server.options();
+    let opts: Vec<(&str, &str)> = opts.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let lake = Lake::open_with("s3://lake/site", &opts).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    (
+        TestLake {
+            dir,
+            _s3: Some(server),
+        },
+        lake,
+    )
+}
+
+/// A fresh lake on the local disk, whatever the run: for tests about the local disk itself,
+/// or that compare with it, or whose other tool reads only local files (DuckDB).
+pub fn local_lake() -> (TestLake, Lake) {
     let dir = tempfile::tempdir().unwrap();
     let lake = Lake::open(dir.path().to_str().unwrap()).unwrap();
-    (dir, lake)
+    (TestLake { dir, _s3: None }, lake)
+}
+
+/// The bytes of a file of the lake (`datasets/<name>/...`), wherever the lake lives.
+pub async fn lake_file(lake: &Lake, rel: &str) -> Option<bytes::Bytes> {
+    lake.store().get(rel).await.unwrap()
 }
 
 /// Runs trusted SQL as the operator and returns the rows as strings (CSV-ish).

@@ -15,7 +15,7 @@ async fn plan_text(lake: &Lake, sql: &str) -> String {
         .join("\n")
 }
 
-async fn two_datasets() -> (tempfile::TempDir, Lake) {
+async fn two_datasets() -> (TestLake, Lake) {
     let (dir, lake) = temp_lake();
     ingest_text(&lake, "alpha", "a.log", pf_log(200, 11), pf_options())
         .await

@@ -5,7 +5,7 @@
 //! the same file ingested twice at once lands once; a writer that dies after uploading its
 //! files and before committing leaves the last version readable.
 
-use crate::{ingest_text, pf_log, pf_options, rows, temp_lake};
+use crate::{ingest_text, local_lake, pf_log, pf_options, rows};
 
 use bytes::Bytes;
 use secviz_lake::Lake;
@@ -28,7 +28,7 @@ const QUERIES: &[&str] = &[
 async fn ingest_query_and_remove_on_s3_answer_as_on_disk() {
     let server = S3Server::start();
     let s3 = s3_lake(&server, "lake");
-    let (_dir, disk) = temp_lake();
+    let (_dir, disk) = local_lake();
     for lake in [&s3, &disk] {
         ingest_text(lake, "pf", "a.log", pf_log(300, 4), pf_options())
             .await

@@ -7,7 +7,7 @@ use secviz_lake::query::{Limit, QueryErrorKind, QueryLimits, QueryOptions};
 
 use super::*;
 
-async fn alpha() -> (tempfile::TempDir, Lake) {
+async fn alpha() -> (TestLake, Lake) {
     let (dir, lake) = temp_lake();
     ingest_text(&lake, "alpha", "a.log", pf_log(200, 11), pf_options())
         .await

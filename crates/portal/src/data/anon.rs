@@ -31,6 +31,56 @@ pub fn load_site_key(data_dir: &Path) -> anyhow::Result<AnonKey> {
     Ok(key)
 }
 
+/// Loads the site key from an object store shared by several instances (`keys/` beside the
+/// lake), so that an address gets the same pseudonym whichever instance ingests it. The first
+/// instance creates it with a create-only write: of instances starting at once, one key wins
+/// and the others read it. A key already in the local data folder (a site that moved its
+/// lake to the object store) becomes the shared key; a local key that differs from the
+/// shared one stops the start, since data anonymized with both could not be joined.
+pub async fn load_shared_site_key(location: &str, data_dir: &Path) -> anyhow::Result<AnonKey> {
+    let store = secviz_lake::Store::open_area(location, &[], "keys")
+        .with_context(|| format!("opening the key area of {location}"))?;
+    let where_ = || format!("{}/{KEY_FILE}", store.describe());
+    let local_path = data_dir.join(KEY_FILE);
+    let local = match local_path.exists() {
+        true => Some(
+            AnonKey::load_or_create(&local_path)
+                .with_context(|| format!("anonymization key {}", local_path.display()))?
+                .0,
+        ),
+        false => None,
+    };
+    for _ in 0..3 {
+        if let Some(bytes) = store.get(KEY_FILE).await? {
+            let shared = AnonKey::decode(&bytes)
+                .map_err(|why| anyhow::anyhow!("anonymization key {}: {why}", where_()))?;
+            if let Some(local) = &local
+                && local.fingerprint() != shared.fingerprint()
+            {
+                anyhow::bail!(
+                    "the anonymization key {} differs from the shared one in {}; keep one of them \
+                     (data anonymized with two keys cannot be compared)",
+                    local_path.display(),
+                    where_()
+                );
+            }
+            return Ok(shared);
+        }
+        let key = match &local {
+            Some(k) => k.clone(),
+            None => AnonKey::generate().map_err(|why| anyhow::anyhow!(why))?,
+        };
+        if store.put_if(KEY_FILE, key.encode().into(), None).await? {
+            tracing::info!(at = %where_(), "stored the site's anonymization key");
+            return Ok(key);
+        }
+    }
+    anyhow::bail!(
+        "could not read or create the anonymization key {}",
+        where_()
+    )
+}
+
 /// Rewrites the addresses in `text` when `on`, else returns it unchanged.
 pub fn scrub(key: &AnonKey, on: bool, text: &str) -> String {
     if on {

@@ -225,7 +225,7 @@ async fn run(state: AppState, job: jobs::JobRow) -> anyhow::Result<()> {
         }
         state.lake.remove(&name).await?;
     }
-    let Some(path) = state.staging.path(&job.staging).filter(|p| p.exists()) else {
+    let Some(staged) = state.staging.fetch(&job.staging).await? else {
         fail(
             &state,
             &job.lease(),
@@ -238,7 +238,7 @@ async fn run(state: AppState, job: jobs::JobRow) -> anyhow::Result<()> {
     };
 
     let shared = Arc::new(Mutex::new(Shared::default()));
-    let file = std::fs::File::open(&path)?;
+    let file = std::fs::File::open(&staged.path)?;
     let size = file.metadata()?.len();
     let source = IngestSource::reader(
         ds.label.clone(),
@@ -315,7 +315,7 @@ async fn run(state: AppState, job: jobs::JobRow) -> anyhow::Result<()> {
                 // Another attempt of this job committed the same file first.
                 return finish(&state, &job, &ds, &mut parser, &m).await;
             }
-            let (member, log) = describe(&e, &state, &ds, &path);
+            let (member, log) = describe(&e, &state, &ds, &staged.path);
             tracing::info!(job = job.id.0, dataset = %ds.id, reason = ?log, "ingest refused the data");
             let report = {
                 let s = shared.lock().unwrap_or_else(|e| e.into_inner());

@@ -67,9 +67,9 @@ async fn serve(state: &AppState, v: &Visitor, id: &str, thumb: bool) -> Result<R
         }
     };
     let bytes = match state.images.read(id, thumb).await {
-        Ok(b) => b,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(AppError::NotFound),
-        Err(e) => return Err(anyhow::Error::new(e).context("reading an image").into()),
+        Ok(Some(b)) => b,
+        Ok(None) => return Err(AppError::NotFound),
+        Err(e) => return Err(e.context("reading an image").into()),
     };
     let mime = match img.mime.as_str() {
         "image/jpeg" => "image/jpeg",

@@ -145,9 +145,55 @@ async fn too_many_interruptions_fail_and_keep_the_draft(backend: Backend) {
     assert_eq!(ana.get(&draft).await.status, StatusCode::OK);
 }
 
+/// What a crash leaves besides a job: an upload staged whose job was never written, and one
+/// cut off while it arrived. The sweep removes them once a day old, never an upload a job
+/// still waits for.
+async fn uploads_orphaned_by_a_crash_are_swept(backend: Backend) {
+    let app = spawn(backend).await;
+    let ana = app.member("ana").await;
+    let text = pf_lines(20);
+    // A job another instance runs (its heartbeat fresh for days): its upload stays.
+    let draft = upload(&ana, &text).await;
+    wait_status(&ana, &draft).await;
+    let (job, waiting): (i64, String) =
+        sqlx::query_as("SELECT id, staging FROM ingest_jobs ORDER BY id DESC LIMIT 1")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
+    let kept = app
+        .data
+        .path()
+        .join("staging")
+        .join(format!("{waiting}.upload"));
+    std::fs::write(&kept, &text).unwrap();
+    sqlx::query("UPDATE ingest_jobs SET state = 'running', owner = 'elsewhere', heartbeat_at = $1 WHERE id = $2")
+        .bind(time::OffsetDateTime::now_utc().unix_timestamp() + 5 * 24 * 3600)
+        .bind(job)
+        .execute(&app.db.pool)
+        .await
+        .unwrap();
+    let staging = app.data.path().join("staging");
+    let orphan = staging.join(format!("{}.upload", "0123456789abcdef".repeat(2)));
+    std::fs::write(&orphan, &text).unwrap();
+    let cut = app
+        .data
+        .path()
+        .join("receiving")
+        .join("fedcba9876543210fedcba9876543210.upload");
+    std::fs::write(&cut, &text[..100]).unwrap();
+    assert!(app.sweeper.sweep().await);
+    assert!(orphan.exists() && cut.exists(), "young files stay");
+    app.clock.advance(2 * 24 * 3600);
+    assert!(app.sweeper.sweep().await);
+    assert!(!orphan.exists(), "the orphaned upload is removed");
+    assert!(!cut.exists(), "the cut-off upload is removed");
+    assert!(kept.exists(), "the upload of a running job stays");
+}
+
 on_both!(
     stale_job_is_resumed,
-    too_many_interruptions_fail_and_keep_the_draft
+    too_many_interruptions_fail_and_keep_the_draft,
+    uploads_orphaned_by_a_crash_are_swept
 );
 
 /// A new server on the same data folder (SQLite there) finishes what the old one left.

@@ -14,6 +14,11 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_secviz");
 /// Data options come from `extra` only (the environment's `SECVIZ_DATA` and
 /// `SECVIZ_DATABASE_URL` are removed).
 pub fn serve(dir: &Path, extra: &[&str]) -> (Child, String) {
+    serve_env(dir, extra, &[])
+}
+
+/// [`serve`] with more environment variables (the `AWS_*` of an S3 test server).
+pub fn serve_env(dir: &Path, extra: &[&str], env: &[(&str, String)]) -> (Child, String) {
     let mut child = Command::new(BIN)
         .arg("serve")
         .args(["--addr", "127.0.0.1:0"])
@@ -22,6 +27,7 @@ pub fn serve(dir: &Path, extra: &[&str]) -> (Child, String) {
         .env_remove("SECVIZ_DATA")
         .env_remove("SECVIZ_DATABASE_URL")
         .env("RUST_LOG", "warn")
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();

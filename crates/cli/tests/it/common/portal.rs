@@ -2,13 +2,13 @@
 //! folder with its database (SQLite inside it or a fresh PostgreSQL database), a member, and
 //! a browser that keeps cookies.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
-use super::{BIN, psql, serve, walk};
+use super::{BIN, psql, serve_env, walk};
 
 pub const PASSWORD: &str = "quartz meadow lantern";
 
@@ -90,11 +90,19 @@ impl Site {
 
     /// [`Site::start`] with more options.
     pub fn start_with(&self, extra: &[&str]) -> Server {
+        self.start_at(&self.data(), extra, &[])
+    }
+
+    /// [`Site::start`] on the site's database with another data folder, more options and
+    /// more environment variables: an instance that shares only the database (and what
+    /// `extra` names, such as an object store) with the others.
+    pub fn start_at(&self, data: &Path, extra: &[&str], env: &[(&str, String)]) -> Server {
         let mut args = self.data_args();
+        args[1] = data.display().to_string();
         args.extend(["--ingest-stale-secs".to_string(), "3".to_string()]);
         args.extend(extra.iter().map(|a| a.to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (child, addr) = serve(self.dir.path(), &args);
+        let (child, addr) = serve_env(self.dir.path(), &args, env);
         Server {
             child,
             base: format!("http://{addr}"),
@@ -135,12 +143,12 @@ impl Site {
         names
     }
 
-    /// Every image file under an image id is whole (`.partial` files are writes in
+    /// Every image file under an image id is whole (`.<id>.tmp-…` files are writes in
     /// progress, never served).
     pub fn assert_image_files_whole(&self) {
         for f in walk(&self.data().join("images")) {
             let name = f.file_name().unwrap().to_string_lossy().into_owned();
-            if name.ends_with(".partial") {
+            if name.starts_with('.') && name.contains(".tmp-") {
                 continue;
             }
             assert!(

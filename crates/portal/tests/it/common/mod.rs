@@ -36,6 +36,8 @@ pub struct TestApp {
     pub db: secviz_portal::db::Db,
     /// The anonymous page cache, for its counters.
     pub pages: Arc<secviz_portal::PageCache>,
+    /// Runs the maintenance sweep at once.
+    pub sweeper: secviz_portal::Sweeper,
     pg: Option<PgDatabase>,
 }
 
@@ -134,6 +136,7 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Te
     let app = App::build(config).await.expect("app builds");
     let db = app.db().clone();
     let pages = app.page_cache();
+    let sweeper = app.sweeper();
     let server = app.bind().await.expect("binds");
     let (addr, _handle) = server.spawn();
     TestApp {
@@ -142,6 +145,7 @@ pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> Te
         clock,
         db,
         pages,
+        sweeper,
         pg,
     }
 }
