@@ -9,7 +9,8 @@
 #   bench/setup-venv.sh                       # DuckDB, pinned, in a venv
 #   AFTERGLOW_DIR=/tmp/afterglow bench/run-all.sh
 #
-# AREAS="parse pcap graph lake" (the default) picks the areas. Each area's script runs on
+# AREAS="parse pcap graph lake" (the default) picks the areas; "s3" (the lake on moto
+# against the local disk; needs `source scripts/test-env.sh`) is run on request. Each area's script runs on
 # its own too (bench/<area>/run.sh) and says what it needs: the shared data (../shared or
 # SECVIZ_SHARED), tshark, graphviz, perl's Text::CSV, AfterGlow (AFTERGLOW_DIR), DuckDB
 # (BENCH_PYTHON or the venv). A failing comparison, a missing tool or results that differ
