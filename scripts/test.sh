@@ -16,6 +16,8 @@ echo "== cargo nextest run (every test in its own process)"
 cargo nextest run --workspace --locked
 echo "== the lake's suite again, every lake on a real S3-compatible server (moto on 127.0.0.1)"
 SECVIZ_TEST_LAKE=s3 cargo nextest run -p secviz-lake --locked --test it
+echo "== the lake's suite again, every query across two query workers on 127.0.0.1 (datafusion-distributed)"
+SECVIZ_TEST_WORKERS=2 cargo nextest run -p secviz-lake --locked --test it
 echo "== doc tests"
 cargo test --workspace --doc --locked
 echo "== all checks passed in $(( ($(date +%s) - started) / 60 )) min $(( ($(date +%s) - started) % 60 )) s"

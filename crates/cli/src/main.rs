@@ -31,6 +31,8 @@ enum Command {
     Ingest(cmd::ingest::Args),
     /// Run SQL over the lake's datasets.
     Query(cmd::query::Args),
+    /// Run a query worker: stages of queries from `query --workers` and `serve --workers`.
+    Worker(cmd::worker::Args),
     /// List the lake's datasets.
     Datasets(cmd::datasets::Args),
     /// Remove a dataset from the lake.
@@ -55,6 +57,7 @@ fn main() -> std::process::ExitCode {
         Command::Parse(a) => cmd::parse::run(a),
         Command::Ingest(a) => cmd::ingest::run(a),
         Command::Query(a) => cmd::query::run(a),
+        Command::Worker(a) => cmd::worker::run(a),
         Command::Datasets(a) => cmd::datasets::run(a),
         Command::Rm(a) => cmd::rm::run(a),
         Command::Analyze(a) => cmd::analyze::run(a),

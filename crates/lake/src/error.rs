@@ -33,6 +33,10 @@ pub enum LakeError {
     #[error("{0}")]
     Invalid(String),
 
+    /// A query worker could not start or stopped (`secviz worker`).
+    #[error("{0}")]
+    Worker(String),
+
     /// Member work was started where the sandbox cannot hold it (a bug of ours).
     #[error("{0}")]
     Sandbox(String),

@@ -48,6 +48,8 @@ pub const GC_GRACE_SECS: i64 = 3600;
 #[derive(Clone, Debug)]
 pub struct Lake {
     store: Store,
+    /// Workers that run queries' stages ([`Lake::with_cluster`]); `None`: in this process.
+    cluster: Option<std::sync::Arc<crate::cluster::Cluster>>,
 }
 
 /// What [`Lake::gc`] removed.
@@ -77,6 +79,7 @@ impl Lake {
     pub fn open(data: &str) -> Result<Lake> {
         Ok(Lake {
             store: Store::open(data)?,
+            cluster: None,
         })
     }
 
@@ -84,6 +87,7 @@ impl Lake {
     pub fn open_with(data: &str, options: &[(&str, &str)]) -> Result<Lake> {
         Ok(Lake {
             store: Store::open_with(data, options)?,
+            cluster: None,
         })
     }
 
@@ -93,6 +97,18 @@ impl Lake {
             .ok()
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| "./secviz-data".to_string())
+    }
+
+    /// This lake with its queries run across `cluster`'s workers, which must read the same
+    /// lake (the object store, or a path they share).
+    pub fn with_cluster(mut self, cluster: crate::cluster::Cluster) -> Lake {
+        self.cluster = Some(std::sync::Arc::new(cluster));
+        self
+    }
+
+    /// The workers queries run on, if any.
+    pub fn cluster(&self) -> Option<&crate::cluster::Cluster> {
+        self.cluster.as_deref()
     }
 
     pub fn store(&self) -> &Store {

@@ -18,6 +18,7 @@
 
 pub mod analyze;
 pub mod anon;
+pub mod cluster;
 mod error;
 mod ingest;
 mod lake;

@@ -23,6 +23,8 @@ pub struct Config {
     /// `s3://bucket/prefix` (configured from the `AWS_*` environment), shared by every
     /// instance of the portal and by `secviz query --data` on the same URL.
     pub lake: Option<String>,
+    /// Query workers (`secviz worker`) that run the lake's queries; `None`: in this process.
+    pub cluster: Option<secviz_lake::cluster::Cluster>,
     /// The URL members use, e.g. `https://secviz.example.org`. Used in mails and feeds, for
     /// the Origin check, and when it starts with `https://` cookies become `Secure` with the
     /// `__Host-` prefix and HSTS is sent. Default `http://<addr>`.
@@ -258,6 +260,7 @@ impl Config {
             data_dir: data_dir.into(),
             database_url: None,
             lake: None,
+            cluster: None,
             public_url: None,
             trust_proxy: false,
             smtp_url: None,

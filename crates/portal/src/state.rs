@@ -64,6 +64,10 @@ impl AppState {
             .to_string();
         let lake = secviz_lake::Lake::open(config.lake.as_deref().unwrap_or(&data_dir))
             .context("opening the lake")?;
+        let lake = match &config.cluster {
+            Some(c) => lake.with_cluster(c.clone()),
+            None => lake,
+        };
         // Uploads and images live where the lake lives when that is an object store, so
         // that instances sharing it share them; otherwise in the data folder.
         let shared = match config.lake.as_deref() {

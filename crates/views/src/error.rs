@@ -85,6 +85,7 @@ impl From<secviz_lake::LakeError> for ViewError {
             | L::Anonymization(_)
             | L::Invalid(_)
             | L::Sandbox(_)
+            | L::Worker(_)
             | L::Key { .. }
             | L::Io { .. }
             | L::Store { .. }

@@ -60,6 +60,9 @@ pub fn lake(e: &LakeError) -> Option<String> {
         LakeError::Key { .. } => Some(
             "the anonymization key file must hold the key written by secviz; remove it only if no dataset needs it".into(),
         ),
+        LakeError::Worker(_) => Some(
+            "check that the address is free and that --listen names an address of this machine".into(),
+        ),
         LakeError::Anonymization(_)
         | LakeError::Invalid(_)
         | LakeError::Sandbox(_)

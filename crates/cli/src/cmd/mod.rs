@@ -5,6 +5,7 @@
 pub mod advice;
 pub mod analyze;
 pub mod chart;
+pub mod cluster;
 pub mod datasets;
 pub mod decompress;
 pub mod demo;
@@ -17,3 +18,4 @@ pub mod rm;
 pub mod serve;
 pub mod user;
 pub mod view;
+pub mod worker;

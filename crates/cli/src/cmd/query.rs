@@ -55,10 +55,15 @@ pub struct Args {
     pub datasets: Vec<DatasetName>,
     #[command(flatten)]
     pub data: DataArg,
+    #[command(flatten)]
+    pub workers: super::cluster::WorkersArg,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let lake = args.data.open()?;
+    let mut lake = args.data.open()?;
+    if let Some(cluster) = args.workers.cluster()? {
+        lake = lake.with_cluster(cluster);
+    }
     if args.format == OutputFormat::Parquet
         && args.output.is_none()
         && std::io::stdout().is_terminal()
@@ -169,7 +174,7 @@ fn opts_time(args: &Args) -> Duration {
 }
 
 /// Half the machine's memory (from /proc/meminfo; 2 GiB when it cannot be read).
-fn half_the_memory() -> usize {
+pub fn half_the_memory() -> usize {
     std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|m| {

@@ -22,6 +22,8 @@ pub struct DataArgs {
     /// and credentials from the AWS_* environment variables).
     #[arg(long, env = "SECVIZ_LAKE")]
     pub lake: Option<String>,
+    #[command(flatten)]
+    pub workers: super::cluster::WorkersArg,
 }
 
 impl DataArgs {
@@ -30,6 +32,13 @@ impl DataArgs {
         c.database_url = self.database_url.clone();
         c.lake = self.lake.clone();
         c
+    }
+
+    /// [`DataArgs::config`] with the workers named, if any.
+    pub fn config_with_workers(&self) -> anyhow::Result<secviz_portal::Config> {
+        let mut c = self.config();
+        c.cluster = self.workers.cluster()?;
+        Ok(c)
     }
 }
 
@@ -183,7 +192,7 @@ impl QueryFlags {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     init_logging();
-    let mut config = args.data.config();
+    let mut config = args.data.config_with_workers()?;
     config.addr = args.addr;
     config.public_url = args.public_url;
     config.trust_proxy = args.trust_proxy;

@@ -141,6 +141,13 @@ impl QueryError {
             .or_else(|| position_in_message(&err.to_string()))
             .or_else(|| guess_position(&err, sql));
         let root = err.find_root();
+        if let Some(message) = worker_message(&root.message()) {
+            return QueryError {
+                kind: QueryErrorKind::Execution,
+                message,
+                position: None,
+            };
+        }
         // DataFusion reports arguments that fit no signature of a function as an internal
         // error, sometimes inside a planning error (found by the SQL fuzzer: `substr(text, 1, cardinality(..))`, a UInt64
         // length); they are the member's to fix.
@@ -192,11 +199,46 @@ impl QueryError {
     }
 }
 
+/// A query worker's failure, which the distributed engine reports as a gRPC status
+/// (`code: 'Unavailable', message: "…", source: …`): said in words, without the status dump.
+fn worker_message(m: &str) -> Option<String> {
+    let code = m.split("code: '").nth(1)?.split('\'').next()?;
+    let inner = m
+        .split("message: \"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or("");
+    let gone = [
+        "h2 protocol error",
+        "transport error",
+        "connect",
+        "broken pipe",
+        "reset",
+    ]
+    .iter()
+    .any(|w| inner.to_ascii_lowercase().contains(w))
+        || matches!(code, "Unavailable" | "Cancelled");
+    Some(if code == "Unauthenticated" {
+        format!(
+            "a query worker refused the query: {inner}; check that the workers and this side share the same secret"
+        )
+    } else if gone {
+        "a query worker went away or could not be reached during the query; ask again, and check that the workers (secviz worker) are running".to_string()
+    } else if inner.is_empty() {
+        format!("a query worker failed ({code})")
+    } else {
+        format!("a query worker failed: {}", clean_message(inner))
+    })
+}
+
 /// Removes the position sqlparser appends (we report it separately), trailing noise, and
 /// the Rust debug dumps of plan nodes that some DataFusion messages end with (found by the
 /// SQL fuzzer: `... logical expression InSubquery(InSubquery { expr: Literal(...) })`).
 fn clean_message(m: &str) -> String {
     let m = m.trim();
+    if let Some(w) = worker_message(m) {
+        return w;
+    }
     if m.starts_with("Physical plan does not support logical expression") {
         return "a subquery is not supported in this place (IN or EXISTS in the select list or a join condition); write it as a JOIN"
             .to_string();

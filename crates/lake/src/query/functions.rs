@@ -31,6 +31,16 @@ pub fn register(ctx: &SessionContext) {
     }
 }
 
+/// The lake's functions on their own, for sessions built without a context (a worker's).
+pub fn udfs() -> Vec<Arc<ScalarUDF>> {
+    vec![
+        Arc::new(ScalarUDF::from(IpPrefix::new())),
+        Arc::new(ScalarUDF::from(UtcDateTrunc {
+            inner: datafusion::functions::datetime::date_trunc(),
+        })),
+    ]
+}
+
 /// DataFusion's `date_trunc`, with its arithmetic fast path for hours and days also taken
 /// for timestamps in UTC.
 ///

@@ -188,12 +188,26 @@ impl Lake {
             .with_config(config)
             .with_runtime_env(runtime.build_arc()?)
             .with_default_features()
-            .with_optimizer_rule(Arc::new(distinct::MultiDistinctToJoin))
-            .with_physical_optimizer_rule(Arc::new(view_groups::GroupByViews));
+            .with_optimizer_rule(Arc::new(distinct::MultiDistinctToJoin));
+        // Members' work stays in this process, in the sandbox: its guards account every
+        // allocation of a query thread, which a worker's tasks (on the worker's own
+        // runtime) would escape. See docs/scale.md.
+        let cluster = self.cluster().filter(|_| limits.sandbox.is_none());
+        match cluster {
+            // The fast string grouping is a single-process optimisation with no codec:
+            // distributed plans keep DataFusion's own partial aggregation (same answers).
+            Some(cluster) => builder = cluster.coordinate(builder, limits)?,
+            None => {
+                builder = builder.with_physical_optimizer_rule(Arc::new(view_groups::GroupByViews))
+            }
+        }
         if let Some(s) = &limits.sandbox {
+            // The sandbox plans around whatever planner is there.
+            let inner = builder.query_planner().take();
             builder = builder
                 .with_query_planner(Arc::new(sandbox::planner::SandboxPlanner {
                     max_work_rows: s.max_work_rows,
+                    inner,
                 }))
                 .with_analyzer_rule(Arc::new(sandbox::rewrite::GuardAnalyzer))
                 .with_optimizer_rule(Arc::new(sandbox::rewrite::GuardOptimizer))

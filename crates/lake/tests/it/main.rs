@@ -3,6 +3,7 @@
 
 mod analyze;
 mod anonymize;
+mod cluster;
 mod duckdb;
 mod fuzz;
 mod ingest;
@@ -144,6 +145,7 @@ pub async fn member_query(
 pub struct TestLake {
     dir: tempfile::TempDir,
     _s3: Option<secviz_testkit::s3::S3Server>,
+    _workers: Option<Workers>,
 }
 
 impl TestLake {
@@ -165,7 +167,16 @@ pub fn on_s3() -> bool {
 /// its [`secviz_lake::Store`], so they check the same things in both places.
 pub fn temp_lake() -> (TestLake, Lake) {
     if !on_s3() {
-        return local_lake();
+        let (mut t, lake) = local_lake();
+        let lake = match test_workers() {
+            0 => lake,
+            n => {
+                let (w, cluster) = Workers::start(&lake, n, WORKER_MAX_TIME);
+                t._workers = Some(w);
+                lake.with_cluster(cluster)
+            }
+        };
+        return (t, lake);
     }
     let server = secviz_testkit::s3::S3Server::start();
     server.bucket("lake");
@@ -173,10 +184,18 @@ pub fn temp_lake() -> (TestLake, Lake) {
     let opts: Vec<(&str, &str)> = opts.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let lake = Lake::open_with("s3://lake/site", &opts).unwrap();
     let dir = tempfile::tempdir().unwrap();
+    let (workers, lake) = match test_workers() {
+        0 => (None, lake),
+        n => {
+            let (w, cluster) = Workers::start(&lake, n, WORKER_MAX_TIME);
+            (Some(w), lake.with_cluster(cluster))
+        }
+    };
     (
         TestLake {
             dir,
             _s3: Some(server),
+            _workers: workers,
         },
         lake,
     )
@@ -187,7 +206,123 @@ pub fn temp_lake() -> (TestLake, Lake) {
 pub fn local_lake() -> (TestLake, Lake) {
     let dir = tempfile::tempdir().unwrap();
     let lake = Lake::open(dir.path().to_str().unwrap()).unwrap();
-    (TestLake { dir, _s3: None }, lake)
+    (
+        TestLake {
+            dir,
+            _s3: None,
+            _workers: None,
+        },
+        lake,
+    )
+}
+
+/// How many query workers the suite's lakes use: `SECVIZ_TEST_WORKERS=N`, as
+/// scripts/test.sh runs the suite a third time (with 2). 0 (the default): queries run in
+/// the test's own process.
+pub fn test_workers() -> usize {
+    std::env::var("SECVIZ_TEST_WORKERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The secret of the test clusters.
+pub const TEST_SECRET: &str = "test-secret-0123456789";
+
+/// What the suite's workers let a task run.
+pub const WORKER_MAX_TIME: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// Real `secviz worker` servers (the library's [`secviz_lake::cluster::worker::serve`]) on
+/// 127.0.0.1, on a runtime of their own, reading the same lake. Stopped when dropped.
+pub struct Workers {
+    stop: Option<tokio::sync::watch::Sender<bool>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    pub urls: Vec<url::Url>,
+}
+
+impl Workers {
+    /// `n` workers, and a cluster of them whose tasks read a few KiB each, so that even the
+    /// suite's small datasets are spread over the workers.
+    pub fn start(
+        lake: &Lake,
+        n: usize,
+        max_time: std::time::Duration,
+    ) -> (Workers, secviz_lake::cluster::Cluster) {
+        let w = Workers::start_with_secret(lake, n, max_time, TEST_SECRET);
+        let secret = secviz_lake::cluster::WorkerSecret::new(TEST_SECRET).unwrap();
+        let cluster = secviz_lake::cluster::Cluster::new(w.urls.clone(), secret)
+            .unwrap()
+            .with_bytes_per_partition(4096);
+        (w, cluster)
+    }
+
+    pub fn start_with_secret(
+        lake: &Lake,
+        n: usize,
+        max_time: std::time::Duration,
+        secret: &str,
+    ) -> Workers {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let (tx, rx) = std::sync::mpsc::channel();
+        let lake = lake.clone();
+        let secret = secviz_lake::cluster::WorkerSecret::new(secret).unwrap();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            // Stopping drops the runtime, and with it every connection: a graceful stop
+            // would wait for the coordinators' idle connections to close.
+            rt.block_on(async move {
+                for _ in 0..n {
+                    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                    tx.send(listener.local_addr().unwrap()).unwrap();
+                    let config = secviz_lake::cluster::worker::WorkerConfig {
+                        secret: secret.clone(),
+                        max_time,
+                        max_memory: 1 << 30,
+                    };
+                    let lake = lake.clone();
+                    tokio::spawn(async move {
+                        secviz_lake::cluster::worker::serve(
+                            listener,
+                            &lake,
+                            config,
+                            std::future::pending(),
+                        )
+                        .await
+                        .unwrap();
+                    });
+                }
+                let mut stopped = stopped;
+                let _ = stopped.wait_for(|s| *s).await;
+            });
+            rt.shutdown_timeout(std::time::Duration::from_secs(1));
+        });
+        let urls = (0..n)
+            .map(|_| {
+                let addr = rx.recv().unwrap();
+                url::Url::parse(&format!("http://{addr}")).unwrap()
+            })
+            .collect();
+        Workers {
+            stop: Some(stop),
+            thread: Some(thread),
+            urls,
+        }
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(true);
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
 }
 
 /// The bytes of a file of the lake (`datasets/<name>/...`), wherever the lake lives.

@@ -59,6 +59,7 @@ pub fn lake_error(e: &LakeError) -> Option<String> {
         LakeError::BadName(_)
         | LakeError::NotFound(_)
         | LakeError::Sandbox(_)
+        | LakeError::Worker(_)
         | LakeError::Key { .. }
         | LakeError::Io { .. }
         | LakeError::Store { .. }

@@ -531,6 +531,13 @@ impl Guarded {
     }
 }
 
+impl Guarded {
+    /// The function behind the guard (what a worker wraps again: [`Guarded::wrap`]).
+    pub fn inner(&self) -> &Arc<ScalarUDF> {
+        &self.inner
+    }
+}
+
 impl ScalarUDFImpl for Guarded {
     fn name(&self) -> &str {
         self.inner.name()
@@ -651,6 +658,18 @@ impl Room {
             signature: Signature::any(1, Volatility::Volatile),
         });
         udf.call(vec![expr])
+    }
+
+    /// The reservation function itself, for `factor` (what a worker decodes).
+    pub fn udf(factor: usize) -> ScalarUDF {
+        ScalarUDF::new_from_impl(Room {
+            factor,
+            signature: Signature::any(1, Volatility::Volatile),
+        })
+    }
+
+    pub fn factor(&self) -> usize {
+        self.factor
     }
 
     /// Whether `expr` is already a reservation.

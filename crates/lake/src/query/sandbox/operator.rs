@@ -23,6 +23,7 @@ use datafusion::physical_plan::statistics::{ChildStats, StatisticsArgs};
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, PlanProperties, Statistics,
 };
+use datafusion_distributed::NetworkBoundaryExt;
 use futures::Stream;
 
 use super::failure::check;
@@ -39,8 +40,13 @@ impl GuardExec {
     }
 }
 
-/// Puts a [`GuardExec`] above every operator of `plan`.
+/// Puts a [`GuardExec`] above every operator of `plan`, down to the network boundaries of
+/// a distributed plan: what is below one runs on a worker, which holds the query to its
+/// limits itself ([`crate::cluster::worker`]).
 pub fn guard_every_operator(plan: Arc<dyn ExecutionPlan>) -> Result<Arc<dyn ExecutionPlan>> {
+    if plan.as_ref().is_network_boundary() {
+        return Ok(plan);
+    }
     let children = plan
         .children()
         .into_iter()

@@ -21,6 +21,9 @@ use super::{estimate, operator, rewrite};
 pub struct SandboxPlanner {
     /// Most rows one operator may be estimated to handle.
     pub max_work_rows: u64,
+    /// The planner that makes the physical plan (the distributed one on a cluster);
+    /// `None`: DataFusion's own.
+    pub inner: Option<Arc<dyn QueryPlanner + Send + Sync>>,
 }
 
 #[async_trait]
@@ -32,9 +35,14 @@ impl QueryPlanner for SandboxPlanner {
     ) -> Result<Arc<dyn ExecutionPlan>> {
         check()?;
         let guarded = rewrite::guard_plan(logical_plan.clone())?.data;
-        let physical = DefaultPhysicalPlanner::default()
-            .create_physical_plan(&guarded, session)
-            .await?;
+        let physical = match &self.inner {
+            Some(inner) => inner.create_physical_plan(&guarded, session).await?,
+            None => {
+                DefaultPhysicalPlanner::default()
+                    .create_physical_plan(&guarded, session)
+                    .await?
+            }
+        };
         check()?;
         estimate::check(&physical, self.max_work_rows)?;
         operator::guard_every_operator(physical)
