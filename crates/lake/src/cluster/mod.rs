@@ -36,8 +36,6 @@ use url::Url;
 
 pub use codec::LakeCodec;
 
-use crate::query::QueryLimits;
-
 /// The header that carries the shared secret to a worker.
 pub(crate) const SECRET_HEADER: &str = "x-secviz-worker-secret";
 /// The header that carries a task's limits to a worker.
@@ -163,11 +161,11 @@ impl Cluster {
     pub(crate) fn coordinate(
         &self,
         builder: SessionStateBuilder,
-        limits: &QueryLimits,
+        limits: StageLimits,
     ) -> Result<SessionStateBuilder, DataFusionError> {
         let mut headers = HeaderMap::new();
         headers.insert(SECRET_HEADER, self.secret.header());
-        headers.insert(LIMITS_HEADER, StageLimits::from_query(limits).header());
+        headers.insert(LIMITS_HEADER, limits.header());
         builder
             .with_distributed_planner()
             .with_distributed_worker_resolver(Workers(self.workers.clone()))
@@ -204,15 +202,6 @@ pub struct StageLimits {
 }
 
 impl StageLimits {
-    pub fn from_query(limits: &QueryLimits) -> StageLimits {
-        StageLimits {
-            time: limits.timeout,
-            memory: limits.memory_bytes,
-            sandbox: limits.sandbox.is_some(),
-            spill: limits.spill,
-        }
-    }
-
     fn header(&self) -> HeaderValue {
         let text = format!(
             "t={};m={};s={};p={}",

@@ -196,7 +196,15 @@ impl Lake {
         match cluster {
             // The fast string grouping is a single-process optimisation with no codec:
             // distributed plans keep DataFusion's own partial aggregation (same answers).
-            Some(cluster) => builder = cluster.coordinate(builder, limits)?,
+            Some(cluster) => {
+                let stage = crate::cluster::StageLimits {
+                    time: limits.timeout,
+                    memory: limits.memory_bytes,
+                    sandbox: limits.sandbox.is_some(),
+                    spill: limits.spill,
+                };
+                builder = cluster.coordinate(builder, stage)?
+            }
             None => {
                 builder = builder.with_physical_optimizer_rule(Arc::new(view_groups::GroupByViews))
             }
