@@ -36,6 +36,8 @@ pub struct Args {
     pub timeout: Option<f64>,
     #[command(flatten)]
     pub data: DataArg,
+    #[command(flatten)]
+    pub workers: super::cluster::WorkersArg,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -51,7 +53,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let lake = args.data.open()?;
+    let mut lake = args.data.open()?;
+    if let Some(cluster) = args.workers.cluster()? {
+        lake = lake.with_cluster(cluster);
+    }
     let rt = runtime()?;
     let access = access_to(&lake, &rt, &args.datasets)?;
     let limits = QueryLimits {

@@ -1,5 +1,5 @@
-//! The flags that point a command at query workers (`secviz query`, `secviz serve`) and
-//! the secret they share with them (`secviz worker` too).
+//! The flags that point a command at query workers (`secviz query`, `secviz analyze`,
+//! `secviz serve`) and the secret they share with them (`secviz worker` too).
 
 use std::path::PathBuf;
 

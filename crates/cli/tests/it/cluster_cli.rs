@@ -67,8 +67,10 @@ fn queries_across_worker_processes_answer_as_one_process() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
     lake_with_flows(data, 20_000);
-    let (mut a, url_a) = worker(data, SECRET);
-    let (mut b, url_b) = worker(data, SECRET);
+    let (a, url_a) = worker(data, SECRET);
+    let _a = Reaped(a);
+    let (b, url_b) = worker(data, SECRET);
+    let _b = Reaped(b);
     let workers = format!("{url_a},{url_b}");
     for sql in [
         "SELECT src_ip, count(*) AS n FROM pf GROUP BY src_ip ORDER BY n DESC, src_ip LIMIT 10",
@@ -85,6 +87,25 @@ fn queries_across_worker_processes_answer_as_one_process() {
         assert!(here.lines().count() > 2, "{here}");
         assert_eq!(spread, here, "{sql}");
     }
+    // Every analysis, across the workers: the same findings as in one process. (The table,
+    // not --json: sums of floats added in another order may differ in their last bits.)
+    let analyze = |workers: Option<&str>| {
+        let mut c = secviz(data);
+        c.args(["analyze", "--top", "1000"]);
+        if let Some(w) = workers {
+            c.args(["--workers", w])
+                .env("SECVIZ_WORKER_SECRET", SECRET)
+                .env("SECVIZ_WORKER_TASK_BYTES", "4096");
+        }
+        common::ok(c.output().unwrap())
+    };
+    let here = analyze(None);
+    assert!(
+        here.lines().count() > 1 && !here.contains("no findings"),
+        "{here}"
+    );
+    assert_eq!(analyze(Some(&workers)), here);
+
     let plan = common::ok(query(
         data,
         &workers,
@@ -96,8 +117,10 @@ fn queries_across_worker_processes_answer_as_one_process() {
     );
 
     // A worker that does not hold the secret refuses, and the query says so.
-    let (mut c, url_c) = worker(data, "some-other-secret-0123456789");
-    let (mut d, url_d) = worker(data, "some-other-secret-0123456789");
+    let (c, url_c) = worker(data, "some-other-secret-0123456789");
+    let _c = Reaped(c);
+    let (d, url_d) = worker(data, "some-other-secret-0123456789");
+    let _d = Reaped(d);
     let out = query(
         data,
         &format!("{url_c},{url_d}"),
@@ -106,10 +129,29 @@ fn queries_across_worker_processes_answer_as_one_process() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("secret") && !err.contains("code: '"), "{err}");
-    for w in [&mut a, &mut b, &mut c, &mut d] {
-        let _ = w.kill();
-        let _ = w.wait();
+}
+
+/// A child process killed when the test ends, passed or not: a failed assertion must not
+/// leave a worker computing for minutes beside the next tests.
+struct Reaped(Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
+}
+
+/// CPU time a process has used, in clock ticks (Linux, /proc).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .unwrap()
+        .1
+        .split_whitespace()
+        .collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
 }
 
 #[test]
@@ -117,14 +159,15 @@ fn a_worker_killed_mid_query_fails_the_query_without_a_hang() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
     lake_with_flows(data, 60_000);
-    let (mut a, url_a) = worker(data, SECRET);
-    let (mut b, url_b) = worker(data, SECRET);
+    let (a, url_a) = worker(data, SECRET);
+    let (b, url_b) = worker(data, SECRET);
+    let mut workers = [Reaped(a), Reaped(b)];
     // An edit distance between long strings for every row: seconds of work in the scan
     // stage, which the workers run, far longer than the moment before the kill.
     let sql =
         "SELECT count(*) FROM pf WHERE levenshtein(repeat(raw, 4), reverse(repeat(raw, 4))) > 5";
     let started = Instant::now();
-    let mut q = secviz(data)
+    let q = secviz(data)
         .args([
             "query",
             "--format",
@@ -139,16 +182,29 @@ fn a_worker_killed_mid_query_fails_the_query_without_a_hang() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    let mut q = Reaped(q);
+    // The engine splits the file's bytes between the two tasks, but a row group goes whole
+    // to one of them, and tasks go to workers from a random offset: the worker to kill is
+    // the one doing the work (the other's task may have been empty).
+    std::thread::sleep(Duration::from_millis(1000));
+    let before = workers.each_ref().map(|w| cpu_ticks(w.0.id()));
+    std::thread::sleep(Duration::from_millis(500));
+    let used: Vec<u64> = workers
+        .iter()
+        .zip(before)
+        .map(|(w, t)| cpu_ticks(w.0.id()) - t)
+        .collect();
+    let busy = if used[0] >= used[1] { 0 } else { 1 };
+    assert!(used[busy] > 0, "no worker is running the query: {used:?}");
     assert!(
-        q.try_wait().unwrap().is_none(),
+        q.0.try_wait().unwrap().is_none(),
         "the query ended before the kill"
     );
-    a.kill().unwrap();
-    let _ = a.wait();
+    workers[busy].0.kill().unwrap();
+    let _ = workers[busy].0.wait();
     let deadline = Instant::now() + Duration::from_secs(60);
     let status = loop {
-        if let Some(s) = q.try_wait().unwrap() {
+        if let Some(s) = q.0.try_wait().unwrap() {
             break s;
         }
         assert!(
@@ -157,8 +213,8 @@ fn a_worker_killed_mid_query_fails_the_query_without_a_hang() {
         );
         std::thread::sleep(Duration::from_millis(100));
     };
-    let out = q.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let mut err = String::new();
+    std::io::Read::read_to_string(q.0.stderr.as_mut().unwrap(), &mut err).unwrap();
     assert!(
         !status.success(),
         "the query succeeded without a worker: {err}"
@@ -170,6 +226,4 @@ fn a_worker_killed_mid_query_fails_the_query_without_a_hang() {
         "{err}"
     );
     eprintln!("failed after {:?}: {err}", started.elapsed());
-    let _ = b.kill();
-    let _ = b.wait();
 }
