@@ -33,6 +33,8 @@ use super::{LIMITS_HEADER, LakeCodec, SECRET_HEADER, StageLimits, WorkerSecret};
 use crate::error::LakeError;
 use crate::lake::Lake;
 use crate::query::functions;
+use crate::query::view_groups::GroupByViews;
+use datafusion::physical_optimizer::PhysicalOptimizerRule;
 
 /// What a worker allows the tasks it runs.
 #[derive(Clone, Debug)]
@@ -139,8 +141,11 @@ impl WorkerSessionBuilder for LakeSessions {
             .with_distributed_user_codec(LakeCodec)
             .with_distributed_passthrough_headers(onward)?
             .with_distributed_worker_plan_rewrite_handler(move |ev: WorkerPlanRewriteEvent<'_>| {
+                // The fast string grouping of one process, on this task's share of the rows
+                // (it has no codec, so the coordinator sends DataFusion's own).
+                let plan = GroupByViews.optimize(ev.plan, ev.session_config.options())?;
                 Ok(WorkerPlanRewriteEventResponse::new(Arc::new(
-                    DeadlineExec::new(ev.plan, time),
+                    DeadlineExec::new(plan, time),
                 )))
             })
             .build())

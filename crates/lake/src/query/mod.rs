@@ -16,7 +16,7 @@ mod group_keys;
 pub mod guard;
 mod output;
 pub mod sandbox;
-mod view_groups;
+pub(crate) mod view_groups;
 
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
@@ -194,8 +194,9 @@ impl Lake {
         // runtime) would escape. See docs/scale.md.
         let cluster = self.cluster().filter(|_| limits.sandbox.is_none());
         match cluster {
-            // The fast string grouping is a single-process optimisation with no codec:
-            // distributed plans keep DataFusion's own partial aggregation (same answers).
+            // The fast string grouping has no codec: a plan cut into stages keeps
+            // DataFusion's partial aggregates on the coordinator's side, and each worker
+            // puts the fast one in its own task; a plan left whole gets it here.
             Some(cluster) => {
                 let stage = crate::cluster::StageLimits {
                     time: limits.timeout,
@@ -203,7 +204,11 @@ impl Lake {
                     sandbox: limits.sandbox.is_some(),
                     spill: limits.spill,
                 };
-                builder = cluster.coordinate(builder, stage)?
+                builder = cluster.coordinate(builder, stage)?;
+                if let Some(inner) = builder.query_planner().take() {
+                    builder = builder
+                        .with_query_planner(Arc::new(view_groups::LocalViewGroups { inner }));
+                }
             }
             None => {
                 builder = builder.with_physical_optimizer_rule(Arc::new(view_groups::GroupByViews))

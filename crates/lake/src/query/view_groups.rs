@@ -77,6 +77,36 @@ impl PhysicalOptimizerRule for GroupByViews {
     }
 }
 
+/// The planner of a session whose queries may run across workers: plans as `inner` (the
+/// distributed planner) does, then, when the plan stayed in this process (one worker, or a
+/// dataset too small to cut), applies [`GroupByViews`] as a one-process session would. A
+/// plan cut into stages keeps DataFusion's partial aggregates, which the distributed
+/// planner knows how to shuffle; each worker applies the rule to its own task
+/// ([`crate::cluster::worker`]), so the fast grouping runs where the rows are.
+#[derive(Debug)]
+pub(crate) struct LocalViewGroups {
+    pub inner: Arc<dyn datafusion::execution::context::QueryPlanner + Send + Sync>,
+}
+
+#[async_trait::async_trait]
+impl datafusion::execution::context::QueryPlanner for LocalViewGroups {
+    async fn create_physical_plan(
+        &self,
+        logical_plan: &datafusion::logical_expr::LogicalPlan,
+        session: &dyn datafusion::catalog::Session,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let plan = self
+            .inner
+            .create_physical_plan(logical_plan, session)
+            .await?;
+        let distributed = plan.exists(|p| Ok(p.name().starts_with("Distributed")))?;
+        if distributed {
+            return Ok(plan);
+        }
+        GroupByViews.optimize(plan, session.config_options())
+    }
+}
+
 /// A partial aggregate over one plain string column, or two columns of which at least
 /// one is a string and the other a string or small integer ([`group_keys::supported`]),
 /// with aggregates that have grouped accumulators and nothing that depends on order,

@@ -59,6 +59,23 @@ async fn the_plan_is_cut_into_stages_for_the_workers() {
     assert!(!local.contains("Network"), "{local}");
 }
 
+/// A plan the distributed planner leaves whole (one worker: one task) runs in the
+/// coordinator with the fast string grouping of one process, as without workers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plan_left_whole_keeps_the_fast_grouping() {
+    let (_d, here, _w, _spread) = lakes().await;
+    let (_one, cluster) = Workers::start(&here, 1, WORKER_MAX_TIME);
+    let single = here.clone().with_cluster(cluster);
+    let q = "SELECT src_ip, count(*) AS n FROM alpha GROUP BY src_ip ORDER BY n DESC, src_ip";
+    let plan = rows(&single, &format!("EXPLAIN ANALYZE {q}"))
+        .await
+        .concat()
+        .join("\n");
+    assert!(!plan.contains("Network"), "{plan}");
+    assert!(plan.contains("ViewGroupAggregateExec"), "{plan}");
+    assert_eq!(rows(&single, q).await, rows(&here, q).await);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn members_queries_stay_in_the_sandbox_with_the_same_answers() {
     let (_d, here, _w, spread) = lakes().await;

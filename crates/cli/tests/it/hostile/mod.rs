@@ -407,8 +407,11 @@ impl Storm {
             health_p99 < Duration::from_millis(100),
             "healthz p99 {health_p99:?}"
         );
+        // Twice the unloaded p99, plus 20 ms for the scheduler of a 2-core machine that
+        // also runs the attack (a p99 of 2.6 ms once became 5.4 ms with nothing starved); a
+        // page starved by the attack waits for whole queries, hundreds of milliseconds.
         assert!(
-            page_p99 < unloaded * 2,
+            page_p99 < unloaded * 2 + Duration::from_millis(20),
             "post page p99 {page_p99:?} under attack, {unloaded:?} before"
         );
         assert_eq!(self.page_failures, 0, "pages failed during the attack");
