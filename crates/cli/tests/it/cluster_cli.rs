@@ -50,15 +50,12 @@ fn query(data: &Path, workers: &str, sql: &str) -> Output {
 fn lake_with_flows(data: &Path, lines: usize) {
     let log = data.join("pf.log");
     std::fs::write(&log, crate::common::portal::pf_lines(0, lines)).unwrap();
-    let out = secviz(data)
-        .args(["ingest", "--dataset", "pf", "--year", "2005", "-q"])
-        .arg(&log)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    common::ok(
+        secviz(data)
+            .args(["ingest", "--dataset", "pf", "--year", "2005", "-q"])
+            .arg(&log)
+            .output()
+            .unwrap(),
     );
 }
 
