@@ -76,6 +76,9 @@ pub struct IngestOptions {
     pub parse: ParseOptions,
     /// Anonymize addresses with this key.
     pub anonymize: Option<AnonKey>,
+    /// The member's own networks (real addresses; default: the private ranges). Recorded
+    /// in the manifest, mapped with the key when anonymizing.
+    pub inside: Option<crate::inside::InsideNetworks>,
     /// Ingest a source again even though its SHA-256 is already in the dataset.
     pub force: bool,
     pub write: WriteOptions,
@@ -93,6 +96,7 @@ impl Default for IngestOptions {
         IngestOptions {
             parse: ParseOptions::default(),
             anonymize: None,
+            inside: None,
             force: false,
             write: WriteOptions::default(),
             max_reject_samples: 100,
@@ -161,6 +165,21 @@ impl Lake {
         self.gc_locked(name, Some(&ingest_id)).await?;
         let before = self.manifest(name).await?;
         let anonymizer_info = opts.anonymize.as_ref().map(|k| Anonymizer::new(k).info());
+        // A later ingest that names no networks keeps the dataset's.
+        let keep = opts.inside.is_none() && before.as_ref().is_some_and(|m| m.inside.is_some());
+        let inside = (!keep).then(|| {
+            let real = opts
+                .inside
+                .clone()
+                .unwrap_or_else(crate::inside::InsideNetworks::private);
+            match &opts.anonymize {
+                Some(k) => {
+                    let mut anon = Anonymizer::new(k);
+                    real.anonymized(|ip| anon.map_ip(ip))
+                }
+                None => real,
+            }
+        });
         if let Some(m) = &before {
             check_anonymization(m, anonymizer_info.as_ref())?;
         }
@@ -207,6 +226,7 @@ impl Lake {
             files,
             record,
             anonymization: anonymizer_info,
+            inside,
             force,
         };
         let manifest = self.commit(name, commit).await;

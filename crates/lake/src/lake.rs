@@ -70,6 +70,9 @@ pub(crate) struct Commit {
     pub files: Vec<StagedFile>,
     pub record: IngestRecord,
     pub anonymization: Option<AnonymizationInfo>,
+    /// The inside networks as stored (already mapped when anonymized); `None` keeps the
+    /// dataset's.
+    pub inside: Option<crate::inside::InsideNetworks>,
     /// Commit even when a source's SHA-256 is already in the dataset (`--force`).
     pub force: bool,
 }
@@ -339,6 +342,9 @@ impl Lake {
             }
             if m.anonymization.is_none() && m.files.is_empty() {
                 m.anonymization = commit.anonymization.clone();
+            }
+            if let Some(inside) = &commit.inside {
+                m.inside = Some(inside.clone());
             }
             for f in &commit.files {
                 m.files.push(DataFile {

@@ -21,6 +21,7 @@ pub mod anon;
 pub mod cluster;
 mod error;
 mod ingest;
+pub mod inside;
 mod lake;
 pub mod manifest;
 mod name;

@@ -35,6 +35,11 @@ pub struct Manifest {
     /// use the same key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anonymization: Option<AnonymizationInfo>,
+    /// The networks the analyses call inside, as stored (mapped with the key when the
+    /// dataset is anonymized: see `crate::inside`). `None` in manifests written before
+    /// secviz recorded it: the private ranges, unless the dataset is anonymized.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inside: Option<crate::inside::InsideNetworks>,
     /// Total rows of all files.
     pub rows: u64,
     /// Total bytes of all files.
@@ -164,6 +169,7 @@ impl Manifest {
             created: now.clone(),
             updated: now,
             anonymization: None,
+            inside: None,
             rows: 0,
             bytes: 0,
             time_min_us: None,

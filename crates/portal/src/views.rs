@@ -248,8 +248,8 @@ pub struct DataView {
     pub recipe: String,
     /// Shell lines that reproduce the picture from the downloads.
     pub reproduce: Vec<String>,
-    /// Findings of a built-in analysis (pretty JSON), if the recipe ran one.
-    pub analysis: Option<String>,
+    /// Findings of a built-in analysis, if the recipe ran one.
+    pub analysis: Option<crate::data::findings::FindingsTable>,
     pub analysis_name: String,
     pub remixed_from: Option<PostId>,
 }

@@ -7,7 +7,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use secviz_lake::DatasetName;
-use secviz_lake::analyze::{ANALYSES, Finding, Params};
+use secviz_lake::analyze::baseline::{NOTABLE, NOTABLE_Z};
+use secviz_lake::analyze::{ANALYSES, Finding, NotRun, Params};
 use secviz_lake::query::{QueryLimits, escape_control};
 
 use super::datasets::{DataArg, access_to, runtime};
@@ -63,34 +64,73 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         timeout: args.timeout.map(Duration::from_secs_f64),
         ..QueryLimits::unlimited()
     };
-    let findings: Vec<Finding> = match &args.name {
+    let (findings, not_run): (Vec<Finding>, Vec<NotRun>) = match &args.name {
         Some(name) => {
             anyhow::ensure!(args.params.len() < 64, "too many parameters");
             let params = Params::parse(args.params.iter().map(String::as_str))?;
-            rt.block_on(lake.analyze(&access, name, &params, &limits))?
-                .findings
+            let r = rt.block_on(lake.analyze(&access, name, &params, &limits))?;
+            let not_run = r
+                .not_run
+                .map(|reason| NotRun {
+                    analysis: r.name,
+                    title: r.title,
+                    reason,
+                })
+                .into_iter()
+                .collect();
+            (r.findings, not_run)
         }
         None => {
             anyhow::ensure!(args.params.is_empty(), "--param needs an analysis NAME");
-            let mut all = rt.block_on(lake.analyze_all(&access, &limits))?;
-            all.truncate(args.top);
-            all
+            let mut report = rt.block_on(lake.analyze_all(&access, &limits))?;
+            report.findings.truncate(args.top);
+            (report.findings, report.not_run)
         }
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&findings)?);
-        return Ok(ExitCode::SUCCESS);
+        let out = serde_json::json!({ "findings": findings, "not_run": not_run });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+    } else {
+        print!("{}", table(&findings, &not_run));
     }
-    if findings.is_empty() {
-        println!("no findings");
-    }
-    for f in &findings {
-        println!(
-            "{:>4.2}  {:<18} {}",
-            f.score,
-            f.analysis,
-            escape_control(&f.headline)
-        );
+    // One analysis asked for by name that could not run did not do what was asked.
+    if args.name.is_some() && !not_run.is_empty() {
+        return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The findings as a table for people: score (a `!` marks notable ones), analysis and the
+/// sentence, then the analyses that could not run and why.
+fn table(findings: &[Finding], not_run: &[NotRun]) -> String {
+    let mut out = String::new();
+    if findings.is_empty() {
+        out.push_str("no findings\n");
+    } else {
+        out.push_str(&format!(
+            "{:<6} {:<18} {}\n",
+            "SCORE", "ANALYSIS", "FINDING"
+        ));
+    }
+    for f in findings {
+        out.push_str(&format!(
+            "{:>4.2}{} {:<18} {}\n",
+            f.score,
+            if f.notable() { " !" } else { "  " },
+            f.analysis,
+            escape_control(&f.headline)
+        ));
+    }
+    if findings.iter().any(Finding::notable) {
+        out.push_str(&format!(
+            "! notable: {NOTABLE_Z} or more robust deviations above what is typical in this data (score {NOTABLE:.2} or more)\n"
+        ));
+    }
+    for n in not_run {
+        out.push_str(&format!(
+            "not run: {} ({}): {}\n",
+            n.analysis, n.title, n.reason
+        ));
+    }
+    out
 }

@@ -45,6 +45,11 @@ pub struct Args {
     /// the file is created (mode 0600) when missing.
     #[arg(long, value_name = "KEYFILE")]
     pub anonymize: Option<PathBuf>,
+    /// Your own networks, comma-separated (default: the private ranges): what the fan-in
+    /// and exfiltration analyses call inside. Decided on the real addresses, so it works
+    /// with --anonymize too; kept by the dataset until given again.
+    #[arg(long, value_name = "NETWORKS")]
+    pub inside: Option<secviz_lake::inside::InsideNetworks>,
     /// Ingest files even when the dataset already holds them (same SHA-256).
     #[arg(long)]
     pub force: bool,
@@ -112,6 +117,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let opts = IngestOptions {
         parse,
         anonymize,
+        inside: args.inside.clone(),
         force: args.force,
         ..IngestOptions::default()
     };

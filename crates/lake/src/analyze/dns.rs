@@ -1,68 +1,197 @@
-//! DNS: fixed source ports, top names and query types, NXDOMAIN ratios.
+//! DNS: fixed source ports, tunnels, top names and query types, NXDOMAIN ratios.
+
+use std::collections::HashMap;
 
 use datafusion::common::ScalarValue;
 
+use super::baseline::{ln1p, rank, score_of_z, times, typical_count};
 use super::cells::each_row;
-use super::{Detail, Finding, Sql};
+use super::{Detail, Finding, Focus, Sql};
 use crate::query::QueryError;
 
 /// A DNS query: to port 53, or any event with a query name.
 const IS_QUERY: &str = "(dst_port = 53 OR dns_qname IS NOT NULL)";
 
-/// Clients whose queries all leave from one source port: their resolver library does
-/// not randomise ports, so answers can be spoofed (Kaminsky, CVE-2008-1447). Score
-/// 0.6, up to 0.9 with many queries (the more queries, the surer the pattern).
+/// Clients whose queries all leave from one source port: their resolver library does not
+/// randomise ports, so answers can be spoofed (Kaminsky, CVE-2008-1447). Scored by queries
+/// per source port, log scale, against every DNS client (model: a new port per query;
+/// floor 0.25), so a handful of queries from one port is not notable and hundreds are.
 pub(crate) async fn fixed_port(
     q: &Sql<'_>,
     limit: usize,
     min: i64,
 ) -> Result<Vec<Finding>, QueryError> {
-    let sql = format_query(
-        "SELECT src_ip, min(src_port) AS port, count(*) AS queries FROM events \
-         WHERE src_ip IS NOT NULL AND src_port IS NOT NULL AND {IS_QUERY} \
-         GROUP BY src_ip HAVING count(DISTINCT src_port) = 1 AND count(*) >= $1 \
-         ORDER BY queries DESC, src_ip",
+    let sql = format!(
+        "SELECT src_ip, count(DISTINCT src_port) AS ports, count(*) AS queries, min(src_port) AS port \
+         FROM events WHERE src_ip IS NOT NULL AND src_port IS NOT NULL AND {IS_QUERY} \
+         GROUP BY src_ip"
     );
-    let batches = q
-        .rows(&sql, vec![ScalarValue::Int64(Some(min))], Some(limit))
-        .await?;
-    Ok(each_row(&batches, |r| {
-        let (client, port, queries) = (r.string(0)?, r.int(1)?, r.count(2));
-        Some(Finding {
-            analysis: "dns-fixed-port",
-            score: 0.6 + 0.3 * (queries as f64 / 100.0).min(1.0),
-            headline: format!(
-                "{client} sent all its {queries} DNS queries from source port {port}"
-            ),
-            detail: Detail::FixedSourcePort {
-                client,
-                port,
-                queries,
-            },
-        })
-    }))
+    let batches = q.rows(&sql, vec![], None).await?;
+    let mut rows: Vec<(String, u64, u64, i64)> = each_row(&batches, |r| {
+        Some((r.string(0)?, r.count(1), r.count(2), r.int(3)?))
+    });
+    rows.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
+    let per_port = |r: &(String, u64, u64, i64)| (r.2 as f64 / r.1.max(1) as f64).ln();
+    Ok(rank(
+        rows,
+        per_port,
+        0.0,
+        0.25,
+        |r| r.1 == 1 && r.2 as i64 >= min,
+        limit,
+        |(client, _, queries, port), b, z| {
+            let typical = b.median.exp();
+            Finding {
+                analysis: "dns-fixed-port",
+                score: score_of_z(z),
+                z: Some(z),
+                headline: format!(
+                    "{client} sent all its {queries} DNS queries from source port {port}, where a typical client uses a port for {typical:.1} queries: its answers can be spoofed."
+                ),
+                focus: Focus::on([("src_ip", client.clone()), ("src_port", port.to_string())]),
+                detail: Detail::FixedSourcePort {
+                    client,
+                    port,
+                    queries,
+                },
+            }
+        },
+    ))
 }
 
-/// Top names and types (context, score ≤ 0.2), the overall NXDOMAIN ratio (notable
-/// above 20 %: typos are rare, DGA malware is not), and clients with at least 10
-/// queries of which half or more got NXDOMAIN (score 0.5 to 0.95).
+/// The registered part of a DNS name in SQL: its last two labels (`a.b.example.com` →
+/// `example.com`). Without the public suffix list, `co.uk`-style names group one level
+/// too high, which only merges more names into one domain.
+const DOMAIN: &str =
+    "reverse(concat(split_part(reverse(name), '.', 1), '.', split_part(reverse(name), '.', 2)))";
+
+/// Domains under which clients query far more distinct names than under the typical
+/// domain (log scale, model one name, floor 0.35), whose names are long before the domain
+/// (mean at least `min_length` characters): data encoded into names, as DNS tunnels and
+/// some malware do. A content network also has many names, but short ones. The entropy of
+/// the names' characters is reported (random-looking encodings give 4 to 5 bits).
+pub(crate) async fn tunnel(
+    q: &Sql<'_>,
+    limit: usize,
+    min: i64,
+    min_length: f64,
+) -> Result<Vec<Finding>, QueryError> {
+    let sql = format!(
+        "WITH q AS (SELECT lower(trim(trailing '.' from dns_qname)) AS name, src_ip FROM events \
+                    WHERE dns_qname IS NOT NULL), \
+              d AS (SELECT name, src_ip, {DOMAIN} AS domain FROM q WHERE strpos(name, '.') > 0) \
+         SELECT domain, count(DISTINCT name) AS names, count(*) AS queries, \
+                avg(character_length(name) - character_length(domain) - 1) AS sub_len, \
+                count(DISTINCT src_ip) AS clients, min(src_ip) AS client \
+         FROM d GROUP BY domain"
+    );
+    let batches = q.rows(&sql, vec![], None).await?;
+    type Row = (String, u64, u64, f64, u64, Option<String>);
+    let mut rows: Vec<Row> = each_row(&batches, |r| {
+        Some((
+            r.string(0)?,
+            r.count(1),
+            r.count(2),
+            r.float(3).unwrap_or(0.0),
+            r.count(4),
+            r.string(5),
+        ))
+    });
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let found = rank(
+        rows,
+        |r| ln1p(r.1),
+        ln1p(1),
+        0.35,
+        |r| r.1 as i64 >= min && r.3 >= min_length,
+        limit,
+        |row, b, z| (row, typical_count(b), z),
+    );
+    let mut out = Vec::new();
+    for ((domain, names, queries, mean_length, clients, client), typical, z) in found {
+        let sample = q
+            .rows(
+                "SELECT DISTINCT name FROM (SELECT lower(trim(trailing '.' from dns_qname)) AS name \
+                 FROM events WHERE dns_qname IS NOT NULL) WHERE ends_with(name, $1)",
+                vec![ScalarValue::Utf8(Some(format!(".{domain}")))],
+                Some(200),
+            )
+            .await?;
+        let subs: Vec<String> = each_row(&sample, |r| r.string(0))
+            .into_iter()
+            .filter_map(|n| n.strip_suffix(&format!(".{domain}")).map(str::to_string))
+            .collect();
+        let entropy_bits = entropy(subs.iter().flat_map(|s| s.chars().filter(|c| *c != '.')));
+        let who = match (clients, &client) {
+            (1, Some(c)) => format!("{c} queried"),
+            _ => format!("{clients} clients queried"),
+        };
+        out.push(Finding {
+            analysis: "dns-tunnel",
+            score: score_of_z(z),
+            z: Some(z),
+            headline: format!(
+                "{who} {names} distinct names under {domain} ({} the typical domain's {typical:.0}), {mean_length:.0} characters before the domain on average at {entropy_bits:.1} bits per character: data may be tunnelled through DNS.",
+                times(names as f64, typical)
+            ),
+            focus: match (clients, client) {
+                (1, Some(c)) => Focus::on([("src_ip", c)]),
+                _ => Focus::default(),
+            },
+            detail: Detail::DnsTunnel {
+                domain,
+                names,
+                queries,
+                clients,
+                mean_length,
+                entropy_bits,
+            },
+        });
+    }
+    Ok(out)
+}
+
+/// Shannon entropy of a sequence of characters, bits per character.
+fn entropy(chars: impl Iterator<Item = char>) -> f64 {
+    let mut counts: HashMap<char, u64> = HashMap::new();
+    let mut n = 0u64;
+    for c in chars {
+        *counts.entry(c).or_default() += 1;
+        n += 1;
+    }
+    if n == 0 {
+        return 0.0;
+    }
+    counts
+        .values()
+        .map(|&k| {
+            let p = k as f64 / n as f64;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+/// Top names and types and the overall NXDOMAIN ratio (context, score 0), and clients
+/// with at least 10 answered queries of which half or more got NXDOMAIN, scored by their
+/// NXDOMAIN ratio against every client's (model 5 %, floor 0.05): a DGA pattern.
 pub(crate) async fn overview(q: &Sql<'_>, limit: usize) -> Result<Vec<Finding>, QueryError> {
     let mut out = Vec::new();
     let names = q
         .rows(
-            "SELECT lower(trim(trailing '.' from dns_qname)) AS name, count(*) AS n, \
-                    CAST(count(*) AS DOUBLE) / sum(count(*)) OVER () AS share \
+            "SELECT lower(trim(trailing '.' from dns_qname)) AS name, count(*) AS n \
              FROM events WHERE dns_qname IS NOT NULL GROUP BY name ORDER BY n DESC, name",
             vec![],
             Some(limit),
         )
         .await?;
     out.extend(each_row(&names, |r| {
-        let (name, queries, share) = (r.string(0)?, r.count(1), r.float(2)?);
+        let (name, queries) = (r.string(0)?, r.count(1));
         Some(Finding {
             analysis: "dns",
-            score: 0.2 * share,
-            headline: format!("{name} was queried {queries} times"),
+            score: 0.0,
+            z: None,
+            headline: format!("{name} was queried {queries} times."),
+            focus: Focus::default(),
             detail: Detail::DnsName { name, queries },
         })
     }));
@@ -78,74 +207,86 @@ pub(crate) async fn overview(q: &Sql<'_>, limit: usize) -> Result<Vec<Finding>, 
         let (qtype, queries, share) = (r.string(0)?, r.count(1), r.float(2)?);
         Some(Finding {
             analysis: "dns",
-            score: 0.1 * share,
-            headline: format!("{queries} {qtype} queries ({:.1} %)", share * 100.0),
+            score: 0.0,
+            z: None,
+            headline: format!("{queries} {qtype} queries ({:.1} % of all).", share * 100.0),
+            focus: Focus::default(),
             detail: Detail::DnsType { qtype, queries },
         })
     }));
     let nx = "CASE WHEN upper(dns_rcode) IN ('NXDOMAIN', '3') THEN 1 ELSE 0 END";
-    let total = q
+    let clients = q
         .rows(
-            &format_query_nx(
-                "SELECT count(*) AS q, sum({NX}) AS nx FROM events WHERE dns_rcode IS NOT NULL AND {IS_QUERY}",
-                nx,
+            &format!(
+                "SELECT src_ip, count(*) AS q, sum({nx}) AS nx FROM events \
+                 WHERE src_ip IS NOT NULL AND dns_rcode IS NOT NULL AND {IS_QUERY} GROUP BY src_ip"
             ),
             vec![],
             None,
         )
         .await?;
-    out.extend(each_row(&total, |r| {
-        let (queries, nxdomain) = (r.count(0), r.count(1));
-        (queries > 0).then(|| {
-            let ratio = nxdomain as f64 / queries as f64;
+    let mut rows: Vec<(String, u64, u64)> =
+        each_row(&clients, |r| Some((r.string(0)?, r.count(1), r.count(2))));
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let (queries, nxdomain) = rows.iter().fold((0, 0), |(q, n), r| (q + r.1, n + r.2));
+    if queries > 0 {
+        let ratio = nxdomain as f64 / queries as f64;
+        out.push(Finding {
+            analysis: "dns",
+            score: 0.0,
+            z: None,
+            headline: format!(
+                "{nxdomain} of {queries} answered DNS queries were NXDOMAIN ({:.1} %).",
+                ratio * 100.0
+            ),
+            focus: Focus::default(),
+            detail: Detail::Nxdomain {
+                client: None,
+                queries,
+                nxdomain,
+                ratio,
+            },
+        });
+    }
+    let ratio = |r: &(String, u64, u64)| r.2 as f64 / r.1.max(1) as f64;
+    out.extend(rank(
+        rows.into_iter().filter(|r| r.1 >= 10).collect(),
+        ratio,
+        0.05,
+        0.05,
+        |r| ratio(r) >= 0.5,
+        limit,
+        |(client, queries, nxdomain), b, z| {
+            let ratio = nxdomain as f64 / queries.max(1) as f64;
             Finding {
                 analysis: "dns",
-                score: if ratio > 0.2 { 0.4 + ratio * 0.5 } else { 0.1 },
+                score: score_of_z(z),
+                z: Some(z),
                 headline: format!(
-                    "{nxdomain} of {queries} answered DNS queries were NXDOMAIN ({:.1} %)",
-                    ratio * 100.0
+                    "{client} got NXDOMAIN for {nxdomain} of {queries} DNS queries ({:.0} %), where a typical client gets {:.0} %: names made up by an algorithm (DGA) look like this.",
+                    ratio * 100.0,
+                    b.median * 100.0
                 ),
+                focus: Focus::on([("src_ip", client.clone())]),
                 detail: Detail::Nxdomain {
-                    client: None,
+                    client: Some(client),
                     queries,
                     nxdomain,
                     ratio,
                 },
             }
-        })
-    }));
-    let clients = q
-        .rows(
-            &format_query_nx(
-                "SELECT src_ip, count(*) AS q, sum({NX}) AS nx FROM events \
-                 WHERE src_ip IS NOT NULL AND dns_rcode IS NOT NULL AND {IS_QUERY} \
-                 GROUP BY src_ip HAVING count(*) >= 10 AND sum({NX}) * 2 >= count(*) \
-                 ORDER BY CAST(sum({NX}) AS DOUBLE) / count(*) DESC, q DESC, src_ip",
-                nx,
-            ),
-            vec![],
-            Some(limit),
-        )
-        .await?;
-    out.extend(each_row(&clients, |r| {
-        let (client, queries, nxdomain) = (r.string(0)?, r.count(1), r.count(2));
-        let ratio = nxdomain as f64 / queries.max(1) as f64;
-        Some(Finding {
-            analysis: "dns",
-            score: (0.5 + (ratio - 0.5) * 0.9).min(0.95),
-            headline: format!("{client}: {nxdomain} of {queries} DNS queries got NXDOMAIN ({:.0} %), a DGA pattern", ratio * 100.0),
-            detail: Detail::Nxdomain { client: Some(client), queries, nxdomain, ratio },
-        })
-    }));
+        },
+    ));
     Ok(out)
 }
 
-/// Expands the fixed fragments of the DNS queries: constant SQL written here, never
-/// input, so the text stays fixed.
-fn format_query(sql: &str) -> String {
-    sql.replace("{IS_QUERY}", IS_QUERY)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn format_query_nx(sql: &str, nx: &str) -> String {
-    format_query(sql).replace("{NX}", nx)
+    #[test]
+    fn entropy_of_random_and_plain_names() {
+        assert_eq!(entropy("aaaa".chars()), 0.0);
+        assert_eq!(entropy("abcd".chars()), 2.0);
+    }
 }

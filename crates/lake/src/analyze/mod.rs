@@ -3,14 +3,19 @@
 //!
 //! Every analysis reads the `events` table of a session that holds only the datasets
 //! asked for, so the SQL is fixed text and parameters are bound values, never spliced
-//! into it. Each finding carries a notability score in 0..=1 so that findings of
-//! different analyses can be ranked together ("most notable first"); the scores are
-//! heuristics documented with each analysis.
+//! into it. Each finding is scored by how unusual it is for this dataset, on one scale
+//! for every analysis ([`baseline`]), so findings of different analyses rank together
+//! and "notable" means the same everywhere. An analysis whose data is missing (no DNS
+//! names, no login outcomes, ...) says so instead of finding nothing.
 
+mod auth;
+pub mod baseline;
 mod cells;
 mod dns;
+mod flows;
 mod network;
 mod time;
+mod web;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -21,6 +26,7 @@ use datafusion::prelude::SessionContext;
 use serde::Serialize;
 
 use crate::error::LakeError;
+use crate::inside::InsideNetworks;
 use crate::lake::Lake;
 use crate::query::{Access, QueryError, QueryLimits};
 
@@ -39,6 +45,8 @@ pub struct AnalysisSpec {
     pub title: &'static str,
     pub description: &'static str,
     pub params: &'static [ParamSpec],
+    /// What the dataset must hold for the analysis to say anything.
+    pub needs: &'static [Need],
 }
 
 const LIMIT: ParamSpec = ParamSpec {
@@ -47,19 +55,67 @@ const LIMIT: ParamSpec = ParamSpec {
     description: "findings to return at most",
 };
 
+/// What an analysis needs of a dataset, checked before it runs (see [`Facts`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Need {
+    Time,
+    SrcIp,
+    DstIp,
+    DstPort,
+    SrcPort,
+    DnsQueries,
+    DnsNames,
+    LoginOutcomes,
+    Durations,
+    DirectionalBytes,
+    HttpStatus,
+    /// The dataset's inside networks are known (see `crate::inside`).
+    InsideNetworks,
+}
+
+impl Need {
+    /// What is missing, in the words of the data.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Need::Time => "event times (time)",
+            Need::SrcIp => "source addresses (src_ip)",
+            Need::DstIp => "destination addresses (dst_ip)",
+            Need::DstPort => "destination ports (dst_port)",
+            Need::SrcPort => "source ports (src_port)",
+            Need::DnsQueries => "DNS queries (to port 53, or with query names)",
+            Need::DnsNames => "DNS query names (dns_qname), as in Zeek dns or tcpdump logs",
+            Need::LoginOutcomes => "login outcomes (auth_result), as in sshd or Windows logon logs",
+            Need::Durations => {
+                "connection durations (duration), as in Zeek conn logs or flow records"
+            }
+            Need::DirectionalBytes => {
+                "bytes per direction (src_bytes and dst_bytes), as in Zeek conn logs or flow records"
+            }
+            Need::HttpStatus => "HTTP status codes (http_status), as in web access logs",
+            Need::InsideNetworks => {
+                "to know which networks are inside, which this anonymized dataset does not \
+                 record (it was ingested before secviz kept them; ingest it again)"
+            }
+        }
+    }
+}
+
 /// Every built-in analysis, in the order `secviz analyze` lists them.
 pub const ANALYSES: &[AnalysisSpec] = &[
     AnalysisSpec {
         name: "top-talkers",
         title: "Top talkers",
-        description: "Sources with the most events and the most bytes.",
+        description: "Sources with the most events and the most bytes, against the typical source.",
         params: &[LIMIT],
+        needs: &[Need::SrcIp],
     },
     AnalysisSpec {
         name: "top-ports",
         title: "Top destination ports",
-        description: "Destination ports by events, with their protocol and number of sources.",
+        description: "Destination ports by events, with their protocol and number of sources (context).",
         params: &[LIMIT],
+        needs: &[Need::DstPort],
     },
     AnalysisSpec {
         name: "events-over-time",
@@ -70,11 +126,12 @@ pub const ANALYSES: &[AnalysisSpec] = &[
             default: "60",
             description: "aim for about this many buckets",
         }],
+        needs: &[Need::Time],
     },
     AnalysisSpec {
         name: "fan-out",
         title: "Fan-out (scanners)",
-        description: "Sources by distinct destinations and by distinct destination ports.",
+        description: "Sources that reach far more destinations or ports than the typical source.",
         params: &[
             LIMIT,
             ParamSpec {
@@ -83,6 +140,54 @@ pub const ANALYSES: &[AnalysisSpec] = &[
                 description: "distinct destinations or ports to report a source",
             },
         ],
+        needs: &[Need::SrcIp, Need::DstIp],
+    },
+    AnalysisSpec {
+        name: "fan-in",
+        title: "Fan-in (one rare outside server, many inside callers)",
+        description: "Outside servers on a port no other server uses here, called by many inside hosts (shared command and control).",
+        params: &[
+            LIMIT,
+            ParamSpec {
+                name: "min",
+                default: "3",
+                description: "inside hosts that must call the server",
+            },
+        ],
+        needs: &[
+            Need::SrcIp,
+            Need::DstIp,
+            Need::DstPort,
+            Need::InsideNetworks,
+        ],
+    },
+    AnalysisSpec {
+        name: "password-guessing",
+        title: "Password guessing and spraying",
+        description: "Clients with far more failed logins than the typical client: many tries at few accounts (guessing) or a few at many (spraying).",
+        params: &[
+            LIMIT,
+            ParamSpec {
+                name: "min",
+                default: "5",
+                description: "failed logins to report a client",
+            },
+        ],
+        needs: &[Need::SrcIp, Need::LoginOutcomes],
+    },
+    AnalysisSpec {
+        name: "web-probing",
+        title: "Web probing",
+        description: "Clients that ask a web server for far more missing pages (404) than the typical client: scanners looking for vulnerable software.",
+        params: &[
+            LIMIT,
+            ParamSpec {
+                name: "min",
+                default: "10",
+                description: "distinct missing paths to report a client",
+            },
+        ],
+        needs: &[Need::SrcIp, Need::HttpStatus],
     },
     AnalysisSpec {
         name: "dns-fixed-port",
@@ -96,11 +201,31 @@ pub const ANALYSES: &[AnalysisSpec] = &[
                 description: "queries a client must have sent",
             },
         ],
+        needs: &[Need::SrcIp, Need::SrcPort, Need::DnsQueries],
+    },
+    AnalysisSpec {
+        name: "dns-tunnel",
+        title: "DNS tunnelling",
+        description: "Domains with far more distinct, long, random-looking names than the typical domain.",
+        params: &[
+            LIMIT,
+            ParamSpec {
+                name: "min",
+                default: "20",
+                description: "distinct names under the domain",
+            },
+            ParamSpec {
+                name: "min-length",
+                default: "20",
+                description: "mean length of the part before the domain, in characters",
+            },
+        ],
+        needs: &[Need::DnsNames],
     },
     AnalysisSpec {
         name: "rare-destinations",
         title: "Rare destinations",
-        description: "Destinations seen in very few events, from a single source.",
+        description: "Destinations seen in very few events, from a single source (weak evidence alone).",
         params: &[
             LIMIT,
             ParamSpec {
@@ -109,11 +234,12 @@ pub const ANALYSES: &[AnalysisSpec] = &[
                 description: "most events for a destination to count as rare",
             },
         ],
+        needs: &[Need::DstIp],
     },
     AnalysisSpec {
         name: "beacons",
         title: "Beacon candidates",
-        description: "Source/destination pairs whose events come at regular intervals (low coefficient of variation).",
+        description: "Source/destination pairs whose events come at regular intervals, steadier than the typical pair.",
         params: &[
             LIMIT,
             ParamSpec {
@@ -132,12 +258,52 @@ pub const ANALYSES: &[AnalysisSpec] = &[
                 description: "smallest mean gap in seconds (bursts are not beacons)",
             },
         ],
+        needs: &[Need::SrcIp, Need::DstIp, Need::Time],
+    },
+    AnalysisSpec {
+        name: "long-connections",
+        title: "Long connections",
+        description: "Connections that stay open far longer than the typical connection (tunnels, remote shells).",
+        params: &[
+            LIMIT,
+            ParamSpec {
+                name: "min",
+                default: "1800",
+                description: "shortest duration to report, in seconds",
+            },
+        ],
+        needs: &[Need::SrcIp, Need::DstIp, Need::Durations],
+    },
+    AnalysisSpec {
+        name: "exfiltration",
+        title: "Exfiltration by byte ratio",
+        description: "Inside hosts that send an outside host far more than they receive, and more than the typical pair sends.",
+        params: &[
+            LIMIT,
+            ParamSpec {
+                name: "min-bytes",
+                default: "1000000",
+                description: "bytes sent to report a pair",
+            },
+            ParamSpec {
+                name: "ratio",
+                default: "10",
+                description: "bytes sent per byte received to report a pair",
+            },
+        ],
+        needs: &[
+            Need::SrcIp,
+            Need::DstIp,
+            Need::DirectionalBytes,
+            Need::InsideNetworks,
+        ],
     },
     AnalysisSpec {
         name: "dns",
         title: "DNS names, query types and NXDOMAIN",
-        description: "Top query names and types, the NXDOMAIN ratio, and clients with many NXDOMAIN answers.",
+        description: "Top query names and types, the NXDOMAIN ratio, and clients with far more NXDOMAIN answers than the typical client.",
         params: &[LIMIT],
+        needs: &[Need::DnsNames],
     },
 ];
 
@@ -229,10 +395,35 @@ pub enum Detail {
         ports: u64,
         events: u64,
     },
+    FanIn {
+        dst: String,
+        port: i64,
+        sources: u64,
+        events: u64,
+    },
+    PasswordGuessing {
+        src: String,
+        failures: u64,
+        accounts: u64,
+        successes: u64,
+        spraying: bool,
+        /// An account the client tried, and one it got into (if any).
+        example_account: Option<String>,
+        got_in_as: Option<String>,
+    },
     FixedSourcePort {
         client: String,
         port: i64,
         queries: u64,
+    },
+    DnsTunnel {
+        domain: String,
+        names: u64,
+        queries: u64,
+        clients: u64,
+        mean_length: f64,
+        /// Shannon entropy of the names' characters before the domain, bits per character.
+        entropy_bits: f64,
     },
     RareDestination {
         dst: String,
@@ -247,6 +438,25 @@ pub enum Detail {
         mean_interval_s: f64,
         stddev_s: f64,
         cv: f64,
+    },
+    LongConnection {
+        src: String,
+        dst: String,
+        port: Option<i64>,
+        seconds: f64,
+        connections: u64,
+    },
+    WebProbing {
+        src: String,
+        missing_paths: u64,
+        requests: u64,
+        example_path: Option<String>,
+    },
+    Exfiltration {
+        src: String,
+        dst: String,
+        sent: u64,
+        received: u64,
     },
     DnsName {
         name: String,
@@ -264,15 +474,49 @@ pub enum Detail {
     },
 }
 
+/// The events a finding is about, as a selection of the linked views: columns and their
+/// values, and a time range (microseconds, `[from, to)`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Focus {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<[i64; 2]>,
+}
+
+impl Focus {
+    /// A focus on columns equal to values.
+    pub fn on<const N: usize>(pairs: [(&str, String); N]) -> Focus {
+        Focus {
+            values: pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            time: None,
+        }
+    }
+}
+
 /// One finding of an analysis.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Finding {
     pub analysis: &'static str,
-    /// Notability, 0 (context) to 1 (look at this now).
+    /// How unusual this is for the dataset, 0 (typical or context) to 1; notable from
+    /// [`baseline::NOTABLE`] (see [`baseline`] for the scale).
     pub score: f64,
-    /// One line for people (values from logs are not escaped here: escape when shown).
+    /// Robust deviations above the dataset's typical value (`None`: context, no baseline).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub z: Option<f64>,
+    /// One plain sentence for people (values from logs are not escaped here: escape when
+    /// shown).
     pub headline: String,
     pub detail: Detail,
+    /// What to select in the views to see it.
+    pub focus: Focus,
+}
+
+impl Finding {
+    /// Worth an analyst's look ([`baseline::NOTABLE`] or more).
+    pub fn notable(&self) -> bool {
+        self.score >= baseline::NOTABLE
+    }
 }
 
 /// The result of one analysis.
@@ -281,8 +525,27 @@ pub struct AnalysisResult {
     pub name: &'static str,
     pub title: &'static str,
     pub findings: Vec<Finding>,
+    /// Why the analysis could not run on this data (then there are no findings).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_run: Option<String>,
     #[serde(skip)]
     pub elapsed: Duration,
+}
+
+/// An analysis that could not run, and why.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct NotRun {
+    pub analysis: &'static str,
+    pub title: &'static str,
+    pub reason: String,
+}
+
+/// Every analysis over a dataset: findings most unusual first, and those that could not
+/// run.
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub not_run: Vec<NotRun>,
 }
 
 /// Why an analysis could not run.
@@ -303,6 +566,100 @@ pub fn spec(name: &str) -> Option<&'static AnalysisSpec> {
     ANALYSES.iter().find(|a| a.name == name)
 }
 
+/// What the datasets analysed hold: counted once, in one pass, before any analysis runs.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Facts {
+    counts: BTreeMap<&'static str, u64>,
+    inside: Option<InsideNetworks>,
+}
+
+/// The columns (and conditions) [`Facts`] counts, by the need they answer.
+const FACT_SQL: &[(Need, &str)] = &[
+    (Need::Time, "count(time)"),
+    (Need::SrcIp, "count(src_ip)"),
+    (Need::DstIp, "count(dst_ip)"),
+    (Need::DstPort, "count(dst_port)"),
+    (Need::SrcPort, "count(src_port)"),
+    (
+        Need::DnsQueries,
+        "sum(CASE WHEN dst_port = 53 OR dns_qname IS NOT NULL THEN 1 ELSE 0 END)",
+    ),
+    (Need::DnsNames, "count(dns_qname)"),
+    (Need::LoginOutcomes, "count(auth_result)"),
+    (Need::HttpStatus, "count(http_status)"),
+    (Need::Durations, "count(duration)"),
+    (
+        Need::DirectionalBytes,
+        "sum(CASE WHEN src_bytes IS NOT NULL AND dst_bytes IS NOT NULL THEN 1 ELSE 0 END)",
+    ),
+];
+
+impl Facts {
+    async fn count(q: &Sql<'_>, inside: Option<InsideNetworks>) -> Result<Facts, QueryError> {
+        let sql = format!(
+            "SELECT {} FROM events",
+            FACT_SQL
+                .iter()
+                .map(|(_, s)| *s)
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let batches = q.rows(&sql, vec![], None).await?;
+        let mut counts = BTreeMap::new();
+        if let Some(row) = cells::each_row(&batches, |r| {
+            Some((0..FACT_SQL.len()).map(|i| r.count(i)).collect::<Vec<_>>())
+        })
+        .into_iter()
+        .next()
+        {
+            for ((need, _), n) in FACT_SQL.iter().zip(row) {
+                counts.insert(need_key(*need), n);
+            }
+        }
+        Ok(Facts { counts, inside })
+    }
+
+    /// Why `spec` cannot run here, if it cannot.
+    fn missing(&self, spec: &AnalysisSpec) -> Option<String> {
+        let missing: Vec<&str> = spec
+            .needs
+            .iter()
+            .filter(|n| match n {
+                Need::InsideNetworks => self.inside.is_none(),
+                other => self.counts.get(need_key(**other)).copied().unwrap_or(0) == 0,
+            })
+            .map(|n| n.describe())
+            .collect();
+        if missing.is_empty() {
+            None
+        } else if missing == [Need::InsideNetworks.describe()] {
+            Some(format!("It needs {}.", missing[0]))
+        } else {
+            Some(format!(
+                "It needs {}, and this data has none.",
+                missing.join(" and ")
+            ))
+        }
+    }
+}
+
+fn need_key(n: Need) -> &'static str {
+    match n {
+        Need::Time => "time",
+        Need::SrcIp => "src_ip",
+        Need::DstIp => "dst_ip",
+        Need::DstPort => "dst_port",
+        Need::SrcPort => "src_port",
+        Need::DnsQueries => "dns_queries",
+        Need::DnsNames => "dns_qname",
+        Need::LoginOutcomes => "auth_result",
+        Need::Durations => "duration",
+        Need::DirectionalBytes => "directional_bytes",
+        Need::HttpStatus => "http_status",
+        Need::InsideNetworks => "inside",
+    }
+}
+
 impl Lake {
     /// Runs one analysis over the datasets in `access`.
     pub async fn analyze(
@@ -315,82 +672,150 @@ impl Lake {
         let spec = spec(name).ok_or_else(|| AnalysisError::Unknown(name.to_string()))?;
         params.check(spec)?;
         let ctx = self.session(access, limits).await?;
-        run_one(&ctx, spec, params, limits).await
+        let q = Sql { ctx: &ctx, limits };
+        let facts = Facts::count(&q, self.inside_networks(access).await?).await?;
+        run_one(&q, &facts, spec, params).await
     }
 
-    /// Runs every analysis with default parameters and returns all findings, most
-    /// notable first.
+    /// Runs every analysis with default parameters: all findings, most unusual first, and
+    /// the analyses that could not run on this data.
     pub async fn analyze_all(
         &self,
         access: &Access,
         limits: &QueryLimits,
-    ) -> Result<Vec<Finding>, AnalysisError> {
+    ) -> Result<Report, AnalysisError> {
         let ctx = self.session(access, limits).await?;
-        let mut all = Vec::new();
+        let q = Sql { ctx: &ctx, limits };
+        let facts = Facts::count(&q, self.inside_networks(access).await?).await?;
+        let mut findings = Vec::new();
+        let mut not_run = Vec::new();
         for spec in ANALYSES {
-            all.extend(
-                run_one(&ctx, spec, &Params::default(), limits)
-                    .await?
-                    .findings,
-            );
+            let r = run_one(&q, &facts, spec, &Params::default()).await?;
+            match r.not_run {
+                Some(reason) => not_run.push(NotRun {
+                    analysis: spec.name,
+                    title: spec.title,
+                    reason,
+                }),
+                None => findings.extend(r.findings),
+            }
         }
-        all.sort_by(|a, b| b.score.total_cmp(&a.score));
-        Ok(all)
+        sort_findings(&mut findings);
+        Ok(Report { findings, not_run })
+    }
+
+    /// The inside networks of the datasets in `access`, as stored; `None` when one of them
+    /// is anonymized and does not record its networks.
+    async fn inside_networks(&self, access: &Access) -> Result<Option<InsideNetworks>, LakeError> {
+        let manifests = match access {
+            Access::All => self.datasets().await?,
+            Access::Only(names) => {
+                let mut out = Vec::new();
+                for n in names {
+                    if let Some(m) = self.manifest(n).await? {
+                        out.push(m);
+                    }
+                }
+                out
+            }
+        };
+        let private = InsideNetworks::private();
+        let mut all = Vec::new();
+        for m in &manifests {
+            match (&m.inside, &m.anonymization) {
+                (Some(i), _) => all.push(i.clone()),
+                (None, None) => all.push(private.clone()),
+                (None, Some(_)) => return Ok(None),
+            }
+        }
+        if all.is_empty() {
+            all.push(private);
+        }
+        Ok(Some(InsideNetworks::union(&all)))
     }
 }
 
+/// Most unusual first; ties by analysis order and then by headline, so the order is stable.
+fn sort_findings(findings: &mut [Finding]) {
+    let order = |a: &str| {
+        ANALYSES
+            .iter()
+            .position(|s| s.name == a)
+            .unwrap_or(usize::MAX)
+    };
+    findings.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            .then_with(|| order(a.analysis).cmp(&order(b.analysis)))
+            .then_with(|| a.headline.cmp(&b.headline))
+    });
+}
+
 async fn run_one(
-    ctx: &SessionContext,
+    q: &Sql<'_>,
+    facts: &Facts,
     spec: &'static AnalysisSpec,
     params: &Params,
-    limits: &QueryLimits,
 ) -> Result<AnalysisResult, AnalysisError> {
     let started = Instant::now();
-    let q = Sql { ctx, limits };
-    let findings = match spec.name {
-        "top-talkers" => network::top_talkers(&q, params.number(spec, "limit")?).await?,
-        "top-ports" => network::top_ports(&q, params.number(spec, "limit")?).await?,
-        "events-over-time" => time::events_over_time(&q, params.number(spec, "buckets")?).await?,
-        "fan-out" => {
-            network::fan_out(
-                &q,
-                params.number(spec, "limit")?,
-                params.number(spec, "min")?,
-            )
-            .await?
-        }
-        "dns-fixed-port" => {
-            dns::fixed_port(
-                &q,
-                params.number(spec, "limit")?,
-                params.number(spec, "min")?,
-            )
-            .await?
+    if let Some(reason) = facts.missing(spec) {
+        return Ok(AnalysisResult {
+            name: spec.name,
+            title: spec.title,
+            findings: vec![],
+            not_run: Some(reason),
+            elapsed: started.elapsed(),
+        });
+    }
+    let limit = || params.number::<usize>(spec, "limit");
+    let min = || params.number::<i64>(spec, "min");
+    let inside = || facts.inside.clone().unwrap_or_else(InsideNetworks::private);
+    let mut findings = match spec.name {
+        "top-talkers" => network::top_talkers(q, limit()?).await?,
+        "top-ports" => network::top_ports(q, limit()?).await?,
+        "events-over-time" => time::events_over_time(q, params.number(spec, "buckets")?).await?,
+        "fan-out" => network::fan_out(q, limit()?, min()?).await?,
+        "fan-in" => flows::fan_in(q, &inside(), limit()?, min()?).await?,
+        "password-guessing" => auth::password_guessing(q, limit()?, min()?).await?,
+        "web-probing" => web::probing(q, limit()?, min()?).await?,
+        "dns-fixed-port" => dns::fixed_port(q, limit()?, min()?).await?,
+        "dns-tunnel" => {
+            dns::tunnel(q, limit()?, min()?, params.number(spec, "min-length")?).await?
         }
         "rare-destinations" => {
-            network::rare_destinations(
-                &q,
-                params.number(spec, "limit")?,
-                params.number(spec, "max")?,
-            )
-            .await?
+            network::rare_destinations(q, limit()?, params.number(spec, "max")?).await?
         }
         "beacons" => {
             let b = time::BeaconParams {
-                limit: params.number(spec, "limit")?,
-                min_events: params.number(spec, "min")?,
+                limit: limit()?,
+                min_events: min()?,
                 max_cv: params.number(spec, "max-cv")?,
                 min_interval_s: params.number(spec, "min-interval")?,
             };
-            time::beacons(&q, &b).await?
+            time::beacons(q, &b).await?
         }
-        "dns" => dns::overview(&q, params.number(spec, "limit")?).await?,
+        "long-connections" => {
+            flows::long_connections(q, limit()?, params.number(spec, "min")?).await?
+        }
+        "exfiltration" => {
+            flows::exfiltration(
+                q,
+                &inside(),
+                limit()?,
+                params.number(spec, "min-bytes")?,
+                params.number(spec, "ratio")?,
+            )
+            .await?
+        }
+        "dns" => dns::overview(q, limit()?).await?,
         other => return Err(AnalysisError::Unknown(other.to_string())),
     };
+    sort_findings(&mut findings);
     Ok(AnalysisResult {
         name: spec.name,
         title: spec.title,
         findings,
+        not_run: None,
         elapsed: started.elapsed(),
     })
 }

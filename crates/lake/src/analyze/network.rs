@@ -1,62 +1,97 @@
 //! Who talks to whom: top talkers, top ports, fan-out (scanners), rare destinations.
 
-use datafusion::common::ScalarValue;
-
+use super::baseline::{Baseline, ln1p, rank, score_of_z, times, typical_count};
 use super::cells::each_row;
-use super::{Detail, Finding, Sql};
+use super::{Detail, Finding, Focus, Sql};
 use crate::query::QueryError;
 
-/// Top sources by events and by bytes. Score: the source's share of all events (or
-/// bytes) — one host carrying most of the traffic stands out; 50 % or more scores 1.
+/// Rare destinations are weak evidence alone: their score stays below notable.
+const RARE_CAP: f64 = 0.45;
+
+/// Top sources by events and by bytes, against the typical source (events and bytes on a
+/// log scale; floor 0.5, so a source needs about 100× the typical to be notable: one host
+/// carrying most of the traffic stands out, a busy server among clients does not).
 pub(crate) async fn top_talkers(q: &Sql<'_>, limit: usize) -> Result<Vec<Finding>, QueryError> {
+    let batches = q
+        .rows(
+            "SELECT src_ip, count(*) AS events, sum(bytes) AS bytes \
+             FROM events WHERE src_ip IS NOT NULL GROUP BY src_ip",
+            vec![],
+            None,
+        )
+        .await?;
+    let mut rows: Vec<(String, u64, Option<u64>)> = each_row(&batches, |r| {
+        Some((r.string(0)?, r.count(1), r.int(2).map(|b| b.max(0) as u64)))
+    });
+    // Groups come in any order (and differently across workers): ties rank by address.
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let total_events: u64 = rows.iter().map(|r| r.1).sum();
+    let total_bytes: u64 = rows.iter().filter_map(|r| r.2).sum();
     let mut out: Vec<Finding> = Vec::new();
     for by_bytes in [false, true] {
-        let sql = if by_bytes {
-            "SELECT src_ip, count(*) AS events, sum(bytes) AS bytes, \
-                    CAST(sum(bytes) AS DOUBLE) / sum(sum(bytes)) OVER () AS share \
-             FROM events WHERE src_ip IS NOT NULL AND bytes IS NOT NULL \
-             GROUP BY src_ip ORDER BY bytes DESC, src_ip"
-        } else {
-            "SELECT src_ip, count(*) AS events, coalesce(sum(bytes), 0) AS bytes, \
-                    CAST(count(*) AS DOUBLE) / sum(count(*)) OVER () AS share \
-             FROM events WHERE src_ip IS NOT NULL \
-             GROUP BY src_ip ORDER BY events DESC, src_ip"
+        if by_bytes && total_bytes == 0 {
+            continue;
+        }
+        let value = |r: &(String, u64, Option<u64>)| {
+            if by_bytes { r.2.unwrap_or(0) } else { r.1 }
         };
-        let batches = q.rows(sql, vec![], Some(limit)).await?;
-        for f in each_row(&batches, |r| {
-            let (ip, events, bytes, share) = (
-                r.string(0)?,
-                r.count(1),
-                r.count(2),
-                r.float(3).unwrap_or(0.0),
-            );
-            // `bytes` is whatever the format counts (an access log's is the response the
-            // server sent to this client), so the headline does not say who sent them.
-            let headline = if by_bytes {
-                format!(
-                    "{ip}'s events carry {bytes} bytes ({:.1} % of all bytes)",
-                    share * 100.0
-                )
-            } else {
-                format!(
-                    "{ip} is the source of {events} events ({:.1} % of all)",
-                    share * 100.0
-                )
-            };
-            Some(Finding {
-                analysis: "top-talkers",
-                score: (share * 2.0).min(1.0) * 0.8,
-                headline,
-                detail: Detail::Talker {
-                    ip,
-                    events,
-                    bytes,
-                    share,
-                },
-            })
-        }) {
+        // By bytes, the baseline is the sources whose events count bytes at all (a format
+        // may count them for some events only).
+        let measured: Vec<_> = rows
+            .iter()
+            .filter(|r| !by_bytes || r.2.unwrap_or(0) > 0)
+            .cloned()
+            .collect();
+        let found = rank(
+            measured,
+            |r| ln1p(value(r)),
+            0.0,
+            0.5,
+            |_| true,
+            limit,
+            |(ip, events, bytes), b, z| {
+                let v = if by_bytes { bytes.unwrap_or(0) } else { events };
+                let total = if by_bytes { total_bytes } else { total_events };
+                let share = v as f64 / total.max(1) as f64;
+                let typical = typical_count(b);
+                // `bytes` is whatever the format counts (an access log's is the response
+                // the server sent to this client), so the sentence does not say who sent
+                // them.
+                let headline = if by_bytes {
+                    format!(
+                        "{ip}'s events carry {v} bytes ({:.1} % of all bytes), {} the typical source's {typical:.0}.",
+                        share * 100.0,
+                        times(v as f64, typical)
+                    )
+                } else {
+                    format!(
+                        "{ip} is the source of {v} events ({:.1} % of all), {} the typical source's {typical:.0}.",
+                        share * 100.0,
+                        times(v as f64, typical)
+                    )
+                };
+                Finding {
+                    analysis: "top-talkers",
+                    score: score_of_z(z),
+                    z: Some(z),
+                    headline,
+                    focus: Focus::on([("src_ip", ip.clone())]),
+                    detail: Detail::Talker {
+                        ip,
+                        events,
+                        bytes: bytes.unwrap_or(0),
+                        share,
+                    },
+                }
+            },
+        );
+        for f in found {
             // A host on both lists is reported once, with the higher score.
-            match out.iter_mut().find(|o| matches!((&o.detail, &f.detail), (Detail::Talker { ip: a, .. }, Detail::Talker { ip: b, .. }) if a == b)) {
+            let ip = |f: &Finding| match &f.detail {
+                Detail::Talker { ip, .. } => ip.clone(),
+                _ => String::new(),
+            };
+            match out.iter_mut().find(|o| ip(o) == ip(&f)) {
                 Some(o) if o.score >= f.score => {}
                 Some(o) => *o = f,
                 None => out.push(f),
@@ -66,7 +101,7 @@ pub(crate) async fn top_talkers(q: &Sql<'_>, limit: usize) -> Result<Vec<Finding
     Ok(out)
 }
 
-/// Top destination ports. Context rather than alarm: score at most 0.3, by share.
+/// Top destination ports: context for the other findings, not an alarm (score 0).
 pub(crate) async fn top_ports(q: &Sql<'_>, limit: usize) -> Result<Vec<Finding>, QueryError> {
     let sql = "SELECT dst_port, protocol, count(*) AS events, count(DISTINCT src_ip) AS sources, \
                       CAST(count(*) AS DOUBLE) / sum(count(*)) OVER () AS share \
@@ -78,15 +113,17 @@ pub(crate) async fn top_ports(q: &Sql<'_>, limit: usize) -> Result<Vec<Finding>,
             (r.int(0)?, r.string(1), r.count(2), r.count(3), r.float(4)?);
         Some(Finding {
             analysis: "top-ports",
-            score: 0.3 * share,
+            score: 0.0,
+            z: None,
             headline: format!(
-                "port {port}{} received {events} events from {sources} sources ({:.1} %)",
+                "Port {port}{} received {events} events from {sources} sources ({:.1} % of all).",
                 protocol
                     .as_ref()
                     .map(|p| format!("/{p}"))
                     .unwrap_or_default(),
                 share * 100.0
             ),
+            focus: Focus::on([("dst_port", port.to_string())]),
             detail: Detail::Port {
                 port,
                 protocol,
@@ -97,75 +134,124 @@ pub(crate) async fn top_ports(q: &Sql<'_>, limit: usize) -> Result<Vec<Finding>,
     }))
 }
 
-/// Sources that reach many destinations or many ports. Score grows with the larger
-/// of distinct destinations / 200 and distinct ports / 100 (a port scan of 100 ports
-/// or a sweep of 200 hosts scores 1).
+/// Sources that reach far more than the typical source, in one of three ways, each on a
+/// log scale against every source: distinct destination ports (a port scan; model 1,
+/// floor 0.25), distinct destinations (model 1, floor 0.35), and the most destinations in
+/// one /24 network (a sweep; model 1, floor 0.35). The largest of the three deviations is
+/// the source's. A source must reach at least `min` ports or destinations.
 pub(crate) async fn fan_out(
     q: &Sql<'_>,
     limit: usize,
     min: i64,
 ) -> Result<Vec<Finding>, QueryError> {
-    let sql = "SELECT src_ip, count(DISTINCT dst_ip) AS dsts, count(DISTINCT dst_port) AS ports, count(*) AS events \
-               FROM events WHERE src_ip IS NOT NULL \
-               GROUP BY src_ip HAVING count(DISTINCT dst_ip) >= $1 OR count(DISTINCT dst_port) >= $1 \
-               ORDER BY greatest(count(DISTINCT dst_ip) * 2, count(DISTINCT dst_port) * 4) DESC, src_ip";
-    let batches = q
-        .rows(sql, vec![ScalarValue::Int64(Some(min))], Some(limit))
-        .await?;
-    Ok(each_row(&batches, |r| {
-        let (src, destinations, ports, events) = (r.string(0)?, r.count(1), r.count(2), r.count(3));
-        let score = (destinations as f64 / 200.0)
-            .max(ports as f64 / 100.0)
-            .min(1.0);
-        Some(Finding {
-            analysis: "fan-out",
-            score,
-            headline: format!(
-                "{src} reached {destinations} destinations on {ports} ports ({events} events)"
-            ),
-            detail: Detail::FanOut {
-                src,
-                destinations,
-                ports,
-                events,
-            },
+    let sql = "WITH n AS ( \
+                 SELECT src_ip, concat(split_part(dst_ip, '.', 1), '.', split_part(dst_ip, '.', 2), '.', split_part(dst_ip, '.', 3)) AS net, \
+                        count(DISTINCT dst_ip) AS hosts \
+                 FROM events WHERE src_ip IS NOT NULL AND dst_ip IS NOT NULL GROUP BY src_ip, net), \
+               w AS (SELECT src_ip, max(hosts) AS sweep FROM n GROUP BY src_ip), \
+               b AS (SELECT src_ip, count(DISTINCT dst_ip) AS dsts, count(DISTINCT dst_port) AS ports, count(*) AS events \
+                     FROM events WHERE src_ip IS NOT NULL GROUP BY src_ip) \
+               SELECT b.src_ip, b.dsts, b.ports, b.events, coalesce(w.sweep, 0) \
+               FROM b LEFT JOIN w ON b.src_ip = w.src_ip";
+    let batches = q.rows(sql, vec![], None).await?;
+    // (src, destinations, ports, events, most destinations in one /24)
+    let mut rows: Vec<(String, u64, u64, u64, u64)> = each_row(&batches, |r| {
+        Some((r.string(0)?, r.count(1), r.count(2), r.count(3), r.count(4)))
+    });
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
+    let ports = Baseline::of(rows.iter().map(|r| ln1p(r.2)), ln1p(1), 0.25);
+    let dsts = Baseline::of(rows.iter().map(|r| ln1p(r.1)), ln1p(1), 0.35);
+    let sweep = Baseline::of(rows.iter().map(|r| ln1p(r.4)), ln1p(1), 0.35);
+    let mut found: Vec<(f64, Finding)> = rows
+        .into_iter()
+        .filter(|r| r.1.max(r.2) as i64 >= min)
+        .map(|(src, destinations, nports, events, in_one_net)| {
+            let ways = [
+                (ports.z(ln1p(nports)), nports, &ports, "ports", "a port scan"),
+                (dsts.z(ln1p(destinations)), destinations, &dsts, "hosts", "a scan or a sweep"),
+                (
+                    sweep.z(ln1p(in_one_net)),
+                    in_one_net,
+                    &sweep,
+                    "hosts in one /24 network",
+                    "a sweep of a network",
+                ),
+            ];
+            let (z, n, b, what, means) = ways
+                .into_iter()
+                .max_by(|a, b| a.0.total_cmp(&b.0))
+                .expect("three ways");
+            let typical = typical_count(b);
+            let f = Finding {
+                analysis: "fan-out",
+                score: score_of_z(z),
+                z: Some(z),
+                headline: format!(
+                    "{src} reached {destinations} hosts on {nports} ports in {events} events: {n} {what} is {} the typical source's {typical:.0}, {means}.",
+                    times(n as f64, typical.max(1.0))
+                ),
+                focus: Focus::on([("src_ip", src.clone())]),
+                detail: Detail::FanOut {
+                    src,
+                    destinations,
+                    ports: nports,
+                    events,
+                },
+            };
+            (z, f)
         })
-    }))
+        .collect();
+    found.sort_by(|a, b| b.0.total_cmp(&a.0));
+    Ok(found.into_iter().take(limit).map(|(_, f)| f).collect())
 }
 
-/// Destinations with at most `max` events, all from one source. Each is weak evidence
-/// (score 0.2), worth a look when little else stands out.
+/// Destinations with at most `max` events, all from one source, scored by how rare that
+/// is for this dataset (events per destination, log scale, below the typical destination's)
+/// and capped below notable: one rare destination is a lead, not a finding.
 pub(crate) async fn rare_destinations(
     q: &Sql<'_>,
     limit: usize,
     max: i64,
 ) -> Result<Vec<Finding>, QueryError> {
-    let sql = "SELECT dst_ip, count(*) AS events, min(src_ip) AS src, min(CAST(time AS BIGINT)) AS first \
-               FROM events WHERE dst_ip IS NOT NULL \
-               GROUP BY dst_ip HAVING count(*) <= $1 AND count(DISTINCT src_ip) <= 1 \
-               ORDER BY events, first, dst_ip";
-    let batches = q
-        .rows(sql, vec![ScalarValue::Int64(Some(max))], Some(limit))
-        .await?;
-    Ok(each_row(&batches, |r| {
-        let (dst, events, source, first_us) = (r.string(0)?, r.count(1), r.string(2), r.int(3));
-        Some(Finding {
-            analysis: "rare-destinations",
-            score: 0.2,
-            headline: format!(
-                "{dst} was contacted {events} time{}{}",
-                if events == 1 { "" } else { "s" },
-                source
-                    .as_ref()
-                    .map(|s| format!(", only by {s}"))
-                    .unwrap_or_default()
-            ),
-            detail: Detail::RareDestination {
-                dst,
-                events,
-                source,
-                first_us,
-            },
-        })
-    }))
+    let sql = "SELECT dst_ip, count(*) AS events, count(DISTINCT src_ip) AS sources, min(src_ip) AS src, \
+                      min(CAST(time AS BIGINT)) AS first \
+               FROM events WHERE dst_ip IS NOT NULL GROUP BY dst_ip";
+    let batches = q.rows(sql, vec![], None).await?;
+    type Row = (String, u64, u64, Option<String>, Option<i64>);
+    let mut rows: Vec<Row> = each_row(&batches, |r| {
+        Some((r.string(0)?, r.count(1), r.count(2), r.string(3), r.int(4)))
+    });
+    // Earliest first among equals, so the order is stable.
+    rows.sort_by(|a, b| a.4.cmp(&b.4).then_with(|| a.0.cmp(&b.0)));
+    Ok(rank(
+        rows,
+        |r| -ln1p(r.1),
+        -ln1p(1),
+        0.5,
+        |r| r.1 as i64 <= max && r.2 <= 1,
+        limit,
+        |(dst, events, _, source, first_us), b: &Baseline, z| {
+            let typical = (-b.median).exp_m1().max(0.0);
+            Finding {
+                analysis: "rare-destinations",
+                score: score_of_z(z).min(RARE_CAP),
+                z: Some(z),
+                headline: format!(
+                    "{dst} was contacted {events} time{}{}, where a typical destination sees {typical:.0} events.",
+                    if events == 1 { "" } else { "s" },
+                    source
+                        .as_ref()
+                        .map(|s| format!(", only by {s}"))
+                        .unwrap_or_default()
+                ),
+                focus: Focus::on([("dst_ip", dst.clone())]),
+                detail: Detail::RareDestination {
+                    dst,
+                    events,
+                    source,
+                    first_us,
+                },
+            }
+        },
+    ))
 }

@@ -2,8 +2,9 @@
 
 use datafusion::common::ScalarValue;
 
+use super::baseline::{Baseline, rank, score_of_z};
 use super::cells::each_row;
-use super::{Detail, Finding, Sql};
+use super::{Detail, Finding, Focus, Sql};
 use crate::query::QueryError;
 use crate::time::format_micros;
 
@@ -24,9 +25,9 @@ pub(crate) fn bucket_seconds(span_us: i64, wanted: u64) -> u64 {
         .unwrap_or(*BUCKETS.last().expect("not empty"))
 }
 
-/// Events per bucket (one histogram finding, score 0.05) and the buckets that spike
-/// above the median by more than 5 median absolute deviations and at least 3× the
-/// median. A spike's score grows with its ratio to the median, 0.3 (3×) to 0.9 (≥ 200×).
+/// Events per bucket (one histogram finding: context, score 0) and the buckets that spike:
+/// at least 10 events and 3× the median bucket, scored against the buckets' own median and
+/// spread (floor: the square root of the median, the noise of a steady random rate).
 pub(crate) async fn events_over_time(q: &Sql<'_>, wanted: u64) -> Result<Vec<Finding>, QueryError> {
     let range = q
         .rows(
@@ -65,41 +66,48 @@ pub(crate) async fn events_over_time(q: &Sql<'_>, wanted: u64) -> Result<Vec<Fin
     let total: u64 = buckets.iter().map(|b| b.1).sum();
     let mut out = vec![Finding {
         analysis: "events-over-time",
-        score: 0.05,
+        score: 0.0,
+        z: None,
         headline: format!(
-            "{total} events in {} buckets of {}",
+            "{total} events in {} buckets of {}.",
             buckets.len(),
             human_seconds(bucket)
         ),
+        focus: Focus::default(),
         detail: Detail::Histogram {
             bucket_seconds: bucket,
             buckets: buckets.clone(),
         },
     }];
-    let mut sorted: Vec<u64> = buckets.iter().map(|b| b.1).collect();
-    sorted.sort_unstable();
-    let median = sorted[sorted.len() / 2] as f64;
-    let mut dev: Vec<f64> = sorted.iter().map(|&n| (n as f64 - median).abs()).collect();
-    dev.sort_by(f64::total_cmp);
-    let mad = dev[dev.len() / 2];
+    let mut base = Baseline::of(buckets.iter().map(|b| b.1 as f64), 0.0, 1.0);
+    if base.n < super::baseline::MIN_POPULATION {
+        // Too few buckets to say what is typical: no spikes.
+        return Ok(out);
+    }
+    base.floor = base.median.sqrt().max(1.0);
+    let median = base.median;
     let mut spikes: Vec<(i64, u64)> = buckets
         .iter()
         .copied()
-        .filter(|&(_, n)| {
-            n >= 10 && n as f64 > median + 5.0 * mad && n as f64 >= 3.0 * median.max(1.0)
-        })
+        .filter(|&(_, n)| n >= 10 && n as f64 >= 3.0 * median.max(1.0))
         .collect();
     spikes.sort_by_key(|s| std::cmp::Reverse(s.1));
     for (start, n) in spikes.into_iter().take(5) {
         let ratio = n as f64 / median.max(1.0);
+        let z = base.z(n as f64);
         out.push(Finding {
             analysis: "events-over-time",
-            score: (0.3 + 0.1 * (ratio / 3.0).log2()).clamp(0.3, 0.9),
+            score: score_of_z(z),
+            z: Some(z),
             headline: format!(
-                "{n} events in the {} from {} ({ratio:.0}× the typical {median:.0})",
+                "{n} events in the {} from {}, {ratio:.0}× the typical {median:.0}.",
                 human_seconds(bucket),
                 format_micros(start)
             ),
+            focus: Focus {
+                time: Some([start, start + bucket_us]),
+                ..Focus::default()
+            },
             detail: Detail::Spike {
                 start_us: start,
                 bucket_seconds: bucket,
@@ -128,10 +136,11 @@ pub(crate) struct BeaconParams {
     pub min_interval_s: f64,
 }
 
-/// Source/destination pairs whose gaps between events vary little (coefficient of
-/// variation = standard deviation / mean ≤ `max_cv`), with enough events and a mean gap
-/// of at least `min_interval_s`. Score 0.5 to 0.95: higher for steadier and longer
-/// series (full weight from 30 events).
+/// Source/destination pairs whose gaps between events vary little: the coefficient of
+/// variation (standard deviation / mean of the gaps) at most `max_cv`, with at least
+/// `min_events` events and a mean gap of at least `min_interval_s`. Scored by steadiness,
+/// −ln(cv), against every pair with enough events (model: random arrivals, cv 1; floor
+/// 0.15): a pair is notable when it is far steadier than this dataset's other pairs.
 pub(crate) async fn beacons(q: &Sql<'_>, p: &BeaconParams) -> Result<Vec<Finding>, QueryError> {
     let sql = "WITH g AS ( \
                  SELECT src_ip, dst_ip, \
@@ -140,37 +149,49 @@ pub(crate) async fn beacons(q: &Sql<'_>, p: &BeaconParams) -> Result<Vec<Finding
                SELECT src_ip, dst_ip, count(gap) + 1 AS events, avg(gap) AS mean, stddev_pop(gap) AS sd \
                FROM g WHERE gap IS NOT NULL \
                GROUP BY src_ip, dst_ip \
-               HAVING count(gap) + 1 >= $1 AND avg(gap) >= $2 AND stddev_pop(gap) <= $3 * avg(gap) \
-               ORDER BY stddev_pop(gap) / avg(gap), events DESC, src_ip, dst_ip";
-    let params = vec![
-        ScalarValue::Int64(Some(p.min_events)),
-        ScalarValue::Float64(Some(p.min_interval_s * 1e6)),
-        ScalarValue::Float64(Some(p.max_cv)),
-    ];
-    let batches = q.rows(sql, params, Some(p.limit)).await?;
-    Ok(each_row(&batches, |r| {
-        let (src, dst, events) = (r.string(0)?, r.string(1)?, r.count(2));
+               HAVING count(gap) + 1 >= $1";
+    let batches = q
+        .rows(sql, vec![ScalarValue::Int64(Some(p.min_events))], None)
+        .await?;
+    // (src, dst, events, mean s, sd s, cv)
+    type Pair = (String, String, u64, f64, f64, f64);
+    let mut pairs: Vec<Pair> = each_row(&batches, |r| {
         let (mean, sd) = (r.float(3)? / 1e6, r.float(4).unwrap_or(0.0) / 1e6);
         let cv = if mean > 0.0 { sd / mean } else { 0.0 };
-        let steadiness = if p.max_cv > 0.0 {
-            1.0 - (cv / p.max_cv).min(1.0)
-        } else {
-            1.0
-        };
-        Some(Finding {
-            analysis: "beacons",
-            score: 0.5 + 0.45 * steadiness * (events as f64 / 30.0).min(1.0),
-            headline: format!("{src} → {dst}: {events} events every {mean:.1} s (± {sd:.1} s)"),
-            detail: Detail::Beacon {
-                src,
-                dst,
-                events,
-                mean_interval_s: mean,
-                stddev_s: sd,
-                cv,
-            },
-        })
-    }))
+        Some((r.string(0)?, r.string(1)?, r.count(2), mean, sd, cv))
+    });
+    pairs.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    // Perfectly steady series (cv 0) count as 1 % so the scale stays finite.
+    let steadiness = |cv: f64| -cv.max(0.01).ln();
+    Ok(rank(
+        pairs,
+        |r| steadiness(r.5),
+        0.0,
+        0.15,
+        |r| r.5 <= p.max_cv && r.3 >= p.min_interval_s,
+        p.limit,
+        |(src, dst, events, mean, sd, cv), b, z| {
+            let typical_cv = (-b.median).exp();
+            Finding {
+                analysis: "beacons",
+                score: score_of_z(z),
+                z: Some(z),
+                headline: format!(
+                    "{src} called {dst} {events} times, every {mean:.1} s give or take {sd:.1} s; a typical pair's gaps vary by {:.0} %: a beacon candidate.",
+                    typical_cv * 100.0
+                ),
+                focus: Focus::on([("src_ip", src.clone()), ("dst_ip", dst.clone())]),
+                detail: Detail::Beacon {
+                    src,
+                    dst,
+                    events,
+                    mean_interval_s: mean,
+                    stddev_s: sd,
+                    cv,
+                },
+            }
+        },
+    ))
 }
 
 #[cfg(test)]

@@ -116,7 +116,12 @@ fn eligible(agg: &AggregateExec) -> bool {
     let Some(columns) = group_columns(agg) else {
         return false;
     };
-    let input = agg.input_schema();
+    // The schema the group columns index: the input's. (`input_schema()` is the original
+    // aggregate's input, which differs above a rewritten distinct aggregate.)
+    let input = agg.input().schema();
+    if columns.iter().any(|&c| c >= input.fields().len()) {
+        return false;
+    }
     let types: Vec<&DataType> = columns
         .iter()
         .map(|&c| input.field(c).data_type())

@@ -124,7 +124,7 @@ async fn each_analysis_finds_what_was_planted() {
         matches!(&fan[0].detail, Detail::FanOut { src, ports: 300, .. } if src == "10.9.9.9"),
         "{fan:?}"
     );
-    assert!(fan[0].score >= 0.99);
+    assert!(fan[0].notable(), "{fan:?}");
 
     let beacons = run("beacons", vec![]).await;
     assert!(
@@ -185,11 +185,14 @@ async fn each_analysis_finds_what_was_planted() {
     );
 
     let time = run("events-over-time", vec!["buckets=30"]).await;
-    let Detail::Histogram {
-        bucket_seconds,
-        buckets,
-    } = &time[0].detail
-    else {
+    // Findings come most unusual first: the histogram (context) after the spikes.
+    let Some((bucket_seconds, buckets)) = time.iter().find_map(|f| match &f.detail {
+        Detail::Histogram {
+            bucket_seconds,
+            buckets,
+        } => Some((bucket_seconds, buckets)),
+        _ => None,
+    }) else {
         panic!("{time:?}")
     };
     assert_eq!(buckets.iter().map(|b| b.1).sum::<u64>(), 2400);
@@ -211,9 +214,12 @@ async fn running_all_ranks_findings_and_bad_parameters_are_refused() {
     let all = lake
         .analyze_all(&Access::All, &QueryLimits::unlimited())
         .await
-        .unwrap();
+        .unwrap()
+        .findings;
     assert!(all.windows(2).all(|w| w[0].score >= w[1].score));
-    let top: Vec<_> = all.iter().take(4).map(|f| f.analysis).collect();
+    // The scan also makes its five minutes a spike of events; the NXDOMAIN client is the
+    // fifth pattern planted.
+    let top: Vec<_> = all.iter().take(5).map(|f| f.analysis).collect();
     for expected in ["fan-out", "beacons", "dns-fixed-port"] {
         assert!(
             top.contains(&expected),

@@ -15,6 +15,7 @@
 
 pub mod anon;
 pub mod export;
+pub mod findings;
 pub mod ids;
 pub mod picture;
 pub mod policy;

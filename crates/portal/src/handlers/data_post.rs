@@ -102,11 +102,7 @@ pub async fn view(
         .and_then(|s| Selection::from_json(s).ok())
         .unwrap_or_default();
     let mount = mount_attributes(API_ROOT, &ds.lake_name(), &recipe.view, &sel);
-    let analysis = (!pd.analysis.is_empty()).then(|| {
-        serde_json::from_str::<serde_json::Value>(&pd.analysis)
-            .and_then(|v| serde_json::to_string_pretty(&v))
-            .unwrap_or_else(|_| pd.analysis.clone())
-    });
+    let analysis = crate::data::findings::table(id, &pd.analysis);
     let view = DataView {
         api: mount.api,
         spec: mount.spec,
