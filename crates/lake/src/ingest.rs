@@ -70,15 +70,24 @@ impl IngestSource {
     }
 }
 
+/// A dataset's inside networks as given to an ingest.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Inside {
+    /// Real networks: mapped with the key when the ingest anonymizes.
+    Real(crate::inside::InsideNetworks),
+    /// Already as the dataset stores addresses (mapped earlier with the same key).
+    Stored(crate::inside::InsideNetworks),
+}
+
 /// How to ingest.
 pub struct IngestOptions {
     /// Parser options; `source` is set per input.
     pub parse: ParseOptions,
     /// Anonymize addresses with this key.
     pub anonymize: Option<AnonKey>,
-    /// The member's own networks (real addresses; default: the private ranges). Recorded
-    /// in the manifest, mapped with the key when anonymizing.
-    pub inside: Option<crate::inside::InsideNetworks>,
+    /// The member's own networks (default: the private ranges). Recorded in the manifest;
+    /// real networks are mapped with the key when anonymizing.
+    pub inside: Option<Inside>,
     /// Ingest a source again even though its SHA-256 is already in the dataset.
     pub force: bool,
     pub write: WriteOptions,
@@ -168,10 +177,11 @@ impl Lake {
         // A later ingest that names no networks keeps the dataset's.
         let keep = opts.inside.is_none() && before.as_ref().is_some_and(|m| m.inside.is_some());
         let inside = (!keep).then(|| {
-            let real = opts
-                .inside
-                .clone()
-                .unwrap_or_else(crate::inside::InsideNetworks::private);
+            let real = match &opts.inside {
+                Some(Inside::Stored(n)) => return n.clone(),
+                Some(Inside::Real(n)) => n.clone(),
+                None => crate::inside::InsideNetworks::private(),
+            };
             match &opts.anonymize {
                 Some(k) => {
                     let mut anon = Anonymizer::new(k);

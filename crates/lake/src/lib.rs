@@ -32,7 +32,9 @@ mod time;
 mod write;
 
 pub use error::{LakeError, Result};
-pub use ingest::{IngestOptions, IngestProgress, IngestReport, IngestSource, ProgressFn, RejectFn};
+pub use ingest::{
+    IngestOptions, IngestProgress, IngestReport, IngestSource, Inside, ProgressFn, RejectFn,
+};
 pub use lake::{DatasetLock, GcReport, Lake};
 pub use manifest::Manifest;
 pub use name::{BadDatasetName, DatasetName, EVENTS_TABLE};

@@ -440,6 +440,7 @@ pub async fn run(
             format: Some(plan.format),
             year: Some(2026),
             anonymize: true,
+            inside: None,
         };
         let dataset = queue_ingest(&state, owner, &received, &choices).await?;
         worker::drain(&state).await?;

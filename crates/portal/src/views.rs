@@ -381,6 +381,8 @@ pub struct PostForm {
     /// `""` (detect) or a format name.
     pub data_format: String,
     pub data_year: String,
+    /// The member's own networks, as typed (empty: the private ranges).
+    pub data_inside: String,
     /// The member deliberately turned anonymization off...
     pub keep_addresses: bool,
     /// ...and confirmed it.

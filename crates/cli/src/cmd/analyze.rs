@@ -29,6 +29,9 @@ pub struct Args {
     /// Findings to print when running all analyses.
     #[arg(long, default_value_t = 40)]
     pub top: usize,
+    /// Under each finding, the command that opens the viewer with its events selected.
+    #[arg(long)]
+    pub links: bool,
     /// Print the findings as JSON.
     #[arg(long)]
     pub json: bool,
@@ -91,7 +94,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let out = serde_json::json!({ "findings": findings, "not_run": not_run });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        print!("{}", table(&findings, &not_run));
+        let dataset = match args.datasets.as_slice() {
+            [one] => one.to_string(),
+            _ => "DATASET".to_string(),
+        };
+        print!(
+            "{}",
+            table(&findings, &not_run, args.links.then_some(dataset.as_str()))
+        );
     }
     // One analysis asked for by name that could not run did not do what was asked.
     if args.name.is_some() && !not_run.is_empty() {
@@ -101,8 +111,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 }
 
 /// The findings as a table for people: score (a `!` marks notable ones), analysis and the
-/// sentence, then the analyses that could not run and why.
-fn table(findings: &[Finding], not_run: &[NotRun]) -> String {
+/// sentence, then the analyses that could not run and why. With `links` (a dataset name),
+/// each finding is followed by the `secviz view` command that selects its events.
+fn table(findings: &[Finding], not_run: &[NotRun], links: Option<&str>) -> String {
     let mut out = String::new();
     if findings.is_empty() {
         out.push_str("no findings\n");
@@ -120,6 +131,13 @@ fn table(findings: &[Finding], not_run: &[NotRun]) -> String {
             f.analysis,
             escape_control(&f.headline)
         ));
+        if let (Some(dataset), Some(sel)) = (links, f.focus.selection_json()) {
+            out.push_str(&format!(
+                "{:<25} secviz view -d {dataset} --sel {}\n",
+                "",
+                shell_quote(&escape_control(&sel))
+            ));
+        }
     }
     if findings.iter().any(Finding::notable) {
         out.push_str(&format!(
@@ -133,4 +151,21 @@ fn table(findings: &[Finding], not_run: &[NotRun]) -> String {
         ));
     }
     out
+}
+
+/// `s` in single quotes for a POSIX shell: values from logs end up in these commands, and
+/// inside single quotes only the quote itself needs care.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shell_quoting_keeps_hostile_values_literal() {
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("x'; rm -rf / #"), r"'x'\''; rm -rf / #'");
+    }
 }

@@ -117,7 +117,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let opts = IngestOptions {
         parse,
         anonymize,
-        inside: args.inside.clone(),
+        inside: args.inside.clone().map(secviz_lake::Inside::Real),
         force: args.force,
         ..IngestOptions::default()
     };

@@ -36,6 +36,10 @@ pub struct Args {
     /// Layout seed.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Open the viewer with these events selected (the selection as JSON, as
+    /// `secviz analyze --links` prints it for each finding).
+    #[arg(long, value_name = "JSON")]
+    pub sel: Option<String>,
     /// Read the whole recipe (a view spec, JSON) from this file instead.
     #[arg(long, value_name = "FILE")]
     pub spec: Option<PathBuf>,
@@ -99,6 +103,17 @@ fn spec_of(a: &Args) -> anyhow::Result<ViewSpec> {
 
 pub fn run(a: Args) -> anyhow::Result<ExitCode> {
     let spec = spec_of(&a)?;
+    // Checked here, so a bad selection fails now and not in the browser.
+    let query = match &a.sel {
+        Some(s) => {
+            let sel = secviz_views::Selection::from_json(s)?;
+            let json = serde_json::to_string(&sel)?;
+            let mut q = String::from("?sel=");
+            q.extend(url_encode(&json));
+            q
+        }
+        None => String::new(),
+    };
     let lake = a.data.open()?;
     let rt = runtime()?;
     rt.block_on(async {
@@ -114,7 +129,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("listening on {}", a.addr))?;
         let addr = listener.local_addr()?;
         // The URL on standard output (scripts and tests read it); Ctrl-C stops.
-        println!("http://{addr}/");
+        println!("http://{addr}/{query}");
         eprintln!("exploring dataset {} — press Ctrl-C to stop", a.dataset);
         axum::serve(listener, app)
             .with_graceful_shutdown(async {
@@ -124,4 +139,14 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             .context("serving the viewer")
     })?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Percent-encodes a query value (everything but unreserved characters).
+fn url_encode(s: &str) -> impl Iterator<Item = String> + '_ {
+    s.bytes().map(|b| match b {
+        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+            (b as char).to_string()
+        }
+        b => format!("%{b:02X}"),
+    })
 }

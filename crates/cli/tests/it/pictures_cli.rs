@@ -240,6 +240,82 @@ fn view_serves_the_viewer_of_a_dataset() {
     assert!(e.contains("nope"), "{e}");
 }
 
+/// Issue 16: `secviz analyze --links` prints under each finding the `secviz view` command
+/// that opens the viewer on its events; that command's URL carries the selection and the
+/// page starts with it. A selection that does not parse is refused before serving.
+#[test]
+fn a_finding_opens_the_viewer_with_its_events_selected() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    pf_dataset(data, 1_000);
+    let out = ok(secviz(
+        data,
+        &["analyze", "top-talkers", "--dataset", "fw", "--links"],
+    ));
+    let line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("secviz view -d fw --sel '"))
+        .unwrap_or_else(|| panic!("no view command in {out}"));
+    let sel = line
+        .split_once("--sel '")
+        .unwrap()
+        .1
+        .strip_suffix('\'')
+        .unwrap()
+        .to_string();
+    let v: serde_json::Value = serde_json::from_str(&sel).unwrap();
+    assert!(v["values"]["src_ip"][0].is_string(), "{sel}");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_secviz"))
+        .env("SECVIZ_DATA", data)
+        .args([
+            "view",
+            "--dataset",
+            "fw",
+            "--addr",
+            "127.0.0.1:0",
+            "--sel",
+            &sel,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _running = Running(child);
+    let mut url = String::new();
+    BufReader::new(stdout).read_line(&mut url).unwrap();
+    let url = url.trim().to_string();
+    assert!(url.contains("/?sel=%7B%22values%22"), "{url:?}");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let html = rt.block_on(async { reqwest::get(&url).await.unwrap().text().await.unwrap() });
+    let ip = v["values"]["src_ip"][0].as_str().unwrap();
+    let data_sel = html
+        .split("data-sel=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    assert!(
+        data_sel.contains(ip) && data_sel.contains("values"),
+        "{data_sel}"
+    );
+
+    let e = failed(secviz(
+        data,
+        &[
+            "view",
+            "--dataset",
+            "fw",
+            "--addr",
+            "127.0.0.1:0",
+            "--sel",
+            "{not json",
+        ],
+    ));
+    assert!(e.to_lowercase().contains("selection"), "{e}");
+}
+
 /// The demo's `post ID EVENTS events TITLE` lines.
 fn demo_posts(stdout: &str) -> Vec<(u64, u64, String)> {
     stdout

@@ -476,15 +476,45 @@ pub enum Detail {
 
 /// The events a finding is about, as a selection of the linked views: columns and their
 /// values, and a time range (microseconds, `[from, to)`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize)]
 pub struct Focus {
-    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub values: BTreeMap<String, String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time: Option<[i64; 2]>,
 }
 
 impl Focus {
+    /// The selection of the linked views (`?sel=` of the portal and of `secviz view`) that
+    /// shows these events: each column's value (a number where the column holds numbers),
+    /// and the time range. `None` when the finding is about no events in particular.
+    pub fn selection_json(&self) -> Option<String> {
+        use serde_json::{Value, json};
+        if self.values.is_empty() && self.time.is_none() {
+            return None;
+        }
+        let schema = secviz_parse::schema::event_schema();
+        let mut values = serde_json::Map::new();
+        for (col, v) in &self.values {
+            let numeric = schema
+                .field_with_name(col)
+                .is_ok_and(|f| f.data_type().is_integer());
+            let value = match v.parse::<i64>() {
+                Ok(n) if numeric => json!(n),
+                _ => json!(v),
+            };
+            values.insert(col.clone(), Value::Array(vec![value]));
+        }
+        let mut sel = serde_json::Map::new();
+        if !values.is_empty() {
+            sel.insert("values".into(), Value::Object(values));
+        }
+        if let Some(t) = self.time {
+            sel.insert("time".into(), json!(t));
+        }
+        Some(Value::Object(sel).to_string())
+    }
+
     /// A focus on columns equal to values.
     pub fn on<const N: usize>(pairs: [(&str, String); N]) -> Focus {
         Focus {

@@ -5,11 +5,9 @@
 //! Findings are stored with the post as the analysis returned them (JSON); rows stored
 //! before findings named their events simply have no link.
 
-use std::collections::BTreeMap;
-
+use secviz_lake::analyze::Focus;
 use secviz_lake::analyze::baseline::NOTABLE;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use crate::db::ids::PostId;
 
@@ -48,19 +46,8 @@ struct StoredFinding {
     score: f64,
     headline: String,
     #[serde(default)]
-    focus: Option<StoredFocus>,
+    focus: Option<Focus>,
 }
-
-#[derive(Deserialize)]
-struct StoredFocus {
-    #[serde(default)]
-    values: BTreeMap<String, String>,
-    #[serde(default)]
-    time: Option<[i64; 2]>,
-}
-
-/// Columns whose values the viewer's selection takes as numbers.
-const NUMERIC: &[&str] = &["src_port", "dst_port", "http_status", "dns_id"];
 
 /// The table of the findings stored with post `post`; `None` when there are none stored or
 /// they cannot be read.
@@ -87,26 +74,8 @@ pub fn table(post: PostId, stored: &str) -> Option<FindingsTable> {
 }
 
 /// The post's page with the viewer opened on the finding's events.
-fn link(post: PostId, focus: &StoredFocus) -> Option<String> {
-    if focus.values.is_empty() && focus.time.is_none() {
-        return None;
-    }
-    let mut values = serde_json::Map::new();
-    for (col, v) in &focus.values {
-        let value = match v.parse::<i64>() {
-            Ok(n) if NUMERIC.contains(&col.as_str()) => json!(n),
-            _ => json!(v),
-        };
-        values.insert(col.clone(), Value::Array(vec![value]));
-    }
-    let mut sel = serde_json::Map::new();
-    if !values.is_empty() {
-        sel.insert("values".into(), Value::Object(values));
-    }
-    if let Some(t) = focus.time {
-        sel.insert("time".into(), json!(t));
-    }
-    let sel = Value::Object(sel).to_string();
+fn link(post: PostId, focus: &Focus) -> Option<String> {
+    let sel = focus.selection_json()?;
     let encoded: String = form_urlencoded::byte_serialize(sel.as_bytes()).collect();
     Some(format!("/p/{post}?sel={encoded}#data-view-h"))
 }
@@ -114,6 +83,7 @@ fn link(post: PostId, focus: &StoredFocus) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::Value;
 
     #[test]
     fn rows_link_to_the_view_with_the_events_selected() {

@@ -46,6 +46,8 @@ pub struct UploadChoices {
     pub year: Option<i32>,
     /// On unless the member deliberately turned it off.
     pub anonymize: bool,
+    /// The member's own networks, real addresses (`None`: the private ranges).
+    pub inside: Option<secviz_lake::inside::InsideNetworks>,
 }
 
 impl Default for UploadChoices {
@@ -54,6 +56,7 @@ impl Default for UploadChoices {
             format: None,
             year: None,
             anonymize: true,
+            inside: None,
         }
     }
 }
@@ -69,8 +72,19 @@ pub async fn queue_ingest(
 ) -> anyhow::Result<DatasetId> {
     let id = DatasetId::new();
     let label = anon::scrub(&state.anon_key, choices.anonymize, &received.label);
+    // Stored as the dataset stores addresses: mapped with the site key when anonymizing, so
+    // the recipe (which is public) never holds a real network.
+    let inside = choices.inside.as_ref().map(|n| {
+        if choices.anonymize {
+            let mut anon = secviz_lake::anon::Anonymizer::new(&state.anon_key);
+            n.anonymized(|ip| anon.map_ip(ip))
+        } else {
+            n.clone()
+        }
+    });
     let parser = ParserRecipe {
         requested_format: choices.format.map(|f| f.name().to_string()),
+        inside,
         year: choices.year,
         reference_time_us: state.now().saturating_mul(1_000_000),
         anonymized: choices.anonymize,

@@ -28,6 +28,10 @@ pub struct ParserRecipe {
     #[serde(default)]
     pub reference_time_us: i64,
     pub anonymized: bool,
+    /// The inside networks the member gave, as the dataset stores addresses (mapped with the
+    /// site key when anonymized); `None`: the private ranges.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inside: Option<secviz_lake::inside::InsideNetworks>,
     /// The site key's fingerprint when anonymized (the key itself never leaves the site).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key_fingerprint: Option<String>,

@@ -24,7 +24,7 @@ use std::io::Read;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use secviz_lake::{IngestOptions, IngestProgress, IngestSource, LakeError};
+use secviz_lake::{IngestOptions, IngestProgress, IngestSource, Inside, LakeError};
 use secviz_parse::{Format, ParseOptions};
 
 use super::recipe::ParserRecipe;
@@ -264,6 +264,8 @@ async fn run(state: AppState, job: jobs::JobRow) -> anyhow::Result<()> {
     let opts = IngestOptions {
         parse,
         anonymize: ds.is_anonymized().then(|| state.anon_key.clone()),
+        // Already mapped when the upload was queued (see `queue_ingest`).
+        inside: parser.inside.clone().map(Inside::Stored),
         // Members' uploads are parsed below the priority of the threads serving pages.
         nice: Some(10),
         ..IngestOptions::default()

@@ -66,6 +66,18 @@ pub async fn queue(
             }
         },
     };
+    let inside = match form.data_inside.trim() {
+        "" => None,
+        text => match text.parse::<secviz_lake::inside::InsideNetworks>() {
+            Ok(n) => Some(n),
+            Err(e) => {
+                errors.push(format!(
+                    "Your networks: {e}. Separate several with commas, or leave the field empty for the private ranges."
+                ));
+                None
+            }
+        },
+    };
     if form.keep_addresses && !form.confirm_keep {
         errors.push(
             "You asked to keep the original addresses: tick the confirmation too, or leave anonymization on."
@@ -106,6 +118,7 @@ pub async fn queue(
         format,
         year,
         anonymize: !(form.keep_addresses && form.confirm_keep),
+        inside,
     };
     match queue_ingest(state, owner, &received, &choices).await {
         Ok(id) => {

@@ -420,4 +420,52 @@ async fn bad_uploads(backend: Backend) {
     assert!(page.contains("data-status=\"ready\""), "{page}");
 }
 
-on_both!(data_post_path, bad_uploads);
+/// Issue 16: the member's own networks ride with the upload. Anonymized, the recipe (which
+/// is public) holds them mapped with the site key like the addresses, never as typed; a
+/// value that is not a network is refused with the form kept.
+async fn inside_networks(backend: Backend) {
+    let app = spawn(backend).await;
+    let ana = app.member("ana").await;
+    let fields = |inside: &'static str, log: &'static str| {
+        vec![
+            ("title", "Our side of the firewall"),
+            ("body", "Which hosts are ours."),
+            ("data_format", "pf"),
+            ("data_year", "2025"),
+            ("data_inside", inside),
+            ("data_text", log),
+        ]
+    };
+    let log: &'static str = Box::leak(pf_log().into_boxed_str());
+    let r = add_post_with_file(&ana, &fields("corp network", log), None).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("Your networks:"), "{}", r.body);
+    assert!(r.body.contains("value=\"corp network\""), "{}", r.body);
+
+    let r = add_post_with_file(&ana, &fields("10.77.5.0/24", log), None).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = wait_ingest(&ana, &r.location()).await;
+    assert!(page.contains("data-status=\"ready\""), "{page}");
+    let (parse,): (String,) = sqlx::query_as("SELECT parse FROM datasets")
+        .fetch_one(&app.db.pool)
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(&parse).unwrap();
+    // Exactly the typed network mapped with the site's key (which a prefix-preserving
+    // mapping may, rarely, leave alike: compared to the mapping, not to the original).
+    let (key, created) =
+        secviz_lake::anon::AnonKey::load_or_create(&app.data.path().join("anonymization.key"))
+            .unwrap();
+    assert!(!created, "the site key is in the data folder");
+    let mut anon = secviz_lake::anon::Anonymizer::new(&key);
+    let typed: secviz_lake::inside::InsideNetworks = "10.77.5.0/24".parse().unwrap();
+    let expected = typed.anonymized(|ip| anon.map_ip(ip));
+    assert_eq!(
+        v["inside"],
+        serde_json::to_value(&expected).unwrap(),
+        "{parse}"
+    );
+    assert!(v["inside"][0].as_str().unwrap().ends_with("/24"), "{parse}");
+}
+
+on_both!(data_post_path, bad_uploads, inside_networks);

@@ -230,6 +230,7 @@ impl Fields {
             "image" => self.images.ids.push(value),
             "data_format" => form.data_format = value,
             "data_year" => form.data_year = value,
+            "data_inside" => form.data_inside = value,
             "keep_addresses" => form.keep_addresses = value == "1",
             "confirm_keep" => form.confirm_keep = value == "1",
             _ => {
