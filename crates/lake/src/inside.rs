@@ -7,8 +7,7 @@
 //! are exactly the anonymized network. The manifest keeps the mapped networks; the
 //! decision is taken on real addresses, and no real network is stored.
 //!
-//! IPv4 networks are tested in SQL; IPv6 networks are kept in the manifest, but IPv6
-//! addresses count as outside in the analyses for now (docs/lake.md).
+//! The analyses test addresses with the lake's SQL function `ip_in` (IPv4 and IPv6).
 
 use std::fmt;
 use std::net::IpAddr;
@@ -70,34 +69,15 @@ impl InsideNetworks {
         InsideNetworks(out)
     }
 
-    /// A SQL boolean expression: `column` holds an inside IPv4 address. Built from parsed
-    /// numbers only (never from text a member typed), so it is safe to splice.
+    /// A SQL boolean expression: `column` holds an inside address (the lake's `ip_in`).
+    /// Built from parsed networks only (never from text a member typed), so it is safe to
+    /// splice.
     pub(crate) fn sql_predicate(&self, column: &str) -> String {
-        let octet = |i: u32| format!("TRY_CAST(split_part({column}, '.', {i}) AS BIGINT)");
-        let number = format!(
-            "({} * 16777216 + {} * 65536 + {} * 256 + {})",
-            octet(1),
-            octet(2),
-            octet(3),
-            octet(4)
-        );
-        let terms: Vec<String> = self
-            .nets()
-            .into_iter()
-            .filter_map(|n| match n {
-                IpNet::V4(v4) => Some(format!(
-                    "{number} BETWEEN {} AND {}",
-                    u32::from(v4.network()),
-                    u32::from(v4.broadcast())
-                )),
-                IpNet::V6(_) => None,
-            })
-            .collect();
-        if terms.is_empty() {
-            "FALSE".to_string()
-        } else {
-            format!("coalesce(({}), FALSE)", terms.join(" OR "))
+        let nets: Vec<String> = self.nets().iter().map(|n| n.to_string()).collect();
+        if nets.is_empty() {
+            return "FALSE".to_string();
         }
+        format!("coalesce(ip_in({column}, '{}'), FALSE)", nets.join(","))
     }
 }
 

@@ -6,6 +6,10 @@
 //! portable SQL spelling of it is a regular expression over every row, which was most of a
 //! treemap's time. This reads the address once, without a regex.
 //!
+//! `ip_in(ip, 'net, net, ...')` says whether an address lies in one of the networks (CIDR,
+//! IPv4 or IPv6, a constant): the analyses' "inside" test, one address parse per row where
+//! the portable SQL spelling splits and casts every octet.
+//!
 //! IPv6 addresses get `v6_bits` when given and are returned as they are otherwise, so one
 //! call serves a mixed column. Values that are not addresses are returned unchanged and
 //! NULL stays NULL: grouping by prefix never loses or merges rows that are not addresses.
@@ -26,6 +30,7 @@ use datafusion::prelude::SessionContext;
 /// Adds the lake's functions to a session.
 pub fn register(ctx: &SessionContext) {
     ctx.register_udf(ScalarUDF::from(IpPrefix::new()));
+    ctx.register_udf(ScalarUDF::from(IpIn::new()));
     if let Some(inner) = ctx.state().scalar_functions().get("date_trunc").cloned() {
         ctx.register_udf(ScalarUDF::from(UtcDateTrunc { inner }));
     }
@@ -35,6 +40,7 @@ pub fn register(ctx: &SessionContext) {
 pub fn udfs() -> Vec<Arc<ScalarUDF>> {
     vec![
         Arc::new(ScalarUDF::from(IpPrefix::new())),
+        Arc::new(ScalarUDF::from(IpIn::new())),
         Arc::new(ScalarUDF::from(UtcDateTrunc {
             inner: datafusion::functions::datetime::date_trunc(),
         })),
@@ -216,6 +222,96 @@ impl ScalarUDFImpl for IpPrefix {
                 };
                 Ok(ColumnarValue::Array(out))
             }
+        }
+    }
+}
+
+/// `ip_in(ip, networks)`; see the module documentation. A value that is not an address is
+/// in no network (false); NULL stays NULL.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct IpIn {
+    signature: Signature,
+}
+
+impl IpIn {
+    pub fn new() -> IpIn {
+        let variants = [DataType::Utf8View, DataType::Utf8, DataType::LargeUtf8]
+            .into_iter()
+            .map(|s| TypeSignature::Exact(vec![s, DataType::Utf8]))
+            .collect();
+        IpIn {
+            signature: Signature::one_of(variants, Volatility::Immutable),
+        }
+    }
+}
+
+impl Default for IpIn {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// The networks argument of `ip_in`: a constant list of CIDRs.
+fn networks(arg: &ColumnarValue) -> Result<Vec<ipnet::IpNet>> {
+    let ColumnarValue::Scalar(s) = arg else {
+        return exec_err!(
+            "ip_in: the networks must be a constant, like '10.0.0.0/8, 192.168.0.0/16'"
+        );
+    };
+    let Some(Some(text)) = s.try_as_str() else {
+        return exec_err!("ip_in: the networks must be text, like '10.0.0.0/8, 192.168.0.0/16'");
+    };
+    match text.parse::<crate::inside::InsideNetworks>() {
+        Ok(n) => Ok(n.nets()),
+        Err(e) => exec_err!("ip_in: {e}"),
+    }
+}
+
+fn in_any(nets: &[ipnet::IpNet], value: &str) -> bool {
+    value
+        .parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| nets.iter().any(|n| n.contains(&ip)))
+}
+
+impl ScalarUDFImpl for IpIn {
+    fn name(&self) -> &str {
+        "ip_in"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Boolean)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        use datafusion::arrow::array::BooleanArray;
+        let nets = networks(&args.args[1])?;
+        fn column<'a, A: StringArrayType<'a>>(nets: &[ipnet::IpNet], input: A) -> ArrayRef {
+            Arc::new(
+                input
+                    .iter()
+                    .map(|v| v.map(|v| in_any(nets, v)))
+                    .collect::<BooleanArray>(),
+            )
+        }
+        match &args.args[0] {
+            ColumnarValue::Scalar(s) => {
+                let Some(text) = s.try_as_str() else {
+                    return exec_err!("ip_in: the address must be text");
+                };
+                Ok(ColumnarValue::Scalar(ScalarValue::Boolean(
+                    text.map(|t| in_any(&nets, t)),
+                )))
+            }
+            ColumnarValue::Array(a) => Ok(ColumnarValue::Array(match a.data_type() {
+                DataType::Utf8View => column(&nets, a.as_string_view()),
+                DataType::Utf8 => column(&nets, a.as_string::<i32>()),
+                DataType::LargeUtf8 => column(&nets, a.as_string::<i64>()),
+                other => return exec_err!("ip_in: the address must be text, not {other}"),
+            })),
         }
     }
 }

@@ -369,6 +369,51 @@ async fn ip_prefix_gives_each_address_its_network() {
     }
 }
 
+/// `ip_in` through SQL (the analyses' "inside" test): every row agrees with a test made here
+/// from the address, IPv6 works, non-addresses are in no network, NULL stays NULL, and a
+/// network list that is not a constant list of networks is an error a member can read.
+#[tokio::test]
+async fn ip_in_says_whether_an_address_is_in_the_networks() {
+    let (_d, lake) = two_datasets().await;
+    let got = rows(
+        &lake,
+        "SELECT src_ip, ip_in(src_ip, '10.0.1.0/24, 10.0.2.7'), ip_in(src_ip, '10.0.0.0/8') FROM events ORDER BY src_ip",
+    )
+    .await;
+    assert!(got.len() >= 300, "{}", got.len());
+    let mut some_in = false;
+    for r in &got {
+        let addr: std::net::Ipv4Addr = r[0].parse().unwrap_or_else(|_| panic!("{r:?}"));
+        let o = addr.octets();
+        let expect = (o[0], o[1], o[2]) == (10, 0, 1) || r[0] == "10.0.2.7";
+        some_in |= expect;
+        assert_eq!(r[1], expect.to_string(), "{r:?}");
+        assert_eq!(r[2], (o[0] == 10).to_string(), "{r:?}");
+    }
+    assert!(some_in, "the data has addresses in 10.0.1.0/24");
+
+    let member = QueryOptions::member(vec!["alpha".parse().unwrap()]);
+    let r = member_query(
+            &lake,
+            "SELECT ip_in('2001:db8:7::1', 'fc00::/7, 2001:db8::/32'), ip_in('not an address', '0.0.0.0/0'), ip_in(NULL, '10.0.0.0/8') FROM alpha LIMIT 1",
+            &member,
+        )
+        .await
+        .unwrap();
+    let b = &r.batches[0];
+    use datafusion::arrow::array::AsArray;
+    assert!(b.column(0).as_boolean().value(0));
+    assert!(!b.column(1).as_boolean().value(0));
+    assert!(b.column(2).is_null(0));
+    for bad in [
+        "SELECT ip_in(src_ip, 'corp') FROM alpha",
+        "SELECT ip_in(src_ip, src_ip) FROM alpha",
+    ] {
+        let e = member_query(&lake, bad, &member).await.unwrap_err();
+        assert!(e.message.contains("ip_in"), "{bad}: {e}");
+    }
+}
+
 /// GROUP BY one string column, or a pair, runs through the key-based partial aggregate
 /// (`ViewGroupAggregateExec`), reading dictionary keys or, when a filter needs the
 /// strings, views. Its answers must equal counts taken from the rows, over many small row

@@ -123,6 +123,7 @@ pub fn growth_of(name: &str) -> Option<Growth> {
         | "contains"
         | "starts_with"
         | "ends_with"
+        | "ip_in"
         | "date_part"
         | "datepart"
         | "date_trunc"
