@@ -11,7 +11,8 @@
 #
 # AREAS="parse pcap graph lake" (the default) picks the areas; "s3" (the lake on moto
 # against the local disk; needs `source scripts/test-env.sh`) and "cluster" (queries across
-# `secviz worker` processes against embedded) are run on request. Each area's script runs on
+# `secviz worker` processes against embedded) and "analyses" (each built-in analysis against
+# DuckDB computing the same baseline and top 10) are run on request. Each area's script runs on
 # its own too (bench/<area>/run.sh) and says what it needs: the shared data (../shared or
 # SECVIZ_SHARED), tshark, graphviz, perl's Text::CSV, AfterGlow (AFTERGLOW_DIR), DuckDB
 # (BENCH_PYTHON or the venv). A failing comparison, a missing tool or results that differ

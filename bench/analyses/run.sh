@@ -26,8 +26,8 @@ if [ ! -d "$DATA/lake/datasets/flows" ]; then
   rm -rf "$DATA"
   $SV ingest -q --data "$DATA" --dataset flows --format csv "$CSV" > /dev/null
 fi
-GLOB="$DATA/lake/datasets/flows/data/**/*.parquet"
-ls $DATA/lake/datasets/flows/data/*/*.parquet > /dev/null || die "no Parquet files under $DATA"
+GLOB="$DATA/lake/datasets/flows/*/*.parquet"
+ls $DATA/lake/datasets/flows/*/*.parquet > /dev/null || die "no Parquet files under $DATA"
 echo "== analyses over $ROWS flow events; load average $(load)"
 
 "$PY" "$BENCH_DIR/analyses/duckdb_analyses.py" "$GLOB" "$REPS" "$D" | tee "$D/duckdb.txt"
