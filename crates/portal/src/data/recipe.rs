@@ -462,6 +462,46 @@ pub fn analysis_view(name: &str, dataset: &str) -> ViewSpec {
             Some(("src_ip", None, "dns_qname", "source.top = 50 by degree")),
             Some("dns_qname IS NOT NULL"),
         ),
+        "fan-in" => linked(
+            &["dst_ip", "dst_port", "src_ip"],
+            Some(("src_ip", Some("dst_port"), "dst_ip", "node.size = degree")),
+            None,
+        ),
+        "password-guessing" => linked(
+            &["src_ip", "user", "auth_result"],
+            Some((
+                "src_ip",
+                None,
+                "user",
+                "node.size = count\nsource.top = 50 by degree",
+            )),
+            Some("auth_result IS NOT NULL"),
+        ),
+        "web-probing" => linked(
+            &["src_ip", "http_status", "http_uri"],
+            Some((
+                "src_ip",
+                None,
+                "http_uri",
+                "node.size = count\nsource.top = 50 by degree",
+            )),
+            Some("http_status = 404"),
+        ),
+        "dns-tunnel" => linked(
+            &["src_ip", "dns_qtype", "dns_qname"],
+            Some(("src_ip", None, "dns_qname", "source.top = 50 by degree")),
+            Some("dns_qname IS NOT NULL"),
+        ),
+        "long-connections" => linked(
+            &["src_ip", "dst_port", "dst_ip"],
+            Some(("src_ip", Some("dst_port"), "dst_ip", "node.size = count")),
+            Some("duration IS NOT NULL"),
+        ),
+        "exfiltration" => linked(
+            &["src_ip", "dst_ip", "dst_port"],
+            Some(("src_ip", None, "dst_ip", "node.size = count")),
+            Some("src_bytes IS NOT NULL"),
+        ),
         "beacons" | "rare-destinations" => linked(
             &["src_ip", "dst_ip", "dst_port"],
             Some(("src_ip", None, "dst_ip", "node.size = count")),
