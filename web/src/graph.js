@@ -614,7 +614,13 @@ export class GraphView {
       const swatch = el('span', { class: 'sv-swatch' });
       // Through the CSSOM, not a style attribute: pages may forbid inline styles (CSP).
       swatch.style.background = /^#[0-9a-f]{6}$/i.test(entry.color) ? entry.color : '#888';
-      const btn = el('button', { type: 'button', class: 'sv-legend-item', 'aria-pressed': 'true', title: 'Show or hide these nodes' }, swatch, el('span', { text: `${entry.role}: ${entry.label} (${fmtInt(entry.nodes)})` }));
+      const text = `${entry.role}${entry.label ? `: ${entry.label}` : ''} (${fmtInt(entry.nodes)})`;
+      if (entry.role === 'edge') {
+        // Edge colours explain the lines; toggles hide nodes, so these are not buttons.
+        this.legend.append(el('span', { class: 'sv-legend-item sv-legend-edge' }, swatch, el('span', { text })));
+        return;
+      }
+      const btn = el('button', { type: 'button', class: 'sv-legend-item', 'aria-pressed': 'true', title: 'Show or hide these nodes' }, swatch, el('span', { text }));
       btn.addEventListener('click', () => {
         const hidden = this.hiddenColors.has(idx);
         if (hidden) this.hiddenColors.delete(idx);

@@ -58,6 +58,8 @@ pub struct LegendEntry {
     pub label: String,
     /// Nodes drawn with it.
     pub nodes: u64,
+    /// Whether its nodes stand for many (groups of rare values, top-k "other" nodes).
+    pub grouped: bool,
 }
 
 /// Graph-wide settings that exporters need.

@@ -245,6 +245,11 @@ pub fn puzzle_pf(seed: u64, lines: usize) -> String {
     out
 }
 
+/// The botnet post's grouping: rare targets (mail relays, scanned hosts, web sites) by
+/// network; sources only when very rare (the ordinary clients), so every bot stays a dot.
+const BOTNET_RULES: &str = "source.group = cidr(value, 16)\nsource.rare = 0.5%\n\
+                            target.group = cidr(value, 16)\ntarget.rare = 2%";
+
 /// One demo post: its data, how to parse it, its view and its text.
 struct Plan {
     file: &'static str,
@@ -270,19 +275,23 @@ fn plans(seed: u64) -> anyhow::Result<Vec<Plan>> {
             view: ViewForm {
                 kind: "graph".into(),
                 source: "src_ip".into(),
-                event: "dst_port".into(),
+                event: String::new(),
                 target: "dst_ip".into(),
                 color: "protocol".into(),
                 size: "degree".into(),
-                cluster_target: "24".into(),
+                // Each bot is under 1% of the flows but the bots are the story: only the
+                // ordinary clients (0.4% each) and the many rarely hit targets are grouped.
+                group: "none".into(),
+                rules: BOTNET_RULES.into(),
                 seed: "1".into(),
                 ..ViewForm::default()
             },
             title: "A botnet in one picture: bots, their C&C servers and what they do",
             body: "Flows of 120 infected hosts in 10.20.0.0/16 (generated): IRC to two C&C servers, \
-                   commands over HTTP, DNS, spam over SMTP and scans. Edges are coloured by protocol, \
-                   nodes sized by degree, targets clustered by /24. Brush the bars under the graph, \
-                   or remix it with your own flows.",
+                   commands over HTTP, DNS, spam over SMTP and scans. Edges and targets are coloured \
+                   by protocol and nodes sized by degree; hosts that carry under 2% of the flows are \
+                   grouped by network, so the servers every bot calls stand out as labelled hubs. \
+                   Brush the bars under the graph, or remix it with your own flows.",
         },
         Plan {
             file: "dns-pf.log",
@@ -524,5 +533,146 @@ mod tests {
         assert_eq!(dns_pf(1, 100).lines().count(), 100);
         let puzzle = puzzle_pf(1, 400);
         assert!(puzzle.lines().filter(|l| l.contains(".1030 > ")).count() > 100);
+    }
+
+    /// The texts of an SVG's `<text>` elements with `class="{class}"`.
+    fn texts_of(svg: &str, class: &str) -> Vec<String> {
+        let mark = format!("class=\"{class}\"");
+        svg.split("<text ")
+            .skip(1)
+            .filter(|t| {
+                t.split('>')
+                    .next()
+                    .is_some_and(|attrs| attrs.contains(&mark))
+            })
+            .filter_map(|t| {
+                t.split_once('>')
+                    .and_then(|(_, rest)| rest.split("</text>").next())
+            })
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Issue 16: each demo picture shows its point. The botnet's servers that every bot
+    /// calls (two IRC C&C servers, the HTTP command server, the resolvers) are its labelled
+    /// hubs and no bot is; the puzzle's source port 1030 is a labelled hub joining the NAT'd
+    /// hosts to their resolvers, while the thousand random ports of the other hosts are
+    /// grouped by class and drawn as groups, not hubs.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn demo_pictures_label_the_hubs_they_are_about() {
+        use secviz_lake::{IngestOptions, IngestSource, Lake};
+        use secviz_parse::ParseOptions;
+
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::open(dir.path().to_str().unwrap()).unwrap();
+        let mut svgs = std::collections::HashMap::new();
+        for (i, plan) in plans(1).unwrap().into_iter().enumerate() {
+            let name: secviz_lake::DatasetName = format!("demo{i}").parse().unwrap();
+            let size = plan.data.len() as u64;
+            lake.ingest(
+                &name,
+                vec![IngestSource::reader(
+                    "demo",
+                    std::io::Cursor::new(plan.data.into_bytes()),
+                    Some(size),
+                )],
+                IngestOptions {
+                    parse: ParseOptions {
+                        format: Some(plan.format),
+                        year: Some(2026),
+                        ..ParseOptions::default()
+                    },
+                    ..IngestOptions::default()
+                },
+                Box::new(|_| {}),
+                Box::new(|_, _| {}),
+            )
+            .await
+            .unwrap();
+            let (spec, _) = plan.view.to_spec(name.as_str()).unwrap();
+            let svg = crate::data::picture::render(
+                &lake,
+                &name,
+                &spec,
+                secviz_views::Limits {
+                    time: std::time::Duration::from_secs(60),
+                    memory: 1 << 30,
+                    sandbox: false,
+                },
+            )
+            .await
+            .unwrap();
+            let thumbs = crate::data::picture::thumbnails(
+                &lake,
+                &name,
+                &spec,
+                secviz_views::Limits {
+                    time: std::time::Duration::from_secs(60),
+                    memory: 1 << 30,
+                    sandbox: false,
+                },
+            )
+            .await
+            .unwrap();
+            if plan.file == "botnet-flows.csv" {
+                // Thumbnails: no legend, only the hubs and groups labelled; light and dark.
+                for (svg, bg) in [(&thumbs.light, "#ffffff"), (&thumbs.dark, "#0d1117")] {
+                    assert!(!svg.contains(">Legend<"), "{svg}");
+                    assert_eq!(texts_of(svg, "hub").len(), 5, "{svg}");
+                    let texts: Vec<&str> = svg
+                        .split("<text ")
+                        .skip(1)
+                        .filter_map(|t| t.split_once('>').map(|(_, r)| r))
+                        .collect();
+                    assert!(
+                        !texts.iter().any(|t| t.starts_with("10.20.")),
+                        "a bot is labelled: {svg}"
+                    );
+                    assert!(svg.contains(&format!("fill=\"{bg}\"")), "{svg}");
+                }
+            }
+            if let Ok(dir) = std::env::var("SECVIZ_DEMO_SVG_DIR") {
+                // For looking at them: `SECVIZ_DEMO_SVG_DIR=/tmp cargo nextest run demo_pictures`.
+                let _ = std::fs::write(format!("{dir}/demo-{}.svg", plan.file), &svg);
+            }
+            svgs.insert(plan.file, svg);
+        }
+
+        let botnet = &svgs["botnet-flows.csv"];
+        let mut hubs = texts_of(botnet, "hub");
+        hubs.sort();
+        assert_eq!(
+            hubs,
+            [
+                "10.0.0.53",
+                "10.0.0.54",
+                "198.51.100.7",
+                "198.51.100.8",
+                "203.0.113.5"
+            ],
+            "{botnet}"
+        );
+        let groups = texts_of(botnet, "group");
+        assert!(
+            groups.contains(&"40 hosts in 172.16.0.0/16".to_string())
+                && groups.contains(&"20 hosts in 10.30.0.0/16".to_string()),
+            "{groups:?}"
+        );
+
+        let puzzle = &svgs["puzzle-pf.log"];
+        // 1030 is the one hub: nothing else competes with it.
+        assert_eq!(texts_of(puzzle, "hub"), ["1030"], "{puzzle}");
+        // It joins the NAT'd hosts to the resolvers, which are labelled too.
+        for resolver in ["61.215.160.253", "61.215.160.254"] {
+            assert!(puzzle.contains(&format!(">{resolver}</text>")), "{puzzle}");
+        }
+        let groups = texts_of(puzzle, "group");
+        assert!(
+            groups.iter().any(|g| g.ends_with(" registered ports")),
+            "{groups:?}"
+        );
+        // Grouped, the picture holds tens of nodes, not the thousand-odd ports of the log.
+        let nodes = puzzle.matches("<circle").count() + puzzle.matches("<rect").count();
+        assert!(nodes < 60, "{nodes} shapes\n{puzzle}");
     }
 }

@@ -124,7 +124,8 @@ pub fn valid_id(id: &str) -> bool {
 
 /// Where images live: the storage area `images` of the data folder, or of the lake's object
 /// store (`--lake s3://…`), so that every instance serves every image. Each image is two
-/// objects, `<id>` and `<id>.thumb`.
+/// objects, `<id>` and `<id>.thumb`; a data post's thumbnail has a third, `<id>.thumb-dark`,
+/// its variant for dark pages.
 #[derive(Debug, Clone)]
 pub struct ImageStore {
     store: secviz_lake::Store,
@@ -189,6 +190,29 @@ impl ImageStore {
         }
     }
 
+    /// Writes the dark variant of an image's thumbnail (data posts), whole, as [`Self::save`].
+    pub async fn save_dark_thumb(&self, id: &str, png: Vec<u8>) -> anyhow::Result<()> {
+        use anyhow::Context;
+        anyhow::ensure!(valid_id(id), "bad image id");
+        let rel = format!("{id}.thumb-dark");
+        self.store
+            .put_atomic(&rel, png.into())
+            .await
+            .with_context(|| format!("writing image {rel} to {}", self.store.describe()))
+    }
+
+    /// The dark variant of a thumbnail, or else the thumbnail itself (uploaded images have
+    /// one thumbnail for both); `None` when there is no such image.
+    pub async fn read_dark_thumb(&self, id: &str) -> anyhow::Result<Option<Vec<u8>>> {
+        if !valid_id(id) {
+            return Ok(None);
+        }
+        match self.store.get(&format!("{id}.thumb-dark")).await? {
+            Some(b) => Ok(Some(b.to_vec())),
+            None => self.read(id, true).await,
+        }
+    }
+
     /// The bytes of an image or its thumbnail; `None` when there is no such image.
     pub async fn read(&self, id: &str, thumb: bool) -> anyhow::Result<Option<Vec<u8>>> {
         let Some(rel) = ImageStore::rel(id, thumb) else {
@@ -200,6 +224,15 @@ impl ImageStore {
     pub async fn remove(&self, id: &str) {
         for thumb in [false, true] {
             if let Some(rel) = ImageStore::rel(id, thumb)
+                && let Err(e) = self.store.delete(&rel).await
+            {
+                tracing::warn!(image = %id, error = %e, "could not remove an image");
+            }
+        }
+        if valid_id(id) {
+            // Only data posts' thumbnails have it: a missing one is no error.
+            let rel = format!("{id}.thumb-dark");
+            if matches!(self.store.get(&rel).await, Ok(Some(_)))
                 && let Err(e) = self.store.delete(&rel).await
             {
                 tracing::warn!(image = %id, error = %e, "could not remove an image");

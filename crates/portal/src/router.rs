@@ -70,6 +70,7 @@ pub fn build(state: AppState) -> Router {
         .route("/u/{name}/feed.atom", get(feeds::member))
         .route("/img/{id}", get(image_serve::full))
         .route("/img/{id}/thumb", get(image_serve::thumb))
+        .route("/img/{id}/thumb-dark", get(image_serve::thumb_dark))
         .route("/static/style.css", get(static_files::style))
         .route("/static/favicon.svg", get(static_files::favicon))
         .route("/favicon.ico", get(static_files::favicon))

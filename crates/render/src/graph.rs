@@ -20,6 +20,8 @@ pub struct GraphStyle {
     /// Largest drawing side in user units; bigger layouts are scaled down to fit.
     pub max_side: f64,
     pub labels: bool,
+    /// Label only the hubs and groups (thumbnails: other labels would be unreadable specks).
+    pub hub_labels_only: bool,
     pub legend: bool,
     pub font_size: f64,
 }
@@ -30,6 +32,7 @@ impl Default for GraphStyle {
             theme: Theme::LIGHT,
             max_side: 4000.0,
             labels: true,
+            hub_labels_only: false,
             legend: true,
             font_size: 10.0,
         }
@@ -39,8 +42,11 @@ impl Default for GraphStyle {
 const MARGIN: f64 = 20.0;
 const LEGEND_W: f64 = 280.0;
 const FONT: &str = "DejaVu Sans, Verdana, sans-serif";
-/// Entries shown in the legend before "… and N more".
-const LEGEND_MAX: usize = 40;
+/// Legend lines at most: beyond, the smallest entries are grouped into one line, so a
+/// colour ramp over eighty values never becomes eighty lines.
+const LEGEND_MAX: usize = 12;
+/// Nodes whose labels are drawn as hubs (bold, larger), at most.
+const HUBS_MAX: usize = 8;
 /// Below this many edges arrowheads are drawn; above, they only add clutter.
 const ARROWS_MAX: usize = 5000;
 /// Node tooltips (`<title>`) up to this many nodes.
@@ -72,7 +78,7 @@ pub fn graph_svg(graph: &Graph, pos: &[[f64; 2]], style: &GraphStyle) -> String 
     };
     let (mut x0, mut y0) = (0.0f64, 0.0f64);
     let (mut x1, mut y1) = ((maxx - minx) * scale, (maxy - miny) * scale);
-    for (p, _) in labels.placed.iter().flatten() {
+    for (p, _, _) in labels.placed.iter().flatten() {
         x0 = x0.min(p.rect[0]);
         y0 = y0.min(p.rect[1]);
         x1 = x1.max(p.rect[2]);
@@ -134,8 +140,11 @@ fn draw_edges(
                 ("viewBox", "0 0 10 10".into()),
                 ("refX", 10.0.into()),
                 ("refY", 5.0.into()),
-                ("markerWidth", 5.0.into()),
-                ("markerHeight", 5.0.into()),
+                // In drawing units, so a thick edge (a group's many rows) does not grow a
+                // huge arrowhead.
+                ("markerUnits", "userSpaceOnUse".into()),
+                ("markerWidth", 6.0.into()),
+                ("markerHeight", 6.0.into()),
                 ("orient", "auto".into()),
             ],
         );
@@ -216,18 +225,19 @@ fn shape_points(shape: &str, c: [f64; 2], r: f64) -> Option<Vec<[f64; 2]>> {
     }
 }
 
-/// Writes one node symbol (also used for legend swatches).
-fn symbol(
-    w: &mut SvgWriter,
-    shape: &str,
-    c: [f64; 2],
-    r: f64,
+/// How a symbol is painted: fill, outline, and dashed for nodes that stand for many.
+#[derive(Clone, Copy)]
+struct Paint {
     fill: Rgb,
     outline: Rgb,
-    title: Option<&str>,
-) {
-    let fill = fill.hex();
-    let stroke = outline.hex();
+    dashed: bool,
+}
+
+/// Writes one node symbol (also used for legend swatches).
+fn symbol(w: &mut SvgWriter, shape: &str, c: [f64; 2], r: f64, paint: Paint, title: Option<&str>) {
+    let dashed = paint.dashed;
+    let fill = paint.fill.hex();
+    let stroke = paint.outline.hex();
     let sw = (r * 0.12).clamp(0.3, 1.0);
     let common = |attrs: &mut Vec<(&'static str, Val<'_>)>| {
         attrs.push(("fill", Val::Owned(fill.clone())));
@@ -255,6 +265,14 @@ fn symbol(
         "circle"
     };
     common(&mut attrs);
+    if dashed {
+        // A node standing for many (a group, "other"): outlined as a container.
+        attrs.push((
+            "stroke-dasharray",
+            Val::Owned(format!("{} {}", fmt_num(r * 0.3), fmt_num(r * 0.2))),
+        ));
+        attrs.push(("fill-opacity", 0.6.into()));
+    }
     match title {
         Some(t) => {
             w.start(tag, &attrs);
@@ -280,21 +298,28 @@ fn draw_nodes(
         let fill = n.color.rgb.unwrap_or(t.background);
         let r = (radius[i] * scale).max(1.0);
         let title = titles.then(|| {
-            format!(
-                "{} ({} {}, {} lines)",
-                n.id,
-                n.role.name(),
-                if n.source_target { "+ target" } else { "" },
-                n.count
-            )
+            if n.folded > 0 {
+                format!("{} ({}, {} lines)", n.label, n.role.name(), n.count)
+            } else {
+                format!(
+                    "{} ({} {}, {} lines)",
+                    n.id,
+                    n.role.name(),
+                    if n.source_target { "+ target" } else { "" },
+                    n.count
+                )
+            }
         });
         symbol(
             w,
             &n.shape,
             tx(pos[i]),
             r,
-            fill,
-            t.outline,
+            Paint {
+                fill,
+                outline: t.outline,
+                dashed: n.folded > 0,
+            },
             title.as_deref(),
         );
         w.newline();
@@ -302,12 +327,55 @@ fn draw_nodes(
     w.end();
 }
 
+/// How a label is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LabelKind {
+    Plain,
+    /// One of the few nodes the picture is about: bold, larger, always placed.
+    Hub,
+    /// A node standing for many: italic, muted.
+    Group,
+}
+
+/// Group labels say what the grey nodes hold: up to this many are always placed.
+const GROUP_LABELS_MUST: usize = 20;
+
+/// Hub labels are this much larger than the others.
+const HUB_SCALE: f64 = 1.3;
+
 /// Placed labels (in drawing units before the margin shift) and their font size.
 #[derive(Default)]
 struct Labels {
     font_size: f64,
-    /// Per node: where its label goes and its text, or `None` when it did not fit.
-    placed: Vec<Option<(Placed, String)>>,
+    /// Per node: where its label goes, its text and kind, or `None` when it did not fit.
+    placed: Vec<Option<(Placed, String, LabelKind)>>,
+}
+
+/// The hubs of a graph: the nodes that join many others, up to [`HUBS_MAX`] of them, each
+/// with at least three times the median degree (and at least 3). Ties go to the node
+/// with more rows. Groups are never hubs: they stand for many small nodes.
+pub fn hubs(graph: &Graph) -> Vec<bool> {
+    let n = graph.nodes.len();
+    let mut out = vec![false; n];
+    let degree = graph.degrees();
+    let mut order: Vec<usize> = (0..n).filter(|i| graph.nodes[*i].folded == 0).collect();
+    if order.len() < 4 {
+        return out;
+    }
+    let mut sorted: Vec<u32> = order.iter().map(|&i| degree[i]).collect();
+    sorted.sort_unstable();
+    let floor = (sorted[sorted.len() / 2] * 3).max(3);
+    order.sort_by(|a, b| {
+        (degree[*b], graph.nodes[*b].count)
+            .cmp(&(degree[*a], graph.nodes[*a].count))
+            .then(a.cmp(b))
+    });
+    for &i in order.iter().take(HUBS_MAX) {
+        if degree[i] >= floor {
+            out[i] = true;
+        }
+    }
+    out
 }
 
 fn place_labels(
@@ -320,10 +388,40 @@ fn place_labels(
 ) -> Labels {
     let fs = (style.font_size * scale.sqrt()).max(6.0);
     let degree = graph.degrees();
+    let hub = hubs(graph);
+    let kinds: Vec<LabelKind> = graph
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            if n.folded > 0 {
+                LabelKind::Group
+            } else if hub[i] {
+                LabelKind::Hub
+            } else {
+                LabelKind::Plain
+            }
+        })
+        .collect();
+    let groups = kinds.iter().filter(|k| **k == LabelKind::Group).count();
+    let size_of = |k: LabelKind| {
+        if k == LabelKind::Hub {
+            fs * HUB_SCALE
+        } else {
+            fs
+        }
+    };
     let texts: Vec<String> = graph
         .nodes
         .iter()
-        .map(|n| ellipsize(&n.label, 40.0 * fs, fs))
+        .zip(&kinds)
+        .map(|(n, k)| {
+            if style.hub_labels_only && *k == LabelKind::Plain {
+                String::new()
+            } else {
+                ellipsize(&n.label, 40.0 * fs, size_of(*k))
+            }
+        })
         .collect();
     let reqs: Vec<LabelReq> = graph
         .nodes
@@ -331,24 +429,38 @@ fn place_labels(
         .enumerate()
         .map(|(i, n)| {
             let c = at(pos[i]);
+            let k = kinds[i];
+            let size = size_of(k);
+            // Bold text runs about a tenth wider.
+            let bold = if k == LabelKind::Hub { 1.1 } else { 1.0 };
             LabelReq {
                 x: c[0],
                 y: c[1],
                 r: (radius[i] * scale).max(1.0),
-                w: if n.label.is_empty() {
+                w: if texts[i].is_empty() {
                     0.0
                 } else {
-                    text_width(&texts[i], fs)
+                    text_width(&texts[i], size) * bold
                 },
-                h: fs * 1.2,
-                priority: u64::from(degree[i]) * 1_000_000 + n.count.min(999_999),
+                h: size * 1.2,
+                // Hubs first, then groups (they say what the rest is), then by degree.
+                priority: match k {
+                    LabelKind::Hub => 1 << 62,
+                    LabelKind::Group => 1 << 61,
+                    LabelKind::Plain => 0,
+                } + u64::from(degree[i]) * 1_000_000
+                    + n.count.min(999_999),
+                must: !texts[i].is_empty()
+                    && (k == LabelKind::Hub
+                        || (k == LabelKind::Group && groups <= GROUP_LABELS_MUST)),
             }
         })
         .collect();
     let placed = place(&reqs)
         .into_iter()
         .zip(texts)
-        .map(|(p, text)| p.filter(|_| !text.is_empty()).map(|p| (p, text)))
+        .zip(kinds)
+        .map(|((p, text), k)| p.filter(|_| !text.is_empty()).map(|p| (p, text, k)))
         .collect();
     Labels {
         font_size: fs,
@@ -371,16 +483,55 @@ fn draw_labels(w: &mut SvgWriter, labels: &Labels, shift: [f64; 2], style: &Grap
             ("paint-order", "stroke".into()),
         ],
     );
-    for (p, text) in labels.placed.iter().flatten() {
-        w.text_element(
-            "text",
+    // Leader lines of labels placed away from their node, under the text.
+    let leaders: Vec<String> = labels
+        .placed
+        .iter()
+        .flatten()
+        .filter_map(|(p, _, _)| p.leader)
+        .map(|l| {
+            format!(
+                "M{} {}L{} {}",
+                fmt_num(l[0] + shift[0]),
+                fmt_num(l[1] + shift[1]),
+                fmt_num(l[2] + shift[0]),
+                fmt_num(l[3] + shift[1])
+            )
+        })
+        .collect();
+    if !leaders.is_empty() {
+        w.empty(
+            "path",
             &[
-                ("x", (p.x + shift[0]).into()),
-                ("y", (p.y + shift[1]).into()),
-                ("text-anchor", p.anchor.into()),
+                ("class", "leader".into()),
+                ("d", Val::Owned(leaders.concat())),
+                ("stroke", t.muted.hex().into()),
+                ("stroke-width", (fs / 12.0).max(0.5).into()),
+                ("fill", "none".into()),
             ],
-            text,
         );
+        w.newline();
+    }
+    for (p, text, kind) in labels.placed.iter().flatten() {
+        let mut attrs: Vec<(&'static str, Val<'_>)> = vec![
+            ("x", (p.x + shift[0]).into()),
+            ("y", (p.y + shift[1]).into()),
+            ("text-anchor", p.anchor.into()),
+        ];
+        match kind {
+            LabelKind::Plain => {}
+            LabelKind::Hub => {
+                attrs.push(("class", "hub".into()));
+                attrs.push(("font-size", (fs * HUB_SCALE).into()));
+                attrs.push(("font-weight", "bold".into()));
+            }
+            LabelKind::Group => {
+                attrs.push(("class", "group".into()));
+                attrs.push(("font-style", "italic".into()));
+                attrs.push(("fill", t.muted.hex().into()));
+            }
+        }
+        w.text_element("text", &attrs, text);
         w.newline();
     }
     w.end();
@@ -388,6 +539,27 @@ fn draw_labels(w: &mut SvgWriter, labels: &Labels, shift: [f64; 2], style: &Grap
 
 fn legend_lines(graph: &Graph) -> usize {
     graph.legend.len().min(LEGEND_MAX) + 3 + graph.notes.len() * 2
+}
+
+/// The legend entries drawn (indices, in the legend's order) and, when there are more
+/// than [`LEGEND_MAX`], how many entries and nodes the last line groups: the entries
+/// with the fewest nodes go, grouped entries (which explain the picture's groups) stay.
+fn legend_shown(graph: &Graph) -> (Vec<usize>, Option<(usize, u64)>) {
+    let all = &graph.legend;
+    if all.len() <= LEGEND_MAX {
+        return ((0..all.len()).collect(), None);
+    }
+    let mut rank: Vec<usize> = (0..all.len()).collect();
+    rank.sort_by(|a, b| {
+        (all[*b].grouped, all[*b].nodes)
+            .cmp(&(all[*a].grouped, all[*a].nodes))
+            .then(a.cmp(b))
+    });
+    let mut shown: Vec<usize> = rank[..LEGEND_MAX - 1].to_vec();
+    shown.sort_unstable();
+    let rest = &rank[LEGEND_MAX - 1..];
+    let nodes = rest.iter().map(|i| all[*i].nodes).sum();
+    (shown, Some((rest.len(), nodes)))
 }
 
 fn legend_height(graph: &Graph, style: &GraphStyle) -> f64 {
@@ -403,6 +575,7 @@ fn role_title(role: &str) -> &str {
         "event" => "Event",
         "target" => "Target",
         "source+target" => "Source & target",
+        "edge" => "Edge",
         other => other,
     }
 }
@@ -441,19 +614,51 @@ fn draw_legend(w: &mut SvgWriter, graph: &Graph, x0: f64, style: &GraphStyle) {
     );
     y += 20.0;
     let text_w = LEGEND_W - MARGIN - 44.0;
-    for entry in graph.legend.iter().take(LEGEND_MAX) {
+    let (shown, rest) = legend_shown(graph);
+    for &i in &shown {
+        let entry = &graph.legend[i];
         let fill = parse_hex(&entry.color).unwrap_or(t.background);
-        let shape = match entry.role {
-            "event" => "box",
-            _ => "ellipse",
+        if entry.role == "edge" {
+            w.empty(
+                "line",
+                &[
+                    ("x1", tx.into()),
+                    ("y1", (y - 4.0).into()),
+                    ("x2", (tx + 12.0).into()),
+                    ("y2", (y - 4.0).into()),
+                    ("stroke", fill.hex().into()),
+                    ("stroke-width", 2.5.into()),
+                ],
+            );
+        } else {
+            let shape = if entry.role == "event" {
+                "box"
+            } else {
+                "ellipse"
+            };
+            symbol(
+                w,
+                shape,
+                [tx + 6.0, y - 4.0],
+                5.5,
+                Paint {
+                    fill,
+                    outline: t.outline,
+                    dashed: entry.grouped,
+                },
+                None,
+            );
+        }
+        let text = if entry.label.is_empty() {
+            format!("{} ({})", role_title(entry.role), entry.nodes)
+        } else {
+            format!(
+                "{}: {} ({})",
+                role_title(entry.role),
+                entry.label,
+                entry.nodes
+            )
         };
-        symbol(w, shape, [tx + 6.0, y - 4.0], 5.5, fill, t.outline, None);
-        let text = format!(
-            "{}: {} ({})",
-            role_title(entry.role),
-            entry.label,
-            entry.nodes
-        );
         w.text_element(
             "text",
             &[
@@ -465,15 +670,31 @@ fn draw_legend(w: &mut SvgWriter, graph: &Graph, x0: f64, style: &GraphStyle) {
         );
         y += 18.0;
     }
-    if graph.legend.len() > LEGEND_MAX {
+    if let Some((entries, nodes)) = rest {
+        symbol(
+            w,
+            "ellipse",
+            [tx + 6.0, y - 4.0],
+            5.5,
+            Paint {
+                fill: t.muted,
+                outline: t.outline,
+                dashed: true,
+            },
+            None,
+        );
         w.text_element(
             "text",
             &[
-                ("x", tx.into()),
+                ("x", (tx + 18.0).into()),
                 ("y", y.into()),
                 ("fill", t.muted.hex().into()),
             ],
-            &format!("… and {} more", graph.legend.len() - LEGEND_MAX),
+            &ellipsize(
+                &format!("{entries} more colours ({nodes} nodes)"),
+                text_w,
+                11.0,
+            ),
         );
         y += 18.0;
     }

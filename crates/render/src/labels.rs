@@ -66,6 +66,9 @@ pub(crate) struct LabelReq {
     pub w: f64,
     pub h: f64,
     pub priority: u64,
+    /// A hub's label: if no spot beside the node is free, it moves further out, and as a
+    /// last resort is drawn over other nodes (never over another label) rather than left out.
+    pub must: bool,
 }
 
 /// Where a placed label's text starts (baseline-left) and its anchor.
@@ -77,6 +80,8 @@ pub(crate) struct Placed {
     pub anchor: &'static str,
     /// The box the label was given: the drawing grows to hold it.
     pub rect: Rect,
+    /// Placed away from its node: a leader line joins the node's rim to the label.
+    pub leader: Option<[f64; 4]>,
 }
 
 /// Places labels; returns one entry per request (`None` when it did not fit).
@@ -89,6 +94,8 @@ pub(crate) fn place(reqs: &[LabelReq]) -> Vec<Option<Placed>> {
     let mut order: Vec<usize> = (0..reqs.len()).collect();
     order.sort_by(|a, b| reqs[*b].priority.cmp(&reqs[*a].priority).then(a.cmp(b)));
     let mut out = vec![None; reqs.len()];
+    // Rectangles of placed labels (the grid also holds node discs).
+    let mut labels: Vec<Rect> = Vec::new();
     for i in order {
         let q = &reqs[i];
         let gap = 2.0;
@@ -106,6 +113,7 @@ pub(crate) fn place(reqs: &[LabelReq]) -> Vec<Option<Placed>> {
                     y: q.y + q.h * 0.35,
                     anchor: "start",
                     rect: [0.0; 4],
+                    leader: None,
                 },
             ),
             // left
@@ -121,6 +129,7 @@ pub(crate) fn place(reqs: &[LabelReq]) -> Vec<Option<Placed>> {
                     y: q.y + q.h * 0.35,
                     anchor: "end",
                     rect: [0.0; 4],
+                    leader: None,
                 },
             ),
             // above
@@ -136,6 +145,7 @@ pub(crate) fn place(reqs: &[LabelReq]) -> Vec<Option<Placed>> {
                     y: q.y - q.r - gap - q.h * 0.15,
                     anchor: "middle",
                     rect: [0.0; 4],
+                    leader: None,
                 },
             ),
             // below
@@ -151,6 +161,7 @@ pub(crate) fn place(reqs: &[LabelReq]) -> Vec<Option<Placed>> {
                     y: q.y + q.r + gap + q.h * 0.85,
                     anchor: "middle",
                     rect: [0.0; 4],
+                    leader: None,
                 },
             ),
         ];
@@ -169,8 +180,66 @@ pub(crate) fn place(reqs: &[LabelReq]) -> Vec<Option<Placed>> {
                 break;
             }
         }
+        if out[i].is_none() && q.must {
+            let spot = further_out(q, &grid, &labels);
+            grid.add(spot.rect);
+            out[i] = Some(spot);
+        }
+        if let Some(p) = out[i] {
+            labels.push(p.rect);
+        }
     }
     out
+}
+
+/// A spot for a hub's label away from its node: rings of growing distance in eight
+/// directions, the first free one; else the right-hand spot beyond the furthest ring that
+/// overlaps no label (a label drawn over nodes keeps its halo, so it stays legible).
+fn further_out(q: &LabelReq, grid: &Grid, labels: &[Rect]) -> Placed {
+    let at = |cx: f64, cy: f64| {
+        let rect = [
+            cx - q.w / 2.0,
+            cy - q.h / 2.0,
+            cx + q.w / 2.0,
+            cy + q.h / 2.0,
+        ];
+        // From the node's rim towards the nearest point of the label's box.
+        let tx = q.x.clamp(rect[0], rect[2]);
+        let ty = q.y.clamp(rect[1], rect[3]);
+        let (dx, dy) = (tx - q.x, ty - q.y);
+        let d = dx.hypot(dy).max(1e-9);
+        Placed {
+            x: cx - q.w / 2.0,
+            y: cy + q.h * 0.35,
+            anchor: "start",
+            rect,
+            leader: Some([q.x + dx / d * q.r, q.y + dy / d * q.r, tx, ty]),
+        }
+    };
+    for ring in 1..=6 {
+        let d = q.r + ring as f64 * q.h + q.w / 2.0;
+        for k in 0..8 {
+            let a = k as f64 * std::f64::consts::FRAC_PI_4;
+            let p = at(q.x + d * a.cos(), q.y + d * a.sin() * 0.6);
+            let probe = [
+                p.rect[0] + 0.01,
+                p.rect[1] + 0.01,
+                p.rect[2] - 0.01,
+                p.rect[3] - 0.01,
+            ];
+            if !grid.hits(&probe) {
+                return p;
+            }
+        }
+    }
+    let mut y = q.y;
+    loop {
+        let p = at(q.x + q.r + 2.0 + q.w / 2.0, y);
+        if !labels.iter().any(|l| overlaps(l, &p.rect)) {
+            return p;
+        }
+        y += q.h;
+    }
 }
 
 #[cfg(test)]
@@ -187,6 +256,7 @@ mod tests {
                 w: 40.0,
                 h: 10.0,
                 priority: i as u64,
+                must: false,
             })
             .collect();
         let placed = place(&reqs);

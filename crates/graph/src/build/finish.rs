@@ -11,7 +11,7 @@ use super::style::{Styler, first_value};
 use super::{EdgeData, GraphBuilder, role_slot};
 use crate::color::{Color, Rgb};
 use crate::model::{Counts, Edge, Graph, Node, Settings};
-use crate::rules::{Measure, Prop, Role};
+use crate::rules::{DEFAULT_RARE, Measure, Prop, Role};
 
 /// Reserved for limits on what `finish` accepts; building cannot fail today.
 #[derive(Debug, thiserror::Error)]
@@ -21,12 +21,40 @@ pub enum FinishError {}
 struct Kept {
     id: u32,
     role: Role,
-    /// For "other" nodes: how many were folded and their name.
-    folded: Option<(u64, String)>,
+    /// For nodes that stand for several: what they hold.
+    folded: Option<Fold>,
+}
+
+/// Why nodes were folded into one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FoldKind {
+    /// All but the top k of a role (`source.top`): one "other" node.
+    Top,
+    /// Rare nodes of one group (`source.group`): one node per network, port class, ...
+    Group,
+}
+
+/// A node standing for several.
+struct Fold {
+    kind: FoldKind,
+    members: u64,
+    /// Its id and label.
+    name: String,
+    label: String,
+    /// Rows of its members, in its role.
+    rows: u64,
+    /// The mean of its members' size values, before scaling (group nodes are sized like a
+    /// typical member, so a group of a thousand rare ports never outweighs the one port
+    /// that matters).
+    mean_size: f64,
 }
 
 /// Minimum AfterGlow node size, in inches.
 const MIN_NODE_SIZE: f64 = 0.1;
+/// The smallest node of native rules, as a share of the largest: small enough that a hub
+/// stands out among hundreds of small nodes (AfterGlow's 0.1 inch is half its default
+/// largest size, so everything looked alike).
+const MIN_NATIVE_SHARE: f64 = 0.2;
 
 impl GraphBuilder {
     /// Applies thresholds, folding and styles, and returns the graph.
@@ -133,6 +161,7 @@ impl GraphBuilder {
             .collect();
 
         let mut notes = Vec::new();
+        self.fold_groups(&mut kept, &mut edges, &mut notes);
         self.fold_top_k(&mut kept, &mut edges, &mut notes);
         self.style(kept, edges, notes, omitted_edges, nodes_omitted)
     }
@@ -177,42 +206,138 @@ impl GraphBuilder {
                 top.role.name(),
                 folded.len()
             ));
-            // The "other" node replaces the first folded node's slot; the rest are removed.
-            let keep_slot = folded[0];
-            let mut remap: Vec<usize> = (0..kept.len()).collect();
-            for &f in &folded {
-                remap[f] = keep_slot;
-            }
-            kept[keep_slot].folded = Some((folded.len() as u64, name));
-            let mut alive = vec![true; kept.len()];
-            for &f in &folded[1..] {
-                alive[f] = false;
-            }
-            let mut new_index = vec![usize::MAX; kept.len()];
-            let mut next = 0;
-            for (i, a) in alive.iter().enumerate() {
-                if *a {
-                    new_index[i] = next;
-                    next += 1;
-                }
-            }
-            let mut merged: BTreeMap<(usize, usize), Vec<&EdgeData>> = BTreeMap::new();
-            for (a, b, d) in edges.drain(..) {
-                let (a, b) = (new_index[remap[a]], new_index[remap[b]]);
-                merged.entry((a, b)).or_default().push(d);
-            }
-            // Merged edges keep the first edge's data; multiplicity is summed in `style`.
-            *edges = merged
-                .into_iter()
-                .flat_map(|((a, b), ds)| ds.into_iter().map(move |d| (a, b, d)))
-                .collect();
-            let mut i = 0;
-            kept.retain(|_| {
-                let keep = alive[i];
-                i += 1;
-                keep
-            });
+            let rows = folded.iter().map(|&i| measure_rows(self, &kept[i])).sum();
+            let fold = Fold {
+                kind: FoldKind::Top,
+                members: folded.len() as u64,
+                label: name.clone(),
+                name,
+                rows,
+                mean_size: 0.0,
+            };
+            merge_folds(kept, edges, vec![(folded, fold)]);
         }
+    }
+
+    /// Folds the rare nodes of every role that has `group` rules: a node holding less than
+    /// the role's `rare` share of the drawn rows joins the group its first matching rule
+    /// names (a network, a port class); each group of two or more becomes one node labelled
+    /// with what it holds ("120 hosts in 10.20.0.0/16", "1,180 registered ports"). A rule
+    /// that yields an empty text keeps the node; a group of one stays the node itself.
+    fn fold_groups(
+        &self,
+        kept: &mut Vec<Kept>,
+        edges: &mut Vec<(usize, usize, &EdgeData)>,
+        notes: &mut Vec<String>,
+    ) {
+        let roles = [Role::Source, Role::Event, Role::Target];
+        if !roles.iter().any(|r| self.rules.has(Prop::Group, *r)) {
+            return;
+        }
+        let stats = node_stats(kept.len(), edges);
+        let mut sets: Vec<(Vec<usize>, Fold)> = Vec::new();
+        for role in roles {
+            if !self.rules.has(Prop::Group, role) {
+                continue;
+            }
+            let slot = role_slot(role);
+            let share = self.rules.rare[slot].unwrap_or(DEFAULT_RARE);
+            let of_role: Vec<usize> = (0..kept.len())
+                .filter(|i| kept[*i].role == role && kept[*i].folded.is_none())
+                .collect();
+            let total: u64 = of_role.iter().map(|&i| measure_rows(self, &kept[i])).sum();
+            let below = total as f64 * share;
+            // Group name -> members, in first-appearance order.
+            let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+            let mut order: Vec<String> = Vec::new();
+            // Groups that also hold nodes common enough to stay: theirs are "other" hosts.
+            let mut common: std::collections::HashSet<String> = std::collections::HashSet::new();
+            for &i in &of_role {
+                let data = self.nodes[kept[i].id as usize].roles[slot]
+                    .as_ref()
+                    .expect("kept in this role");
+                let rare = (data.count as f64) < below;
+                let mut st = stats[i];
+                st.count = data.count as f64;
+                let row = data.last.as_ref().expect("a role has a row");
+                let scope = RowScope::with_stats(row, &data.value, self, st);
+                let Some(group) = first_value(&self.rules, Prop::Group, role, &scope)
+                    .map(|v| v.as_text().trim().to_string())
+                    .filter(|g| !g.is_empty())
+                else {
+                    continue;
+                };
+                if !rare {
+                    common.insert(group);
+                    continue;
+                }
+                let members = groups.entry(group.clone()).or_default();
+                if members.is_empty() {
+                    order.push(group);
+                }
+                members.push(i);
+            }
+            let mut grouped = 0usize;
+            let mut made = 0usize;
+            for group in order {
+                let members = groups.remove(&group).expect("listed");
+                if members.len() < 2 {
+                    continue;
+                }
+                let values: Vec<&str> = members
+                    .iter()
+                    .map(|&i| {
+                        self.nodes[kept[i].id as usize].roles[slot]
+                            .as_ref()
+                            .map_or("", |d| &*d.value)
+                    })
+                    .collect();
+                let label = group_label(&group, members.len(), &values, common.contains(&group));
+                let mut size_sum = 0.0;
+                let mut rows = 0u64;
+                for &i in &members {
+                    let data = self.nodes[kept[i].id as usize].roles[slot]
+                        .as_ref()
+                        .expect("kept in this role");
+                    rows += data.count;
+                    let mut st = stats[i];
+                    st.count = data.count as f64;
+                    let row = data.last.as_ref().expect("a role has a row");
+                    let scope = RowScope::with_stats(row, &data.value, self, st);
+                    size_sum += self.size_value(role, data, &scope);
+                }
+                grouped += members.len();
+                made += 1;
+                let mean = size_sum / members.len() as f64;
+                sets.push((
+                    members.clone(),
+                    Fold {
+                        kind: FoldKind::Group,
+                        members: members.len() as u64,
+                        name: format!("{label} [{}]", role.name()),
+                        label,
+                        rows,
+                        mean_size: mean,
+                    },
+                ));
+            }
+            if made > 0 {
+                let rule = self
+                    .rules
+                    .rules_for(Prop::Group, role)
+                    .map(|r| r.text.as_str())
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                notes.push(format!(
+                    "grouped {} rare {} nodes (each under {} of the rows) into {made} group{} by {rule}",
+                    thousands(grouped as u64),
+                    role.name(),
+                    percent(share),
+                    if made == 1 { "" } else { "s" },
+                ));
+            }
+        }
+        merge_folds(kept, edges, sets);
     }
 
     fn style(
@@ -227,28 +352,61 @@ impl GraphBuilder {
         let sized = [Role::Source, Role::Event, Role::Target]
             .iter()
             .any(|r| self.rules.has(Prop::Size, *r));
-        // Degrees among drawn nodes, for `degree`/`fanout` in rules.
-        let mut stats = vec![Stats::default(); kept.len()];
-        let mut seen = std::collections::HashSet::new();
-        for (a, b, _) in &edges {
-            if seen.insert((*a, *b)) {
-                stats[*a].degree += 1.0;
-                stats[*a].fanout += 1.0;
-                stats[*b].degree += 1.0;
-                stats[*b].fanin += 1.0;
+        let stats = node_stats(kept.len(), &edges);
+        let min_size = if self.rules.afterglow {
+            MIN_NODE_SIZE
+        } else {
+            max_size * MIN_NATIVE_SHARE
+        };
+        let mut max_actual = self.max_actual_sizes(max_size);
+        if !self.rules.afterglow {
+            // Sizes from statistics (`node.size = degree`) are known only now, over the
+            // drawn nodes: scale by their largest too, or a hub of degree 120 would be drawn
+            // 120 times the largest size.
+            for (i, k) in kept.iter().enumerate() {
+                if k.folded.is_some() || !self.rules.has(Prop::Size, k.role) {
+                    continue;
+                }
+                let slot = role_slot(k.role);
+                let data = self.nodes[k.id as usize].roles[slot]
+                    .as_ref()
+                    .expect("kept in this role");
+                let mut st = stats[i];
+                st.count = data.count as f64;
+                let scope = RowScope::with_stats(
+                    data.last.as_ref().expect("a role has a row"),
+                    &data.value,
+                    self,
+                    st,
+                );
+                max_actual[slot] = max_actual[slot].max(self.size_value(k.role, data, &scope));
             }
+            // One scale for every role, so a bot of degree 7 is not drawn as large as the
+            // server of degree 120 it calls (AfterGlow scales each role by its own largest).
+            let all = max_actual.iter().copied().fold(1.0f64, f64::max);
+            max_actual = [all; 3];
         }
-        let max_actual = self.max_actual_sizes(max_size);
         let mut styler = Styler::default();
         let mut nodes = Vec::with_capacity(kept.len());
         for (i, k) in kept.iter().enumerate() {
-            if let Some((folded, name)) = &k.folded {
+            if let Some(fold) = &k.folded {
                 let color = Color::from_rgb(Rgb(0x99, 0x99, 0x99));
-                let legend =
-                    styler.entry(k.role.name(), &color, format!("folded {}s", k.role.name()));
+                let (what, size, count) = match fold.kind {
+                    FoldKind::Top => (format!("folded {}s", k.role.name()), max_size, fold.members),
+                    FoldKind::Group => (
+                        format!("rare {}s, grouped", k.role.name()),
+                        rounded(
+                            (max_size / max_actual[role_slot(k.role)] * fold.mean_size)
+                                .clamp(min_size, max_size),
+                        ),
+                        fold.rows,
+                    ),
+                };
+                let legend = styler.entry(k.role.name(), &color, what);
+                styler.legend[legend].grouped = true;
                 nodes.push(Node {
-                    id: name.clone(),
-                    label: name.clone(),
+                    id: fold.name.clone(),
+                    label: fold.label.clone(),
                     role: k.role,
                     source_target: false,
                     color,
@@ -257,9 +415,9 @@ impl GraphBuilder {
                     } else {
                         "ellipse".into()
                     },
-                    size: sized.then_some(max_size),
-                    count: *folded,
-                    folded: *folded,
+                    size: sized.then_some(size),
+                    count,
+                    folded: fold.members,
                     legend,
                 });
                 continue;
@@ -299,9 +457,7 @@ impl GraphBuilder {
                 });
             let size = self.rules.has(Prop::Size, k.role).then(|| {
                 let v = self.size_value(k.role, data, &scope);
-                let s = (max_size / max_actual[role_slot(k.role)] * v).max(MIN_NODE_SIZE);
-                // Two decimals as printf rounds them (AfterGlow's sprintf("%.2f")).
-                format!("{s:.2}").parse::<f64>().unwrap_or(s)
+                rounded((max_size / max_actual[role_slot(k.role)] * v).max(min_size))
             });
             let mut label = if self.opts.no_labels {
                 String::new()
@@ -458,6 +614,122 @@ impl GraphBuilder {
             ));
         }
     }
+}
+
+/// Degrees among drawn nodes, for `degree`/`fanout` in rules (each distinct edge once).
+fn node_stats(n: usize, edges: &[(usize, usize, &EdgeData)]) -> Vec<Stats> {
+    let mut stats = vec![Stats::default(); n];
+    let mut seen = std::collections::HashSet::new();
+    for (a, b, _) in edges {
+        if seen.insert((*a, *b)) {
+            stats[*a].degree += 1.0;
+            stats[*a].fanout += 1.0;
+            stats[*b].degree += 1.0;
+            stats[*b].fanin += 1.0;
+        }
+    }
+    stats
+}
+
+/// Rows a kept node stands for in its role.
+fn measure_rows(b: &GraphBuilder, k: &Kept) -> u64 {
+    match &k.folded {
+        Some(f) => f.rows,
+        None => b.nodes[k.id as usize].roles[role_slot(k.role)]
+            .as_ref()
+            .map_or(0, |d| d.count),
+    }
+}
+
+/// Replaces each set of kept nodes by one node standing for them all (in the first
+/// member's place, so order stays first appearance) and merges their edges.
+fn merge_folds(
+    kept: &mut Vec<Kept>,
+    edges: &mut Vec<(usize, usize, &EdgeData)>,
+    sets: Vec<(Vec<usize>, Fold)>,
+) {
+    if sets.is_empty() {
+        return;
+    }
+    let mut remap: Vec<usize> = (0..kept.len()).collect();
+    let mut alive = vec![true; kept.len()];
+    for (members, fold) in sets {
+        let slot = members[0];
+        for &m in &members {
+            remap[m] = slot;
+        }
+        for &m in &members[1..] {
+            alive[m] = false;
+        }
+        kept[slot].folded = Some(fold);
+    }
+    let mut new_index = vec![usize::MAX; kept.len()];
+    let mut next = 0;
+    for (i, a) in alive.iter().enumerate() {
+        if *a {
+            new_index[i] = next;
+            next += 1;
+        }
+    }
+    let mut merged: BTreeMap<(usize, usize), Vec<&EdgeData>> = BTreeMap::new();
+    for (a, b, d) in edges.drain(..) {
+        let (a, b) = (new_index[remap[a]], new_index[remap[b]]);
+        merged.entry((a, b)).or_default().push(d);
+    }
+    // Merged edges keep each edge's data; multiplicity is summed in `style_edges`.
+    *edges = merged
+        .into_iter()
+        .flat_map(|((a, b), ds)| ds.into_iter().map(move |d| (a, b, d)))
+        .collect();
+    let mut i = 0;
+    kept.retain(|_| {
+        let keep = alive[i];
+        i += 1;
+        keep
+    });
+}
+
+/// What a group node is called: "120 hosts in 10.20.0.0/16" for a network,
+/// "1,180 registered ports" when every member is a port number, else "25 in example.com".
+/// "other" when some values of the same group were common enough to be drawn themselves.
+fn group_label(group: &str, n: usize, values: &[&str], other: bool) -> String {
+    let n = thousands(n as u64);
+    let other = if other { " other" } else { "" };
+    if group.parse::<ipnet::IpNet>().is_ok() {
+        format!("{n}{other} hosts in {group}")
+    } else if values.iter().all(|v| v.trim().parse::<u16>().is_ok()) {
+        format!("{n}{other} {group} ports")
+    } else {
+        format!("{n}{other} in {group}")
+    }
+}
+
+/// 1180 -> "1,180".
+pub(crate) fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// 0.02 -> "2%", 0.005 -> "0.5%".
+fn percent(share: f64) -> String {
+    let p = share * 100.0;
+    if (p - p.round()).abs() < 1e-9 {
+        format!("{}%", p.round() as u64)
+    } else {
+        format!("{}%", (p * 100.0).round() / 100.0)
+    }
+}
+
+/// Two decimals as printf rounds them (AfterGlow's sprintf("%.2f")).
+fn rounded(s: f64) -> f64 {
+    format!("{s:.2}").parse::<f64>().unwrap_or(s)
 }
 
 fn sorted_keys<S>(map: &HashMap<(u32, u32), EdgeData, S>) -> Vec<(u32, u32)> {

@@ -42,24 +42,10 @@ impl Styler {
             Some((rule, v)) => {
                 let text = v.as_text().into_owned();
                 let color = self.resolve(rules, &text);
-                let label = match (&rule.cond_text, &rule.value) {
-                    (Some(c), Expr::Str(_)) => c.clone(),
-                    (None, Expr::Str(_)) => "otherwise".to_string(),
-                    // Computed colours: what went into the palette or ramp explains them.
-                    (_, Expr::Call(Func::Palette, args)) => input_text(args, scope),
-                    (_, Expr::Call(Func::Severity | Func::GetSeverity, args)) => {
-                        format!("severity {}", input_text(args, scope))
-                    }
-                    // A value used as a colour ($fields[3] holding `tcp`): the value itself.
-                    _ => text,
-                };
-                (color, label)
+                (color, legend_label(rule, text, scope))
             }
-            None if rules.afterglow => (self.fallback.color_for(""), "no colour rule".to_string()),
-            None => (
-                Color::from_rgb(role_default(role)),
-                "no colour rule".to_string(),
-            ),
+            None if rules.afterglow => (self.fallback.color_for(""), String::new()),
+            None => (Color::from_rgb(role_default(role)), String::new()),
         };
         let idx = self.entry(shown_as, &color, label);
         (color, idx)
@@ -87,6 +73,7 @@ impl Styler {
                 color: hex,
                 label,
                 nodes: 0,
+                grouped: false,
             });
             self.legend.len() - 1
         });
@@ -94,10 +81,31 @@ impl Styler {
         i
     }
 
-    /// Resolves a computed colour for an edge (no legend entry).
+    /// Resolves the colour of an edge, counted in the legend under "edge" (a picture whose
+    /// edges are coloured by protocol must say which colour is which).
     pub fn edge_color(&mut self, rules: &RuleSet, scope: &dyn Scope) -> Option<Color> {
-        let v = first_value(rules, Prop::Color, Role::Edge, scope)?;
-        Some(self.resolve(rules, &v.as_text()))
+        let (rule, v) = matching(rules, Prop::Color, Role::Edge, scope)?;
+        let text = v.as_text().into_owned();
+        let color = self.resolve(rules, &text);
+        if color.rgb.is_some() {
+            self.entry("edge", &color, legend_label(rule, text, scope));
+        }
+        Some(color)
+    }
+}
+
+/// What a colour means in the legend: the rule's condition, "otherwise" for a catch-all,
+/// what went into a palette or ramp, or the value used as a colour (`$fields[3]` holding
+/// `tcp`) itself.
+fn legend_label(rule: &crate::rules::Rule, text: String, scope: &dyn Scope) -> String {
+    match (&rule.cond_text, &rule.value) {
+        (Some(c), Expr::Str(_)) => c.clone(),
+        (None, Expr::Str(_)) => "otherwise".to_string(),
+        (_, Expr::Call(Func::Palette, args)) => input_text(args, scope),
+        (_, Expr::Call(Func::Severity | Func::GetSeverity, args)) => {
+            format!("severity {}", input_text(args, scope))
+        }
+        _ => text,
     }
 }
 

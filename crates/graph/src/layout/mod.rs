@@ -9,6 +9,7 @@
 mod coarsen;
 mod fa2;
 mod overlap;
+mod pack;
 mod quadtree;
 
 use crate::model::Graph;
@@ -183,6 +184,7 @@ pub fn layout_edges(
         iterations[0] += overlap::remove_overlaps(&mut pos, &levels[0].radius, rounds);
     }
     report.iterations = iterations;
+    pack::pack_components(&mut pos, edges, &levels[0].radius);
     (pos, report)
 }
 

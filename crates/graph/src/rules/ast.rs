@@ -47,6 +47,9 @@ pub enum Prop {
     Shape,
     Label,
     Cluster,
+    /// The group a rare node joins (`source.group = cidr(value, 16)`): see
+    /// [`crate::rules::RuleSet::rare`].
+    Group,
     /// Edge multiplicity: `count` (default) or a per-line value summed.
     Weight,
 }
@@ -59,6 +62,7 @@ impl Prop {
             Prop::Shape => "shape",
             Prop::Label => "label",
             Prop::Cluster => "cluster",
+            Prop::Group => "group",
             Prop::Weight => "weight",
         }
     }

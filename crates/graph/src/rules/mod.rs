@@ -120,6 +120,9 @@ pub struct TopK {
     pub by: Measure,
 }
 
+/// The share of a role's rows below which a node is rare when no `rare` rule says.
+pub const DEFAULT_RARE: f64 = 0.01;
+
 /// A parsed rule file.
 #[derive(Clone, Debug, Default)]
 pub struct RuleSet {
@@ -131,6 +134,10 @@ pub struct RuleSet {
     pub sum: Vec<Role>,
     pub thresholds: Thresholds,
     pub top: Vec<TopK>,
+    /// Per role (source, event, target): below what share of the role's rows a node is
+    /// rare, so that its `group` rule folds it into a group (`source.rare = 2%`).
+    /// [`DEFAULT_RARE`] when the role has group rules and no `rare` line.
+    pub rare: [Option<f64>; 3],
     /// Non-fatal notes (AfterGlow lines AfterGlow itself ignores), with their line.
     pub warnings: Vec<String>,
     /// Whether any line used the AfterGlow dialect: then nodes no colour rule matches get
@@ -407,7 +414,20 @@ impl RuleSet {
             Some("shape") => Prop::Shape,
             Some("label") => Prop::Label,
             Some("cluster") => Prop::Cluster,
+            Some("group") => Prop::Group,
             Some("weight") if role == "edge" => Prop::Weight,
+            Some("rare") => {
+                let share = parse_share(value_trim, line, value_col)?;
+                for r in roles {
+                    match r {
+                        Role::Source => self.rare[0] = Some(share),
+                        Role::Event => self.rare[1] = Some(share),
+                        Role::Target => self.rare[2] = Some(share),
+                        _ => return Err(bad_key()),
+                    }
+                }
+                return Ok(());
+            }
             Some("threshold") => {
                 let n = parse_count(value_trim, line, value_col)?;
                 for r in roles {
@@ -451,7 +471,7 @@ impl RuleSet {
             }
             _ => return Err(bad_key()),
         };
-        if p == Prop::Cluster
+        if matches!(p, Prop::Cluster | Prop::Group)
             && roles
                 .iter()
                 .any(|r| matches!(r, Role::Edge | Role::SourceTarget))
@@ -544,6 +564,23 @@ fn parse_stmt(
         text.to_string()
     });
     Ok((value, cond, cond_text))
+}
+
+/// A share of rows: `2%` or `0.5 %`, above 0 and at most 100%.
+fn parse_share(s: &str, line: usize, col: usize) -> Result<f64, RuleError> {
+    s.trim_matches('"')
+        .trim()
+        .strip_suffix('%')
+        .and_then(|n| n.trim().parse::<f64>().ok())
+        .filter(|p| *p > 0.0 && *p <= 100.0)
+        .map(|p| p / 100.0)
+        .ok_or_else(|| {
+            RuleError::new(
+                line,
+                col,
+                format!("expected a share of rows such as `2%`, not `{s}`"),
+            )
+        })
 }
 
 fn parse_count(s: &str, line: usize, col: usize) -> Result<u64, RuleError> {

@@ -191,3 +191,123 @@ fn thresholds_and_fanout() {
         .collect();
     assert_eq!(sources, vec!["10.0.0.3"]);
 }
+
+/// A firewall puzzle in miniature: six hosts send every lookup from port 1030; thirty
+/// others use a fresh random port each time.
+fn puzzle_graph(rules: &str) -> Graph {
+    let cols = Columns::new(["src", "sport", "dst"].map(String::from).to_vec(), false);
+    let mut b = GraphBuilder::new(
+        RuleSet::parse(rules, &cols).unwrap(),
+        BuildOptions::default(),
+    );
+    let mut x: u64 = 7;
+    for i in 0..3000u64 {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let resolver = format!("61.215.160.{}", 253 + (x >> 60) % 2);
+        let row = if i % 2 == 0 {
+            [
+                format!("195.141.69.{}", 40 + (x >> 40) % 6),
+                "1030".to_string(),
+                resolver,
+            ]
+        } else {
+            [
+                format!("195.141.70.{}", 10 + (x >> 40) % 30),
+                (1024 + (x >> 20) % 60_000).to_string(),
+                resolver,
+            ]
+        };
+        b.push(&row).unwrap();
+    }
+    b.finish()
+}
+
+#[test]
+fn rare_values_fold_into_named_groups_and_the_hub_stays() {
+    let g = puzzle_graph("event.group = port_class(value)\nnode.size = count");
+    let events: Vec<&secviz_graph::Node> =
+        g.nodes.iter().filter(|n| n.role == Role::Event).collect();
+    // 1030 (half the rows) stays; every random port is rare and joins its class.
+    assert!(events.iter().any(|n| n.id == "1030" && n.folded == 0));
+    let groups: Vec<&&secviz_graph::Node> = events.iter().filter(|n| n.folded > 0).collect();
+    // A random port that is alone in its class (8080 is "web") stays itself: a group of one
+    // says nothing more. There are few such, each seen once or twice.
+    let singles: Vec<&&secviz_graph::Node> = events
+        .iter()
+        .filter(|n| n.folded == 0 && n.id != "1030")
+        .collect();
+    assert!(
+        singles.len() <= 5 && singles.iter().all(|n| n.count <= 2),
+        "{singles:?}"
+    );
+    let labels: Vec<&str> = groups.iter().map(|n| n.label.as_str()).collect();
+    assert!(
+        labels.iter().any(|l| l.ends_with(" registered ports"))
+            && labels.iter().any(|l| l.ends_with(" ephemeral ports")),
+        "{labels:?}"
+    );
+    let folded: u64 = groups.iter().map(|n| n.folded).sum();
+    let rows: u64 = groups.iter().map(|n| n.count).sum();
+    assert!(folded > 1000, "{folded}");
+    let single_rows: u64 = singles.iter().map(|n| n.count).sum();
+    assert_eq!(rows + single_rows, 1500, "a group counts its members' rows");
+    // Groups are sized like a typical member, so none outweighs the port that matters.
+    let hub = node(&g, "1030").size.unwrap();
+    assert!(groups.iter().all(|n| n.size.unwrap() < hub), "{groups:?}");
+    assert!(
+        g.notes.iter().any(
+            |n| n.contains("rare event nodes (each under 1% of the rows)")
+                && n.contains("event.group = port_class(value)")
+        ),
+        "{:?}",
+        g.notes
+    );
+    let legend = &g.legend[groups[0].legend];
+    assert!(
+        legend.grouped && legend.label == "rare events, grouped",
+        "{legend:?}"
+    );
+}
+
+#[test]
+fn rare_hosts_group_by_network_and_say_other_when_some_stay() {
+    // The 30 hosts of 195.141.70.0/24 hold about 1.7% of the rows each (none near 3%):
+    // kept at 1%, grouped at 3%. The NAT'd hosts (about 8% each) stay either way.
+    let rules = "source.group = cidr(value, 16)\n";
+    let g = puzzle_graph(rules);
+    assert!(
+        g.nodes
+            .iter()
+            .all(|n| n.folded == 0 || n.role != Role::Source)
+    );
+    let g = puzzle_graph(&format!("{rules}source.rare = 3%"));
+    let group = g
+        .nodes
+        .iter()
+        .find(|n| n.role == Role::Source && n.folded > 0)
+        .expect("a source group");
+    assert_eq!(group.label, "30 other hosts in 195.141.0.0/16");
+    assert_eq!(group.folded, 30);
+    assert!(node(&g, "195.141.69.40").folded == 0);
+    // A rule that yields nothing keeps the node.
+    let g =
+        puzzle_graph("source.group = cidr(value, 16) when value in 10.0.0.0/8\nsource.rare = 5%");
+    assert!(g.nodes.iter().all(|n| n.folded == 0));
+}
+
+#[test]
+fn rare_shares_are_checked() {
+    let cols = Columns::positional(false);
+    for bad in [
+        "source.rare = 0%",
+        "source.rare = 2",
+        "source.rare = lots",
+        "edge.group = 1",
+    ] {
+        assert!(RuleSet::parse(bad, &cols).is_err(), "{bad}");
+    }
+    let set = RuleSet::parse("node.rare = 0.5%", &cols).unwrap();
+    assert_eq!(set.rare, [Some(0.005); 3]);
+}

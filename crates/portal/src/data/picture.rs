@@ -71,6 +71,66 @@ pub async fn render(
     }
 }
 
+/// The gallery's thumbnails of a recipe, for a light and a dark page.
+pub struct Thumbnails {
+    pub light: String,
+    pub dark: String,
+}
+
+/// Draws the thumbnails of `spec` over `dataset`: a link graph without its legend,
+/// labelled only at its hubs and groups (at thumbnail size the rest would be specks), and
+/// charts as drawn, each in the light and the dark theme, so the page can let the browser
+/// choose (`<picture>` with `prefers-color-scheme`) and cached pages stay right for both.
+/// Member work: call it in a job of the query executor.
+pub async fn thumbnails(
+    lake: &Lake,
+    dataset: &DatasetName,
+    spec: &ViewSpec,
+    limits: Limits,
+) -> Result<Thumbnails, ViewError> {
+    let src = Source::open(lake, dataset, spec.filter.as_deref(), limits).await?;
+    match (&spec.graph, is_graph(spec)) {
+        (Some(g), true) => {
+            let data = graph::build(&src, g).await?;
+            let draw = |theme| {
+                secviz_render::graph_svg(
+                    &data.graph,
+                    &data.positions,
+                    &GraphStyle {
+                        theme,
+                        legend: false,
+                        hub_labels_only: true,
+                        ..GraphStyle::default()
+                    },
+                )
+            };
+            Ok(Thumbnails {
+                light: draw(Theme::LIGHT),
+                dark: draw(Theme::DARK),
+            })
+        }
+        _ => {
+            let mut drawn = Vec::with_capacity(2);
+            for theme in [Theme::LIGHT, Theme::DARK] {
+                drawn.push(
+                    charts::render(
+                        &src,
+                        dataset.as_str(),
+                        spec,
+                        &Selection::default(),
+                        theme,
+                        CHART_WIDTH,
+                    )
+                    .await?,
+                );
+            }
+            let dark = drawn.pop().unwrap_or_default();
+            let light = drawn.pop().unwrap_or_default();
+            Ok(Thumbnails { light, dark })
+        }
+    }
+}
+
 /// The picture cache.
 #[derive(Debug, Clone)]
 pub struct Pictures {

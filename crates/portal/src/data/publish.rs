@@ -65,6 +65,8 @@ struct Drawn {
     /// The analysis result as JSON (empty without an analysis).
     analysis: String,
     thumbnail: images::Processed,
+    /// The thumbnail for dark pages (PNG).
+    thumbnail_dark: Vec<u8>,
     picture_ms: u64,
     thumbnail_ms: u64,
 }
@@ -80,7 +82,8 @@ async fn draw(
     limits: &secviz_sandbox::JobLimits,
 ) -> Result<Drawn, PublishError> {
     let started = std::time::Instant::now();
-    let svg = pictures
+    // The post's picture, drawn now (if its preview did not) into the cache its page reads.
+    pictures
         .svg(lake, name, view, picture::limits(limits))
         .await
         .map_err(|e| PublishError::Member(format!("The view could not be drawn: {e}")))?;
@@ -108,12 +111,19 @@ async fn draw(
         max_bytes: 64 << 20,
         max_pixels: 40_000_000,
     };
-    let png = picture::png(&svg).map_err(|e| anyhow::anyhow!("drawing the thumbnail: {e}"))?;
-    let thumbnail =
-        images::process(&png, image_limits).map_err(|e| anyhow::anyhow!("thumbnail: {e}"))?;
+    let thumbs = picture::thumbnails(lake, name, view, picture::limits(limits))
+        .await
+        .map_err(|e| PublishError::Member(format!("The view could not be drawn: {e}")))?;
+    let processed = |svg: &str| -> anyhow::Result<images::Processed> {
+        let png = picture::png(svg).map_err(|e| anyhow::anyhow!("drawing the thumbnail: {e}"))?;
+        images::process(&png, image_limits).map_err(|e| anyhow::anyhow!("thumbnail: {e}"))
+    };
+    let thumbnail = processed(&thumbs.light)?;
+    let thumbnail_dark = processed(&thumbs.dark)?.thumb;
     Ok(Drawn {
         analysis,
         thumbnail,
+        thumbnail_dark,
         picture_ms,
         thumbnail_ms: thumb_started.elapsed().as_millis() as u64,
     })
@@ -169,11 +179,16 @@ pub async fn publish(
     let Drawn {
         analysis,
         thumbnail: processed,
+        thumbnail_dark,
         picture_ms,
         thumbnail_ms,
     } = drawn;
     let image_id = images::new_id();
     state.images.save(&image_id, &processed).await?;
+    state
+        .images
+        .save_dark_thumb(&image_id, thumbnail_dark)
+        .await?;
     let alt = format!(
         "{} of {} ({} events{})",
         if picture::is_graph(&recipe.view) {

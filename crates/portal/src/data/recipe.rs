@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use secviz_views::{Field, GraphSpec, ViewKind, ViewSpec};
+use secviz_views::{Field, GraphSpec, ViewKind, ViewSpec, readable};
 use serde::{Deserialize, Serialize};
 
 /// How the data was parsed, for the record and for reproducing the dataset.
@@ -100,6 +100,9 @@ pub struct ViewForm {
     pub cluster_target: String,
     /// `none`, `port_class`.
     pub cluster_event: String,
+    /// Fold node values under this percentage of the rows into groups (ports by class,
+    /// addresses by network): `1`, `2`, `5`, or `none`.
+    pub group: String,
     /// Omit nodes seen this many times or fewer (empty: keep all).
     pub threshold: String,
     /// Keep this many sources by degree, fold the rest (empty: keep all).
@@ -130,6 +133,7 @@ impl Default for ViewForm {
             cluster_source: "none".into(),
             cluster_target: "none".into(),
             cluster_event: "none".into(),
+            group: "1".into(),
             threshold: String::new(),
             top_sources: String::new(),
             rules: String::new(),
@@ -276,6 +280,29 @@ impl ViewForm {
         text
     }
 
+    /// The grouping rules of the form's "Group rare nodes" choice, unless the typed rules
+    /// group nodes themselves.
+    fn grouping(
+        &self,
+        source: Field,
+        event: Option<Field>,
+        target: Field,
+        errors: &mut Vec<String>,
+    ) -> String {
+        let typed = self.rules.contains(".group") || self.rules.contains(".rare");
+        match self.group.trim() {
+            "" | "none" => String::new(),
+            p @ ("1" | "2" | "5") if !typed => {
+                readable::grouping_rules(source, event, target, &format!("{p}%"))
+            }
+            "1" | "2" | "5" => String::new(),
+            other => {
+                errors.push(format!("Unknown grouping {other:?}."));
+                String::new()
+            }
+        }
+    }
+
     /// The view the form describes, or every problem with it.
     pub fn to_spec(
         &self,
@@ -312,7 +339,17 @@ impl ViewForm {
                 e => field(e, "Graph event", &mut errors),
             };
             let target = field(&self.target, "Graph target", &mut errors);
-            let rules = self.rules(&mut errors);
+            let mut rules = self.rules(&mut errors);
+            if let (Some(s), Some(t)) = (source, target) {
+                let grouping = self.grouping(s, event, t, &mut errors);
+                if !grouping.is_empty() {
+                    rules = if rules.is_empty() {
+                        grouping
+                    } else {
+                        format!("{grouping}\n{rules}")
+                    };
+                }
+            }
             let seed = number(
                 &self.seed,
                 "The layout seed",
@@ -418,12 +455,22 @@ pub fn analysis_view(name: &str, dataset: &str) -> ViewSpec {
         kind: ViewKind::Linked,
         filter: filter.map(str::to_string),
         fields: fields.iter().map(|n| f(n)).collect(),
-        graph: graph.map(|(s, e, t, rules)| GraphSpec {
-            source: f(s),
-            event: e.map(f),
-            target: f(t),
-            rules: rules.to_string(),
-            seed: 1,
+        graph: graph.map(|(s, e, t, rules)| {
+            let (source, event, target) = (f(s), e.map(f), f(t));
+            // Rare values grouped, so the entities the analysis found stand out.
+            let grouping = readable::grouping_rules(source, event, target, readable::RARE);
+            GraphSpec {
+                source,
+                event,
+                target,
+                rules: [grouping.as_str(), rules]
+                    .iter()
+                    .filter(|r| !r.is_empty())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                seed: 1,
+            }
         }),
         top_k: 10,
         size: None,

@@ -44,6 +44,8 @@ pub(super) struct ViewFormFields {
     #[serde(default)]
     cluster_event: Option<String>,
     #[serde(default)]
+    group: Option<String>,
+    #[serde(default)]
     threshold: Option<String>,
     #[serde(default)]
     top_sources: Option<String>,
@@ -78,6 +80,7 @@ impl ViewFormFields {
             cluster_source: pick(self.cluster_source, d.cluster_source),
             cluster_target: pick(self.cluster_target, d.cluster_target),
             cluster_event: pick(self.cluster_event, d.cluster_event),
+            group: pick(self.group, d.group),
             threshold: pick(self.threshold, d.threshold),
             top_sources: pick(self.top_sources, d.top_sources),
             rules: pick(self.rules, d.rules),

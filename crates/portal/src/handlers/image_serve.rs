@@ -1,4 +1,4 @@
-//! GET /img/{id} and /img/{id}/thumb — uploaded images, re-encoded at upload, served with the
+//! GET /img/{id}, /img/{id}/thumb and /img/{id}/thumb-dark — uploaded images, re-encoded at upload, served with the
 //! stored fixed type, `nosniff` and a sandboxing CSP. A draft upload (not yet in a post) is
 //! visible only to its owner; an image of a hidden post only to its author and moderators; a
 //! data post's thumbnail only to those who may read its dataset (none once it is withdrawn).
@@ -17,12 +17,21 @@ use crate::state::AppState;
 use crate::web::Visitor;
 use crate::web::headers::UPLOAD_CSP;
 
+/// Which file of an image.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Variant {
+    Full,
+    Thumb,
+    /// The thumbnail for dark pages (data posts draw one; others serve their thumbnail).
+    ThumbDark,
+}
+
 pub async fn full(
     State(state): State<AppState>,
     visit: Visit,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    serve(&state, &visit, &id, false).await
+    serve(&state, &visit, &id, Variant::Full).await
 }
 
 pub async fn thumb(
@@ -30,10 +39,23 @@ pub async fn thumb(
     visit: Visit,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    serve(&state, &visit, &id, true).await
+    serve(&state, &visit, &id, Variant::Thumb).await
 }
 
-async fn serve(state: &AppState, v: &Visitor, id: &str, thumb: bool) -> Result<Response, AppError> {
+pub async fn thumb_dark(
+    State(state): State<AppState>,
+    visit: Visit,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    serve(&state, &visit, &id, Variant::ThumbDark).await
+}
+
+async fn serve(
+    state: &AppState,
+    v: &Visitor,
+    id: &str,
+    variant: Variant,
+) -> Result<Response, AppError> {
     if !valid_id(id) {
         return Err(AppError::NotFound);
     }
@@ -66,7 +88,12 @@ async fn serve(state: &AppState, v: &Visitor, id: &str, thumb: bool) -> Result<R
             post.hidden_reason.is_none()
         }
     };
-    let bytes = match state.images.read(id, thumb).await {
+    let read = match variant {
+        Variant::Full => state.images.read(id, false).await,
+        Variant::Thumb => state.images.read(id, true).await,
+        Variant::ThumbDark => state.images.read_dark_thumb(id).await,
+    };
+    let bytes = match read {
         Ok(Some(b)) => b,
         Ok(None) => return Err(AppError::NotFound),
         Err(e) => return Err(e.context("reading an image").into()),

@@ -248,23 +248,36 @@ async fn data_post_path(backend: Backend) {
             .replace("10.77.5.3</", "</"),
     );
 
-    // The gallery shows the server-drawn thumbnail (a PNG).
+    // The gallery shows the server-drawn thumbnail (a PNG), in a light and a dark variant
+    // that the browser chooses, so a cached page is right for both (issue 16).
     let gallery = anon.get("/gallery").await;
-    let thumb = gallery
+    let image = gallery
         .body
         .split("/img/")
         .nth(1)
         .expect("a thumbnail")
-        .split('"')
+        .split('/')
         .next()
         .unwrap()
         .to_string();
-    let (st, h, _) = anon.get_bytes(&format!("/img/{thumb}")).await;
-    assert_eq!(st, StatusCode::OK);
     assert!(
-        h["content-type"].to_str().unwrap().starts_with("image/"),
-        "{h:?}"
+        gallery.body.contains(&format!(
+            "<picture><source srcset=\"/img/{image}/thumb-dark\" media=\"(prefers-color-scheme: dark)\"><img src=\"/img/{image}/thumb\""
+        )),
+        "{}",
+        gallery.body
     );
+    // The corner of each is its theme's background.
+    let mut corners = Vec::new();
+    for variant in ["thumb", "thumb-dark"] {
+        let (st, h, bytes) = anon.get_bytes(&format!("/img/{image}/{variant}")).await;
+        assert_eq!(st, StatusCode::OK, "{variant}");
+        assert_eq!(h["content-type"], "image/png", "{variant}");
+        let png = image::load_from_memory(&bytes).unwrap().to_rgb8();
+        let p = png.get_pixel(1, 1).0;
+        corners.push(p.iter().map(|c| u32::from(*c)).sum::<u32>() / 3);
+    }
+    assert!(corners[0] > 200 && corners[1] < 60, "{corners:?}");
 
     // The query API is read-only and limited.
     let bad = anon

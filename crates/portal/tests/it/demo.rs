@@ -31,11 +31,12 @@ async fn demo_fills_an_empty_site_and_refuses_a_full_one() {
     let anon = app.client();
     let gallery = anon.get("/gallery").await;
     assert_eq!(
-        gallery.body.matches("/thumb").count(),
+        gallery.body.matches("/thumb\"").count(),
         3,
         "{}",
         gallery.body
     );
+    assert_eq!(gallery.body.matches("/thumb-dark\"").count(), 3);
     for p in &report.posts {
         let page = anon.get(&format!("/p/{}", p.id)).await;
         assert_eq!(page.status, StatusCode::OK);

@@ -144,3 +144,48 @@ fn fit_scales_large_pictures_down_and_never_up() {
         (300, 200)
     );
 }
+
+/// Issue 16: a colour ramp over many values keeps the legend to 12 lines, the last one
+/// grouping the rest; the graph's hubs get bold labels.
+#[test]
+fn legends_stay_short_and_hubs_are_labelled() {
+    let cols = Columns::new(["src", "dst"].map(String::from).to_vec(), true);
+    // Every source its own severity colour: 60 legend entries.
+    let rules = RuleSet::parse("source.color = severity(count, 60)", &cols).unwrap();
+    let mut b = GraphBuilder::new(
+        rules,
+        BuildOptions {
+            two_node: true,
+            ..BuildOptions::default()
+        },
+    );
+    for s in 0..60u32 {
+        for k in 0..=s {
+            // Every source calls the two servers; a few call a third.
+            let dst = match k % 3 {
+                0 => "192.0.2.1",
+                1 => "192.0.2.2",
+                _ => "192.0.2.3",
+            };
+            b.push(&[format!("10.0.0.{s}"), dst.to_string()]).unwrap();
+        }
+    }
+    let g = b.finish();
+    assert!(g.legend.len() > 12, "{}", g.legend.len());
+    let pos = layout(&g, &LayoutOptions::default());
+    let svg = graph_svg(&g, &pos, &GraphStyle::default());
+    // 11 lines: the targets' own colour (3 nodes, the largest entry), 10 severities; then
+    // one line for the other 50.
+    assert!(svg.contains(">Target (3)<"), "{svg}");
+    let lines = svg.matches("Source: severity").count();
+    assert_eq!(lines, 10, "{svg}");
+    assert!(svg.contains(">50 more colours (50 nodes)<"), "{svg}");
+    let hubs: Vec<&str> = svg
+        .split("<text ")
+        .filter(|t| t.starts_with("x=") && t.contains("class=\"hub\""))
+        .filter_map(|t| t.split_once('>').map(|(_, r)| r.split('<').next().unwrap()))
+        .collect();
+    let mut hubs = hubs;
+    hubs.sort();
+    assert_eq!(hubs, ["192.0.2.1", "192.0.2.2", "192.0.2.3"], "{svg}");
+}
