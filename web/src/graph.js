@@ -493,14 +493,25 @@ export class GraphView {
 
   // Which nodes get a label in this frame (none while the camera moves): one per 100 px cell,
   // the largest node there, when its rendered radius reaches 7 px (sigma's defaults).
+  // Hubs and groups (the nodes the picture is about, and what the grey nodes hold) come
+  // first, whatever their size, so their labels win any overlap.
   placeLabels(params) {
     const scale = pxPerSize(params) / params.pixelRatio;
     const cols = Math.ceil(params.width / LABEL_CELL);
     const rows = Math.ceil(params.height / LABEL_CELL);
     const best = new Int32Array(cols * rows).fill(-1);
+    const key = [];
+    for (let i = 0; i < this.nodeCount; i++) {
+      if (this.nodeState[i] !== 2 || !this.isKey(i)) continue;
+      const p = this.project(i, params);
+      if (p.x < 0 || p.y < 0 || p.x >= params.width || p.y >= params.height) continue;
+      key.push(i);
+    }
+    // Hubs before groups.
+    key.sort((a, b) => this.labelKind(a) === this.labelKind(b) ? a - b : this.labelKind(a) === 'hub' ? -1 : 1);
     if (LABEL_MIN_RADIUS <= this.maxSize * scale) {
       for (let i = 0; i < this.nodeCount; i++) {
-        if (this.nodeState[i] !== 2 || this.size[i] * scale < LABEL_MIN_RADIUS) continue;
+        if (this.nodeState[i] !== 2 || this.isKey(i) || this.size[i] * scale < LABEL_MIN_RADIUS) continue;
         const p = this.project(i, params);
         if (p.x < 0 || p.y < 0 || p.x >= params.width || p.y >= params.height) continue;
         const cell = Math.floor(p.y / LABEL_CELL) * cols + Math.floor(p.x / LABEL_CELL);
@@ -508,7 +519,19 @@ export class GraphView {
         if (o < 0 || this.size[i] > this.size[o] || (this.size[i] === this.size[o] && this.nodeRank[i] > this.nodeRank[o])) best[cell] = i;
       }
     }
-    return [...best].filter((i) => i >= 0);
+    return key.concat([...best].filter((i) => i >= 0));
+  }
+
+  // 'hub', 'group' or 'plain' (older documents have no hub or folded arrays).
+  labelKind(i) {
+    const n = this.doc.nodes;
+    if (n.hub && n.hub[i]) return 'hub';
+    if (n.folded && n.folded[i] > 0) return 'group';
+    return 'plain';
+  }
+
+  isKey(i) {
+    return this.labelKind(i) !== 'plain';
   }
 
   // The label canvas over the WebGL layer: the hovered node (ringed, on top) and the focused
@@ -537,6 +560,8 @@ export class GraphView {
       if (!text) return;
       const r = this.size[i] * scale;
       const tx = p.x + r + 3;
+      const kind = this.labelKind(i);
+      ctx.font = kind === 'hub' ? `bold ${LABEL_FONT + 2}px system-ui, sans-serif` : kind === 'group' ? `italic ${LABEL_FONT}px system-ui, sans-serif` : `${LABEL_FONT}px system-ui, sans-serif`;
       const tw = ctx.measureText(text).width;
       const box = [tx - 2, p.y - LABEL_FONT / 2 - 2, tx + tw + 2, p.y + LABEL_FONT / 2 + 2];
       if (!backdrop && boxes.some((o) => box[0] < o[2] && box[2] > o[0] && box[1] < o[3] && box[3] > o[1])) return;

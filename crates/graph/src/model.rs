@@ -88,6 +88,9 @@ pub struct Counts {
     pub edges_omitted: u64,
 }
 
+/// Nodes that may be hubs, at most (drawn with bold labels that are never left out).
+pub const HUBS_MAX: usize = 8;
+
 /// A laid-out or not yet laid-out graph.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Graph {
@@ -109,6 +112,33 @@ impl Graph {
             d[e.to] += 1;
         }
         d
+    }
+
+    /// The hubs of a graph: the nodes that join many others, up to [`HUBS_MAX`] of them, each
+    /// with at least three times the median degree (and at least 3). Ties go to the node
+    /// with more rows. Groups are never hubs: they stand for many small nodes.
+    pub fn hubs(&self) -> Vec<bool> {
+        let n = self.nodes.len();
+        let mut out = vec![false; n];
+        let degree = self.degrees();
+        let mut order: Vec<usize> = (0..n).filter(|i| self.nodes[*i].folded == 0).collect();
+        if order.len() < 4 {
+            return out;
+        }
+        let mut sorted: Vec<u32> = order.iter().map(|&i| degree[i]).collect();
+        sorted.sort_unstable();
+        let floor = (sorted[sorted.len() / 2] * 3).max(3);
+        order.sort_by(|a, b| {
+            (degree[*b], self.nodes[*b].count)
+                .cmp(&(degree[*a], self.nodes[*a].count))
+                .then(a.cmp(b))
+        });
+        for &i in order.iter().take(HUBS_MAX) {
+            if degree[i] >= floor {
+                out[i] = true;
+            }
+        }
+        out
     }
 
     /// Node radius in the layout's units (points): from the node size in inches, or the

@@ -45,8 +45,6 @@ const FONT: &str = "DejaVu Sans, Verdana, sans-serif";
 /// Legend lines at most: beyond, the smallest entries are grouped into one line, so a
 /// colour ramp over eighty values never becomes eighty lines.
 const LEGEND_MAX: usize = 12;
-/// Nodes whose labels are drawn as hubs (bold, larger), at most.
-const HUBS_MAX: usize = 8;
 /// Below this many edges arrowheads are drawn; above, they only add clutter.
 const ARROWS_MAX: usize = 5000;
 /// Node tooltips (`<title>`) up to this many nodes.
@@ -351,33 +349,6 @@ struct Labels {
     placed: Vec<Option<(Placed, String, LabelKind)>>,
 }
 
-/// The hubs of a graph: the nodes that join many others, up to [`HUBS_MAX`] of them, each
-/// with at least three times the median degree (and at least 3). Ties go to the node
-/// with more rows. Groups are never hubs: they stand for many small nodes.
-pub fn hubs(graph: &Graph) -> Vec<bool> {
-    let n = graph.nodes.len();
-    let mut out = vec![false; n];
-    let degree = graph.degrees();
-    let mut order: Vec<usize> = (0..n).filter(|i| graph.nodes[*i].folded == 0).collect();
-    if order.len() < 4 {
-        return out;
-    }
-    let mut sorted: Vec<u32> = order.iter().map(|&i| degree[i]).collect();
-    sorted.sort_unstable();
-    let floor = (sorted[sorted.len() / 2] * 3).max(3);
-    order.sort_by(|a, b| {
-        (degree[*b], graph.nodes[*b].count)
-            .cmp(&(degree[*a], graph.nodes[*a].count))
-            .then(a.cmp(b))
-    });
-    for &i in order.iter().take(HUBS_MAX) {
-        if degree[i] >= floor {
-            out[i] = true;
-        }
-    }
-    out
-}
-
 fn place_labels(
     graph: &Graph,
     pos: &[[f64; 2]],
@@ -388,7 +359,7 @@ fn place_labels(
 ) -> Labels {
     let fs = (style.font_size * scale.sqrt()).max(6.0);
     let degree = graph.degrees();
-    let hub = hubs(graph);
+    let hub = graph.hubs();
     let kinds: Vec<LabelKind> = graph
         .nodes
         .iter()

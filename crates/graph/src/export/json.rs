@@ -35,6 +35,10 @@ struct Nodes<'a> {
     size: Vec<f64>,
     count: Vec<u64>,
     shape: Vec<&'a str>,
+    /// How many nodes each stands for (groups, "other"), else 0.
+    folded: Vec<u64>,
+    /// 1 for the graph's hubs (`Graph::hubs`), whose labels are always shown.
+    hub: Vec<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
     x: Option<Vec<f64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -105,6 +109,8 @@ pub fn to_json(g: &Graph, pos: Option<&Positions>) -> String {
                 .collect(),
             count: g.nodes.iter().map(|n| n.count).collect(),
             shape: g.nodes.iter().map(|n| n.shape.as_str()).collect(),
+            folded: g.nodes.iter().map(|n| n.folded).collect(),
+            hub: g.hubs().into_iter().map(u8::from).collect(),
             x: pos.map(|p| p.iter().map(|q| round1(q[0])).collect()),
             y: pos.map(|p| p.iter().map(|q| round1(q[1])).collect()),
         },
