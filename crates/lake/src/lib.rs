@@ -25,6 +25,7 @@ pub mod inside;
 mod lake;
 pub mod manifest;
 mod name;
+mod profile;
 pub mod query;
 mod store;
 mod table;
@@ -38,6 +39,7 @@ pub use ingest::{
 pub use lake::{DatasetLock, GcReport, Lake};
 pub use manifest::Manifest;
 pub use name::{BadDatasetName, DatasetName, EVENTS_TABLE};
+pub use profile::{ColumnProfile, ProfileError};
 pub use store::{Listed, Store};
 pub use table::{DATASET_COLUMN, LakeTable, table_file_schema};
 pub use time::{format_micros, now_micros};

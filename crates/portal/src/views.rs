@@ -292,6 +292,23 @@ pub struct DraftsPage {
     pub drafts: Vec<DraftCard>,
 }
 
+/// A column of the draft's dataset, as listed beside the view form.
+pub struct ColumnView {
+    pub name: String,
+    pub kind: String,
+    pub values: u64,
+    /// "about 1,200", or empty for time.
+    pub distinct: String,
+}
+
+/// A preset view as offered: a link that opens the form on it.
+pub struct PresetView {
+    pub key: &'static str,
+    pub question: String,
+    /// Whether the form shows it now.
+    pub current: bool,
+}
+
 /// A rejected line as shown.
 pub struct RejectView {
     pub line: u64,
@@ -336,6 +353,10 @@ pub struct DraftPage {
     pub year_note: Option<String>,
     /// The view form.
     pub view: crate::data::recipe::ViewForm,
+    /// The dataset's columns that hold values (name, kind, values, distinct).
+    pub columns: Vec<ColumnView>,
+    /// Preset views that fit the data, best first.
+    pub presets: Vec<PresetView>,
     pub kinds: &'static [(&'static str, &'static str)],
     pub field_choices: &'static [&'static str],
     pub analyses: Vec<(&'static str, &'static str)>,

@@ -132,11 +132,19 @@ async fn instances_sharing_only_postgresql_and_s3() {
         .into_iter()
         .map(|l| l.rel)
         .collect();
-    assert_eq!(stored.len(), 2, "the picture and its thumbnail: {stored:?}");
+    assert_eq!(
+        stored.len(),
+        3,
+        "the picture, its thumbnail and the thumbnail for dark pages: {stored:?}"
+    );
+    assert!(stored[2].ends_with(".thumb-dark"), "{stored:?}");
     let a = site.start_at(&data_a, &lake_flags("a"), &env);
     ana.base = a.base.clone();
     ana.assert_picture_whole(&post).await;
     let (status, bytes) = ana.bytes(&format!("/img/{}", stored[0])).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(whole_image(&bytes));
+    let (status, bytes) = ana.bytes(&format!("/img/{}/thumb-dark", stored[0])).await;
     assert_eq!(status, StatusCode::OK);
     assert!(whole_image(&bytes));
 

@@ -10,7 +10,7 @@
 
 mod auth;
 pub mod baseline;
-mod cells;
+pub(crate) mod cells;
 mod dns;
 mod flows;
 mod network;
@@ -856,7 +856,11 @@ pub(crate) struct Sql<'a> {
     limits: &'a QueryLimits,
 }
 
-impl Sql<'_> {
+impl<'a> Sql<'a> {
+    pub(crate) fn new(ctx: &'a SessionContext, limits: &'a QueryLimits) -> Sql<'a> {
+        Sql { ctx, limits }
+    }
+
     /// Runs `sql` with `$1, $2, ...` bound to `params`, keeping at most `limit` rows.
     pub async fn rows(
         &self,

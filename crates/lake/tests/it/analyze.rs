@@ -256,3 +256,30 @@ async fn running_all_ranks_findings_and_bad_parameters_are_refused() {
         .is_err()
     );
 }
+
+/// Issue 16: the column profile the draft form lists and chooses presets from: only the
+/// columns that hold values, each with its kind and about how many distinct values.
+#[tokio::test]
+async fn the_profile_lists_the_columns_that_hold_values() {
+    let (_dir, lake) = lake_with_planted().await;
+    let profile = lake
+        .profile(
+            &Access::Only(vec!["planted".parse().unwrap()]),
+            &QueryLimits::unlimited(),
+        )
+        .await
+        .unwrap();
+    let col = |n: &str| profile.iter().find(|c| c.name == n);
+    let rows: u64 = col("time").expect("time").values;
+    let src = col("src_ip").expect("src_ip");
+    assert_eq!((src.kind.as_str(), src.values), ("text", rows));
+    // 20 clients, a scanner, a beacon, the fixed-port client and the storm's client.
+    let distinct = src.distinct.unwrap();
+    assert!((20..=30).contains(&distinct), "{src:?}");
+    assert_eq!(col("dst_port").unwrap().kind, "whole number");
+    assert!(col("time").unwrap().distinct.is_none());
+    // Nothing of what a flow log lacks, and no provenance or free text.
+    for absent in ["user", "http_uri", "raw", "line", "message"] {
+        assert!(col(absent).is_none(), "{absent}: {profile:?}");
+    }
+}

@@ -19,6 +19,7 @@ pub mod findings;
 pub mod ids;
 pub mod picture;
 pub mod policy;
+pub mod presets;
 pub mod publish;
 pub mod recipe;
 pub mod reproduce;

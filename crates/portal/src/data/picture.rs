@@ -45,6 +45,11 @@ pub async fn render(
     match (&spec.graph, is_graph(spec)) {
         (Some(g), true) => {
             let data = graph::build(&src, g).await?;
+            if data.graph.nodes.is_empty() {
+                return Err(ViewError::BadRequest(
+                    graph::why_empty(&src, g, &data).await?,
+                ));
+            }
             // The style `secviz graph --to svg` uses, so the reproduce command gives the
             // same picture.
             let style = GraphStyle {
@@ -92,6 +97,11 @@ pub async fn thumbnails(
     match (&spec.graph, is_graph(spec)) {
         (Some(g), true) => {
             let data = graph::build(&src, g).await?;
+            if data.graph.nodes.is_empty() {
+                return Err(ViewError::BadRequest(
+                    graph::why_empty(&src, g, &data).await?,
+                ));
+            }
             let draw = |theme| {
                 secviz_render::graph_svg(
                     &data.graph,

@@ -40,6 +40,10 @@ pub struct ParseReport {
     /// How a log without years was dated (the reference is the upload time).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub year_note: Option<String>,
+    /// The columns that hold values, with their kind and distinct count (the draft form lists
+    /// them and chooses the preset views from them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<secviz_lake::ColumnProfile>,
 }
 
 impl ParseReport {
@@ -68,6 +72,7 @@ impl ParseReport {
             time_min: None,
             time_max: None,
             year_note: s.summary.year_note.clone(),
+            columns: Vec::new(),
         }
     }
 

@@ -346,6 +346,28 @@ async fn finish(
     let mut report = source.map(ParseReport::from_source).unwrap_or_default();
     report.time_min = m.time_min_us.map(secviz_lake::format_micros);
     report.time_max = m.time_max_us.map(secviz_lake::format_micros);
+    if m.rows > 0 {
+        // One pass over what was just written; a profile that fails (out of time on a huge
+        // upload) only leaves the form without its column list and presets.
+        match state
+            .lake
+            .profile(
+                &secviz_lake::query::Access::Only(vec![m.name.clone()]),
+                // Our own fixed query, not a member's: bounded in time and memory, out of
+                // the sandbox (which only member SQL needs).
+                &secviz_lake::query::QueryLimits {
+                    timeout: Some(std::time::Duration::from_secs(120)),
+                    memory_bytes: Some(1 << 30),
+                    sandbox: None,
+                    ..secviz_lake::query::QueryLimits::unlimited()
+                },
+            )
+            .await
+        {
+            Ok(columns) => report.columns = columns,
+            Err(e) => tracing::warn!(dataset = %ds.id, error = %e, "profiling the columns failed"),
+        }
+    }
     if m.rows == 0 {
         let msg = format!(
             "No line could be read as {}: {} lines read, {} rejected ({}). Choose the format, or check the file.",

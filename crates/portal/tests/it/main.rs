@@ -22,6 +22,7 @@ mod journey;
 mod logging;
 mod page_cache;
 mod password_hashing;
+mod presets;
 mod slow_clients;
 mod upload_limits;
 mod withdrawal;

@@ -187,3 +187,57 @@ pub async fn selected_nodes(
         truncated,
     ))
 }
+
+/// Why the graph of `g` over the source drew no node, and what to change: no event passes
+/// the filter, a node field has no value in this data, the fields never occur together, or
+/// the rules omitted or hid every node. A picture is never empty without saying so.
+pub async fn why_empty(src: &Source, g: &GraphSpec, data: &GraphData) -> Result<String, ViewError> {
+    let fields = node_fields(g);
+    if data.graph.counts.rows > 0 {
+        let notes = data.graph.notes.join("; ");
+        return Ok(format!(
+            "The rules left no node to draw ({notes}): lower the threshold or the rare share, or remove the rule that hides rows."
+        ));
+    }
+    let mut select = vec!["count(*)".to_string()];
+    select.extend(fields.iter().map(|f| format!("count({})", f.sql())));
+    let batches = src
+        .collect(&Sql::new(format!(
+            "SELECT {} FROM events",
+            select.join(", ")
+        )))
+        .await?;
+    let counts: Vec<u64> = (0..select.len())
+        .map(|i| {
+            batches
+                .first()
+                .and_then(|b| strings(b.column(i)).ok())
+                .and_then(|v| v.first().cloned().flatten())
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0)
+        })
+        .collect();
+    if counts[0] == 0 {
+        return Ok(
+            "No event passes the filter: loosen it or clear it to draw the graph.".to_string(),
+        );
+    }
+    let empty: Vec<String> = fields
+        .iter()
+        .zip(&counts[1..])
+        .filter(|(_, n)| **n == 0)
+        .map(|(f, _)| f.to_string())
+        .collect();
+    if !empty.is_empty() {
+        return Ok(format!(
+            "None of the {} events has a value for {}: choose node fields this data holds (its columns are listed with the form), or a preset.",
+            counts[0],
+            empty.join(" or ")
+        ));
+    }
+    let names: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+    Ok(format!(
+        "No event has {} at once: they come from different events. Choose fields that occur together, or a preset.",
+        names.join(", ")
+    ))
+}

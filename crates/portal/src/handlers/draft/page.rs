@@ -7,6 +7,7 @@ use axum::response::Response;
 
 use super::load::DraftText;
 use crate::data::anon;
+use crate::data::presets;
 use crate::data::recipe::{FIELD_CHOICES, KINDS, Recipe, ViewForm};
 use crate::data::summary::ParseReport;
 use crate::data::upload::human_bytes;
@@ -18,7 +19,7 @@ use crate::db::{drafts, tags};
 use crate::error::AppError;
 use crate::handlers::{post_form, render};
 use crate::state::AppState;
-use crate::views::{Chrome, DraftPage, PostForm, RejectView, TagChoice};
+use crate::views::{Chrome, ColumnView, DraftPage, PostForm, PresetView, RejectView, TagChoice};
 use crate::web::Visitor;
 
 /// Renders the draft page.
@@ -56,6 +57,28 @@ pub async fn page(
         (Some(a), Some(b)) => format!("{a} to {b}"),
         _ => String::new(),
     };
+    // Only what the member may read: a withdrawn remix's data has no columns here.
+    let profile: &[secviz_lake::ColumnProfile] = if ds.is_some() { &report.columns } else { &[] };
+    let presets = presets::presets(profile)
+        .into_iter()
+        .map(|p| PresetView {
+            key: p.key,
+            current: p.form == view,
+            question: p.question,
+        })
+        .collect();
+    let columns = profile
+        .iter()
+        .map(|c| ColumnView {
+            name: c.name.clone(),
+            kind: c.kind.clone(),
+            values: c.values,
+            distinct: c
+                .distinct
+                .map(|d| format!("about {}", thousands(d)))
+                .unwrap_or_default(),
+        })
+        .collect();
     let tpl = DraftPage {
         chrome: Chrome::new(v),
         id: draft.id,
@@ -98,6 +121,8 @@ pub async fn page(
         time_span,
         year_note: report.year_note.clone(),
         view,
+        columns,
+        presets,
         kinds: KINDS,
         field_choices: FIELD_CHOICES,
         analyses: secviz_lake::analyze::ANALYSES
@@ -193,4 +218,17 @@ async fn tag_choices(state: &AppState, chosen: &[String]) -> Result<Vec<TagChoic
             slug: t.slug,
         })
         .collect())
+}
+
+/// 1200 -> "1,200".
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }

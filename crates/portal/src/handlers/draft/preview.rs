@@ -57,14 +57,34 @@ pub async fn preview(
     Ok(svg_response(svg))
 }
 
-/// An SVG with a message (a preview that failed), text escaped.
+/// An SVG with a message (a preview that failed), text escaped and wrapped at about 95
+/// characters a line, so a long reason is read whole, not cut at the right edge.
 fn error_svg(msg: &str) -> String {
-    let esc = msg
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;");
+    let esc = |t: &str| {
+        t.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+    };
+    let mut lines: Vec<String> = vec![String::new()];
+    for word in msg.split_whitespace() {
+        let last = lines.last_mut().expect("one line");
+        if !last.is_empty() && last.chars().count() + 1 + word.chars().count() > 95 {
+            lines.push(word.to_string());
+        } else {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    let height = 20 + 20 * lines.len();
+    let texts: String = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!(r#"<text x="10" y="{}">{}</text>"#, 30 + 20 * i, esc(l)))
+        .collect();
     format!(
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="800" height="60" viewBox="0 0 800 60"><text x="10" y="35" font-family="sans-serif" font-size="14" fill="#a00">{esc}</text></svg>"##
+        r##"<svg xmlns="http://www.w3.org/2000/svg" width="800" height="{height}" viewBox="0 0 800 {height}"><g font-family="sans-serif" font-size="14" fill="#a00">{texts}</g></svg>"##
     )
 }
 
