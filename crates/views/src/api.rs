@@ -399,15 +399,9 @@ async fn graph_svg_h<P: ReadPolicy>(
 ) -> Result<Response, ViewError> {
     in_job(&st, &parts, &ds, p, |st, c, p| async move {
         let (data, _) = graph_of(&st, &c).await?;
-        let style = secviz_render::GraphStyle {
-            theme: theme(&p),
-            max_side: 1600.0,
-            ..Default::default()
-        };
-        Ok(svg_response(secviz_render::graph_svg(
-            &data.graph,
-            &data.positions,
-            &style,
+        Ok(svg_response(crate::picture::graph_picture(
+            &data,
+            &crate::picture::Look::picture(theme(&p)),
         )))
     })
     .await

@@ -19,6 +19,7 @@ pub mod compute;
 mod error;
 pub mod field;
 pub mod page;
+pub mod picture;
 pub mod readable;
 pub mod selection;
 pub mod source;

@@ -1,6 +1,7 @@
 //! `secviz chart`: draw a chart of a dataset, or of log files parsed on the fly, as SVG or
-//! PNG. The chart data is aggregated in the lake (secviz-views), then drawn by
-//! secviz-render; the same recipe over the same data gives the same bytes.
+//! PNG; with `--spec` a post's recipe, its link graph included. Drawn by the function the
+//! portal draws posts with (`secviz_views::picture::draw`): the same recipe over the same
+//! data gives the same bytes.
 //!
 //! Files are parsed into a temporary lake first (with a progress bar on a terminal), so a
 //! chart of a file and of the dataset ingested from it are the same picture.
@@ -14,7 +15,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use secviz_lake::{DatasetName, IngestOptions, IngestSource, Lake};
 use secviz_render::Theme;
 use secviz_views::compute::charts;
-use secviz_views::{Field, Limits, Selection, Source, ViewKind, ViewSpec};
+use secviz_views::{Field, Limits, ViewKind, ViewSpec, picture};
 
 use super::datasets::{DataArg, runtime};
 
@@ -184,19 +185,15 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
             (None, false) => temp_lake(&a.files, tmp.path()).await?,
             (None, true) => bail!("give log files to chart, or --dataset NAME"),
         };
-        let limits = Limits::operator();
-        let src = Source::open(&lake, &name, spec.filter.as_deref(), limits).await?;
-        anyhow::Ok(
-            charts::render(
-                &src,
-                name.as_str(),
-                &spec,
-                &Selection::default(),
-                theme,
-                a.width,
-            )
-            .await?,
-        )
+        // The one function the portal draws a post's picture with: a recipe with a link
+        // graph gives the graph, any other its chart.
+        let look = picture::Look {
+            theme,
+            width: a.width,
+            thumbnail: false,
+        };
+        let mut drawn = picture::draw(&lake, &name, &spec, Limits::operator(), &[look]).await?;
+        anyhow::Ok(drawn.pop().unwrap_or_default())
     })?;
     let bytes = if png {
         charts::png(&svg)?

@@ -384,3 +384,80 @@ fn demo_fills_an_empty_site_the_same_for_the_same_seed() {
     assert!(e.to_lowercase().contains("demo"), "{e}");
     assert_eq!(ok(secviz(one.path(), &["datasets", "--json"])), datasets);
 }
+
+/// Issue 16: every demo post's picture, as the post page shows it, is the SVG its
+/// reproduce commands write byte for byte: download the events and the view, ingest them
+/// into a lake of one's own, `secviz chart --spec`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_demo_posts_picture_is_reproduced_byte_for_byte() {
+    let site = tempfile::tempdir().unwrap();
+    let dir = site.path().to_str().unwrap();
+    let posts = demo_posts(&ok(secviz(site.path(), &["demo", "--data", dir])));
+    assert_eq!(posts.len(), 3);
+    let (mut server, addr) = crate::common::serve(site.path(), &["--data", dir]);
+    let http = reqwest::Client::new();
+    let get = |path: String| {
+        let http = http.clone();
+        let url = format!("http://{addr}{path}");
+        async move {
+            let r = http.get(&url).send().await.unwrap();
+            assert!(r.status().is_success(), "{url}: {}", r.status());
+            r.bytes().await.unwrap().to_vec()
+        }
+    };
+    let mine = tempfile::tempdir().unwrap();
+    for (id, _, title) in posts {
+        let page = String::from_utf8(get(format!("/p/{id}")).await).unwrap();
+        // The reproduce commands the page gives.
+        let chart =
+            format!("secviz chart --dataset post{id} --spec post-{id}.view.json -w post-{id}.svg");
+        assert!(page.contains(&chart), "{title}: {page}");
+        let src = page
+            .split("<img src=\"")
+            .find(|s| s.contains("/graph.svg") || s.contains("/chart.svg"))
+            .and_then(|s| s.split('"').next())
+            .unwrap_or_else(|| panic!("{title}: no picture in {page}"))
+            .replace("&amp;", "&")
+            .replace("&#38;", "&");
+        let shown = get(src).await;
+        let data = mine.path().join(format!("post-{id}.jsonl.gz"));
+        std::fs::write(&data, get(format!("/p/{id}/data.jsonl.gz")).await).unwrap();
+        let view = mine.path().join(format!("post-{id}.view.json"));
+        std::fs::write(&view, get(format!("/p/{id}/view.json")).await).unwrap();
+        let out = mine.path().join(format!("post-{id}.svg"));
+        let name = format!("post{id}");
+        ok(secviz(
+            mine.path(),
+            &[
+                "ingest",
+                data.to_str().unwrap(),
+                "--format",
+                "jsonl",
+                "--dataset",
+                &name,
+            ],
+        ));
+        ok(secviz(
+            mine.path(),
+            &[
+                "chart",
+                "--dataset",
+                &name,
+                "--spec",
+                view.to_str().unwrap(),
+                "-w",
+                out.to_str().unwrap(),
+            ],
+        ));
+        let drawn = std::fs::read(&out).unwrap();
+        assert!(
+            drawn == shown,
+            "{title}: the reproduced picture differs from the post's ({} and {} bytes)\n{}\n---\n{}",
+            drawn.len(),
+            shown.len(),
+            String::from_utf8_lossy(&drawn),
+            String::from_utf8_lossy(&shown)
+        );
+    }
+    let _ = server.kill();
+}

@@ -1,6 +1,6 @@
 //! The server-drawn picture of a recipe: the link graph (graph and linked views) or the
-//! chart, as SVG, exactly as `secviz chart --spec` draws it from the same recipe and data
-//! (light theme, 800 units wide for charts, graphs in `secviz graph`'s default style). Pictures are kept in
+//! chart, as SVG, drawn by the one function of secviz-views (`picture::draw`) that `secviz
+//! chart --spec` and the viewer's `graph.svg` call too (light theme). Pictures are kept in
 //! `<data>/pictures/<dataset>/` under a hash of (dataset, dataset version, view), so a
 //! preview, the post's thumbnail and later visits draw once; one folder per dataset, so a
 //! withdrawn dataset's pictures go with it ([`Pictures::forget`]) and are drawn again on
@@ -10,13 +10,10 @@
 use std::path::{Path, PathBuf};
 
 use secviz_lake::{DatasetName, Lake};
-use secviz_render::{GraphStyle, Theme};
-use secviz_views::compute::{charts, graph};
-use secviz_views::{Limits, Selection, Source, ViewError, ViewKind, ViewSpec};
+use secviz_render::Theme;
+use secviz_views::picture::{self, Look};
+use secviz_views::{Limits, ViewError, ViewSpec};
 use sha2::{Digest, Sha256};
-
-/// Chart width of the picture (`secviz chart`'s default).
-pub const CHART_WIDTH: f64 = 800.0;
 
 /// Limits of drawing a picture (a member's recipe over their data): the job's, in the
 /// sandbox.
@@ -28,52 +25,19 @@ pub fn limits(job: &secviz_sandbox::JobLimits) -> Limits {
     }
 }
 
-/// Whether the recipe's picture is its link graph.
-pub fn is_graph(spec: &ViewSpec) -> bool {
-    spec.graph.is_some() && matches!(spec.kind, ViewKind::Graph | ViewKind::Linked)
-}
+pub use secviz_views::picture::is_graph;
 
-/// Draws the picture of `spec` over `dataset`. Member work: call it in a job of the query
-/// executor.
+/// Draws the picture of `spec` over `dataset` (light theme), as the post shows it and
+/// `secviz chart --spec` draws it. Member work: call it in a job of the query executor.
 pub async fn render(
     lake: &Lake,
     dataset: &DatasetName,
     spec: &ViewSpec,
     limits: Limits,
 ) -> Result<String, ViewError> {
-    let src = Source::open(lake, dataset, spec.filter.as_deref(), limits).await?;
-    match (&spec.graph, is_graph(spec)) {
-        (Some(g), true) => {
-            let data = graph::build(&src, g).await?;
-            if data.graph.nodes.is_empty() {
-                return Err(ViewError::BadRequest(
-                    graph::why_empty(&src, g, &data).await?,
-                ));
-            }
-            // The style `secviz graph --to svg` uses, so the reproduce command gives the
-            // same picture.
-            let style = GraphStyle {
-                theme: Theme::LIGHT,
-                ..GraphStyle::default()
-            };
-            Ok(secviz_render::graph_svg(
-                &data.graph,
-                &data.positions,
-                &style,
-            ))
-        }
-        _ => {
-            charts::render(
-                &src,
-                dataset.as_str(),
-                spec,
-                &Selection::default(),
-                Theme::LIGHT,
-                CHART_WIDTH,
-            )
-            .await
-        }
-    }
+    let mut drawn =
+        picture::draw(lake, dataset, spec, limits, &[Look::picture(Theme::LIGHT)]).await?;
+    Ok(drawn.pop().unwrap_or_default())
 }
 
 /// The gallery's thumbnails of a recipe, for a light and a dark page.
@@ -93,52 +57,11 @@ pub async fn thumbnails(
     spec: &ViewSpec,
     limits: Limits,
 ) -> Result<Thumbnails, ViewError> {
-    let src = Source::open(lake, dataset, spec.filter.as_deref(), limits).await?;
-    match (&spec.graph, is_graph(spec)) {
-        (Some(g), true) => {
-            let data = graph::build(&src, g).await?;
-            if data.graph.nodes.is_empty() {
-                return Err(ViewError::BadRequest(
-                    graph::why_empty(&src, g, &data).await?,
-                ));
-            }
-            let draw = |theme| {
-                secviz_render::graph_svg(
-                    &data.graph,
-                    &data.positions,
-                    &GraphStyle {
-                        theme,
-                        legend: false,
-                        hub_labels_only: true,
-                        ..GraphStyle::default()
-                    },
-                )
-            };
-            Ok(Thumbnails {
-                light: draw(Theme::LIGHT),
-                dark: draw(Theme::DARK),
-            })
-        }
-        _ => {
-            let mut drawn = Vec::with_capacity(2);
-            for theme in [Theme::LIGHT, Theme::DARK] {
-                drawn.push(
-                    charts::render(
-                        &src,
-                        dataset.as_str(),
-                        spec,
-                        &Selection::default(),
-                        theme,
-                        CHART_WIDTH,
-                    )
-                    .await?,
-                );
-            }
-            let dark = drawn.pop().unwrap_or_default();
-            let light = drawn.pop().unwrap_or_default();
-            Ok(Thumbnails { light, dark })
-        }
-    }
+    let looks = [Look::thumbnail(Theme::LIGHT), Look::thumbnail(Theme::DARK)];
+    let mut drawn = picture::draw(lake, dataset, spec, limits, &looks).await?;
+    let dark = drawn.pop().unwrap_or_default();
+    let light = drawn.pop().unwrap_or_default();
+    Ok(Thumbnails { light, dark })
 }
 
 /// The picture cache.
