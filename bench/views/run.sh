@@ -39,12 +39,12 @@ for k, r in ours.items():
 PY
 
 echo "== viewer frames in headless Chromium"
-cargo bench -p secviz-views --bench serve --no-run --quiet
+cargo bench -p secviz-viewer --bench serve --no-run --quiet
 for n in 5000 50000; do
   name="graph$n"
   [ -f "$OUT/$name.jsonl" ] || python3 bench/views/gen_graph.py --nodes "$n" --edges $((n * 4)) --out "$OUT/$name.jsonl"
   rm -f "$OUT/$name.url"
-  SECVIZ_BENCH_DATASET="$name" SECVIZ_BENCH_INPUT="$OUT/$name.jsonl" cargo bench -p secviz-views --bench serve --quiet > "$OUT/$name.url" &
+  SECVIZ_BENCH_DATASET="$name" SECVIZ_BENCH_INPUT="$OUT/$name.jsonl" cargo bench -p secviz-viewer --bench serve --quiet > "$OUT/$name.url" &
   pid=$!
   for _ in $(seq 1 600); do grep -q http "$OUT/$name.url" 2>/dev/null && break; sleep 0.5; done
   # Both software renderers: SwiftShader (Chromium's own) and Mesa's llvmpipe (GL=llvmpipe).

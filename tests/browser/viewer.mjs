@@ -1,5 +1,5 @@
 // The viewer in headless Chromium (Debian's, never a downloaded browser), over a dataset the
-// Rust test (crates/views/tests/viewer_browser.rs) generated and serves with the explorer.
+// Rust test (crates/viewer/tests/it/viewer_browser.rs) generated and serves with the explorer.
 // It opens the view, checks the WebGL graph drew pixels, brushes a bar, reads every view's
 // counts, clears, hovers and clicks a node, uses the keyboard, exports CSV, and prints what
 // it saw as one JSON line (`VIEWER_RESULT {...}`) for the Rust side to compare with lake

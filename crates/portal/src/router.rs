@@ -32,8 +32,8 @@ pub fn build(state: AppState) -> Router {
         + state.config.max_paste_bytes
         + (1 << 20);
     let q = &state.config.queries;
-    let views_api = secviz_views::router(
-        secviz_views::ViewsState::new(
+    let views_api = secviz_viewer::router(
+        secviz_viewer::ViewsState::new(
             state.lake.clone(),
             crate::data::policy::PortalPolicy {
                 db: state.db.clone(),
@@ -46,7 +46,7 @@ pub fn build(state: AppState) -> Router {
             memory: q.memory_per_job(),
             sandbox: true,
         })
-        .with_export_limits(secviz_views::api::ExportLimits {
+        .with_export_limits(secviz_viewer::api::ExportLimits {
             time: q.export_time,
             bytes: q.export_bytes,
         }),
@@ -140,7 +140,7 @@ pub fn build(state: AppState) -> Router {
             get(dataset_query::get).post(dataset_query::post),
         )
         .nest_service(data_post::API_ROOT, views_api)
-        .nest_service(data_post::ASSETS, secviz_views::assets::router::<()>())
+        .nest_service(data_post::ASSETS, secviz_viewer::assets::router::<()>())
         .route("/p/{id}/comments", post(comment_create::submit))
         .route("/c/{id}", get(comment_show::show))
         .route(

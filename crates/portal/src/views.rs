@@ -3,7 +3,7 @@
 
 use askama::Template;
 use axum::http::{HeaderName, HeaderValue, header};
-use secviz_views::page::encode;
+use secviz_viewer::page::encode;
 use secviz_views::{ViewKind, ViewSpec};
 
 use crate::clock::{day, rfc3339};

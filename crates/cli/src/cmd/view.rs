@@ -123,7 +123,7 @@ pub fn run(a: Args) -> anyhow::Result<ExitCode> {
         let executor = secviz_sandbox::Executor::new(secviz_sandbox::ExecutorConfig::for_machine(
             "secviz-view",
         ));
-        let app = secviz_views::page::explorer(lake, a.dataset.clone(), spec, executor);
+        let app = secviz_viewer::page::explorer(lake, a.dataset.clone(), spec, executor);
         let listener = tokio::net::TcpListener::bind(a.addr)
             .await
             .with_context(|| format!("listening on {}", a.addr))?;

@@ -1,4 +1,4 @@
-//! The portal's read policy for the viewer's API (`secviz_views::ReadPolicy`): a dataset is
+//! The portal's read policy for the viewer's API (`secviz_viewer::ReadPolicy`): a dataset is
 //! readable by its owner, and by everyone while a visible post of its owner publishes it;
 //! anything else answers exactly like a dataset that does not exist (404). The decision is
 //! `db::datasets::may_read`, shared with every other route that reads a dataset, and with
@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::http::request::Parts;
 use secviz_lake::DatasetName;
-use secviz_views::ReadPolicy;
+use secviz_viewer::ReadPolicy;
 
 use crate::db::datasets::{self, Reader};
 use crate::db::ids::PostId;

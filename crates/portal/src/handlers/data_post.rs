@@ -8,7 +8,7 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use secviz_views::page::mount_attributes;
+use secviz_viewer::page::mount_attributes;
 use secviz_views::{Selection, ViewSpec};
 use serde::Deserialize;
 
@@ -115,7 +115,7 @@ pub async fn view(
                 alt: i.alt,
             })
             .collect(),
-        assets_version: secviz_views::assets::version().to_string(),
+        assets_version: secviz_viewer::assets::version().to_string(),
         dataset: ds.to_string(),
         label: row.label.clone(),
         format: row.format.clone(),

@@ -18,7 +18,7 @@ pub fn executor() -> secviz_sandbox::Executor {
 
 /// Serves the explorer in the background; returns its base URL (ending in `/`).
 pub async fn explorer(lake: Lake, name: DatasetName, spec: ViewSpec) -> String {
-    let app = secviz_views::page::explorer(lake, name, spec, executor());
+    let app = secviz_viewer::page::explorer(lake, name, spec, executor());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });

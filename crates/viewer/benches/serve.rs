@@ -42,7 +42,7 @@ fn main() {
             }),
             ..ViewSpec::linked_default()
         };
-        let app = secviz_views::page::explorer(
+        let app = secviz_viewer::page::explorer(
             lake,
             name,
             spec,

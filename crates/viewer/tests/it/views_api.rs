@@ -7,8 +7,9 @@ use crate::common;
 use axum::http::request::Parts;
 use common::{default_graph_nodes, graph_ids, hostile_lake, lake_count, pf_lake};
 use secviz_lake::DatasetName;
-use secviz_views::page::encode;
-use secviz_views::{ReadPolicy, ViewSpec, ViewsState};
+use secviz_viewer::page::encode;
+use secviz_viewer::{ReadPolicy, ViewsState};
+use secviz_views::ViewSpec;
 
 #[tokio::test]
 async fn page_assets_and_api_answer() {
@@ -134,7 +135,7 @@ impl ReadPolicy for OnlyOk {
 #[tokio::test]
 async fn a_dataset_the_policy_denies_is_not_found() {
     let t = pf_lake(200).await;
-    let app = secviz_views::router(ViewsState::new(
+    let app = secviz_viewer::router(ViewsState::new(
         t.lake.clone(),
         OnlyOk,
         ViewSpec::linked_default(),

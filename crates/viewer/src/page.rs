@@ -14,9 +14,9 @@ use secviz_lake::{DatasetName, Lake};
 use serde::Deserialize;
 
 use crate::api::{AllowAll, ViewsState};
-use crate::error::ViewError;
-use crate::selection::Selection;
-use crate::spec::{ViewKind, ViewSpec};
+use secviz_views::ViewError;
+use secviz_views::selection::Selection;
+use secviz_views::spec::{ViewKind, ViewSpec};
 
 /// The page's security headers: scripts and styles only from here, no framing.
 pub const PAGE_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
@@ -204,7 +204,7 @@ pub fn explorer(
 ) -> Router {
     let api = crate::api::router(
         ViewsState::new(lake, AllowAll, spec.clone(), executor)
-            .with_limits(crate::source::Limits::operator()),
+            .with_limits(secviz_views::source::Limits::operator()),
     );
     Router::new()
         .route("/", get(page))

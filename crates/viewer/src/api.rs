@@ -33,11 +33,11 @@ use secviz_sandbox::{Executor, JobLimits, StreamError};
 use serde::Deserialize;
 use tokio::sync::OnceCell;
 
-use crate::compute::{charts, facets, graph, parallel, rows, timeline};
-use crate::error::ViewError;
-use crate::selection::Selection;
-use crate::source::{Limits, Source};
-use crate::spec::ViewSpec;
+use secviz_views::ViewError;
+use secviz_views::compute::{charts, facets, graph, parallel, rows, timeline};
+use secviz_views::selection::Selection;
+use secviz_views::source::{Limits, Source};
+use secviz_views::spec::ViewSpec;
 
 /// Decides which datasets a request may read, and who is asking.
 pub trait ReadPolicy: Clone + Send + Sync + 'static {
@@ -298,7 +298,7 @@ async fn parallel_h<P: ReadPolicy>(
 async fn graph_of<P: ReadPolicy>(
     st: &ViewsState<P>,
     c: &Ctx,
-) -> Result<(Arc<graph::GraphData>, crate::spec::GraphSpec), ViewError> {
+) -> Result<(Arc<graph::GraphData>, secviz_views::spec::GraphSpec), ViewError> {
     let g = c
         .spec
         .graph
@@ -399,9 +399,9 @@ async fn graph_svg_h<P: ReadPolicy>(
 ) -> Result<Response, ViewError> {
     in_job(&st, &parts, &ds, p, |st, c, p| async move {
         let (data, _) = graph_of(&st, &c).await?;
-        Ok(svg_response(crate::picture::graph_picture(
+        Ok(svg_response(secviz_views::picture::graph_picture(
             &data,
-            &crate::picture::Look::picture(theme(&p)),
+            &secviz_views::picture::Look::picture(theme(&p)),
         )))
     })
     .await
