@@ -43,6 +43,8 @@ enum Command {
     Graph(cmd::graph::Args),
     /// Draw a chart of a dataset or a log file as SVG or PNG.
     Chart(cmd::chart::Args),
+    /// The preset views that fit a dataset: the questions its data can answer.
+    Presets(cmd::presets::Args),
     /// Fill an empty portal with generated datasets and posts.
     Demo(cmd::demo::Args),
     /// Explore a dataset in the browser: linked graph, charts and brushing, served locally.
@@ -63,6 +65,7 @@ fn main() -> std::process::ExitCode {
         Command::Analyze(a) => cmd::analyze::run(a),
         Command::Graph(a) => cmd::graph::run(a),
         Command::Chart(a) => cmd::chart::run(a),
+        Command::Presets(a) => cmd::presets::run(a),
         Command::Demo(a) => cmd::demo::run(a),
         Command::View(a) => cmd::view::run(a),
     };

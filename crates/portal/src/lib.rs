@@ -48,6 +48,7 @@ mod web;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::{Config, RateLimits};
+pub use data::presets::{PresetSpec, preset_specs};
 pub use db::Backend;
 pub use domain::Role;
 pub use web::cache::{CacheStats, PageCache};

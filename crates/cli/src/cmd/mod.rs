@@ -12,6 +12,7 @@ pub mod demo;
 pub mod graph;
 pub mod ingest;
 pub mod parse;
+pub mod presets;
 pub mod query;
 pub mod rejects;
 pub mod rm;

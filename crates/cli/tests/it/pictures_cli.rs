@@ -461,3 +461,70 @@ async fn every_demo_posts_picture_is_reproduced_byte_for_byte() {
     }
     let _ = server.kill();
 }
+
+/// `secviz presets`: the portal's preset views for a dataset, best first, written as specs
+/// that `secviz chart --spec` draws; a dataset no preset fits exits 1 and says what it holds.
+#[test]
+fn presets_name_the_questions_a_dataset_answers() {
+    let data = tempfile::tempdir().unwrap();
+    pf_dataset(data.path(), 3000);
+    let dir = data.path().join("views");
+    let out = ok(secviz(
+        data.path(),
+        &[
+            "presets",
+            "--dataset",
+            "fw",
+            "--write",
+            dir.to_str().unwrap(),
+        ],
+    ));
+    let keys: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert!(
+        keys.contains(&"scans") && keys.contains(&"talkers"),
+        "{out}"
+    );
+    assert!(out.contains("Who scans whom?"), "{out}");
+    let svg = data.path().join("scans.svg");
+    ok(secviz(
+        data.path(),
+        &[
+            "chart",
+            "--dataset",
+            "fw",
+            "--spec",
+            dir.join("scans.json").to_str().unwrap(),
+            "-w",
+            svg.to_str().unwrap(),
+        ],
+    ));
+    let svg = std::fs::read_to_string(svg).unwrap();
+    assert!(svg.contains("<circle") && svg.contains(">Legend<"), "{svg}");
+
+    // Only times and byte counts: no preset fits.
+    let csv = data.path().join("bytes.csv");
+    std::fs::write(
+        &csv,
+        "time,bytes\n2025-01-01T00:00:00Z,10\n2025-01-01T00:00:01Z,20\n",
+    )
+    .unwrap();
+    ok(secviz(
+        data.path(),
+        &[
+            "ingest",
+            csv.to_str().unwrap(),
+            "--format",
+            "csv",
+            "--dataset",
+            "nums",
+        ],
+    ));
+    let e = failed(secviz(data.path(), &["presets", "--dataset", "nums"]));
+    assert!(
+        e.contains("no preset fits dataset nums: it holds time, event_class, bytes"),
+        "{e}"
+    );
+}

@@ -226,6 +226,29 @@ pub fn presets(profile: &[ColumnProfile]) -> Vec<Preset> {
     out
 }
 
+/// A preset as a recipe of `dataset`: its key, its question and its view spec, for
+/// `secviz presets` (the CLI offers the portal's presets).
+pub struct PresetSpec {
+    pub key: &'static str,
+    pub question: String,
+    pub spec: secviz_views::ViewSpec,
+}
+
+/// The presets that fit these columns as view specs of `dataset`, best first.
+pub fn preset_specs(profile: &[ColumnProfile], dataset: &str) -> Vec<PresetSpec> {
+    presets(profile)
+        .into_iter()
+        .filter_map(|p| {
+            let (spec, _) = p.form.to_spec(dataset).ok()?;
+            Some(PresetSpec {
+                key: p.key,
+                question: p.question,
+                spec,
+            })
+        })
+        .collect()
+}
+
 /// The preset named `key`, if it fits.
 pub fn find(profile: &[ColumnProfile], key: &str) -> Option<Preset> {
     presets(profile).into_iter().find(|p| p.key == key)
