@@ -7,7 +7,7 @@
 use secviz_lake::{DatasetName, Lake};
 use secviz_render::{GraphStyle, Theme};
 
-use crate::compute::{charts, graph};
+use crate::compute::{self, charts, graph};
 use crate::error::ViewError;
 use crate::selection::Selection;
 use crate::source::{Limits, Source};
@@ -86,6 +86,9 @@ pub async fn draw(
             Ok(looks.iter().map(|l| graph_picture(&data, l)).collect())
         }
         _ => {
+            if let Some(why) = why_no_chart(&src, spec).await? {
+                return Err(ViewError::BadRequest(why));
+            }
             let mut out = Vec::with_capacity(looks.len());
             for l in looks {
                 out.push(
@@ -103,4 +106,23 @@ pub async fn draw(
             Ok(out)
         }
     }
+}
+
+/// Why a chart of `spec` would show nothing, and what to change: no event passes the
+/// filter, or none has a value for any of its fields. A chart with some values draws.
+async fn why_no_chart(src: &Source, spec: &ViewSpec) -> Result<Option<String>, ViewError> {
+    let (events, counts) = compute::value_counts(src, &spec.fields).await?;
+    if events == 0 {
+        return Ok(Some(
+            "No event passes the filter: loosen it or clear it to draw the chart.".to_string(),
+        ));
+    }
+    if !counts.is_empty() && counts.iter().all(|n| *n == 0) {
+        let names: Vec<String> = spec.fields.iter().map(|f| f.to_string()).collect();
+        return Ok(Some(format!(
+            "None of the {events} events has a value for {}: choose fields this data holds (its columns are listed with the form), or a preset.",
+            names.join(" or ")
+        )));
+    }
+    Ok(None)
 }

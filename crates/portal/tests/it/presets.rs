@@ -192,4 +192,22 @@ async fn drafts_open_on_the_preset_for_their_data_and_empty_pictures_say_why() {
         page.body
             .contains(&current("Which clients ask for pages that are not there?"))
     );
+    // A chart of a field no event holds says so too, instead of drawing "no data".
+    let token = csrf_of(&ana.get(&draft).await.body);
+    let bar = [
+        ("csrf", token.as_str()),
+        ("action", "save"),
+        ("title", "What is in this log?"),
+        ("body", "Looking."),
+        ("kind", "bar"),
+        ("fields", "dns_qname"),
+    ];
+    let r = ana.post(&draft, &bar).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let (_, _, svg) = ana.get_bytes(&format!("{draft}/preview.svg")).await;
+    let said = text_of(&String::from_utf8(svg).unwrap());
+    assert!(
+        said.contains("None of the 120 events has a value for dns_qname"),
+        "{said}"
+    );
 }

@@ -199,39 +199,22 @@ pub async fn why_empty(src: &Source, g: &GraphSpec, data: &GraphData) -> Result<
             "The rules left no node to draw ({notes}): lower the threshold or the rare share, or remove the rule that hides rows."
         ));
     }
-    let mut select = vec!["count(*)".to_string()];
-    select.extend(fields.iter().map(|f| format!("count({})", f.sql())));
-    let batches = src
-        .collect(&Sql::new(format!(
-            "SELECT {} FROM events",
-            select.join(", ")
-        )))
-        .await?;
-    let counts: Vec<u64> = (0..select.len())
-        .map(|i| {
-            batches
-                .first()
-                .and_then(|b| strings(b.column(i)).ok())
-                .and_then(|v| v.first().cloned().flatten())
-                .and_then(|s| s.parse().ok())
-                .unwrap_or(0)
-        })
-        .collect();
-    if counts[0] == 0 {
+    let (events, counts) = super::value_counts(src, &fields).await?;
+    if events == 0 {
         return Ok(
             "No event passes the filter: loosen it or clear it to draw the graph.".to_string(),
         );
     }
     let empty: Vec<String> = fields
         .iter()
-        .zip(&counts[1..])
+        .zip(&counts)
         .filter(|(_, n)| **n == 0)
         .map(|(f, _)| f.to_string())
         .collect();
     if !empty.is_empty() {
         return Ok(format!(
             "None of the {} events has a value for {}: choose node fields this data holds (its columns are listed with the form), or a preset.",
-            counts[0],
+            events,
             empty.join(" or ")
         ));
     }

@@ -22,7 +22,9 @@ use secviz_lake::datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type
 use secviz_lake::datafusion::arrow::record_batch::RecordBatch;
 
 use crate::error::ViewError;
+use crate::field::Field;
 use crate::selection::Selection;
+use crate::source::Source;
 use crate::spec::ViewSpec;
 use crate::sql::Sql;
 
@@ -36,6 +38,29 @@ pub(crate) fn selected_count(sel: &Selection) -> Result<Sql, ViewError> {
 
 fn cast_to(col: &ArrayRef, t: &DataType) -> Result<ArrayRef, ViewError> {
     cast(col, t).map_err(|e| ViewError::Internal(format!("reading a result column: {e}")))
+}
+
+/// How many events the source holds, and how many of them have a value for each field.
+pub async fn value_counts(src: &Source, fields: &[Field]) -> Result<(u64, Vec<u64>), ViewError> {
+    let mut select = vec!["count(*)".to_string()];
+    select.extend(fields.iter().map(|f| format!("count({})", f.sql())));
+    let batches = src
+        .collect(&Sql::new(format!(
+            "SELECT {} FROM events",
+            select.join(", ")
+        )))
+        .await?;
+    let counts: Vec<u64> = (0..select.len())
+        .map(|i| {
+            batches
+                .first()
+                .and_then(|b| strings(b.column(i)).ok())
+                .and_then(|v| v.first().cloned().flatten())
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0)
+        })
+        .collect();
+    Ok((counts[0], counts[1..].to_vec()))
 }
 
 /// A result column as text (numbers in their usual spelling), `None` for nulls.
