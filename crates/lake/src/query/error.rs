@@ -164,6 +164,23 @@ impl QueryError {
                 .flatten()
                 .filter(|name| !name.is_empty() && name.len() <= 64)
         };
+        // A DataFusion optimizer defect (found by the SQL fuzzer: `SELECT DISTINCT CASE WHEN
+        // ... THEN bytes ELSE 1000000 END ... ORDER BY 1`): two of its planners disagree on
+        // whether a column may be null and it refuses its own plan. The query is valid; the
+        // member can write it another way, so it is theirs to rephrase, not our failure.
+        let self_disagreement = root
+            .message()
+            .contains("Physical input schema should be the same as the one converted from logical input schema");
+        if self_disagreement {
+            return QueryError {
+                kind: QueryErrorKind::Plan,
+                message: "the SQL engine could not plan this query (its planners disagree on \
+                          whether a column may be empty); write it another way, for example \
+                          GROUP BY instead of DISTINCT, or wrap the expression in COALESCE"
+                    .to_string(),
+                position,
+            };
+        }
         let kind = match root {
             _ if misfit.is_some() => QueryErrorKind::Plan,
             DataFusionError::SQL(..) => QueryErrorKind::Syntax,

@@ -133,6 +133,13 @@ async fn forbidden_statements_and_bad_sql_get_clear_errors() {
         );
     }
 
+    // Found by the SQL fuzzer: DataFusion's planners disagree on a column's nullability
+    // and it refuses its own plan; the member is told to rephrase, not "internal error".
+    let sql = "SELECT DISTINCT CASE WHEN (bytes > 0 AND dst_port > 51293) THEN bytes ELSE 1000000 END AS c0 FROM alpha ORDER BY 1";
+    let e = member_query(&lake, sql, &member).await.unwrap_err();
+    assert_eq!(e.kind, QueryErrorKind::Plan, "{e}");
+    assert!(e.message.contains("GROUP BY instead of DISTINCT"), "{e}");
+
     let e = member_query(&lake, "SELEC * FROM alpha", &member)
         .await
         .unwrap_err();
