@@ -12,7 +12,11 @@ fn char_em(c: char) -> f64 {
         'i' | 'j' | 'l' | '.' | ',' | ':' | ';' | '\'' | '|' | '!' => 0.28,
         'f' | 't' | 'r' | 'I' | ' ' | '(' | ')' | '[' | ']' | '/' | '\\' | '-' => 0.36,
         '0'..='9' => 0.64,
-        'm' | 'w' | 'M' | 'W' | '@' | '%' => 0.92,
+        'm' | 'w' | 'M' | 'W' | '%' => 0.92,
+        // DejaVu Sans draws operators wide (0.84 em): a URI of `+` signs measured as
+        // letters ran past the left edge of a picture.
+        '+' | '=' | '<' | '>' | '~' | '#' | '^' => 0.84,
+        '&' | '@' => 0.8,
         'a'..='z' => 0.6,
         'A'..='Z' => 0.7,
         c if c.is_ascii() => 0.6,
