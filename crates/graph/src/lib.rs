@@ -14,6 +14,7 @@ pub mod color;
 pub mod export;
 pub mod layout;
 pub mod model;
+pub mod numbers;
 pub mod rules;
 
 pub use build::{BuildOptions, GraphBuilder, SplitMode};

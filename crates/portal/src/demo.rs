@@ -590,7 +590,7 @@ mod tests {
             .await
             .unwrap();
             let (spec, _) = plan.view.to_spec(name.as_str()).unwrap();
-            let svg = crate::data::picture::render(
+            let drawn = crate::data::picture::post_pictures(
                 &lake,
                 &name,
                 &spec,
@@ -602,21 +602,13 @@ mod tests {
             )
             .await
             .unwrap();
-            let thumbs = crate::data::picture::thumbnails(
-                &lake,
-                &name,
-                &spec,
-                secviz_views::Limits {
-                    time: std::time::Duration::from_secs(60),
-                    memory: 1 << 30,
-                    sandbox: false,
-                },
-            )
-            .await
-            .unwrap();
+            let svg = drawn.picture;
             if plan.file == "botnet-flows.csv" {
                 // Thumbnails: no legend, only the hubs and groups labelled; light and dark.
-                for (svg, bg) in [(&thumbs.light, "#ffffff"), (&thumbs.dark, "#0d1117")] {
+                for (svg, bg) in [
+                    (&drawn.thumb_light, "#ffffff"),
+                    (&drawn.thumb_dark, "#0d1117"),
+                ] {
                     assert!(!svg.contains(">Legend<"), "{svg}");
                     assert_eq!(texts_of(svg, "hub").len(), 5, "{svg}");
                     let texts: Vec<&str> = svg

@@ -6,8 +6,8 @@
 //! values that carry the rows stay themselves, so the hub the picture is about (the one
 //! source port every lookup uses, the servers every bot calls) stands out, labelled.
 
-use crate::field::{Field, FieldKind};
-use secviz_parse::schema::IP_COLUMNS;
+use crate::field::Field;
+use secviz_parse::schema::{IP_COLUMNS, col};
 
 /// The share of a role's rows below which a value is folded into its group: 1% keeps at
 /// most about a hundred values of each role, whatever the data's size.
@@ -20,15 +20,11 @@ fn group_rule(role: &str, field: Field) -> Option<String> {
             "{role}.group = cidr(value, 16) when value in 0.0.0.0/0\n{role}.group = cidr(value, 48)"
         )),
         // The /24s of a field are few enough already; ports group by class.
-        Field::Column(_) if field.kind() == FieldKind::Code && is_port(field) => {
+        Field::Column(col::SRC_PORT | col::DST_PORT) => {
             Some(format!("{role}.group = port_class(value)"))
         }
         _ => None,
     }
-}
-
-fn is_port(field: Field) -> bool {
-    matches!(field.column(), "src_port" | "dst_port")
 }
 
 /// The grouping rules for a graph of these node fields, with the share that makes a value

@@ -10,6 +10,7 @@
 //! before nodes are named; a row any of whose colours is `invisible` is dropped whole.
 
 mod finish;
+mod fold;
 mod scope;
 mod style;
 

@@ -40,28 +40,39 @@ pub async fn render(
     Ok(drawn.pop().unwrap_or_default())
 }
 
-/// The gallery's thumbnails of a recipe, for a light and a dark page.
-pub struct Thumbnails {
-    pub light: String,
-    pub dark: String,
+/// A post's picture and its gallery thumbnails, for a light and a dark page.
+pub struct PostPictures {
+    pub picture: String,
+    pub thumb_light: String,
+    pub thumb_dark: String,
 }
 
-/// Draws the thumbnails of `spec` over `dataset`: a link graph without its legend,
-/// labelled only at its hubs and groups (at thumbnail size the rest would be specks), and
-/// charts as drawn, each in the light and the dark theme, so the page can let the browser
-/// choose (`<picture>` with `prefers-color-scheme`) and cached pages stay right for both.
-/// Member work: call it in a job of the query executor.
-pub async fn thumbnails(
+/// Draws what publishing `spec` over `dataset` shows, from one build and layout of its
+/// graph: the picture (as [`render`]), and the thumbnails: a link graph without its
+/// legend, labelled only at its hubs and groups (at thumbnail size the rest would be
+/// specks), charts as drawn, each in the light and the dark theme, so the page can let the
+/// browser choose (`<picture>` with `prefers-color-scheme`) and cached pages stay right for
+/// both. Member work: call it in a job of the query executor.
+pub async fn post_pictures(
     lake: &Lake,
     dataset: &DatasetName,
     spec: &ViewSpec,
     limits: Limits,
-) -> Result<Thumbnails, ViewError> {
-    let looks = [Look::thumbnail(Theme::LIGHT), Look::thumbnail(Theme::DARK)];
-    let mut drawn = picture::draw(lake, dataset, spec, limits, &looks).await?;
-    let dark = drawn.pop().unwrap_or_default();
-    let light = drawn.pop().unwrap_or_default();
-    Ok(Thumbnails { light, dark })
+) -> Result<PostPictures, ViewError> {
+    let looks = [
+        Look::picture(Theme::LIGHT),
+        Look::thumbnail(Theme::LIGHT),
+        Look::thumbnail(Theme::DARK),
+    ];
+    let mut drawn = picture::draw(lake, dataset, spec, limits, &looks)
+        .await?
+        .into_iter();
+    let mut next = || drawn.next().unwrap_or_default();
+    Ok(PostPictures {
+        picture: next(),
+        thumb_light: next(),
+        thumb_dark: next(),
+    })
 }
 
 /// The picture cache.
@@ -129,13 +140,32 @@ impl Pictures {
             return Ok(svg);
         }
         let svg = render(lake, dataset, spec, limits).await?;
-        // Written aside and renamed, so a reader never sees half a file.
+        self.write(dataset, &path, &svg).await;
+        Ok(svg)
+    }
+
+    /// Keeps `svg`, drawn elsewhere ([`post_pictures`]), as the picture of `spec`.
+    pub async fn keep(
+        &self,
+        lake: &Lake,
+        dataset: &DatasetName,
+        spec: &ViewSpec,
+        svg: &str,
+    ) -> Result<(), ViewError> {
+        let manifest = lake.require(dataset).await?;
+        let path = self.path(dataset, manifest.version, spec);
+        self.write(dataset, &path, svg).await;
+        Ok(())
+    }
+
+    /// Written aside and renamed, so a reader never sees half a file; a cache that cannot
+    /// be written is only a cache.
+    async fn write(&self, dataset: &DatasetName, path: &Path, svg: &str) {
         let tmp = path.with_extension(format!("tmp{}", hex::encode(rand::random::<[u8; 4]>())));
         let _ = tokio::fs::create_dir_all(self.dir_of(dataset)).await;
         if tokio::fs::write(&tmp, svg.as_bytes()).await.is_ok() {
-            let _ = tokio::fs::rename(&tmp, &path).await;
+            let _ = tokio::fs::rename(&tmp, path).await;
         }
-        Ok(svg)
     }
 }
 

@@ -82,9 +82,13 @@ async fn draw(
     limits: &secviz_sandbox::JobLimits,
 ) -> Result<Drawn, PublishError> {
     let started = std::time::Instant::now();
-    // The post's picture, drawn now (if its preview did not) into the cache its page reads.
+    // The picture and both thumbnails from one build of the graph; the picture goes into
+    // the cache the post's page reads.
+    let drawn = picture::post_pictures(lake, name, view, picture::limits(limits))
+        .await
+        .map_err(|e| PublishError::Member(format!("The view could not be drawn: {e}")))?;
     pictures
-        .svg(lake, name, view, picture::limits(limits))
+        .keep(lake, name, view, &drawn.picture)
         .await
         .map_err(|e| PublishError::Member(format!("The view could not be drawn: {e}")))?;
     let analysis = match analysis {
@@ -111,15 +115,12 @@ async fn draw(
         max_bytes: 64 << 20,
         max_pixels: 40_000_000,
     };
-    let thumbs = picture::thumbnails(lake, name, view, picture::limits(limits))
-        .await
-        .map_err(|e| PublishError::Member(format!("The view could not be drawn: {e}")))?;
     let processed = |svg: &str| -> anyhow::Result<images::Processed> {
         let png = picture::png(svg).map_err(|e| anyhow::anyhow!("drawing the thumbnail: {e}"))?;
         images::process(&png, image_limits).map_err(|e| anyhow::anyhow!("thumbnail: {e}"))
     };
-    let thumbnail = processed(&thumbs.light)?;
-    let thumbnail_dark = processed(&thumbs.dark)?.thumb;
+    let thumbnail = processed(&drawn.thumb_light)?;
+    let thumbnail_dark = processed(&drawn.thumb_dark)?.thumb;
     Ok(Drawn {
         analysis,
         thumbnail,

@@ -145,14 +145,7 @@ pub(crate) fn fmt_exact(v: f64) -> String {
     if v.fract() != 0.0 {
         return format!("{v:.2}");
     }
-    let digits = format!("{}", v.abs() as u64);
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
+    let out = secviz_graph::numbers::thousands(v.abs() as u64);
     if v < 0.0 { format!("-{out}") } else { out }
 }
 

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use secviz_graph::numbers::thousands;
 use secviz_render::chart::time::{Step, auto_bucket};
 use secviz_render::chart::{
     AxisKind, BarChart, Bin, Category, Chart, ChartOptions, Histogram, Other,
@@ -280,16 +281,4 @@ pub async fn render(
 /// PNG of an SVG drawing at twice its size.
 pub fn png(svg: &str) -> Result<Vec<u8>, ViewError> {
     svg_to_png(svg, 2.0).map_err(|e| ViewError::Internal(e.to_string()))
-}
-
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }

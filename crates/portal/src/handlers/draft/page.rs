@@ -21,6 +21,7 @@ use crate::handlers::{post_form, render};
 use crate::state::AppState;
 use crate::views::{Chrome, ColumnView, DraftPage, PostForm, PresetView, RejectView, TagChoice};
 use crate::web::Visitor;
+use secviz_graph::numbers::thousands;
 
 /// Renders the draft page.
 pub async fn page(
@@ -218,17 +219,4 @@ async fn tag_choices(state: &AppState, chosen: &[String]) -> Result<Vec<TagChoic
             slug: t.slug,
         })
         .collect())
-}
-
-/// 1200 -> "1,200".
-fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
