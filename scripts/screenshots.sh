@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 bin="${1:-${CARGO_TARGET_DIR:-target}/release/secviz}"
 [ -x "$bin" ] || { echo "no secviz binary at $bin (build it, or pass its path)" >&2; exit 1; }
 data="$(mktemp -d)"
-trap 'kill "$server" 2>/dev/null || true; rm -rf "$data"' EXIT
+trap 'if [ -n "${server:-}" ] && kill -0 "$server" 2>/dev/null; then kill "$server"; fi; rm -rf "$data"' EXIT
 "$bin" demo --data "$data" > "$data/demo.log"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 "$bin" serve --data "$data" --addr "127.0.0.1:$port" > "$data/serve.log" 2>&1 &
