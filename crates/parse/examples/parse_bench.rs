@@ -3,7 +3,7 @@
 //! /dev/null), `jsonl`. Peak memory is measured by the script around this process.
 //!
 //! ```text
-//! parse_bench FILE [arrow|csv|jsonl] [--repeat N] [--year YYYY] [--out PATH]
+//! parse_bench FILE [arrow|csv|jsonl] [--repeat N] [--year YYYY] [--threads N] [--out PATH]
 //! ```
 //!
 //! `--out` writes the CSV or JSON lines to PATH instead of /dev/null, to compare the
@@ -28,6 +28,7 @@ fn main() {
     };
     let repeat = flag("--repeat").unwrap_or(1).max(1);
     let year = flag("--year").map(|y| y as i32);
+    let threads = flag("--threads").unwrap_or(1).max(1) as usize;
     let out = args
         .iter()
         .position(|a| a == "--out")
@@ -38,6 +39,7 @@ fn main() {
     for _ in 0..repeat {
         let opts = ParseOptions {
             year,
+            threads,
             ..Default::default()
         };
         let mut s = EventStream::open_path(path, opts).expect("open");

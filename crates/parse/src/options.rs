@@ -82,6 +82,10 @@ pub struct ParseOptions {
     pub keep_raw: bool,
     /// Stop with [`crate::ParseError::Strict`] at the first rejected record.
     pub strict: bool,
+    /// Threads that parse a text input longer than a chunk (1 MiB) at once; 1 parses
+    /// on the calling thread only. Batches, rejects and line numbers are the same
+    /// whatever the number (pcap is always read on one thread). Default 1.
+    pub threads: usize,
     pub limits: Limits,
 }
 
@@ -97,6 +101,7 @@ impl Default for ParseOptions {
             csv_map: Vec::new(),
             keep_raw: true,
             strict: false,
+            threads: 1,
             limits: Limits::default(),
         }
     }

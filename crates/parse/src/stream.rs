@@ -15,7 +15,9 @@ use crate::input::{self, Damage, LineReader, Refusal, or_refused};
 use crate::options::ParseOptions;
 use crate::pcap::PcapSource;
 use crate::reject::{Reject, Summary};
-use crate::text::{LineParser, LineSource, access, csv, jsonl, pf, syslog, tcpdump, zeek};
+use crate::text::{
+    LineParser, LineSource, access, csv, jsonl, parallel, pf, syslog, tcpdump, zeek,
+};
 
 /// A streaming parser over one input. Holds one batch at a time, whatever the input
 /// size.
@@ -88,13 +90,17 @@ impl EventStream {
                 opts.limits.max_line_bytes,
                 opened.damage.clone(),
             );
-            Inner::Lines(Box::new(LineSource::new(
-                reader,
-                parser,
-                batch,
-                opts.keep_raw,
-                opts.strict,
-            )))
+            let settings = parallel::Settings {
+                batch_rows: opts.batch_rows,
+                format: format.name(),
+                source: opts.source.clone(),
+                keep_raw: opts.keep_raw,
+                strict: opts.strict,
+            };
+            Inner::Lines(Box::new(
+                LineSource::new(reader, parser, batch, opts.keep_raw, opts.strict)
+                    .with_threads(opts.threads, settings),
+            ))
         };
         let summary = Summary {
             format: Some(format),

@@ -458,6 +458,19 @@ impl YearGuess {
 }
 
 impl YearGuess {
+    /// The state the next line's year depends on (see `LineParser::state_key`).
+    pub fn key(&self) -> (i32, Option<i64>, u32, Option<i32>) {
+        (self.year, self.ref_day, self.last_month, self.first)
+    }
+
+    pub fn crossings(&self) -> u32 {
+        self.crossings
+    }
+
+    pub fn set_crossings(&mut self, n: u32) {
+        self.crossings = n;
+    }
+
     /// What the rule decided, once a line was dated by it.
     pub fn note(&self) -> Option<YearNote> {
         Some(YearNote {
@@ -491,6 +504,11 @@ impl DayGuess {
             ref_sod: Some(sod),
             last_sod: None,
         }
+    }
+
+    /// The state the next time of day's date depends on.
+    pub fn key(&self) -> (i64, Option<u32>, Option<u32>) {
+        (self.day, self.ref_sod, self.last_sod)
     }
 
     /// Microseconds since the epoch of a time of day (seconds + micros).

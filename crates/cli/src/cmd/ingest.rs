@@ -71,6 +71,8 @@ pub struct Args {
     #[command(flatten)]
     pub decompress: DecompressArgs,
     #[command(flatten)]
+    pub threads: super::threads::ThreadsArg,
+    #[command(flatten)]
     pub data: DataArg,
 }
 
@@ -99,6 +101,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ..Default::default()
     };
     args.decompress.apply(&mut parse.limits);
+    parse.threads = args.threads.get();
     for m in &args.csv_map {
         let (h, c) = m
             .split_once('=')

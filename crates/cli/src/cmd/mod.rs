@@ -17,6 +17,7 @@ pub mod query;
 pub mod rejects;
 pub mod rm;
 pub mod serve;
+pub mod threads;
 pub mod user;
 pub mod view;
 pub mod worker;

@@ -5,7 +5,7 @@
 //! secviz parse FILE... [--format auto|pf|tcpdump|pcap|zeek|csv|jsonl|syslog|access]
 //!                      [--to csv|jsonl] [--fields a,b,c] [--year YYYY]
 //!                      [--rejects FILE] [--strict] [--map from=to]...
-//!                      [--max-decompressed-ratio N] [--max-decompressed-bytes N]
+//!                      [--max-decompressed-ratio N] [--max-decompressed-bytes N] [-j N]
 //! ```
 //!
 //! `-` reads standard input; gzip is read transparently. For each input the detected
@@ -101,6 +101,9 @@ pub struct Args {
 
     #[command(flatten)]
     decompress: super::decompress::DecompressArgs,
+
+    #[command(flatten)]
+    threads: super::threads::ThreadsArg,
 }
 
 /// Validated options shared by all inputs.
@@ -146,6 +149,7 @@ impl Args {
         opts.keep_raw = !self.no_raw;
         opts.limits.max_line_bytes = self.max_line_bytes;
         self.decompress.apply(&mut opts.limits);
+        opts.threads = self.threads.get();
         let fields = match &self.fields {
             Some(spec) => FieldSelection::parse(spec)?,
             None => FieldSelection::all(),

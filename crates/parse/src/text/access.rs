@@ -18,6 +18,7 @@ use crate::time::{self, digits, micros};
 
 pub(crate) const HTTP: &str = "http_activity";
 
+#[derive(Clone)]
 pub(crate) struct AccessParser {
     /// Unescaped quoted strings (only used when a value holds `\"` or `\\`).
     scratch: String,
@@ -32,6 +33,10 @@ impl AccessParser {
 }
 
 impl LineParser for AccessParser {
+    fn fork(&self) -> Box<dyn LineParser> {
+        Box::new(self.clone())
+    }
+
     fn parse<'a>(&mut self, line: &'a str, row: &mut Row<'a>) -> Result<Outcome, Bad> {
         if is_apache_error(line) {
             return bad(

@@ -24,6 +24,7 @@ enum Col {
     Extra,
 }
 
+#[derive(Clone)]
 pub(crate) struct CsvParser {
     cols: Vec<(String, Col)>,
     /// The first line is the header (skipped once).
@@ -178,6 +179,14 @@ impl CsvParser {
 }
 
 impl LineParser for CsvParser {
+    fn fork(&self) -> Box<dyn LineParser> {
+        Box::new(self.clone())
+    }
+
+    fn state_key(&self) -> u64 {
+        super::state_key(self.header_pending)
+    }
+
     fn parse<'a>(&mut self, line: &'a str, row: &mut Row<'a>) -> Result<Outcome, Bad> {
         if self.header_pending {
             self.header_pending = false;

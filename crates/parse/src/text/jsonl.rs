@@ -13,6 +13,7 @@ use crate::options::ParseOptions;
 use crate::reject::RejectReason;
 use crate::row::{Row, S};
 
+#[derive(Clone)]
 pub(crate) struct JsonParser {
     max_depth: usize,
     key: String,
@@ -30,6 +31,10 @@ impl JsonParser {
 }
 
 impl LineParser for JsonParser {
+    fn fork(&self) -> Box<dyn LineParser> {
+        Box::new(self.clone())
+    }
+
     fn parse<'a>(&mut self, line: &'a str, row: &mut Row<'a>) -> Result<Outcome, Bad> {
         let trimmed = line.trim();
         if !trimmed.starts_with('{') {

@@ -20,6 +20,7 @@ pub(crate) mod json;
 pub(crate) mod jsonl;
 pub(crate) mod names;
 pub(crate) mod packet;
+pub(crate) mod parallel;
 pub(crate) mod payload;
 pub(crate) mod pf;
 pub(crate) mod scan;
@@ -68,6 +69,32 @@ pub(crate) trait LineParser: Send {
     fn year_note(&self) -> Option<crate::YearNote> {
         None
     }
+
+    /// A copy of this parser in its present state, for a thread that parses a later
+    /// chunk of the same input ([`parallel`]).
+    fn fork(&self) -> Box<dyn LineParser>;
+
+    /// A digest of everything in the parser's state that decides how a line parses
+    /// (the year rule's year and month, the midnights counted, a Zeek header), and
+    /// nothing else: two parsers with equal keys parse every line alike, which is
+    /// what lets [`parallel`] keep a chunk parsed ahead from an older copy.
+    fn state_key(&self) -> u64 {
+        0
+    }
+
+    /// New Year crossings counted so far (for the year note). Not part of the state
+    /// key: a chunk parsed from a copy adds its own crossings to the true count.
+    fn crossings(&self) -> u32 {
+        0
+    }
+
+    fn set_crossings(&mut self, _n: u32) {}
+}
+
+/// Hashes the parts of a parser's state for [`LineParser::state_key`].
+pub(crate) fn state_key(parts: impl std::hash::Hash) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+    BuildHasherDefault::<DefaultHasher>::default().hash_one(parts)
 }
 
 /// A format's detector: how many of the given first lines it recognises.
@@ -95,10 +122,12 @@ pub(crate) struct LineSource {
     work: Work,
     /// The strict-mode error, returned after the batch holding the rows before it.
     stopped: Option<ParseError>,
+    /// Set when more than one thread may parse.
+    parallel: Option<parallel::Parallel>,
 }
 
 /// Everything [`LineSource`] needs per line besides the reader.
-struct Work {
+pub(crate) struct Work {
     parser: Box<dyn LineParser>,
     /// Text buffers of the row, handed from line to line.
     row_bufs: (String, String),
@@ -128,7 +157,17 @@ impl LineSource {
                 escaped: String::new(),
             },
             stopped: None,
+            parallel: None,
         }
+    }
+
+    /// Parses on up to `threads` worker threads (beside the reading one) once the
+    /// input is longer than one chunk; the output is that of a serial run.
+    pub fn with_threads(mut self, threads: usize, settings: parallel::Settings) -> Self {
+        if threads > 1 {
+            self.parallel = Some(parallel::Parallel::new(threads, settings));
+        }
+        self
     }
 
     pub fn next_batch(
@@ -143,7 +182,11 @@ impl LineSource {
             reader,
             work,
             stopped,
+            parallel,
         } = self;
+        if let Some(p) = parallel {
+            return p.next_batch(reader, work, summary, on_reject, stopped);
+        }
         while !work.batch.is_full() && stopped.is_none() {
             // The hot path: every whole line already in the read buffer, one after the
             // other, without a call into the reader per line.

@@ -14,6 +14,7 @@ use super::{Bad, LineParser, Outcome, bad, count, scan};
 use crate::reject::RejectReason;
 use crate::row::{Row, S};
 
+#[derive(Clone)]
 pub(crate) struct PfParser {
     clock: Clock,
 }
@@ -29,6 +30,22 @@ impl PfParser {
 impl LineParser for PfParser {
     fn year_note(&self) -> Option<crate::YearNote> {
         self.clock.year_note()
+    }
+
+    fn fork(&self) -> Box<dyn LineParser> {
+        Box::new(self.clone())
+    }
+
+    fn state_key(&self) -> u64 {
+        self.clock.key()
+    }
+
+    fn crossings(&self) -> u32 {
+        self.clock.crossings()
+    }
+
+    fn set_crossings(&mut self, n: u32) {
+        self.clock.set_crossings(n);
     }
 
     #[inline]

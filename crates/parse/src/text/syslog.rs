@@ -19,6 +19,7 @@ use crate::time::{self, digits, hms_frac, micros};
 
 pub(crate) const BASE: &str = "base_event";
 
+#[derive(Clone)]
 pub(crate) struct SyslogParser {
     clock: Clock,
 }
@@ -34,6 +35,22 @@ impl SyslogParser {
 impl LineParser for SyslogParser {
     fn year_note(&self) -> Option<crate::YearNote> {
         self.clock.year_note()
+    }
+
+    fn fork(&self) -> Box<dyn LineParser> {
+        Box::new(self.clone())
+    }
+
+    fn state_key(&self) -> u64 {
+        self.clock.key()
+    }
+
+    fn crossings(&self) -> u32 {
+        self.clock.crossings()
+    }
+
+    fn set_crossings(&mut self, n: u32) {
+        self.clock.set_crossings(n);
     }
 
     fn parse<'a>(&mut self, line: &'a str, row: &mut Row<'a>) -> Result<Outcome, Bad> {

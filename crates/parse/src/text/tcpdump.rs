@@ -14,6 +14,7 @@ use crate::row::{Row, S};
 use crate::time::{self, DayGuess, YearGuess, digits, hms_frac, micros};
 
 /// Reads the leading time stamp of a packet line and resolves missing years/dates.
+#[derive(Clone)]
 pub(crate) struct Clock {
     year: YearGuess,
     day: DayGuess,
@@ -40,6 +41,20 @@ impl Clock {
     /// What the year rule decided, once a line was dated by it.
     pub fn year_note(&self) -> Option<crate::YearNote> {
         self.year.note()
+    }
+
+    /// The year and day rules' state (the day cache is left out: a hit gives what the
+    /// rules would).
+    pub fn key(&self) -> u64 {
+        super::state_key((self.year.key(), self.day.key()))
+    }
+
+    pub fn crossings(&self) -> u32 {
+        self.year.crossings()
+    }
+
+    pub fn set_crossings(&mut self, n: u32) {
+        self.year.set_crossings(n);
     }
 
     /// Returns the time (None if the line has no time stamp) and the rest of the line.
@@ -130,6 +145,7 @@ fn after_space(line: &str, i: usize) -> Result<&str, Bad> {
 }
 
 /// Parser for tcpdump text lines.
+#[derive(Clone)]
 pub(crate) struct TcpdumpParser {
     clock: Clock,
 }
@@ -145,6 +161,22 @@ impl TcpdumpParser {
 impl LineParser for TcpdumpParser {
     fn year_note(&self) -> Option<crate::YearNote> {
         self.clock.year_note()
+    }
+
+    fn fork(&self) -> Box<dyn LineParser> {
+        Box::new(self.clone())
+    }
+
+    fn state_key(&self) -> u64 {
+        self.clock.key()
+    }
+
+    fn crossings(&self) -> u32 {
+        self.clock.crossings()
+    }
+
+    fn set_crossings(&mut self, n: u32) {
+        self.clock.set_crossings(n);
     }
 
     fn parse<'a>(&mut self, line: &'a str, row: &mut Row<'a>) -> Result<Outcome, Bad> {

@@ -136,6 +136,7 @@ fn path_from_keys(m: &serde_json::Map<String, Value>) -> Option<&'static str> {
     )
 }
 
+#[derive(Clone)]
 pub(crate) struct ZeekParser {
     sep: String,
     set_sep: String,
@@ -341,6 +342,26 @@ impl ZeekParser {
 }
 
 impl LineParser for ZeekParser {
+    fn fork(&self) -> Box<dyn LineParser> {
+        Box::new(self.clone())
+    }
+
+    fn state_key(&self) -> u64 {
+        let fields: Vec<_> = self
+            .fields
+            .iter()
+            .map(|(n, t, k)| (n, format!("{t:?}"), format!("{k:?}")))
+            .collect();
+        super::state_key((
+            &self.sep,
+            &self.set_sep,
+            &self.empty,
+            &self.unset,
+            &self.path,
+            fields,
+        ))
+    }
+
     fn parse<'a>(&mut self, line: &'a str, row: &mut Row<'a>) -> Result<Outcome, Bad> {
         if line.starts_with('#') {
             self.header(line)?;

@@ -7,6 +7,7 @@ mod common;
 mod damage_and_limits;
 mod decompression;
 mod generated;
+mod parallel;
 mod pcap_links;
 mod pcap_tshark;
 mod props;
