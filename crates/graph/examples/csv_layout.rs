@@ -58,22 +58,27 @@ fn main() {
     write_json(
         &g,
         Some(&pos),
-        &mut std::fs::File::create(format!("{prefix}.json")).unwrap(),
+        &mut std::io::BufWriter::new(std::fs::File::create(format!("{prefix}.json")).unwrap()),
     )
     .unwrap();
     write_dot(
         &g,
         None,
-        &mut std::fs::File::create(format!("{prefix}.dot")).unwrap(),
+        &mut std::io::BufWriter::new(std::fs::File::create(format!("{prefix}.dot")).unwrap()),
     )
     .unwrap();
     eprintln!(
-        "nodes {} edges {} build {:.3}s layout {:.3}s levels {:?} iterations {:?}",
+        "nodes {} edges {} build {:.3}s layout {:.3}s levels {:?} iterations {:?}\nphases {:?}",
         g.nodes.len(),
         g.edges.len(),
         built.as_secs_f64(),
         laid.as_secs_f64(),
         report.levels,
-        report.iterations
+        report.iterations,
+        report
+            .seconds
+            .iter()
+            .map(|(w, s)| format!("{w}: {s:.2}s"))
+            .collect::<Vec<_>>()
     );
 }

@@ -162,6 +162,41 @@ mod tests {
         value
     }
 
+    /// jemalloc's own view, for a failure message: resident, active and retained MiB.
+    fn jemalloc_stats() -> (Option<usize>, Option<usize>, Option<usize>) {
+        // Statistics are refreshed by writing the epoch.
+        let mut epoch = 1u64;
+        // SAFETY: "epoch" takes a u64 in; nothing is read back.
+        unsafe {
+            tikv_jemalloc_sys::mallctl(
+                c"epoch".as_ptr(),
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                (&mut epoch as *mut u64).cast(),
+                std::mem::size_of::<u64>(),
+            );
+        }
+        let stat = |name: &std::ffi::CStr| {
+            let (mut value, mut len) = (0usize, std::mem::size_of::<usize>());
+            // SAFETY: as in `jemalloc_option`; a build without statistics answers non-zero.
+            let rc = unsafe {
+                tikv_jemalloc_sys::mallctl(
+                    name.as_ptr(),
+                    (&mut value as *mut usize).cast(),
+                    &mut len,
+                    std::ptr::null_mut(),
+                    0,
+                )
+            };
+            (rc == 0).then_some(value >> 20)
+        };
+        (
+            stat(c"stats.resident"),
+            stat(c"stats.active"),
+            stat(c"stats.retained"),
+        )
+    }
+
     fn rss_mib() -> u64 {
         let status = std::fs::read_to_string("/proc/self/status").unwrap();
         let kb: u64 = status
@@ -178,13 +213,16 @@ mod tests {
         // 256 MiB in blocks of 64 KiB, written so the pages are resident, then freed.
         let blocks: Vec<Vec<u8>> = (0..4096).map(|i| vec![i as u8; 64 << 10]).collect();
         let held = rss_mib();
+        let held_stats = jemalloc_stats();
         drop(blocks);
         super::give_back();
         let after = rss_mib();
         // Without give_back, they would stay resident for the decay time (500 ms).
         assert!(
             after + 200 < held,
-            "RSS {held} MiB with the blocks, {after} MiB after giving them back"
+            "RSS {held} MiB with the blocks, {after} MiB after giving them back; jemalloc \
+             (resident, active, retained, MiB) {held_stats:?} with them, {:?} after",
+            jemalloc_stats()
         );
     }
 

@@ -50,6 +50,9 @@ pub struct LayoutReport {
     pub levels: Vec<usize>,
     /// Iterations per level, finest first.
     pub iterations: Vec<usize>,
+    /// Wall seconds per phase, in order: building the hierarchy, each level refined
+    /// (coarsest first), overlap removal, packing the components. For benchmarks.
+    pub seconds: Vec<(String, f64)>,
 }
 
 /// Lays out `graph`; positions are in points, indexed like `graph.nodes`.
@@ -84,6 +87,15 @@ pub fn layout_edges(
     if n == 0 {
         return (Vec::new(), report);
     }
+    let clock = std::time::Instant::now();
+    let mut lap = {
+        let mut last = clock.elapsed();
+        move |report: &mut LayoutReport, what: String| {
+            let now = clock.elapsed();
+            report.seconds.push((what, (now - last).as_secs_f64()));
+            last = now;
+        }
+    };
     let finest = Level::from_edges(n, edges, radius);
     // Build the hierarchy.
     let mut levels = vec![finest];
@@ -98,6 +110,7 @@ pub fn layout_edges(
         parents.push(parent);
     }
     report.levels = levels.iter().map(Level::len).collect();
+    lap(&mut report, "hierarchy".into());
     let total = levels.len();
     let mut rng = SplitMix(opts.seed);
     // Coarsest level: random start in a square sized to the mass.
@@ -163,6 +176,7 @@ pub fn layout_edges(
             stop: opts.stop,
         };
         iterations[li] = fa2::run(level, &mut pos, params);
+        lap(&mut report, format!("level {li} ({} nodes)", level.len()));
     }
     if opts.prevent_overlap {
         let n0 = levels[0].len();
@@ -182,9 +196,11 @@ pub fn layout_edges(
         }
         let rounds = if n0 <= 50_000 { 50 } else { 20 };
         iterations[0] += overlap::remove_overlaps(&mut pos, &levels[0].radius, rounds);
+        lap(&mut report, "overlap".into());
     }
     report.iterations = iterations;
     pack::pack_components(&mut pos, edges, &levels[0].radius);
+    lap(&mut report, "pack".into());
     (pos, report)
 }
 

@@ -123,11 +123,38 @@ pub(crate) fn rank<T, F>(
     limit: usize,
     make: impl Fn(T, &Baseline, f64) -> F,
 ) -> Vec<F> {
+    rank_capped(
+        entities,
+        x,
+        model,
+        floor,
+        is_candidate,
+        |_| f64::INFINITY,
+        limit,
+        make,
+    )
+}
+
+/// [`rank`] for an analysis that can also say how likely chance alone made an entity look
+/// unusual: each candidate's z is at most `cap(entity)`, so a statistic measured on too
+/// few events, or found in too many tries, is not notable however far it lies from the
+/// median of the other entities.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn rank_capped<T, F>(
+    entities: Vec<T>,
+    x: impl Fn(&T) -> f64,
+    model: f64,
+    floor: f64,
+    is_candidate: impl Fn(&T) -> bool,
+    cap: impl Fn(&T) -> f64,
+    limit: usize,
+    make: impl Fn(T, &Baseline, f64) -> F,
+) -> Vec<F> {
     let baseline = Baseline::of(entities.iter().map(&x), model, floor);
     let mut candidates: Vec<(f64, T)> = entities
         .into_iter()
         .filter(|e| is_candidate(e))
-        .map(|e| (baseline.z(x(&e)), e))
+        .map(|e| (baseline.z(x(&e)).min(cap(&e)), e))
         .collect();
     candidates.sort_by(|a, b| b.0.total_cmp(&a.0));
     candidates

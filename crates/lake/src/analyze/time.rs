@@ -2,7 +2,7 @@
 
 use datafusion::common::ScalarValue;
 
-use super::baseline::{Baseline, rank, score_of_z};
+use super::baseline::{Baseline, NOTABLE_Z, rank_capped, score_of_z};
 use super::cells::each_row;
 use super::{Detail, Finding, Focus, Sql};
 use crate::query::QueryError;
@@ -140,7 +140,10 @@ pub(crate) struct BeaconParams {
 /// variation (standard deviation / mean of the gaps) at most `max_cv`, with at least
 /// `min_events` events and a mean gap of at least `min_interval_s`. Scored by steadiness,
 /// −ln(cv), against every pair with enough events (model: random arrivals, cv 1; floor
-/// 0.15): a pair is notable when it is far steadier than this dataset's other pairs.
+/// 0.15): a pair is notable when it is far steadier than this dataset's other pairs, and
+/// when random arrivals would not look as steady among that many pairs ([`chance_z`]):
+/// with few events, gaps vary little by chance more often than the other pairs suggest
+/// (seen: a pair with 8 events at uniformly random times, cv 0.097, among 125 pairs).
 pub(crate) async fn beacons(q: &Sql<'_>, p: &BeaconParams) -> Result<Vec<Finding>, QueryError> {
     let sql = "WITH g AS ( \
                  SELECT src_ip, dst_ip, \
@@ -161,24 +164,28 @@ pub(crate) async fn beacons(q: &Sql<'_>, p: &BeaconParams) -> Result<Vec<Finding
         Some((r.string(0)?, r.string(1)?, r.count(2), mean, sd, cv))
     });
     pairs.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    let tries = pairs.len();
     // Perfectly steady series (cv 0) count as 1 % so the scale stays finite.
     let steadiness = |cv: f64| -cv.max(0.01).ln();
-    Ok(rank(
+    Ok(rank_capped(
         pairs,
         |r| steadiness(r.5),
         0.0,
         0.15,
         |r| r.5 <= p.max_cv && r.3 >= p.min_interval_s,
+        |r| chance_z(ln_chance_of_steadiness(r.5, r.2), tries),
         p.limit,
         |(src, dst, events, mean, sd, cv), b, z| {
             let typical_cv = (-b.median).exp();
+            let odds = (ln_chance_of_steadiness(cv, events) + (tries.max(1) as f64).ln()).exp();
             Finding {
                 analysis: "beacons",
                 score: score_of_z(z),
                 z: Some(z),
                 headline: format!(
-                    "{src} called {dst} {events} times, every {mean:.1} s give or take {sd:.1} s; a typical pair's gaps vary by {:.0} %: a beacon candidate.",
-                    typical_cv * 100.0
+                    "{src} called {dst} {events} times, every {mean:.1} s give or take {sd:.1} s; a typical pair's gaps vary by {:.0} %: a beacon candidate. {}",
+                    typical_cv * 100.0,
+                    chance_in_words(odds, tries)
                 ),
                 focus: Focus::on([("src_ip", src.clone()), ("dst_ip", dst.clone())]),
                 detail: Detail::Beacon {
@@ -194,6 +201,79 @@ pub(crate) async fn beacons(q: &Sql<'_>, p: &BeaconParams) -> Result<Vec<Finding
     ))
 }
 
+/// A finding that chance alone would produce in at most this share of datasets (with the
+/// same number of pairs) is notable as far as chance goes. One in 100,000: an analyst sees
+/// many datasets, and a suite that plants random traffic runs many times (at 1 in 1,000,
+/// a benign dataset's pair of 8 events, cv 0.097 among 125 pairs, was still notable:
+/// 1 in 2,340). A real beacon clears it easily: 10 events with 5 % jitter among 1,000
+/// pairs come by chance once in 3 million datasets.
+const CHANCE_NOTABLE: f64 = 1e-5;
+
+/// The most robust deviations a pair may score, given the probability (ln) that random
+/// arrivals look at least as steady and the number of pairs tried: at most [`NOTABLE_Z`]
+/// when the expected number of such pairs among `tries` is [`CHANCE_NOTABLE`], less when
+/// chance is likelier, more when it is rarer (proportionally to the log of the odds).
+fn chance_z(ln_chance: f64, tries: usize) -> f64 {
+    let ln_expected = ln_chance + (tries.max(1) as f64).ln();
+    if ln_expected >= 0.0 {
+        return 0.0;
+    }
+    NOTABLE_Z * ln_expected / CHANCE_NOTABLE.ln()
+}
+
+/// How often chance makes a pair this steady, for the headline.
+fn chance_in_words(expected: f64, tries: usize) -> String {
+    if expected >= 0.5 {
+        format!("Among {tries} pairs, random arrivals would often look this steady: maybe chance.")
+    } else {
+        let one_in = 1.0 / expected.max(1e-300);
+        let n = if one_in >= 1e6 {
+            "a million".to_string()
+        } else {
+            format!("{one_in:.0}")
+        };
+        let fewer = if one_in >= 1e6 { "fewer than " } else { "" };
+        format!(
+            "Random arrivals would look this steady in {fewer}1 of {n} datasets of {tries} pairs."
+        )
+    }
+}
+
+/// ln of the probability that `events` arrivals at random (a Poisson process, so that
+/// the gaps, divided by their sum, are uniform on the simplex) have gaps whose coefficient
+/// of variation is at most `cv`.
+///
+/// With g gaps normalised to sum 1, cv ≤ c exactly when the gaps lie within c/√g of the
+/// simplex's centre: a ball of dimension g − 1. The probability is the ball's volume over
+/// the simplex's (√g / (g−1)!), exact while the ball fits in the simplex (c below about
+/// 1/√(g−1)) and an upper bound beyond, which only makes the test more careful. Checked
+/// against simulation in the tests.
+pub(crate) fn ln_chance_of_steadiness(cv: f64, events: u64) -> f64 {
+    let gaps = events.saturating_sub(1) as f64;
+    if gaps < 2.0 {
+        return 0.0;
+    }
+    let d = gaps - 1.0;
+    let r = cv.max(1e-9) / gaps.sqrt();
+    let ln_ball = d / 2.0 * std::f64::consts::PI.ln() + d * r.ln() - ln_gamma(d / 2.0 + 1.0);
+    let ln_simplex = 0.5 * gaps.ln() - ln_gamma(gaps);
+    (ln_ball - ln_simplex).min(0.0)
+}
+
+/// ln Γ(x) for x > 0: Stirling's series after shifting x to at least 10 (error below 1e-10).
+fn ln_gamma(mut x: f64) -> f64 {
+    let mut shift = 0.0;
+    while x < 10.0 {
+        shift -= x.ln();
+        x += 1.0;
+    }
+    let series =
+        (x - 0.5) * x.ln() - x + 0.5 * (2.0 * std::f64::consts::PI).ln() + 1.0 / (12.0 * x)
+            - 1.0 / (360.0 * x.powi(3))
+            + 1.0 / (1260.0 * x.powi(5));
+    shift + series
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,5 +286,63 @@ mod tests {
         assert_eq!(bucket_seconds(30 * 86_400 * 1_000_000, 60), 43_200);
         assert_eq!(bucket_seconds(0, 60), 1);
         assert_eq!(human_seconds(1800), "30 min");
+    }
+
+    #[test]
+    fn ln_gamma_matches_factorials() {
+        for (x, fact) in [(1.0, 1.0), (2.0, 1.0), (5.0, 24.0), (11.0, 3_628_800.0)] {
+            assert!((ln_gamma(x) - f64::ln(fact)).abs() < 1e-9, "{x}");
+        }
+        // Γ(1/2) = √π
+        assert!((ln_gamma(0.5) - std::f64::consts::PI.sqrt().ln()).abs() < 1e-9);
+    }
+
+    /// The closed form against random arrivals: the share of series of uniformly random
+    /// times whose gaps are at most this steady.
+    #[test]
+    fn the_chance_of_steadiness_matches_random_arrivals() {
+        let mut state = 0x5EED_u64;
+        let mut unit = || {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for (events, cv) in [(4u64, 0.2), (5, 0.3), (8, 0.25)] {
+            let runs = 200_000;
+            let mut hits = 0;
+            for _ in 0..runs {
+                let mut t: Vec<f64> = (0..events).map(|_| unit()).collect();
+                t.sort_by(f64::total_cmp);
+                let gaps: Vec<f64> = t.windows(2).map(|w| w[1] - w[0]).collect();
+                let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+                let var = gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / gaps.len() as f64;
+                hits += usize::from(var.sqrt() / mean <= cv);
+            }
+            let simulated = hits as f64 / runs as f64;
+            let formula = ln_chance_of_steadiness(cv, events).exp();
+            assert!(
+                hits >= 100 && (formula / simulated - 1.0).abs() < 0.15,
+                "{events} events, cv {cv}: formula {formula:.3e}, simulated {simulated:.3e}"
+            );
+        }
+        // More events make the same steadiness far less likely; cv 1 is typical.
+        assert!(ln_chance_of_steadiness(0.1, 40) < ln_chance_of_steadiness(0.1, 8) - 30.0);
+        assert_eq!(ln_chance_of_steadiness(1.0, 8), 0.0);
+    }
+
+    #[test]
+    fn steadiness_that_chance_explains_is_not_notable() {
+        // The pair that once made benign traffic notable: 8 events, cv 0.097, 125 pairs.
+        let z = chance_z(ln_chance_of_steadiness(0.097, 8), 125);
+        assert!(z < NOTABLE_Z, "{z}");
+        // A short but steady beacon: 10 events with 5 % jitter among 1,000 pairs.
+        assert!(chance_z(ln_chance_of_steadiness(0.05, 10), 1000) > NOTABLE_Z);
+        // A planted beacon: 40 events with 3 % jitter among as many pairs.
+        assert!(chance_z(ln_chance_of_steadiness(0.02, 40), 800) > 5.0 * NOTABLE_Z);
+        // Exactly the notable threshold at the stated odds.
+        let z = chance_z(CHANCE_NOTABLE.ln() - (800f64).ln(), 800);
+        assert!((z - NOTABLE_Z).abs() < 1e-9);
     }
 }
