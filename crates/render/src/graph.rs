@@ -402,8 +402,8 @@ fn place_labels(
             let c = at(pos[i]);
             let k = kinds[i];
             let size = size_of(k);
-            // Bold text runs about a tenth wider.
-            let bold = if k == LabelKind::Hub { 1.1 } else { 1.0 };
+            // Bold text runs up to 15% wider (DejaVu Sans Bold against Book, measured in Chromium).
+            let bold = if k == LabelKind::Hub { 1.15 } else { 1.0 };
             LabelReq {
                 x: c[0],
                 y: c[1],

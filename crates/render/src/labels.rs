@@ -1,7 +1,7 @@
 //! Label placement: each label tries four spots around its node (right, left, above, below)
 //! and takes the first that overlaps neither a placed label nor a node disc. Labels of busier
-//! nodes are placed first; a label that fits nowhere is left out rather than drawn over
-//! another. A uniform grid keeps the overlap checks near-constant time per label.
+//! nodes are placed first; the busiest few may move to a free spot further out, on a leader
+//! line; a label that fits nowhere is left out rather than drawn over another. A uniform grid keeps the overlap checks near-constant time per label.
 
 use std::collections::HashMap;
 
@@ -96,7 +96,7 @@ pub(crate) fn place(reqs: &[LabelReq]) -> Vec<Option<Placed>> {
     let mut out = vec![None; reqs.len()];
     // Rectangles of placed labels (the grid also holds node discs).
     let mut labels: Vec<Rect> = Vec::new();
-    for i in order {
+    for (rank, i) in order.into_iter().enumerate() {
         let q = &reqs[i];
         let gap = 2.0;
         let candidates = [
@@ -184,6 +184,14 @@ pub(crate) fn place(reqs: &[LabelReq]) -> Vec<Option<Placed>> {
             let spot = further_out(q, &grid, &labels);
             grid.add(spot.rect);
             out[i] = Some(spot);
+        } else if out[i].is_none() && rank < BUSIEST_MOVE_OUT && q.w > 0.0 {
+            // One of the busiest nodes, crowded in (the accounts every guesser tries sit
+            // in the middle of their clients): its label may move out on a leader line,
+            // but only to a free spot; it is never drawn over anything.
+            if let Some(spot) = free_ring_spot(q, &grid) {
+                grid.add(spot.rect);
+                out[i] = Some(spot);
+            }
         }
         if let Some(p) = out[i] {
             labels.push(p.rect);
@@ -196,50 +204,67 @@ pub(crate) fn place(reqs: &[LabelReq]) -> Vec<Option<Placed>> {
 /// directions, the first free one; else the right-hand spot beyond the furthest ring that
 /// overlaps no label (a label drawn over nodes keeps its halo, so it stays legible).
 fn further_out(q: &LabelReq, grid: &Grid, labels: &[Rect]) -> Placed {
-    let at = |cx: f64, cy: f64| {
-        let rect = [
-            cx - q.w / 2.0,
-            cy - q.h / 2.0,
-            cx + q.w / 2.0,
-            cy + q.h / 2.0,
-        ];
-        // From the node's rim towards the nearest point of the label's box.
-        let tx = q.x.clamp(rect[0], rect[2]);
-        let ty = q.y.clamp(rect[1], rect[3]);
-        let (dx, dy) = (tx - q.x, ty - q.y);
-        let d = dx.hypot(dy).max(1e-9);
-        Placed {
-            x: cx - q.w / 2.0,
-            y: cy + q.h * 0.35,
-            anchor: "start",
-            rect,
-            leader: Some([q.x + dx / d * q.r, q.y + dy / d * q.r, tx, ty]),
-        }
-    };
-    for ring in 1..=6 {
-        let d = q.r + ring as f64 * q.h + q.w / 2.0;
-        for k in 0..8 {
-            let a = k as f64 * std::f64::consts::FRAC_PI_4;
-            let p = at(q.x + d * a.cos(), q.y + d * a.sin() * 0.6);
-            let probe = [
-                p.rect[0] + 0.01,
-                p.rect[1] + 0.01,
-                p.rect[2] - 0.01,
-                p.rect[3] - 0.01,
-            ];
-            if !grid.hits(&probe) {
-                return p;
-            }
-        }
+    if let Some(p) = free_ring_spot(q, grid) {
+        return p;
     }
     let mut y = q.y;
     loop {
-        let p = at(q.x + q.r + 2.0 + q.w / 2.0, y);
+        let p = leader_spot(q, q.x + q.r + 2.0 + q.w / 2.0, y);
         if !labels.iter().any(|l| overlaps(l, &p.rect)) {
             return p;
         }
         y += q.h;
     }
+}
+
+/// Labels of this many of the busiest nodes (by priority) may move away from their node
+/// to a free spot when none beside it is free.
+const BUSIEST_MOVE_OUT: usize = 12;
+
+/// A label box centred at (cx, cy), with a leader line from the node's rim towards the
+/// nearest point of the box.
+fn leader_spot(q: &LabelReq, cx: f64, cy: f64) -> Placed {
+    let rect = [
+        cx - q.w / 2.0,
+        cy - q.h / 2.0,
+        cx + q.w / 2.0,
+        cy + q.h / 2.0,
+    ];
+    let tx = q.x.clamp(rect[0], rect[2]);
+    let ty = q.y.clamp(rect[1], rect[3]);
+    let (dx, dy) = (tx - q.x, ty - q.y);
+    let d = dx.hypot(dy).max(1e-9);
+    Placed {
+        x: cx - q.w / 2.0,
+        y: cy + q.h * 0.35,
+        anchor: "start",
+        rect,
+        leader: Some([q.x + dx / d * q.r, q.y + dy / d * q.r, tx, ty]),
+    }
+}
+
+/// The first free spot on rings of growing distance around the node, in eight directions.
+fn free_ring_spot(q: &LabelReq, grid: &Grid) -> Option<Placed> {
+    for ring in 1..=6 {
+        let d = q.r + ring as f64 * q.h + q.w / 2.0;
+        for k in 0..8 {
+            let a = k as f64 * std::f64::consts::FRAC_PI_4;
+            let p = leader_spot(q, q.x + d * a.cos(), q.y + d * a.sin() * 0.6);
+            // A label away from its node keeps a margin: text widths are estimates, and a
+            // moved label has no node beside it to say whose it is if it touches another.
+            let m = 0.1 * q.h;
+            let probe = [
+                p.rect[0] - 4.0 * m,
+                p.rect[1] - m,
+                p.rect[2] + 4.0 * m,
+                p.rect[3] + m,
+            ];
+            if !grid.hits(&probe) {
+                return Some(p);
+            }
+        }
+    }
+    None
 }
 
 #[cfg(test)]

@@ -259,7 +259,10 @@ impl QuadTree {
             let dy = p[1] - c.y;
             let d2 = dx * dx + dy * dy;
             let size = 2.0 * c.half;
-            if size * size < theta2 * d2 {
+            // A leaf is always read body by body: it holds at most a few, and a sparse leaf
+            // can be large enough to count as far from one of its own bodies, which would
+            // then be pushed by its own mass and its neighbours' as one point.
+            if c.child != 0 && size * size < theta2 * d2 {
                 // Far: the cell acts as one body.
                 let fm = k * m * c.mass / d2; // (k m M / d) * (unit = d_vec / d)
                 f[0] += dx * fm;
