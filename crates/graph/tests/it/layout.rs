@@ -115,3 +115,45 @@ fn empty_and_tiny_graphs() {
     );
     assert!((p[0][0] - p[1][0]).hypot(p[0][1] - p[1][1]) > 5.0);
 }
+
+/// Big enough for every parallel path: more nodes than one chunk of the per-node passes
+/// (8,192) and than the tree's parallel subtree threshold (20,000). One, two and three
+/// threads split that work differently; the bytes must not change.
+#[test]
+fn a_graph_of_thirty_thousand_nodes_is_the_same_bytes_on_one_two_or_three_threads() {
+    let n = 30_000u32;
+    let mut s: u64 = 7;
+    let mut next = |m: u64| {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 33) % m
+    };
+    // Clients each talking to two of 300 servers, and a few hubs everyone calls.
+    let mut edges: Vec<(u32, u32, f32)> = Vec::new();
+    for c in 300..n {
+        edges.push((c, next(300) as u32, 1.0));
+        edges.push((c, next(300) as u32, 1.0 + (next(5) as f32)));
+        if next(10) == 0 {
+            edges.push((c, next(3) as u32, 1.0));
+        }
+    }
+    let radius = || (0..n).map(|i| if i < 300 { 6.0 } else { 3.0 }).collect();
+    let opts = LayoutOptions {
+        seed: 3,
+        max_iter: 40,
+        ..LayoutOptions::default()
+    };
+    let on = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| layout_edges(n as usize, &edges, radius(), &opts, &mut |_, _| {}).0)
+    };
+    let one = on(1);
+    assert_eq!(one.len(), n as usize);
+    assert!(one.iter().all(|p| p[0].is_finite() && p[1].is_finite()));
+    assert_eq!(bits(&one), bits(&on(2)), "1 vs 2 threads");
+    assert_eq!(bits(&one), bits(&on(3)), "1 vs 3 threads");
+}
