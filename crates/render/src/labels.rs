@@ -1,7 +1,8 @@
 //! Label placement: each label tries four spots around its node (right, left, above, below)
 //! and takes the first that overlaps neither a placed label nor a node disc. Labels of busier
 //! nodes are placed first; the busiest few may move to a free spot further out, on a leader
-//! line; a label that fits nowhere is left out rather than drawn over another. A uniform grid keeps the overlap checks near-constant time per label.
+//! line; a label that fits nowhere is left out rather than drawn over another. A uniform grid
+//! keeps the overlap checks near-constant time per label.
 
 use std::collections::HashMap;
 

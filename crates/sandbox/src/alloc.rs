@@ -144,10 +144,16 @@ mod tests {
 
     /// One of jemalloc's settings, by name (`mallctl`).
     fn jemalloc_option<T: Default>(name: &str) -> T {
+        jemalloc_read(name).unwrap_or_else(|| panic!("mallctl {name:?}"))
+    }
+
+    /// A value jemalloc reports by name, or `None` when it answers with an error (a build
+    /// without statistics has no "stats.*").
+    fn jemalloc_read<T: Default>(name: &str) -> Option<T> {
         let mut value = T::default();
         let mut len = std::mem::size_of::<T>();
         let name = std::ffi::CString::new(name).unwrap();
-        // SAFETY: `value` and `len` describe a buffer of the option's type and size; no new
+        // SAFETY: `value` and `len` describe a buffer of the value's type and size; no new
         // value is written.
         let rc = unsafe {
             tikv_jemalloc_sys::mallctl(
@@ -158,8 +164,7 @@ mod tests {
                 0,
             )
         };
-        assert_eq!(rc, 0, "mallctl {name:?}");
-        value
+        (rc == 0).then_some(value)
     }
 
     /// jemalloc's own view, for a failure message: resident, active and retained MiB.
@@ -176,24 +181,11 @@ mod tests {
                 std::mem::size_of::<u64>(),
             );
         }
-        let stat = |name: &std::ffi::CStr| {
-            let (mut value, mut len) = (0usize, std::mem::size_of::<usize>());
-            // SAFETY: as in `jemalloc_option`; a build without statistics answers non-zero.
-            let rc = unsafe {
-                tikv_jemalloc_sys::mallctl(
-                    name.as_ptr(),
-                    (&mut value as *mut usize).cast(),
-                    &mut len,
-                    std::ptr::null_mut(),
-                    0,
-                )
-            };
-            (rc == 0).then_some(value >> 20)
-        };
+        let mib = |name: &str| jemalloc_read::<usize>(name).map(|v| v >> 20);
         (
-            stat(c"stats.resident"),
-            stat(c"stats.active"),
-            stat(c"stats.retained"),
+            mib("stats.resident"),
+            mib("stats.active"),
+            mib("stats.retained"),
         )
     }
 

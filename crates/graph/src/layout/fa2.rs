@@ -135,12 +135,7 @@ pub(crate) fn run(level: &Level, pos: &mut [[f64; 2]], p: Params) -> usize {
         adapt_speed(n, swing_total, traction_total, &mut speed, &mut efficiency);
         // No node may jump further than a tenth of the layout's spread in one step: near-
         // coincident pairs (after prolongation) would otherwise fling nodes far away.
-        let (squares, _) = in_chunks(pos.par_chunks(CHUNK).map(|ps| {
-            (
-                ps.iter().map(|q| q[0] * q[0] + q[1] * q[1]).sum::<f64>(),
-                0.0,
-            )
-        }));
+        let squares: f64 = pos.iter().map(|q| q[0] * q[0] + q[1] * q[1]).sum();
         let spread = (squares / n as f64).sqrt();
         let max_step = 0.1 * spread + 10.0;
         let parts: Vec<(f64, f64)> = pos

@@ -66,11 +66,6 @@ impl Cells {
         }
     }
 
-    /// Every node, cell by cell.
-    fn slots(&self) -> &[u32] {
-        &self.slots
-    }
-
     /// The nodes of cells `cx - 1 ..= cx + 1` of row `y`.
     fn row(&self, cx: i64, y: i64) -> &[u32] {
         let (from, to) = if self.rows.is_empty() {
@@ -103,7 +98,7 @@ pub(crate) fn remove_overlaps(pos: &mut [[f64; 2]], radius: &[f64], max_rounds: 
         let snapshot: &[[f64; 2]] = pos;
         // Nodes in cell order, so that neighbouring nodes read the same part of `cells`.
         let moves_in_order: Vec<[f64; 2]> = cells
-            .slots()
+            .slots
             .par_iter()
             .map(|&i| {
                 let i = i as usize;
@@ -140,7 +135,7 @@ pub(crate) fn remove_overlaps(pos: &mut [[f64; 2]], radius: &[f64], max_rounds: 
             })
             .collect();
         let mut moves = vec![[0.0f64; 2]; n];
-        for (&i, m) in cells.slots().iter().zip(moves_in_order) {
+        for (&i, m) in cells.slots.iter().zip(moves_in_order) {
             moves[i as usize] = m;
         }
         let mut largest = 0.0f64;

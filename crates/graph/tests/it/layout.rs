@@ -5,18 +5,22 @@ use secviz_graph::layout::{LayoutOptions, layout, layout_edges};
 use secviz_graph::rules::{Columns, RuleSet};
 use secviz_graph::{BuildOptions, Graph, GraphBuilder};
 
-/// A botnet-like graph: bots beaconing to a few C&C servers, querying resolvers, some
-/// scanning targets. Deterministic (no RNG crate: a tiny LCG).
-fn botnet(rows: usize) -> Graph {
-    let rules = RuleSet::parse("", &Columns::positional(false)).unwrap();
-    let mut b = GraphBuilder::new(rules, BuildOptions::default());
-    let mut s: u64 = 42;
-    let mut next = |m: u64| {
+/// A tiny seeded LCG (no RNG crate): `next(m)` is a number below `m`.
+fn lcg(mut s: u64) -> impl FnMut(u64) -> u64 {
+    move |m| {
         s = s
             .wrapping_mul(6364136223846793005)
             .wrapping_add(1442695040888963407);
         (s >> 33) % m
-    };
+    }
+}
+
+/// A botnet-like graph: bots beaconing to a few C&C servers, querying resolvers, some
+/// scanning targets. Deterministic ([`lcg`]).
+fn botnet(rows: usize) -> Graph {
+    let rules = RuleSet::parse("", &Columns::positional(false)).unwrap();
+    let mut b = GraphBuilder::new(rules, BuildOptions::default());
+    let mut next = lcg(42);
     for _ in 0..rows {
         let bot = format!("10.0.{}.{}", next(8), next(250));
         let (ev, tgt) = match next(10) {
@@ -122,13 +126,7 @@ fn empty_and_tiny_graphs() {
 #[test]
 fn a_graph_of_thirty_thousand_nodes_is_the_same_bytes_on_one_two_or_three_threads() {
     let n = 30_000u32;
-    let mut s: u64 = 7;
-    let mut next = |m: u64| {
-        s = s
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        (s >> 33) % m
-    };
+    let mut next = lcg(7);
     // Clients each talking to two of 300 servers, and a few hubs everyone calls.
     let mut edges: Vec<(u32, u32, f32)> = Vec::new();
     for c in 300..n {

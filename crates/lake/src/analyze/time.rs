@@ -173,11 +173,11 @@ pub(crate) async fn beacons(q: &Sql<'_>, p: &BeaconParams) -> Result<Vec<Finding
         0.0,
         0.15,
         |r| r.5 <= p.max_cv && r.3 >= p.min_interval_s,
-        |r| chance_z(ln_chance_of_steadiness(r.5, r.2), tries),
+        |r| chance_z(ln_expected_by_chance(r.5, r.2, tries)),
         p.limit,
         |(src, dst, events, mean, sd, cv), b, z| {
             let typical_cv = (-b.median).exp();
-            let odds = (ln_chance_of_steadiness(cv, events) + (tries.max(1) as f64).ln()).exp();
+            let odds = ln_expected_by_chance(cv, events, tries).exp();
             Finding {
                 analysis: "beacons",
                 score: score_of_z(z),
@@ -209,12 +209,17 @@ pub(crate) async fn beacons(q: &Sql<'_>, p: &BeaconParams) -> Result<Vec<Finding
 /// pairs come by chance once in 3 million datasets.
 const CHANCE_NOTABLE: f64 = 1e-5;
 
-/// The most robust deviations a pair may score, given the probability (ln) that random
-/// arrivals look at least as steady and the number of pairs tried: at most [`NOTABLE_Z`]
-/// when the expected number of such pairs among `tries` is [`CHANCE_NOTABLE`], less when
-/// chance is likelier, more when it is rarer (proportionally to the log of the odds).
-fn chance_z(ln_chance: f64, tries: usize) -> f64 {
-    let ln_expected = ln_chance + (tries.max(1) as f64).ln();
+/// ln of how many of `tries` pairs of random arrivals would be expected to look at least as
+/// steady as a pair of `events` events with gaps of variation `cv`.
+fn ln_expected_by_chance(cv: f64, events: u64, tries: usize) -> f64 {
+    ln_chance_of_steadiness(cv, events) + (tries.max(1) as f64).ln()
+}
+
+/// The most robust deviations a pair may score, given (ln) how many pairs chance alone
+/// would make as steady ([`ln_expected_by_chance`]): [`NOTABLE_Z`] when that is
+/// [`CHANCE_NOTABLE`], less when chance is likelier, more when it is rarer (proportionally to
+/// the log of the odds).
+fn chance_z(ln_expected: f64) -> f64 {
     if ln_expected >= 0.0 {
         return 0.0;
     }
@@ -335,14 +340,14 @@ mod tests {
     #[test]
     fn steadiness_that_chance_explains_is_not_notable() {
         // The pair that once made benign traffic notable: 8 events, cv 0.097, 125 pairs.
-        let z = chance_z(ln_chance_of_steadiness(0.097, 8), 125);
+        let z = chance_z(ln_expected_by_chance(0.097, 8, 125));
         assert!(z < NOTABLE_Z, "{z}");
         // A short but steady beacon: 10 events with 5 % jitter among 1,000 pairs.
-        assert!(chance_z(ln_chance_of_steadiness(0.05, 10), 1000) > NOTABLE_Z);
+        assert!(chance_z(ln_expected_by_chance(0.05, 10, 1000)) > NOTABLE_Z);
         // A planted beacon: 40 events with 3 % jitter among as many pairs.
-        assert!(chance_z(ln_chance_of_steadiness(0.02, 40), 800) > 5.0 * NOTABLE_Z);
+        assert!(chance_z(ln_expected_by_chance(0.02, 40, 800)) > 5.0 * NOTABLE_Z);
         // Exactly the notable threshold at the stated odds.
-        let z = chance_z(CHANCE_NOTABLE.ln() - (800f64).ln(), 800);
+        let z = chance_z(CHANCE_NOTABLE.ln());
         assert!((z - NOTABLE_Z).abs() < 1e-9);
     }
 }
