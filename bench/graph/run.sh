@@ -14,6 +14,9 @@
 #     secviz's layout and of sfdp's layout of the same graph.
 #  4. 1,000,000 edges laid out (two-node flows): secviz against sfdp on the same DOT
 #     (SKIP_BIG=1 leaves it out).
+#  5. 10,000,000 edges (the same flow model, ten times the hosts) to an SVG: `secviz graph`
+#     aggregates them automatically (its default --max-edges) and says how; sfdp gets the
+#     whole graph's DOT (SKIP_HUGE=1 leaves it out; ONLY_BIG=1 runs 4 and 5 alone).
 #
 #   cargo build --release -p secviz && AFTERGLOW_DIR=/tmp/afterglow bench/graph/run.sh
 #
@@ -26,7 +29,8 @@
 #
 # Env: REPS (3; baselines run once: they take minutes), GRAPH_LINES (100000),
 # BASELINE_TIMEOUT (600 s: an AfterGlow + sfdp run still going then is stopped and reported
-# as "more than"), BIG_TIMEOUT (300 s, sfdp on 1 M edges), SKIP_BIG.
+# as "more than"), BIG_TIMEOUT (300 s, sfdp on 1 M and 10 M edges), SKIP_BIG, SKIP_HUGE,
+# ONLY_BIG.
 source "$(dirname "$0")/../lib.sh"
 REPS=${REPS:-3}
 LINES=${GRAPH_LINES:-100000}
@@ -55,6 +59,7 @@ if r['timed_out']: print(f\"more than {r['wall']:.0f} s wall (stopped; its CPU n
 else: print(f\"{r['wall']:.2f} s wall, {r['cpu']:.2f} s CPU\")"; }
 verdict() { python3 -c "print('met' if $1 <= $2 else '**missed**')"; }
 
+if [ -z "${ONLY_BIG:-}" ]; then
 # pf2csv.pl with its server/client reversal off; everything else as shipped.
 PF2CSV="$D/pf2csv-noreverse.pl"
 sed 's/^my \$reverse=1;/my $reverse=0;/' "$PARSERS/pf2csv.pl" > "$PF2CSV"
@@ -122,6 +127,8 @@ import json; r = json.load(open('$D/stress.json')); print(r['secviz'], r['graphv
 row "layout quality, botnet graph: normalized stress (64 pivots; lower is better)" "≤ 1.25 × sfdp's (issue 5)" \
   "sfdp: $s_sf" "secviz: $s_sv" "$(ratio "$s_sv" "$s_sf") (stress)" "$(python3 -c "print('met' if $s_sv <= 1.25 * $s_sf else '**missed**')")"
 
+fi
+
 # 4. 1,000,000 edges laid out, and memory against 250,000 edges (two-node flows src ->
 #    dst:port, from the flow generator; the CSV is made once and not timed).
 if [ -z "${SKIP_BIG:-}" ]; then
@@ -147,5 +154,39 @@ if [ -z "${SKIP_BIG:-}" ]; then
   row "memory of that layout against $se edges ($sn nodes)" "linear in the graph (issue 5)" \
     "none run (secviz against itself)" "$r1 MB → $r2 MB for $(ratio "$be" "$se")× the edges" \
     "$(ratio "$r2" "$r1")× the memory (secviz 1 M ÷ 250 k)" "$(python3 -c "print('met' if $r2 / $r1 <= 1.1 * $be / $se else '**missed**')")"
+fi
+
+# 5. 10,000,000 edges aggregated automatically into a picture; the CSV is made once and not
+#    timed. The whole graph's DOT (--max-edges 0, not timed) is sfdp's input.
+if [ -z "${SKIP_HUGE:-}" ]; then
+  f="$D/flows10m.csv"
+  if [ ! -s "$f" ]; then
+    gen flows 24000000 2 "$D/flows10m.raw" --hosts 3700000
+    awk -F, 'NR > 1 { print $2 "," $4 ":" $5 }' "$D/flows10m.raw" > "$f"
+    rm "$D/flows10m.raw"
+  fi
+  echo "== graph: 10 M edges aggregated, $f; load average $(load)"
+  $MEASURE --reps 1 --json "$D/huge-secviz.json" -- "$SV graph -t -i $f --to svg -w $D/flows10m.svg 2> $D/flows10m.stats"
+  cat "$D/flows10m.stats"
+  read -r he hn hm < <(python3 - "$D/flows10m.stats" <<'PY'
+import re, sys
+t = open(sys.argv[1]).read()
+before = re.search(r"aggregated automatically: ([\d,]+) edges", t)
+after = re.search(r"; ([\d,]+) nodes, ([\d,]+) edges", t)
+if not (before and after):
+    sys.exit("secviz graph did not say it aggregated the graph")
+print(before.group(1), after.group(1), after.group(2))
+PY
+)
+  "$SV" graph -t -i "$f" --max-edges 0 -w "$D/flows10m.dot" 2>/dev/null
+  read -r bn be < <(python3 "$H/dot_size.py" "$D/flows10m.dot")
+  $MEASURE --reps 1 --timeout "$BIG_TIMEOUT" --json "$D/huge-sfdp.json" -- "sfdp -Tplain $D/flows10m.dot > /dev/null"
+  rm "$D/flows10m.dot"
+  row "$be edges ($bn nodes) to an SVG: aggregated automatically into $hn nodes / $hm edges, with notes saying how" \
+    "aggregated automatically into a picture that reads, saying how (issue 19; no time goal)" \
+    "sfdp -Tplain on the whole graph: $(sec "$D/huge-sfdp.json")" \
+    "$(sec "$D/huge-secviz.json"), $(json "$D/huge-secviz.json" rss_mb) MB" \
+    "$(wratio "$D/huge-secviz.json" "$D/huge-sfdp.json")" \
+    "$(python3 -c "print('met' if int('$he'.replace(',', '')) == $be and int('$hn'.replace(',', '')) <= 600 else '**missed**')")"
 fi
 echo "   load average after: $(load)"

@@ -1,6 +1,6 @@
 //! Library-level pipeline for benchmarks and tuning: AfterGlow CSV in, laid-out JSON and
 //! DOT out, with timings on stderr. `cargo run --release -p secviz-graph --example
-//! csv_layout -- IN.csv OUT_PREFIX [seed]`
+//! csv_layout -- IN.csv OUT_PREFIX [seed]`; `MAX_EDGES=N` aggregates above N edges.
 use std::time::Instant;
 
 use secviz_graph::export::{write_dot, write_json};
@@ -12,6 +12,7 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let (input, prefix) = (&args[1], &args[2]);
     let seed = args.get(3).map_or(1, |s| s.parse().unwrap());
+    let max_edges = std::env::var("MAX_EDGES").ok().map(|v| v.parse().unwrap());
     let t = Instant::now();
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -28,6 +29,7 @@ fn main() {
                 RuleSet::parse("", &Columns::positional(two)).unwrap(),
                 BuildOptions {
                     two_node: two,
+                    max_edges,
                     ..BuildOptions::default()
                 },
             )

@@ -86,6 +86,10 @@ pub struct Counts {
     /// Nodes and edges omitted by thresholds and fan-out limits.
     pub nodes_omitted: u64,
     pub edges_omitted: u64,
+    /// Distinct edges before automatic aggregation, when the graph had more than the
+    /// builder's `max_edges` and was aggregated (the notes say how).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aggregated_from_edges: Option<u64>,
 }
 
 /// Nodes that may be hubs, at most (drawn with bold labels that are never left out).

@@ -11,7 +11,7 @@ use secviz_graph::color::Rgb;
 use crate::labels::{LabelReq, Placed, place};
 use crate::palette::Theme;
 use crate::svg::{SvgWriter, Val, fmt_num};
-use crate::text::{ellipsize, text_width};
+use crate::text::{ellipsize, text_width, wrap};
 
 /// How to draw a graph.
 #[derive(Clone, Debug)]
@@ -508,8 +508,23 @@ fn draw_labels(w: &mut SvgWriter, labels: &Labels, shift: [f64; 2], style: &Grap
     w.end();
 }
 
+/// Lines a note may take in the legend: the notes of an aggregated graph say in a sentence
+/// or two how it was made, and cut short they would not.
+const NOTE_LINES: usize = 4;
+
+/// A note as drawn: wrapped between words in the legend's width.
+fn note_lines(note: &str) -> Vec<String> {
+    wrap(note, LEGEND_W - MARGIN - 24.0, 10.0, NOTE_LINES)
+}
+
 fn legend_lines(graph: &Graph) -> usize {
-    graph.legend.len().min(LEGEND_MAX) + 3 + graph.notes.len() * 2
+    // Notes: 14 px a line and 4 between notes, counted in the legend's 18 px lines.
+    let note_px: f64 = graph
+        .notes
+        .iter()
+        .map(|n| note_lines(n).len() as f64 * 14.0 + 4.0)
+        .sum();
+    graph.legend.len().min(LEGEND_MAX) + 3 + (note_px / 18.0).ceil() as usize
 }
 
 /// The legend entries drawn (indices, in the legend's order) and, when there are more
@@ -686,30 +701,7 @@ fn draw_legend(w: &mut SvgWriter, graph: &Graph, x0: f64, style: &GraphStyle) {
     );
     y += 22.0;
     for note in &graph.notes {
-        // Two lines per note at most.
-        let first = ellipsize(note, text_w + 20.0, 10.0);
-        let rest: String = note
-            .chars()
-            .skip(first.chars().count().saturating_sub(1))
-            .collect();
-        let cut = first.ends_with('…');
-        let first = if cut {
-            first.trim_end_matches('…').to_string()
-        } else {
-            first
-        };
-        w.text_element(
-            "text",
-            &[
-                ("x", tx.into()),
-                ("y", y.into()),
-                ("font-size", 10.0.into()),
-                ("fill", t.muted.hex().into()),
-            ],
-            &first,
-        );
-        y += 14.0;
-        if cut {
+        for line in note_lines(note) {
             w.text_element(
                 "text",
                 &[
@@ -718,7 +710,7 @@ fn draw_legend(w: &mut SvgWriter, graph: &Graph, x0: f64, style: &GraphStyle) {
                     ("font-size", 10.0.into()),
                     ("fill", t.muted.hex().into()),
                 ],
-                &ellipsize(&rest, text_w + 20.0, 10.0),
+                &line,
             );
             y += 14.0;
         }

@@ -46,9 +46,65 @@ pub fn ellipsize(s: &str, max_width: f64, font_size: f64) -> String {
     out
 }
 
+/// `s` in at most `max_lines` lines of `max_width`, broken between words (a word wider than
+/// a line is cut); the last line ends with "…" when text is left over.
+pub fn wrap(s: &str, max_width: f64, font_size: f64, max_lines: usize) -> Vec<String> {
+    let words: Vec<&str> = s.split_whitespace().collect();
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    let mut i = 0;
+    while i < words.len() {
+        let candidate = if line.is_empty() {
+            words[i].to_string()
+        } else {
+            format!("{line} {}", words[i])
+        };
+        if text_width(&candidate, font_size) <= max_width {
+            line = candidate;
+            i += 1;
+            continue;
+        }
+        if line.is_empty() {
+            // A word wider than a line.
+            line = ellipsize(words[i], max_width, font_size);
+            i += 1;
+        }
+        lines.push(std::mem::take(&mut line));
+        if lines.len() == max_lines {
+            break;
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    if i < words.len()
+        && let Some(last) = lines.last_mut()
+    {
+        *last = ellipsize(
+            &format!("{last} {}", words[i..].join(" ")),
+            max_width,
+            font_size,
+        );
+    }
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notes_wrap_between_words_and_say_when_cut() {
+        let s = "aggregated automatically: 24,831 edges are more than the 1,000";
+        let lines = wrap(s, 120.0, 10.0, 4);
+        assert!(lines.len() > 1, "{lines:?}");
+        assert_eq!(lines.join(" "), s, "nothing lost or cut inside a word");
+        assert!(lines.iter().all(|l| text_width(l, 10.0) <= 120.0));
+        let short = wrap(s, 120.0, 10.0, 2);
+        assert_eq!(short.len(), 2);
+        assert!(short[1].ends_with('…'), "{short:?}");
+        assert_eq!(wrap("one", 120.0, 10.0, 3), vec!["one"]);
+    }
 
     #[test]
     fn wider_text_is_wider() {

@@ -15,6 +15,10 @@ pub const MAX_FILTER_LEN: usize = 4000;
 pub const MAX_RULES_LEN: usize = 64 * 1024;
 /// Largest graph a view draws (nodes beyond are folded by the rules' top-k or omitted).
 pub const MAX_GRAPH_NODES: usize = 60_000;
+/// Above this many distinct edges a view's graph is aggregated automatically (rare values
+/// grouped by network, service class or domain; the notes say how) instead of being drawn
+/// whole: the viewer stays fluid, and the picture still reads.
+pub const MAX_GRAPH_EDGES: u64 = 150_000;
 
 /// What a view shows.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

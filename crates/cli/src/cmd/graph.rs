@@ -92,6 +92,11 @@ pub struct Args {
     /// Accepted for AfterGlow compatibility (secviz writes no version stamp).
     #[arg(short = 'a', hide = true)]
     _no_stamp: bool,
+    /// Above this many distinct edges, aggregate the graph automatically until it reads:
+    /// common values stay, rare ones are grouped by network, service class or domain (the
+    /// notes say how). 0 keeps every edge.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_EDGES)]
+    max_edges: u64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = To::Dot)]
     to: To,
@@ -131,6 +136,10 @@ pub struct Args {
     timings: bool,
 }
 
+/// `--max-edges`: about what lays out in half a minute here (1 M edges take 12 s), and far
+/// more than a picture shows; beyond it, a graph is aggregated unless asked not to be.
+const DEFAULT_MAX_EDGES: u64 = 2_000_000;
+
 /// Rejected rows printed on stderr before only counting them.
 const REJECTS_SHOWN: u64 = 20;
 
@@ -162,6 +171,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     for note in &graph.notes {
         eprintln!("note: {note}");
+    }
+    if graph.counts.aggregated_from_edges.is_some() {
+        eprintln!("note: --max-edges 0 draws every edge (the layout of a million takes seconds)");
     }
     if graph.nodes.is_empty() {
         bail!(
@@ -219,6 +231,7 @@ fn build_options(args: &Args) -> BuildOptions {
         count_labels: args.count_labels,
         max_node_size: args.max_node_size,
         edge_len: args.edge_len,
+        max_edges: (args.max_edges > 0).then_some(args.max_edges),
     }
 }
 
@@ -264,7 +277,6 @@ fn build_from_csv(args: &Args, pb: &ProgressBar) -> anyhow::Result<(Graph, u64)>
     let mut builder: Option<GraphBuilder> = None;
     let mut names: Option<Vec<String>> = None;
     let mut read = 0u64;
-    let mut fields: Vec<String> = Vec::new();
     loop {
         let more = rdr
             .read_byte_record(&mut record)
@@ -289,12 +301,9 @@ fn build_from_csv(args: &Args, pb: &ProgressBar) -> anyhow::Result<(Graph, u64)>
             break;
         }
         read += 1;
-        fields.clear();
-        fields.extend(
-            record
-                .iter()
-                .map(|f| String::from_utf8_lossy(f).into_owned()),
-        );
+        // Borrowed from the record unless a field is not UTF-8.
+        let fields: Vec<std::borrow::Cow<'_, str>> =
+            record.iter().map(String::from_utf8_lossy).collect();
         let b = match &mut builder {
             Some(b) => b,
             None => {
@@ -309,7 +318,7 @@ fn build_from_csv(args: &Args, pb: &ProgressBar) -> anyhow::Result<(Graph, u64)>
                 builder.insert(GraphBuilder::new(read_rules(args, &columns)?, opts))
             }
         };
-        let refs: Vec<&str> = fields.iter().map(String::as_str).collect();
+        let refs: Vec<&str> = fields.iter().map(|f| &**f).collect();
         push_row(b, &refs, line);
         if read.is_multiple_of(65_536) {
             pb.set_message(format!("{read} rows, {} nodes", b.node_count()));

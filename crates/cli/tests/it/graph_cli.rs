@@ -274,3 +274,79 @@ Oct 21 06:00:18.166422 rule 201/0(match): pass in on xl1: 83.141.12.20.15017 > 1
         String::from_utf8_lossy(&bad.stderr)
     );
 }
+
+/// A graph over `--max-edges` is aggregated automatically: the picture keeps few nodes,
+/// says how in its notes (stderr, the SVG's legend, the JSON), and `--max-edges 0` keeps
+/// every edge.
+#[test]
+fn graphs_over_the_edge_limit_are_aggregated_and_say_how() {
+    let tmp = tempfile::tempdir().unwrap();
+    let log = secviz_testkit::generate("pf", 20_000, 7, &tmp.path().join("pf.log"));
+    let graph = |extra: &[&str], to: &str| {
+        let out = secviz()
+            .args([
+                "graph",
+                "--columns",
+                "src_ip,dst_port,dst_ip",
+                "--to",
+                to,
+                "-i",
+            ])
+            .arg(&log)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.stdout, String::from_utf8(out.stderr).unwrap())
+    };
+    let (whole, stderr) = graph(&["--max-edges", "0"], "json");
+    assert!(!stderr.contains("aggregated"), "{stderr}");
+    let whole: serde_json::Value = serde_json::from_slice(&whole).unwrap();
+    let edges = whole["edges"]["source"].as_array().unwrap().len();
+    assert!(edges > 1_000, "the generated log makes {edges} edges");
+    assert!(whole["counts"].get("aggregated_from_edges").is_none());
+
+    let (json, stderr) = graph(&["--max-edges", "1000"], "json");
+    assert!(
+        stderr.contains(&format!(
+            "note: aggregated automatically: {} edges, more than the 1,000",
+            secviz_graph::numbers::thousands(edges as u64)
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("note: --max-edges 0 draws every edge"),
+        "{stderr}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    assert_eq!(json["counts"]["aggregated_from_edges"], edges as u64);
+    let nodes = json["nodes"]["id"].as_array().unwrap();
+    assert!(nodes.len() <= 3 * 200, "{} nodes", nodes.len());
+    assert!(
+        nodes.len() * 4 < whole["nodes"]["id"].as_array().unwrap().len(),
+        "aggregation made the graph smaller"
+    );
+    let notes: Vec<&str> = json["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.starts_with("sources: ") && n.contains(" network into ")),
+        "{notes:?}"
+    );
+    // The SVG says it too, in its legend.
+    let (svg, _) = graph(&["--max-edges", "1000"], "svg");
+    let svg = String::from_utf8(svg).unwrap();
+    assert!(
+        svg.contains("aggregated automatically"),
+        "the SVG's notes say how"
+    );
+}

@@ -1,8 +1,9 @@
 //! Building a graph from rows: the finishing half. Applies AfterGlow's omit thresholds and
 //! fan-out limits in AfterGlow's order (source→event edges first, then event→target edges
 //! whose event survived), picks the role each node is drawn as (source, then event, then
-//! target), folds nodes (`fold.rs`: top k, groups of rare values), and resolves every style
-//! through the rules. Output order is first appearance, so it is deterministic.
+//! target), folds nodes (`fold.rs`: top k, groups of rare values; `aggregate.rs`: a graph
+//! over its edge limit), and resolves every style through the rules. Output order is first
+//! appearance, so it is deterministic.
 
 use std::collections::HashMap;
 
@@ -132,7 +133,13 @@ impl GraphBuilder {
         let mut notes = Vec::new();
         self.fold_groups(&mut kept, &mut edges, &mut notes);
         self.fold_top_k(&mut kept, &mut edges, &mut notes);
-        self.style(kept, edges, notes, omitted_edges, nodes_omitted)
+        let aggregated = self
+            .opts
+            .max_edges
+            .and_then(|max| self.aggregate(&mut kept, &mut edges, &mut notes, max));
+        let mut graph = self.style(kept, edges, notes, omitted_edges, nodes_omitted);
+        graph.counts.aggregated_from_edges = aggregated;
+        graph
     }
 
     fn style(
@@ -295,6 +302,7 @@ impl GraphBuilder {
                 hidden: self.hidden,
                 nodes_omitted,
                 edges_omitted,
+                aggregated_from_edges: None,
             },
         }
     }
@@ -315,19 +323,28 @@ impl GraphBuilder {
                 out[i].weight += w;
                 continue;
             }
-            let st = Stats {
-                count: d.count as f64,
-                ..Stats::default()
-            };
-            let scope = RowScope::with_stats(&d.last, &d.last[0], self, st);
-            let color = styler.edge_color(&self.rules, &scope);
-            let size = first_value(&self.rules, Prop::Size, Role::Edge, &scope).map(|v| v.as_num());
-            let label = first_value(&self.rules, Prop::Label, Role::Edge, &scope)
-                .map(|v| v.as_text().into_owned());
-            let weight = if has_weight && !self.sum_edges {
-                first_value(&self.rules, Prop::Weight, Role::Edge, &scope).map_or(w, |v| v.as_num())
-            } else {
-                w
+            let (color, size, label, weight) = match &d.last {
+                // Rules style edges: they see the edge's last row.
+                Some(row) => {
+                    let st = Stats {
+                        count: d.count as f64,
+                        ..Stats::default()
+                    };
+                    let scope = RowScope::with_stats(row, &row[0], self, st);
+                    let color = styler.edge_color(&self.rules, &scope);
+                    let size = first_value(&self.rules, Prop::Size, Role::Edge, &scope)
+                        .map(|v| v.as_num());
+                    let label = first_value(&self.rules, Prop::Label, Role::Edge, &scope)
+                        .map(|v| v.as_text().into_owned());
+                    let weight = if has_weight && !self.sum_edges {
+                        first_value(&self.rules, Prop::Weight, Role::Edge, &scope)
+                            .map_or(w, |v| v.as_num())
+                    } else {
+                        w
+                    };
+                    (color, size, label, weight)
+                }
+                None => (None, None, None, w),
             };
             at.insert((*a, *b), out.len());
             out.push(Edge {

@@ -220,7 +220,7 @@ impl GraphBuilder {
 }
 
 /// Rows a kept node stands for in its role.
-fn measure_rows(b: &GraphBuilder, k: &Kept) -> u64 {
+pub(super) fn measure_rows(b: &GraphBuilder, k: &Kept) -> u64 {
     match &k.folded {
         Some(f) => f.rows,
         None => b.nodes[k.id as usize].roles[role_slot(k.role)]
@@ -231,7 +231,7 @@ fn measure_rows(b: &GraphBuilder, k: &Kept) -> u64 {
 
 /// Replaces each set of kept nodes by one node standing for them all (in the first
 /// member's place, so order stays first appearance) and merges their edges.
-fn merge_folds(
+pub(super) fn merge_folds(
     kept: &mut Vec<Kept>,
     edges: &mut Vec<(usize, usize, &EdgeData)>,
     sets: Vec<(Vec<usize>, Fold)>,

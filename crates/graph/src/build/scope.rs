@@ -85,7 +85,7 @@ impl Scope for RowScope<'_> {
             _ => names.2,
         };
         b.ids
-            .get(name.as_str())
+            .get(&*name)
             .and_then(|id| b.nodes[*id as usize].roles[role_slot(role)].as_ref())
             .map_or(0.0, |r| r.count as f64)
     }

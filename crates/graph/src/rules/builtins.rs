@@ -29,9 +29,14 @@ pub fn network_of(ip: &str, len: f64) -> Option<String> {
 /// A port number's class, so graphs can collapse hundreds of ports into a handful of
 /// services. Named classes first; then the IANA ranges.
 pub fn port_class(port: &str) -> &'static str {
-    let Ok(p) = port.trim().parse::<u32>() else {
-        return "other";
-    };
+    match port.trim().parse::<u32>() {
+        Ok(p) => port_number_class(p),
+        Err(_) => "other",
+    }
+}
+
+/// [`port_class`] of a number.
+pub fn port_number_class(p: u32) -> &'static str {
     match p {
         80 | 443 | 8000 | 8008 | 8080 | 8443 | 8888 => "web",
         25 | 110 | 143 | 465 | 587 | 993 | 995 => "mail",

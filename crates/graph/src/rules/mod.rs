@@ -13,7 +13,7 @@ mod parser;
 use std::fmt;
 
 pub use ast::{ArithOp, CmpOp, Expr, Func, Prop, Role, Rule, Stat};
-pub use builtins::port_class;
+pub use builtins::{port_class, port_number_class};
 pub use eval::{Scope, Value, eval, truthy};
 pub use parser::Dialect;
 

@@ -61,6 +61,13 @@ fn drawings() -> Vec<(String, String)> {
     }
     let g = crate::render::botnet(&[]);
     let pos = layout(&g, &LayoutOptions::default());
+    // Long notes (an aggregated graph says in sentences how it was made) wrap in the legend.
+    let mut noted = g.clone();
+    noted.notes.push("aggregated automatically: 10,104,834 edges, more than the 2,000,000 a picture may draw; rare values grouped: 4,341,226 nodes became 234 (6,812 edges)".into());
+    noted.notes.push(format!(
+        "targets: {}",
+        "a-very-long-unbroken-value-".repeat(6)
+    ));
     for (theme_name, theme) in THEMES {
         let style = GraphStyle {
             theme: *theme,
@@ -69,6 +76,10 @@ fn drawings() -> Vec<(String, String)> {
         out.push((
             format!("graph-botnet-{theme_name}"),
             graph_svg(&g, &pos, &style),
+        ));
+        out.push((
+            format!("graph-notes-{theme_name}"),
+            graph_svg(&noted, &pos, &style),
         ));
     }
     out

@@ -295,3 +295,51 @@ async fn rules_naming_roles_and_columns_build() {
     assert!(ids.iter().any(|id| id.ends_with("/16")), "{ids:?}");
     assert!(ids.contains("53"), "the ports are still there: {ids:?}");
 }
+
+/// A view's graph with more distinct edges than a view draws whole (150,000) is aggregated
+/// automatically: the hub stays, the rest is grouped by network, and the notes say how.
+#[tokio::test]
+async fn a_graph_over_the_views_edge_limit_is_aggregated() {
+    use std::fmt::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let lake = secviz_lake::Lake::open(dir.path().join("data").to_str().unwrap()).unwrap();
+    let name = secviz_lake::DatasetName::parse("big").unwrap();
+    // 400 hosts; every fifth flow goes to the resolver, each other to a server of its own.
+    let mut text = String::new();
+    for i in 0..200_000u32 {
+        let src = format!("10.1.{}.{}", (i % 400) / 256, (i % 400) % 256);
+        let dst = if i % 5 == 0 {
+            "192.0.2.53".to_string()
+        } else {
+            format!("172.{}.{}.{}", 16 + (i >> 16), (i >> 8) & 255, i & 255)
+        };
+        writeln!(
+            text,
+            r#"{{"time":"2024-03-01T10:00:00Z","src_ip":"{src}","dst_ip":"{dst}","dst_port":53}}"#
+        )
+        .unwrap();
+    }
+    let path = dir.path().join("big.jsonl");
+    std::fs::write(&path, text).unwrap();
+    common::ingest(&lake, &name, &path).await;
+    let distinct = lake_count(
+        &lake,
+        "SELECT count(*) FROM (SELECT DISTINCT src_ip, dst_ip FROM big)",
+    )
+    .await as u64;
+    assert!(distinct > 150_000, "{distinct} distinct edges");
+    let src = Source::open(&lake, &name, None, Limits::operator())
+        .await
+        .unwrap();
+    let spec: secviz_views::spec::GraphSpec =
+        serde_json::from_str(r#"{"source": "src_ip", "target": "dst_ip"}"#).unwrap();
+    let data = graph::build(&src, &spec).await.unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&data.json).unwrap();
+    assert_eq!(doc["counts"]["aggregated_from_edges"], distinct);
+    let ids = graph_ids(&doc);
+    assert!(ids.len() <= 600, "{} nodes", ids.len());
+    assert!(ids.contains("192.0.2.53"), "the resolver stays itself");
+    let notes = doc["notes"].to_string();
+    assert!(notes.contains("aggregated automatically"), "{notes}");
+    assert!(notes.contains("by /24 network"), "{notes}");
+}

@@ -16,7 +16,7 @@ use crate::error::ViewError;
 use crate::field::Field;
 use crate::selection::Selection;
 use crate::source::Source;
-use crate::spec::{GraphSpec, MAX_GRAPH_NODES};
+use crate::spec::{GraphSpec, MAX_GRAPH_EDGES, MAX_GRAPH_NODES};
 use crate::sql::Sql;
 
 /// Most distinct values a selection's highlight looks up per node field.
@@ -85,6 +85,7 @@ pub async fn build(src: &Source, g: &GraphSpec) -> Result<GraphData, ViewError> 
         .map_err(|e| ViewError::BadRequest(format!("rules: {e}")))?;
     let opts = BuildOptions {
         two_node,
+        max_edges: Some(MAX_GRAPH_EDGES),
         ..BuildOptions::default()
     };
     let mut builder = GraphBuilder::new(rules, opts);
