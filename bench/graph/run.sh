@@ -37,13 +37,15 @@ LINES=${GRAPH_LINES:-100000}
 BASELINE_TIMEOUT=${BASELINE_TIMEOUT:-600}
 BIG_TIMEOUT=${BIG_TIMEOUT:-300}
 need_cmd sfdp graphviz
-need_cmd perl perl
-perl -MText::CSV -e 1 2>/dev/null || die "perl's Text::CSV is missing: apt-get install -y libtext-csv-perl"
-[ -n "${AFTERGLOW_DIR:-}" ] || die "set AFTERGLOW_DIR to a folder with afterglow.pl (git clone https://github.com/zrlram/afterglow)"
-AG="$AFTERGLOW_DIR/afterglow.pl"
-[ -f "$AG" ] || die "$AG not found (AFTERGLOW_DIR=$AFTERGLOW_DIR)"
-PARSERS=${AFTERGLOW_PARSERS:-$AFTERGLOW_DIR/parsers}
-[ -f "$PARSERS/pf2csv.pl" ] || die "$PARSERS/pf2csv.pl not found: set AFTERGLOW_PARSERS to a clone of https://github.com/zrlram/parsers"
+if [ -z "${ONLY_BIG:-}" ]; then
+  need_cmd perl perl
+  perl -MText::CSV -e 1 2>/dev/null || die "perl's Text::CSV is missing: apt-get install -y libtext-csv-perl"
+  [ -n "${AFTERGLOW_DIR:-}" ] || die "set AFTERGLOW_DIR to a folder with afterglow.pl (git clone https://github.com/zrlram/afterglow)"
+  AG="$AFTERGLOW_DIR/afterglow.pl"
+  [ -f "$AG" ] || die "$AG not found (AFTERGLOW_DIR=$AFTERGLOW_DIR)"
+  PARSERS=${AFTERGLOW_PARSERS:-$AFTERGLOW_DIR/parsers}
+  [ -f "$PARSERS/pf2csv.pl" ] || die "$PARSERS/pf2csv.pl not found: set AFTERGLOW_PARSERS to a clone of https://github.com/zrlram/parsers"
+fi
 SV=$(secviz_bin)
 D="$OUT/graph"
 mkdir -p "$D"

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Portal under HTTP load: the front page and a post page of a portal holding 10,000 posts and
-# 100,000 comments (SQLite), next to nginx serving the same two pages saved as static files,
-# same machine, same run. wrk: 64 connections, 30 s, 2 threads. Prints a Markdown table.
+# 100,000 comments (SQLite), anonymous and as a logged-in member (issue 19.1: a session
+# made through the real log-in form), next to nginx serving the same pages, the same HTML
+# byte for byte, saved as static files; same machine, same run. wrk: 32 connections, 30 s,
+# 2 threads. Prints a Markdown table.
 #
-# usage: bench/portal/run.sh            (DURATION=30s CONNECTIONS=64 to change)
+# usage: bench/portal/run.sh            (DURATION=30s CONNECTIONS=32 to change)
 # needs: wrk and nginx (apt-get install -y wrk nginx), a Rust toolchain.
 set -euo pipefail
 source "$(dirname "$0")/../stop.sh"
 cd "$(dirname "$0")/../.."
 DURATION="${DURATION:-30s}"
-CONNECTIONS="${CONNECTIONS:-64}"
+CONNECTIONS="${CONNECTIONS:-32}"
 OUT="bench/out/portal"
 mkdir -p "$OUT"
 command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "needs wrk and nginx: apt-get install -y wrk nginx" >&2; exit 1; }
@@ -36,10 +38,24 @@ start_server
 POST=$(sed -n 's/^ready .* post=\([0-9]*\)$/\1/p' "$OUT/server.log")
 BASE=http://127.0.0.1:18080
 
-# The same pages, saved for nginx.
-mkdir -p "$OUT/www/p"
+# A member's session, through the real log-in form (a seeded account).
+JAR="$OUT/member.jar"
+rm -f "$JAR"
+CSRF=$(curl -sf -c "$JAR" "$BASE/login" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1)
+[ -n "$CSRF" ] || { echo "no CSRF token on the log-in form" >&2; exit 1; }
+code=$(curl -s -b "$JAR" -c "$JAR" -o /dev/null -w '%{http_code}' --data-urlencode "csrf=$CSRF" \
+  --data-urlencode "username=analyst1" --data-urlencode "password=bench passphrase long enough" "$BASE/login")
+[ "$code" = 303 ] || { echo "log-in answered $code, not 303" >&2; exit 1; }
+# curl writes HttpOnly cookies as "#HttpOnly_host ..." lines.
+COOKIE=$(sed 's/^#HttpOnly_//' "$JAR" | awk '!/^#/ && NF >= 7 { printf "%s%s=%s", sep, $6, $7; sep = "; " }')
+curl -sf -H "Cookie: $COOKIE" "$BASE/" | grep -q 'analyst1' || { echo "the member's front page does not name the member" >&2; exit 1; }
+
+# The same pages, saved for nginx (the member's under /m/, as the member sees them).
+mkdir -p "$OUT/www/p" "$OUT/www/m/p"
 curl -sf "$BASE/" -o "$OUT/www/index.html"
 curl -sf "$BASE/p/$POST" -o "$OUT/www/p/$POST.html"
+curl -sf -H "Cookie: $COOKIE" "$BASE/" -o "$OUT/www/m/index.html"
+curl -sf -H "Cookie: $COOKIE" "$BASE/p/$POST" -o "$OUT/www/m/p/$POST.html"
 cat > "$OUT/nginx.conf" <<NGINX
 daemon off;
 worker_processes auto;
@@ -55,6 +71,8 @@ http {
     root $PWD/$OUT/www;
     location = / { try_files /index.html =404; }
     location /p/ { try_files \$uri.html =404; }
+    location = /m/ { try_files /m/index.html =404; }
+    location /m/p/ { try_files \$uri.html =404; }
   }
 }
 NGINX
@@ -63,21 +81,27 @@ NGINX_PID=$!
 sleep 1
 curl -sf "http://127.0.0.1:18081/p/$POST" > /dev/null
 
-run() { # name url
-  wrk -t2 -c"$CONNECTIONS" -d5s "$2" > /dev/null          # warm-up
-  wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$2" > "$OUT/$1.txt"
+run() { # name url [wrk args]
+  local name=$1 url=$2
+  shift 2
+  wrk -t2 -c"$CONNECTIONS" -d5s "$@" "$url" > /dev/null          # warm-up
+  wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url" > "$OUT/$name.txt"
   local rps p99
-  rps=$(awk '/^Requests\/sec:/ {print $2}' "$OUT/$1.txt")
-  p99=$(awk '$1 == "99%" {print $2}' "$OUT/$1.txt")
+  rps=$(awk '/^Requests\/sec:/ {print $2}' "$OUT/$name.txt")
+  p99=$(awk '$1 == "99%" {print $2}' "$OUT/$name.txt")
   local errors
-  errors=$(awk '/Non-2xx|Socket errors/ {print}' "$OUT/$1.txt")
-  echo "$1 $rps $p99 ${errors:-}" | tee -a "$OUT/summary.txt"
+  errors=$(awk '/Non-2xx|Socket errors/ {print}' "$OUT/$name.txt")
+  echo "$name $rps $p99 ${errors:-}" | tee -a "$OUT/summary.txt"
 }
 : > "$OUT/summary.txt"
 run secviz-front "$BASE/"
 run nginx-front "http://127.0.0.1:18081/"
 run secviz-post "$BASE/p/$POST"
 run nginx-post "http://127.0.0.1:18081/p/$POST"
+run secviz-member-front "$BASE/" -H "Cookie: $COOKIE"
+run nginx-member-front "http://127.0.0.1:18081/m/"
+run secviz-member-post "$BASE/p/$POST" -H "Cookie: $COOKIE"
+run nginx-member-post "http://127.0.0.1:18081/m/p/$POST"
 # The same pages rendered from the database on every request (anonymous page cache off).
 start_server nocache
 run secviz-front-nocache "$BASE/"
@@ -93,4 +117,13 @@ for page in front post; do
   ratio=$(awk -v a="$s_rps" -v b="$n_rps" 'BEGIN { printf "%.0f%%", 100 * a / b }')
   uratio=$(awk -v a="$u_rps" -v b="$n_rps" 'BEGIN { printf "%.0f%%", 100 * a / b }')
   echo "| $page | $s_rps | $s_p99 | $u_rps | $u_p99 | $n_rps | $n_p99 | $ratio | $uratio |"
+done
+echo
+echo "| member page (issue 19.1: ≥ 25% of nginx, p99 < 20 ms) | secviz rps | secviz p99 | nginx static rps | nginx p99 | secviz / nginx |"
+echo "|---|---|---|---|---|---|"
+for page in front post; do
+  read -r _ s_rps s_p99 _ < <(grep "^secviz-member-$page " "$OUT/summary.txt")
+  read -r _ n_rps n_p99 _ < <(grep "^nginx-member-$page " "$OUT/summary.txt")
+  ratio=$(awk -v a="$s_rps" -v b="$n_rps" 'BEGIN { printf "%.0f%%", 100 * a / b }')
+  echo "| $page | $s_rps | $s_p99 | $n_rps | $n_p99 | $ratio |"
 done

@@ -120,15 +120,31 @@ impl Graph {
 
     /// The hubs of a graph: the nodes that join many others, up to [`HUBS_MAX`] of them, each
     /// with at least three times the median degree (and at least 3). Ties go to the node
-    /// with more rows. Groups are never hubs: they stand for many small nodes.
+    /// with more rows. Groups are never hubs: they stand for many small nodes. In a graph
+    /// aggregated automatically, the hubs are the values with the most rows.
     pub fn hubs(&self) -> Vec<bool> {
         let n = self.nodes.len();
         let mut out = vec![false; n];
-        let degree = self.degrees();
         let mut order: Vec<usize> = (0..n).filter(|i| self.nodes[*i].folded == 0).collect();
+        if self.counts.aggregated_from_edges.is_some() {
+            // An aggregated graph's values left standing are the ones that carry the rows
+            // (the rest is groups): they are what the picture is about, so the busiest of
+            // them are its hubs, whatever their degree among the groups.
+            order.sort_by(|a, b| {
+                self.nodes[*b]
+                    .count
+                    .cmp(&self.nodes[*a].count)
+                    .then(a.cmp(b))
+            });
+            for &i in order.iter().take(HUBS_MAX) {
+                out[i] = true;
+            }
+            return out;
+        }
         if order.len() < 4 {
             return out;
         }
+        let degree = self.degrees();
         let mut sorted: Vec<u32> = order.iter().map(|&i| degree[i]).collect();
         sorted.sort_unstable();
         let floor = (sorted[sorted.len() / 2] * 3).max(3);

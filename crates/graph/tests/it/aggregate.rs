@@ -80,6 +80,13 @@ fn a_graph_over_its_limit_is_aggregated_keeps_its_hubs_and_says_how() {
         let n = g.nodes.iter().find(|n| n.id == hub).expect("the hub stays");
         assert_eq!((n.label.as_str(), n.folded), (hub, 0));
     }
+    // They are the picture's hubs (labelled first and bold), though the groups of bots have
+    // the higher degree: in an aggregated graph the values with the most rows are.
+    let hubs = g.hubs();
+    for hub in [CNC, RESOLVER] {
+        let i = g.nodes.iter().position(|n| n.id == hub).unwrap();
+        assert!(hubs[i], "{hub} is a hub");
+    }
     // Bots group by /16: one node per network, each saying what it holds.
     let sources = of_role(&g, Role::Source);
     assert_eq!(sources.len(), 40, "one node per /16 of bots");
