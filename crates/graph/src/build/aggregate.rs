@@ -19,7 +19,6 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 
 use super::fold::{Fold, FoldKind, Kept, measure_rows, merge_folds, node_stats};
-use super::scope::RowScope;
 use super::{EdgeData, GraphBuilder, role_slot};
 use crate::numbers::thousands;
 use crate::rules::{Prop, Role, port_number_class};
@@ -430,24 +429,6 @@ impl GraphBuilder {
             ));
         }
         clauses.join("; ")
-    }
-
-    /// A member's size value, as its rules give it (for a group's mean size).
-    fn member_size(
-        &self,
-        role: Role,
-        kept: &[Kept],
-        i: usize,
-        stats: &[super::scope::Stats],
-    ) -> f64 {
-        let data = self.nodes[kept[i].id as usize].roles[role_slot(role)]
-            .as_ref()
-            .expect("kept in this role");
-        let mut st = stats[i];
-        st.count = data.count as f64;
-        let row = data.last.as_ref().expect("a role has a row");
-        let scope = RowScope::with_stats(row, &data.value, self, st);
-        self.size_value(role, data, &scope)
     }
 }
 

@@ -174,15 +174,10 @@ impl GraphBuilder {
                 let mut size_sum = 0.0;
                 let mut rows = 0u64;
                 for &i in &members {
-                    let data = self.nodes[kept[i].id as usize].roles[slot]
+                    rows += self.nodes[kept[i].id as usize].roles[slot]
                         .as_ref()
-                        .expect("kept in this role");
-                    rows += data.count;
-                    let mut st = stats[i];
-                    st.count = data.count as f64;
-                    let row = data.last.as_ref().expect("a role has a row");
-                    let scope = RowScope::with_stats(row, &data.value, self, st);
-                    size_sum += self.size_value(role, data, &scope);
+                        .map_or(0, |d| d.count);
+                    size_sum += self.member_size(role, kept, i, &stats);
                 }
                 grouped += members.len();
                 made += 1;
@@ -216,6 +211,21 @@ impl GraphBuilder {
             }
         }
         merge_folds(kept, edges, sets);
+    }
+}
+
+impl GraphBuilder {
+    /// A kept node's size value, as its rules give it, seeing its drawn degree (a group's
+    /// size is the mean of its members').
+    pub(super) fn member_size(&self, role: Role, kept: &[Kept], i: usize, stats: &[Stats]) -> f64 {
+        let data = self.nodes[kept[i].id as usize].roles[role_slot(role)]
+            .as_ref()
+            .expect("kept in this role");
+        let mut st = stats[i];
+        st.count = data.count as f64;
+        let row = data.last.as_ref().expect("a role has a row");
+        let scope = RowScope::with_stats(row, &data.value, self, st);
+        self.size_value(role, data, &scope)
     }
 }
 
