@@ -212,9 +212,7 @@ impl GraphBuilder {
         }
         merge_folds(kept, edges, sets);
     }
-}
 
-impl GraphBuilder {
     /// A kept node's size value, as its rules give it, seeing its drawn degree (a group's
     /// size is the mean of its members').
     pub(super) fn member_size(&self, role: Role, kept: &[Kept], i: usize, stats: &[Stats]) -> f64 {
