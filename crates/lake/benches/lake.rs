@@ -1,7 +1,14 @@
 //! Lake benchmark driver (run by `bench/lake/run.sh`, which also runs DuckDB on the same
 //! files and measures peak RSS):
 //!
-//! - `lake ingest DATA DATASET FILE`: ingests FILE, prints `ingest_rows_per_s <n>`.
+//! - `lake ingest DATA DATASET FILE [--no-summaries]`: ingests FILE, prints
+//!   `ingest_rows_per_s <n>` (without writing the summaries beside the files: what they
+//!   cost).
+//! - `lake analyses DATA DATASET REPS [--rows] [NAME...]`: runs each built-in analysis
+//!   (default parameters) REPS times in one process, each run a whole `Lake::analyze`
+//!   (reading the manifests and summaries included), and prints
+//!   `analysis <name> <median wall s> <median CPU s> read=<summaries|rows> findings=<n>`;
+//!   with `--rows`, from the raw rows only.
 //! - `lake queries DATA DATASET REPS [SQL...]`: runs each benchmark query (or each SQL
 //!   given, `{t}` for the table) REPS times in one process (the way `secviz query` runs
 //!   it: one `Lake::query` per run, planning included) and prints
@@ -13,7 +20,8 @@
 
 use std::time::Instant;
 
-use secviz_lake::query::QueryOptions;
+use secviz_lake::analyze::{ANALYSES, Params, Read};
+use secviz_lake::query::{Access, QueryLimits, QueryOptions};
 use secviz_lake::{DatasetName, IngestOptions, IngestSource, Lake};
 
 /// The benchmark queries; `{t}` is the table. The DuckDB side of the script uses the same
@@ -51,8 +59,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect::<Vec<_>>()
         .as_slice()
     {
-        ["ingest", data, dataset, file] => {
+        ["ingest", data, dataset, file, flags @ ..] => {
             let lake = Lake::open(data)?;
+            let write = secviz_lake::WriteOptions {
+                summaries: !flags.contains(&"--no-summaries"),
+                ..Default::default()
+            };
             let name: DatasetName = dataset.parse()?;
             let started = Instant::now();
             let cpu0 = cpu_seconds();
@@ -61,6 +73,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 vec![IngestSource::path(file)],
                 IngestOptions {
                     force: true,
+                    write,
                     ..IngestOptions::default()
                 },
                 Box::new(|_| {}),
@@ -99,6 +112,56 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 );
             }
         }
+        ["analyses", data, dataset, reps, rest @ ..] => {
+            let mut lake = Lake::open(data)?;
+            if rest.contains(&"--rows") {
+                lake = lake.reading_rows();
+            }
+            let reps: usize = reps.parse()?;
+            let names: Vec<&str> = rest.iter().copied().filter(|a| *a != "--rows").collect();
+            let access = Access::Only(vec![dataset.parse()?]);
+            let limits = QueryLimits::unlimited();
+            for spec in ANALYSES {
+                if !names.is_empty() && !names.contains(&spec.name) {
+                    continue;
+                }
+                let mut times = Vec::with_capacity(reps);
+                let mut cpus = Vec::with_capacity(reps);
+                let mut last = None;
+                for _ in 0..reps {
+                    let started = Instant::now();
+                    let cpu0 = cpu_seconds();
+                    let r = rt.block_on(lake.analyze(
+                        &access,
+                        spec.name,
+                        &Params::default(),
+                        &limits,
+                    ))?;
+                    times.push(started.elapsed().as_secs_f64());
+                    cpus.push(cpu_seconds() - cpu0);
+                    last = Some(r);
+                }
+                let r = last.ok_or("REPS must be at least 1")?;
+                println!(
+                    "analysis {} {:.4} {:.4} read={} findings={}",
+                    spec.name,
+                    median(&mut times),
+                    median(&mut cpus),
+                    if r.not_run.is_some() {
+                        "not_run"
+                    } else if r.read == Read::Summaries {
+                        "summaries"
+                    } else {
+                        "rows"
+                    },
+                    r.findings.len()
+                );
+                if let Some(dir) = std::env::var_os("ANALYSES_JSON") {
+                    let path = std::path::Path::new(&dir).join(format!("{}.json", spec.name));
+                    std::fs::write(path, serde_json::to_vec(&r.findings)?)?;
+                }
+            }
+        }
         ["sql", name] => {
             // The SQL of one query, for the DuckDB side.
             let sql = QUERIES
@@ -109,7 +172,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             println!("{sql}");
         }
         _ => return Err(
-            "usage: lake ingest DATA DATASET FILE | lake queries DATA DATASET REPS [SQL...] | lake sql NAME"
+            "usage: lake ingest DATA DATASET FILE [--no-summaries] | lake analyses DATA DATASET REPS [--rows] [NAME...] | lake queries DATA DATASET REPS [SQL...] | lake sql NAME"
                 .into(),
         ),
     }

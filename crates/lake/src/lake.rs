@@ -28,7 +28,7 @@ use std::path::PathBuf;
 use bytes::Bytes;
 
 use crate::error::{LakeError, Result};
-use crate::manifest::{AnonymizationInfo, DataFile, IngestRecord, Manifest};
+use crate::manifest::{AnonymizationInfo, DataFile, IngestRecord, Manifest, SummaryInfo};
 use crate::name::DatasetName;
 use crate::store::{ObjectVersion, Store};
 use crate::time::{format_micros, now_micros};
@@ -50,6 +50,8 @@ pub struct Lake {
     store: Store,
     /// Workers that run queries' stages ([`Lake::with_cluster`]); `None`: in this process.
     cluster: Option<std::sync::Arc<crate::cluster::Cluster>>,
+    /// Whether analyses may answer from the files' summaries ([`Lake::reading_rows`]).
+    pub(crate) summaries: bool,
 }
 
 /// What [`Lake::gc`] removed.
@@ -83,6 +85,7 @@ impl Lake {
         Ok(Lake {
             store: Store::open(data)?,
             cluster: None,
+            summaries: true,
         })
     }
 
@@ -91,6 +94,7 @@ impl Lake {
         Ok(Lake {
             store: Store::open_with(data, options)?,
             cluster: None,
+            summaries: true,
         })
     }
 
@@ -106,6 +110,14 @@ impl Lake {
     /// lake (the object store, or a path they share).
     pub fn with_cluster(mut self, cluster: crate::cluster::Cluster) -> Lake {
         self.cluster = Some(std::sync::Arc::new(cluster));
+        self
+    }
+
+    /// This lake with every analysis reading the raw rows, never the files' summaries: exact
+    /// distinct counts at the price of reading everything (`secviz analyze --rows`), and
+    /// the reference the summaries are tested against.
+    pub fn reading_rows(mut self) -> Lake {
+        self.summaries = false;
         self
     }
 
@@ -232,7 +244,12 @@ impl Lake {
         let manifest = self.manifest(name).await?;
         let named: HashSet<String> = manifest
             .iter()
-            .flat_map(|m| m.files.iter().map(|f| format!("{dir}/{}", f.path)))
+            .flat_map(|m| {
+                m.files.iter().flat_map(|f| {
+                    std::iter::once(format!("{dir}/{}", f.path))
+                        .chain(f.summary_path().map(|s| format!("{dir}/{s}")))
+                })
+            })
             .chain(std::iter::once(Self::manifest_path(name)))
             .collect();
         let mut report = GcReport::default();
@@ -317,7 +334,16 @@ impl Lake {
     /// Publishes staged files and commits a new manifest. The caller holds the lock.
     pub(crate) async fn commit(&self, name: &DatasetName, commit: Commit) -> Result<Manifest> {
         let dir = Self::dataset_dir(name);
+        // Summaries first: a file is never named without its summary in place.
         for f in &commit.files {
+            if f.summary_bytes.is_some() {
+                self.store
+                    .publish_file(
+                        &crate::write::summary_path_of(&f.local),
+                        &format!("{dir}/{}", crate::summary::summary_path(&f.rel)),
+                    )
+                    .await?;
+            }
             self.store
                 .publish_file(&f.local, &format!("{dir}/{}", f.rel))
                 .await?;
@@ -355,6 +381,10 @@ impl Lake {
                     time_min_us: f.time_min_us,
                     time_max_us: f.time_max_us,
                     ingest: commit.record.id.clone(),
+                    summary: f.summary_bytes.map(|bytes| SummaryInfo {
+                        bytes,
+                        format: crate::summary::SUMMARY_FORMAT,
+                    }),
                 });
             }
             m.files.sort_by(|a, b| a.path.cmp(&b.path));

@@ -28,6 +28,7 @@ mod name;
 mod profile;
 pub mod query;
 mod store;
+pub mod summary;
 mod table;
 mod time;
 mod write;

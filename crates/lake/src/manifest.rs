@@ -73,6 +73,27 @@ pub struct DataFile {
     pub time_max_us: Option<i64>,
     /// Id of the ingest that wrote it.
     pub ingest: String,
+    /// Its summary, beside it under the same name with `.summary` ([`crate::summary`]);
+    /// `None` for files written without one (before secviz kept them).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<SummaryInfo>,
+}
+
+/// A data file's summary.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SummaryInfo {
+    pub bytes: u64,
+    /// [`crate::summary::SUMMARY_FORMAT`] when written.
+    pub format: u32,
+}
+
+impl DataFile {
+    /// The path of its summary, relative to the dataset directory.
+    pub fn summary_path(&self) -> Option<String> {
+        self.summary
+            .as_ref()
+            .map(|_| crate::summary::summary_path(&self.path))
+    }
 }
 
 /// One committed ingest.
@@ -273,6 +294,7 @@ mod tests {
             time_min_us: Some(5),
             time_max_us: Some(9),
             ingest: "a".into(),
+            summary: None,
         });
         m.recompute_totals();
         let back = Manifest::from_json(&m.to_json(), "m").unwrap();

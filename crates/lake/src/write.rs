@@ -23,6 +23,7 @@ use datafusion::parquet::schema::types::ColumnPath;
 use secviz_parse::schema::{SCHEMA_VERSION, col, event_schema};
 
 use crate::error::{LakeError, Result};
+use crate::summary::{Summarizer, Summary};
 use crate::time::{day_label, day_number};
 
 /// Partition value of rows without a time (Hive's convention, understood by Spark,
@@ -48,6 +49,12 @@ pub struct WriteOptions {
     pub max_open_files: usize,
     /// zstd level; 1 keeps ingest fast, and security logs compress well even so.
     pub zstd_level: i32,
+    /// Write a summary beside each file ([`crate::summary`]), which the analyses read
+    /// instead of the rows where it answers their question.
+    pub summaries: bool,
+    /// What one file's summary may hold in memory while it is written; above it, its
+    /// largest tables are given up ([`crate::summary::BUDGET_BYTES`] by default).
+    pub summary_budget_bytes: usize,
 }
 
 impl Default for WriteOptions {
@@ -57,6 +64,8 @@ impl Default for WriteOptions {
             max_file_rows: 8 * 1024 * 1024,
             max_open_files: 8,
             zstd_level: 1,
+            summaries: true,
+            summary_budget_bytes: crate::summary::BUDGET_BYTES,
         }
     }
 }
@@ -73,6 +82,8 @@ pub struct StagedFile {
     pub bytes: u64,
     pub time_min_us: Option<i64>,
     pub time_max_us: Option<i64>,
+    /// The size of its summary, staged beside it ([`crate::summary::summary_path`]).
+    pub summary_bytes: Option<u64>,
 }
 
 struct OpenFile {
@@ -83,6 +94,7 @@ struct OpenFile {
     time_min: Option<i64>,
     time_max: Option<i64>,
     last_used: u64,
+    summary: Option<Summarizer>,
 }
 
 /// Writes event batches into day-partitioned Parquet files under a staging directory.
@@ -189,6 +201,9 @@ impl PartitionWriter {
         }
         let f = self.open.get_mut(&day).expect("opened above");
         f.writer.write(batch)?;
+        if let Some(s) = &mut f.summary {
+            s.add(batch);
+        }
         f.rows += batch.num_rows() as u64;
         f.last_used = self.clock;
         let times = batch
@@ -226,6 +241,10 @@ impl PartitionWriter {
             time_min: None,
             time_max: None,
             last_used: self.clock,
+            summary: self
+                .opts
+                .summaries
+                .then(|| Summarizer::new(self.opts.summary_budget_bytes)),
         })
     }
 
@@ -243,6 +262,10 @@ impl PartitionWriter {
             .metadata()
             .map_err(|e| LakeError::io("reading file size", e))?
             .len();
+        let summary_bytes = match f.summary {
+            Some(s) => Some(write_summary(&summary_path_of(&f.local), &s.finish())?),
+            None => None,
+        };
         self.finished.push(StagedFile {
             local: f.local,
             rel: f.rel,
@@ -251,6 +274,7 @@ impl PartitionWriter {
             bytes,
             time_min_us: f.time_min,
             time_max_us: f.time_max,
+            summary_bytes,
         });
         Ok(())
     }
@@ -265,4 +289,19 @@ impl PartitionWriter {
         self.finished.sort_by(|a, b| a.rel.cmp(&b.rel));
         Ok(self.finished)
     }
+}
+
+/// The staged summary of the staged data file at `local`.
+pub(crate) fn summary_path_of(local: &Path) -> PathBuf {
+    local.with_extension("summary")
+}
+
+/// Writes and syncs a summary; returns its size.
+fn write_summary(path: &Path, summary: &Summary) -> Result<u64> {
+    let bytes = crate::summary::encode(summary)?;
+    let ctx = |e| LakeError::io(format!("writing {}", path.display()), e);
+    let mut file = File::create(path).map_err(ctx)?;
+    std::io::Write::write_all(&mut file, &bytes).map_err(ctx)?;
+    file.sync_all().map_err(ctx)?;
+    Ok(bytes.len() as u64)
 }

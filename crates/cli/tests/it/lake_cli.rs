@@ -139,6 +139,29 @@ fn ingest_query_datasets_analyze_rm() {
     let v: serde_json::Value = serde_json::from_str(&one).unwrap();
     assert_eq!(v["findings"].as_array().unwrap().len(), 1);
     assert_eq!(v["findings"][0]["focus"]["values"]["dst_port"], "53");
+    // Answered from the summaries written with the data; --rows reads the events, with the
+    // same answer.
+    assert_eq!(v["read"], "summaries");
+    let by_rows = ok(secviz(
+        data,
+        &[
+            "analyze",
+            "top-ports",
+            "--dataset",
+            "fw",
+            "--param",
+            "limit=1",
+            "--json",
+            "--rows",
+        ],
+    ));
+    let r: serde_json::Value = serde_json::from_str(&by_rows).unwrap();
+    assert_eq!(r["read"], "rows");
+    assert_eq!(r["findings"], v["findings"]);
+    assert!(
+        ok(secviz(data, &["analyze", "top-talkers", "--dataset", "fw"]))
+            .contains("answered from the summaries kept beside the data"),
+    );
 
     assert!(ok(secviz(data, &["rm", "fw"])).contains("removed dataset fw (3 rows"));
     assert!(!secviz(data, &["rm", "fw"]).status.success());

@@ -14,6 +14,7 @@ pub(crate) mod cells;
 mod dns;
 mod flows;
 mod network;
+mod summaries;
 mod time;
 mod web;
 
@@ -28,7 +29,9 @@ use serde::Serialize;
 use crate::error::LakeError;
 use crate::inside::InsideNetworks;
 use crate::lake::Lake;
+use crate::manifest::Manifest;
 use crate::query::{Access, QueryError, QueryLimits};
+use crate::summary::Summary;
 
 /// A parameter an analysis takes.
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -378,6 +381,9 @@ pub enum Detail {
         protocol: Option<String>,
         events: u64,
         sources: u64,
+        /// `sources` is estimated from the summaries' sketches (standard error 1.6 %).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        sources_estimated: bool,
     },
     Histogram {
         bucket_seconds: u64,
@@ -549,12 +555,24 @@ impl Finding {
     }
 }
 
+/// Where an analysis found its answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Read {
+    /// The summaries kept beside the data files ([`crate::summary`]).
+    Summaries,
+    /// The events themselves.
+    Rows,
+}
+
 /// The result of one analysis.
 #[derive(Clone, Debug, Serialize)]
 pub struct AnalysisResult {
     pub name: &'static str,
     pub title: &'static str,
     pub findings: Vec<Finding>,
+    /// Where it read its answer.
+    pub read: Read,
     /// Why the analysis could not run on this data (then there are no findings).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub not_run: Option<String>,
@@ -625,6 +643,18 @@ const FACT_SQL: &[(Need, &str)] = &[
 ];
 
 impl Facts {
+    /// The same counts from the datasets' summaries (exact: they count every row).
+    fn from_summary(s: &Summary, inside: Option<InsideNetworks>) -> Facts {
+        let counts = FACT_SQL
+            .iter()
+            .map(|(need, _)| {
+                let key = need_key(*need);
+                (key, s.facts.get(key).copied().unwrap_or(0))
+            })
+            .collect();
+        Facts { counts, inside }
+    }
+
     async fn count(q: &Sql<'_>, inside: Option<InsideNetworks>) -> Result<Facts, QueryError> {
         let sql = format!(
             "SELECT {} FROM events",
@@ -703,8 +733,8 @@ impl Lake {
         params.check(spec)?;
         let ctx = self.session(access, limits).await?;
         let q = Sql { ctx: &ctx, limits };
-        let facts = Facts::count(&q, self.inside_networks(access).await?).await?;
-        run_one(&q, &facts, spec, params).await
+        let (facts, summary) = self.facts(access, &q).await?;
+        run_one(&q, &facts, summary.as_ref(), spec, params).await
     }
 
     /// Runs every analysis with default parameters: all findings, most unusual first, and
@@ -716,11 +746,11 @@ impl Lake {
     ) -> Result<Report, AnalysisError> {
         let ctx = self.session(access, limits).await?;
         let q = Sql { ctx: &ctx, limits };
-        let facts = Facts::count(&q, self.inside_networks(access).await?).await?;
+        let (facts, summary) = self.facts(access, &q).await?;
         let mut findings = Vec::new();
         let mut not_run = Vec::new();
         for spec in ANALYSES {
-            let r = run_one(&q, &facts, spec, &Params::default()).await?;
+            let r = run_one(&q, &facts, summary.as_ref(), spec, &Params::default()).await?;
             match r.not_run {
                 Some(reason) => not_run.push(NotRun {
                     analysis: spec.name,
@@ -734,10 +764,30 @@ impl Lake {
         Ok(Report { findings, not_run })
     }
 
-    /// The inside networks of the datasets in `access`, as stored; `None` when one of them
-    /// is anonymized and does not record its networks.
-    async fn inside_networks(&self, access: &Access) -> Result<Option<InsideNetworks>, LakeError> {
-        let manifests = match access {
+    /// What the datasets in `access` hold, and their merged summary when every file has
+    /// one (and summaries are not turned off): the counts come from it then, not from a
+    /// pass over every row.
+    async fn facts(
+        &self,
+        access: &Access,
+        q: &Sql<'_>,
+    ) -> Result<(Facts, Option<Summary>), AnalysisError> {
+        let manifests = self.manifests_of(access).await?;
+        let inside = inside_networks(&manifests);
+        let summary = match self.summaries {
+            true => summaries::load(self, &manifests).await?,
+            false => None,
+        };
+        let facts = match &summary {
+            Some(s) => Facts::from_summary(s, inside),
+            None => Facts::count(q, inside).await?,
+        };
+        Ok((facts, summary))
+    }
+
+    /// The manifests of the datasets in `access` (names that do not exist are left out).
+    async fn manifests_of(&self, access: &Access) -> Result<Vec<Manifest>, LakeError> {
+        Ok(match access {
             Access::All => self.datasets().await?,
             Access::Only(names) => {
                 let mut out = Vec::new();
@@ -748,21 +798,26 @@ impl Lake {
                 }
                 out
             }
-        };
-        let private = InsideNetworks::private();
-        let mut all = Vec::new();
-        for m in &manifests {
-            match (&m.inside, &m.anonymization) {
-                (Some(i), _) => all.push(i.clone()),
-                (None, None) => all.push(private.clone()),
-                (None, Some(_)) => return Ok(None),
-            }
-        }
-        if all.is_empty() {
-            all.push(private);
-        }
-        Ok(Some(InsideNetworks::union(&all)))
+        })
     }
+}
+
+/// The inside networks of the datasets, as stored; `None` when one of them is anonymized
+/// and does not record its networks.
+fn inside_networks(manifests: &[Manifest]) -> Option<InsideNetworks> {
+    let private = InsideNetworks::private();
+    let mut all = Vec::new();
+    for m in manifests {
+        match (&m.inside, &m.anonymization) {
+            (Some(i), _) => all.push(i.clone()),
+            (None, None) => all.push(private.clone()),
+            (None, Some(_)) => return None,
+        }
+    }
+    if all.is_empty() {
+        all.push(private);
+    }
+    Some(InsideNetworks::union(&all))
 }
 
 /// Most unusual first; ties by analysis order and then by headline, so the order is stable.
@@ -784,6 +839,7 @@ fn sort_findings(findings: &mut [Finding]) {
 async fn run_one(
     q: &Sql<'_>,
     facts: &Facts,
+    summary: Option<&Summary>,
     spec: &'static AnalysisSpec,
     params: &Params,
 ) -> Result<AnalysisResult, AnalysisError> {
@@ -793,6 +849,11 @@ async fn run_one(
             name: spec.name,
             title: spec.title,
             findings: vec![],
+            read: if summary.is_some() {
+                Read::Summaries
+            } else {
+                Read::Rows
+            },
             not_run: Some(reason),
             elapsed: started.elapsed(),
         });
@@ -800,20 +861,23 @@ async fn run_one(
     let limit = || params.number::<usize>(spec, "limit");
     let min = || params.number::<i64>(spec, "min");
     let inside = || facts.inside.clone().unwrap_or_else(InsideNetworks::private);
-    let mut findings = match spec.name {
-        "top-talkers" => network::top_talkers(q, limit()?).await?,
-        "top-ports" => network::top_ports(q, limit()?).await?,
-        "events-over-time" => time::events_over_time(q, params.number(spec, "buckets")?).await?,
-        "fan-out" => network::fan_out(q, limit()?, min()?).await?,
-        "fan-in" => flows::fan_in(q, &inside(), limit()?, min()?).await?,
-        "password-guessing" => auth::password_guessing(q, limit()?, min()?).await?,
-        "web-probing" => web::probing(q, limit()?, min()?).await?,
-        "dns-fixed-port" => dns::fixed_port(q, limit()?, min()?).await?,
-        "dns-tunnel" => {
-            dns::tunnel(q, limit()?, min()?, params.number(spec, "min-length")?).await?
+    let rows = |f: Vec<Finding>| (f, Read::Rows);
+    let (mut findings, read) = match spec.name {
+        "top-talkers" => network::top_talkers(q, summary, limit()?).await?,
+        "top-ports" => network::top_ports(q, summary, limit()?).await?,
+        "events-over-time" => {
+            time::events_over_time(q, summary, params.number(spec, "buckets")?).await?
         }
         "rare-destinations" => {
-            network::rare_destinations(q, limit()?, params.number(spec, "max")?).await?
+            network::rare_destinations(q, summary, limit()?, params.number(spec, "max")?).await?
+        }
+        "fan-out" => rows(network::fan_out(q, limit()?, min()?).await?),
+        "fan-in" => rows(flows::fan_in(q, &inside(), limit()?, min()?).await?),
+        "password-guessing" => rows(auth::password_guessing(q, limit()?, min()?).await?),
+        "web-probing" => rows(web::probing(q, limit()?, min()?).await?),
+        "dns-fixed-port" => rows(dns::fixed_port(q, limit()?, min()?).await?),
+        "dns-tunnel" => {
+            rows(dns::tunnel(q, limit()?, min()?, params.number(spec, "min-length")?).await?)
         }
         "beacons" => {
             let b = time::BeaconParams {
@@ -822,12 +886,12 @@ async fn run_one(
                 max_cv: params.number(spec, "max-cv")?,
                 min_interval_s: params.number(spec, "min-interval")?,
             };
-            time::beacons(q, &b).await?
+            rows(time::beacons(q, &b).await?)
         }
         "long-connections" => {
-            flows::long_connections(q, limit()?, params.number(spec, "min")?).await?
+            rows(flows::long_connections(q, limit()?, params.number(spec, "min")?).await?)
         }
-        "exfiltration" => {
+        "exfiltration" => rows(
             flows::exfiltration(
                 q,
                 &inside(),
@@ -835,9 +899,9 @@ async fn run_one(
                 params.number(spec, "min-bytes")?,
                 params.number(spec, "ratio")?,
             )
-            .await?
-        }
-        "dns" => dns::overview(q, limit()?).await?,
+            .await?,
+        ),
+        "dns" => rows(dns::overview(q, limit()?).await?),
         other => return Err(AnalysisError::Unknown(other.to_string())),
     };
     sort_findings(&mut findings);
@@ -845,6 +909,7 @@ async fn run_one(
         name: spec.name,
         title: spec.title,
         findings,
+        read,
         not_run: None,
         elapsed: started.elapsed(),
     })

@@ -2,8 +2,9 @@
 
 use super::baseline::{Baseline, ln1p, rank, score_of_z, times, typical_count};
 use super::cells::each_row;
-use super::{Detail, Finding, Focus, Sql};
+use super::{Detail, Finding, Focus, Read, Sql};
 use crate::query::QueryError;
+use crate::summary::Summary;
 
 /// Rare destinations are weak evidence alone: their score stays below notable.
 const RARE_CAP: f64 = 0.45;
@@ -11,18 +12,36 @@ const RARE_CAP: f64 = 0.45;
 /// Top sources by events and by bytes, against the typical source (events and bytes on a
 /// log scale; floor 0.5, so a source needs about 100× the typical to be notable: one host
 /// carrying most of the traffic stands out, a busy server among clients does not).
-pub(crate) async fn top_talkers(q: &Sql<'_>, limit: usize) -> Result<Vec<Finding>, QueryError> {
-    let batches = q
-        .rows(
-            "SELECT src_ip, count(*) AS events, sum(bytes) AS bytes \
-             FROM events WHERE src_ip IS NOT NULL GROUP BY src_ip",
-            vec![],
-            None,
-        )
-        .await?;
-    let mut rows: Vec<(String, u64, Option<u64>)> = each_row(&batches, |r| {
-        Some((r.string(0)?, r.count(1), r.int(2).map(|b| b.max(0) as u64)))
-    });
+pub(crate) async fn top_talkers(
+    q: &Sql<'_>,
+    summary: Option<&Summary>,
+    limit: usize,
+) -> Result<(Vec<Finding>, Read), QueryError> {
+    let bytes = |b: Option<i64>| b.map(|b| b.max(0) as u64);
+    let (mut rows, read): (Vec<(String, u64, Option<u64>)>, Read) =
+        match summary.and_then(|s| s.sources.as_ref()) {
+            Some(sources) => (
+                sources
+                    .iter()
+                    .map(|(ip, s)| (ip.clone(), s.events, bytes(s.bytes)))
+                    .collect(),
+                Read::Summaries,
+            ),
+            None => {
+                let batches = q
+                    .rows(
+                        "SELECT src_ip, count(*) AS events, sum(bytes) AS bytes \
+                         FROM events WHERE src_ip IS NOT NULL GROUP BY src_ip",
+                        vec![],
+                        None,
+                    )
+                    .await?;
+                let rows = each_row(&batches, |r| {
+                    Some((r.string(0)?, r.count(1), bytes(r.int(2))))
+                });
+                (rows, Read::Rows)
+            }
+        };
     // Groups come in any order (and differently across workers): ties rank by address.
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     let total_events: u64 = rows.iter().map(|r| r.1).sum();
@@ -98,29 +117,73 @@ pub(crate) async fn top_talkers(q: &Sql<'_>, limit: usize) -> Result<Vec<Finding
             }
         }
     }
-    Ok(out)
+    Ok((out, read))
 }
 
+/// One destination port and protocol: events, distinct sources (and whether that count is
+/// an estimate), share of all events with a port.
+type PortRow = (i64, Option<String>, u64, u64, bool, f64);
+
 /// Top destination ports: context for the other findings, not an alarm (score 0).
-pub(crate) async fn top_ports(q: &Sql<'_>, limit: usize) -> Result<Vec<Finding>, QueryError> {
-    let sql = "SELECT dst_port, protocol, count(*) AS events, count(DISTINCT src_ip) AS sources, \
-                      CAST(count(*) AS DOUBLE) / sum(count(*)) OVER () AS share \
-               FROM events WHERE dst_port IS NOT NULL \
-               GROUP BY dst_port, protocol ORDER BY events DESC, dst_port";
-    let batches = q.rows(sql, vec![], Some(limit)).await?;
-    Ok(each_row(&batches, |r| {
-        let (port, protocol, events, sources, share) =
-            (r.int(0)?, r.string(1), r.count(2), r.count(3), r.float(4)?);
-        Some(Finding {
+pub(crate) async fn top_ports(
+    q: &Sql<'_>,
+    summary: Option<&Summary>,
+    limit: usize,
+) -> Result<(Vec<Finding>, Read), QueryError> {
+    let (rows, read): (Vec<PortRow>, Read) = match summary.and_then(|s| s.ports.as_ref()) {
+        Some(ports) => {
+            let total: u64 = ports.values().flatten().map(|(_, p)| p.events).sum();
+            let mut rows: Vec<PortRow> = ports
+                .iter()
+                .flat_map(|(port, protocols)| {
+                    protocols.iter().map(move |(proto, p)| {
+                        (
+                            i64::from(*port),
+                            proto.clone(),
+                            p.events,
+                            p.sources.count(),
+                            !p.sources.is_exact(),
+                            p.events as f64 / total.max(1) as f64,
+                        )
+                    })
+                })
+                .collect();
+            rows.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
+            rows.truncate(limit);
+            (rows, Read::Summaries)
+        }
+        None => {
+            let sql = "SELECT dst_port, protocol, count(*) AS events, count(DISTINCT src_ip) AS sources, \
+                              CAST(count(*) AS DOUBLE) / sum(count(*)) OVER () AS share \
+                       FROM events WHERE dst_port IS NOT NULL \
+                       GROUP BY dst_port, protocol ORDER BY events DESC, dst_port, protocol";
+            let batches = q.rows(sql, vec![], Some(limit)).await?;
+            let rows = each_row(&batches, |r| {
+                Some((
+                    r.int(0)?,
+                    r.string(1),
+                    r.count(2),
+                    r.count(3),
+                    false,
+                    r.float(4)?,
+                ))
+            });
+            (rows, Read::Rows)
+        }
+    };
+    let findings = rows
+        .into_iter()
+        .map(|(port, protocol, events, sources, estimated, share)| Finding {
             analysis: "top-ports",
             score: 0.0,
             z: None,
             headline: format!(
-                "Port {port}{} received {events} events from {sources} sources ({:.1} % of all).",
+                "Port {port}{} received {events} events from {}{sources} sources ({:.1} % of all).",
                 protocol
                     .as_ref()
                     .map(|p| format!("/{p}"))
                     .unwrap_or_default(),
+                if estimated { "about " } else { "" },
                 share * 100.0
             ),
             focus: Focus::on([("dst_port", port.to_string())]),
@@ -129,9 +192,11 @@ pub(crate) async fn top_ports(q: &Sql<'_>, limit: usize) -> Result<Vec<Finding>,
                 protocol,
                 events,
                 sources,
+                sources_estimated: estimated,
             },
         })
-    }))
+        .collect();
+    Ok((findings, read))
 }
 
 /// Sources that reach far more than the typical source, in one of three ways, each on a
@@ -210,20 +275,47 @@ pub(crate) async fn fan_out(
 /// and capped below notable: one rare destination is a lead, not a finding.
 pub(crate) async fn rare_destinations(
     q: &Sql<'_>,
+    summary: Option<&Summary>,
     limit: usize,
     max: i64,
-) -> Result<Vec<Finding>, QueryError> {
-    let sql = "SELECT dst_ip, count(*) AS events, count(DISTINCT src_ip) AS sources, min(src_ip) AS src, \
-                      min(CAST(time AS BIGINT)) AS first \
-               FROM events WHERE dst_ip IS NOT NULL GROUP BY dst_ip";
-    let batches = q.rows(sql, vec![], None).await?;
+) -> Result<(Vec<Finding>, Read), QueryError> {
+    // (destination, events, sources: 0, 1 or 2 for "more", the smallest source, first time)
     type Row = (String, u64, u64, Option<String>, Option<i64>);
-    let mut rows: Vec<Row> = each_row(&batches, |r| {
-        Some((r.string(0)?, r.count(1), r.count(2), r.string(3), r.int(4)))
-    });
+    let (mut rows, read): (Vec<Row>, Read) = match summary.and_then(|s| s.destinations.as_ref()) {
+        Some(destinations) => (
+            destinations
+                .iter()
+                .map(|(dst, d)| {
+                    let sources = match (&d.source_min, &d.source_max) {
+                        (None, _) | (_, None) => 0,
+                        (Some(a), Some(b)) if a == b => 1,
+                        _ => 2,
+                    };
+                    (
+                        dst.clone(),
+                        d.events,
+                        sources,
+                        d.source_min.clone(),
+                        d.first_us,
+                    )
+                })
+                .collect(),
+            Read::Summaries,
+        ),
+        None => {
+            let sql = "SELECT dst_ip, count(*) AS events, count(DISTINCT src_ip) AS sources, min(src_ip) AS src, \
+                              min(CAST(time AS BIGINT)) AS first \
+                       FROM events WHERE dst_ip IS NOT NULL GROUP BY dst_ip";
+            let batches = q.rows(sql, vec![], None).await?;
+            let rows = each_row(&batches, |r| {
+                Some((r.string(0)?, r.count(1), r.count(2), r.string(3), r.int(4)))
+            });
+            (rows, Read::Rows)
+        }
+    };
     // Earliest first among equals, so the order is stable.
     rows.sort_by(|a, b| a.4.cmp(&b.4).then_with(|| a.0.cmp(&b.0)));
-    Ok(rank(
+    let found = rank(
         rows,
         |r| -ln1p(r.1),
         -ln1p(1),
@@ -253,5 +345,6 @@ pub(crate) async fn rare_destinations(
                 },
             }
         },
-    ))
+    );
+    Ok((found, read))
 }

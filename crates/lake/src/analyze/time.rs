@@ -4,8 +4,9 @@ use datafusion::common::ScalarValue;
 
 use super::baseline::{Baseline, NOTABLE_Z, rank_capped, score_of_z};
 use super::cells::each_row;
-use super::{Detail, Finding, Focus, Sql};
+use super::{Detail, Finding, Focus, Read, Sql};
 use crate::query::QueryError;
+use crate::summary::{MINUTE_US, Summary};
 use crate::time::format_micros;
 
 /// Bucket sizes to choose from, in seconds: the smallest that gives at most the wanted
@@ -28,7 +29,36 @@ pub(crate) fn bucket_seconds(span_us: i64, wanted: u64) -> u64 {
 /// Events per bucket (one histogram finding: context, score 0) and the buckets that spike:
 /// at least 10 events and 3× the median bucket, scored against the buckets' own median and
 /// spread (floor: the square root of the median, the noise of a steady random rate).
-pub(crate) async fn events_over_time(q: &Sql<'_>, wanted: u64) -> Result<Vec<Finding>, QueryError> {
+pub(crate) async fn events_over_time(
+    q: &Sql<'_>,
+    summary: Option<&Summary>,
+    wanted: u64,
+) -> Result<(Vec<Finding>, Read), QueryError> {
+    // From the summaries' minutes when the buckets are whole minutes (a short time range
+    // wants seconds: then its rows are few anyway). Times before 1970 are left to the rows,
+    // whose bucket arithmetic rounds toward zero.
+    if let Some(s) = summary {
+        let Some((lo, hi)) = s.time_min_us.zip(s.time_max_us) else {
+            return Ok((vec![], Read::Summaries));
+        };
+        let bucket = bucket_seconds(hi - lo, wanted);
+        let bucket_us = bucket as i64 * 1_000_000;
+        if let Some(minutes) = s
+            .minutes
+            .as_ref()
+            .filter(|_| bucket_us % MINUTE_US == 0 && lo >= 0)
+        {
+            let mut sparse: Vec<(i64, u64)> = Vec::new();
+            for (m, n) in minutes {
+                let b = m * MINUTE_US / bucket_us;
+                match sparse.last_mut() {
+                    Some(last) if last.0 == b => last.1 += n,
+                    _ => sparse.push((b, *n)),
+                }
+            }
+            return Ok((histogram(lo, hi, bucket, sparse), Read::Summaries));
+        }
+    }
     let range = q
         .rows(
             "SELECT min(CAST(time AS BIGINT)), max(CAST(time AS BIGINT)) FROM events WHERE time IS NOT NULL",
@@ -40,7 +70,7 @@ pub(crate) async fn events_over_time(q: &Sql<'_>, wanted: u64) -> Result<Vec<Fin
         .into_iter()
         .next()
     else {
-        return Ok(vec![]);
+        return Ok((vec![], Read::Rows));
     };
     let bucket = bucket_seconds(hi - lo, wanted);
     let bucket_us = bucket as i64 * 1_000_000;
@@ -52,6 +82,13 @@ pub(crate) async fn events_over_time(q: &Sql<'_>, wanted: u64) -> Result<Vec<Fin
         )
         .await?;
     let sparse: Vec<(i64, u64)> = each_row(&counts, |r| Some((r.int(0)?, r.count(1))));
+    Ok((histogram(lo, hi, bucket, sparse), Read::Rows))
+}
+
+/// The histogram finding and the spikes, from the events per bucket (`sparse`: bucket
+/// number, events; buckets without events may be missing) between times `lo` and `hi`.
+fn histogram(lo: i64, hi: i64, bucket: u64, sparse: Vec<(i64, u64)>) -> Vec<Finding> {
+    let bucket_us = bucket as i64 * 1_000_000;
     // Dense: empty buckets count as zero, or gaps would hide.
     let (first, last) = (lo / bucket_us, hi / bucket_us);
     let mut buckets: Vec<(i64, u64)> = (first..=last).map(|b| (b * bucket_us, 0)).collect();
@@ -82,7 +119,7 @@ pub(crate) async fn events_over_time(q: &Sql<'_>, wanted: u64) -> Result<Vec<Fin
     let mut base = Baseline::of(buckets.iter().map(|b| b.1 as f64), 0.0, 1.0);
     if base.n < super::baseline::MIN_POPULATION {
         // Too few buckets to say what is typical: no spikes.
-        return Ok(out);
+        return out;
     }
     base.floor = base.median.sqrt().max(1.0);
     let median = base.median;
@@ -116,7 +153,7 @@ pub(crate) async fn events_over_time(q: &Sql<'_>, wanted: u64) -> Result<Vec<Fin
             },
         });
     }
-    Ok(out)
+    out
 }
 
 fn human_seconds(s: u64) -> String {

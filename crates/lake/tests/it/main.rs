@@ -11,6 +11,7 @@ mod puzzles;
 mod query;
 mod s3;
 mod sandbox;
+mod summaries;
 
 use std::fmt::Write;
 

@@ -1,0 +1,425 @@
+//! Summaries: what the analyses ask of a dataset, kept beside each Parquet file.
+//!
+//! Every data file gets a summary, written by the same writer from the same batches and
+//! published in the same commit (the manifest names it with the file), so a dataset's
+//! summaries always describe exactly the rows its queries see: an ingest, a later append
+//! or an object store cannot leave one without the other. A summary holds, for its file:
+//!
+//! - the non-null count of the columns the analyses need ([`FACTS`]);
+//! - events per minute;
+//! - per source address: events and bytes;
+//! - per destination port and protocol: events and distinct sources ([`Distinct`]);
+//! - per destination address: events, first time, smallest and largest source.
+//!
+//! Summaries of files merge into one for a whole dataset (or several): counts add,
+//! distinct sketches take the union. Everything is exact except the distinct counts of
+//! sources per port once above [`distinct::EXACT_MAX`] (standard error 1.6 %), which the
+//! findings then call an estimate.
+//!
+//! A table of a file's summary is given up (`None`) when it would pass [`BUDGET_BYTES`]
+//! (a file of millions of distinct addresses): the analyses that need it then read the raw
+//! rows, as they do for files written before summaries existed.
+
+pub mod distinct;
+mod file;
+
+use std::collections::{BTreeMap, HashMap};
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::datatypes::{Int32Type, Int64Type, TimestampMicrosecondType};
+use datafusion::arrow::record_batch::RecordBatch;
+use serde::{Deserialize, Serialize};
+
+use secviz_parse::schema::{col, event_schema};
+
+pub use distinct::Distinct;
+pub(crate) use file::{decode, encode, summary_path};
+
+/// Layout version of the summary files.
+pub const SUMMARY_FORMAT: u32 = 1;
+
+/// Events are counted per minute: any bucket of whole minutes is a sum of them.
+pub const MINUTE_US: i64 = 60_000_000;
+
+/// What a file's summary may hold in memory while the file is written. Above it the
+/// largest table is given up, so the writer's memory stays bounded whatever the input.
+pub const BUDGET_BYTES: usize = 48 << 20;
+
+/// The facts the analyses check before they run (what the data holds): the non-null
+/// count of each column, and two counts of their own.
+pub const FACTS: &[&str] = &[
+    col::TIME,
+    col::SRC_IP,
+    col::DST_IP,
+    col::DST_PORT,
+    col::SRC_PORT,
+    col::DNS_QNAME,
+    col::AUTH_RESULT,
+    col::HTTP_STATUS,
+    col::DURATION,
+];
+/// Events to port 53 or with a query name.
+pub const FACT_DNS_QUERIES: &str = "dns_queries";
+/// Events with bytes counted in both directions.
+pub const FACT_DIRECTIONAL_BYTES: &str = "directional_bytes";
+
+/// The summary of one file, or the merged summaries of many.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub rows: u64,
+    pub time_min_us: Option<i64>,
+    pub time_max_us: Option<i64>,
+    /// [`FACTS`], [`FACT_DNS_QUERIES`] and [`FACT_DIRECTIONAL_BYTES`].
+    pub facts: BTreeMap<String, u64>,
+    /// Events with a time, per minute (`time` µs divided by [`MINUTE_US`], rounded down).
+    pub minutes: Option<BTreeMap<i64, u64>>,
+    /// Per source address.
+    pub sources: Option<HashMap<String, SourceSum>>,
+    /// Per destination port, then per protocol (few per port).
+    pub ports: Option<HashMap<i32, Protocols>>,
+    /// Per destination address.
+    pub destinations: Option<HashMap<String, DestinationSum>>,
+}
+
+/// The protocols seen on one port, with their sums.
+pub type Protocols = Vec<(Option<String>, PortSum)>;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SourceSum {
+    pub events: u64,
+    /// The sum of the events' bytes; `None` when none counted any.
+    pub bytes: Option<i64>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PortSum {
+    pub events: u64,
+    pub sources: Distinct,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DestinationSum {
+    pub events: u64,
+    pub first_us: Option<i64>,
+    /// The smallest and the largest source address (text order): equal when one source
+    /// made every event.
+    pub source_min: Option<String>,
+    pub source_max: Option<String>,
+}
+
+impl Summary {
+    /// Adds `other` (another file's rows) to this summary. A table either side gave up
+    /// is given up in the merge.
+    pub fn merge(&mut self, other: &Summary) {
+        self.rows += other.rows;
+        self.time_min_us = min_opt(self.time_min_us, other.time_min_us);
+        self.time_max_us = self.time_max_us.max(other.time_max_us);
+        for (k, v) in &other.facts {
+            *self.facts.entry(k.clone()).or_default() += v;
+        }
+        merge_table(&mut self.minutes, &other.minutes, |m, o| {
+            for (k, v) in o {
+                *m.entry(*k).or_default() += v;
+            }
+        });
+        merge_table(&mut self.sources, &other.sources, |m, o| {
+            for (k, v) in o {
+                let s = m.entry(k.clone()).or_default();
+                s.events += v.events;
+                s.bytes = add_opt(s.bytes, v.bytes);
+            }
+        });
+        merge_table(&mut self.ports, &other.ports, |m, o| {
+            for (port, protocols) in o {
+                let mine = m.entry(*port).or_default();
+                for (proto, sum) in protocols {
+                    let slot = match mine.iter().position(|(p, _)| p == proto) {
+                        Some(i) => &mut mine[i].1,
+                        None => {
+                            mine.push((proto.clone(), PortSum::default()));
+                            &mut mine.last_mut().expect("pushed").1
+                        }
+                    };
+                    slot.events += sum.events;
+                    slot.sources.merge(&sum.sources);
+                }
+            }
+        });
+        merge_table(&mut self.destinations, &other.destinations, |m, o| {
+            for (k, v) in o {
+                let d = m.entry(k.clone()).or_default();
+                d.events += v.events;
+                d.first_us = min_opt(d.first_us, v.first_us);
+                d.source_min = match (d.source_min.take(), &v.source_min) {
+                    (Some(a), Some(b)) => Some(if *b < a { b.clone() } else { a }),
+                    (a, b) => a.or_else(|| b.clone()),
+                };
+                d.source_max = d.source_max.take().max(v.source_max.clone());
+            }
+        });
+    }
+
+    /// An empty summary that every table is present in: the start of a merge.
+    pub fn empty() -> Summary {
+        Summary {
+            minutes: Some(BTreeMap::new()),
+            sources: Some(HashMap::new()),
+            ports: Some(HashMap::new()),
+            destinations: Some(HashMap::new()),
+            ..Summary::default()
+        }
+    }
+
+    /// Gives up the largest tables until the rest hold about `budget` bytes at most.
+    pub fn keep_within(&mut self, budget: usize) {
+        loop {
+            let held = [
+                self.minutes.as_ref().map_or(0, |m| m.len() * 48),
+                self.sources.as_ref().map_or(0, |m| m.len() * ENTRY_BYTES),
+                self.ports.as_ref().map_or(0, |m| {
+                    m.values()
+                        .flatten()
+                        .map(|(_, p)| ENTRY_BYTES + p.sources.held_bytes())
+                        .sum()
+                }),
+                self.destinations
+                    .as_ref()
+                    .map_or(0, |m| m.len() * ENTRY_BYTES),
+            ];
+            if held.iter().sum::<usize>() <= budget {
+                return;
+            }
+            let (largest, _) = held
+                .iter()
+                .enumerate()
+                .max_by_key(|(_, b)| **b)
+                .expect("four tables");
+            self.give_up(largest);
+        }
+    }
+
+    fn give_up(&mut self, table: usize) {
+        match table {
+            MINUTES => self.minutes = None,
+            SOURCES => self.sources = None,
+            PORTS => self.ports = None,
+            _ => self.destinations = None,
+        }
+    }
+
+    /// Damaged sketches are refused when read (see [`Distinct::is_well_formed`]).
+    pub(crate) fn is_well_formed(&self) -> bool {
+        self.ports.as_ref().is_none_or(|p| {
+            p.values()
+                .flatten()
+                .all(|(_, s)| s.sources.is_well_formed())
+        })
+    }
+}
+
+fn merge_table<T>(mine: &mut Option<T>, theirs: &Option<T>, f: impl FnOnce(&mut T, &T)) {
+    match (mine.as_mut(), theirs) {
+        (Some(m), Some(o)) => f(m, o),
+        _ => *mine = None,
+    }
+}
+
+fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+fn add_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.saturating_add(y)),
+        (x, y) => x.or(y),
+    }
+}
+
+/// Builds the summary of one file from the batches written to it.
+pub(crate) struct Summarizer {
+    summary: Summary,
+    /// About what the tables hold, in bytes.
+    held: [usize; 4],
+    budget: usize,
+    columns: &'static Columns,
+}
+
+/// Indexes of the columns a summary reads, in [`event_schema`].
+struct Columns {
+    time: usize,
+    src_ip: usize,
+    dst_ip: usize,
+    dst_port: usize,
+    protocol: usize,
+    bytes: usize,
+    src_bytes: usize,
+    dst_bytes: usize,
+    dns_qname: usize,
+    facts: Vec<(&'static str, usize)>,
+}
+
+fn columns() -> &'static Columns {
+    static COLUMNS: std::sync::OnceLock<Columns> = std::sync::OnceLock::new();
+    COLUMNS.get_or_init(|| {
+        let s = event_schema();
+        let i = |c: &str| s.index_of(c).expect("an event column");
+        Columns {
+            time: i(col::TIME),
+            src_ip: i(col::SRC_IP),
+            dst_ip: i(col::DST_IP),
+            dst_port: i(col::DST_PORT),
+            protocol: i(col::PROTOCOL),
+            bytes: i(col::BYTES),
+            src_bytes: i(col::SRC_BYTES),
+            dst_bytes: i(col::DST_BYTES),
+            dns_qname: i(col::DNS_QNAME),
+            facts: FACTS.iter().map(|c| (*c, i(c))).collect(),
+        }
+    })
+}
+
+/// Bytes a new key costs a table, about: the key, the entry, the table's own slot.
+const ENTRY_BYTES: usize = 96;
+
+const MINUTES: usize = 0;
+const SOURCES: usize = 1;
+const PORTS: usize = 2;
+const DESTINATIONS: usize = 3;
+
+impl Summarizer {
+    /// A summarizer whose tables hold about `budget` bytes at most ([`BUDGET_BYTES`]).
+    pub fn new(budget: usize) -> Summarizer {
+        Summarizer {
+            summary: Summary::empty(),
+            held: [0; 4],
+            budget,
+            columns: columns(),
+        }
+    }
+
+    /// Adds a batch of [`event_schema`] rows.
+    pub fn add(&mut self, batch: &RecordBatch) {
+        let c = self.columns;
+        let n = batch.num_rows();
+        let s = &mut self.summary;
+        s.rows += n as u64;
+        for (name, i) in &c.facts {
+            let a = batch.column(*i);
+            *s.facts.entry((*name).to_string()).or_default() += (n - a.null_count()) as u64;
+        }
+        let time = batch
+            .column(c.time)
+            .as_primitive::<TimestampMicrosecondType>();
+        let src = batch.column(c.src_ip).as_string::<i32>();
+        let dst = batch.column(c.dst_ip).as_string::<i32>();
+        let port = batch.column(c.dst_port).as_primitive::<Int32Type>();
+        let proto = batch.column(c.protocol).as_string::<i32>();
+        let bytes = batch.column(c.bytes).as_primitive::<Int64Type>();
+        let (sb, db) = (
+            batch.column(c.src_bytes).as_primitive::<Int64Type>(),
+            batch.column(c.dst_bytes).as_primitive::<Int64Type>(),
+        );
+        let qname = batch.column(c.dns_qname);
+        let mut dns = 0u64;
+        let mut directional = 0u64;
+        for i in 0..n {
+            let t = time.is_valid(i).then(|| time.value(i));
+            let s_ip = text(src, i);
+            let d_ip = text(dst, i);
+            let p = port.is_valid(i).then(|| port.value(i));
+            if p == Some(53) || qname.is_valid(i) {
+                dns += 1;
+            }
+            if sb.is_valid(i) && db.is_valid(i) {
+                directional += 1;
+            }
+            if let Some(t) = t {
+                s.time_min_us = min_opt(s.time_min_us, Some(t));
+                s.time_max_us = s.time_max_us.max(Some(t));
+                if let Some(m) = &mut s.minutes {
+                    let slot = m.entry(t.div_euclid(MINUTE_US)).or_insert_with(|| {
+                        self.held[MINUTES] += 48;
+                        0
+                    });
+                    *slot += 1;
+                }
+            }
+            if let (Some(ip), Some(table)) = (s_ip, &mut s.sources) {
+                let entry = match table.get_mut(ip) {
+                    Some(e) => e,
+                    None => {
+                        self.held[SOURCES] += ENTRY_BYTES + ip.len();
+                        table.entry(ip.to_string()).or_default()
+                    }
+                };
+                entry.events += 1;
+                if bytes.is_valid(i) {
+                    entry.bytes = add_opt(entry.bytes, Some(bytes.value(i)));
+                }
+            }
+            if let (Some(p), Some(table)) = (p, &mut s.ports) {
+                let pr = text(proto, i);
+                let protocols = table.entry(p).or_default();
+                let slot = match protocols.iter().position(|(x, _)| x.as_deref() == pr) {
+                    Some(k) => &mut protocols[k].1,
+                    None => {
+                        self.held[PORTS] += ENTRY_BYTES;
+                        protocols.push((pr.map(str::to_string), PortSum::default()));
+                        &mut protocols.last_mut().expect("pushed").1
+                    }
+                };
+                slot.events += 1;
+                if let Some(ip) = s_ip {
+                    self.held[PORTS] += slot.sources.insert(distinct::hash_str(ip));
+                }
+            }
+            if let (Some(ip), Some(table)) = (d_ip, &mut s.destinations) {
+                let entry = match table.get_mut(ip) {
+                    Some(e) => e,
+                    None => {
+                        self.held[DESTINATIONS] += ENTRY_BYTES + ip.len();
+                        table.entry(ip.to_string()).or_default()
+                    }
+                };
+                entry.events += 1;
+                entry.first_us = min_opt(entry.first_us, t);
+                if let Some(sip) = s_ip {
+                    if entry.source_min.as_deref().is_none_or(|m| sip < m) {
+                        entry.source_min = Some(sip.to_string());
+                    }
+                    if entry.source_max.as_deref().is_none_or(|m| sip > m) {
+                        entry.source_max = Some(sip.to_string());
+                    }
+                }
+            }
+        }
+        *s.facts.entry(FACT_DNS_QUERIES.into()).or_default() += dns;
+        *s.facts.entry(FACT_DIRECTIONAL_BYTES.into()).or_default() += directional;
+        self.keep_within_budget();
+    }
+
+    /// Gives up the largest tables until the rest fit the budget.
+    fn keep_within_budget(&mut self) {
+        while self.held.iter().sum::<usize>() > self.budget {
+            let (largest, _) = self
+                .held
+                .iter()
+                .enumerate()
+                .max_by_key(|(_, b)| **b)
+                .expect("four tables");
+            self.summary.give_up(largest);
+            self.held[largest] = 0;
+        }
+    }
+
+    pub fn finish(self) -> Summary {
+        self.summary
+    }
+}
+
+fn text(a: &datafusion::arrow::array::StringArray, i: usize) -> Option<&str> {
+    a.is_valid(i).then(|| a.value(i))
+}

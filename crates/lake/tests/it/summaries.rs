@@ -1,0 +1,274 @@
+//! Issue 19.3: the analyses answer from the summaries kept beside the data files, and the
+//! answer is the one the raw rows give (generated and real data), with the one estimate
+//! (distinct sources per port, above 32) within its stated bound. Files without a usable
+//! summary, and tables given up for size, send the analyses back to the rows.
+
+use std::fmt::Write;
+
+use secviz_lake::analyze::{AnalysisResult, Detail, Finding, Params, Read};
+use secviz_lake::query::{Access, QueryLimits};
+use secviz_lake::summary::distinct::STANDARD_ERROR;
+use secviz_lake::{IngestOptions, IngestSource, Lake, WriteOptions};
+use secviz_parse::{Format, ParseOptions};
+
+use super::*;
+
+/// The analyses that read summaries.
+const SUMMARIZED: &[(&str, &[&str])] = &[
+    ("top-talkers", &[]),
+    ("top-ports", &["limit=1000"]),
+    ("events-over-time", &[]),
+    ("events-over-time", &["buckets=7"]),
+    ("rare-destinations", &["limit=1000", "max=3"]),
+];
+
+async fn run(lake: &Lake, dataset: &str, name: &str, params: &[&str]) -> AnalysisResult {
+    lake.analyze(
+        &Access::Only(vec![dataset.parse().unwrap()]),
+        name,
+        &Params::parse(params.iter().copied()).unwrap(),
+        &QueryLimits::unlimited(),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+/// Equal findings, except a distinct count the summaries estimate: within three standard
+/// errors of the exact count, and said to be an estimate.
+fn assert_same(from_summaries: &[Finding], from_rows: &[Finding], what: &str) {
+    assert_eq!(from_summaries.len(), from_rows.len(), "{what}");
+    for (s, r) in from_summaries.iter().zip(from_rows) {
+        match (&s.detail, &r.detail) {
+            (
+                Detail::Port {
+                    port: p1,
+                    protocol: q1,
+                    events: e1,
+                    sources: estimate,
+                    sources_estimated: true,
+                },
+                Detail::Port {
+                    port: p2,
+                    protocol: q2,
+                    events: e2,
+                    sources: exact,
+                    sources_estimated: false,
+                },
+            ) => {
+                assert_eq!((p1, q1, e1), (p2, q2, e2), "{what}");
+                let err = (*estimate as f64 - *exact as f64).abs() / *exact as f64;
+                assert!(
+                    err <= 3.0 * STANDARD_ERROR,
+                    "{what}: port {p1}: {estimate} estimated, {exact} exact"
+                );
+                assert!(s.headline.contains(" about "), "{}", s.headline);
+            }
+            _ => assert_eq!(s, r, "{what}"),
+        }
+    }
+}
+
+/// Runs every summarized analysis from the summaries and from the rows, and checks that
+/// the summaries were read (or, with `expect`, where each one read) and that they agree.
+async fn compare(lake: &Lake, dataset: &str, expect: Option<Read>) -> usize {
+    let rows_only = lake.clone().reading_rows();
+    let mut compared = 0;
+    for (name, params) in SUMMARIZED {
+        let s = run(lake, dataset, name, params).await;
+        let r = run(&rows_only, dataset, name, params).await;
+        assert_eq!(r.read, Read::Rows, "{name}");
+        if let Some(e) = expect {
+            assert_eq!(s.read, e, "{dataset}: {name}");
+        }
+        assert_eq!(s.not_run, r.not_run, "{dataset}: {name}");
+        assert_same(
+            &s.findings,
+            &r.findings,
+            &format!("{dataset}: {name} {params:?}"),
+        );
+        compared += s.findings.len();
+    }
+    // Every analysis together: the same findings in the same order, the same ones not run
+    // (the facts that decide it come from the summaries).
+    let all = |l: Lake| async move {
+        l.analyze_all(
+            &Access::Only(vec![dataset.parse().unwrap()]),
+            &QueryLimits::unlimited(),
+        )
+        .await
+        .unwrap()
+    };
+    let (s, r) = (all(lake.clone()).await, all(rows_only).await);
+    assert_eq!(s.not_run, r.not_run, "{dataset}");
+    assert_same(&s.findings, &r.findings, &format!("{dataset}: all"));
+    compared
+}
+
+async fn ingest_file(lake: &Lake, dataset: &str, path: std::path::PathBuf, opts: IngestOptions) {
+    lake.ingest(
+        &dataset.parse().unwrap(),
+        vec![IngestSource::path(path)],
+        opts,
+        Box::new(|_| {}),
+        Box::new(|_, _| {}),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn summaries_answer_as_the_rows_do_on_generated_and_real_data() {
+    let (_d, lake) = temp_lake();
+    // Generated: a pf log over two days, ingested in two parts (several files to merge).
+    ingest_text(&lake, "pf", "a.log", pf_log(3000, 1), pf_options())
+        .await
+        .unwrap();
+    ingest_text(&lake, "pf", "b.log", pf_log(2000, 2), pf_options())
+        .await
+        .unwrap();
+    let m = lake.require(&"pf".parse().unwrap()).await.unwrap();
+    assert!(m.files.len() >= 4, "{}", m.files.len());
+    for f in &m.files {
+        let path = f.summary_path().expect("every new file has a summary");
+        let bytes = lake_file(&lake, &format!("datasets/pf/{path}")).await;
+        assert_eq!(
+            bytes.map(|b| b.len() as u64),
+            f.summary.as_ref().map(|s| s.bytes)
+        );
+    }
+    assert!(compare(&lake, "pf", Some(Read::Summaries)).await > 10);
+
+    // Real: Zeek conn and dns logs, a web server's access log, sshd's syslog.
+    for (dataset, file) in [
+        ("conn", "zat/conn.log"),
+        ("dns", "zat/dns.log"),
+        ("web", "elastic-examples/apache_logs"),
+        ("ssh", "loghub/OpenSSH_2k.log"),
+    ] {
+        let opts = IngestOptions {
+            parse: ParseOptions {
+                year: Some(2015),
+                ..ParseOptions::default()
+            },
+            ..IngestOptions::default()
+        };
+        ingest_file(&lake, dataset, secviz_testkit::real(file), opts).await;
+        compare(&lake, dataset, None).await;
+    }
+}
+
+/// Zeek-style JSON lines: `sources` clients each calling port 443 of one server, and a
+/// few other ports, at a steady pace from `t0`.
+fn many_sources(first: u32, sources: u32, t0: f64) -> String {
+    let mut out = String::new();
+    for i in first..first + sources {
+        let src = format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
+        for (k, port) in [(0, 443), (1, 443), (2, 22 + i % 3)] {
+            writeln!(
+                out,
+                "{{\"ts\":{:.3},\"id.orig_h\":\"{src}\",\"id.orig_p\":{},\"id.resp_h\":\"192.0.2.{}\",\"id.resp_p\":{port},\"proto\":\"tcp\",\"orig_bytes\":{},\"resp_bytes\":10}}",
+                t0 + f64::from(i) * 0.5 + f64::from(k),
+                20000 + k,
+                1 + i % 7,
+                100 + i % 13
+            )
+            .unwrap();
+        }
+    }
+    out
+}
+
+fn json_options() -> IngestOptions {
+    IngestOptions {
+        parse: ParseOptions {
+            format: Some(Format::Jsonl),
+            ..ParseOptions::default()
+        },
+        ..IngestOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn distinct_sources_merged_across_files_are_estimated_within_the_bound() {
+    let (_d, lake) = temp_lake();
+    // Three ingests that overlap: 6,000 distinct sources in all, each file with thousands.
+    let t0 = 1_318_291_200.0;
+    for (first, n) in [(0, 3000), (2000, 3000), (4500, 1500)] {
+        ingest_text(&lake, "many", "c.json", many_sources(first, n, t0), {
+            let mut o = json_options();
+            o.force = true;
+            o
+        })
+        .await
+        .unwrap();
+    }
+    let ports = run(&lake, "many", "top-ports", &[]).await;
+    assert_eq!(ports.read, Read::Summaries);
+    let Some(sources) = ports.findings.iter().find_map(|f| match f.detail {
+        Detail::Port {
+            port: 443,
+            sources,
+            sources_estimated: true,
+            ..
+        } => Some(sources),
+        _ => None,
+    }) else {
+        panic!("{:?}", ports.findings)
+    };
+    let err = (sources as f64 - 6000.0).abs() / 6000.0;
+    assert!(err <= 3.0 * STANDARD_ERROR, "{sources}");
+    compare(&lake, "many", Some(Read::Summaries)).await;
+}
+
+#[tokio::test]
+async fn files_without_a_usable_summary_are_read_from_their_rows() {
+    // A dataset whose first ingest kept no summaries (as before secviz wrote them).
+    let (_d, lake) = temp_lake();
+    let mut old = pf_options();
+    old.write = WriteOptions {
+        summaries: false,
+        ..WriteOptions::default()
+    };
+    ingest_text(&lake, "mixed", "a.log", pf_log(500, 3), old)
+        .await
+        .unwrap();
+    ingest_text(&lake, "mixed", "b.log", pf_log(500, 4), pf_options())
+        .await
+        .unwrap();
+    compare(&lake, "mixed", Some(Read::Rows)).await;
+
+    // A damaged summary: the rows answer, and nothing fails.
+    ingest_text(&lake, "damaged", "a.log", pf_log(500, 5), pf_options())
+        .await
+        .unwrap();
+    compare(&lake, "damaged", Some(Read::Summaries)).await;
+    let m = lake.require(&"damaged".parse().unwrap()).await.unwrap();
+    let path = format!("datasets/damaged/{}", m.files[0].summary_path().unwrap());
+    let mut bytes = lake_file(&lake, &path).await.unwrap().to_vec();
+    let n = bytes.len();
+    bytes.truncate(n / 2);
+    lake.store()
+        .put_atomic(&path, bytes::Bytes::from(bytes))
+        .await
+        .unwrap();
+    compare(&lake, "damaged", Some(Read::Rows)).await;
+
+    // Tables given up for size (a budget of a few entries): those analyses read the rows,
+    // the others still the summaries, all with the rows' answers.
+    let mut small = json_options();
+    small.write.summary_budget_bytes = 4096;
+    ingest_text(
+        &lake,
+        "big",
+        "c.json",
+        many_sources(0, 400, 1_318_291_200.0),
+        small,
+    )
+    .await
+    .unwrap();
+    let talkers = run(&lake, "big", "top-talkers", &[]).await;
+    assert_eq!(talkers.read, Read::Rows);
+    let time = run(&lake, "big", "events-over-time", &["buckets=3"]).await;
+    assert_eq!(time.read, Read::Summaries);
+    compare(&lake, "big", None).await;
+}
