@@ -6,8 +6,9 @@ use datafusion::common::ScalarValue;
 
 use super::baseline::{ln1p, rank, score_of_z, times, typical_count};
 use super::cells::each_row;
-use super::{Detail, Finding, Focus, Sql};
+use super::{Detail, Finding, Focus, Read, Sql};
 use crate::query::QueryError;
+use crate::summary::Summary;
 
 /// A DNS query: to port 53, or any event with a query name.
 const IS_QUERY: &str = "(dst_port = 53 OR dns_qname IS NOT NULL)";
@@ -18,21 +19,45 @@ const IS_QUERY: &str = "(dst_port = 53 OR dns_qname IS NOT NULL)";
 /// floor 0.25), so a handful of queries from one port is not notable and hundreds are.
 pub(crate) async fn fixed_port(
     q: &Sql<'_>,
+    summary: Option<&Summary>,
     limit: usize,
     min: i64,
-) -> Result<Vec<Finding>, QueryError> {
-    let sql = format!(
-        "SELECT src_ip, count(DISTINCT src_port) AS ports, count(*) AS queries, min(src_port) AS port \
-         FROM events WHERE src_ip IS NOT NULL AND src_port IS NOT NULL AND {IS_QUERY} \
-         GROUP BY src_ip"
-    );
-    let batches = q.rows(&sql, vec![], None).await?;
-    let mut rows: Vec<(String, u64, u64, i64)> = each_row(&batches, |r| {
-        Some((r.string(0)?, r.count(1), r.count(2), r.int(3)?))
-    });
+) -> Result<(Vec<Finding>, Read), QueryError> {
+    // (client, distinct source ports, queries, smallest port). Above 32 ports the summaries
+    // estimate the count; the finding itself needs exactly one port, which is exact.
+    let (mut rows, read): (Vec<(String, u64, u64, i64)>, Read) = match summary
+        .and_then(|s| s.sources.as_ref())
+    {
+        Some(sources) => (
+            sources
+                .iter()
+                .filter_map(|(ip, s)| {
+                    Some((
+                        ip.clone(),
+                        s.dns_ports.count(),
+                        s.dns_queries,
+                        i64::from(s.dns_port_min?),
+                    ))
+                })
+                .collect(),
+            Read::Summaries,
+        ),
+        None => {
+            let sql = format!(
+                "SELECT src_ip, count(DISTINCT src_port) AS ports, count(*) AS queries, min(src_port) AS port \
+                     FROM events WHERE src_ip IS NOT NULL AND src_port IS NOT NULL AND {IS_QUERY} \
+                     GROUP BY src_ip"
+            );
+            let batches = q.rows(&sql, vec![], None).await?;
+            let rows = each_row(&batches, |r| {
+                Some((r.string(0)?, r.count(1), r.count(2), r.int(3)?))
+            });
+            (rows, Read::Rows)
+        }
+    };
     rows.sort_by(|a, b| b.2.cmp(&a.2).then_with(|| a.0.cmp(&b.0)));
     let per_port = |r: &(String, u64, u64, i64)| (r.2 as f64 / r.1.max(1) as f64).ln();
-    Ok(rank(
+    let found = rank(
         rows,
         per_port,
         0.0,
@@ -56,7 +81,8 @@ pub(crate) async fn fixed_port(
                 },
             }
         },
-    ))
+    );
+    Ok((found, read))
 }
 
 /// The registered part of a DNS name in SQL: its last two labels (`a.b.example.com` →

@@ -400,6 +400,9 @@ pub enum Detail {
         destinations: u64,
         ports: u64,
         events: u64,
+        /// A count above is estimated from the summaries' sketches (standard error 1.6 %).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        estimated: bool,
     },
     FanIn {
         dst: String,
@@ -871,11 +874,11 @@ async fn run_one(
         "rare-destinations" => {
             network::rare_destinations(q, summary, limit()?, params.number(spec, "max")?).await?
         }
-        "fan-out" => rows(network::fan_out(q, limit()?, min()?).await?),
+        "fan-out" => network::fan_out(q, summary, limit()?, min()?).await?,
         "fan-in" => rows(flows::fan_in(q, &inside(), limit()?, min()?).await?),
         "password-guessing" => rows(auth::password_guessing(q, limit()?, min()?).await?),
         "web-probing" => rows(web::probing(q, limit()?, min()?).await?),
-        "dns-fixed-port" => rows(dns::fixed_port(q, limit()?, min()?).await?),
+        "dns-fixed-port" => dns::fixed_port(q, summary, limit()?, min()?).await?,
         "dns-tunnel" => {
             rows(dns::tunnel(q, limit()?, min()?, params.number(spec, "min-length")?).await?)
         }

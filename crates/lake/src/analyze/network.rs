@@ -206,10 +206,33 @@ pub(crate) async fn top_ports(
 /// the source's. A source must reach at least `min` ports or destinations.
 pub(crate) async fn fan_out(
     q: &Sql<'_>,
+    summary: Option<&Summary>,
     limit: usize,
     min: i64,
-) -> Result<Vec<Finding>, QueryError> {
-    let sql = "WITH n AS ( \
+) -> Result<(Vec<Finding>, Read), QueryError> {
+    // (src, destinations, ports, events, most destinations in one /24, any estimated)
+    let (mut rows, read): (Vec<(String, u64, u64, u64, u64, bool)>, Read) = match summary
+        .and_then(|s| s.sources.as_ref())
+    {
+        Some(sources) => (
+            sources
+                .iter()
+                .map(|(src, s)| {
+                    let (sweep, sweep_estimated) = s.sweep();
+                    (
+                        src.clone(),
+                        s.destinations.count(),
+                        s.ports.count(),
+                        s.events,
+                        sweep,
+                        sweep_estimated || !s.destinations.is_exact() || !s.ports.is_exact(),
+                    )
+                })
+                .collect(),
+            Read::Summaries,
+        ),
+        None => {
+            let sql = "WITH n AS ( \
                  SELECT src_ip, concat(split_part(dst_ip, '.', 1), '.', split_part(dst_ip, '.', 2), '.', split_part(dst_ip, '.', 3)) AS net, \
                         count(DISTINCT dst_ip) AS hosts \
                  FROM events WHERE src_ip IS NOT NULL AND dst_ip IS NOT NULL GROUP BY src_ip, net), \
@@ -218,11 +241,20 @@ pub(crate) async fn fan_out(
                      FROM events WHERE src_ip IS NOT NULL GROUP BY src_ip) \
                SELECT b.src_ip, b.dsts, b.ports, b.events, coalesce(w.sweep, 0) \
                FROM b LEFT JOIN w ON b.src_ip = w.src_ip";
-    let batches = q.rows(sql, vec![], None).await?;
-    // (src, destinations, ports, events, most destinations in one /24)
-    let mut rows: Vec<(String, u64, u64, u64, u64)> = each_row(&batches, |r| {
-        Some((r.string(0)?, r.count(1), r.count(2), r.count(3), r.count(4)))
-    });
+            let batches = q.rows(sql, vec![], None).await?;
+            let rows = each_row(&batches, |r| {
+                Some((
+                    r.string(0)?,
+                    r.count(1),
+                    r.count(2),
+                    r.count(3),
+                    r.count(4),
+                    false,
+                ))
+            });
+            (rows, Read::Rows)
+        }
+    };
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     let ports = Baseline::of(rows.iter().map(|r| ln1p(r.2)), ln1p(1), 0.25);
     let dsts = Baseline::of(rows.iter().map(|r| ln1p(r.1)), ln1p(1), 0.35);
@@ -230,7 +262,7 @@ pub(crate) async fn fan_out(
     let mut found: Vec<(f64, Finding)> = rows
         .into_iter()
         .filter(|r| r.1.max(r.2) as i64 >= min)
-        .map(|(src, destinations, nports, events, in_one_net)| {
+        .map(|(src, destinations, nports, events, in_one_net, estimated)| {
             let ways = [
                 (ports.z(ln1p(nports)), nports, &ports, "ports", "a port scan"),
                 (dsts.z(ln1p(destinations)), destinations, &dsts, "hosts", "a scan or a sweep"),
@@ -252,8 +284,9 @@ pub(crate) async fn fan_out(
                 score: score_of_z(z),
                 z: Some(z),
                 headline: format!(
-                    "{src} reached {destinations} hosts on {nports} ports in {events} events: {n} {what} is {} the typical source's {typical:.0}, {means}.",
-                    times(n as f64, typical.max(1.0))
+                    "{src} reached {about}{destinations} hosts on {about}{nports} ports in {events} events: {about}{n} {what} is {} the typical source's {typical:.0}, {means}.",
+                    times(n as f64, typical.max(1.0)),
+                    about = if estimated { "about " } else { "" },
                 ),
                 focus: Focus::on([("src_ip", src.clone())]),
                 detail: Detail::FanOut {
@@ -261,13 +294,17 @@ pub(crate) async fn fan_out(
                     destinations,
                     ports: nports,
                     events,
+                    estimated,
                 },
             };
             (z, f)
         })
         .collect();
     found.sort_by(|a, b| b.0.total_cmp(&a.0));
-    Ok(found.into_iter().take(limit).map(|(_, f)| f).collect())
+    Ok((
+        found.into_iter().take(limit).map(|(_, f)| f).collect(),
+        read,
+    ))
 }
 
 /// Destinations with at most `max` events, all from one source, scored by how rare that

@@ -7,14 +7,16 @@
 //!
 //! - the non-null count of the columns the analyses need ([`FACTS`]);
 //! - events per minute;
-//! - per source address: events and bytes;
+//! - per source address: events, bytes, distinct destinations and destination ports,
+//!   distinct destinations per /24 network (what the fan-out analysis measures), and its
+//!   DNS queries with their distinct source ports (the fixed-port analysis);
 //! - per destination port and protocol: events and distinct sources ([`Distinct`]);
 //! - per destination address: events, first time, smallest and largest source.
 //!
 //! Summaries of files merge into one for a whole dataset (or several): counts add,
 //! distinct sketches take the union. Everything is exact except the distinct counts of
-//! sources per port once above [`distinct::EXACT_MAX`] (standard error 1.6 %), which the
-//! findings then call an estimate.
+//! sources per port, and of destinations and ports per source, once above
+//! [`distinct::EXACT_MAX`] (standard error 1.6 %), which the findings then call estimates.
 //!
 //! A table of a file's summary is given up (`None`) when it would pass [`BUDGET_BYTES`]
 //! (a file of millions of distinct addresses): the analyses that need it then read the raw
@@ -89,8 +91,59 @@ pub struct SourceSum {
     pub events: u64,
     /// The sum of the events' bytes; `None` when none counted any.
     pub bytes: Option<i64>,
+    /// Distinct destination addresses and ports.
+    pub destinations: Distinct,
+    pub ports: Distinct,
+    /// Distinct destinations per network: the first three dot-separated parts of the
+    /// address (a /24 of IPv4), exactly as the fan-out analysis's SQL cuts it.
+    pub networks: HashMap<String, Distinct>,
+    /// DNS queries (to port 53, or with a query name) that have a source port, their
+    /// distinct source ports and the smallest one.
+    pub dns_queries: u64,
+    pub dns_ports: Distinct,
+    pub dns_port_min: Option<i32>,
 }
 
+impl SourceSum {
+    /// The most destinations in one network.
+    pub fn sweep(&self) -> (u64, bool) {
+        self.networks
+            .values()
+            .map(|d| (d.count(), !d.is_exact()))
+            .max()
+            .unwrap_or((0, false))
+    }
+
+    fn held_bytes(&self) -> usize {
+        ENTRY_BYTES
+            + self.destinations.held_bytes()
+            + self.ports.held_bytes()
+            + self.dns_ports.held_bytes()
+            + self
+                .networks
+                .iter()
+                .map(|(k, d)| ENTRY_BYTES + k.len() + d.held_bytes())
+                .sum::<usize>()
+    }
+}
+
+/// The network of an address as the fan-out analysis's SQL names it:
+/// `split_part(ip, '.', 1) || '.' || split_part(ip, '.', 2) || '.' || split_part(ip, '.', 3)`
+/// (the first three parts of an IPv4 address; anything else padded as SQL pads it).
+pub fn network_of(ip: &str) -> std::borrow::Cow<'_, str> {
+    if let Some((third, _)) = ip.match_indices('.').nth(2) {
+        return std::borrow::Cow::Borrowed(&ip[..third]);
+    }
+    let mut parts = ip.split('.');
+    let mut out = String::with_capacity(ip.len() + 2);
+    for i in 0..3 {
+        if i > 0 {
+            out.push('.');
+        }
+        out.push_str(parts.next().unwrap_or(""));
+    }
+    std::borrow::Cow::Owned(out)
+}
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PortSum {
     pub events: u64,
@@ -127,6 +180,17 @@ impl Summary {
                 let s = m.entry(k.clone()).or_default();
                 s.events += v.events;
                 s.bytes = add_opt(s.bytes, v.bytes);
+                s.destinations.merge(&v.destinations);
+                s.ports.merge(&v.ports);
+                s.dns_queries += v.dns_queries;
+                s.dns_ports.merge(&v.dns_ports);
+                s.dns_port_min = match (s.dns_port_min, v.dns_port_min) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+                for (net, d) in &v.networks {
+                    s.networks.entry(net.clone()).or_default().merge(d);
+                }
             }
         });
         merge_table(&mut self.ports, &other.ports, |m, o| {
@@ -175,7 +239,9 @@ impl Summary {
         loop {
             let held = [
                 self.minutes.as_ref().map_or(0, |m| m.len() * 48),
-                self.sources.as_ref().map_or(0, |m| m.len() * ENTRY_BYTES),
+                self.sources
+                    .as_ref()
+                    .map_or(0, |m| m.values().map(SourceSum::held_bytes).sum()),
                 self.ports.as_ref().map_or(0, |m| {
                     m.values()
                         .flatten()
@@ -213,6 +279,13 @@ impl Summary {
             p.values()
                 .flatten()
                 .all(|(_, s)| s.sources.is_well_formed())
+        }) && self.sources.as_ref().is_none_or(|t| {
+            t.values().all(|s| {
+                s.destinations.is_well_formed()
+                    && s.ports.is_well_formed()
+                    && s.dns_ports.is_well_formed()
+                    && s.networks.values().all(Distinct::is_well_formed)
+            })
         })
     }
 }
@@ -253,6 +326,7 @@ struct Columns {
     src_ip: usize,
     dst_ip: usize,
     dst_port: usize,
+    src_port: usize,
     protocol: usize,
     bytes: usize,
     src_bytes: usize,
@@ -271,6 +345,7 @@ fn columns() -> &'static Columns {
             src_ip: i(col::SRC_IP),
             dst_ip: i(col::DST_IP),
             dst_port: i(col::DST_PORT),
+            src_port: i(col::SRC_PORT),
             protocol: i(col::PROTOCOL),
             bytes: i(col::BYTES),
             src_bytes: i(col::SRC_BYTES),
@@ -316,6 +391,7 @@ impl Summarizer {
         let src = batch.column(c.src_ip).as_string::<i32>();
         let dst = batch.column(c.dst_ip).as_string::<i32>();
         let port = batch.column(c.dst_port).as_primitive::<Int32Type>();
+        let sport = batch.column(c.src_port).as_primitive::<Int32Type>();
         let proto = batch.column(c.protocol).as_string::<i32>();
         let bytes = batch.column(c.bytes).as_primitive::<Int64Type>();
         let (sb, db) = (
@@ -330,9 +406,11 @@ impl Summarizer {
             let s_ip = text(src, i);
             let d_ip = text(dst, i);
             let p = port.is_valid(i).then(|| port.value(i));
-            if p == Some(53) || qname.is_valid(i) {
+            let is_query = p == Some(53) || qname.is_valid(i);
+            if is_query {
                 dns += 1;
             }
+            let dns_port = (is_query && sport.is_valid(i)).then(|| sport.value(i));
             if sb.is_valid(i) && db.is_valid(i) {
                 directional += 1;
             }
@@ -358,6 +436,27 @@ impl Summarizer {
                 entry.events += 1;
                 if bytes.is_valid(i) {
                     entry.bytes = add_opt(entry.bytes, Some(bytes.value(i)));
+                }
+                if let Some(p) = p {
+                    self.held[SOURCES] += entry.ports.insert(distinct::hash_int(i64::from(p)));
+                }
+                if let Some(sp) = dns_port {
+                    entry.dns_queries += 1;
+                    self.held[SOURCES] += entry.dns_ports.insert(distinct::hash_int(i64::from(sp)));
+                    entry.dns_port_min = Some(entry.dns_port_min.map_or(sp, |m| m.min(sp)));
+                }
+                if let Some(d) = d_ip {
+                    let h = distinct::hash_str(d);
+                    self.held[SOURCES] += entry.destinations.insert(h);
+                    let net = network_of(d);
+                    let sketch = match entry.networks.get_mut(net.as_ref()) {
+                        Some(x) => x,
+                        None => {
+                            self.held[SOURCES] += ENTRY_BYTES + net.len();
+                            entry.networks.entry(net.into_owned()).or_default()
+                        }
+                    };
+                    self.held[SOURCES] += sketch.insert(h);
                 }
             }
             if let (Some(p), Some(table)) = (p, &mut s.ports) {

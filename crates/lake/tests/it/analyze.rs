@@ -120,8 +120,9 @@ async fn each_analysis_finds_what_was_planted() {
     };
 
     let fan = run("fan-out", vec![]).await;
+    // 300 ports: counted from the summaries' sketch, within its bound (see summaries.rs).
     assert!(
-        matches!(&fan[0].detail, Detail::FanOut { src, ports: 300, .. } if src == "10.9.9.9"),
+        matches!(&fan[0].detail, Detail::FanOut { src, ports, .. } if src == "10.9.9.9" && ports.abs_diff(300) <= 15),
         "{fan:?}"
     );
     assert!(fan[0].notable(), "{fan:?}");

@@ -16,6 +16,8 @@ use super::*;
 /// The analyses that read summaries.
 const SUMMARIZED: &[(&str, &[&str])] = &[
     ("top-talkers", &[]),
+    ("fan-out", &["limit=1000", "min=2"]),
+    ("dns-fixed-port", &["limit=1000", "min=1"]),
     ("top-ports", &["limit=1000"]),
     ("events-over-time", &[]),
     ("events-over-time", &["buckets=7"]),
@@ -62,6 +64,32 @@ fn assert_same(from_summaries: &[Finding], from_rows: &[Finding], what: &str) {
                     "{what}: port {p1}: {estimate} estimated, {exact} exact"
                 );
                 assert!(s.headline.contains(" about "), "{}", s.headline);
+            }
+            (
+                Detail::FanOut {
+                    src: s1,
+                    destinations: d1,
+                    ports: p1,
+                    events: e1,
+                    estimated: true,
+                },
+                Detail::FanOut {
+                    src: s2,
+                    destinations: d2,
+                    ports: p2,
+                    events: e2,
+                    estimated: false,
+                },
+            ) => {
+                assert_eq!((s1, e1), (s2, e2), "{what}");
+                for (estimate, exact) in [(d1, d2), (p1, p2)] {
+                    let err = (*estimate as f64 - *exact as f64).abs() / *exact as f64;
+                    assert!(
+                        err <= 3.0 * STANDARD_ERROR,
+                        "{what}: {s1}: {estimate} for {exact}"
+                    );
+                }
+                assert!(s.headline.contains("about "), "{}", s.headline);
             }
             _ => assert_eq!(s, r, "{what}"),
         }
@@ -158,9 +186,20 @@ async fn summaries_answer_as_the_rows_do_on_generated_and_real_data() {
 }
 
 /// Zeek-style JSON lines: `sources` clients each calling port 443 of one server, and a
-/// few other ports, at a steady pace from `t0`.
+/// few other ports, at a steady pace from `t0`; and a scanner that tries 600 ports of 250
+/// hosts in one /24, spread over the same time (so over every file).
 fn many_sources(first: u32, sources: u32, t0: f64) -> String {
     let mut out = String::new();
+    for k in 0..600u32 {
+        writeln!(
+            out,
+            "{{\"ts\":{:.3},\"id.orig_h\":\"10.66.6.6\",\"id.orig_p\":40000,\"id.resp_h\":\"198.51.100.{}\",\"id.resp_p\":{},\"proto\":\"tcp\"}}",
+            t0 + f64::from(first + k * sources / 600) * 0.5,
+            k % 250,
+            1000 + (k * 7 + first) % 600,
+        )
+        .unwrap();
+    }
     for i in first..first + sources {
         let src = format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255);
         for (k, port) in [(0, 443), (1, 443), (2, 22 + i % 3)] {
@@ -217,6 +256,28 @@ async fn distinct_sources_merged_across_files_are_estimated_within_the_bound() {
     };
     let err = (sources as f64 - 6000.0).abs() / 6000.0;
     assert!(err <= 3.0 * STANDARD_ERROR, "{sources}");
+    // The scanner's ports and hosts, merged from three files, within the bound.
+    let fan = run(&lake, "many", "fan-out", &[]).await;
+    assert_eq!(fan.read, Read::Summaries);
+    let Detail::FanOut {
+        ref src,
+        destinations,
+        ports,
+        estimated: true,
+        ..
+    } = fan.findings[0].detail
+    else {
+        panic!("{:?}", fan.findings)
+    };
+    assert_eq!(src, "10.66.6.6");
+    assert!(
+        destinations.abs_diff(250) as f64 <= 250.0 * 3.0 * STANDARD_ERROR,
+        "{destinations}"
+    );
+    assert!(
+        ports.abs_diff(600) as f64 <= 600.0 * 3.0 * STANDARD_ERROR,
+        "{ports}"
+    );
     compare(&lake, "many", Some(Read::Summaries)).await;
 }
 

@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# Analyses from summaries (issue 19.3) over ROWS generated flow events (default 100 M; the
+# data is generated here, never committed), against DuckDB computing the same result from
+# the same raw Parquet files in the same run.
+#
+#  1. Generate ROWS flow rows (gen_security_data.py --kind flows --seed 1, 5,000 bots) and
+#     ingest them with the lake's benchmark driver (summaries written beside every file).
+#     The cost of the summaries: INGEST_COST_ROWS (default 10 M) rows of the same generator
+#     ingested with and without them, one after the other.
+#  2. Every built-in analysis in-process through the driver (`Lake::analyze`: manifests,
+#     summaries, the analysis), median of REPS, from the summaries; and once more from the
+#     raw rows (`--rows`, once each: they take minutes at 100 M).
+#  3. DuckDB in-process on the lake's own Parquet files, median of REPS, for the analyses the
+#     summaries answer (bench/rollups/duckdb_side.py).
+#  4. `secviz analyze` (all analyses), the whole process as a user runs it, with and without
+#     summaries.
+#  5. The answers are compared: exact analyses must equal DuckDB's; estimated counts must be
+#     within three standard errors (4.9 %). Any difference fails the script.
+#
+#   CARGO_TARGET_DIR=… cargo build --release -p secviz && cargo build --release -p secviz-lake --bench lake
+#   bench/rollups/run.sh [ROWS] [REPS]        defaults: 100000000 rows, 5 repetitions
+source "$(dirname "$0")/../lib.sh"
+ROWS=${1:-100000000}
+REPS=${2:-5}
+INGEST_COST_ROWS=${INGEST_COST_ROWS:-10000000}
+PY=$(bench_python)
+SV=$(secviz_bin)
+DRIVER=
+for f in "$TARGET"/release/deps/lake-*; do
+  case $f in *.d) continue;; esac
+  if [ -x "$f" ] && { [ -z "$DRIVER" ] || [ "$f" -nt "$DRIVER" ]; }; then DRIVER=$f; fi
+done
+[ -n "$DRIVER" ] || die "the lake benchmark driver is missing: cargo build --release -p secviz-lake --bench lake"
+D="$OUT/rollups"
+mkdir -p "$D" "$OUT/lake"
+CSV="$OUT/lake/flows-$ROWS.csv"
+gen flows "$ROWS" 1 "$CSV"
+DATA="$D/data-$ROWS"
+echo "== summaries bench, $ROWS rows, commit $(git -C "$BENCH_ROOT" rev-parse --short HEAD); load average $(load)"
+
+# 1. The cost of the summaries at ingest, then the dataset itself.
+SMALL="$OUT/lake/flows-$INGEST_COST_ROWS.csv"
+gen flows "$INGEST_COST_ROWS" 1 "$SMALL"
+for mode in with without; do
+  rm -rf "$D/cost-$mode"
+  flag=; [ $mode = without ] && flag=--no-summaries
+  $MEASURE --reps 1 --json "$D/ingest-$mode.json" -- \
+    "$DRIVER ingest $D/cost-$mode flows $SMALL $flag > $D/ingest-$mode.txt"
+  echo "ingest $INGEST_COST_ROWS rows $mode summaries: $(grep -E 'ingest_(seconds|cpu_seconds|rows_per_s)' "$D/ingest-$mode.txt" | tr '\n' ' ') peak RSS $(json "$D/ingest-$mode.json" rss_mb) MB"
+done
+rm -rf "$D/cost-with" "$D/cost-without"
+if [ ! -f "$DATA/lake/datasets/flows/manifest.json" ]; then
+  rm -rf "$DATA"
+  $MEASURE --reps 1 --json "$D/ingest-big.json" -- "$DRIVER ingest $DATA flows $CSV > $D/ingest-big.txt"
+  echo "ingest $ROWS rows with summaries: $(grep -E 'ingest_(seconds|rows_per_s)' "$D/ingest-big.txt" | tr '\n' ' ') peak RSS $(json "$D/ingest-big.json" rss_mb) MB"
+fi
+python3 - "$DATA" <<'PY'
+import json, sys
+m = json.load(open(f"{sys.argv[1]}/lake/datasets/flows/manifest.json"))
+data = sum(f["bytes"] for f in m["files"])
+summ = sum(f.get("summary", {}).get("bytes", 0) for f in m["files"])
+print(f"dataset: {m['rows']:,} rows in {len(m['files'])} files, {data/1e6:.0f} MB of Parquet, "
+      f"{summ/1e6:.2f} MB of summaries ({100*summ/data:.3f} %)")
+PY
+
+# 2. secviz in-process.
+mkdir -p "$D/secviz-summaries" "$D/secviz-rows"
+ANALYSES_JSON="$D/secviz-summaries" "$DRIVER" analyses "$DATA" flows "$REPS" | tee "$D/secviz-summaries.txt"
+ANALYSES_JSON="$D/secviz-rows" "$DRIVER" analyses "$DATA" flows 1 --rows | tee "$D/secviz-rows.txt"
+
+# 3. DuckDB on the same files.
+GLOB="$DATA/lake/datasets/flows/*/*.parquet"
+"$PY" "$BENCH_DIR/rollups/duckdb_side.py" "$GLOB" "$REPS" "$D" | tee "$D/duckdb.txt"
+
+# 4. The whole process, all analyses.
+$MEASURE --reps "$REPS" --json "$D/cli-summaries.json" -- "$SV analyze --data $DATA --dataset flows > /dev/null"
+$MEASURE --reps 1 --json "$D/cli-rows.json" -- "$SV analyze --data $DATA --dataset flows --rows > /dev/null"
+echo "secviz analyze (all, whole process): summaries $(json "$D/cli-summaries.json" wall) s, peak RSS $(json "$D/cli-summaries.json" rss_mb) MB; rows $(json "$D/cli-rows.json" wall) s, peak RSS $(json "$D/cli-rows.json" rss_mb) MB"
+
+# 5. Compare and report.
+python3 - "$D" "$ROWS" <<'PY'
+import json, sys
+d, rows = sys.argv[1], int(sys.argv[2])
+BOUND = 3 * 0.01625
+def table(path):
+    return {l.split()[1]: l.split() for l in open(path)}
+ours, raw, duck = table(f"{d}/secviz-summaries.txt"), table(f"{d}/secviz-rows.txt"), table(f"{d}/duckdb.txt")
+bad = []
+def close(a, b):
+    return abs(a - b) <= BOUND * max(b, 1)
+for name, dl in duck.items():
+    f = json.load(open(f"{d}/secviz-summaries/{name}.json"))
+    theirs = json.load(open(f"{d}/duckdb-{name}.json"))
+    det = [x["detail"] for x in f]
+    if name == "top-talkers":
+        a = sorted(([x["ip"], round(g["z"], 4)] for x, g in zip(det, f)), key=lambda r: (-r[1], r[0]))
+        b = [[ip, round(z, 4)] for ip, z in theirs]
+        ok = a == sorted(b, key=lambda r: (-r[1], r[0]))
+    elif name == "rare-destinations":
+        a = sorted([x["dst"], round(g["z"], 4)] for x, g in zip(det, f))
+        b = sorted([r[0], round(r[1], 4)] for r in theirs)
+        ok = a == b
+    elif name == "events-over-time":
+        hist = next(x for x in det if x["kind"] == "histogram")
+        a = [[t, n] for t, n in hist["buckets"]]
+        ok = a == theirs
+        a, b = a[:3], theirs[:3]
+    elif name == "top-ports":
+        a = {(x["port"], x["protocol"]): (x["events"], x["sources"]) for x in det}
+        b = {(r[0], r[1]): (r[2], r[3]) for r in theirs}
+        ok = a.keys() == b.keys() and all(a[k][0] == b[k][0] and close(a[k][1], b[k][1]) for k in a)
+    elif name == "fan-out":
+        a = [[x["src"], round(g["z"], 3)] for x, g in zip(det, f)]
+        b = [[r[0], round(r[1], 3)] for r in theirs]
+        zb = dict(b)
+        common = [s for s, _ in a if s in zb]
+        ok = (not a and not b) or (a and b and a[0][0] == b[0][0] and len(common) >= 0.8 * len(b)
+                                    and all(abs(z - zb[s]) <= 0.1 * max(1, abs(zb[s])) for s, z in a if s in zb))
+    if not ok:
+        bad.append(f"{name}: secviz {a if isinstance(a, list) else list(a.items())[:3]} != duckdb {b if isinstance(b, list) else list(b.items())[:3]}")
+    sw, sc = float(ours[name][2]), float(ours[name][3])
+    rw = float(raw[name][2])
+    dw, dc = float(dl[2]), float(dl[3])
+    goal = "met" if sw < 1.0 and dw / sw >= 10 else "missed"
+    print(f"ROW | `{name}` over {rows:,} flow events, in-process, answers compared | under 1 s and ≥ 10× faster than DuckDB "
+          f"| DuckDB {dw*1000:.0f} ms wall ({dc*1000:.0f} ms CPU); secviz from the rows {rw*1000:.0f} ms "
+          f"| {sw*1000:.1f} ms wall ({sc*1000:.1f} ms CPU), {ours[name][4]} | {dw/sw:.1f}× faster than DuckDB | {goal} |")
+for name, l in ours.items():
+    if name not in duck:
+        r = raw.get(name, [None] * 6)
+        print(f"secviz only: {name}: {float(l[2])*1000:.1f} ms ({l[4]}, {l[5]}); from the rows {float(r[2])*1000:.0f} ms ({r[4]})")
+if bad:
+    print("ANSWERS DIFFER:\n" + "\n".join(bad))
+    sys.exit(1)
+PY
