@@ -889,7 +889,7 @@ async fn run_one(
                 max_cv: params.number(spec, "max-cv")?,
                 min_interval_s: params.number(spec, "min-interval")?,
             };
-            rows(time::beacons(q, &b).await?)
+            time::beacons(q, summary, &b).await?
         }
         "long-connections" => {
             rows(flows::long_connections(q, limit()?, params.number(spec, "min")?).await?)

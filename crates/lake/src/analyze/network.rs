@@ -211,9 +211,8 @@ pub(crate) async fn fan_out(
     min: i64,
 ) -> Result<(Vec<Finding>, Read), QueryError> {
     // (src, destinations, ports, events, most destinations in one /24, any estimated)
-    let (mut rows, read): (Vec<(String, u64, u64, u64, u64, bool)>, Read) = match summary
-        .and_then(|s| s.sources.as_ref())
-    {
+    type Row = (String, u64, u64, u64, u64, bool);
+    let (mut rows, read): (Vec<Row>, Read) = match summary.and_then(|s| s.sources.as_ref()) {
         Some(sources) => (
             sources
                 .iter()

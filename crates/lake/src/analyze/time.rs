@@ -4,6 +4,8 @@ use datafusion::common::ScalarValue;
 
 use super::baseline::{Baseline, NOTABLE_Z, rank_capped, score_of_z};
 use super::cells::each_row;
+use std::collections::HashMap;
+
 use super::{Detail, Finding, Focus, Read, Sql};
 use crate::query::QueryError;
 use crate::summary::{MINUTE_US, Summary};
@@ -181,30 +183,44 @@ pub(crate) struct BeaconParams {
 /// when random arrivals would not look as steady among that many pairs ([`chance_z`]):
 /// with few events, gaps vary little by chance more often than the other pairs suggest
 /// (seen: a pair with 8 events at uniformly random times, cv 0.097, among 125 pairs).
-pub(crate) async fn beacons(q: &Sql<'_>, p: &BeaconParams) -> Result<Vec<Finding>, QueryError> {
-    let sql = "WITH g AS ( \
-                 SELECT src_ip, dst_ip, \
-                        CAST(time AS BIGINT) - lag(CAST(time AS BIGINT)) OVER (PARTITION BY src_ip, dst_ip ORDER BY time) AS gap \
-                 FROM events WHERE src_ip IS NOT NULL AND dst_ip IS NOT NULL AND time IS NOT NULL) \
-               SELECT src_ip, dst_ip, count(gap) + 1 AS events, avg(gap) AS mean, stddev_pop(gap) AS sd \
-               FROM g WHERE gap IS NOT NULL \
-               GROUP BY src_ip, dst_ip \
-               HAVING count(gap) + 1 >= $1";
-    let batches = q
-        .rows(sql, vec![ScalarValue::Int64(Some(p.min_events))], None)
-        .await?;
+pub(crate) async fn beacons(
+    q: &Sql<'_>,
+    summary: Option<&Summary>,
+    p: &BeaconParams,
+) -> Result<(Vec<Finding>, Read), QueryError> {
     // (src, dst, events, mean s, sd s, cv)
     type Pair = (String, String, u64, f64, f64, f64);
-    let mut pairs: Vec<Pair> = each_row(&batches, |r| {
-        let (mean, sd) = (r.float(3)? / 1e6, r.float(4).unwrap_or(0.0) / 1e6);
+    let pair = |src: &str, dst: &str, events: u64, mean_us: f64, sd_us: f64| -> Pair {
+        let (mean, sd) = (mean_us / 1e6, sd_us / 1e6);
         let cv = if mean > 0.0 { sd / mean } else { 0.0 };
-        Some((r.string(0)?, r.string(1)?, r.count(2), mean, sd, cv))
-    });
+        (src.to_string(), dst.to_string(), events, mean, sd, cv)
+    };
+    // From the summaries when every pair's events came in time order.
+    let in_order = |s: &&HashMap<String, crate::summary::SourceSum>| {
+        s.values().all(|v| v.peers.values().all(|g| g.in_order))
+    };
+    let (mut pairs, read): (Vec<Pair>, Read) =
+        match summary.and_then(|s| s.sources.as_ref()).filter(in_order) {
+            Some(sources) => {
+                let min_events = p.min_events.max(2) as u64;
+                let pairs = sources
+                    .iter()
+                    .flat_map(|(src, s)| {
+                        s.peers.iter().filter_map(move |(dst, g)| {
+                            let (mean, sd) = g.mean_sd_us()?;
+                            (g.events >= min_events).then(|| pair(src, dst, g.events, mean, sd))
+                        })
+                    })
+                    .collect();
+                (pairs, Read::Summaries)
+            }
+            None => (beacon_pairs(q, p, pair).await?, Read::Rows),
+        };
     pairs.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
     let tries = pairs.len();
     // Perfectly steady series (cv 0) count as 1 % so the scale stays finite.
     let steadiness = |cv: f64| -cv.max(0.01).ln();
-    Ok(rank_capped(
+    let found = rank_capped(
         pairs,
         |r| steadiness(r.5),
         0.0,
@@ -235,7 +251,36 @@ pub(crate) async fn beacons(q: &Sql<'_>, p: &BeaconParams) -> Result<Vec<Finding
                 },
             }
         },
-    ))
+    );
+    Ok((found, read))
+}
+
+/// Every pair with at least `min_events` events and its gaps, from the rows.
+async fn beacon_pairs<T>(
+    q: &Sql<'_>,
+    p: &BeaconParams,
+    pair: impl Fn(&str, &str, u64, f64, f64) -> T,
+) -> Result<Vec<T>, QueryError> {
+    let sql = "WITH g AS ( \
+                 SELECT src_ip, dst_ip, \
+                        CAST(time AS BIGINT) - lag(CAST(time AS BIGINT)) OVER (PARTITION BY src_ip, dst_ip ORDER BY time) AS gap \
+                 FROM events WHERE src_ip IS NOT NULL AND dst_ip IS NOT NULL AND time IS NOT NULL) \
+               SELECT src_ip, dst_ip, count(gap) + 1 AS events, avg(gap) AS mean, stddev_pop(gap) AS sd \
+               FROM g WHERE gap IS NOT NULL \
+               GROUP BY src_ip, dst_ip \
+               HAVING count(gap) + 1 >= $1";
+    let batches = q
+        .rows(sql, vec![ScalarValue::Int64(Some(p.min_events))], None)
+        .await?;
+    Ok(each_row(&batches, |r| {
+        Some(pair(
+            &r.string(0)?,
+            &r.string(1)?,
+            r.count(2),
+            r.float(3)?,
+            r.float(4).unwrap_or(0.0),
+        ))
+    }))
 }
 
 /// A finding that chance alone would produce in at most this share of datasets (with the

@@ -73,6 +73,7 @@ mod tests {
             super::super::SourceSum {
                 events: 2,
                 bytes: Some(7),
+                ..Default::default()
             },
         );
         let bytes = encode(&s).unwrap();

@@ -9,7 +9,8 @@
 //! - events per minute;
 //! - per source address: events, bytes, distinct destinations and destination ports,
 //!   distinct destinations per /24 network (what the fan-out analysis measures), and its
-//!   DNS queries with their distinct source ports (the fixed-port analysis);
+//!   DNS queries with their distinct source ports (the fixed-port analysis), and per
+//!   destination the gaps between its events (the beacon analysis);
 //! - per destination port and protocol: events and distinct sources ([`Distinct`]);
 //! - per destination address: events, first time, smallest and largest source.
 //!
@@ -102,6 +103,85 @@ pub struct SourceSum {
     pub dns_queries: u64,
     pub dns_ports: Distinct,
     pub dns_port_min: Option<i32>,
+    /// The times of its events per destination (with a time), as gaps: what the beacon
+    /// analysis measures.
+    pub peers: HashMap<String, Gaps>,
+}
+
+/// The gaps between one pair's consecutive events: count, first and last time, and the
+/// sum of the squared gaps, exact in integers, so the mean and the standard deviation of
+/// the gaps come out as a pass over the sorted times would give them.
+///
+/// Only events that arrive in time order can be summed this way; a pair whose events
+/// come out of order (in one file, or in files whose times overlap) is marked, and the
+/// beacon analysis then reads the rows.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Gaps {
+    pub events: u64,
+    pub first_us: i64,
+    pub last_us: i64,
+    /// Σ gap², µs².
+    pub sum_sq: u128,
+    pub in_order: bool,
+}
+
+impl Gaps {
+    fn start(t: i64) -> Gaps {
+        Gaps {
+            events: 1,
+            first_us: t,
+            last_us: t,
+            sum_sq: 0,
+            in_order: true,
+        }
+    }
+
+    fn push(&mut self, t: i64) {
+        self.events += 1;
+        if t < self.last_us {
+            self.in_order = false;
+            return;
+        }
+        let g = (t - self.last_us) as u128;
+        self.sum_sq = self.sum_sq.saturating_add(g * g);
+        self.last_us = t;
+    }
+
+    fn merge(&mut self, o: &Gaps) {
+        self.events += o.events;
+        if !(self.in_order && o.in_order) {
+            self.in_order = false;
+            return;
+        }
+        let join = |sum: u128, earlier_last: i64, later_first: i64| {
+            let g = (later_first - earlier_last) as u128;
+            sum.saturating_add(o.sum_sq).saturating_add(g * g)
+        };
+        if self.last_us <= o.first_us {
+            self.sum_sq = join(self.sum_sq, self.last_us, o.first_us);
+            self.last_us = o.last_us;
+        } else if o.last_us <= self.first_us {
+            self.sum_sq = join(self.sum_sq, o.last_us, self.first_us);
+            self.first_us = o.first_us;
+        } else {
+            self.in_order = false;
+        }
+    }
+
+    /// The mean and the (population) standard deviation of the gaps, µs; `None` for one
+    /// event or events out of order.
+    pub fn mean_sd_us(&self) -> Option<(f64, f64)> {
+        if !self.in_order || self.events < 2 {
+            return None;
+        }
+        let n = i128::from(self.events - 1);
+        let span = i128::from(self.last_us - self.first_us);
+        // n² · variance = n · Σ gap² − (Σ gap)², with Σ gap = span.
+        let sum_sq = i128::try_from(self.sum_sq).unwrap_or(i128::MAX);
+        let scaled = sum_sq.saturating_mul(n).saturating_sub(span * span);
+        let sd = (scaled.max(0) as f64).sqrt() / n as f64;
+        Some((span as f64 / n as f64, sd))
+    }
 }
 
 impl SourceSum {
@@ -119,6 +199,11 @@ impl SourceSum {
             + self.destinations.held_bytes()
             + self.ports.held_bytes()
             + self.dns_ports.held_bytes()
+            + self
+                .peers
+                .keys()
+                .map(|k| ENTRY_BYTES + k.len())
+                .sum::<usize>()
             + self
                 .networks
                 .iter()
@@ -182,6 +267,14 @@ impl Summary {
                 s.bytes = add_opt(s.bytes, v.bytes);
                 s.destinations.merge(&v.destinations);
                 s.ports.merge(&v.ports);
+                for (peer, g) in &v.peers {
+                    match s.peers.get_mut(peer) {
+                        Some(mine) => mine.merge(g),
+                        None => {
+                            s.peers.insert(peer.clone(), g.clone());
+                        }
+                    }
+                }
                 s.dns_queries += v.dns_queries;
                 s.dns_ports.merge(&v.dns_ports);
                 s.dns_port_min = match (s.dns_port_min, v.dns_port_min) {
@@ -457,6 +550,15 @@ impl Summarizer {
                         }
                     };
                     self.held[SOURCES] += sketch.insert(h);
+                    if let Some(t) = t {
+                        match entry.peers.get_mut(d) {
+                            Some(g) => g.push(t),
+                            None => {
+                                self.held[SOURCES] += ENTRY_BYTES + d.len();
+                                entry.peers.insert(d.to_string(), Gaps::start(t));
+                            }
+                        }
+                    }
                 }
             }
             if let (Some(p), Some(table)) = (p, &mut s.ports) {
@@ -521,4 +623,90 @@ impl Summarizer {
 
 fn text(a: &datafusion::arrow::array::StringArray, i: usize) -> Option<&str> {
     a.is_valid(i).then(|| a.value(i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gaps(times: &[i64]) -> Gaps {
+        let mut g = Gaps::start(times[0]);
+        for t in &times[1..] {
+            g.push(*t);
+        }
+        g
+    }
+
+    /// Mean and population standard deviation of the gaps, directly.
+    fn direct(times: &[i64]) -> (f64, f64) {
+        let gaps: Vec<f64> = times.windows(2).map(|w| (w[1] - w[0]) as f64).collect();
+        let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+        let var = gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / gaps.len() as f64;
+        (mean, var.sqrt())
+    }
+
+    #[test]
+    fn gaps_of_files_in_time_order_merge_exactly_and_overlaps_are_marked() {
+        let all = [0, 10, 30, 100, 130, 131, 400];
+        let (a, b) = (gaps(&all[..3]), gaps(&all[3..]));
+        for (x, y) in [(&a, &b), (&b, &a)] {
+            let mut m = x.clone();
+            m.merge(y);
+            assert_eq!(m.events, 7);
+            let (mean, sd) = m.mean_sd_us().unwrap();
+            let (dm, dsd) = direct(&all);
+            assert!(
+                (mean - dm).abs() < 1e-9 && (sd - dsd).abs() < 1e-9,
+                "{mean} {sd}"
+            );
+        }
+        // Overlapping times, or a file out of order: unknown, never a wrong figure.
+        let mut m = gaps(&[0, 50]);
+        m.merge(&gaps(&[20, 70]));
+        assert!(!m.in_order && m.mean_sd_us().is_none());
+        assert!(gaps(&[5, 3, 9]).mean_sd_us().is_none());
+        assert_eq!(gaps(&[5]).mean_sd_us(), None);
+        // A steady series has no spread.
+        assert_eq!(gaps(&[0, 60, 120, 180]).mean_sd_us(), Some((60.0, 0.0)));
+    }
+
+    #[test]
+    fn networks_are_cut_as_the_sql_cuts_them() {
+        assert_eq!(network_of("10.1.2.3"), "10.1.2");
+        assert_eq!(network_of("2001:db8::1"), "2001:db8::1..");
+        assert_eq!(network_of("a.b"), "a.b.");
+    }
+
+    #[test]
+    fn a_table_over_the_budget_is_given_up_and_the_rest_kept() {
+        use datafusion::arrow::array::{ArrayRef, new_null_array};
+        let schema = event_schema();
+        let n = 2000;
+        let cols: Vec<ArrayRef> = schema
+            .fields()
+            .iter()
+            .map(|f| match f.name().as_str() {
+                col::SRC_IP => std::sync::Arc::new(datafusion::arrow::array::StringArray::from(
+                    (0..n)
+                        .map(|i| format!("10.0.{}.{}", i / 256, i % 256))
+                        .collect::<Vec<_>>(),
+                )) as ArrayRef,
+                col::FORMAT | col::SOURCE => {
+                    std::sync::Arc::new(datafusion::arrow::array::StringArray::from(vec!["x"; n]))
+                }
+                col::LINE => std::sync::Arc::new(datafusion::arrow::array::Int64Array::from(
+                    (0..n as i64).collect::<Vec<_>>(),
+                )),
+                _ => new_null_array(f.data_type(), n),
+            })
+            .collect();
+        let batch = RecordBatch::try_new(schema, cols).unwrap();
+        let mut s = Summarizer::new(64 * 1024);
+        s.add(&batch);
+        let s = s.finish();
+        assert!(s.sources.is_none(), "2,000 sources do not fit 64 KiB");
+        assert!(s.minutes.is_some() && s.ports.is_some() && s.destinations.is_some());
+        assert_eq!(s.facts[col::SRC_IP], 2000);
+        assert_eq!(s.rows, 2000);
+    }
 }

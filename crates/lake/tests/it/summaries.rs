@@ -18,6 +18,7 @@ const SUMMARIZED: &[(&str, &[&str])] = &[
     ("top-talkers", &[]),
     ("fan-out", &["limit=1000", "min=2"]),
     ("dns-fixed-port", &["limit=1000", "min=1"]),
+    ("beacons", &["limit=1000", "min=3", "max-cv=2"]),
     ("top-ports", &["limit=1000"]),
     ("events-over-time", &[]),
     ("events-over-time", &["buckets=7"]),
@@ -90,6 +91,37 @@ fn assert_same(from_summaries: &[Finding], from_rows: &[Finding], what: &str) {
                     );
                 }
                 assert!(s.headline.contains("about "), "{}", s.headline);
+            }
+            // The summaries' gaps are exact integer sums; the rows' are DataFusion's
+            // floating-point standard deviation: equal to rounding.
+            (
+                Detail::Beacon {
+                    src: s1,
+                    dst: d1,
+                    events: e1,
+                    mean_interval_s: m1,
+                    stddev_s: sd1,
+                    cv: c1,
+                },
+                Detail::Beacon {
+                    src: s2,
+                    dst: d2,
+                    events: e2,
+                    mean_interval_s: m2,
+                    stddev_s: sd2,
+                    cv: c2,
+                },
+            ) => {
+                assert_eq!((s1, d1, e1), (s2, d2, e2), "{what}");
+                let near = |a: f64, b: f64| (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-3);
+                assert!(
+                    near(*m1, *m2) && near(*sd1, *sd2) && near(*c1, *c2),
+                    "{what}: {s:?} {r:?}"
+                );
+                assert!(
+                    near(s.score, r.score) && near(s.z.unwrap(), r.z.unwrap()),
+                    "{what}"
+                );
             }
             _ => assert_eq!(s, r, "{what}"),
         }
@@ -164,7 +196,22 @@ async fn summaries_answer_as_the_rows_do_on_generated_and_real_data() {
             f.summary.as_ref().map(|s| s.bytes)
         );
     }
-    assert!(compare(&lake, "pf", Some(Read::Summaries)).await > 10);
+    // Two ingests over the same days: a pair's events in two files overlap in time, so the
+    // beacons read the rows there (see below for the summaries' own gaps).
+    assert!(compare(&lake, "pf", None).await > 10);
+    // One ingest, two days, in time order: every analysis from the summaries, beacons too.
+    ingest_text(&lake, "pf1", "a.log", pf_log(3000, 7), pf_options())
+        .await
+        .unwrap();
+    assert!(compare(&lake, "pf1", Some(Read::Summaries)).await > 10);
+    let beacons = run(
+        &lake,
+        "pf1",
+        "beacons",
+        &["min=3", "max-cv=2", "limit=1000"],
+    )
+    .await;
+    assert!(beacons.findings.len() > 10, "{}", beacons.findings.len());
 
     // Real: Zeek conn and dns logs, a web server's access log, sshd's syslog.
     for (dataset, file) in [
@@ -278,7 +325,9 @@ async fn distinct_sources_merged_across_files_are_estimated_within_the_bound() {
         ports.abs_diff(600) as f64 <= 600.0 * 3.0 * STANDARD_ERROR,
         "{ports}"
     );
-    compare(&lake, "many", Some(Read::Summaries)).await;
+    // The three ingests overlap in time: beacons read the rows, the rest the summaries.
+    compare(&lake, "many", None).await;
+    assert_eq!(run(&lake, "many", "beacons", &[]).await.read, Read::Rows);
 }
 
 #[tokio::test]
