@@ -195,6 +195,12 @@ impl Lake {
         }
 
         let force = opts.force;
+        let mut opts = opts;
+        // The summaries' calls from inside to outside are counted with the networks the
+        // dataset will have after this commit.
+        opts.write.inside = inside
+            .clone()
+            .or_else(|| before.as_ref().and_then(|m| m.inside.clone()));
         let staging = self.staging_dir(name, &ingest_id);
         let job = Job {
             sources,

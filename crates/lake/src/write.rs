@@ -55,6 +55,9 @@ pub struct WriteOptions {
     /// What one file's summary may hold in memory while it is written; above it, its
     /// largest tables are given up ([`crate::summary::BUDGET_BYTES`] by default).
     pub summary_budget_bytes: usize,
+    /// The dataset's inside networks (as stored), for the summaries' calls from inside
+    /// to outside; set by the ingest.
+    pub inside: Option<crate::inside::InsideNetworks>,
 }
 
 impl Default for WriteOptions {
@@ -66,6 +69,7 @@ impl Default for WriteOptions {
             zstd_level: 1,
             summaries: true,
             summary_budget_bytes: crate::summary::BUDGET_BYTES,
+            inside: None,
         }
     }
 }
@@ -241,10 +245,9 @@ impl PartitionWriter {
             time_min: None,
             time_max: None,
             last_used: self.clock,
-            summary: self
-                .opts
-                .summaries
-                .then(|| Summarizer::new(self.opts.summary_budget_bytes)),
+            summary: self.opts.summaries.then(|| {
+                Summarizer::new(self.opts.summary_budget_bytes, self.opts.inside.as_ref())
+            }),
         })
     }
 

@@ -1,11 +1,14 @@
 //! Connections between the inside and the outside: fan-in to a rare server, long
 //! connections, exfiltration by byte ratio.
 
+use std::collections::HashMap;
+
 use super::baseline::{ln1p, rank, score_of_z, times, typical_count};
 use super::cells::each_row;
-use super::{Detail, Finding, Focus, Sql};
+use super::{Detail, Finding, Focus, Read, Sql};
 use crate::inside::InsideNetworks;
 use crate::query::QueryError;
+use crate::summary::Summary;
 
 /// Ports of services so common that a server on them is never "rare": the web, mail,
 /// DNS, time, remote shells.
@@ -22,10 +25,100 @@ const RARE_PORT_SERVERS: u64 = 2;
 /// server on such a rare port (model one caller, floor 0.35).
 pub(crate) async fn fan_in(
     q: &Sql<'_>,
+    summary: Option<&Summary>,
     inside: &InsideNetworks,
     limit: usize,
     min: i64,
-) -> Result<Vec<Finding>, QueryError> {
+) -> Result<(Vec<Finding>, Read), QueryError> {
+    // (server, port, inside callers, events, outside servers on the port, callers estimated)
+    type Row = (String, i64, u64, u64, u64, bool);
+    // From the summaries when they counted calls with the networks asked about.
+    let same = |n: &InsideNetworks| InsideNetworks::union([n]) == InsideNetworks::union([inside]);
+    let (rows, read): (Vec<Row>, Read) = match summary
+        .filter(|s| s.calls_inside.as_ref().is_some_and(same))
+        .and_then(|s| s.calls.as_ref())
+    {
+        Some(calls) => {
+            let mut servers: HashMap<i32, u64> = HashMap::new();
+            for ports in calls.values() {
+                for port in ports.keys() {
+                    *servers.entry(*port).or_default() += 1;
+                }
+            }
+            let rows = calls
+                .iter()
+                .flat_map(|(dst, ports)| {
+                    let servers = &servers;
+                    ports.iter().map(move |(port, c)| {
+                        (
+                            dst.clone(),
+                            i64::from(*port),
+                            c.sources.count(),
+                            c.events,
+                            servers[port],
+                            !c.sources.is_exact(),
+                        )
+                    })
+                })
+                .collect();
+            (rows, Read::Summaries)
+        }
+        None => (
+            fan_in_rows(q, inside)
+                .await?
+                .into_iter()
+                .map(|(d, p, s, e, n)| (d, p, s, e, n, false))
+                .collect(),
+            Read::Rows,
+        ),
+    };
+    let mut rows: Vec<Row> = rows
+        .into_iter()
+        .filter(|r| r.4 <= RARE_PORT_SERVERS && !COMMON_PORTS.contains(&r.1))
+        .collect();
+    rows.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    let found = rank(
+        rows,
+        |r| ln1p(r.2),
+        ln1p(1),
+        0.35,
+        |r| r.2 as i64 >= min,
+        limit,
+        |(dst, port, sources, events, servers, estimated), b, z| {
+            let typical = typical_count(b);
+            let alone = if servers <= 1 {
+                format!("the only outside server on port {port} here")
+            } else {
+                format!("one of {servers} outside servers on port {port} here")
+            };
+            Finding {
+                analysis: "fan-in",
+                score: score_of_z(z),
+                z: Some(z),
+                headline: format!(
+                    "{}{sources} inside hosts called {dst} on port {port} ({events} events), {alone}, where a typical server on a rare port has {typical:.0} caller{}: shared command and control, or a service nobody else uses.",
+                    if estimated { "About " } else { "" },
+                    if typical.round() == 1.0 { "" } else { "s" }
+                ),
+                focus: Focus::on([("dst_ip", dst.clone()), ("dst_port", port.to_string())]),
+                detail: Detail::FanIn {
+                    dst,
+                    port,
+                    sources,
+                    events,
+                    sources_estimated: estimated,
+                },
+            }
+        },
+    );
+    Ok((found, read))
+}
+
+/// Every outside server and port with its inside callers, from the rows.
+async fn fan_in_rows(
+    q: &Sql<'_>,
+    inside: &InsideNetworks,
+) -> Result<Vec<(String, i64, u64, u64, u64)>, QueryError> {
     let sql = format!(
         "WITH s AS ( \
            SELECT dst_ip, dst_port, count(DISTINCT src_ip) AS sources, count(*) AS events \
@@ -40,46 +133,9 @@ pub(crate) async fn fan_in(
         inside.sql_predicate("dst_ip"),
     );
     let batches = q.rows(&sql, vec![], None).await?;
-    type Row = (String, i64, u64, u64, u64);
-    let mut rows: Vec<Row> = each_row(&batches, |r| {
+    Ok(each_row(&batches, |r| {
         Some((r.string(0)?, r.int(1)?, r.count(2), r.count(3), r.count(4)))
-    })
-    .into_iter()
-    .filter(|r| r.4 <= RARE_PORT_SERVERS && !COMMON_PORTS.contains(&r.1))
-    .collect();
-    rows.sort_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
-    Ok(rank(
-        rows,
-        |r| ln1p(r.2),
-        ln1p(1),
-        0.35,
-        |r| r.2 as i64 >= min,
-        limit,
-        |(dst, port, sources, events, servers), b, z| {
-            let typical = typical_count(b);
-            let alone = if servers <= 1 {
-                format!("the only outside server on port {port} here")
-            } else {
-                format!("one of {servers} outside servers on port {port} here")
-            };
-            Finding {
-                analysis: "fan-in",
-                score: score_of_z(z),
-                z: Some(z),
-                headline: format!(
-                    "{sources} inside hosts called {dst} on port {port} ({events} events), {alone}, where a typical server on a rare port has {typical:.0} caller{}: shared command and control, or a service nobody else uses.",
-                    if typical.round() == 1.0 { "" } else { "s" }
-                ),
-                focus: Focus::on([("dst_ip", dst.clone()), ("dst_port", port.to_string())]),
-                detail: Detail::FanIn {
-                    dst,
-                    port,
-                    sources,
-                    events,
-                },
-            }
-        },
-    ))
+    }))
 }
 
 /// Connections that stay open far longer than the typical connection (the longest of

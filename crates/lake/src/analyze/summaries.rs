@@ -49,15 +49,20 @@ pub(crate) async fn load(
         .try_collect()
         .await?;
     tokio::task::spawn_blocking(move || {
-        let mut merged = Summary::empty();
+        let mut merged: Option<Summary> = None;
         for bytes in fetched {
             let Some(Ok(Some(s))) = bytes.map(|b| decode(&b)) else {
                 return None;
             };
-            merged.merge(&s);
-            merged.keep_within(MERGED_BUDGET);
+            match &mut merged {
+                Some(m) => m.merge(&s),
+                None => merged = Some(s),
+            }
+            if let Some(m) = &mut merged {
+                m.keep_within(MERGED_BUDGET);
+            }
         }
-        Some(merged)
+        merged
     })
     .await
     .map_err(|e| LakeError::Internal(format!("merging summaries: {e}")))

@@ -65,7 +65,7 @@ mod tests {
 
     #[test]
     fn round_trips_and_refuses_damage() {
-        let mut s = Summary::empty();
+        let mut s = Summary::empty(None);
         s.rows = 3;
         s.facts.insert("src_ip".into(), 2);
         s.sources.as_mut().unwrap().insert(

@@ -35,6 +35,8 @@ use serde::{Deserialize, Serialize};
 
 use secviz_parse::schema::{col, event_schema};
 
+use crate::inside::InsideNetworks;
+
 pub use distinct::Distinct;
 pub(crate) use file::{decode, encode, summary_path};
 
@@ -82,6 +84,18 @@ pub struct Summary {
     pub ports: Option<HashMap<i32, Protocols>>,
     /// Per destination address.
     pub destinations: Option<HashMap<String, DestinationSum>>,
+    /// The networks `calls` was counted with: `None` when it was not.
+    pub calls_inside: Option<InsideNetworks>,
+    /// Calls from an inside source to an outside destination, per destination and port:
+    /// what the fan-in analysis measures.
+    pub calls: Option<HashMap<String, HashMap<i32, Calls>>>,
+}
+
+/// Calls from inside hosts to one outside server's port.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Calls {
+    pub sources: Distinct,
+    pub events: u64,
 }
 
 /// The protocols seen on one port, with their sums.
@@ -302,6 +316,19 @@ impl Summary {
                 }
             }
         });
+        if self.calls_inside != other.calls_inside {
+            self.calls = None;
+        }
+        merge_table(&mut self.calls, &other.calls, |m, o| {
+            for (dst, ports) in o {
+                let mine = m.entry(dst.clone()).or_default();
+                for (port, c) in ports {
+                    let slot = mine.entry(*port).or_default();
+                    slot.events += c.events;
+                    slot.sources.merge(&c.sources);
+                }
+            }
+        });
         merge_table(&mut self.destinations, &other.destinations, |m, o| {
             for (k, v) in o {
                 let d = m.entry(k.clone()).or_default();
@@ -316,13 +343,15 @@ impl Summary {
         });
     }
 
-    /// An empty summary that every table is present in: the start of a merge.
-    pub fn empty() -> Summary {
+    /// An empty summary that every table is present in (calls counted with `inside`).
+    pub fn empty(inside: Option<&InsideNetworks>) -> Summary {
         Summary {
             minutes: Some(BTreeMap::new()),
             sources: Some(HashMap::new()),
             ports: Some(HashMap::new()),
             destinations: Some(HashMap::new()),
+            calls_inside: inside.cloned(),
+            calls: inside.map(|_| HashMap::new()),
             ..Summary::default()
         }
     }
@@ -344,6 +373,12 @@ impl Summary {
                 self.destinations
                     .as_ref()
                     .map_or(0, |m| m.len() * ENTRY_BYTES),
+                self.calls.as_ref().map_or(0, |m| {
+                    m.values()
+                        .flat_map(|p| p.values())
+                        .map(|c| ENTRY_BYTES + c.sources.held_bytes())
+                        .sum()
+                }),
             ];
             if held.iter().sum::<usize>() <= budget {
                 return;
@@ -352,7 +387,7 @@ impl Summary {
                 .iter()
                 .enumerate()
                 .max_by_key(|(_, b)| **b)
-                .expect("four tables");
+                .expect("five tables");
             self.give_up(largest);
         }
     }
@@ -362,7 +397,8 @@ impl Summary {
             MINUTES => self.minutes = None,
             SOURCES => self.sources = None,
             PORTS => self.ports = None,
-            _ => self.destinations = None,
+            DESTINATIONS => self.destinations = None,
+            _ => self.calls = None,
         }
     }
 
@@ -379,6 +415,10 @@ impl Summary {
                     && s.dns_ports.is_well_formed()
                     && s.networks.values().all(Distinct::is_well_formed)
             })
+        }) && self.calls.as_ref().is_none_or(|t| {
+            t.values()
+                .flat_map(|p| p.values())
+                .all(|c| c.sources.is_well_formed())
         })
     }
 }
@@ -408,9 +448,11 @@ fn add_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
 pub(crate) struct Summarizer {
     summary: Summary,
     /// About what the tables hold, in bytes.
-    held: [usize; 4],
+    held: [usize; 5],
     budget: usize,
     columns: &'static Columns,
+    /// The inside networks, parsed, when calls are counted.
+    inside: Option<Vec<ipnet::IpNet>>,
 }
 
 /// Indexes of the columns a summary reads, in [`event_schema`].
@@ -456,14 +498,16 @@ const MINUTES: usize = 0;
 const SOURCES: usize = 1;
 const PORTS: usize = 2;
 const DESTINATIONS: usize = 3;
+const CALLS: usize = 4;
 
 impl Summarizer {
     /// A summarizer whose tables hold about `budget` bytes at most ([`BUDGET_BYTES`]).
-    pub fn new(budget: usize) -> Summarizer {
+    pub fn new(budget: usize, inside: Option<&InsideNetworks>) -> Summarizer {
         Summarizer {
-            summary: Summary::empty(),
-            held: [0; 4],
+            summary: Summary::empty(inside),
+            held: [0; 5],
             budget,
+            inside: inside.map(InsideNetworks::nets),
             columns: columns(),
         }
     }
@@ -577,6 +621,29 @@ impl Summarizer {
                     self.held[PORTS] += slot.sources.insert(distinct::hash_str(ip));
                 }
             }
+            if let (Some(nets), Some(table), Some(src), Some(dst), Some(p)) =
+                (&self.inside, &mut s.calls, s_ip, d_ip, p)
+            {
+                let inside = |ip: &str| {
+                    ip.parse::<std::net::IpAddr>()
+                        .is_ok_and(|a| nets.iter().any(|n| n.contains(&a)))
+                };
+                if inside(src) && !inside(dst) {
+                    let ports = match table.get_mut(dst) {
+                        Some(x) => x,
+                        None => {
+                            self.held[CALLS] += ENTRY_BYTES + dst.len();
+                            table.entry(dst.to_string()).or_default()
+                        }
+                    };
+                    let c = ports.entry(p).or_insert_with(|| {
+                        self.held[CALLS] += ENTRY_BYTES;
+                        Calls::default()
+                    });
+                    c.events += 1;
+                    self.held[CALLS] += c.sources.insert(distinct::hash_str(src));
+                }
+            }
             if let (Some(ip), Some(table)) = (d_ip, &mut s.destinations) {
                 let entry = match table.get_mut(ip) {
                     Some(e) => e,
@@ -610,9 +677,12 @@ impl Summarizer {
                 .iter()
                 .enumerate()
                 .max_by_key(|(_, b)| **b)
-                .expect("four tables");
+                .expect("five tables");
             self.summary.give_up(largest);
             self.held[largest] = 0;
+            if largest == CALLS {
+                self.inside = None;
+            }
         }
     }
 
@@ -701,7 +771,7 @@ mod tests {
             })
             .collect();
         let batch = RecordBatch::try_new(schema, cols).unwrap();
-        let mut s = Summarizer::new(64 * 1024);
+        let mut s = Summarizer::new(64 * 1024, None);
         s.add(&batch);
         let s = s.finish();
         assert!(s.sources.is_none(), "2,000 sources do not fit 64 KiB");

@@ -19,6 +19,7 @@ const SUMMARIZED: &[(&str, &[&str])] = &[
     ("fan-out", &["limit=1000", "min=2"]),
     ("dns-fixed-port", &["limit=1000", "min=1"]),
     ("beacons", &["limit=1000", "min=3", "max-cv=2"]),
+    ("fan-in", &["limit=1000", "min=1"]),
     ("top-ports", &["limit=1000"]),
     ("events-over-time", &[]),
     ("events-over-time", &["buckets=7"]),
@@ -121,6 +122,29 @@ fn assert_same(from_summaries: &[Finding], from_rows: &[Finding], what: &str) {
                 assert!(
                     near(s.score, r.score) && near(s.z.unwrap(), r.z.unwrap()),
                     "{what}"
+                );
+            }
+            (
+                Detail::FanIn {
+                    dst: d1,
+                    port: p1,
+                    sources: estimate,
+                    events: e1,
+                    sources_estimated: true,
+                },
+                Detail::FanIn {
+                    dst: d2,
+                    port: p2,
+                    sources: exact,
+                    events: e2,
+                    sources_estimated: false,
+                },
+            ) => {
+                assert_eq!((d1, p1, e1), (d2, p2, e2), "{what}");
+                let err = (*estimate as f64 - *exact as f64).abs() / *exact as f64;
+                assert!(
+                    err <= 3.0 * STANDARD_ERROR,
+                    "{what}: {estimate} for {exact}"
                 );
             }
             _ => assert_eq!(s, r, "{what}"),
@@ -328,6 +352,11 @@ async fn distinct_sources_merged_across_files_are_estimated_within_the_bound() {
     // The three ingests overlap in time: beacons read the rows, the rest the summaries.
     compare(&lake, "many", None).await;
     assert_eq!(run(&lake, "many", "beacons", &[]).await.read, Read::Rows);
+    // The scanner's rare ports are inside-to-outside calls: fan-in from the summaries,
+    // counted with the dataset's networks.
+    let fan_in = run(&lake, "many", "fan-in", &["min=1"]).await;
+    assert_eq!(fan_in.read, Read::Summaries);
+    assert!(!fan_in.findings.is_empty());
 }
 
 #[tokio::test]
