@@ -120,6 +120,9 @@ pub struct SourceSum {
     /// The times of its events per destination (with a time), as gaps: what the beacon
     /// analysis measures.
     pub peers: HashMap<String, Gaps>,
+    /// Whether the address is inside, decided once per file (not kept on disk).
+    #[serde(skip)]
+    inside: Option<bool>,
 }
 
 /// The gaps between one pair's consecutive events: count, first and last time, and the
@@ -562,6 +565,7 @@ impl Summarizer {
                     *slot += 1;
                 }
             }
+            let mut src_inside = None;
             if let (Some(ip), Some(table)) = (s_ip, &mut s.sources) {
                 let entry = match table.get_mut(ip) {
                     Some(e) => e,
@@ -571,6 +575,9 @@ impl Summarizer {
                     }
                 };
                 entry.events += 1;
+                if let Some(nets) = &self.inside {
+                    src_inside = Some(*entry.inside.get_or_insert_with(|| is_inside(nets, ip)));
+                }
                 if bytes.is_valid(i) {
                     entry.bytes = add_opt(entry.bytes, Some(bytes.value(i)));
                 }
@@ -624,11 +631,8 @@ impl Summarizer {
             if let (Some(nets), Some(table), Some(src), Some(dst), Some(p)) =
                 (&self.inside, &mut s.calls, s_ip, d_ip, p)
             {
-                let inside = |ip: &str| {
-                    ip.parse::<std::net::IpAddr>()
-                        .is_ok_and(|a| nets.iter().any(|n| n.contains(&a)))
-                };
-                if inside(src) && !inside(dst) {
+                let from_inside = src_inside.unwrap_or_else(|| is_inside(nets, src));
+                if from_inside && !is_inside(nets, dst) {
                     let ports = match table.get_mut(dst) {
                         Some(x) => x,
                         None => {
@@ -689,6 +693,12 @@ impl Summarizer {
     pub fn finish(self) -> Summary {
         self.summary
     }
+}
+
+/// `ip` is an address in one of `nets` (as the lake's SQL function `ip_in` decides).
+fn is_inside(nets: &[ipnet::IpNet], ip: &str) -> bool {
+    ip.parse::<std::net::IpAddr>()
+        .is_ok_and(|a| nets.iter().any(|n| n.contains(&a)))
 }
 
 fn text(a: &datafusion::arrow::array::StringArray, i: usize) -> Option<&str> {
