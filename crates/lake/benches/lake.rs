@@ -7,7 +7,9 @@
 //! - `lake analyses DATA DATASET REPS [--rows] [NAME...]`: runs each built-in analysis
 //!   (default parameters) REPS times in one process, each run a whole `Lake::analyze`
 //!   (reading the manifests and summaries included), and prints
-//!   `analysis <name> <median wall s> <median CPU s> read=<summaries|rows> findings=<n>`;
+//!   `analysis <name> <median wall s> <median CPU s> read=<summaries|rows> findings=<n>
+//!   first=<wall s of the first run>` (the first merges the summaries, later runs find the
+//!   merge kept);
 //!   with `--rows`, from the raw rows only.
 //! - `lake queries DATA DATASET REPS [SQL...]`: runs each benchmark query (or each SQL
 //!   given, `{t}` for the table) REPS times in one process (the way `secviz query` runs
@@ -142,8 +144,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     last = Some(r);
                 }
                 let r = last.ok_or("REPS must be at least 1")?;
+                // The first run merges the summaries; the later ones find the merge kept.
+                let first = times[0];
                 println!(
-                    "analysis {} {:.4} {:.4} read={} findings={}",
+                    "analysis {} {:.4} {:.4} read={} findings={} first={first:.4}",
                     spec.name,
                     median(&mut times),
                     median(&mut cpus),

@@ -52,6 +52,8 @@ pub struct Lake {
     cluster: Option<std::sync::Arc<crate::cluster::Cluster>>,
     /// Whether analyses may answer from the files' summaries ([`Lake::reading_rows`]).
     pub(crate) summaries: bool,
+    /// The last merged summaries (shared by the clones of this lake).
+    pub(crate) summary_cache: std::sync::Arc<crate::analyze::SummaryCache>,
 }
 
 /// What [`Lake::gc`] removed.
@@ -86,6 +88,7 @@ impl Lake {
             store: Store::open(data)?,
             cluster: None,
             summaries: true,
+            summary_cache: Default::default(),
         })
     }
 
@@ -95,6 +98,7 @@ impl Lake {
             store: Store::open_with(data, options)?,
             cluster: None,
             summaries: true,
+            summary_cache: Default::default(),
         })
     }
 

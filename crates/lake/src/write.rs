@@ -98,7 +98,48 @@ struct OpenFile {
     time_min: Option<i64>,
     time_max: Option<i64>,
     last_used: u64,
-    summary: Option<Summarizer>,
+    summary: Option<SummaryThread>,
+}
+
+/// A file's summary, built on a thread of its own from the batches written to the file, so
+/// that summarizing runs beside the Parquet encoding rather than after it. The channel is
+/// bounded: a summary that falls behind holds the writer back instead of queueing batches.
+struct SummaryThread {
+    batches: std::sync::mpsc::SyncSender<RecordBatch>,
+    thread: std::thread::JoinHandle<Summary>,
+}
+
+impl SummaryThread {
+    fn start(
+        budget: usize,
+        inside: Option<crate::inside::InsideNetworks>,
+    ) -> Result<SummaryThread> {
+        let (batches, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
+        let thread = std::thread::Builder::new()
+            .name("summary".into())
+            .spawn(move || {
+                let mut s = Summarizer::new(budget, inside.as_ref());
+                for b in rx {
+                    s.add(&b);
+                }
+                s.finish()
+            })
+            .map_err(|e| LakeError::io("starting the summary thread", e))?;
+        Ok(SummaryThread { batches, thread })
+    }
+
+    fn add(&self, batch: &RecordBatch) -> Result<()> {
+        self.batches
+            .send(batch.clone())
+            .map_err(|_| LakeError::Internal("the summary thread stopped".into()))
+    }
+
+    fn finish(self) -> Result<Summary> {
+        drop(self.batches);
+        self.thread
+            .join()
+            .map_err(|_| LakeError::Internal("the summary thread panicked".into()))
+    }
 }
 
 /// Writes event batches into day-partitioned Parquet files under a staging directory.
@@ -205,8 +246,8 @@ impl PartitionWriter {
         }
         let f = self.open.get_mut(&day).expect("opened above");
         f.writer.write(batch)?;
-        if let Some(s) = &mut f.summary {
-            s.add(batch);
+        if let Some(s) = &f.summary {
+            s.add(batch)?;
         }
         f.rows += batch.num_rows() as u64;
         f.last_used = self.clock;
@@ -245,9 +286,13 @@ impl PartitionWriter {
             time_min: None,
             time_max: None,
             last_used: self.clock,
-            summary: self.opts.summaries.then(|| {
-                Summarizer::new(self.opts.summary_budget_bytes, self.opts.inside.as_ref())
-            }),
+            summary: match self.opts.summaries {
+                true => Some(SummaryThread::start(
+                    self.opts.summary_budget_bytes,
+                    self.opts.inside.clone(),
+                )?),
+                false => None,
+            },
         })
     }
 
@@ -266,7 +311,7 @@ impl PartitionWriter {
             .map_err(|e| LakeError::io("reading file size", e))?
             .len();
         let summary_bytes = match f.summary {
-            Some(s) => Some(write_summary(&summary_path_of(&f.local), &s.finish())?),
+            Some(s) => Some(write_summary(&summary_path_of(&f.local), &s.finish()?)?),
             None => None,
         };
         self.finished.push(StagedFile {

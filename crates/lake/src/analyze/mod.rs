@@ -15,6 +15,8 @@ mod dns;
 mod flows;
 mod network;
 mod summaries;
+
+pub use summaries::SummaryCache;
 mod time;
 mod web;
 
@@ -740,7 +742,7 @@ impl Lake {
         let ctx = self.session(access, limits).await?;
         let q = Sql { ctx: &ctx, limits };
         let (facts, summary) = self.facts(access, &q).await?;
-        run_one(&q, &facts, summary.as_ref(), spec, params).await
+        run_one(&q, &facts, summary.as_deref(), spec, params).await
     }
 
     /// Runs every analysis with default parameters: all findings, most unusual first, and
@@ -756,7 +758,7 @@ impl Lake {
         let mut findings = Vec::new();
         let mut not_run = Vec::new();
         for spec in ANALYSES {
-            let r = run_one(&q, &facts, summary.as_ref(), spec, &Params::default()).await?;
+            let r = run_one(&q, &facts, summary.as_deref(), spec, &Params::default()).await?;
             match r.not_run {
                 Some(reason) => not_run.push(NotRun {
                     analysis: spec.name,
@@ -777,14 +779,14 @@ impl Lake {
         &self,
         access: &Access,
         q: &Sql<'_>,
-    ) -> Result<(Facts, Option<Summary>), AnalysisError> {
+    ) -> Result<(Facts, Option<std::sync::Arc<Summary>>), AnalysisError> {
         let manifests = self.manifests_of(access).await?;
         let inside = inside_networks(&manifests);
         let summary = match self.summaries {
             true => summaries::load(self, &manifests).await?,
             false => None,
         };
-        let facts = match &summary {
+        let facts = match summary.as_deref() {
             Some(s) => Facts::from_summary(s, inside),
             None => Facts::count(q, inside).await?,
         };

@@ -2,9 +2,16 @@
 //!
 //! An analysis reads the summaries when every file of the datasets it looks at has one
 //! that answers its question; otherwise it reads the rows. Summaries are fetched
-//! concurrently (they are separate objects on an object store), decoded and merged off the
-//! async threads, and the merge is bounded: a merged table larger than [`MERGED_BUDGET`]
-//! is given up, and the analyses that need it read the rows, under the query's limits.
+//! concurrently (they are separate objects on an object store), decoded on the blocking
+//! threads (all cores), and merged; the merge is bounded: a merged table larger than
+//! [`MERGED_BUDGET`] is given up, and the analyses that need it read the rows, under the
+//! query's limits.
+//!
+//! The merged summary of the last few sets of files is kept ([`SummaryCache`]): files are
+//! immutable and named uniquely per ingest, so the list of files is the key, and a commit
+//! (a new file list) is never answered from an old merge.
+
+use std::sync::{Arc, Mutex};
 
 use futures::{StreamExt, TryStreamExt};
 
@@ -17,15 +24,60 @@ use crate::summary::{Summary, decode};
 /// query's own memory limit instead).
 const MERGED_BUDGET: usize = 512 << 20;
 
-/// Summaries fetched at once.
+/// Summaries fetched and decoded at once.
 const FETCHES: usize = 8;
+
+/// Merged summaries kept, and the most they may hold together.
+const CACHED: usize = 4;
+const CACHE_BUDGET: usize = 256 << 20;
+
+/// The last merged summaries, by the files they cover.
+#[derive(Debug, Default)]
+pub struct SummaryCache {
+    entries: Mutex<Vec<Cached>>,
+}
+
+#[derive(Debug)]
+struct Cached {
+    files: Vec<String>,
+    summary: Arc<Summary>,
+    held: usize,
+}
+
+impl SummaryCache {
+    fn get(&self, key: &[String]) -> Option<Arc<Summary>> {
+        let mut e = self.entries.lock().expect("summary cache lock");
+        let i = e.iter().position(|c| c.files == key)?;
+        let hit = e.remove(i);
+        let s = hit.summary.clone();
+        e.push(hit);
+        Some(s)
+    }
+
+    fn put(&self, key: Vec<String>, s: Arc<Summary>) {
+        let held = s.held_bytes();
+        if held > CACHE_BUDGET {
+            return;
+        }
+        let mut e = self.entries.lock().expect("summary cache lock");
+        e.retain(|c| c.files != key);
+        e.push(Cached {
+            files: key,
+            summary: s,
+            held,
+        });
+        while e.len() > CACHED || e.iter().map(|c| c.held).sum::<usize>() > CACHE_BUDGET {
+            e.remove(0);
+        }
+    }
+}
 
 /// The merged summary of every file of `manifests`; `None` when a file has none that can
 /// be read (written before summaries existed, of another format, or damaged).
 pub(crate) async fn load(
     lake: &Lake,
     manifests: &[Manifest],
-) -> Result<Option<Summary>, LakeError> {
+) -> Result<Option<Arc<Summary>>, LakeError> {
     let mut paths = Vec::new();
     for m in manifests {
         let dir = Lake::dataset_dir(&m.name);
@@ -39,31 +91,45 @@ pub(crate) async fn load(
     if paths.is_empty() {
         return Ok(None);
     }
+    if let Some(hit) = lake.summary_cache.get(&paths) {
+        return Ok(Some(hit));
+    }
     let store = lake.store().clone();
-    let fetched: Vec<Option<bytes::Bytes>> = futures::stream::iter(paths)
+    let decoded: Vec<Option<Summary>> = futures::stream::iter(paths.clone())
         .map(|p| {
             let store = store.clone();
-            async move { store.get(&p).await }
+            async move {
+                let Some(bytes) = store.get(&p).await? else {
+                    return Ok(None);
+                };
+                tokio::task::spawn_blocking(move || decode(&bytes).ok().flatten())
+                    .await
+                    .map_err(|e| LakeError::Internal(format!("decoding a summary: {e}")))
+            }
         })
         .buffered(FETCHES)
         .try_collect()
         .await?;
-    tokio::task::spawn_blocking(move || {
+    let merged = tokio::task::spawn_blocking(move || {
         let mut merged: Option<Summary> = None;
-        for bytes in fetched {
-            let Some(Ok(Some(s))) = bytes.map(|b| decode(&b)) else {
-                return None;
-            };
+        for s in decoded {
+            let s = s?;
             match &mut merged {
-                Some(m) => m.merge(&s),
+                Some(m) => {
+                    m.merge(&s);
+                    m.keep_within(MERGED_BUDGET);
+                }
                 None => merged = Some(s),
-            }
-            if let Some(m) = &mut merged {
-                m.keep_within(MERGED_BUDGET);
             }
         }
         merged
     })
     .await
-    .map_err(|e| LakeError::Internal(format!("merging summaries: {e}")))
+    .map_err(|e| LakeError::Internal(format!("merging summaries: {e}")))?;
+    let Some(merged) = merged else {
+        return Ok(None);
+    };
+    let merged = Arc::new(merged);
+    lake.summary_cache.put(paths, merged.clone());
+    Ok(Some(merged))
 }

@@ -4,8 +4,6 @@ use datafusion::common::ScalarValue;
 
 use super::baseline::{Baseline, NOTABLE_Z, rank_capped, score_of_z};
 use super::cells::each_row;
-use std::collections::HashMap;
-
 use super::{Detail, Finding, Focus, Read, Sql};
 use crate::query::QueryError;
 use crate::summary::{MINUTE_US, Summary};
@@ -196,7 +194,7 @@ pub(crate) async fn beacons(
         (src.to_string(), dst.to_string(), events, mean, sd, cv)
     };
     // From the summaries when every pair's events came in time order.
-    let in_order = |s: &&HashMap<String, crate::summary::SourceSum>| {
+    let in_order = |s: &&crate::summary::HashMap<String, crate::summary::SourceSum>| {
         s.values().all(|v| v.peers.values().all(|g| g.in_order))
     };
     let (mut pairs, read): (Vec<Pair>, Read) =

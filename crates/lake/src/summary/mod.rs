@@ -26,7 +26,7 @@
 pub mod distinct;
 mod file;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::{Int32Type, Int64Type, TimestampMicrosecondType};
@@ -39,6 +39,9 @@ use crate::inside::InsideNetworks;
 
 pub use distinct::Distinct;
 pub(crate) use file::{decode, encode, summary_path};
+
+/// The tables' hash map: keyed per process at random ([`ahash::RandomState`]).
+pub type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 
 /// Layout version of the summary files.
 pub const SUMMARY_FORMAT: u32 = 1;
@@ -350,39 +353,48 @@ impl Summary {
     pub fn empty(inside: Option<&InsideNetworks>) -> Summary {
         Summary {
             minutes: Some(BTreeMap::new()),
-            sources: Some(HashMap::new()),
-            ports: Some(HashMap::new()),
-            destinations: Some(HashMap::new()),
+            sources: Some(HashMap::default()),
+            ports: Some(HashMap::default()),
+            destinations: Some(HashMap::default()),
             calls_inside: inside.cloned(),
-            calls: inside.map(|_| HashMap::new()),
+            calls: inside.map(|_| HashMap::default()),
             ..Summary::default()
         }
+    }
+
+    /// About what the tables hold in memory, in bytes.
+    pub fn held_bytes(&self) -> usize {
+        self.held().iter().sum()
+    }
+
+    fn held(&self) -> [usize; 5] {
+        [
+            self.minutes.as_ref().map_or(0, |m| m.len() * 48),
+            self.sources
+                .as_ref()
+                .map_or(0, |m| m.values().map(SourceSum::held_bytes).sum()),
+            self.ports.as_ref().map_or(0, |m| {
+                m.values()
+                    .flatten()
+                    .map(|(_, p)| ENTRY_BYTES + p.sources.held_bytes())
+                    .sum()
+            }),
+            self.destinations
+                .as_ref()
+                .map_or(0, |m| m.len() * ENTRY_BYTES),
+            self.calls.as_ref().map_or(0, |m| {
+                m.values()
+                    .flat_map(|p| p.values())
+                    .map(|c| ENTRY_BYTES + c.sources.held_bytes())
+                    .sum()
+            }),
+        ]
     }
 
     /// Gives up the largest tables until the rest hold about `budget` bytes at most.
     pub fn keep_within(&mut self, budget: usize) {
         loop {
-            let held = [
-                self.minutes.as_ref().map_or(0, |m| m.len() * 48),
-                self.sources
-                    .as_ref()
-                    .map_or(0, |m| m.values().map(SourceSum::held_bytes).sum()),
-                self.ports.as_ref().map_or(0, |m| {
-                    m.values()
-                        .flatten()
-                        .map(|(_, p)| ENTRY_BYTES + p.sources.held_bytes())
-                        .sum()
-                }),
-                self.destinations
-                    .as_ref()
-                    .map_or(0, |m| m.len() * ENTRY_BYTES),
-                self.calls.as_ref().map_or(0, |m| {
-                    m.values()
-                        .flat_map(|p| p.values())
-                        .map(|c| ENTRY_BYTES + c.sources.held_bytes())
-                        .sum()
-                }),
-            ];
+            let held = self.held();
             if held.iter().sum::<usize>() <= budget {
                 return;
             }
