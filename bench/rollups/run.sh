@@ -8,14 +8,16 @@
 #     The cost of the summaries: INGEST_COST_ROWS (default 10 M) rows of the same generator
 #     ingested with and without them, one after the other.
 #  2. Every built-in analysis in-process through the driver (`Lake::analyze`: manifests,
-#     summaries, the analysis), median of REPS, from the summaries; and once more from the
-#     raw rows (`--rows`, once each: they take minutes at 100 M).
+#     summaries, the analysis), REPS times from the summaries (the first run merges them and
+#     is reported on its own; later runs find the merge kept, and their median is reported
+#     too); and once from the raw rows (`--rows`: they take minutes at 100 M).
 #  3. DuckDB in-process on the lake's own Parquet files, median of REPS, for the analyses the
 #     summaries answer (bench/rollups/duckdb_side.py).
 #  4. `secviz analyze` (all analyses), the whole process as a user runs it, with and without
 #     summaries.
 #  5. The answers are compared: exact analyses must equal DuckDB's; estimated counts must be
-#     within three standard errors (4.9 %). Any difference fails the script.
+#     within three standard errors (4.9 %). Any difference fails the script. The goal (under
+#     1 s, 10× DuckDB) is judged on the first run.
 #
 #   CARGO_TARGET_DIR=… cargo build --release -p secviz && cargo build --release -p secviz-lake --bench lake
 #   bench/rollups/run.sh [ROWS] [REPS]        defaults: 100000000 rows, 5 repetitions
@@ -119,16 +121,20 @@ for name, dl in duck.items():
     if not ok:
         bad.append(f"{name}: secviz {a if isinstance(a, list) else list(a.items())[:3]} != duckdb {b if isinstance(b, list) else list(b.items())[:3]}")
     sw, sc = float(ours[name][2]), float(ours[name][3])
+    first = float(ours[name][6].split("=")[1])
     rw = float(raw[name][2])
     dw, dc = float(dl[2]), float(dl[3])
-    goal = "met" if sw < 1.0 and dw / sw >= 10 else "missed"
+    # Judged on the first run, which merges the summaries (what one `secviz analyze` pays).
+    goal = "met" if first < 1.0 and dw / first >= 10 else "**missed**"
     print(f"ROW | `{name}` over {rows:,} flow events, in-process, answers compared | under 1 s and ≥ 10× faster than DuckDB "
           f"| DuckDB {dw*1000:.0f} ms wall ({dc*1000:.0f} ms CPU); secviz from the rows {rw*1000:.0f} ms "
-          f"| {sw*1000:.1f} ms wall ({sc*1000:.1f} ms CPU), {ours[name][4]} | {dw/sw:.1f}× faster than DuckDB | {goal} |")
+          f"| first run {first*1000:.0f} ms; later runs {sw*1000:.1f} ms wall ({sc*1000:.1f} ms CPU); {ours[name][4]} "
+          f"| {dw/first:.1f}× faster than DuckDB (later runs {dw/sw:.0f}×) | {goal} |")
 for name, l in ours.items():
     if name not in duck:
         r = raw.get(name, [None] * 6)
-        print(f"secviz only: {name}: {float(l[2])*1000:.1f} ms ({l[4]}, {l[5]}); from the rows {float(r[2])*1000:.0f} ms ({r[4]})")
+        print(f"secviz only: {name}: first run {float(l[6].split('=')[1])*1000:.0f} ms, later {float(l[2])*1000:.1f} ms ({l[4]}, {l[5]}); "
+              f"from the rows {float(r[2])*1000:.0f} ms ({r[4]}, {r[5]})")
 if bad:
     print("ANSWERS DIFFER:\n" + "\n".join(bad))
     sys.exit(1)
