@@ -53,7 +53,7 @@ pub struct Lake {
     /// Whether analyses may answer from the files' summaries ([`Lake::reading_rows`]).
     pub(crate) summaries: bool,
     /// The last merged summaries (shared by the clones of this lake).
-    pub(crate) summary_cache: std::sync::Arc<crate::analyze::SummaryCache>,
+    pub(crate) summary_cache: std::sync::Arc<crate::summary::SummaryCache>,
 }
 
 /// What [`Lake::gc`] removed.

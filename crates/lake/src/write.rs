@@ -86,7 +86,7 @@ pub struct StagedFile {
     pub bytes: u64,
     pub time_min_us: Option<i64>,
     pub time_max_us: Option<i64>,
-    /// The size of its summary, staged beside it ([`crate::summary::summary_path`]).
+    /// The size of its summary, staged beside it (`<name>.summary`, see [`crate::summary`]).
     pub summary_bytes: Option<u64>,
 }
 

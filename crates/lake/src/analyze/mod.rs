@@ -15,8 +15,6 @@ mod dns;
 mod flows;
 mod network;
 mod summaries;
-
-pub use summaries::SummaryCache;
 mod time;
 mod web;
 

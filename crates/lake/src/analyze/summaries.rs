@@ -7,11 +7,12 @@
 //! [`MERGED_BUDGET`] is given up, and the analyses that need it read the rows, under the
 //! query's limits.
 //!
-//! The merged summary of the last few sets of files is kept ([`SummaryCache`]): files are
+//! The merged summary of the last few sets of files is kept
+//! ([`crate::summary::SummaryCache`]): files are
 //! immutable and named uniquely per ingest, so the list of files is the key, and a commit
 //! (a new file list) is never answered from an old merge.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use futures::{StreamExt, TryStreamExt};
 
@@ -26,51 +27,6 @@ const MERGED_BUDGET: usize = 512 << 20;
 
 /// Summaries fetched and decoded at once.
 const FETCHES: usize = 8;
-
-/// Merged summaries kept, and the most they may hold together.
-const CACHED: usize = 4;
-const CACHE_BUDGET: usize = 256 << 20;
-
-/// The last merged summaries, by the files they cover.
-#[derive(Debug, Default)]
-pub struct SummaryCache {
-    entries: Mutex<Vec<Cached>>,
-}
-
-#[derive(Debug)]
-struct Cached {
-    files: Vec<String>,
-    summary: Arc<Summary>,
-    held: usize,
-}
-
-impl SummaryCache {
-    fn get(&self, key: &[String]) -> Option<Arc<Summary>> {
-        let mut e = self.entries.lock().expect("summary cache lock");
-        let i = e.iter().position(|c| c.files == key)?;
-        let hit = e.remove(i);
-        let s = hit.summary.clone();
-        e.push(hit);
-        Some(s)
-    }
-
-    fn put(&self, key: Vec<String>, s: Arc<Summary>) {
-        let held = s.held_bytes();
-        if held > CACHE_BUDGET {
-            return;
-        }
-        let mut e = self.entries.lock().expect("summary cache lock");
-        e.retain(|c| c.files != key);
-        e.push(Cached {
-            files: key,
-            summary: s,
-            held,
-        });
-        while e.len() > CACHED || e.iter().map(|c| c.held).sum::<usize>() > CACHE_BUDGET {
-            e.remove(0);
-        }
-    }
-}
 
 /// The merged summary of every file of `manifests`; `None` when a file has none that can
 /// be read (written before summaries existed, of another format, or damaged).

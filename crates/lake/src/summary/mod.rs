@@ -23,6 +23,7 @@
 //! (a file of millions of distinct addresses): the analyses that need it then read the raw
 //! rows, as they do for files written before summaries existed.
 
+mod cache;
 pub mod distinct;
 mod file;
 
@@ -37,6 +38,7 @@ use secviz_parse::schema::{col, event_schema};
 
 use crate::inside::InsideNetworks;
 
+pub use cache::SummaryCache;
 pub use distinct::Distinct;
 pub(crate) use file::{decode, encode, summary_path};
 
