@@ -38,6 +38,17 @@ need_bin() {
 }
 secviz_bin() { need_bin "$TARGET/release/secviz" "cargo build --release -p secviz"; }
 
+# The lake's benchmark driver (crates/lake/benches/lake.rs): the newest build of it.
+lake_driver() {
+  local f driver=
+  for f in "$TARGET"/release/deps/lake-*; do
+    case $f in *.d) continue;; esac
+    if [ -x "$f" ] && { [ -z "$driver" ] || [ "$f" -nt "$driver" ]; }; then driver=$f; fi
+  done
+  [ -n "$driver" ] || die "the lake benchmark driver is missing: cargo build --release -p secviz-lake --bench lake"
+  echo "$driver"
+}
+
 # need_cmd CMD PACKAGE
 need_cmd() {
   command -v "$1" >/dev/null || die "$1 is missing: apt-get install -y $2"

@@ -24,12 +24,7 @@ SMALL_ROWS=${SMALL_ROWS:-1000000}
 INGEST_REPS=${INGEST_REPS:-3}
 PY=$(bench_python)
 SV=$(secviz_bin)
-DRIVER=
-for f in "$TARGET"/release/deps/lake-*; do
-  case $f in *.d) continue;; esac
-  if [ -x "$f" ] && { [ -z "$DRIVER" ] || [ "$f" -nt "$DRIVER" ]; }; then DRIVER=$f; fi
-done
-[ -n "$DRIVER" ] || die "the lake benchmark driver is missing: cargo build --release -p secviz-lake --bench lake"
+DRIVER=$(lake_driver)
 D="$OUT/lake"
 mkdir -p "$D"
 Q="$BENCH_DIR/lake/queries.py"

@@ -27,12 +27,7 @@ REPS=${2:-5}
 INGEST_COST_ROWS=${INGEST_COST_ROWS:-10000000}
 PY=$(bench_python)
 SV=$(secviz_bin)
-DRIVER=
-for f in "$TARGET"/release/deps/lake-*; do
-  case $f in *.d) continue;; esac
-  if [ -x "$f" ] && { [ -z "$DRIVER" ] || [ "$f" -nt "$DRIVER" ]; }; then DRIVER=$f; fi
-done
-[ -n "$DRIVER" ] || die "the lake benchmark driver is missing: cargo build --release -p secviz-lake --bench lake"
+DRIVER=$(lake_driver)
 D="$OUT/rollups"
 mkdir -p "$D" "$OUT/lake"
 CSV="$OUT/lake/flows-$ROWS.csv"
