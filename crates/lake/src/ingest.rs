@@ -79,6 +79,21 @@ pub enum Inside {
     Stored(crate::inside::InsideNetworks),
 }
 
+/// `inside` as the dataset stores it: real networks mapped with the key when anonymizing.
+pub(crate) fn stored_inside(
+    inside: Option<&Inside>,
+    key: Option<&AnonKey>,
+) -> Option<crate::inside::InsideNetworks> {
+    match (inside?, key) {
+        (Inside::Stored(n), _) => Some(n.clone()),
+        (Inside::Real(n), None) => Some(n.clone()),
+        (Inside::Real(n), Some(k)) => {
+            let mut anon = Anonymizer::new(k);
+            Some(n.anonymized(|ip| anon.map_ip(ip)))
+        }
+    }
+}
+
 /// How to ingest.
 pub struct IngestOptions {
     /// Parser options; `source` is set per input.
@@ -177,18 +192,12 @@ impl Lake {
         // A later ingest that names no networks keeps the dataset's.
         let keep = opts.inside.is_none() && before.as_ref().is_some_and(|m| m.inside.is_some());
         let inside = (!keep).then(|| {
-            let real = match &opts.inside {
-                Some(Inside::Stored(n)) => return n.clone(),
-                Some(Inside::Real(n)) => n.clone(),
-                None => crate::inside::InsideNetworks::private(),
-            };
-            match &opts.anonymize {
-                Some(k) => {
-                    let mut anon = Anonymizer::new(k);
-                    real.anonymized(|ip| anon.map_ip(ip))
-                }
-                None => real,
-            }
+            let private = Inside::Real(crate::inside::InsideNetworks::private());
+            stored_inside(
+                Some(opts.inside.as_ref().unwrap_or(&private)),
+                opts.anonymize.as_ref(),
+            )
+            .expect("networks are given")
         });
         if let Some(m) = &before {
             check_anonymization(m, anonymizer_info.as_ref())?;
@@ -587,7 +596,7 @@ fn parse_all(
     Ok(records)
 }
 
-fn truncate(s: &str, max: usize) -> String {
+pub(crate) fn truncate(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_string();
     }

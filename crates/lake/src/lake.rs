@@ -178,14 +178,7 @@ impl Lake {
     /// Every dataset, by name. A directory without a manifest (an ingest that never
     /// committed) is not a dataset.
     pub async fn datasets(&self) -> Result<Vec<Manifest>> {
-        let mut names: Vec<DatasetName> = self
-            .store
-            .list_dirs("datasets")
-            .await?
-            .into_iter()
-            .filter_map(|d| DatasetName::parse(&d).ok())
-            .collect();
-        names.sort();
+        let names = self.dataset_names().await?;
         let mut out = Vec::with_capacity(names.len());
         for n in names {
             if let Some(m) = self.manifest(&n).await? {
@@ -244,16 +237,12 @@ impl Lake {
         name: &DatasetName,
         keep_staging: Option<&str>,
     ) -> Result<GcReport> {
+        let swept = self.sweep_retired(name).await?;
         let dir = Self::dataset_dir(name);
         let manifest = self.manifest(name).await?;
         let named: HashSet<String> = manifest
             .iter()
-            .flat_map(|m| {
-                m.files.iter().flat_map(|f| {
-                    std::iter::once(format!("{dir}/{}", f.path))
-                        .chain(f.summary_path().map(|s| format!("{dir}/{s}")))
-                })
-            })
+            .flat_map(|m| m.named_paths().map(|p| format!("{dir}/{p}")))
             .chain(std::iter::once(Self::manifest_path(name)))
             .collect();
         let mut report = GcReport::default();
@@ -273,6 +262,8 @@ impl Lake {
             self.store.prune_empty_dirs(&dir);
         }
         self.clean_staging(name, keep_staging);
+        report.files += swept.files;
+        report.bytes += swept.bytes;
         Ok(report)
     }
 
@@ -304,7 +295,13 @@ impl Lake {
                     .and_then(|t| t.elapsed().ok())
                     .is_none_or(|age| age < grace)
             };
-            if unlocked && young() {
+            // Live appends and compactions stage without the lock (only their commits take
+            // it): theirs are left alone while young, on any lake.
+            let live = e
+                .file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with("live-"));
+            if (unlocked || live) && young() {
                 continue;
             }
             let _ = fs::remove_dir_all(e.path());
@@ -337,9 +334,49 @@ impl Lake {
 
     /// Publishes staged files and commits a new manifest. The caller holds the lock.
     pub(crate) async fn commit(&self, name: &DatasetName, commit: Commit) -> Result<Manifest> {
+        let Commit {
+            files,
+            record,
+            anonymization,
+            inside,
+            force,
+        } = commit;
+        self.commit_with(name, &files, &record.id, |m| {
+            check_anonymization(m, anonymization.as_ref())?;
+            // Checked again here, against the version this commit replaces: two writers that
+            // ingest the same file at once (a job taken over from an instance that was only
+            // slow) both passed the check before parsing, and only the first may commit.
+            for s in record.sources.iter().filter(|s| !s.sha256.is_empty()) {
+                Manifest::check_duplicate(Some(m), &s.name, &s.sha256, force)?;
+            }
+            if m.anonymization.is_none() && m.files.is_empty() {
+                m.anonymization = anonymization.clone();
+            }
+            if let Some(inside) = &inside {
+                m.inside = Some(inside.clone());
+            }
+            m.ingests.push(record.clone());
+            Ok(())
+        })
+        .await
+    }
+
+    /// Publishes staged files, then commits the manifest read at that moment as changed by
+    /// `edit` with the files added (named as written by `writer`): the one commit protocol
+    /// of ingests, live appends and compactions. On an object store, a commit that loses
+    /// the race for the manifest reads it again and calls `edit` again on the new one; an
+    /// error from `edit` abandons the commit (its published files stay unnamed, and are
+    /// collected).
+    pub(crate) async fn commit_with(
+        &self,
+        name: &DatasetName,
+        files: &[StagedFile],
+        writer: &str,
+        mut edit: impl FnMut(&mut Manifest) -> Result<()>,
+    ) -> Result<Manifest> {
         let dir = Self::dataset_dir(name);
         // Summaries first: a file is never named without its summary in place.
-        for f in &commit.files {
+        for f in files {
             if f.summary_bytes.is_some() {
                 self.store
                     .publish_file(
@@ -358,25 +395,8 @@ impl Lake {
                 Some((m, v)) => (m, Some(v)),
                 None => (Manifest::new(name.clone(), now), None),
             };
-            check_anonymization(&m, commit.anonymization.as_ref())?;
-            // Checked again here, against the version this commit replaces: two writers that
-            // ingest the same file at once (a job taken over from an instance that was only
-            // slow) both passed the check before parsing, and only the first may commit.
-            for s in commit
-                .record
-                .sources
-                .iter()
-                .filter(|s| !s.sha256.is_empty())
-            {
-                Manifest::check_duplicate(Some(&m), &s.name, &s.sha256, commit.force)?;
-            }
-            if m.anonymization.is_none() && m.files.is_empty() {
-                m.anonymization = commit.anonymization.clone();
-            }
-            if let Some(inside) = &commit.inside {
-                m.inside = Some(inside.clone());
-            }
-            for f in &commit.files {
+            edit(&mut m)?;
+            for f in files {
                 m.files.push(DataFile {
                     path: f.rel.clone(),
                     day: f.day.clone(),
@@ -384,7 +404,7 @@ impl Lake {
                     bytes: f.bytes,
                     time_min_us: f.time_min_us,
                     time_max_us: f.time_max_us,
-                    ingest: commit.record.id.clone(),
+                    ingest: writer.to_string(),
                     summary: f.summary_bytes.map(|bytes| SummaryInfo {
                         bytes,
                         format: crate::summary::SUMMARY_FORMAT,
@@ -392,7 +412,6 @@ impl Lake {
                 });
             }
             m.files.sort_by(|a, b| a.path.cmp(&b.path));
-            m.ingests.push(commit.record.clone());
             m.version += 1;
             m.updated = format_micros(now);
             m.recompute_totals();
@@ -408,8 +427,102 @@ impl Lake {
             }
         }
         Err(LakeError::Internal(format!(
-            "dataset {name}: {COMMIT_ATTEMPTS} other commits came first; the ingest was not committed"
+            "dataset {name}: {COMMIT_ATTEMPTS} other commits came first; the change was not committed"
         )))
+    }
+
+    /// The manifests of `names` (those that exist), each read under a read lease that the
+    /// caller holds for as long as it reads their files ([`crate::lease`]).
+    pub(crate) async fn manifests_leased(
+        &self,
+        names: &[DatasetName],
+    ) -> Result<(Vec<Manifest>, Vec<crate::lease::ReadLease>)> {
+        let mut manifests = Vec::with_capacity(names.len());
+        let mut leases = Vec::new();
+        for n in names {
+            let lease = match self.store.local_dir() {
+                Some(root) => {
+                    let root = root.to_path_buf();
+                    let n = n.clone();
+                    Some(
+                        tokio::task::spawn_blocking(move || {
+                            crate::lease::ReadLease::take(&root, &n)
+                        })
+                        .await
+                        .map_err(|e| LakeError::Internal(e.to_string()))??,
+                    )
+                }
+                None => None,
+            };
+            if let Some(m) = self.manifest(n).await? {
+                if let Some(mut l) = lease {
+                    l.set_version(m.version);
+                    leases.push(l);
+                }
+                manifests.push(m);
+            }
+        }
+        Ok((manifests, leases))
+    }
+
+    /// Names of every dataset directory that may hold a dataset.
+    pub(crate) async fn dataset_names(&self) -> Result<Vec<DatasetName>> {
+        let mut names: Vec<DatasetName> = self
+            .store
+            .list_dirs("datasets")
+            .await?
+            .into_iter()
+            .filter_map(|d| DatasetName::parse(&d).ok())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// Deletes the retired files of `name` that no reader can still be reading, and drops
+    /// them from the manifest. The caller holds the lock. Returns what was deleted.
+    pub(crate) async fn sweep_retired(&self, name: &DatasetName) -> Result<GcReport> {
+        // Looking at the leases also clears those of readers that died.
+        let oldest = self
+            .store
+            .local_dir()
+            .map(|root| crate::lease::oldest_read(root, name));
+        let Some(m) = self.manifest(name).await? else {
+            return Ok(GcReport::default());
+        };
+        if m.retired.is_empty() {
+            return Ok(GcReport::default());
+        }
+        // A file retired in version V is read only by readers of versions before V.
+        let deletable: Box<dyn Fn(&crate::manifest::RetiredFile) -> bool + Send> = match oldest {
+            Some(oldest) => Box::new(move |r| oldest.is_none_or(|o| o >= r.version)),
+            None => {
+                let before = now_micros() - GC_GRACE_SECS * 1_000_000;
+                Box::new(move |r| r.at_us < before)
+            }
+        };
+        let gone: Vec<crate::manifest::RetiredFile> =
+            m.retired.iter().filter(|r| deletable(r)).cloned().collect();
+        if gone.is_empty() {
+            return Ok(GcReport::default());
+        }
+        let paths: HashSet<String> = gone.iter().map(|r| r.path.clone()).collect();
+        // Out of the manifest first: a crash after this commit leaves unnamed files, which
+        // gc collects; the other way round would name files that are gone.
+        self.commit_with(name, &[], "sweep", |m| {
+            m.retired.retain(|r| !paths.contains(&r.path));
+            Ok(())
+        })
+        .await?;
+        let dir = Self::dataset_dir(name);
+        let mut report = GcReport::default();
+        for r in &gone {
+            for p in std::iter::once(r.path.clone()).chain(r.summary_path()) {
+                self.store.delete(&format!("{dir}/{p}")).await?;
+                report.files += 1;
+            }
+            report.bytes += r.bytes + r.summary.as_ref().map_or(0, |s| s.bytes);
+        }
+        Ok(report)
     }
 }
 

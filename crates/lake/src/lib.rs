@@ -19,10 +19,13 @@
 pub mod analyze;
 pub mod anon;
 pub mod cluster;
+pub mod compact;
 mod error;
 mod ingest;
 pub mod inside;
 mod lake;
+mod lease;
+pub mod live;
 pub mod manifest;
 mod name;
 mod profile;

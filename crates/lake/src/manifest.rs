@@ -49,6 +49,77 @@ pub struct Manifest {
     pub time_max_us: Option<i64>,
     pub files: Vec<DataFile>,
     pub ingests: Vec<IngestRecord>,
+    /// Live sources appending to the dataset ([`crate::live`]), by key: their counts,
+    /// latest rejects and, for a followed file, how far it was read. Updated in the same
+    /// commit as the files of each append, so what a source acknowledged is exactly what
+    /// the dataset holds.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub streams: BTreeMap<String, StreamRecord>,
+    /// Files a compaction replaced ([`crate::compact`]): no longer read by new queries,
+    /// kept until no running reader can still be reading them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retired: Vec<RetiredFile>,
+}
+
+/// One live source of a dataset.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StreamRecord {
+    /// `follow` (a tailed file); receivers add their own kinds.
+    pub kind: String,
+    /// The file followed, or the source's label (anonymized when the dataset is).
+    pub name: String,
+    /// Format parsed (`pf`, `syslog`, ...).
+    pub format: String,
+    /// RFC 3339: first and latest append.
+    pub started: String,
+    pub updated: String,
+    /// Commits made by this source.
+    pub appends: u64,
+    /// Parse counts over all its appends: `parsed + rejected = read`.
+    pub summary: ParseSummary,
+    /// The latest rejects, with line numbers and reasons (all are counted in `summary`).
+    pub rejects: Vec<RejectSample>,
+    /// Where a followed file was read to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<FileCursor>,
+}
+
+/// How far a followed file was read: committed with the events it covers, so a follower
+/// restarted after a crash goes on from here, losing and repeating nothing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileCursor {
+    /// Device and inode of the file read: a file rotated away is recognised by them.
+    pub dev: u64,
+    pub ino: u64,
+    /// Bytes read, up to the end of the last whole line.
+    pub offset: u64,
+    /// Lines read.
+    pub line: u64,
+    /// SHA-256 of the file's first bytes (up to 1 KiB), so that a new file that happens to
+    /// get a recycled inode is not taken for the old one.
+    pub head_sha256: String,
+    pub head_bytes: u64,
+}
+
+/// A file a compaction took out of the dataset.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetiredFile {
+    pub path: String,
+    pub bytes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<SummaryInfo>,
+    /// The first manifest version without it: readers of older versions may read it.
+    pub version: u64,
+    /// When it was retired, microseconds since the epoch.
+    pub at_us: i64,
+}
+
+impl RetiredFile {
+    pub fn summary_path(&self) -> Option<String> {
+        self.summary
+            .as_ref()
+            .map(|_| crate::summary::summary_path(&self.path))
+    }
 }
 
 /// How a dataset's addresses were anonymized.
@@ -197,6 +268,8 @@ impl Manifest {
             time_max_us: None,
             files: Vec::new(),
             ingests: Vec::new(),
+            streams: BTreeMap::new(),
+            retired: Vec::new(),
         }
     }
 
@@ -221,9 +294,14 @@ impl Manifest {
             )));
         }
         // The manifest names files to read; never let it point outside the dataset.
-        for f in &m.files {
-            if !is_safe_data_path(&f.path) {
-                return Err(bad(format!("file path {:?} is not a dataset file", f.path)));
+        for p in m
+            .files
+            .iter()
+            .map(|f| &f.path)
+            .chain(m.retired.iter().map(|r| &r.path))
+        {
+            if !is_safe_data_path(p) {
+                return Err(bad(format!("file path {p:?} is not a dataset file")));
             }
         }
         Ok(m)
@@ -253,13 +331,34 @@ impl Manifest {
         self.time_max_us = self.files.iter().filter_map(|f| f.time_max_us).max();
     }
 
-    /// Rejected records over all ingests.
+    /// Rejected records over all ingests and live sources.
     pub fn rejected_total(&self) -> u64 {
-        self.ingests
+        let ingested: u64 = self
+            .ingests
             .iter()
             .flat_map(|i| &i.sources)
             .map(|s| s.summary.rejected_total())
-            .sum()
+            .sum();
+        ingested
+            + self
+                .streams
+                .values()
+                .map(|s| s.summary.rejected_total())
+                .sum::<u64>()
+    }
+
+    /// Every file path the manifest names, live or retired, with their summaries: what
+    /// [`crate::Lake::gc`] must keep.
+    pub fn named_paths(&self) -> impl Iterator<Item = String> + '_ {
+        let live = self
+            .files
+            .iter()
+            .flat_map(|f| std::iter::once(f.path.clone()).chain(f.summary_path()));
+        let retired = self
+            .retired
+            .iter()
+            .flat_map(|f| std::iter::once(f.path.clone()).chain(f.summary_path()));
+        live.chain(retired)
     }
 }
 

@@ -279,6 +279,19 @@ impl LineReader {
         self.line_no += lines;
     }
 
+    /// Goes on reading from `inner` after the end of the previous input, numbering its
+    /// lines after the ones already read: a live source fed piece by piece.
+    pub fn refill(&mut self, inner: Box<dyn BufRead + Send>) {
+        self.inner = inner;
+        self.pending = 0;
+        self.done = false;
+    }
+
+    /// Numbers the next line `next` (resuming a followed log after a restart).
+    pub fn set_next_line(&mut self, next: u64) {
+        self.line_no = next.saturating_sub(1);
+    }
+
     /// Number of the last line handed out (1-based; 0 before the first).
     #[inline]
     pub fn line_no(&self) -> u64 {

@@ -116,6 +116,57 @@ impl EventStream {
         })
     }
 
+    /// A stream over lines the caller hands it as they arrive ([`EventStream::feed`]): a
+    /// followed log, a receiver. The parser's state (a Zeek header, the year rule) and the
+    /// line numbers carry from one piece to the next, as if the pieces were one input.
+    /// The format is `opts.format`, or detected from `first` (the first lines, which must
+    /// then be fed too). Text formats only, read on one thread, never compressed.
+    pub fn lines(first: &[u8], mut opts: ParseOptions) -> Result<EventStream, ParseError> {
+        let format = match opts.format {
+            Some(f) => f,
+            None => detect(first)?,
+        };
+        if format == Format::Pcap || first.starts_with(&[0x1f, 0x8b]) {
+            return Err(ParseError::BadOption(
+                "a live input must be a text log, not a capture or a compressed file".into(),
+            ));
+        }
+        opts.format = Some(format);
+        opts.threads = 1;
+        let opened = input::Opened {
+            head: Vec::new(),
+            reader: Box::new(std::io::Cursor::new(Vec::new())),
+            damage: Damage::default(),
+            refused: Refusal::default(),
+            gzip: false,
+        };
+        EventStream::start(opened, opts)
+    }
+
+    /// Hands a live stream ([`EventStream::lines`]) its next lines: whole lines, each
+    /// ending with a newline. [`EventStream::next_batch`] then returns their events and
+    /// `None` once they are parsed; the summary counts on over all pieces.
+    pub fn feed(&mut self, lines: Vec<u8>) {
+        if let Inner::Lines(l) = &mut self.inner {
+            l.refill(Box::new(std::io::Cursor::new(lines)));
+        }
+    }
+
+    /// Numbers the next line fed `next` (a followed log resumed after a restart).
+    pub fn set_next_line(&mut self, next: u64) {
+        if let Inner::Lines(l) = &mut self.inner {
+            l.set_next_line(next);
+        }
+    }
+
+    /// Number of the last line read (text formats; 0 for captures).
+    pub fn line_no(&self) -> u64 {
+        match &self.inner {
+            Inner::Lines(l) => l.line_no(),
+            Inner::Pcap(_) => 0,
+        }
+    }
+
     /// Opens a file. Sets `opts.source` to the path (unless already set) and the
     /// reference time of the year rule to the file's modification time (unless set).
     pub fn open_path(
@@ -184,5 +235,40 @@ fn system_micros(t: SystemTime) -> i64 {
     match t.duration_since(SystemTime::UNIX_EPOCH) {
         Ok(d) => d.as_micros() as i64,
         Err(e) => -(e.duration().as_micros() as i64),
+    }
+}
+
+#[cfg(test)]
+mod live_tests {
+    use super::*;
+
+    /// Pieces fed one after the other parse as one input: line numbers go on, a Zeek
+    /// header read in the first piece still names the columns of the last.
+    #[test]
+    fn fed_pieces_parse_as_one_input() {
+        let header = "#separator \\x09\n#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\n#types\ttime\taddr\tport\taddr\tport\n";
+        let row = |i: u32| format!("1379288667.{i:06}\t10.0.0.{i}\t1032\t192.0.2.1\t80\n");
+        let first = format!("{header}{}", row(1));
+        let mut s = EventStream::lines(first.as_bytes(), ParseOptions::default()).unwrap();
+        assert_eq!(s.format(), Format::Zeek);
+        let mut rejects = Vec::new();
+        let mut rows = 0;
+        for piece in [first, row(2) + &row(3), "not a zeek line\n".to_string(), row(4)] {
+            s.feed(piece.into_bytes());
+            while let Some(b) = s.next_batch(&mut |r| rejects.push(r.line)).unwrap() {
+                rows += b.num_rows();
+            }
+        }
+        assert_eq!(rows, 4);
+        assert_eq!(rejects, [7], "numbered after the lines of earlier pieces");
+        assert_eq!(s.line_no(), 8);
+        assert_eq!((s.summary().events, s.summary().skipped), (4, 3));
+        // Resumed elsewhere: numbering from a given line.
+        s.set_next_line(100);
+        s.feed(b"also not zeek\n".to_vec());
+        while s.next_batch(&mut |r| rejects.push(r.line)).unwrap().is_some() {}
+        assert_eq!(rejects, [7, 100]);
+        // Captures and compressed input are no live text.
+        assert!(EventStream::lines(&[0x1f, 0x8b, 8, 0], ParseOptions::default()).is_err());
     }
 }

@@ -202,6 +202,44 @@ fn print_detail(m: &Manifest) {
             }
         }
     }
+    for s in m.streams.values() {
+        let sum = &s.summary;
+        println!(
+            "\nlive {} {} ({}): {} appends, {} .. {}",
+            s.kind,
+            escape_control(&s.name),
+            s.format,
+            s.appends,
+            s.started,
+            s.updated
+        );
+        if let Some(c) = &s.cursor {
+            println!("    read to line {} (byte {})", c.line, c.offset);
+        }
+        println!(
+            "    read {} parsed {} rejected {} skipped {} events {}",
+            sum.read,
+            sum.parsed,
+            sum.rejected_total(),
+            sum.skipped,
+            sum.events
+        );
+        // The latest rejects are the ones kept for a live source.
+        for r in s.rejects.iter().rev().take(5) {
+            println!(
+                "    line {}: {}: {}",
+                r.line,
+                r.reason,
+                escape_control(&r.detail)
+            );
+        }
+    }
+    if !m.retired.is_empty() {
+        println!(
+            "\n{} files replaced by compaction wait for their last readers",
+            m.retired.len()
+        );
+    }
 }
 
 pub fn human_bytes(n: u64) -> String {

@@ -6,6 +6,9 @@
 //! the commit at the end; an interrupted ingest leaves the dataset as it was, and so
 //! does a gzip input refused for expanding past `--max-decompressed-ratio`/`-bytes`.
 //!
+//! With `--follow`, the one file given is tailed into the dataset until interrupted
+//! ([`super::follow`]).
+//!
 //! Exit status: 0 when events were ingested (some lines may have been rejected: they are
 //! reported); 1 on an error; 2 when nothing was ingested (no line parsed, or no records).
 
@@ -68,6 +71,19 @@ pub struct Args {
     /// No progress bar and no reject lines on standard error.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Keep reading the file as it grows, across rotation, committing new lines every
+    /// --interval, until interrupted (Ctrl-C or SIGTERM). A restart goes on where the last
+    /// commit left off.
+    #[arg(long)]
+    pub follow: bool,
+    /// With --follow: the longest a new line waits before it is committed, in seconds.
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 1.0,
+        requires = "follow"
+    )]
+    pub interval: f64,
     #[command(flatten)]
     pub decompress: DecompressArgs,
     #[command(flatten)]
@@ -81,6 +97,16 @@ const SHOWN_REJECTS: usize = 10;
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let lake = args.data.open()?;
+    if args.follow {
+        anyhow::ensure!(
+            args.files.len() == 1 && args.files[0].as_os_str() != "-",
+            "--follow reads one file (not standard input)"
+        );
+        anyhow::ensure!(
+            args.interval.is_finite() && (0.05..=3600.0).contains(&args.interval),
+            "--interval must be between 0.05 and 3600 seconds"
+        );
+    }
     let anonymize = match &args.anonymize {
         Some(path) => {
             let (key, created) = AnonKey::load_or_create(path)?;
@@ -116,6 +142,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             anyhow::ensure!(f.is_file(), "{} is not a readable file", f.display());
             sources.push(IngestSource::path(f));
         }
+    }
+    if args.follow {
+        let opts = secviz_lake::live::FollowOptions {
+            parse,
+            anonymize,
+            inside: args.inside.clone().map(secviz_lake::Inside::Real),
+            interval: Duration::from_secs_f64(args.interval),
+            ..Default::default()
+        };
+        let sink = RejectSink::new(args.rejects.as_deref(), args.quiet)?;
+        let reject_state = sink.state.clone();
+        let on_reject =
+            Box::new(move |source: &str, r: &secviz_parse::Reject| sink.take(source, r));
+        let code = super::follow::run(&lake, &args, opts, on_reject)?;
+        reject_state
+            .lock()
+            .map(|mut s| s.finish())
+            .unwrap_or(Ok(0))?;
+        return Ok(code);
     }
     let opts = IngestOptions {
         parse,

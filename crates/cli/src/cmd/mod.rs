@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod datasets;
 pub mod decompress;
 pub mod demo;
+pub mod follow;
 pub mod graph;
 pub mod ingest;
 pub mod parse;

@@ -7,6 +7,7 @@ mod cluster_cli;
 mod common;
 mod decompression_cli;
 mod exit_codes;
+mod follow_cli;
 mod graph_cli;
 mod hostile;
 mod lake_cli;

@@ -160,7 +160,12 @@ impl Lake {
                 "a member's query was started outside the query executor".into(),
             ));
         }
-        let mut config = SessionConfig::new().with_information_schema(false);
+        // The read leases of the datasets registered, held by the session (and by a
+        // query's stream): compaction deletes no file they read ([`crate::lease`]).
+        let leases = Arc::new(SessionLeases::default());
+        let mut config = SessionConfig::new()
+            .with_information_schema(false)
+            .with_extension(leases.clone());
         config.options_mut().sql_parser.collect_spans = true;
         if let Some(s) = &limits.sandbox {
             config = config
@@ -247,18 +252,12 @@ impl Lake {
         let store = self.store();
         ctx.register_object_store(store.url().as_ref(), store.object_store());
 
-        let manifests: Vec<_> = match access {
-            Access::All => self.datasets().await?,
-            Access::Only(names) => {
-                let mut out = Vec::new();
-                for n in names {
-                    if let Some(m) = self.manifest(n).await? {
-                        out.push(m);
-                    }
-                }
-                out
-            }
+        let names = match access {
+            Access::All => self.dataset_names().await?,
+            Access::Only(names) => names.clone(),
         };
+        let (manifests, held) = self.manifests_leased(&names).await?;
+        *leases.0.lock().expect("lease lock") = held;
         for m in &manifests {
             ctx.register_table(m.name.as_str(), Arc::new(LakeTable::dataset(store, m)))?;
         }
@@ -291,7 +290,8 @@ impl Lake {
                 .verify_plan(&logical)
                 .map_err(|e| QueryError::new(QueryErrorKind::Forbidden, e.message().to_string()))?;
             let frame = ctx.execute_logical_plan(logical).await.map_err(df)?;
-            frame.execute_stream().await.map_err(df)
+            let leases = ctx.state().config().get_extension::<SessionLeases>();
+            Ok((frame.execute_stream().await.map_err(df)?, leases))
         };
         let guarded = AssertUnwindSafe(plan).catch_unwind();
         let planned = match opts.limits.timeout {
@@ -300,10 +300,11 @@ impl Lake {
                 .map_err(|_| timeout_error(t))?,
             None => guarded.await,
         };
-        let inner = planned.map_err(|_| {
+        let (inner, leases) = planned.map_err(|_| {
             QueryError::new(QueryErrorKind::Internal, "the query engine panicked")
         })??;
         Ok(QueryStream {
+            _leases: leases,
             schema: inner.schema(),
             inner: Some(inner),
             deadline,
@@ -333,6 +334,10 @@ impl Lake {
     }
 }
 
+/// The read leases a session holds ([`crate::lease`]), as a session-config extension.
+#[derive(Debug, Default)]
+pub(crate) struct SessionLeases(std::sync::Mutex<Vec<crate::lease::ReadLease>>);
+
 fn internal(e: &LakeError) -> QueryError {
     QueryError::new(QueryErrorKind::Internal, e.to_string())
 }
@@ -347,6 +352,8 @@ fn timeout_error(t: Duration) -> QueryError {
 /// The rows of a running query, enforcing its time and row limits. Dropping it
 /// cancels the query.
 pub struct QueryStream {
+    /// Held until the rows are read: the files stay while the query reads them.
+    _leases: Option<Arc<SessionLeases>>,
     schema: SchemaRef,
     inner: Option<SendableRecordBatchStream>,
     deadline: Option<Pin<Box<tokio::time::Sleep>>>,

@@ -7,6 +7,7 @@ mod cluster;
 mod duckdb;
 mod fuzz;
 mod ingest;
+mod live;
 mod puzzles;
 mod query;
 mod s3;

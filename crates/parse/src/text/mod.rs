@@ -170,6 +170,22 @@ impl LineSource {
         self
     }
 
+    /// Parses `inner` next, after what was read before (see [`LineReader::refill`]).
+    /// Only for a serial source: the parallel reader holds chunks read ahead.
+    pub fn refill(&mut self, inner: Box<dyn std::io::BufRead + Send>) {
+        debug_assert!(self.parallel.is_none());
+        self.reader.refill(inner);
+    }
+
+    pub fn set_next_line(&mut self, next: u64) {
+        self.reader.set_next_line(next);
+    }
+
+    /// Number of the last line read.
+    pub fn line_no(&self) -> u64 {
+        self.reader.line_no()
+    }
+
     pub fn next_batch(
         &mut self,
         summary: &mut Summary,
