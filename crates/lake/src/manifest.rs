@@ -82,6 +82,14 @@ pub struct StreamRecord {
     /// Where a followed file was read to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cursor: Option<FileCursor>,
+    /// Messages lost before they could be read: UDP datagrams the kernel dropped (its
+    /// receive-buffer overflow counter) or the receiver's full queue could not take.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropped: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// How far a followed file was read: committed with the events it covers, so a follower

@@ -253,7 +253,12 @@ mod live_tests {
         assert_eq!(s.format(), Format::Zeek);
         let mut rejects = Vec::new();
         let mut rows = 0;
-        for piece in [first, row(2) + &row(3), "not a zeek line\n".to_string(), row(4)] {
+        for piece in [
+            first,
+            row(2) + &row(3),
+            "not a zeek line\n".to_string(),
+            row(4),
+        ] {
             s.feed(piece.into_bytes());
             while let Some(b) = s.next_batch(&mut |r| rejects.push(r.line)).unwrap() {
                 rows += b.num_rows();
@@ -266,7 +271,11 @@ mod live_tests {
         // Resumed elsewhere: numbering from a given line.
         s.set_next_line(100);
         s.feed(b"also not zeek\n".to_vec());
-        while s.next_batch(&mut |r| rejects.push(r.line)).unwrap().is_some() {}
+        while s
+            .next_batch(&mut |r| rejects.push(r.line))
+            .unwrap()
+            .is_some()
+        {}
         assert_eq!(rejects, [7, 100]);
         // Captures and compressed input are no live text.
         assert!(EventStream::lines(&[0x1f, 0x8b, 8, 0], ParseOptions::default()).is_err());

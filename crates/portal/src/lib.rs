@@ -93,6 +93,11 @@ impl App {
         self.state.pages.clone()
     }
 
+    /// The lake the portal reads and writes (live receivers append to it).
+    pub fn lake(&self) -> &secviz_lake::Lake {
+        &self.state.lake
+    }
+
     /// The database pool the app uses (tests and the `user` subcommand use it).
     pub fn db(&self) -> &db::Db {
         &self.state.db

@@ -129,6 +129,72 @@ pub struct Args {
     pub password_hash_queue: Option<usize>,
     #[command(flatten)]
     pub queries: QueryFlags,
+    /// Boxed: the flags are many, and the command enum holds every subcommand's.
+    #[command(flatten)]
+    pub syslog: Box<SyslogFlags>,
+}
+
+/// The syslog receiver (live ingest over the network).
+#[derive(clap::Args, Debug)]
+#[command(next_help_heading = "Syslog receiver")]
+pub struct SyslogFlags {
+    /// Receive syslog (RFC 3164 and 5424) over UDP and TCP on this address; given without
+    /// one, 127.0.0.1:5514. Loopback unless you name another address.
+    #[arg(
+        long,
+        env = "SECVIZ_SYSLOG",
+        value_name = "ADDR",
+        num_args = 0..=1,
+        default_missing_value = secviz_lake::live::syslog::DEFAULT_ADDR
+    )]
+    pub syslog: Option<SocketAddr>,
+    /// The dataset syslog messages go to (created when missing).
+    #[arg(long, env = "SECVIZ_SYSLOG_DATASET", default_value = "syslog")]
+    pub syslog_dataset: secviz_lake::DatasetName,
+    /// Longest syslog message accepted, in bytes; longer ones are refused and counted.
+    #[arg(long, env = "SECVIZ_SYSLOG_MAX_MESSAGE_BYTES", default_value_t = 65536)]
+    pub syslog_max_message_bytes: usize,
+    /// Messages a second one sender may send: over it, TCP senders are slowed and UDP
+    /// messages dropped and counted.
+    #[arg(long, env = "SECVIZ_SYSLOG_RATE", default_value_t = 20000)]
+    pub syslog_rate: u32,
+    /// TCP connections open at once.
+    #[arg(long, env = "SECVIZ_SYSLOG_MAX_CONNECTIONS", default_value_t = 256)]
+    pub syslog_max_connections: usize,
+}
+
+impl SyslogFlags {
+    /// Starts the receiver on `lake`, if asked for; it runs until the returned server is
+    /// dropped.
+    async fn start(
+        &self,
+        lake: &secviz_lake::Lake,
+    ) -> anyhow::Result<Option<secviz_lake::live::syslog::SyslogServer>> {
+        let Some(addr) = self.syslog else {
+            return Ok(None);
+        };
+        let name = &self.syslog_dataset;
+        if let Some(m) = lake.manifest(name).await?
+            && m.anonymization.is_some()
+        {
+            anyhow::bail!(
+                "dataset {name} is anonymized; syslog cannot be received into it (name another with --syslog-dataset)"
+            );
+        }
+        let (receiver, _appender) = secviz_lake::live::Receiver::start(
+            lake,
+            name,
+            secviz_lake::live::ReceiverOptions::default(),
+        );
+        let opts = secviz_lake::live::syslog::SyslogOptions {
+            max_frame_bytes: self.syslog_max_message_bytes.clamp(480, 16 << 20),
+            rate_per_source: self.syslog_rate.max(1),
+            max_connections: self.syslog_max_connections.max(1),
+            ..Default::default()
+        };
+        let server = secviz_lake::live::syslog::serve(receiver, addr, opts).await?;
+        Ok(Some(server))
+    }
 }
 
 /// Limits of members' work (SQL and views APIs, previews, pictures, analyses, exports).
@@ -228,12 +294,19 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     runtime.block_on(async move {
         let data = config.data_dir.clone();
         let app = secviz_portal::App::build(config).await?;
+        let syslog = args.syslog.start(app.lake()).await?;
         let server = app.bind().await?;
         println!(
             "secviz portal: http://{} (data in {})",
             server.local_addr(),
             data.display()
         );
+        if let Some(s) = &syslog {
+            println!(
+                "secviz syslog: udp://{} tcp://{} into dataset {}",
+                s.udp, s.tcp, args.syslog.syslog_dataset
+            );
+        }
         server
             .run_until(async {
                 let _ = tokio::signal::ctrl_c().await;

@@ -19,3 +19,4 @@ mod portal_crash;
 mod portal_instances;
 mod portal_s3;
 mod s3_cli;
+mod syslog_cli;

@@ -445,6 +445,7 @@ impl Lake {
                     summary: Default::default(),
                     rejects: Vec::new(),
                     cursor: None,
+                    dropped: 0,
                 });
             add_to_record(rec, &round.counts);
             rec.format = meta.format.to_string();

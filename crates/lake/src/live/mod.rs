@@ -11,9 +11,12 @@
 //! - [`follow`]: a log file tailed across rotation (`secviz ingest --follow`).
 
 mod follow;
+mod receive;
+pub mod syslog;
 mod tail;
 
 pub use follow::{FollowOptions, FollowProgress, FollowReport};
+pub use receive::{Messages, Receiver, ReceiverOptions, ReceiverStats, Source};
 
 use crate::anon::Anonymizer;
 use crate::manifest::{ParseSummary, RejectSample, StreamRecord};
@@ -51,6 +54,18 @@ impl AppendCounts {
             raw: crate::ingest::truncate(&shown.raw, 512),
         });
         shown
+    }
+
+    /// Keeps a sample of a message refused before parsing (anonymized when the dataset is).
+    pub fn keep(&mut self, mut r: RejectSample, anon: Option<&mut Anonymizer>) {
+        if let Some(a) = anon {
+            r.detail = a.text(&r.detail);
+            r.raw = a.text(&r.raw);
+        }
+        if self.rejects.len() == KEPT_REJECTS {
+            self.rejects.remove(0);
+        }
+        self.rejects.push(r);
     }
 
     /// Adds the difference between two snapshots of a stream's summary.
