@@ -337,3 +337,46 @@ async fn compaction_merges_appends_and_keeps_what_a_running_query_reads() {
     lake.gc(&name).await.unwrap();
     assert!(!lease_dir.join("gone.lease").exists());
 }
+
+#[tokio::test]
+async fn a_followed_file_follows_the_datasets_anonymization() {
+    let (dir, lake) = temp_lake();
+    let key = secviz_lake::anon::AnonKey::from_bytes(std::array::from_fn(|i| i as u8 ^ 0x33));
+    let log = dir.path().join("pf.log");
+    append(&log, &lines(0, 20));
+    append(&log, "bad line from 10.0.0.99\n");
+    let opts = FollowOptions {
+        anonymize: Some(key.clone()),
+        ..follow_options()
+    };
+    let f = Follower::start(&lake, "anon", &log, opts);
+    wait_read(&lake, "anon", 21).await;
+    f.stop().await;
+    let m = lake.require(&"anon".parse().unwrap()).await.unwrap();
+    assert!(m.anonymization.is_some());
+    // No real address in the rows, nor in the rejects kept.
+    assert_eq!(
+        count(&lake, "SELECT count(*) FROM anon WHERE src_ip LIKE '10.0.0.%' OR dst_ip = '192.0.2.1' OR raw LIKE '%10.0.0.%'").await,
+        0
+    );
+    let rec = m.streams.values().next().unwrap();
+    assert!(
+        !rec.rejects[0].raw.contains("10.0.0.99"),
+        "{:?}",
+        rec.rejects
+    );
+    // Following into it without the key is refused, before anything is read.
+    let err = lake
+        .follow(
+            &"anon".parse().unwrap(),
+            &log,
+            follow_options(),
+            Arc::new(AtomicBool::new(true)),
+            Box::new(|_| {}),
+            Box::new(|_, _| {}),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("anonymized"), "{err}");
+}

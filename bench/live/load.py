@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Syslog load over TCP, and how long the messages take to become visible at the receiver.
+
+Two modes, against any receiver on a TCP port:
+
+  burst:  COUNT messages as fast as one connection takes them; the time from the first byte
+          sent until the receiver shows COUNT messages is the sustained rate.
+  steady: RATE messages a second for SECONDS (a chunk every 10 ms); for each chunk, the time
+          from its sending until the receiver shows it: p50, p99 and max of that delay.
+
+What "shows" means is the watcher's: `--manifest FILE` polls a secviz dataset's manifest.json
+(its committed rows: what a query reads), `--file FILE` polls the file rsyslog writes (every
+message the same length, so its size counts them). Both are polled every 10 ms.
+
+Prints one JSON object.
+"""
+import argparse
+import json
+import os
+import socket
+import threading
+import time
+
+LENGTH = 200  # bytes of every message, newline excluded
+
+
+def message(i):
+    head = f"<13>Dec  5 10:00:{i % 60:02d} loadhost app[7]: id={i:012d} "
+    return (head + "x" * (LENGTH - len(head))).encode() + b"\n"
+
+
+def chunk(start, n):
+    return b"".join(message(i) for i in range(start, start + n))
+
+
+class Watcher:
+    def __init__(self, args):
+        self.args = args
+        self.samples = []  # (time, count)
+        self.stop = False
+
+    def count(self):
+        a = self.args
+        if a.manifest:
+            try:
+                with open(a.manifest, "rb") as f:
+                    return json.load(f).get("rows", 0) - a.base
+            except (OSError, ValueError):
+                return 0
+        try:
+            return os.stat(a.file).st_size // (LENGTH + 1) - a.base
+        except OSError:
+            return 0
+
+    def run(self):
+        while not self.stop:
+            c = self.count()  # the time after the count: a delay is never under-stated
+            self.samples.append((time.monotonic(), c))
+            time.sleep(0.01)
+
+    def first_time(self, n, after=0):
+        """When the count first reached n (None if never), scanning from sample `after`."""
+        for k in range(after, len(self.samples)):
+            if self.samples[k][1] >= n:
+                return self.samples[k][0], k
+        return None, after
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--tcp", required=True)
+    p.add_argument("--mode", choices=["burst", "steady"], required=True)
+    p.add_argument("--count", type=int, default=1_000_000)
+    p.add_argument("--rate", type=int, default=10_000)
+    p.add_argument("--seconds", type=int, default=30)
+    p.add_argument("--manifest")
+    p.add_argument("--file")
+    p.add_argument("--base", type=int, default=0, help="messages already there")
+    p.add_argument("--timeout", type=float, default=600)
+    args = p.parse_args()
+    host, port = args.tcp.rsplit(":", 1)
+    sock = socket.create_connection((host, int(port)))
+    w = Watcher(args)
+    t = threading.Thread(target=w.run, daemon=True)
+    t.start()
+    out = {"mode": args.mode, "message_bytes": LENGTH + 1}
+    if args.mode == "burst":
+        block = chunk(0, 5000)
+        sent = 0
+        t0 = time.monotonic()
+        while sent < args.count:
+            n = min(5000, args.count - sent)
+            sock.sendall(block if n == 5000 else chunk(0, n))
+            sent += n
+        t_sent = time.monotonic()
+        while w.count() < args.count:
+            if time.monotonic() - t0 > args.timeout:
+                raise SystemExit(f"only {w.count()} of {args.count} arrived in {args.timeout} s")
+            time.sleep(0.01)
+        done, _ = w.first_time(args.count)
+        done = done or time.monotonic()
+        out.update(
+            count=args.count,
+            send_seconds=round(t_sent - t0, 3),
+            seconds=round(done - t0, 3),
+            per_second=round(args.count / (done - t0)),
+        )
+    else:
+        per_tick = max(1, args.rate // 100)
+        ticks = args.seconds * 100
+        sends = []  # (count after this chunk, time sent)
+        t0 = time.monotonic()
+        i = 0
+        for k in range(ticks):
+            due = t0 + k * 0.01
+            now = time.monotonic()
+            if due > now:
+                time.sleep(due - now)
+            sock.sendall(chunk(i, per_tick))
+            i += per_tick
+            sends.append((i, time.monotonic()))
+        while w.count() < i:
+            if time.monotonic() - t0 > args.seconds + args.timeout:
+                raise SystemExit(f"only {w.count()} of {i} arrived")
+            time.sleep(0.01)
+        time.sleep(0.05)
+        delays = []
+        k = 0
+        for n, at in sends:
+            seen, k = w.first_time(n, k)
+            delays.append(seen - at)
+        delays.sort()
+        pick = lambda q: delays[min(len(delays) - 1, int(q * len(delays)))]
+        out.update(
+            count=i,
+            rate=args.rate,
+            achieved_per_second=round(i / (sends[-1][1] - t0)),
+            p50_ms=round(pick(0.50) * 1000, 1),
+            p99_ms=round(pick(0.99) * 1000, 1),
+            max_ms=round(delays[-1] * 1000, 1),
+        )
+    w.stop = True
+    sock.close()
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()
