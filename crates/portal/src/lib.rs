@@ -35,6 +35,7 @@ pub mod ratelimit;
 mod auth;
 pub mod demo;
 mod hash_pool;
+mod live;
 mod logtext;
 
 mod error;

@@ -108,6 +108,14 @@ pub fn build(state: AppState) -> Router {
             "/account/email",
             post(account_email::submit).layer(small_form()),
         )
+        .route(
+            "/account/tokens",
+            post(account_tokens::create).layer(small_form()),
+        )
+        .route(
+            "/account/tokens/{id}/revoke",
+            post(account_tokens::revoke).layer(small_form()),
+        )
         // Writing.
         .route(
             "/new",
@@ -138,6 +146,10 @@ pub fn build(state: AppState) -> Router {
         .route(
             "/api/v1/datasets/{id}/query",
             get(dataset_query::get).post(dataset_query::post),
+        )
+        .route(
+            "/api/v1/live/{dataset}",
+            post(live_ingest::post).layer(DefaultBodyLimit::max(live_ingest::MAX_BODY + 1)),
         )
         .nest_service(data_post::API_ROOT, views_api)
         .nest_service(data_post::ASSETS, secviz_viewer::assets::router::<()>())

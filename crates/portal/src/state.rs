@@ -45,6 +45,8 @@ pub struct AppState {
     public_url: Arc<OnceLock<String>>,
     /// Password hashing, bounded (see `hash_pool`).
     pub hashing: HashPool,
+    /// Receivers of live ingest over HTTP, one per dataset (see `live`).
+    pub live: crate::live::LiveReceivers,
 }
 
 impl AppState {
@@ -118,6 +120,7 @@ impl AppState {
             ingest_running: Arc::default(),
             public_url,
             hashing,
+            live: Default::default(),
         })
     }
 

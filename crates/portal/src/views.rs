@@ -542,6 +542,28 @@ pub struct AccountPage {
     pub email: String,
     pub notice: Option<String>,
     pub errors: Vec<String>,
+    /// A token just made: shown this once.
+    pub new_token: Option<String>,
+    pub tokens: Vec<TokenView>,
+    /// The member's ready datasets, `(id, label)`, for a new token.
+    pub datasets: Vec<(String, String)>,
+    /// What the token form held, kept when it failed.
+    pub token_label: String,
+    pub token_days: String,
+    /// The portal's public URL, for the example.
+    pub api_base: String,
+}
+
+/// An API token on the account page.
+pub struct TokenView {
+    pub id: String,
+    pub label: String,
+    pub dataset: String,
+    pub created: String,
+    pub expires: String,
+    pub last_used: String,
+    /// `active`, `expired` or `revoked`.
+    pub state: &'static str,
 }
 
 pub struct ModlogView {

@@ -18,6 +18,7 @@ pub mod sessions;
 pub mod singleton;
 pub mod states;
 pub mod tags;
+pub mod tokens;
 pub mod users;
 
 use std::time::Duration;

@@ -1,14 +1,18 @@
-//! GET /account — password and email changes (both need the current password).
+//! GET /account — password and email changes (both need the current password), and the
+//! member's API tokens for live ingest (see `account_tokens`).
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 
 use super::{Visit, render};
-use crate::db::users;
+use crate::clock::rfc3339;
+use crate::db::states::DatasetStatus;
+use crate::db::tokens::{self, TokenState};
+use crate::db::{datasets, users};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::views::{AccountPage, Chrome};
+use crate::views::{AccountPage, Chrome, TokenView};
 use crate::web::Visitor;
 
 pub async fn show(State(state): State<AppState>, visit: Visit) -> Result<Response, AppError> {
@@ -29,10 +33,62 @@ pub async fn page(
     errors: Vec<String>,
     status: StatusCode,
 ) -> Result<Response, AppError> {
+    page_with(state, v, notice, errors, status, TokenForm::default()).await
+}
+
+/// What the token form adds to the page: a token just made, or the fields it failed with.
+#[derive(Default)]
+pub struct TokenForm {
+    pub new_token: Option<String>,
+    pub label: String,
+    pub days: String,
+}
+
+pub async fn page_with(
+    state: &AppState,
+    v: &Visitor,
+    notice: Option<String>,
+    errors: Vec<String>,
+    status: StatusCode,
+    form: TokenForm,
+) -> Result<Response, AppError> {
     let me = v.require_user()?;
     let user = users::find_by_id(&state.db, me.id)
         .await?
         .ok_or(AppError::Unauthorized)?;
+    let now = state.clock.now();
+    let owned = datasets::of_owner(&state.db, me.id).await?;
+    let label_of = |id: &str| {
+        owned
+            .iter()
+            .find(|d| d.id == id)
+            .map_or_else(|| id.to_string(), |d| format!("{} ({})", d.label, d.id))
+    };
+    let tokens = tokens::of_owner(&state.db, me.id)
+        .await?
+        .into_iter()
+        .map(|t| TokenView {
+            dataset: label_of(&t.dataset_id),
+            created: rfc3339(t.created_at),
+            expires: rfc3339(t.expires_at),
+            last_used: t
+                .last_used_at
+                .map(rfc3339)
+                .unwrap_or_else(|| "never".into()),
+            state: match t.state(now) {
+                TokenState::Active => "active",
+                TokenState::Expired => "expired",
+                TokenState::Revoked => "revoked",
+            },
+            id: t.id,
+            label: t.label,
+        })
+        .collect();
+    let datasets = owned
+        .iter()
+        .filter(|d| d.status == DatasetStatus::Ready)
+        .map(|d| (d.id.clone(), format!("{} ({})", d.label, d.id)))
+        .collect();
     render(
         status,
         &AccountPage {
@@ -40,6 +96,16 @@ pub async fn page(
             email: user.email,
             notice,
             errors,
+            new_token: form.new_token,
+            tokens,
+            datasets,
+            token_label: form.label,
+            api_base: state.public_url().to_string(),
+            token_days: if form.days.is_empty() {
+                tokens::DEFAULT_DAYS.to_string()
+            } else {
+                form.days
+            },
         },
     )
 }

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod account_email;
 pub mod account_password;
+pub mod account_tokens;
 pub mod admin;
 pub mod admin_roles;
 pub mod admin_tags;
@@ -20,6 +21,7 @@ pub mod feeds;
 pub mod gallery;
 pub mod home;
 pub mod image_serve;
+pub mod live_ingest;
 pub mod login;
 pub mod logout;
 pub mod member_show;

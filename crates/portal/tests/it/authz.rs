@@ -212,6 +212,18 @@ const CASES: &[Case] = &[
         [UNAUTH, UNPROC, UNPROC, UNPROC, UNPROC],
     ),
     (
+        "POST",
+        "/account/tokens",
+        &[("dataset", "nope"), ("label", "x"), ("days", "9")],
+        [UNAUTH, UNPROC, UNPROC, UNPROC, UNPROC],
+    ),
+    (
+        "POST",
+        "/account/tokens/0123456789abcdef/revoke",
+        &[],
+        [UNAUTH, NF, NF, NF, NF],
+    ),
+    (
         "MULTIPART",
         "/p/{post}/edit",
         &[("action", "publish"), ("title", "t"), ("body", "b")],

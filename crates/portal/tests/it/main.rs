@@ -19,6 +19,7 @@ mod error_wording;
 mod health;
 mod instances;
 mod journey;
+mod live_http;
 mod logging;
 mod page_cache;
 mod password_hashing;
