@@ -30,6 +30,9 @@ use crate::name::DatasetName;
 use crate::time::{format_micros, now_micros};
 use crate::write::{PartitionWriter, StagedFile, WriteOptions};
 
+/// A batch this large is committed without waiting for more.
+const MIN_COMMIT_BYTES: usize = 1 << 20;
+
 /// How a receiver parses and commits.
 #[derive(Clone)]
 pub struct ReceiverOptions {
@@ -210,9 +213,20 @@ impl Appender {
             };
             let mut batch = vec![first];
             let mut bytes = batch[0].messages.lines.len();
-            // Gather what else arrives until the interval since the last commit is over.
-            let until = tokio::time::Instant::from_std(last_commit + self.opts.interval);
+            // Take what else is queued already; then, while the batch is small, gather what
+            // arrives until the interval since the last commit is over (fewer, larger files
+            // under a trickle). A large batch is committed at once: its senders wait for it.
             while bytes < self.opts.max_batch_bytes {
+                match rx.try_recv() {
+                    Ok(d) => {
+                        bytes += d.messages.lines.len();
+                        batch.push(d);
+                    }
+                    Err(_) => break,
+                }
+            }
+            let until = tokio::time::Instant::from_std(last_commit + self.opts.interval);
+            while bytes < MIN_COMMIT_BYTES {
                 match tokio::time::timeout_at(until, rx.recv()).await {
                     Ok(Some(d)) => {
                         bytes += d.messages.lines.len();

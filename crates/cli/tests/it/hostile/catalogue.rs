@@ -22,6 +22,31 @@ pub(super) enum Request {
         spec: String,
         sel: Option<String>,
     },
+    /// Live ingest over HTTP (issue 18) with this `Authorization` header (or none) and a
+    /// body of JSON lines.
+    Live {
+        authorization: Option<String>,
+        body: String,
+    },
+}
+
+pub(super) fn live(
+    name: &'static str,
+    authorization: Option<String>,
+    expect: &'static [u16],
+    says: &'static str,
+) -> Hostile {
+    let line =
+        r#"{"ts":"2025-10-21T06:01:00Z","src_ip":"192.0.2.1","dst_ip":"192.0.2.2","dst_port":22}"#;
+    Hostile {
+        name,
+        request: Request::Live {
+            authorization,
+            body: format!("{line}\n").repeat(500),
+        },
+        expect,
+        says,
+    }
 }
 
 pub(super) fn sql(
@@ -138,6 +163,25 @@ pub(super) fn hostile_requests() -> Vec<Hostile> {
         expect: &[400],
         says: "error",
     });
+    // Live ingest (issue 18): without a token, with a forged one, with one that is no token.
+    v.push(live(
+        "live ingest without a token",
+        None,
+        &[401],
+        "unauthorized",
+    ));
+    v.push(live(
+        "live ingest with a forged token",
+        Some(format!("Bearer svz_0123456789abcdef_{}", "ab".repeat(32))),
+        &[401],
+        "unauthorized",
+    ));
+    v.push(live(
+        "live ingest with a malformed token",
+        Some(format!("Bearer svz_../../{}", "%".repeat(4000))),
+        &[401],
+        "unauthorized",
+    ));
     v
 }
 
@@ -169,6 +213,18 @@ pub(super) async fn send(
             http.get(format!(
                 "{base}/api/v1/views/datasets/{dataset}/{route}?{query}"
             ))
+        }
+        Request::Live {
+            authorization,
+            body,
+        } => {
+            let r = http
+                .post(format!("{base}/api/v1/live/{dataset}"))
+                .body(body.clone());
+            match authorization {
+                Some(a) => r.header("authorization", a.as_str()),
+                None => r,
+            }
         }
     };
     let r = req

@@ -8,7 +8,7 @@
 //!   p99 under twice its p99 measured just before the attack, under the same page load;
 //! - every hostile request ends within its limit (the query time limit plus the
 //!   executor's grace and a margin for a debug build) with a clear 4xx or 503 JSON error
-//!   (the SQL API and the views API), or is cut/closed as its kind requires (a huge
+//!   (the SQL API, the views API and the live-ingest API), or is cut/closed as its kind requires (a huge
 //!   answer is truncated and marked, a slow export or a slow client is cut);
 //! - each kind, sent alone first, is evaluated and refused as it should be, and a reader
 //!   that stops reading its exports is given one and cut; in the storm that follows (every
