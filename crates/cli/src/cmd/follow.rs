@@ -19,20 +19,21 @@ use secviz_lake::query::escape_control;
 use secviz_lake::{Lake, RejectFn};
 
 use super::datasets::runtime;
-use super::ingest::Args;
 
+/// Follows `path` into `dataset` until interrupted (`ingest --follow`, which checked the
+/// arguments).
 pub fn run(
     lake: &Lake,
-    args: &Args,
+    path: &std::path::Path,
+    dataset: &secviz_lake::DatasetName,
+    quiet: bool,
     opts: FollowOptions,
     on_reject: RejectFn,
 ) -> anyhow::Result<ExitCode> {
-    let path = args.files[0].clone();
     anyhow::ensure!(path.is_file(), "{} is not a readable file", path.display());
-    let bar = status_line(args.quiet);
+    let bar = status_line(quiet);
     let progress = {
         let bar = bar.clone();
-        let quiet = args.quiet;
         Box::new(move |p: &FollowProgress| {
             bar.set_message(format!(
                 "{}: {} lines, {} events, {} rejected (version {})",
@@ -71,7 +72,7 @@ pub fn run(
             s.store(true, Ordering::Relaxed);
         });
         anyhow::Ok(
-            lake.follow(&args.dataset, &path, opts, stop, progress, on_reject)
+            lake.follow(dataset, path, opts, stop, progress, on_reject)
                 .await?,
         )
     });
@@ -83,7 +84,7 @@ pub fn run(
         report.appends,
         report.events,
         report.rejected,
-        args.dataset,
+        dataset,
         report.version
     );
     Ok(ExitCode::SUCCESS)

@@ -155,7 +155,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let reject_state = sink.state.clone();
         let on_reject =
             Box::new(move |source: &str, r: &secviz_parse::Reject| sink.take(source, r));
-        let code = super::follow::run(&lake, &args, opts, on_reject)?;
+        let code = super::follow::run(
+            &lake,
+            &args.files[0],
+            &args.dataset,
+            args.quiet,
+            opts,
+            on_reject,
+        )?;
         reject_state
             .lock()
             .map(|mut s| s.finish())
