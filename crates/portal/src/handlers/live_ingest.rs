@@ -35,6 +35,8 @@ const MAX_LINE: usize = 1 << 20;
 /// Requests a minute one token may make.
 const PER_MINUTE: u32 = 120;
 
+/// An error answer. The body may be partly unread: the connection is closed after it, so
+/// that the client does not send its next request on a connection the server drops.
 fn error(status: StatusCode, kind: &str, message: &str) -> Response {
     let mut r = (
         status,
@@ -47,6 +49,7 @@ fn error(status: StatusCode, kind: &str, message: &str) -> Response {
         HeaderValue::from_static("application/json"),
     );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::CONNECTION, HeaderValue::from_static("close"));
     r
 }
 
