@@ -6,26 +6,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::common::portal::pf_lines;
 use crate::common::{ok, secviz_in};
-
-fn pf_lines(from: usize, n: usize) -> String {
-    let mut s = String::with_capacity(n * 120);
-    for i in from..from + n {
-        let t = 6 * 3600 + i / 10;
-        s.push_str(&format!(
-            "Oct 21 {:02}:{:02}:{:02}.{:06} rule 12/0(match): block in on xl1: 10.0.{}.{}.{} > 192.0.2.{}.80: S 1:1(0) win 8192 (DF)\n",
-            t / 3600 % 24,
-            t / 60 % 60,
-            t % 60,
-            i % 1_000_000,
-            i % 7,
-            1 + i % 200,
-            1024 + i % 60000,
-            1 + i % 50
-        ));
-    }
-    s
-}
 
 fn append(path: &Path, text: &str) {
     let mut f = std::fs::OpenOptions::new()

@@ -16,13 +16,13 @@ use sha2::{Digest, Sha256};
 use secviz_parse::{EventStream, Format, ParseOptions};
 
 use super::tail::{Next, Tail};
-use super::{AppendCounts, add_to_record, append_prefix};
+use super::{AppendCounts, SourceMeta, append_prefix, record_append};
 use crate::anon::{AnonKey, Anonymizer};
 use crate::compact::{CompactOptions, CompactReport};
 use crate::error::{LakeError, Result};
 use crate::ingest::Inside;
 use crate::lake::{Lake, check_anonymization};
-use crate::manifest::{FileCursor, StreamRecord};
+use crate::manifest::FileCursor;
 use crate::name::DatasetName;
 use crate::time::{format_micros, now_micros};
 use crate::write::{PartitionWriter, StagedFile, WriteOptions};
@@ -432,26 +432,13 @@ impl Lake {
             if let Some(i) = meta.inside {
                 m.inside = Some(i.clone());
             }
-            let rec = m
-                .streams
-                .entry(key.to_string())
-                .or_insert_with(|| StreamRecord {
-                    kind: meta.kind.to_string(),
-                    name: meta.name.to_string(),
-                    format: meta.format.to_string(),
-                    started: now.clone(),
-                    updated: now.clone(),
-                    appends: 0,
-                    summary: Default::default(),
-                    rejects: Vec::new(),
-                    cursor: None,
-                    dropped: 0,
-                });
-            add_to_record(rec, &round.counts);
-            rec.format = meta.format.to_string();
-            rec.updated = now.clone();
-            rec.appends += 1;
-            rec.cursor = Some(round.cursor.clone());
+            let source = SourceMeta {
+                key,
+                kind: meta.kind,
+                name: meta.name,
+                format: meta.format,
+            };
+            record_append(m, &source, &now, &round.counts).cursor = Some(round.cursor.clone());
             Ok(())
         })
         .await

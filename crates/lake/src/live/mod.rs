@@ -19,7 +19,7 @@ pub use follow::{FollowOptions, FollowProgress, FollowReport};
 pub use receive::{Messages, Receiver, ReceiverOptions, ReceiverStats, Source};
 
 use crate::anon::Anonymizer;
-use crate::manifest::{ParseSummary, RejectSample, StreamRecord};
+use crate::manifest::{Manifest, ParseSummary, RejectSample, StreamRecord};
 use secviz_parse::Reject;
 
 /// Rejects a live source keeps in the manifest: the latest ones (all are counted).
@@ -44,15 +44,15 @@ impl AppendCounts {
             },
             None => r.clone(),
         };
-        if self.rejects.len() == KEPT_REJECTS {
-            self.rejects.remove(0);
-        }
-        self.rejects.push(RejectSample {
-            line: shown.line,
-            reason: shown.reason.as_str().to_string(),
-            detail: shown.detail.clone(),
-            raw: crate::ingest::truncate(&shown.raw, 512),
-        });
+        self.keep(
+            RejectSample {
+                line: shown.line,
+                reason: shown.reason.as_str().to_string(),
+                detail: shown.detail.clone(),
+                raw: crate::ingest::truncate(&shown.raw, 512),
+            },
+            None,
+        );
         shown
     }
 
@@ -92,8 +92,38 @@ impl AppendCounts {
     }
 }
 
-/// Adds an append's counts to a source's record.
-pub(crate) fn add_to_record(rec: &mut StreamRecord, counts: &AppendCounts) {
+/// Who a live source is, for its record.
+pub(crate) struct SourceMeta<'a> {
+    pub key: &'a str,
+    pub kind: &'a str,
+    pub name: &'a str,
+    pub format: &'a str,
+}
+
+/// Adds one append of a live source to its record in `m` (made at its first append): the
+/// counts, the latest rejects, what it is called and parsed as now, and when (`now`, RFC 3339).
+/// Returns the record, for what only some sources keep (a cursor, drops).
+pub(crate) fn record_append<'m>(
+    m: &'m mut Manifest,
+    source: &SourceMeta<'_>,
+    now: &str,
+    counts: &AppendCounts,
+) -> &'m mut StreamRecord {
+    let rec = m
+        .streams
+        .entry(source.key.to_string())
+        .or_insert_with(|| StreamRecord {
+            kind: source.kind.to_string(),
+            name: String::new(),
+            format: String::new(),
+            started: now.to_string(),
+            updated: String::new(),
+            appends: 0,
+            summary: Default::default(),
+            rejects: Vec::new(),
+            cursor: None,
+            dropped: 0,
+        });
     let s = &mut rec.summary;
     let c = &counts.summary;
     s.read += c.read;
@@ -109,6 +139,11 @@ pub(crate) fn add_to_record(rec: &mut StreamRecord, counts: &AppendCounts) {
     rec.rejects.extend(counts.rejects.iter().cloned());
     let extra = rec.rejects.len().saturating_sub(KEPT_REJECTS);
     rec.rejects.drain(..extra);
+    rec.name = source.name.to_string();
+    rec.format = source.format.to_string();
+    rec.updated = now.to_string();
+    rec.appends += 1;
+    rec
 }
 
 /// A sortable, unique file prefix for one append: `part-l<time>-<random>`, so that a

@@ -19,13 +19,12 @@ use std::time::{Duration, Instant};
 use secviz_parse::{EventStream, Format, ParseOptions};
 use tokio::sync::{mpsc, oneshot};
 
-use super::follow::AppendMeta;
-use super::{AppendCounts, add_to_record, append_prefix};
+use super::{AppendCounts, SourceMeta, append_prefix, record_append};
 use crate::anon::{AnonKey, Anonymizer};
 use crate::compact::CompactOptions;
 use crate::error::{LakeError, Result};
 use crate::lake::{Lake, check_anonymization};
-use crate::manifest::{RejectSample, StreamRecord};
+use crate::manifest::RejectSample;
 use crate::name::DatasetName;
 use crate::time::{format_micros, now_micros};
 use crate::write::{PartitionWriter, StagedFile, WriteOptions};
@@ -347,33 +346,13 @@ impl Appender {
                         m.anonymization = info.clone();
                     }
                     for (key, (source, counts, dropped)) in &group.sources {
-                        let meta = AppendMeta {
+                        let meta = SourceMeta {
+                            key,
                             kind: source.kind,
                             name: &source.label,
                             format: source.format.name(),
-                            anonymization: None,
-                            inside: None,
                         };
-                        let rec = m
-                            .streams
-                            .entry(key.clone())
-                            .or_insert_with(|| StreamRecord {
-                                kind: meta.kind.to_string(),
-                                name: meta.name.to_string(),
-                                format: meta.format.to_string(),
-                                started: now.clone(),
-                                updated: now.clone(),
-                                appends: 0,
-                                summary: Default::default(),
-                                rejects: Vec::new(),
-                                cursor: None,
-                                dropped: 0,
-                            });
-                        add_to_record(rec, counts);
-                        rec.name = meta.name.to_string();
-                        rec.updated = now.clone();
-                        rec.appends += 1;
-                        rec.dropped += dropped;
+                        record_append(m, &meta, &now, counts).dropped += dropped;
                     }
                     Ok(())
                 })
