@@ -33,6 +33,7 @@ pub mod members;
 pub mod ratelimit;
 
 mod auth;
+mod dashboard;
 pub mod demo;
 mod hash_pool;
 mod live;

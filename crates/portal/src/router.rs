@@ -73,6 +73,8 @@ pub fn build(state: AppState) -> Router {
         .route("/img/{id}/thumb-dark", get(image_serve::thumb_dark))
         .route("/static/style.css", get(static_files::style))
         .route("/static/favicon.svg", get(static_files::favicon))
+        .route("/static/screen.css", get(static_files::screen_style))
+        .route("/static/dashboard.js", get(static_files::dashboard_script))
         .route("/favicon.ico", get(static_files::favicon))
         .route("/healthz", get(static_files::health))
         // Accounts.
@@ -151,6 +153,40 @@ pub fn build(state: AppState) -> Router {
             "/api/v1/live/{dataset}",
             post(live_ingest::post).layer(DefaultBodyLimit::max(live_ingest::MAX_BODY + 1)),
         )
+        // Dashboards (issue 18).
+        .route(
+            "/dashboards",
+            get(dashboard_list::show).post(dashboard_list::create),
+        )
+        .route("/dash/{id}", get(dashboard_show::show))
+        .route("/dash/{id}/screen", get(dashboard_show::screen))
+        .route("/dash/{id}/panels", get(dashboard_show::panels))
+        .route("/dash/{id}/events", get(dashboard_show::events))
+        .route("/dash/{id}/dashboard.json", get(dashboard_show::export))
+        .route("/dash/{id}/spec", post(dashboard_edit::spec))
+        .route(
+            "/dash/{id}/visibility",
+            post(dashboard_edit::visibility).layer(small_form()),
+        )
+        .route(
+            "/dash/{id}/delete",
+            post(dashboard_edit::delete).layer(small_form()),
+        )
+        .route(
+            "/dash/{id}/remix",
+            post(dashboard_edit::remix).layer(small_form()),
+        )
+        .route(
+            "/dash/{id}/shares",
+            post(dashboard_share::create).layer(small_form()),
+        )
+        .route(
+            "/dash/{id}/shares/{sid}/revoke",
+            post(dashboard_share::revoke).layer(small_form()),
+        )
+        .route("/s/{token}", get(dashboard_share::screen))
+        .route("/s/{token}/panels", get(dashboard_share::panels))
+        .route("/s/{token}/events", get(dashboard_share::events))
         .nest_service(data_post::API_ROOT, views_api)
         .nest_service(data_post::ASSETS, secviz_viewer::assets::router::<()>())
         .route("/p/{id}/comments", post(comment_create::submit))

@@ -47,6 +47,8 @@ pub struct AppState {
     pub hashing: HashPool,
     /// Receivers of live ingest over HTTP, one per dataset (see `live`).
     pub live: crate::live::LiveReceivers,
+    /// Dashboards computed once per interval for all their viewers (see `dashboard`).
+    pub screens: Arc<crate::dashboard::Screens>,
 }
 
 impl AppState {
@@ -121,6 +123,7 @@ impl AppState {
             public_url,
             hashing,
             live: Default::default(),
+            screens: Arc::default(),
         })
     }
 

@@ -15,6 +15,7 @@
 //! secviz-render).
 
 pub mod compute;
+pub mod dashboard;
 mod error;
 pub mod field;
 pub mod picture;

@@ -54,6 +54,19 @@ impl Limits {
     }
 }
 
+impl Limits {
+    /// The lake's limits of a query under these.
+    pub fn query(&self) -> QueryLimits {
+        QueryLimits {
+            timeout: Some(self.time),
+            memory_bytes: Some(self.memory),
+            max_rows: None,
+            spill: false,
+            sandbox: self.sandbox.then(|| SandboxLimits::member(self.time)),
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits::member()
@@ -111,15 +124,8 @@ impl Source {
         limits: Limits,
     ) -> Result<Source, ViewError> {
         let manifest = lake.require(dataset).await?;
-        let qlimits = QueryLimits {
-            timeout: Some(limits.time),
-            memory_bytes: Some(limits.memory),
-            max_rows: None,
-            spill: false,
-            sandbox: limits.sandbox.then(|| SandboxLimits::member(limits.time)),
-        };
         let ctx = lake
-            .session(&Access::Only(vec![dataset.clone()]), &qlimits)
+            .session(&Access::Only(vec![dataset.clone()]), &limits.query())
             .await?;
         // The dataset's own table has exactly the event schema (the lake's `events` adds a
         // `dataset` column); `events` becomes the filtered view every query reads. Dataset

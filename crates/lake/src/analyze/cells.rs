@@ -6,10 +6,7 @@ use datafusion::arrow::datatypes::{DataType, Float64Type, Int64Type};
 use datafusion::arrow::record_batch::RecordBatch;
 
 /// The rows of `batches` as typed tuples, via `f(row)`.
-pub(crate) fn each_row<T>(
-    batches: &[RecordBatch],
-    mut f: impl FnMut(&Row<'_>) -> Option<T>,
-) -> Vec<T> {
+pub fn each_row<T>(batches: &[RecordBatch], mut f: impl FnMut(&Row<'_>) -> Option<T>) -> Vec<T> {
     let mut out = Vec::new();
     for b in batches {
         for i in 0..b.num_rows() {
@@ -22,7 +19,7 @@ pub(crate) fn each_row<T>(
 }
 
 /// One row of a batch.
-pub(crate) struct Row<'a> {
+pub struct Row<'a> {
     batch: &'a RecordBatch,
     row: usize,
 }

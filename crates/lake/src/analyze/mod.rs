@@ -10,7 +10,7 @@
 
 mod auth;
 pub mod baseline;
-pub(crate) mod cells;
+pub mod cells;
 mod dns;
 mod flows;
 mod network;
@@ -351,7 +351,7 @@ impl Params {
     }
 
     /// Refuses parameters the analysis does not take (a typo would silently do nothing).
-    fn check(&self, spec: &AnalysisSpec) -> Result<(), AnalysisError> {
+    pub fn check(&self, spec: &AnalysisSpec) -> Result<(), AnalysisError> {
         for k in self.0.keys() {
             if !spec.params.iter().any(|p| p.name == k) {
                 let known: Vec<_> = spec.params.iter().map(|p| p.name).collect();
@@ -753,21 +753,74 @@ impl Lake {
         let ctx = self.session(access, limits).await?;
         let q = Sql { ctx: &ctx, limits };
         let (facts, summary) = self.facts(access, &q).await?;
-        let mut findings = Vec::new();
-        let mut not_run = Vec::new();
-        for spec in ANALYSES {
-            let r = run_one(&q, &facts, summary.as_deref(), spec, &Params::default()).await?;
-            match r.not_run {
-                Some(reason) => not_run.push(NotRun {
-                    analysis: spec.name,
-                    title: spec.title,
-                    reason,
-                }),
-                None => findings.extend(r.findings),
-            }
-        }
-        sort_findings(&mut findings);
-        Ok(Report { findings, not_run })
+        run_all(&q, &facts, summary.as_deref()).await
+    }
+
+    /// Runs every analysis with default parameters over the events of `access` with
+    /// `from <= time < to` (microseconds): what a dashboard's findings panel shows for its
+    /// moving window. The summaries describe whole files, not a window, so this reads the
+    /// rows (the window is pushed down to the files as a time filter).
+    pub async fn analyze_all_between(
+        &self,
+        access: &Access,
+        window: [i64; 2],
+        limits: &QueryLimits,
+    ) -> Result<Report, AnalysisError> {
+        let ctx = self.window_session(access, window, limits).await?;
+        let q = Sql { ctx: &ctx, limits };
+        let manifests = self.manifests_of(access).await?;
+        let facts = Facts::count(&q, inside_networks(&manifests)).await?;
+        run_all(&q, &facts, None).await
+    }
+
+    /// Runs one analysis over the events of `access` with `from <= time < to` (see
+    /// [`Lake::analyze_all_between`]).
+    pub async fn analyze_between(
+        &self,
+        access: &Access,
+        name: &str,
+        params: &Params,
+        window: [i64; 2],
+        limits: &QueryLimits,
+    ) -> Result<AnalysisResult, AnalysisError> {
+        let spec = spec(name).ok_or_else(|| AnalysisError::Unknown(name.to_string()))?;
+        params.check(spec)?;
+        let ctx = self.window_session(access, window, limits).await?;
+        let q = Sql { ctx: &ctx, limits };
+        let manifests = self.manifests_of(access).await?;
+        let facts = Facts::count(&q, inside_networks(&manifests)).await?;
+        run_one(&q, &facts, None, spec, params).await
+    }
+
+    /// A session whose `events` holds only the events with `from <= time < to`.
+    async fn window_session(
+        &self,
+        access: &Access,
+        [from, to]: [i64; 2],
+        limits: &QueryLimits,
+    ) -> Result<SessionContext, AnalysisError> {
+        use datafusion::prelude::{col, lit};
+        let ctx = self.session(access, limits).await?;
+        let ts = |us: i64| {
+            lit(ScalarValue::TimestampMicrosecond(
+                Some(us),
+                Some("UTC".into()),
+            ))
+        };
+        let time = col(secviz_parse::schema::col::TIME);
+        let swap = async {
+            let window = ctx
+                .table(crate::name::EVENTS_TABLE)
+                .await?
+                .filter(time.clone().gt_eq(ts(from)).and(time.lt(ts(to))))?
+                .into_view();
+            ctx.deregister_table(crate::name::EVENTS_TABLE)?;
+            ctx.register_table(crate::name::EVENTS_TABLE, window)?;
+            Ok::<_, datafusion::error::DataFusionError>(())
+        };
+        swap.await
+            .map_err(|e| QueryError::from_datafusion(e, "the time window"))?;
+        Ok(ctx)
     }
 
     /// What the datasets in `access` hold, and their merged summary when every file has
@@ -840,6 +893,30 @@ fn sort_findings(findings: &mut [Finding]) {
             .then_with(|| order(a.analysis).cmp(&order(b.analysis)))
             .then_with(|| a.headline.cmp(&b.headline))
     });
+}
+
+/// Every analysis with default parameters: findings most unusual first, and those that
+/// could not run.
+async fn run_all(
+    q: &Sql<'_>,
+    facts: &Facts,
+    summary: Option<&Summary>,
+) -> Result<Report, AnalysisError> {
+    let mut findings = Vec::new();
+    let mut not_run = Vec::new();
+    for spec in ANALYSES {
+        let r = run_one(q, facts, summary, spec, &Params::default()).await?;
+        match r.not_run {
+            Some(reason) => not_run.push(NotRun {
+                analysis: spec.name,
+                title: spec.title,
+                reason,
+            }),
+            None => findings.extend(r.findings),
+        }
+    }
+    sort_findings(&mut findings);
+    Ok(Report { findings, not_run })
 }
 
 async fn run_one(

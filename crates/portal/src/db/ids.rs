@@ -68,3 +68,7 @@ row_id!(
     /// An ingest job (`jobs.id`).
     JobId
 );
+row_id!(
+    /// A dashboard (`dashboards.id`), the number in `/dash/{id}`.
+    DashboardId
+);

@@ -4,6 +4,7 @@
 //! Times are Unix seconds and flags integers so rows decode the same on both.
 
 pub mod comments;
+pub mod dashboards;
 pub mod datasets;
 pub mod drafts;
 pub mod ids;

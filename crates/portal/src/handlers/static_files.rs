@@ -25,6 +25,35 @@ pub async fn style() -> Response {
         .into_response()
 }
 
+const SCREEN_STYLE: &str = include_str!("../../static/screen.css");
+
+/// The big screen's stylesheet (dashboards in a control room).
+pub async fn screen_style() -> Response {
+    asset("text/css; charset=utf-8", SCREEN_STYLE)
+}
+
+const DASHBOARD_SCRIPT: &str = include_str!("../../static/dashboard.js");
+
+/// The dashboards' refresh and rotation (the pages work without it, reloading instead).
+pub async fn dashboard_script() -> Response {
+    asset("text/javascript; charset=utf-8", DASHBOARD_SCRIPT)
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> Response {
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 const FAVICON: &str = include_str!("../../static/favicon.svg");
 
 pub async fn favicon() -> Response {

@@ -12,6 +12,7 @@ mod accounts;
 mod authz;
 mod browser;
 mod browser_datapost;
+mod dashboards;
 mod datapost;
 mod datapost_restart;
 mod demo;

@@ -1,0 +1,271 @@
+//! What the dashboard routes answer, for a member (`/dash/{id}`) and for a share link
+//! (`/s/{token}`) alike: the handlers decide who may see which dashboard, these functions
+//! show it under the links' `base`.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use secviz_views::Selection;
+use secviz_views::dashboard::{DashboardSpec, drill};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::Shown;
+use super::pages::{Board, EventsPage, PanelFragment};
+use super::panels::{self, PanelView};
+use crate::data::ids::DatasetId;
+use crate::db::dashboards::DashboardRow;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::views::{Chrome, html_headers};
+
+/// Dashboards one big screen rotates through at most.
+pub const MAX_ROTATION: usize = 8;
+
+/// A dashboard row with its spec read.
+pub struct Loaded {
+    pub row: DashboardRow,
+    pub spec: DashboardSpec,
+}
+
+impl Loaded {
+    /// Reads the stored spec (written only after [`DashboardSpec::check`] passed).
+    pub fn new(row: DashboardRow) -> Result<Loaded, AppError> {
+        let spec = DashboardSpec::from_json(&row.spec).map_err(|e| {
+            AppError::Internal(anyhow::anyhow!(
+                "stored dashboard {} unreadable: {e}",
+                row.id
+            ))
+        })?;
+        Ok(Loaded { row, spec })
+    }
+}
+
+/// The current computation of a dashboard and its panels under `base`.
+pub struct Current {
+    pub shown: Arc<Shown>,
+    pub panels: Vec<PanelView>,
+    pub frame_line: String,
+    /// The ETag of what `base`'s viewers see (links differ per base).
+    pub etag: String,
+}
+
+pub async fn current(state: &AppState, d: &Loaded, base: &str) -> Result<Current, AppError> {
+    let shown = state.screens.get(state, &d.row, &d.spec).await?;
+    let now = secviz_lake::now_micros();
+    let panels = panels::views(&d.spec, &shown.computed, base, now);
+    let frame_line = panels::frame_line(&shown.computed.frame, now);
+    let etag = format!(
+        "{}-{}",
+        shown.digest,
+        hex::encode(&Sha256::digest(base.as_bytes())[..4])
+    );
+    Ok(Current {
+        shown,
+        panels,
+        frame_line,
+        etag,
+    })
+}
+
+/// One board of a big screen.
+pub async fn board(state: &AppState, d: &Loaded, base: &str) -> Result<Board, AppError> {
+    let c = current(state, d, base).await?;
+    Ok(Board {
+        base: base.to_string(),
+        title: d.spec.title.clone(),
+        refresh_seconds: d.spec.refresh_seconds,
+        frame_line: c.frame_line,
+        etag: c.etag,
+        panels: c.panels,
+    })
+}
+
+/// Headers of every dashboard answer: revalidate each time (the ETag makes that cheap), so
+/// no cache between the server and a screen holds numbers past their interval.
+pub fn fresh_headers(r: &mut Response) {
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, private"),
+    );
+}
+
+/// `GET …/panels`: the panels' HTML as JSON, or 304 when the viewer has them already.
+pub async fn panels_json(
+    state: &AppState,
+    d: &Loaded,
+    base: &str,
+    headers: &HeaderMap,
+) -> Result<Response, AppError> {
+    let c = current(state, d, base).await?;
+    let quoted = format!("\"{}\"", c.etag);
+    let matches = headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim() == quoted || t.trim() == "*");
+    let mut r = if matches {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let html: Vec<String> = c
+            .panels
+            .iter()
+            .map(|p| PanelFragment { panel: p }.render())
+            .collect::<Result<_, _>>()?;
+        let body = json!({
+            "etag": c.etag,
+            "frame": c.frame_line,
+            "computed_us": c.shown.at_us,
+            "refresh_seconds": d.spec.refresh_seconds,
+            "panels": html,
+        });
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            body.to_string(),
+        )
+            .into_response()
+    };
+    if let Ok(v) = HeaderValue::from_str(&quoted) {
+        r.headers_mut().insert(header::ETAG, v);
+    }
+    fresh_headers(&mut r);
+    Ok(r)
+}
+
+/// `GET …/events?sel=`: the newest events of a panel's row (its selection).
+pub async fn events_page(
+    state: &AppState,
+    chrome: Chrome,
+    d: &Loaded,
+    base: &str,
+    sel: &str,
+) -> Result<Response, AppError> {
+    if sel.len() > 16 * 1024 {
+        return Err(AppError::BadRequest("The selection is too long.".into()));
+    }
+    let selection = Selection::from_json(sel).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let name = DatasetId::parse(&d.row.dataset_id)
+        .ok_or(AppError::NotFound)?
+        .lake_name();
+    let limits = state.query_limits();
+    let view_limits = secviz_views::Limits {
+        time: limits.time,
+        memory: limits.memory,
+        sandbox: true,
+    };
+    let lake = state.lake.clone();
+    let sel2 = selection.clone();
+    let rows = state
+        .member_job(
+            &format!("dashboards:{}", d.row.owner_id),
+            limits,
+            move || async move {
+                let source = secviz_views::Source::open(&lake, &name, None, view_limits).await?;
+                drill::events(&source, &sel2, 100).await
+            },
+        )
+        .await?
+        .map_err(|e| match e {
+            secviz_views::ViewError::NotFound => AppError::NotFound,
+            secviz_views::ViewError::BadRequest(m) => AppError::BadRequest(m),
+            other => AppError::Limit(format!("The events could not be read: {other}.")),
+        })?;
+    let page = EventsPage {
+        chrome,
+        title: d.spec.title.clone(),
+        back: base.to_string(),
+        described: describe(&selection),
+        rows,
+    };
+    let mut r = (StatusCode::OK, html_headers(), page.render()?).into_response();
+    fresh_headers(&mut r);
+    Ok(r)
+}
+
+/// A selection in words: `src_ip = 10.0.0.1, auth_result = failure, 14:00 UTC to 15:00 UTC`.
+fn describe(s: &Selection) -> String {
+    let now = secviz_lake::now_micros();
+    let mut parts: Vec<String> = s
+        .values
+        .iter()
+        .map(|(k, vs)| {
+            let vals: Vec<String> = vs
+                .iter()
+                .map(|v| match v {
+                    Some(v) => serde_json::to_value(v)
+                        .ok()
+                        .map(|j| match j {
+                            serde_json::Value::String(t) => t,
+                            other => other.to_string(),
+                        })
+                        .unwrap_or_default(),
+                    None => "(none)".into(),
+                })
+                .collect();
+            format!("{k} = {}", vals.join(" or "))
+        })
+        .collect();
+    if let Some([a, b]) = s.time {
+        parts.push(format!(
+            "{} to {}",
+            panels::clock(a, now),
+            panels::clock(b, now)
+        ));
+    }
+    if parts.is_empty() {
+        "every event".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// `GET …/dashboard.json`: the export.
+pub fn export(d: &Loaded) -> Response {
+    let slug: String = d
+        .spec
+        .title
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .take(40)
+        .collect();
+    let disposition = format!("attachment; filename=\"dashboard-{slug}.json\"");
+    let mut r = (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json")],
+        d.spec.to_json(),
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    fresh_headers(&mut r);
+    r
+}
+
+/// `?rotate=a,b,c&every=60`: the others of a rotation (at most [`MAX_ROTATION`] in all)
+/// and the seconds each shows (10 to 3600; 60 unless told).
+pub fn rotation(rotate: Option<&str>, every: Option<&str>) -> (Vec<String>, u32) {
+    let others: Vec<String> = rotate
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && s.len() <= 128)
+        .take(MAX_ROTATION - 1)
+        .map(str::to_string)
+        .collect();
+    let every = every
+        .and_then(|e| e.trim().parse::<u32>().ok())
+        .unwrap_or(60)
+        .clamp(10, 3600);
+    (others, every)
+}
