@@ -22,11 +22,9 @@ use std::time::{Duration, Instant};
 use secviz_views::dashboard::{Computed, DashboardSpec};
 use sha2::{Digest, Sha256};
 
-use crate::data::ids::DatasetId;
 use crate::db::dashboards::DashboardRow;
 use crate::db::ids::DashboardId;
 use crate::error::AppError;
-use crate::state::AppState;
 
 /// Dashboards kept computed at once.
 pub const MAX_SLOTS: usize = 256;
@@ -87,14 +85,17 @@ impl Screens {
         self.slots.lock().expect("screens lock").remove(&id);
     }
 
-    /// The current interval's computation of dashboard `d`, computing it if this viewer is
-    /// the first of the interval.
-    pub async fn get(
+    /// The current interval's computation of dashboard `d`, made by `compute` if this
+    /// viewer is the first of the interval (viewers who come meanwhile wait for it).
+    pub async fn get<F>(
         &self,
-        state: &AppState,
         d: &DashboardRow,
         spec: &DashboardSpec,
-    ) -> Result<Arc<Shown>, AppError> {
+        compute: F,
+    ) -> Result<Arc<Shown>, AppError>
+    where
+        F: std::future::Future<Output = Result<(Computed, i64), AppError>>,
+    {
         let key = key_of(d, spec);
         let slot = self.slot(d.id);
         let mut cell = slot.cell.lock().await;
@@ -104,55 +105,16 @@ impl Screens {
         {
             return Ok(s.clone());
         }
-        let shown = Arc::new(compute(state, d, spec, key).await?);
+        let (computed, at_us) = compute.await?;
+        let json = serde_json::to_vec(&computed.panels).map_err(anyhow::Error::from)?;
+        let shown = Arc::new(Shown {
+            key,
+            computed,
+            at_us,
+            fresh_until: Instant::now() + Duration::from_secs(u64::from(spec.refresh_seconds)),
+            digest: hex::encode(&Sha256::digest(&json)[..12]),
+        });
         *cell = Some(shown.clone());
         Ok(shown)
     }
-}
-
-async fn compute(
-    state: &AppState,
-    d: &DashboardRow,
-    spec: &DashboardSpec,
-    key: [u8; 32],
-) -> Result<Shown, AppError> {
-    let name = DatasetId::parse(&d.dataset_id)
-        .ok_or(AppError::NotFound)?
-        .lake_name();
-    let started = Instant::now();
-    let at_us = secviz_lake::now_micros();
-    let limits = state.publish_limits();
-    let view_limits = secviz_views::Limits {
-        time: limits.time,
-        memory: limits.memory,
-        sandbox: true,
-    };
-    let (lake, spec2) = (state.lake.clone(), spec.clone());
-    let computed = state
-        .member_job(
-            &format!("dashboards:{}", d.owner_id),
-            limits,
-            move || async move {
-                secviz_views::dashboard::compute(&lake, &name, &spec2, at_us, view_limits).await
-            },
-        )
-        .await?
-        .map_err(|e| match e {
-            secviz_views::ViewError::NotFound => AppError::NotFound,
-            secviz_views::ViewError::Busy(b) => AppError::Busy {
-                message: format!("{b}."),
-                retry_after: b.retry_after.as_secs().max(1),
-            },
-            other => AppError::Limit(format!("The dashboard could not be computed: {other}.")),
-        })?;
-    let json = serde_json::to_vec(&computed.panels).map_err(anyhow::Error::from)?;
-    let digest = hex::encode(&Sha256::digest(&json)[..12]);
-    tracing::debug!(dashboard = %d.id, ms = started.elapsed().as_millis() as u64, "dashboard computed");
-    Ok(Shown {
-        key,
-        computed,
-        at_us,
-        fresh_until: Instant::now() + Duration::from_secs(u64::from(spec.refresh_seconds)),
-        digest,
-    })
 }

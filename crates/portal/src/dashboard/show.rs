@@ -8,7 +8,7 @@ use askama::Template;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use secviz_views::Selection;
-use secviz_views::dashboard::{DashboardSpec, drill};
+use secviz_views::dashboard::{Computed, DashboardSpec, drill};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
@@ -53,7 +53,10 @@ pub struct Current {
 }
 
 pub async fn current(state: &AppState, d: &Loaded, base: &str) -> Result<Current, AppError> {
-    let shown = state.screens.get(state, &d.row, &d.spec).await?;
+    let shown = state
+        .screens
+        .get(&d.row, &d.spec, compute(state, d))
+        .await?;
     let now = secviz_lake::now_micros();
     let panels = panels::views(&d.spec, &shown.computed, base, now);
     let frame_line = panels::frame_line(&shown.computed.frame, now);
@@ -68,6 +71,42 @@ pub async fn current(state: &AppState, d: &Loaded, base: &str) -> Result<Current
         frame_line,
         etag,
     })
+}
+
+/// Computes a dashboard now: one job of the query executor, admitted under its owner's
+/// name (so one member's screens cannot take the executor from everyone).
+async fn compute(state: &AppState, d: &Loaded) -> Result<(Computed, i64), AppError> {
+    let name = DatasetId::parse(&d.row.dataset_id)
+        .ok_or(AppError::NotFound)?
+        .lake_name();
+    let started = std::time::Instant::now();
+    let at_us = secviz_lake::now_micros();
+    let limits = state.publish_limits();
+    let view_limits = secviz_views::Limits {
+        time: limits.time,
+        memory: limits.memory,
+        sandbox: true,
+    };
+    let (lake, spec) = (state.lake.clone(), d.spec.clone());
+    let computed = state
+        .member_job(
+            &format!("dashboards:{}", d.row.owner_id),
+            limits,
+            move || async move {
+                secviz_views::dashboard::compute(&lake, &name, &spec, at_us, view_limits).await
+            },
+        )
+        .await?
+        .map_err(|e| match e {
+            secviz_views::ViewError::NotFound => AppError::NotFound,
+            secviz_views::ViewError::Busy(b) => AppError::Busy {
+                message: format!("{b}."),
+                retry_after: b.retry_after.as_secs().max(1),
+            },
+            other => AppError::Limit(format!("The dashboard could not be computed: {other}.")),
+        })?;
+    tracing::debug!(dashboard = %d.row.id, ms = started.elapsed().as_millis() as u64, "dashboard computed");
+    Ok((computed, at_us))
 }
 
 /// One board of a big screen.
