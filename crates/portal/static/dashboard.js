@@ -13,6 +13,7 @@
   var every = Number(document.body.getAttribute("data-every") || 0);
   var visible = 0;
   var shown = boards.map(function () { return []; });
+  var due = boards.map(function () { return null; });
 
   function status(board, text, stale) {
     var s = board.querySelector("[data-status]");
@@ -28,6 +29,9 @@
     return fetch(board.getAttribute("data-panels"), {
       headers: headers, credentials: "same-origin", cache: "no-cache"
     }).then(function (r) {
+      // Ask again when the server's next computation is due, not a whole interval later.
+      var next = Number(r.headers.get("x-secviz-next-ms"));
+      due[i] = isFinite(next) && r.headers.get("x-secviz-next-ms") !== null ? next + 100 : null;
       if (r.status === 304) { status(board, null, false); return; }
       if (!r.ok) {
         status(board, "Could not refresh (the server answered " + r.status +
@@ -51,7 +55,8 @@
   }
 
   function interval(i) {
-    return Math.max(5, Number(boards[i].getAttribute("data-refresh") || 30)) * 1000;
+    var whole = Math.max(2, Number(boards[i].getAttribute("data-refresh") || 30)) * 1000;
+    return due[i] === null ? whole : Math.min(whole, Math.max(250, due[i]));
   }
 
   var timer = null;
@@ -60,7 +65,8 @@
       timer = setTimeout(tick, interval(visible));
     });
   }
-  timer = setTimeout(tick, interval(0));
+  // A first, early ask learns when the next computation is due.
+  timer = setTimeout(tick, Math.min(1000, interval(0)));
 
   if (every > 0 && boards.length > 1) {
     setInterval(function () {

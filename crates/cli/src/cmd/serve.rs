@@ -296,16 +296,23 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let app = secviz_portal::App::build(config).await?;
         let syslog = args.syslog.start(app.lake()).await?;
         let server = app.bind().await?;
-        println!(
-            "secviz portal: http://{} (data in {})",
+        // Both lines in one write, and never a panic: a launcher that reads the first line
+        // and closes the pipe must not take the server down with it.
+        let mut banner = format!(
+            "secviz portal: http://{} (data in {})\n",
             server.local_addr(),
             data.display()
         );
         if let Some(s) = &syslog {
-            println!(
-                "secviz syslog: udp://{} tcp://{} into dataset {}",
+            banner.push_str(&format!(
+                "secviz syslog: udp://{} tcp://{} into dataset {}\n",
                 s.udp, s.tcp, args.syslog.syslog_dataset
-            );
+            ));
+        }
+        {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(banner.as_bytes()).and_then(|_| out.flush());
         }
         server
             .run_until(async {

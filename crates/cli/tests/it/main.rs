@@ -5,6 +5,7 @@
 
 mod cluster_cli;
 mod common;
+mod dashboard_live;
 mod decompression_cli;
 mod exit_codes;
 mod follow_cli;

@@ -41,6 +41,14 @@ pub struct Shown {
     pub digest: String,
 }
 
+impl Shown {
+    /// How long until the next computation is due: a screen asks again then, so new data
+    /// shows at most one interval (plus the computation) after it arrived.
+    pub fn next_in(&self) -> Duration {
+        self.fresh_until.saturating_duration_since(Instant::now())
+    }
+}
+
 #[derive(Default)]
 struct Slot {
     cell: tokio::sync::Mutex<Option<Arc<Shown>>>,

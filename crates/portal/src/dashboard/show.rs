@@ -21,6 +21,9 @@ use crate::error::AppError;
 use crate::state::AppState;
 use crate::views::{Chrome, html_headers};
 
+/// Milliseconds until the dashboard's next computation, on every refresh answer.
+const NEXT_HEADER: header::HeaderName = header::HeaderName::from_static("x-secviz-next-ms");
+
 /// Dashboards one big screen rotates through at most.
 pub const MAX_ROTATION: usize = 8;
 
@@ -171,6 +174,11 @@ pub async fn panels_json(
     if let Ok(v) = HeaderValue::from_str(&quoted) {
         r.headers_mut().insert(header::ETAG, v);
     }
+    // When the next computation is due: the screen asks again then.
+    r.headers_mut().insert(
+        NEXT_HEADER,
+        HeaderValue::from(c.shown.next_in().as_millis() as u64),
+    );
     fresh_headers(&mut r);
     Ok(r)
 }
