@@ -359,7 +359,7 @@ async fn a_rotating_big_screen_runs_60_s_without_growing() {
             &format!("198.19.{}.{}", i / 250, 1 + i % 250),
         )
         .await;
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             server_rss.push(rss(pid));
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
