@@ -512,6 +512,23 @@ pub async fn run(
             }
             Err(publish::PublishError::Internal(e)) => return Err(e),
         };
+        // Its SOC screen: the default dashboard, public like the post that publishes the
+        // data (the data ended, so its windows end at the newest event).
+        let spec =
+            secviz_views::dashboard::DashboardSpec::soc(&format!("SOC screen: {}", plan.file));
+        crate::db::dashboards::insert(
+            &state.db,
+            crate::db::dashboards::NewDashboard {
+                owner_id: owner,
+                dataset_id: dataset.as_str(),
+                title: &spec.title,
+                spec: &spec.to_json(),
+                public: true,
+                remixed_from: None,
+                now: state.now(),
+            },
+        )
+        .await?;
         report.posts.push(DemoPost {
             id,
             title: plan.title.to_string(),
