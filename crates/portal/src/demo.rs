@@ -513,9 +513,11 @@ pub async fn run(
             Err(publish::PublishError::Internal(e)) => return Err(e),
         };
         // Its SOC screen: the default dashboard, public like the post that publishes the
-        // data (the data ended, so its windows end at the newest event).
-        let spec =
+        // data (the data ended, so its windows end at the newest event). Demo data does not
+        // change: its screen is computed every five minutes.
+        let mut spec =
             secviz_views::dashboard::DashboardSpec::soc(&format!("SOC screen: {}", plan.file));
+        spec.refresh_seconds = 300;
         crate::db::dashboards::insert(
             &state.db,
             crate::db::dashboards::NewDashboard {

@@ -753,24 +753,28 @@ impl Lake {
         let ctx = self.session(access, limits).await?;
         let q = Sql { ctx: &ctx, limits };
         let (facts, summary) = self.facts(access, &q).await?;
-        run_all(&q, &facts, summary.as_deref()).await
+        run_all(&q, &facts, summary.as_deref(), None).await
     }
 
     /// Runs every analysis with default parameters over the events of `access` with
     /// `from <= time < to` (microseconds): what a dashboard's findings panel shows for its
     /// moving window. The summaries describe whole files, not a window, so this reads the
     /// rows (the window is pushed down to the files as a time filter).
+    ///
+    /// `only` narrows it to the analyses named (a dashboard asks the window before its own
+    /// only for the analyses that found something in its own).
     pub async fn analyze_all_between(
         &self,
         access: &Access,
         window: [i64; 2],
+        only: Option<&[&str]>,
         limits: &QueryLimits,
     ) -> Result<Report, AnalysisError> {
         let ctx = self.window_session(access, window, limits).await?;
         let q = Sql { ctx: &ctx, limits };
         let manifests = self.manifests_of(access).await?;
         let facts = Facts::count(&q, inside_networks(&manifests)).await?;
-        run_all(&q, &facts, None).await
+        run_all(&q, &facts, None, only).await
     }
 
     /// Runs one analysis over the events of `access` with `from <= time < to` (see
@@ -895,16 +899,20 @@ fn sort_findings(findings: &mut [Finding]) {
     });
 }
 
-/// Every analysis with default parameters: findings most unusual first, and those that
-/// could not run.
+/// Every analysis with default parameters (or those in `only`): findings most unusual
+/// first, and those that could not run.
 async fn run_all(
     q: &Sql<'_>,
     facts: &Facts,
     summary: Option<&Summary>,
+    only: Option<&[&str]>,
 ) -> Result<Report, AnalysisError> {
     let mut findings = Vec::new();
     let mut not_run = Vec::new();
     for spec in ANALYSES {
+        if only.is_some_and(|names| !names.contains(&spec.name)) {
+            continue;
+        }
         let r = run_one(q, facts, summary, spec, &Params::default()).await?;
         match r.not_run {
             Some(reason) => not_run.push(NotRun {

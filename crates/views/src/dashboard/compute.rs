@@ -222,17 +222,28 @@ async fn findings(
     let access = Access::Only(vec![dataset.clone()]);
     let q = limits.query();
     let now: Report = lake
-        .analyze_all_between(&access, [from, to], &q)
+        .analyze_all_between(&access, [from, to], None, &q)
         .await
         .map_err(analysis_error)?;
-    let before: BTreeSet<_> = lake
-        .analyze_all_between(&access, [from - (to - from), from], &q)
-        .await
-        .map_err(analysis_error)?
+    // The window before, asked only what the shown findings' analyses found there.
+    let shown: BTreeSet<&str> = now
         .findings
         .iter()
-        .map(finding_key)
+        .take(limit)
+        .map(|f| f.analysis)
         .collect();
+    let shown: Vec<&str> = shown.into_iter().collect();
+    let before: BTreeSet<_> = if shown.is_empty() {
+        BTreeSet::new()
+    } else {
+        lake.analyze_all_between(&access, [from - (to - from), from], Some(&shown), &q)
+            .await
+            .map_err(analysis_error)?
+            .findings
+            .iter()
+            .map(finding_key)
+            .collect()
+    };
     let rows = now
         .findings
         .iter()

@@ -12,6 +12,9 @@ pub(super) struct Hostile {
     pub(super) expect: &'static [u16],
     /// Text the JSON error must contain (a limit's or a kind's name).
     pub(super) says: &'static str,
+    /// The answer is a JSON error (the APIs); `false` for pages, whose errors are pages,
+    /// and for the dashboards' refresh, which answers every viewer with the shared panels.
+    pub(super) json_error: bool,
 }
 
 #[derive(Clone)]
@@ -28,6 +31,25 @@ pub(super) enum Request {
         authorization: Option<String>,
         body: String,
     },
+    /// A GET of a path (dashboards and share links, issue 18).
+    Get(String),
+}
+
+/// A GET of `path` (a dashboard's or a share link's).
+pub(super) fn get(
+    name: &'static str,
+    path: String,
+    expect: &'static [u16],
+    says: &'static str,
+    json_error: bool,
+) -> Hostile {
+    Hostile {
+        name,
+        request: Request::Get(path),
+        expect,
+        says,
+        json_error,
+    }
 }
 
 pub(super) fn live(
@@ -46,6 +68,7 @@ pub(super) fn live(
         },
         expect,
         says,
+        json_error: true,
     }
 }
 
@@ -60,6 +83,7 @@ pub(super) fn sql(
         request: Request::Sql(sql),
         expect,
         says,
+        json_error: true,
     }
 }
 
@@ -79,6 +103,7 @@ pub(super) fn view(
         },
         expect,
         says,
+        json_error: true,
     }
 }
 
@@ -162,6 +187,7 @@ pub(super) fn hostile_requests() -> Vec<Hostile> {
         },
         expect: &[400],
         says: "error",
+        json_error: true,
     });
     // Live ingest (issue 18): without a token, with a forged one, with one that is no token.
     v.push(live(
@@ -181,6 +207,45 @@ pub(super) fn hostile_requests() -> Vec<Hostile> {
         Some(format!("Bearer svz_../../{}", "%".repeat(4000))),
         &[401],
         "unauthorized",
+    ));
+    // Dashboards and share links (issue 18): `secviz demo` makes dashboard 1 public. Its
+    // refresh from many addresses at once is answered from the one computation of the
+    // interval; a drill-down's selection is bounded like the views'; a share link that is
+    // forged or no link at all is a 404 like any missing page.
+    v.push(get(
+        "dashboard refresh from everyone",
+        "/dash/1/panels".into(),
+        &[200, 304],
+        "panels",
+        false,
+    ));
+    v.push(get(
+        "dashboard drill-down with a deep selection",
+        format!("/dash/1/events?sel={}", "%5B".repeat(5_000)),
+        &[400],
+        "selection",
+        false,
+    ));
+    v.push(get(
+        "dashboard drill-down with a long selection",
+        format!("/dash/1/events?sel={}", "x".repeat(40_000)),
+        &[400],
+        "too long",
+        false,
+    ));
+    v.push(get(
+        "share link forged",
+        format!("/s/0123456789abcdef_{}/panels", "ab".repeat(32)),
+        &[404],
+        "Not found",
+        false,
+    ));
+    v.push(get(
+        "share link that is no link",
+        format!("/s/{}/panels", "%2E%2E%2F".repeat(2_000)),
+        &[404],
+        "Not found",
+        false,
     ));
     v
 }
@@ -214,6 +279,7 @@ pub(super) async fn send(
                 "{base}/api/v1/views/datasets/{dataset}/{route}?{query}"
             ))
         }
+        Request::Get(path) => http.get(format!("{base}{path}")),
         Request::Live {
             authorization,
             body,

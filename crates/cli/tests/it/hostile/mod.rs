@@ -105,6 +105,7 @@ async fn the_attack(postgres: bool) {
     };
 
     legitimate_heavy_query_runs(&t).await;
+    first_dashboard_viewer(&t).await;
     let unloaded = calm(&t).await;
     let peak_rss = PeakRss::start(&t.server);
     eprintln!("RSS before the attack: {} MiB", t.server.rss() >> 20);
@@ -126,6 +127,21 @@ async fn the_attack(postgres: bool) {
         assert_eq!(&count(&t.http, &t.base, ds).await, n, "{ds}");
     }
     assert!(t.server.alive());
+}
+
+/// The demo's public SOC dashboard has a first viewer before the attack, who waits for its
+/// computation (every five minutes for demo data); the attack's viewers then share it.
+async fn first_dashboard_viewer(t: &Target) {
+    let started = Instant::now();
+    let r = t
+        .http
+        .get(format!("{}/dash/1/panels", t.base))
+        .timeout(Duration::from_secs(300))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{}", r.text().await.unwrap());
+    eprintln!("the demo dashboard computed in {:?}", started.elapsed());
 }
 
 /// A legitimate heavy query still runs: a full GROUP BY over the largest dataset.
@@ -226,7 +242,7 @@ async fn each_kind_alone(t: &Target) {
         );
         assert!(o.body.contains(h.says), "{}: {body}", h.name);
         assert!(
-            is_json_error(&o.body),
+            !h.json_error || is_json_error(&o.body),
             "{}: not a JSON error: {body}",
             h.name
         );
@@ -440,7 +456,7 @@ impl Storm {
                     o.status
                 );
                 assert!(
-                    is_json_error(&o.body),
+                    !h.json_error || is_json_error(&o.body),
                     "{}: not a JSON error: {body}",
                     h.name
                 );
