@@ -92,7 +92,7 @@ pub const MAX_FILTER_BYTES: usize = 16 * 1024;
 
 /// Checks that a member's filter is a single SQL expression (no statement separators,
 /// no second query smuggled in after a parenthesis) of a shape the sandbox accepts.
-fn check_filter(filter: &str) -> Result<(), ViewError> {
+pub(crate) fn check_filter(filter: &str) -> Result<(), ViewError> {
     if filter.len() > MAX_FILTER_BYTES {
         return Err(ViewError::Limit {
             limit: Limit::SqlLength,

@@ -37,8 +37,6 @@ pub struct Shown {
     /// When it was computed (microseconds): the windows' "now".
     pub at_us: i64,
     fresh_until: Instant,
-    /// SHA-256 of the computed numbers: the same numbers, the same ETag.
-    pub digest: String,
 }
 
 impl Shown {
@@ -114,13 +112,11 @@ impl Screens {
             return Ok(s.clone());
         }
         let (computed, at_us) = compute.await?;
-        let json = serde_json::to_vec(&computed.panels).map_err(anyhow::Error::from)?;
         let shown = Arc::new(Shown {
             key,
             computed,
             at_us,
             fresh_until: Instant::now() + Duration::from_secs(u64::from(spec.refresh_seconds)),
-            digest: hex::encode(&Sha256::digest(&json)[..12]),
         });
         *cell = Some(shown.clone());
         Ok(shown)

@@ -43,6 +43,12 @@ pub enum BodyView {
         rows: Vec<RowView>,
         empty: String,
     },
+    /// A saved view's picture: the light and the dark drawing (the page shows the one of
+    /// its colour scheme, the big screen the dark one).
+    Picture {
+        light: String,
+        dark: String,
+    },
     Failed(String),
 }
 
@@ -105,11 +111,27 @@ pub fn views(spec: &DashboardSpec, c: &Computed, base: &str, now_us: i64) -> Vec
     spec.panels
         .iter()
         .zip(&c.panels)
-        .map(|(p, d)| view(p, d, &c.frame, base, now_us))
+        .enumerate()
+        .map(|(i, (p, d))| view(i, p, d, &c.frame, base, now_us))
         .collect()
 }
 
-fn view(p: &PanelSpec, d: &PanelData, frame: &Frame, base: &str, now_us: i64) -> PanelView {
+/// The address of panel `i`'s drawing: it names the drawing's content, so a screen fetches
+/// it again only when it changed.
+fn picture_src(base: &str, i: usize, theme: &str, svg: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let v = hex::encode(&Sha256::digest(svg.as_bytes())[..8]);
+    format!("{base}/panels/{i}.svg?theme={theme}&v={v}")
+}
+
+fn view(
+    i: usize,
+    p: &PanelSpec,
+    d: &PanelData,
+    frame: &Frame,
+    base: &str,
+    now_us: i64,
+) -> PanelView {
     let whole = Selection {
         time: Some([d.from_us, d.to_us]),
         ..Selection::default()
@@ -229,6 +251,10 @@ fn view(p: &PanelSpec, d: &PanelData, frame: &Frame, base: &str, now_us: i64) ->
                 })
                 .collect(),
             empty: "No sources in these windows.".into(),
+        },
+        Body::Picture { light, dark } => BodyView::Picture {
+            light: picture_src(base, i, "light", light),
+            dark: picture_src(base, i, "dark", dark),
         },
         Body::Failed(why) => BodyView::Failed(why.clone()),
     };

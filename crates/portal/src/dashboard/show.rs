@@ -50,8 +50,11 @@ impl Loaded {
 pub struct Current {
     pub shown: Arc<Shown>,
     pub panels: Vec<PanelView>,
+    /// Each panel's HTML, as the refresh sends it.
+    pub html: Vec<String>,
     pub frame_line: String,
-    /// The ETag of what `base`'s viewers see (links differ per base).
+    /// Of what `base`'s viewers see: the same panels, the same ETag (a 304), whatever
+    /// computation they came from.
     pub etag: String,
 }
 
@@ -63,14 +66,21 @@ pub async fn current(state: &AppState, d: &Loaded, base: &str) -> Result<Current
     let now = secviz_lake::now_micros();
     let panels = panels::views(&d.spec, &shown.computed, base, now);
     let frame_line = panels::frame_line(&shown.computed.frame, now);
-    let etag = format!(
-        "{}-{}",
-        shown.digest,
-        hex::encode(&Sha256::digest(base.as_bytes())[..4])
-    );
+    let html: Vec<String> = panels
+        .iter()
+        .map(|p| PanelFragment { panel: p }.render())
+        .collect::<Result<_, _>>()?;
+    let mut h = Sha256::new();
+    h.update(frame_line.as_bytes());
+    for p in &html {
+        h.update([0]);
+        h.update(p.as_bytes());
+    }
+    let etag = hex::encode(&h.finalize()[..12]);
     Ok(Current {
         shown,
         panels,
+        html,
         frame_line,
         etag,
     })
@@ -108,7 +118,8 @@ async fn compute(state: &AppState, d: &Loaded) -> Result<(Computed, i64), AppErr
             },
             other => AppError::Limit(format!("The dashboard could not be computed: {other}.")),
         })?;
-    tracing::debug!(dashboard = %d.row.id, ms = started.elapsed().as_millis() as u64, "dashboard computed");
+    let panel_ms: Vec<u64> = computed.panels.iter().map(|p| p.ms).collect();
+    tracing::debug!(dashboard = %d.row.id, ms = started.elapsed().as_millis() as u64, ?panel_ms, "dashboard computed");
     Ok((computed, at_us))
 }
 
@@ -152,17 +163,12 @@ pub async fn panels_json(
     let mut r = if matches {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
-        let html: Vec<String> = c
-            .panels
-            .iter()
-            .map(|p| PanelFragment { panel: p }.render())
-            .collect::<Result<_, _>>()?;
         let body = json!({
             "etag": c.etag,
             "frame": c.frame_line,
             "computed_us": c.shown.at_us,
             "refresh_seconds": d.spec.refresh_seconds,
-            "panels": html,
+            "panels": c.html,
         });
         (
             StatusCode::OK,
@@ -178,6 +184,46 @@ pub async fn panels_json(
     r.headers_mut().insert(
         NEXT_HEADER,
         HeaderValue::from(c.shown.next_in().as_millis() as u64),
+    );
+    fresh_headers(&mut r);
+    Ok(r)
+}
+
+/// `GET …/panels/{n}.svg?theme=light|dark`: a view panel's drawing, from the interval's
+/// computation. An SVG that can do nothing but be looked at.
+pub async fn picture(
+    state: &AppState,
+    d: &Loaded,
+    file: &str,
+    dark: bool,
+) -> Result<Response, AppError> {
+    let n: usize = file
+        .strip_suffix(".svg")
+        .and_then(|n| n.parse().ok())
+        .ok_or(AppError::NotFound)?;
+    let shown = state
+        .screens
+        .get(&d.row, &d.spec, compute(state, d))
+        .await?;
+    let svg = match shown.computed.panels.get(n).map(|p| &p.body) {
+        Some(secviz_views::dashboard::Body::Picture { light, dark: night }) => {
+            if dark {
+                night.clone()
+            } else {
+                light.clone()
+            }
+        }
+        _ => return Err(AppError::NotFound),
+    };
+    let mut r = (StatusCode::OK, svg).into_response();
+    let h = r.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("image/svg+xml"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(crate::web::headers::UPLOAD_CSP),
     );
     fresh_headers(&mut r);
     Ok(r)

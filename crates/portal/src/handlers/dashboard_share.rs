@@ -14,7 +14,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::dashboard_show::{EventsQuery, Extras, ScreenQuery, load, page, screen_response};
+use super::dashboard_show::{
+    EventsQuery, Extras, PictureQuery, ScreenQuery, load, page, screen_response,
+};
 use super::{Visit, redirect};
 use crate::auth;
 use crate::dashboard::show::{self, Loaded};
@@ -146,6 +148,15 @@ pub async fn panels(
 ) -> Result<Response, AppError> {
     let d = shared(&state, &token).await?;
     show::panels_json(&state, &d, &format!("/s/{token}"), &headers).await
+}
+
+pub async fn picture(
+    State(state): State<AppState>,
+    Path((token, file)): Path<(String, String)>,
+    Query(q): Query<PictureQuery>,
+) -> Result<Response, AppError> {
+    let d = shared(&state, &token).await?;
+    show::picture(&state, &d, &file, q.theme == "dark").await
 }
 
 pub async fn events(

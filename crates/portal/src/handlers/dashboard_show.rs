@@ -161,6 +161,22 @@ pub async fn panels(
 }
 
 #[derive(Deserialize, Default)]
+pub struct PictureQuery {
+    #[serde(default)]
+    pub theme: String,
+}
+
+pub async fn picture(
+    State(state): State<AppState>,
+    visit: Visit,
+    Path((raw, file)): Path<(String, String)>,
+    Query(q): Query<PictureQuery>,
+) -> Result<Response, AppError> {
+    let d = load(&state, &visit, &raw).await?;
+    show::picture(&state, &d, &file, q.theme == "dark").await
+}
+
+#[derive(Deserialize, Default)]
 pub struct EventsQuery {
     #[serde(default)]
     pub sel: String,

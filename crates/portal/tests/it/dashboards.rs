@@ -291,6 +291,62 @@ async fn dashboards_end_to_end(backend: Backend) {
         r.body
     );
 
+    // A saved view as a panel: the chart of the live ports, drawn over the window.
+    let with_view = serde_json::json!({
+        "title": "Ports now",
+        "panels": [{"kind": "view", "window": "1h", "title": "Ports",
+                    "view": {"version": 1, "kind": "bar", "fields": ["dst_port"], "top_k": 10}}]
+    });
+    let r = ana
+        .submit(
+            "/dashboards",
+            "/dashboards",
+            &[
+                ("dataset", &ds),
+                ("title", ""),
+                ("json", &with_view.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let viewed = ana.get(&r.location()).await;
+    let src = between(
+        &viewed.body,
+        "<img class=\"picture dark-only\" src=\"",
+        "\"",
+    )
+    .replace("&amp;", "&");
+    assert!(src.contains("/panels/0.svg?theme=dark&v="), "{src}");
+    let (st, headers, svg) = ana.get_bytes(&src).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(headers["content-type"], "image/svg+xml");
+    let svg = String::from_utf8(svg).unwrap();
+    assert!(
+        svg.starts_with("<svg") && svg.contains("4444") && svg.contains("4445"),
+        "{svg}"
+    );
+    assert!(
+        !svg.contains(">53<"),
+        "the upload's ports of 2025 are outside the window"
+    );
+    for (bad, says) in [
+        (r#"{"title":"x","panels":[{"kind":"view"}]}"#, "needs its"),
+        (
+            r#"{"title":"x","panels":[{"kind":"view","view":{"version":1,"kind":"bar","fields":["dst_port"],"filter":"1=1; DROP TABLE events"}}]}"#,
+            "view: filter",
+        ),
+    ] {
+        let r = ana
+            .submit(
+                "/dashboards",
+                "/dashboards",
+                &[("dataset", &ds), ("title", ""), ("json", bad)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        assert!(r.body.contains(says), "{says}: {}", r.body);
+    }
+
     // Private: nobody else sees it, not even that it exists.
     let bob = app.member("bob").await;
     let anon = app.client();

@@ -43,6 +43,9 @@ pub struct PanelData {
     pub from_us: i64,
     pub to_us: i64,
     pub body: Body,
+    /// How long the panel took to compute, milliseconds (not part of what is shown).
+    #[serde(skip)]
+    pub ms: u64,
 }
 
 /// What a panel shows.
@@ -70,6 +73,11 @@ pub enum Body {
     },
     Talkers {
         rows: Vec<TalkerRow>,
+    },
+    /// A saved view drawn over the window, in the light and the dark theme (SVG).
+    Picture {
+        light: String,
+        dark: String,
     },
     /// The panel could not be computed; the sentence says why.
     Failed(String),
@@ -161,6 +169,7 @@ pub async fn panel(
     p: &PanelSpec,
     limits: &Limits,
 ) -> PanelData {
+    let started = std::time::Instant::now();
     let win = p.window.micros();
     let (from, to) = (frame.end_us - win, frame.end_us);
     let limit = p.limit.clamp(1, super::spec::MAX_LIMIT) as usize;
@@ -174,11 +183,13 @@ pub async fn panel(
         }
         PanelKind::FailedLogins => failed_logins(source, [from, to], limit).await,
         PanelKind::TalkerChanges => talkers(source, [from, to], limit).await,
+        PanelKind::View => picture(lake, dataset, p, [from, to], limits).await,
     };
     PanelData {
         from_us: from,
         to_us: to,
         body: body.unwrap_or_else(|e| Body::Failed(failure(&e))),
+        ms: started.elapsed().as_millis() as u64,
     }
 }
 
@@ -553,6 +564,48 @@ async fn talkers(source: &Source, [from, to]: [i64; 2], limit: usize) -> Result<
     });
     rows.truncate(limit);
     Ok(Body::Talkers { rows })
+}
+
+/// The saved view of `p` drawn over the window: the one drawing function posts use, with
+/// the window ANDed to the view's own filter.
+async fn picture(
+    lake: &Lake,
+    dataset: &DatasetName,
+    p: &PanelSpec,
+    [from, to]: [i64; 2],
+    limits: &Limits,
+) -> Result<Body, ViewError> {
+    use crate::picture::{Look, draw};
+    use secviz_render::Theme;
+    let mut spec = p
+        .view
+        .clone()
+        .ok_or_else(|| ViewError::BadRequest("the panel has no view".into()))?;
+    let t = col::TIME;
+    let window = format!(
+        "\"{t}\" >= CAST('{}' AS TIMESTAMP) AND \"{t}\" < CAST('{}' AS TIMESTAMP)",
+        secviz_lake::format_micros(from),
+        secviz_lake::format_micros(to)
+    );
+    spec.filter = Some(
+        match spec
+            .filter
+            .as_deref()
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+        {
+            Some(f) => format!("({window}) AND ({f})"),
+            None => window,
+        },
+    );
+    let looks = [Look::picture(Theme::LIGHT), Look::picture(Theme::DARK)];
+    let mut svgs = draw(lake, dataset, &spec, *limits, &looks)
+        .await?
+        .into_iter();
+    match (svgs.next(), svgs.next()) {
+        (Some(light), Some(dark)) => Ok(Body::Picture { light, dark }),
+        _ => Err(ViewError::Internal("the view drew no picture".into())),
+    }
 }
 
 /// How far a talker moved: the log of its ratio (both sides + 1), either way.

@@ -79,6 +79,10 @@ pub struct PanelSpec {
     /// For `kind: "analysis"`: its parameters.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub params: BTreeMap<String, String>,
+    /// For `kind: "view"`: the saved view (a post's recipe view, `/p/ID/view.json`), drawn
+    /// over the window as the post draws it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<crate::spec::ViewSpec>,
 }
 
 /// What a panel shows.
@@ -99,10 +103,12 @@ pub enum PanelKind {
     TalkerChanges,
     /// One built-in analysis with parameters.
     Analysis,
+    /// A saved view (chart or link graph) drawn over the window.
+    View,
 }
 
 impl PanelKind {
-    pub const ALL: [PanelKind; 7] = [
+    pub const ALL: [PanelKind; 8] = [
         PanelKind::Findings,
         PanelKind::EventRate,
         PanelKind::NewSources,
@@ -110,6 +116,7 @@ impl PanelKind {
         PanelKind::FailedLogins,
         PanelKind::TalkerChanges,
         PanelKind::Analysis,
+        PanelKind::View,
     ];
 
     pub fn name(self) -> &'static str {
@@ -121,6 +128,7 @@ impl PanelKind {
             PanelKind::FailedLogins => "failed-logins",
             PanelKind::TalkerChanges => "talker-changes",
             PanelKind::Analysis => "analysis",
+            PanelKind::View => "view",
         }
     }
 
@@ -133,6 +141,7 @@ impl PanelKind {
             PanelKind::FailedLogins => "Failed logins",
             PanelKind::TalkerChanges => "Top talkers' changes",
             PanelKind::Analysis => "Analysis",
+            PanelKind::View => "View",
         }
     }
 
@@ -145,6 +154,7 @@ impl PanelKind {
             PanelKind::FailedLogins => "Who is failing to log in, and is it more than before?",
             PanelKind::TalkerChanges => "Which sources suddenly talk much more, or stopped?",
             PanelKind::Analysis => "What does this analysis find in the window?",
+            PanelKind::View => "What does this view show of the window?",
         }
     }
 }
@@ -205,6 +215,7 @@ impl PanelSpec {
             limit: limit(),
             analysis: None,
             params: BTreeMap::new(),
+            view: None,
         }
     }
 
@@ -271,11 +282,30 @@ impl PanelSpec {
         if !(1..=MAX_LIMIT).contains(&self.limit) {
             return Err(SpecError(format!("\"limit\" must be 1 to {MAX_LIMIT}")));
         }
-        match self.kind {
-            PanelKind::Analysis => self.analysis_params().map(|_| ()),
-            _ if self.analysis.is_some() || !self.params.is_empty() => Err(SpecError(
+        if self.kind != PanelKind::Analysis && (self.analysis.is_some() || !self.params.is_empty())
+        {
+            return Err(SpecError(
                 "\"analysis\" and \"params\" belong to panels of kind \"analysis\"".into(),
+            ));
+        }
+        if self.kind != PanelKind::View && self.view.is_some() {
+            return Err(SpecError(
+                "\"view\" belongs to panels of kind \"view\"".into(),
+            ));
+        }
+        match (self.kind, &self.view) {
+            (PanelKind::Analysis, _) => self.analysis_params().map(|_| ()),
+            (PanelKind::View, None) => Err(SpecError(
+                "a panel of kind \"view\" needs its \"view\" (a post's view.json)".into(),
             )),
+            (PanelKind::View, Some(v)) => {
+                v.validate().map_err(|e| SpecError(format!("view: {e}")))?;
+                match v.filter.as_deref().map(str::trim).filter(|f| !f.is_empty()) {
+                    Some(f) => crate::source::check_filter(f)
+                        .map_err(|e| SpecError(format!("view: filter: {e}"))),
+                    None => Ok(()),
+                }
+            }
             _ => Ok(()),
         }
     }
