@@ -11,7 +11,6 @@ each path from ever new sources, and samples the server's VmRSS every 10 s.
 usage: soak.py SECVIZ_BIN WORK_DIR SECONDS REFRESH
 Prints one JSON object: the samples' summaries; writes heap.csv and rss.csv to WORK_DIR.
 """
-import http.cookiejar
 import json
 import os
 import re
@@ -20,110 +19,20 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.parse
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "live"))
+from site_setup import make_site, serve  # noqa: E402
 
 BIN, WORK, SECONDS, REFRESH = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 HERE = os.path.dirname(os.path.abspath(__file__))
 BROWSER = os.path.join(HERE, "..", "..", "tests", "browser")
-PASSWORD = "quartz meadow lantern"
-DATA = os.path.join(WORK, "data")
 os.makedirs(WORK, exist_ok=True)
 
-
-def run(*args, **kw):
-    return subprocess.run(args, check=True, capture_output=True, text=True, **kw)
-
-
-env = {k: v for k, v in os.environ.items() if k not in ("SECVIZ_DATA", "SECVIZ_DATABASE_URL")}
-run(BIN, "user", "add", "ana", "--data", DATA, env={**env, "SECVIZ_PASSWORD": PASSWORD})
-
-
-def serve(dataset=None):
-    args = [BIN, "serve", "--addr", "127.0.0.1:0", "--data", DATA]
-    if dataset:
-        args += ["--syslog", "127.0.0.1:0", "--syslog-dataset", dataset]
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=open(os.path.join(WORK, "serve.err"), "a"),
-                         text=True, env={**env, "RUST_LOG": "warn"}, cwd=WORK)
-    first = p.stdout.readline()
-    base = "http://" + re.search(r"http://(\S+)", first).group(1)
-    tcp = None
-    if dataset:
-        tcp = re.search(r"tcp://(\S+)", p.stdout.readline()).group(1)
-    return p, base, tcp
-
-
-class Browser:
-    def __init__(self, base):
-        self.base = base
-        jar = http.cookiejar.CookieJar()
-
-        class NoRedirect(urllib.request.HTTPRedirectHandler):
-            def redirect_request(self, *a, **k):
-                return None
-
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
-
-    def request(self, path, data=None, headers=None):
-        req = urllib.request.Request(self.base + path, data=data, headers=headers or {})
-        try:
-            r = self.opener.open(req, timeout=300)
-            return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read().decode()
-
-    def csrf(self, path):
-        return re.search(r'name="csrf" value="([^"]+)"', self.request(path)[2]).group(1)
-
-    def multipart(self, path, page, fields):
-        boundary = "----secvizsoak" + str(time.time_ns())
-        parts = []
-        for k, v in {"csrf": self.csrf(page), **fields}.items():
-            parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n')
-        body = ("".join(parts) + f"--{boundary}--\r\n").encode()
-        return self.request(path, body, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
-
-    def form(self, path, page, fields):
-        fields = {"csrf": self.csrf(page), **fields}
-        return self.request(path, urllib.parse.urlencode(fields).encode(),
-                            {"Content-Type": "application/x-www-form-urlencoded"})
-
-
-# The site: a member's upload (addresses kept: the syslog receiver writes raw ones), a token,
-# two dashboards and their share links.
-server, base, _ = serve()
-b = Browser(base)
-st, h, body = b.form("/login", "/login", {"username": "ana", "password": PASSWORD})
-assert st == 303, (st, body[:300])
-lines = "".join(
-    f"Oct 21 06:{i // 60 % 60:02}:{i % 60:02}.000000 rule 12/0(match): block in on xl1: 10.0.{i % 7}.{1 + i % 200}.{1024 + i} > 192.0.2.{1 + i % 50}.80: S 1:1(0) win 8192 (DF)\n"
-    for i in range(2000))
-st, h, body = b.multipart("/new", "/new", {"title": "Edge", "body": "b", "data_format": "pf", "data_year": "2025",
-                                      "data_text": lines, "keep_addresses": "1", "confirm_keep": "1"})
-assert st == 303, (st, body[:500])
-draft = h["location"]
-for _ in range(600):
-    if 'data-status="ready"' in b.request(draft)[2]:
-        break
-    time.sleep(0.5)
-dataset = os.listdir(os.path.join(DATA, "lake", "datasets"))[0]
-st, h, body = b.form("/account/tokens", "/account", {"dataset": dataset, "label": "feeder", "days": "2"})
-token = re.search(r'<code class="token">([^<]+)<', body).group(1)
-shares = []
-for title in ("SOC wall", "SOC wall 2"):
-    spec = {"title": title, "refresh_seconds": REFRESH, "panels": [
-        {"kind": k, "window": "15m"} for k in
-        ("findings", "event-rate", "new-sources", "new-destinations", "failed-logins", "talker-changes")]}
-    st, h, body = b.form("/dashboards", "/dashboards", {"dataset": dataset, "title": "", "json": json.dumps(spec)})
-    assert st == 303, (st, body[:500])
-    dash = h["location"]
-    st, h, body = b.form(f"{dash}/shares", dash, {"label": "wall"})
-    shares.append("/s/" + re.search(r"shown this once\): <code>[^<]*/s/([^<]+)</code>", body).group(1))
-server.terminate()
-server.wait()
+DATA, dataset, token, shares = make_site(BIN, WORK, ("SOC wall", "SOC wall 2"), REFRESH)
 
 # The soak.
-server, base, tcp = serve(dataset)
+server, base, tcp = serve(BIN, WORK, DATA, dataset)
 stop = threading.Event()
 rss_rows = ["seconds,rss_bytes,lines_sent"]
 sent = [0]

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""Syslog load over TCP, and how long the messages take to become visible at the receiver.
+"""Syslog (or JSON-lines) load over TCP or HTTP, and how long the messages take to become
+visible at the receiver.
 
-Two modes, against any receiver on a TCP port:
+Two modes, against any receiver on a TCP port, or secviz's live-ingest endpoint over HTTP
+(`--http URL --token T`: each chunk is one POST, answered once durable):
 
   burst:  COUNT messages as fast as one connection takes them; the time from the first byte
           sent until the receiver shows COUNT messages is the sustained rate.
@@ -24,13 +26,43 @@ import time
 LENGTH = 200  # bytes of every message, newline excluded
 
 
+FORMAT = "syslog"
+
+
 def message(i):
+    if FORMAT == "json":
+        head = (f'{{"ts":"2026-12-05T10:00:{i % 60:02d}Z","src_ip":"192.0.2.{i % 250 + 1}",'
+                f'"dst_ip":"198.51.100.7","dst_port":443,"id":"{i:012d}","pad":"')
+        return (head + "x" * (LENGTH - len(head) - 2) + '"}').encode() + b"\n"
     head = f"<13>Dec  5 10:00:{i % 60:02d} loadhost app[7]: id={i:012d} "
     return (head + "x" * (LENGTH - len(head))).encode() + b"\n"
 
 
 def chunk(start, n):
     return b"".join(message(i) for i in range(start, start + n))
+
+
+class HttpSink:
+    """Sends each chunk as one POST of JSON lines; returns when it is answered (durable)."""
+
+    def __init__(self, url, token):
+        import urllib.request
+        self.urllib = urllib.request
+        self.url, self.token = url, token
+
+    def sendall(self, body):
+        while True:
+            req = self.urllib.Request(self.url, data=body, headers={"Authorization": f"Bearer {self.token}"})
+            try:
+                self.urllib.urlopen(req, timeout=600).read()
+                return
+            except Exception as e:  # a 429 says when to come back
+                if getattr(e, "code", None) != 429:
+                    raise
+                time.sleep(float(e.headers.get("Retry-After", "1")))
+
+    def close(self):
+        pass
 
 
 class Watcher:
@@ -68,7 +100,12 @@ class Watcher:
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--tcp", required=True)
+    p.add_argument("--tcp")
+    p.add_argument("--http", help="secviz's live-ingest URL (instead of --tcp)")
+    p.add_argument("--token")
+    p.add_argument("--format", choices=["syslog", "json"], default="syslog")
+    p.add_argument("--chunk", type=int, default=5000, help="messages per write (burst)")
+    p.add_argument("--tick", type=float, default=0.01, help="seconds between chunks (steady)")
     p.add_argument("--mode", choices=["burst", "steady"], required=True)
     p.add_argument("--count", type=int, default=1_000_000)
     p.add_argument("--rate", type=int, default=10_000)
@@ -78,19 +115,26 @@ def main():
     p.add_argument("--base", type=int, default=0, help="messages already there")
     p.add_argument("--timeout", type=float, default=600)
     args = p.parse_args()
-    host, port = args.tcp.rsplit(":", 1)
-    sock = socket.create_connection((host, int(port)))
+    global FORMAT
+    FORMAT = args.format
+    if args.http:
+        sock = HttpSink(args.http, args.token)
+    else:
+        host, port = args.tcp.rsplit(":", 1)
+        sock = socket.create_connection((host, int(port)))
     w = Watcher(args)
     t = threading.Thread(target=w.run, daemon=True)
     t.start()
-    out = {"mode": args.mode, "message_bytes": LENGTH + 1}
+    out = {"mode": args.mode, "message_bytes": LENGTH + 1, "format": args.format,
+           "transport": "http" if args.http else "tcp"}
     if args.mode == "burst":
-        block = chunk(0, 5000)
+        size = args.chunk
+        block = chunk(0, size)
         sent = 0
         t0 = time.monotonic()
         while sent < args.count:
-            n = min(5000, args.count - sent)
-            sock.sendall(block if n == 5000 else chunk(0, n))
+            n = min(size, args.count - sent)
+            sock.sendall(block if n == size else chunk(0, n))
             sent += n
         t_sent = time.monotonic()
         while w.count() < args.count:
@@ -106,13 +150,13 @@ def main():
             per_second=round(args.count / (done - t0)),
         )
     else:
-        per_tick = max(1, args.rate // 100)
-        ticks = args.seconds * 100
+        per_tick = max(1, round(args.rate * args.tick))
+        ticks = round(args.seconds / args.tick)
         sends = []  # (count after this chunk, time sent)
         t0 = time.monotonic()
         i = 0
         for k in range(ticks):
-            due = t0 + k * 0.01
+            due = t0 + k * args.tick
             now = time.monotonic()
             if due > now:
                 time.sleep(due - now)

@@ -188,7 +188,6 @@ pub fn build(state: AppState) -> Router {
         .route("/s/{token}", get(dashboard_share::screen))
         .route("/s/{token}/panels", get(dashboard_share::panels))
         .route("/s/{token}/panels/{file}", get(dashboard_share::picture))
-        .route("/s/{token}/events", get(dashboard_share::events))
         .nest_service(data_post::API_ROOT, views_api)
         .nest_service(data_post::ASSETS, secviz_viewer::assets::router::<()>())
         .route("/p/{id}/comments", post(comment_create::submit))

@@ -1,8 +1,8 @@
 //! A computed dashboard as people read it: each panel's title, question, window, one
 //! sentence of answer and its rows, every row linking to the events behind it. The same
 //! view models fill the dashboard's page, the big screen and the share link's screen; the
-//! links start at `base` (`/dash/7` or `/s/<token>`), so a share link's viewer drills down
-//! through the share link.
+//! links start at `base` (`/dash/7` or `/s/<token>`). A share link's screen has no
+//! drill-down: the link shows the dashboard, not the dataset's events.
 
 use secviz_graph::numbers::thousands;
 use secviz_views::Selection;
@@ -107,12 +107,18 @@ pub fn frame_line(f: &Frame, now_us: i64) -> String {
 }
 
 /// Every panel of a computed dashboard, in the spec's order.
-pub fn views(spec: &DashboardSpec, c: &Computed, base: &str, now_us: i64) -> Vec<PanelView> {
+pub fn views(
+    spec: &DashboardSpec,
+    c: &Computed,
+    base: &str,
+    drill: bool,
+    now_us: i64,
+) -> Vec<PanelView> {
     spec.panels
         .iter()
         .zip(&c.panels)
         .enumerate()
-        .map(|(i, (p, d))| view(i, p, d, &c.frame, base, now_us))
+        .map(|(i, (p, d))| view(i, p, d, &c.frame, (base, drill), now_us))
         .collect()
 }
 
@@ -129,9 +135,14 @@ fn view(
     p: &PanelSpec,
     d: &PanelData,
     frame: &Frame,
-    base: &str,
+    (base, drill): (&str, bool),
     now_us: i64,
 ) -> PanelView {
+    // Rows link to their events, except on a share link's screen.
+    let drill_link = |_: &str, sel: &Selection| match drill {
+        true => drill_link(base, sel),
+        false => String::new(),
+    };
     let whole = Selection {
         time: Some([d.from_us, d.to_us]),
         ..Selection::default()

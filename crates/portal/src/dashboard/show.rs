@@ -58,13 +58,20 @@ pub struct Current {
     pub etag: String,
 }
 
-pub async fn current(state: &AppState, d: &Loaded, base: &str) -> Result<Current, AppError> {
+/// `base` is where the links start; `drill`: whether rows link to their events (not on a
+/// share link's screen).
+pub async fn current(
+    state: &AppState,
+    d: &Loaded,
+    base: &str,
+    drill: bool,
+) -> Result<Current, AppError> {
     let shown = state
         .screens
         .get(&d.row, &d.spec, compute(state, d))
         .await?;
     let now = secviz_lake::now_micros();
-    let panels = panels::views(&d.spec, &shown.computed, base, now);
+    let panels = panels::views(&d.spec, &shown.computed, base, drill, now);
     let frame_line = panels::frame_line(&shown.computed.frame, now);
     let html: Vec<String> = panels
         .iter()
@@ -124,8 +131,13 @@ async fn compute(state: &AppState, d: &Loaded) -> Result<(Computed, i64), AppErr
 }
 
 /// One board of a big screen.
-pub async fn board(state: &AppState, d: &Loaded, base: &str) -> Result<Board, AppError> {
-    let c = current(state, d, base).await?;
+pub async fn board(
+    state: &AppState,
+    d: &Loaded,
+    base: &str,
+    drill: bool,
+) -> Result<Board, AppError> {
+    let c = current(state, d, base, drill).await?;
     Ok(Board {
         base: base.to_string(),
         title: d.spec.title.clone(),
@@ -150,9 +162,10 @@ pub async fn panels_json(
     state: &AppState,
     d: &Loaded,
     base: &str,
+    drill: bool,
     headers: &HeaderMap,
 ) -> Result<Response, AppError> {
-    let c = current(state, d, base).await?;
+    let c = current(state, d, base, drill).await?;
     let quoted = format!("\"{}\"", c.etag);
     let matches = headers
         .get_all(header::IF_NONE_MATCH)

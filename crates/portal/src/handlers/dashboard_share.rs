@@ -1,7 +1,9 @@
 //! Read-only share links of a dashboard: POST /dash/{id}/shares (make one: shown once),
 //! POST /dash/{id}/shares/{sid}/revoke; and what a link shows without a login:
 //! GET /s/{token} (the big screen; `?rotate=TOKEN,TOKEN&every=S` rotates through other
-//! links), /s/{token}/panels (the refresh) and /s/{token}/events (a panel's events).
+//! links), /s/{token}/panels (the refresh) and /s/{token}/panels/{n}.svg (a view panel's
+//! drawing). A link shows the dashboard, not the dataset: its screen has no drill-down to
+//! the events.
 //!
 //! A link reads `<id>_<secret>`: the id finds the row, the secret is checked against its
 //! SHA-256 in constant time. A wrong, revoked or unknown link is a 404 like any missing page.
@@ -14,16 +16,13 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::dashboard_show::{
-    EventsQuery, Extras, PictureQuery, ScreenQuery, load, page, screen_response,
-};
+use super::dashboard_show::{Extras, PictureQuery, ScreenQuery, load, page, screen_response};
 use super::{Visit, redirect};
 use crate::auth;
 use crate::dashboard::show::{self, Loaded};
 use crate::db::dashboards;
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::views::Chrome;
 
 #[derive(Deserialize)]
 pub struct ShareForm {
@@ -132,10 +131,10 @@ pub async fn screen(
 ) -> Result<Response, AppError> {
     let first = shared(&state, &token).await?;
     let (others, every) = show::rotation(q.rotate.as_deref(), q.every.as_deref());
-    let mut boards = vec![show::board(&state, &first, &format!("/s/{token}")).await?];
+    let mut boards = vec![show::board(&state, &first, &format!("/s/{token}"), false).await?];
     for o in others {
         if let Ok(d) = shared(&state, &o).await {
-            boards.push(show::board(&state, &d, &format!("/s/{o}")).await?);
+            boards.push(show::board(&state, &d, &format!("/s/{o}"), false).await?);
         }
     }
     screen_response(boards, every)
@@ -147,7 +146,7 @@ pub async fn panels(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let d = shared(&state, &token).await?;
-    show::panels_json(&state, &d, &format!("/s/{token}"), &headers).await
+    show::panels_json(&state, &d, &format!("/s/{token}"), false, &headers).await
 }
 
 pub async fn picture(
@@ -157,21 +156,4 @@ pub async fn picture(
 ) -> Result<Response, AppError> {
     let d = shared(&state, &token).await?;
     show::picture(&state, &d, &file, q.theme == "dark").await
-}
-
-pub async fn events(
-    State(state): State<AppState>,
-    visit: Visit,
-    Path(token): Path<String>,
-    Query(q): Query<EventsQuery>,
-) -> Result<Response, AppError> {
-    let d = shared(&state, &token).await?;
-    show::events_page(
-        &state,
-        Chrome::new(&visit),
-        &d,
-        &format!("/s/{token}"),
-        &q.sel,
-    )
-    .await
 }

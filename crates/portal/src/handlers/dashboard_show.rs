@@ -63,7 +63,7 @@ pub async fn page(
     status: StatusCode,
 ) -> Result<Response, AppError> {
     let base = format!("/dash/{}", d.row.id);
-    let current = show::current(state, d, &base).await?;
+    let current = show::current(state, d, &base, true).await?;
     let me = v.user.as_ref();
     let is_owner = me.is_some_and(|u| u.id == d.row.owner_id);
     let shares = if is_owner {
@@ -128,11 +128,12 @@ pub async fn screen(
 ) -> Result<Response, AppError> {
     let first = load(&state, &visit, &raw).await?;
     let (others, every) = show::rotation(q.rotate.as_deref(), q.every.as_deref());
-    let mut boards = vec![show::board(&state, &first, &format!("/dash/{}", first.row.id)).await?];
+    let mut boards =
+        vec![show::board(&state, &first, &format!("/dash/{}", first.row.id), true).await?];
     for o in others {
         // A dashboard of the rotation this viewer may not see is left out, like a missing one.
         if let Ok(d) = load(&state, &visit, &o).await {
-            boards.push(show::board(&state, &d, &format!("/dash/{}", d.row.id)).await?);
+            boards.push(show::board(&state, &d, &format!("/dash/{}", d.row.id), true).await?);
         }
     }
     screen_response(boards, every)
@@ -157,7 +158,7 @@ pub async fn panels(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let d = load(&state, &visit, &raw).await?;
-    show::panels_json(&state, &d, &format!("/dash/{}", d.row.id), &headers).await
+    show::panels_json(&state, &d, &format!("/dash/{}", d.row.id), true, &headers).await
 }
 
 #[derive(Deserialize, Default)]

@@ -1,0 +1,114 @@
+"""A portal site for the live benchmarks: the release `secviz serve` on a data folder with a
+member who uploaded a small pf log (its addresses kept: the syslog receiver writes raw
+ones), a live-ingest token, and dashboards with share links. Used by
+bench/dashboard/soak.py and bench/live/load.py's HTTP mode (via bench/live/run.sh).
+"""
+import http.cookiejar
+import json
+import os
+import re
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+PASSWORD = "quartz meadow lantern"
+
+
+def clean_env():
+    return {k: v for k, v in os.environ.items() if k not in ("SECVIZ_DATA", "SECVIZ_DATABASE_URL")}
+
+
+def serve(bin_, work, data, dataset=None, extra=()):
+    """Starts `secviz serve`; returns (process, base URL, syslog TCP address or None)."""
+    args = [bin_, "serve", "--addr", "127.0.0.1:0", "--data", data, *extra]
+    if dataset:
+        args += ["--syslog", "127.0.0.1:0", "--syslog-dataset", dataset]
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=open(os.path.join(work, "serve.err"), "a"),
+                         text=True, env={**clean_env(), "RUST_LOG": "warn"}, cwd=work)
+    first = p.stdout.readline()
+    base = "http://" + re.search(r"http://(\S+)", first).group(1)
+    tcp = re.search(r"tcp://(\S+)", p.stdout.readline()).group(1) if dataset else None
+    return p, base, tcp
+
+
+class Browser:
+    """A logged-in member: cookies kept, redirects not followed."""
+
+    def __init__(self, base):
+        self.base = base
+        jar = http.cookiejar.CookieJar()
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *a, **k):
+                return None
+
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect)
+
+    def request(self, path, data=None, headers=None):
+        req = urllib.request.Request(self.base + path, data=data, headers=headers or {})
+        try:
+            r = self.opener.open(req, timeout=300)
+            return r.status, {k.lower(): v for k, v in r.headers.items()}, r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, {k.lower(): v for k, v in e.headers.items()}, e.read().decode()
+
+    def csrf(self, path):
+        return re.search(r'name="csrf" value="([^"]+)"', self.request(path)[2]).group(1)
+
+    def form(self, path, page, fields):
+        fields = {"csrf": self.csrf(page), **fields}
+        return self.request(path, urllib.parse.urlencode(fields).encode(),
+                            {"Content-Type": "application/x-www-form-urlencoded"})
+
+    def multipart(self, path, page, fields):
+        boundary = "----secvizbench" + str(time.time_ns())
+        parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'
+                 for k, v in {"csrf": self.csrf(page), **fields}.items()]
+        body = ("".join(parts) + f"--{boundary}--\r\n").encode()
+        return self.request(path, body, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+
+def make_site(bin_, work, dashboards=(), refresh=5):
+    """A member, an upload, a token and `dashboards` (titles) with share links.
+    Returns (data folder, dataset, token, share paths)."""
+    data = os.path.join(work, "data")
+    subprocess.run([bin_, "user", "add", "ana", "--data", data], check=True, capture_output=True,
+                   env={**clean_env(), "SECVIZ_PASSWORD": PASSWORD})
+    server, base, _ = serve(bin_, work, data)
+    try:
+        b = Browser(base)
+        st, h, body = b.form("/login", "/login", {"username": "ana", "password": PASSWORD})
+        assert st == 303, (st, body[:300])
+        lines = "".join(
+            f"Oct 21 06:{i // 60 % 60:02}:{i % 60:02}.000000 rule 12/0(match): block in on xl1: "
+            f"10.0.{i % 7}.{1 + i % 200}.{1024 + i} > 192.0.2.{1 + i % 50}.80: S 1:1(0) win 8192 (DF)\n"
+            for i in range(2000))
+        st, h, body = b.multipart("/new", "/new", {
+            "title": "Edge", "body": "b", "data_format": "pf", "data_year": "2025",
+            "data_text": lines, "keep_addresses": "1", "confirm_keep": "1"})
+        assert st == 303, (st, body[:500])
+        draft = h["location"]
+        for _ in range(600):
+            if 'data-status="ready"' in b.request(draft)[2]:
+                break
+            time.sleep(0.5)
+        dataset = os.listdir(os.path.join(data, "lake", "datasets"))[0]
+        st, h, body = b.form("/account/tokens", "/account", {"dataset": dataset, "label": "bench", "days": "2"})
+        token = re.search(r'<code class="token">([^<]+)<', body).group(1)
+        shares = []
+        for title in dashboards:
+            spec = {"title": title, "refresh_seconds": refresh, "panels": [
+                {"kind": k, "window": "15m"} for k in
+                ("findings", "event-rate", "new-sources", "new-destinations", "failed-logins", "talker-changes")]}
+            st, h, body = b.form("/dashboards", "/dashboards",
+                                 {"dataset": dataset, "title": "", "json": json.dumps(spec)})
+            assert st == 303, (st, body[:500])
+            dash = h["location"]
+            st, h, body = b.form(f"{dash}/shares", dash, {"label": "wall"})
+            shares.append("/s/" + re.search(r"shown this once\): <code>[^<]*/s/([^<]+)</code>", body).group(1))
+        return data, dataset, token, shares
+    finally:
+        server.terminate()
+        server.wait()
