@@ -42,6 +42,31 @@ pub fn serve_env(dir: &Path, extra: &[&str], env: &[(&str, String)]) -> (Child, 
     (child, url.trim_start_matches("http://").to_string())
 }
 
+/// Starts `secviz serve` in `dir` with `extra` and reads the first `n` lines it prints (the
+/// portal's address, then the syslog receiver's with `--syslog`).
+pub fn serve_lines(dir: &Path, extra: &[&str], n: usize) -> (Child, Vec<String>) {
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .args(["--addr", "127.0.0.1:0"])
+        .args(extra)
+        .current_dir(dir)
+        .env_remove("SECVIZ_DATA")
+        .env_remove("SECVIZ_DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let lines = (0..n)
+        .map(|_| {
+            let mut line = String::new();
+            out.read_line(&mut line).unwrap();
+            line
+        })
+        .collect();
+    (child, lines)
+}
+
 /// Every file under `dir`, recursively (none when it does not exist).
 pub fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

@@ -19,6 +19,9 @@
 //!   page's p99 is printed, not held to twice: these are plain requests, not queries, and
 //!   cost what any request costs);
 //! - the server's RSS stays under the configured query memory plus 256 MiB;
+//! - the syslog receiver beside the portal (issue 18) takes oversized frames, a declared
+//!   length of 10 GB, a UDP flood over the sender's rate and more connections than it allows
+//!   during the storm, refusing and counting them, while the pages hold the same p99s;
 //! - afterwards the posts and the datasets are as they were.
 //!
 //! Clients are told apart by `X-Forwarded-For` (the server trusts it here), so each kind
@@ -33,6 +36,7 @@ mod limits;
 mod load;
 mod site;
 mod slow_clients;
+mod syslog;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -117,6 +121,7 @@ async fn the_attack(postgres: bool) {
     );
     let storm = storm(&mut t).await;
     storm.check(unloaded, peak_rss.peak(), postgres);
+    syslog_refused_and_counted(&site, &storm.syslog).await;
     drop(peak_rss);
     floods(&mut t).await;
     cut_and_marked(&t).await;
@@ -127,6 +132,36 @@ async fn the_attack(postgres: bool) {
         assert_eq!(&count(&t.http, &t.base, ds).await, n, "{ds}");
     }
     assert!(t.server.alive());
+}
+
+/// The syslog receiver refused the storm's hostile frames and counted them: frames over the
+/// cap on TCP, datagrams over the sender's rate on UDP (or dropped by the kernel, counted).
+async fn syslog_refused_and_counted(site: &Site, sent: &syslog::Sent) {
+    eprintln!("syslog senders: {sent:?}");
+    let started = Instant::now();
+    loop {
+        let tcp = site.syslog_record("syslog-tcp");
+        let udp = site.syslog_record("syslog-udp");
+        let count = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
+        let too_long = count(&tcp["summary"]["rejected"]["line_too_long"]);
+        let limited = count(&udp["summary"]["rejected"]["rate_limited"]);
+        let dropped = count(&udp["dropped"]);
+        if too_long > 0 && limited + dropped > 0 {
+            assert!(
+                count(&udp["summary"]["read"]) + dropped <= sent.udp_datagrams,
+                "more datagrams counted than sent: {udp}"
+            );
+            eprintln!(
+                "syslog receiver: {too_long} frames over the cap refused; {limited} datagrams over the rate refused, {dropped} dropped"
+            );
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the receiver did not count the hostile frames: tcp {tcp}, udp {udp}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// The demo's public SOC dashboard has a first viewer before the attack, who waits for its
@@ -299,6 +334,7 @@ struct Storm {
     flood_retry_after: usize,
     stalled: StalledExport,
     header_closes: Vec<Duration>,
+    syslog: syslog::Sent,
 }
 
 /// Every kind at once, each from its own address and again as soon as answered, with a
@@ -380,6 +416,10 @@ async fn storm(t: &mut Target) -> Storm {
         let addr = t.server.addr.clone();
         attack_rt.spawn_blocking(move || slow_headers(&addr, 20))
     };
+    let syslog = {
+        let (tcp, udp) = (t.server.syslog_tcp.clone(), t.server.syslog_udp.clone());
+        attack_rt.spawn_blocking(move || syslog::senders(&tcp, &udp, ATTACK))
+    };
     let mut died = false;
     while started.elapsed() < ATTACK {
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -390,6 +430,7 @@ async fn storm(t: &mut Target) -> Storm {
     }
     let (flood_statuses, flood_retry_after) = flood.await.unwrap();
     let header_closes = slow.await.unwrap();
+    let syslog = syslog.await.unwrap();
     let stalled = stalled.await.unwrap();
     attack_rt.shutdown_background();
     let (pages, page_failures) = pages.await.unwrap();
@@ -404,6 +445,7 @@ async fn storm(t: &mut Target) -> Storm {
         flood_retry_after,
         stalled,
         header_closes,
+        syslog,
     }
 }
 

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use super::limits::{
     ANSWER_KIB, EXPORT_SECONDS, HEADER_SECONDS, QUERY_MEMORY_MIB, QUERY_SECONDS, WRITE_SECONDS,
 };
-use crate::common::{self, BIN, psql, serve};
+use crate::common::{self, BIN, psql};
 
 pub(super) struct Site {
     dir: tempfile::TempDir,
@@ -60,9 +60,49 @@ impl Site {
             args.extend([k.to_string(), v]);
         }
         args.push("--trust-proxy".to_string());
+        // The syslog receiver (issue 18) beside the portal, with its caps low enough that
+        // the hostile senders of the storm meet them.
+        for (k, v) in [
+            ("--syslog", "127.0.0.1:0"),
+            ("--syslog-max-message-bytes", "4096"),
+            ("--syslog-rate", "200"),
+            ("--syslog-max-connections", "16"),
+        ] {
+            args.extend([k.to_string(), v.to_string()]);
+        }
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let (child, addr) = serve(self.dir.path(), &args);
-        Server { child, addr }
+        let (child, lines) = common::serve_lines(self.dir.path(), &args, 2);
+        let word = |scheme: &str| {
+            lines[1]
+                .split_whitespace()
+                .find_map(|w| w.strip_prefix(scheme))
+                .unwrap_or_else(|| panic!("no {scheme} in {:?}", lines[1]))
+                .to_string()
+        };
+        let addr = lines[0]
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("http://"))
+            .unwrap_or_else(|| panic!("no URL in {:?}", lines[0]))
+            .to_string();
+        Server {
+            child,
+            addr,
+            syslog_tcp: word("tcp://"),
+            syslog_udp: word("udp://"),
+        }
+    }
+
+    /// The syslog receiver's record of one transport (`syslog-tcp`, `syslog-udp`).
+    pub(super) fn syslog_record(&self, key: &str) -> serde_json::Value {
+        let path = self
+            .dir
+            .path()
+            .join("data/lake/datasets/syslog/manifest.json");
+        let Ok(bytes) = std::fs::read(path) else {
+            return serde_json::Value::Null;
+        };
+        let m: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        m["streams"][key].clone()
     }
 }
 
@@ -78,6 +118,8 @@ impl Drop for Site {
 pub(super) struct Server {
     pub(super) child: Child,
     pub(super) addr: String,
+    pub(super) syslog_tcp: String,
+    pub(super) syslog_udp: String,
 }
 
 impl Server {
