@@ -138,6 +138,10 @@ async fn the_attack(postgres: bool) {
 /// cap on TCP, datagrams over the sender's rate on UDP (or dropped by the kernel, counted).
 async fn syslog_refused_and_counted(site: &Site, sent: &syslog::Sent) {
     eprintln!("syslog senders: {sent:?}");
+    assert!(
+        sent.oversized_frames > 0 && sent.connections_tried > 16,
+        "the senders did not get through: {sent:?}"
+    );
     let started = Instant::now();
     loop {
         let tcp = site.syslog_record("syslog-tcp");
@@ -147,6 +151,10 @@ async fn syslog_refused_and_counted(site: &Site, sent: &syslog::Sent) {
         let limited = count(&udp["summary"]["rejected"]["rate_limited"]);
         let dropped = count(&udp["dropped"]);
         if too_long > 0 && limited + dropped > 0 {
+            assert!(
+                too_long <= sent.oversized_frames,
+                "more oversized frames counted than sent: {tcp}"
+            );
             assert!(
                 count(&udp["summary"]["read"]) + dropped <= sent.udp_datagrams,
                 "more datagrams counted than sent: {udp}"
