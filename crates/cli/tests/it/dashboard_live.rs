@@ -13,8 +13,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::StatusCode;
 
-use crate::common::BIN;
 use crate::common::portal::{Browser, Server, Site, pf_lines};
+use crate::common::{BIN, serve_lines};
 
 /// A process killed when the test ends, passed or not (it holds the test's output open).
 struct Guard(Child);
@@ -38,23 +38,11 @@ fn browser_dir() -> PathBuf {
 /// `secviz serve` with a syslog receiver into `dataset`: the server, its TCP syslog address
 /// and its process id.
 fn serve_syslog(site: &Site, dataset: &str) -> (Server, String, u32) {
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .args(["--addr", "127.0.0.1:0", "--syslog", "127.0.0.1:0"])
-        .args(["--syslog-dataset", dataset])
-        .args(site.data_args())
-        .current_dir(site.dir.path())
-        .env_remove("SECVIZ_DATA")
-        .env_remove("SECVIZ_DATABASE_URL")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut args = vec!["--syslog", "127.0.0.1:0", "--syslog-dataset", dataset];
+    let data = site.data_args();
+    args.extend(data.iter().map(String::as_str));
+    let (child, lines) = serve_lines(site.dir.path(), &args, 2);
     let pid = child.id();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let (mut portal, mut syslog) = (String::new(), String::new());
-    out.read_line(&mut portal).unwrap();
-    out.read_line(&mut syslog).unwrap();
     let word = |line: &str, scheme: &str| {
         line.split_whitespace()
             .find_map(|w| w.strip_prefix(scheme))
@@ -63,9 +51,9 @@ fn serve_syslog(site: &Site, dataset: &str) -> (Server, String, u32) {
     };
     let server = Server {
         child,
-        base: format!("http://{}", word(&portal, "http://")),
+        base: format!("http://{}", word(&lines[0], "http://")),
     };
-    (server, word(&syslog, "tcp://"), pid)
+    (server, word(&lines[1], "tcp://"), pid)
 }
 
 fn now_us() -> i64 {

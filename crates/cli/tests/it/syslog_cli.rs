@@ -3,13 +3,13 @@
 //! garbage) are refused and counted while the portal goes on serving; `kill -9` loses and
 //! repeats nothing that was committed.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpStream, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-use crate::common::{BIN, secviz_in};
+use crate::common::{secviz_in, serve_lines};
 
 struct Server {
     child: Child,
@@ -27,21 +27,9 @@ impl Drop for Server {
 }
 
 fn serve(dir: &Path, extra: &[&str]) -> Server {
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .args(["--addr", "127.0.0.1:0", "--syslog", "127.0.0.1:0"])
-        .args(extra)
-        .current_dir(dir)
-        .env_remove("SECVIZ_DATA")
-        .env_remove("SECVIZ_DATABASE_URL")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let (mut portal, mut syslog) = (String::new(), String::new());
-    out.read_line(&mut portal).unwrap();
-    out.read_line(&mut syslog).unwrap();
+    let mut args = vec!["--syslog", "127.0.0.1:0"];
+    args.extend_from_slice(extra);
+    let (child, lines) = serve_lines(dir, &args, 2);
     let word = |line: &str, scheme: &str| {
         line.split_whitespace()
             .find_map(|w| w.strip_prefix(scheme))
@@ -50,9 +38,9 @@ fn serve(dir: &Path, extra: &[&str]) -> Server {
     };
     Server {
         child,
-        http: word(&portal, "http://"),
-        udp: word(&syslog, "udp://"),
-        tcp: word(&syslog, "tcp://"),
+        http: word(&lines[0], "http://"),
+        udp: word(&lines[1], "udp://"),
+        tcp: word(&lines[1], "tcp://"),
     }
 }
 
