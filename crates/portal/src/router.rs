@@ -166,6 +166,14 @@ pub fn build(state: AppState) -> Router {
         .route("/dash/{id}/dashboard.json", get(dashboard_show::export))
         .route("/dash/{id}/spec", post(dashboard_edit::spec))
         .route(
+            "/dash/{id}/add-panel",
+            post(dashboard_edit::add_panel).layer(small_form()),
+        )
+        .route(
+            "/dash/{id}/remove-panel",
+            post(dashboard_edit::remove_panel).layer(small_form()),
+        )
+        .route(
             "/dash/{id}/visibility",
             post(dashboard_edit::visibility).layer(small_form()),
         )

@@ -63,6 +63,28 @@ pub struct DashboardPage {
     /// The spec in the edit form (the member's text when a save failed).
     pub spec_json: String,
     pub kinds: String,
+    /// The panels' titles, in order (for removing one).
+    pub panel_names: Vec<String>,
+    /// `(value, label)` of the panel kinds the add form offers, and of the analyses.
+    pub kind_choices: Vec<(String, String)>,
+    pub analysis_choices: Vec<(String, String)>,
+    /// What the add form held (kept when it failed).
+    pub add: AddPanelForm,
+}
+
+/// The add-a-panel form's fields.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct AddPanelForm {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub analysis: String,
+    #[serde(default)]
+    pub window: String,
+    #[serde(default)]
+    pub title: String,
+    #[serde(default)]
+    pub question: String,
 }
 
 /// One dashboard of a big screen's rotation.

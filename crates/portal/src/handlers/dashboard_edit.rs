@@ -1,4 +1,6 @@
-//! POST /dash/{id}/spec (save the JSON), /dash/{id}/visibility (public or private),
+//! POST /dash/{id}/spec (save the JSON), /dash/{id}/add-panel and /dash/{id}/remove-panel
+//! (the same, one panel at a time, for those who would rather not write JSON),
+//! /dash/{id}/visibility (public or private),
 //! /dash/{id}/delete, and /dash/{id}/remix (a copy of someone else's dashboard, private,
 //! over the same dataset, which the remixer may read because the dashboard is public).
 
@@ -6,11 +8,12 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use secviz_views::dashboard::DashboardSpec;
+use secviz_views::dashboard::{DashboardSpec, PanelKind, PanelSpec, Window};
 use serde::Deserialize;
 
 use super::dashboard_show::{Extras, load, page};
 use super::{Visit, redirect};
+use crate::dashboard::pages::AddPanelForm;
 use crate::dashboard::show::Loaded;
 use crate::db::dashboards;
 use crate::error::AppError;
@@ -55,6 +58,115 @@ pub async fn spec(
             return page(&state, &visit, &d, extras, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
+    let now = state.clock.now();
+    dashboards::update_spec(
+        &state.db,
+        d.row.id,
+        me.id,
+        spec.title.trim(),
+        &spec.to_json(),
+        now,
+    )
+    .await?;
+    state.screens.forget(d.row.id);
+    Ok(redirect(&format!("/dash/{}", d.row.id)))
+}
+
+#[derive(Deserialize)]
+pub struct AddForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(flatten)]
+    fields: AddPanelForm,
+}
+
+/// The panel the add form describes, or why it cannot be added.
+fn panel_of(f: &AddPanelForm) -> Result<PanelSpec, String> {
+    let kind: PanelKind = serde_json::from_value(serde_json::Value::String(f.kind.clone()))
+        .map_err(|_| "Choose the kind of panel.".to_string())?;
+    let window: Window = serde_json::from_value(serde_json::Value::String(f.window.clone()))
+        .map_err(|_| "Choose a window: 15m, 1h or 24h.".to_string())?;
+    let mut p = PanelSpec::of(kind, window);
+    p.title = f.title.trim().to_string();
+    p.question = f.question.trim().to_string();
+    match kind {
+        PanelKind::Analysis => p.analysis = Some(f.analysis.clone()),
+        PanelKind::View => {
+            return Err("A view panel needs a post's view.json: add it in the JSON.".into());
+        }
+        _ => {}
+    }
+    Ok(p)
+}
+
+pub async fn add_panel(
+    State(state): State<AppState>,
+    visit: Visit,
+    Path(raw): Path<String>,
+    Form(f): Form<AddForm>,
+) -> Result<Response, AppError> {
+    visit.verify_csrf(&f.csrf)?;
+    let d = owned(&state, &visit, &raw).await?;
+    let me = visit.require_user()?;
+    let mut spec = d.spec.clone();
+    let added = panel_of(&f.fields).and_then(|p| {
+        spec.panels.push(p);
+        spec.check().map_err(|e| e.to_string())
+    });
+    if let Err(e) = added {
+        let extras = Extras {
+            errors: vec![format!("Not added: {e}")],
+            add: Some(f.fields),
+            ..Extras::default()
+        };
+        return page(&state, &visit, &d, extras, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    let now = state.clock.now();
+    dashboards::update_spec(
+        &state.db,
+        d.row.id,
+        me.id,
+        spec.title.trim(),
+        &spec.to_json(),
+        now,
+    )
+    .await?;
+    state.screens.forget(d.row.id);
+    Ok(redirect(&format!("/dash/{}", d.row.id)))
+}
+
+#[derive(Deserialize)]
+pub struct RemoveForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    n: String,
+}
+
+pub async fn remove_panel(
+    State(state): State<AppState>,
+    visit: Visit,
+    Path(raw): Path<String>,
+    Form(f): Form<RemoveForm>,
+) -> Result<Response, AppError> {
+    visit.verify_csrf(&f.csrf)?;
+    let d = owned(&state, &visit, &raw).await?;
+    let me = visit.require_user()?;
+    let mut spec = d.spec.clone();
+    let n: usize = f.n.trim().parse().map_err(|_| AppError::NotFound)?;
+    if n >= spec.panels.len() {
+        return Err(AppError::NotFound);
+    }
+    if spec.panels.len() == 1 {
+        let extras = Extras {
+            errors: vec![
+                "A dashboard keeps at least one panel: delete the dashboard instead.".into(),
+            ],
+            ..Extras::default()
+        };
+        return page(&state, &visit, &d, extras, StatusCode::UNPROCESSABLE_ENTITY).await;
+    }
+    spec.panels.remove(n);
     let now = state.clock.now();
     dashboards::update_spec(
         &state.db,

@@ -44,6 +44,8 @@ pub struct Extras {
     pub share_label: String,
     /// The member's text of a failed save.
     pub spec_json: Option<String>,
+    /// The add-a-panel form of a failed add.
+    pub add: Option<crate::dashboard::pages::AddPanelForm>,
 }
 
 pub async fn show(
@@ -106,6 +108,27 @@ pub async fn page(
         share_label: extras.share_label,
         spec_json: extras.spec_json.unwrap_or_else(|| d.spec.to_json()),
         kinds: kinds.join(", "),
+        panel_names: d
+            .spec
+            .panels
+            .iter()
+            .map(|p| format!("{} ({})", p.shown_title(), p.window.label()))
+            .collect(),
+        kind_choices: secviz_views::dashboard::PanelKind::ALL
+            .iter()
+            .filter(|k| **k != secviz_views::dashboard::PanelKind::View)
+            .map(|k| (k.name().to_string(), k.title().to_string()))
+            .collect(),
+        analysis_choices: secviz_lake::analyze::ANALYSES
+            .iter()
+            .map(|a| (a.name.to_string(), a.title.to_string()))
+            .collect(),
+        add: extras
+            .add
+            .unwrap_or_else(|| crate::dashboard::pages::AddPanelForm {
+                window: "1h".into(),
+                ..Default::default()
+            }),
     };
     let mut r = (status, html_headers(), page.render()?).into_response();
     show::fresh_headers(&mut r);

@@ -247,6 +247,59 @@ async fn dashboards_end_to_end(backend: Backend) {
         "the text is kept, escaped"
     );
 
+    // Panels one at a time, without writing JSON: an analysis over a day, added; one the
+    // form cannot describe, refused with the fields kept; then removed again.
+    let r = ana
+        .submit(
+            &dash,
+            &format!("{dash}/add-panel"),
+            &[
+                ("kind", "analysis"),
+                ("analysis", "beacons"),
+                ("window", "24h"),
+                ("title", "Calling home?"),
+                ("question", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = ana.get(&dash).await.body;
+    assert!(page.contains("Calling home? (last 24 h)"), "{page}");
+    assert!(
+        page.contains("Is something") || page.contains("Beacon"),
+        "the analysis's own question"
+    );
+    let r = ana
+        .submit(
+            &dash,
+            &format!("{dash}/add-panel"),
+            &[
+                ("kind", "analysis"),
+                ("analysis", ""),
+                ("window", "1h"),
+                ("title", "<kept> title"),
+                ("question", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body
+            .contains("Not added: panels[7]: &#34;analysis&#34; must name one of"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("value=\"&#60;kept&#62; title\""), "kept");
+    let r = ana
+        .submit(&dash, &format!("{dash}/remove-panel"), &[("n", "6")])
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert!(!ana.get(&dash).await.body.contains("Calling home?"));
+    let r = ana
+        .submit(&dash, &format!("{dash}/remove-panel"), &[("n", "60")])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
     // Export, and import as a new dashboard.
     let export = ana.get(&format!("{dash}/dashboard.json")).await;
     assert_eq!(export.status, StatusCode::OK);
