@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's screenshots: a fresh `secviz demo` site, served on a free loopback port, and
 # every demo post and the gallery in headless Chromium at 1280 px and 390 px wide, light
-# and dark, written to docs/screenshots/. Needs `scripts/setup-test-env.sh` (playwright-core
+# and dark, and the first demo dashboard's big screen at 1920×1080, written to
+# docs/screenshots/. Needs `scripts/setup-test-env.sh` (playwright-core
 # in tests/browser) and Debian's chromium.
 #
 # usage: scripts/screenshots.sh [SECVIZ_BINARY]
@@ -32,3 +33,5 @@ shoot "http://127.0.0.1:$port/gallery" gallery
 for id in $(awk '$1 == "post" { print $2 }' "$data/demo.log"); do
   shoot "http://127.0.0.1:$port/p/$id" "post-$id"
 done
+# The demo's first SOC screen in big-screen mode, as a wall at 1080p shows it.
+node tests/browser/shot.mjs "http://127.0.0.1:$port/dash/1/screen" "$out/screen-1920-dark.png" dark 1920 1080

@@ -178,9 +178,17 @@ fn view(
             } else {
                 ("destinations", "Destination")
             };
+            // When the data begins inside the lookback, "never seen" means "not since then".
+            let since = d.from_us - i64::from(frame.lookback_days) * 86_400_000_000;
+            let begins = match frame.first_us {
+                Some(first) if first > since => {
+                    format!(" (the data begins at {})", clock(first, now_us))
+                }
+                _ => String::new(),
+            };
             BodyView::Table {
                 summary: format!(
-                    "{} {} not seen in the {} days before.",
+                    "{} {} not seen in the {} days before{begins}.",
                     thousands(*total),
                     what.0,
                     frame.lookback_days
@@ -198,10 +206,7 @@ fn view(
                         mark: Some("new"),
                     })
                     .collect(),
-                empty: format!(
-                    "None: every one in this window was seen in the {} days before.",
-                    frame.lookback_days
-                ),
+                empty: "None: every one in this window was seen before it.".into(),
             }
         }
         Body::Logins {
