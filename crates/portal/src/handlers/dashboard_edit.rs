@@ -19,6 +19,28 @@ use crate::db::dashboards;
 use crate::error::AppError;
 use crate::state::AppState;
 
+/// Stores `spec` as the dashboard's (checked by the caller), forgets its computation so the
+/// next viewer sees the new panels, and sends the owner back to it.
+async fn save(
+    state: &AppState,
+    d: &Loaded,
+    owner: crate::db::ids::UserId,
+    spec: &DashboardSpec,
+) -> Result<Response, AppError> {
+    let now = state.clock.now();
+    dashboards::update_spec(
+        &state.db,
+        d.row.id,
+        owner,
+        spec.title.trim(),
+        &spec.to_json(),
+        now,
+    )
+    .await?;
+    state.screens.forget(d.row.id);
+    Ok(redirect(&format!("/dash/{}", d.row.id)))
+}
+
 #[derive(Deserialize)]
 pub struct SpecForm {
     #[serde(default)]
@@ -58,18 +80,7 @@ pub async fn spec(
             return page(&state, &visit, &d, extras, StatusCode::UNPROCESSABLE_ENTITY).await;
         }
     };
-    let now = state.clock.now();
-    dashboards::update_spec(
-        &state.db,
-        d.row.id,
-        me.id,
-        spec.title.trim(),
-        &spec.to_json(),
-        now,
-    )
-    .await?;
-    state.screens.forget(d.row.id);
-    Ok(redirect(&format!("/dash/{}", d.row.id)))
+    save(&state, &d, me.id, &spec).await
 }
 
 #[derive(Deserialize)]
@@ -121,18 +132,7 @@ pub async fn add_panel(
         };
         return page(&state, &visit, &d, extras, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    let now = state.clock.now();
-    dashboards::update_spec(
-        &state.db,
-        d.row.id,
-        me.id,
-        spec.title.trim(),
-        &spec.to_json(),
-        now,
-    )
-    .await?;
-    state.screens.forget(d.row.id);
-    Ok(redirect(&format!("/dash/{}", d.row.id)))
+    save(&state, &d, me.id, &spec).await
 }
 
 #[derive(Deserialize)]
@@ -167,18 +167,7 @@ pub async fn remove_panel(
         return page(&state, &visit, &d, extras, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     spec.panels.remove(n);
-    let now = state.clock.now();
-    dashboards::update_spec(
-        &state.db,
-        d.row.id,
-        me.id,
-        spec.title.trim(),
-        &spec.to_json(),
-        now,
-    )
-    .await?;
-    state.screens.forget(d.row.id);
-    Ok(redirect(&format!("/dash/{}", d.row.id)))
+    save(&state, &d, me.id, &spec).await
 }
 
 #[derive(Deserialize)]
