@@ -70,15 +70,20 @@ fn rfc3339_now() -> String {
 
 /// A pf line of now from `src` (pf prints no year: the follower is told it).
 fn pf_now(src: &str) -> String {
-    let t = rfc3339_now(); // 2026-12-05T14:03:11.123456Z
+    // RFC 3339 drops a fraction's trailing zeros (and a zero fraction): print whole
+    // seconds, then the microseconds in six digits.
+    let us = now_us();
+    let t = secviz_lake::format_micros(us - us.rem_euclid(1_000_000)); // 2026-12-05T14:03:11Z
+    assert_eq!(t.len(), 20, "{t}");
     let months = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     let month = months[t[5..7].parse::<usize>().unwrap() - 1];
     let day: u32 = t[8..10].parse().unwrap();
     format!(
-        "{month} {day:2} {} rule 12/0(match): block in on xl1: {src}.40000 > 192.0.2.7.80: S 1:1(0) win 8192 (DF)\n",
-        &t[11..26]
+        "{month} {day:2} {}.{:06} rule 12/0(match): block in on xl1: {src}.40000 > 192.0.2.7.80: S 1:1(0) win 8192 (DF)\n",
+        &t[11..19],
+        us.rem_euclid(1_000_000)
     )
 }
 
@@ -195,7 +200,9 @@ fn follower(data: &Path, dataset: &str, log: &Path) -> Guard {
             ])
             .arg(log)
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::from(
+                std::fs::File::create(log.with_extension("follow.err")).unwrap(),
+            ))
             .spawn()
             .unwrap(),
     )
@@ -294,7 +301,12 @@ async fn a_big_screen_shows_syslog_http_and_followed_lines_within_5_s() {
         line.clear();
         out.read_line(&mut line).unwrap();
         let mut w = line.split_whitespace();
-        assert_eq!(w.next(), Some("seen"), "{line:?}");
+        assert_eq!(
+            w.next(),
+            Some("seen"),
+            "{line:?}; the follower said: {:?}",
+            std::fs::read_to_string(log.with_extension("follow.err")).unwrap_or_default()
+        );
         let ip = w.next().unwrap().to_string();
         let at: u64 = w.next().unwrap().parse().unwrap();
         let delay = at.saturating_sub(sent[ip.as_str()]);
