@@ -8,8 +8,8 @@
 //!   (default parameters) REPS times in one process, each run a whole `Lake::analyze`
 //!   (reading the manifests and summaries included), and prints
 //!   `analysis <name> <median wall s> <median CPU s> read=<summaries|rows> findings=<n>
-//!   first=<wall s of the first run>` (the first merges the summaries, later runs find the
-//!   merge kept);
+//!   first=<wall s of the first run>` (each analysis opens the lake anew: its first run
+//!   reads and merges the summaries' tables it needs, later runs find the merge kept);
 //!   with `--rows`, from the raw rows only.
 //! - `lake queries DATA DATASET REPS [SQL...]`: runs each benchmark query (or each SQL
 //!   given, `{t}` for the table) REPS times in one process (the way `secviz query` runs
@@ -115,10 +115,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
         ["analyses", data, dataset, reps, rest @ ..] => {
-            let mut lake = Lake::open(data)?;
-            if rest.contains(&"--rows") {
-                lake = lake.reading_rows();
-            }
+            // Each analysis starts with a lake of its own (nothing merged yet), as in a new
+            // process: its first run reads and merges the summaries' tables it needs.
+            let open = || -> Result<Lake, Box<dyn std::error::Error>> {
+                let lake = Lake::open(data)?;
+                Ok(if rest.contains(&"--rows") {
+                    lake.reading_rows()
+                } else {
+                    lake
+                })
+            };
             let reps: usize = reps.parse()?;
             let names: Vec<&str> = rest.iter().copied().filter(|a| *a != "--rows").collect();
             let access = Access::Only(vec![dataset.parse()?]);
@@ -127,6 +133,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 if !names.is_empty() && !names.contains(&spec.name) {
                     continue;
                 }
+                let lake = open()?;
                 let mut times = Vec::with_capacity(reps);
                 let mut cpus = Vec::with_capacity(reps);
                 let mut last = None;

@@ -26,17 +26,17 @@ pub(crate) async fn fixed_port(
     // (client, distinct source ports, queries, smallest port). Above 32 ports the summaries
     // estimate the count; the finding itself needs exactly one port, which is exact.
     let (mut rows, read): (Vec<(String, u64, u64, i64)>, Read) = match summary
-        .and_then(|s| s.sources.as_ref())
+        .and_then(|s| s.dns.as_ref())
     {
-        Some(sources) => (
-            sources
+        Some(clients) => (
+            clients
                 .iter()
-                .filter_map(|(ip, s)| {
+                .filter_map(|(ip, d)| {
                     Some((
                         ip.clone(),
-                        s.dns_ports.count(),
-                        s.dns_queries,
-                        i64::from(s.dns_port_min?),
+                        d.ports.count(),
+                        d.queries,
+                        i64::from(d.port_min?),
                     ))
                 })
                 .collect(),

@@ -31,7 +31,7 @@ use crate::inside::InsideNetworks;
 use crate::lake::Lake;
 use crate::manifest::Manifest;
 use crate::query::{Access, QueryError, QueryLimits};
-use crate::summary::Summary;
+use crate::summary::{Summary, Tables};
 
 /// A parameter an analysis takes.
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -739,7 +739,8 @@ impl Lake {
         params.check(spec)?;
         let ctx = self.session(access, limits).await?;
         let q = Sql { ctx: &ctx, limits };
-        let (facts, summary) = self.facts(access, &q).await?;
+        let wanted = summaries::tables_of(spec.name);
+        let (facts, summary) = self.facts(access, &q, wanted).await?;
         run_one(&q, &facts, summary.as_deref(), spec, params).await
     }
 
@@ -752,7 +753,10 @@ impl Lake {
     ) -> Result<Report, AnalysisError> {
         let ctx = self.session(access, limits).await?;
         let q = Sql { ctx: &ctx, limits };
-        let (facts, summary) = self.facts(access, &q).await?;
+        let wanted = ANALYSES
+            .iter()
+            .fold(Tables::NONE, |t, a| t.union(summaries::tables_of(a.name)));
+        let (facts, summary) = self.facts(access, &q, wanted).await?;
         run_all(&q, &facts, summary.as_deref(), None).await
     }
 
@@ -829,16 +833,17 @@ impl Lake {
 
     /// What the datasets in `access` hold, and their merged summary when every file has
     /// one (and summaries are not turned off): the counts come from it then, not from a
-    /// pass over every row.
+    /// pass over every row. Only the summaries' tables in `wanted` are read.
     async fn facts(
         &self,
         access: &Access,
         q: &Sql<'_>,
+        wanted: Tables,
     ) -> Result<(Facts, Option<std::sync::Arc<Summary>>), AnalysisError> {
         let manifests = self.manifests_of(access).await?;
         let inside = inside_networks(&manifests);
         let summary = match self.summaries {
-            true => summaries::load(self, &manifests).await?,
+            true => summaries::load(self, &manifests, wanted).await?,
             false => None,
         };
         let facts = match summary.as_deref() {

@@ -212,12 +212,14 @@ pub(crate) async fn fan_out(
 ) -> Result<(Vec<Finding>, Read), QueryError> {
     // (src, destinations, ports, events, most destinations in one /24, any estimated)
     type Row = (String, u64, u64, u64, u64, bool);
-    let (mut rows, read): (Vec<Row>, Read) = match summary.and_then(|s| s.sources.as_ref()) {
-        Some(sources) => (
+    let tables = summary.and_then(|s| Some((s.sources.as_ref()?, s.networks.as_ref()?)));
+    let (mut rows, read): (Vec<Row>, Read) = match tables {
+        Some((sources, networks)) => (
             sources
                 .iter()
                 .map(|(src, s)| {
-                    let (sweep, sweep_estimated) = s.sweep();
+                    let (sweep, sweep_estimated) =
+                        networks.get(src).map_or((0, false), crate::summary::sweep);
                     (
                         src.clone(),
                         s.destinations.count(),

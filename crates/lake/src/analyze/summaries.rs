@@ -7,6 +7,8 @@
 //! [`MERGED_BUDGET`] is given up, and the analyses that need it read the rows, under the
 //! query's limits.
 //!
+//! Only the tables the analyses about to run read are decoded ([`Tables`]).
+//!
 //! The merged summary of the last few sets of files is kept
 //! ([`crate::summary::SummaryCache`]): files are
 //! immutable and named uniquely per ingest, so the list of files is the key, and a commit
@@ -19,7 +21,7 @@ use futures::{StreamExt, TryStreamExt};
 use crate::error::LakeError;
 use crate::lake::Lake;
 use crate::manifest::Manifest;
-use crate::summary::{Summary, decode};
+use crate::summary::{Summary, Table, Tables, decode};
 
 /// The most a merged summary may hold in memory, about (the rows' path is limited by the
 /// query's own memory limit instead).
@@ -28,11 +30,29 @@ const MERGED_BUDGET: usize = 512 << 20;
 /// Summaries fetched and decoded at once.
 const FETCHES: usize = 8;
 
-/// The merged summary of every file of `manifests`; `None` when a file has none that can
-/// be read (written before summaries existed, of another format, or damaged).
+/// The tables an analysis reads from the summaries (none: it reads the rows, or only the
+/// head's counts).
+pub(crate) fn tables_of(analysis: &str) -> Tables {
+    match analysis {
+        "top-talkers" => Tables::of(&[Table::Sources]),
+        "top-ports" => Tables::of(&[Table::Ports]),
+        "events-over-time" => Tables::of(&[Table::Minutes]),
+        "rare-destinations" => Tables::of(&[Table::Destinations]),
+        "fan-out" => Tables::of(&[Table::Sources, Table::Networks]),
+        "fan-in" => Tables::of(&[Table::Calls]),
+        "dns-fixed-port" => Tables::of(&[Table::Dns]),
+        "beacons" => Tables::of(&[Table::Peers]),
+        _ => Tables::NONE,
+    }
+}
+
+/// The merged summary of every file of `manifests`, with the tables in `wanted` (and the
+/// head); `None` when a file has none that can be read (written before summaries existed,
+/// of another format, or damaged).
 pub(crate) async fn load(
     lake: &Lake,
     manifests: &[Manifest],
+    wanted: Tables,
 ) -> Result<Option<Arc<Summary>>, LakeError> {
     let mut paths = Vec::new();
     for m in manifests {
@@ -47,9 +67,10 @@ pub(crate) async fn load(
     if paths.is_empty() {
         return Ok(None);
     }
-    if let Some(hit) = lake.summary_cache.get(&paths) {
-        return Ok(Some(hit));
-    }
+    let wanted = match lake.summary_cache.get(&paths, wanted) {
+        Ok(hit) => return Ok(Some(hit)),
+        Err(held) => wanted.union(held),
+    };
     let store = lake.store().clone();
     let decoded: Vec<Option<Summary>> = futures::stream::iter(paths.clone())
         .map(|p| {
@@ -58,7 +79,7 @@ pub(crate) async fn load(
                 let Some(bytes) = store.get(&p).await? else {
                     return Ok(None);
                 };
-                tokio::task::spawn_blocking(move || decode(&bytes).ok().flatten())
+                tokio::task::spawn_blocking(move || decode(&bytes, wanted).ok().flatten())
                     .await
                     .map_err(|e| LakeError::Internal(format!("decoding a summary: {e}")))
             }
@@ -86,6 +107,6 @@ pub(crate) async fn load(
         return Ok(None);
     };
     let merged = Arc::new(merged);
-    lake.summary_cache.put(paths, merged.clone());
+    lake.summary_cache.put(paths, wanted, merged.clone());
     Ok(Some(merged))
 }

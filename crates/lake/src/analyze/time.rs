@@ -6,7 +6,7 @@ use super::baseline::{Baseline, NOTABLE_Z, rank_capped, score_of_z};
 use super::cells::each_row;
 use super::{Detail, Finding, Focus, Read, Sql};
 use crate::query::QueryError;
-use crate::summary::{MINUTE_US, Summary};
+use crate::summary::{Gaps, MINUTE_US, Summary};
 use crate::time::format_micros;
 
 /// Bucket sizes to choose from, in seconds: the smallest that gives at most the wanted
@@ -194,17 +194,16 @@ pub(crate) async fn beacons(
         (src.to_string(), dst.to_string(), events, mean, sd, cv)
     };
     // From the summaries when every pair's events came in time order.
-    let in_order = |s: &&crate::summary::HashMap<String, crate::summary::SourceSum>| {
-        s.values().all(|v| v.peers.values().all(|g| g.in_order))
-    };
+    type Peers = crate::summary::HashMap<String, crate::summary::HashMap<String, Gaps>>;
+    let in_order = |t: &&Peers| t.values().all(|p| p.values().all(|g| g.in_order));
     let (mut pairs, read): (Vec<Pair>, Read) =
-        match summary.and_then(|s| s.sources.as_ref()).filter(in_order) {
-            Some(sources) => {
+        match summary.and_then(|s| s.peers.as_ref()).filter(in_order) {
+            Some(peers) => {
                 let min_events = p.min_events.max(2) as u64;
-                let pairs = sources
+                let pairs = peers
                     .iter()
-                    .flat_map(|(src, s)| {
-                        s.peers.iter().filter_map(move |(dst, g)| {
+                    .flat_map(|(src, peers)| {
+                        peers.iter().filter_map(move |(dst, g)| {
                             let (mean, sd) = g.mean_sd_us()?;
                             (g.events >= min_events).then(|| pair(src, dst, g.events, mean, sd))
                         })

@@ -7,20 +7,41 @@ use datafusion::arrow::record_batch::RecordBatch;
 use secviz_parse::schema::{col, event_schema};
 
 use super::{
-    CALLS, Calls, DESTINATIONS, ENTRY_BYTES, FACT_DIRECTIONAL_BYTES, FACT_DNS_QUERIES, FACTS, Gaps,
-    MINUTE_US, MINUTES, PORTS, PortSum, SOURCES, Summary, add_opt, distinct, min_opt, network_of,
+    Calls, DnsSum, ENTRY_BYTES, FACT_DIRECTIONAL_BYTES, FACT_DNS_QUERIES, FACTS, Gaps, HashMap,
+    MINUTE_US, PortSum, SourceSum, Summary, Table, add_opt, distinct, min_opt, network_of,
 };
 use crate::inside::InsideNetworks;
 
 /// Builds the summary of one file from the batches written to it.
+///
+/// The four tables keyed by source (sources, networks, DNS, peers) are built in one map,
+/// one lookup per row, and split when the file is finished.
 pub(crate) struct Summarizer {
+    /// The head and the tables not keyed by source.
     summary: Summary,
-    /// About what the tables hold, in bytes.
-    held: [usize; 5],
+    /// Per source, while the sources table is kept.
+    sources: Option<HashMap<String, Source>>,
+    /// Which of the tables keyed by source are still kept.
+    networks: bool,
+    dns: bool,
+    peers: bool,
+    /// About what each table holds, in bytes ([`Table::index`]).
+    held: [usize; 8],
     budget: usize,
     columns: &'static Columns,
     /// The inside networks, parsed, when calls are counted.
     inside: Option<Vec<ipnet::IpNet>>,
+}
+
+/// One source's sums while a file is written.
+#[derive(Default)]
+struct Source {
+    sum: SourceSum,
+    /// Whether the address is inside, decided once per file.
+    inside: Option<bool>,
+    networks: HashMap<String, distinct::Distinct>,
+    dns: DnsSum,
+    peers: HashMap<String, Gaps>,
 }
 
 /// Indexes of the columns a summary reads, in [`event_schema`].
@@ -59,12 +80,30 @@ fn columns() -> &'static Columns {
     })
 }
 
+const SOURCES: usize = Table::Sources as usize;
+const NETWORKS: usize = Table::Networks as usize;
+const DNS: usize = Table::Dns as usize;
+const PEERS: usize = Table::Peers as usize;
+const MINUTES: usize = Table::Minutes as usize;
+const PORTS: usize = Table::Ports as usize;
+const DESTINATIONS: usize = Table::Destinations as usize;
+const CALLS: usize = Table::Calls as usize;
+
 impl Summarizer {
     /// A summarizer whose tables hold about `budget` bytes at most ([`BUDGET_BYTES`]).
     pub fn new(budget: usize, inside: Option<&InsideNetworks>) -> Summarizer {
+        let mut summary = Summary::empty(inside);
+        // Built in `sources` until the file is finished.
+        for t in [Table::Sources, Table::Networks, Table::Dns, Table::Peers] {
+            summary.give_up(t);
+        }
         Summarizer {
-            summary: Summary::empty(inside),
-            held: [0; 5],
+            summary,
+            sources: Some(HashMap::default()),
+            networks: true,
+            dns: true,
+            peers: true,
+            held: [0; 8],
             budget,
             inside: inside.map(InsideNetworks::nets),
             columns: columns(),
@@ -95,6 +134,8 @@ impl Summarizer {
             batch.column(c.dst_bytes).as_primitive::<Int64Type>(),
         );
         let qname = batch.column(c.dns_qname);
+        let (keep_networks, keep_dns, keep_peers) = (self.networks, self.dns, self.peers);
+        let held = &mut self.held;
         let mut dns = 0u64;
         let mut directional = 0u64;
         for i in 0..n {
@@ -115,53 +156,65 @@ impl Summarizer {
                 s.time_max_us = s.time_max_us.max(Some(t));
                 if let Some(m) = &mut s.minutes {
                     let slot = m.entry(t.div_euclid(MINUTE_US)).or_insert_with(|| {
-                        self.held[MINUTES] += 48;
+                        held[MINUTES] += 48;
                         0
                     });
                     *slot += 1;
                 }
             }
             let mut src_inside = None;
-            if let (Some(ip), Some(table)) = (s_ip, &mut s.sources) {
+            if let (Some(ip), Some(table)) = (s_ip, &mut self.sources) {
                 let entry = match table.get_mut(ip) {
                     Some(e) => e,
                     None => {
-                        self.held[SOURCES] += ENTRY_BYTES + ip.len();
+                        held[SOURCES] += ENTRY_BYTES + ip.len();
                         table.entry(ip.to_string()).or_default()
                     }
                 };
-                entry.events += 1;
+                entry.sum.events += 1;
                 if let Some(nets) = &self.inside {
                     src_inside = Some(*entry.inside.get_or_insert_with(|| is_inside(nets, ip)));
                 }
                 if bytes.is_valid(i) {
-                    entry.bytes = add_opt(entry.bytes, Some(bytes.value(i)));
+                    entry.sum.bytes = add_opt(entry.sum.bytes, Some(bytes.value(i)));
                 }
                 if let Some(p) = p {
-                    self.held[SOURCES] += entry.ports.insert(distinct::hash_int(i64::from(p)));
+                    held[SOURCES] += entry.sum.ports.insert(distinct::hash_int(i64::from(p)));
                 }
-                if let Some(sp) = dns_port {
-                    entry.dns_queries += 1;
-                    self.held[SOURCES] += entry.dns_ports.insert(distinct::hash_int(i64::from(sp)));
-                    entry.dns_port_min = Some(entry.dns_port_min.map_or(sp, |m| m.min(sp)));
+                if let (Some(sp), true) = (dns_port, keep_dns) {
+                    let d = &mut entry.dns;
+                    if d.queries == 0 {
+                        held[DNS] += ENTRY_BYTES + ip.len();
+                    }
+                    d.queries += 1;
+                    held[DNS] += d.ports.insert(distinct::hash_int(i64::from(sp)));
+                    d.port_min = Some(d.port_min.map_or(sp, |m| m.min(sp)));
                 }
                 if let Some(d) = d_ip {
                     let h = distinct::hash_str(d);
-                    self.held[SOURCES] += entry.destinations.insert(h);
-                    let net = network_of(d);
-                    let sketch = match entry.networks.get_mut(net.as_ref()) {
-                        Some(x) => x,
-                        None => {
-                            self.held[SOURCES] += ENTRY_BYTES + net.len();
-                            entry.networks.entry(net.into_owned()).or_default()
+                    held[SOURCES] += entry.sum.destinations.insert(h);
+                    if keep_networks {
+                        if entry.networks.is_empty() {
+                            held[NETWORKS] += ENTRY_BYTES + ip.len();
                         }
-                    };
-                    self.held[SOURCES] += sketch.insert(h);
-                    if let Some(t) = t {
+                        let net = network_of(d);
+                        let sketch = match entry.networks.get_mut(net.as_ref()) {
+                            Some(x) => x,
+                            None => {
+                                held[NETWORKS] += ENTRY_BYTES + net.len();
+                                entry.networks.entry(net.into_owned()).or_default()
+                            }
+                        };
+                        held[NETWORKS] += sketch.insert(h);
+                    }
+                    if let (Some(t), true) = (t, keep_peers) {
                         match entry.peers.get_mut(d) {
                             Some(g) => g.push(t),
                             None => {
-                                self.held[SOURCES] += ENTRY_BYTES + d.len();
+                                if entry.peers.is_empty() {
+                                    held[PEERS] += ENTRY_BYTES + ip.len();
+                                }
+                                held[PEERS] += ENTRY_BYTES + d.len();
                                 entry.peers.insert(d.to_string(), Gaps::start(t));
                             }
                         }
@@ -174,14 +227,14 @@ impl Summarizer {
                 let slot = match protocols.iter().position(|(x, _)| x.as_deref() == pr) {
                     Some(k) => &mut protocols[k].1,
                     None => {
-                        self.held[PORTS] += ENTRY_BYTES;
+                        held[PORTS] += ENTRY_BYTES;
                         protocols.push((pr.map(str::to_string), PortSum::default()));
                         &mut protocols.last_mut().expect("pushed").1
                     }
                 };
                 slot.events += 1;
                 if let Some(ip) = s_ip {
-                    self.held[PORTS] += slot.sources.insert(distinct::hash_str(ip));
+                    held[PORTS] += slot.sources.insert(distinct::hash_str(ip));
                 }
             }
             if let (Some(nets), Some(table), Some(src), Some(dst), Some(p)) =
@@ -192,23 +245,23 @@ impl Summarizer {
                     let ports = match table.get_mut(dst) {
                         Some(x) => x,
                         None => {
-                            self.held[CALLS] += ENTRY_BYTES + dst.len();
+                            held[CALLS] += ENTRY_BYTES + dst.len();
                             table.entry(dst.to_string()).or_default()
                         }
                     };
                     let c = ports.entry(p).or_insert_with(|| {
-                        self.held[CALLS] += ENTRY_BYTES;
+                        held[CALLS] += ENTRY_BYTES;
                         Calls::default()
                     });
                     c.events += 1;
-                    self.held[CALLS] += c.sources.insert(distinct::hash_str(src));
+                    held[CALLS] += c.sources.insert(distinct::hash_str(src));
                 }
             }
             if let (Some(ip), Some(table)) = (d_ip, &mut s.destinations) {
                 let entry = match table.get_mut(ip) {
                     Some(e) => e,
                     None => {
-                        self.held[DESTINATIONS] += ENTRY_BYTES + ip.len();
+                        held[DESTINATIONS] += ENTRY_BYTES + ip.len();
                         table.entry(ip.to_string()).or_default()
                     }
                 };
@@ -237,17 +290,77 @@ impl Summarizer {
                 .iter()
                 .enumerate()
                 .max_by_key(|(_, b)| **b)
-                .expect("five tables");
-            self.summary.give_up(largest);
-            self.held[largest] = 0;
-            if largest == CALLS {
+                .expect("eight tables");
+            self.give_up(Table::from_index(largest).expect("a table's index"));
+        }
+    }
+
+    fn give_up(&mut self, table: Table) {
+        self.held[table.index()] = 0;
+        let each = |sources: &mut Option<HashMap<String, Source>>, f: fn(&mut Source)| {
+            sources.iter_mut().flat_map(|m| m.values_mut()).for_each(f)
+        };
+        match table {
+            // The map the other three are built in goes with it.
+            Table::Sources => {
+                self.sources = None;
+                (self.networks, self.dns, self.peers) = (false, false, false);
+                for t in [NETWORKS, DNS, PEERS] {
+                    self.held[t] = 0;
+                }
+            }
+            Table::Networks => {
+                self.networks = false;
+                each(&mut self.sources, |s| s.networks = HashMap::default());
+            }
+            Table::Dns => {
+                self.dns = false;
+                each(&mut self.sources, |s| s.dns = DnsSum::default());
+            }
+            Table::Peers => {
+                self.peers = false;
+                each(&mut self.sources, |s| s.peers = HashMap::default());
+            }
+            Table::Calls => {
+                self.summary.give_up(table);
                 self.inside = None;
             }
+            _ => self.summary.give_up(table),
         }
     }
 
     pub fn finish(self) -> Summary {
-        self.summary
+        let mut s = self.summary;
+        let Some(map) = self.sources else {
+            return s;
+        };
+        let mut sources = HashMap::with_capacity_and_hasher(map.len(), Default::default());
+        let mut networks = self.networks.then(HashMap::default);
+        let mut dns = self.dns.then(HashMap::default);
+        let mut peers = self.peers.then(HashMap::default);
+        for (ip, src) in map {
+            if let Some(t) = &mut networks
+                && !src.networks.is_empty()
+            {
+                t.insert(ip.clone(), src.networks);
+            }
+            if let Some(t) = &mut dns
+                && src.dns.queries > 0
+            {
+                t.insert(ip.clone(), src.dns);
+            }
+            if let Some(t) = &mut peers
+                && !src.peers.is_empty()
+            {
+                t.insert(ip.clone(), src.peers);
+            }
+            sources.insert(ip, src.sum);
+        }
+        s.sources = Some(sources);
+        s.networks = networks;
+        s.dns = dns;
+        s.peers = peers;
+        s
     }
 }
 

@@ -1,11 +1,13 @@
 //! [`SummaryCache`]: the last merged summaries of a lake, by the files they cover.
 //!
 //! Files are immutable and named uniquely per ingest, so the list of files is the key,
-//! and a commit (a new file list) is never answered from an old merge.
+//! and a commit (a new file list) is never answered from an old merge. An entry holds the
+//! tables read so far; a reader asking for more reads them all again, with those it holds
+//! (so two analyses that read different tables do not evict each other's).
 
 use std::sync::{Arc, Mutex};
 
-use super::Summary;
+use super::{Summary, Tables};
 
 /// Merged summaries kept, and the most they may hold together.
 const CACHED: usize = 4;
@@ -20,21 +22,31 @@ pub struct SummaryCache {
 #[derive(Debug)]
 struct Cached {
     files: Vec<String>,
+    read: Tables,
     summary: Arc<Summary>,
     held: usize,
 }
 
 impl SummaryCache {
-    pub(crate) fn get(&self, key: &[String]) -> Option<Arc<Summary>> {
+    /// The merge of `key` if it holds every table of `wanted`; otherwise `Err` with the
+    /// tables the merge kept holds (which a new read should include).
+    pub(crate) fn get(&self, key: &[String], wanted: Tables) -> Result<Arc<Summary>, Tables> {
         let mut e = self.entries.lock().expect("summary cache lock");
-        let i = e.iter().position(|c| c.files == key)?;
+        let Some(i) = e.iter().position(|c| c.files == key) else {
+            return Err(Tables::NONE);
+        };
+        if !wanted.within(e[i].read) {
+            return Err(e[i].read);
+        }
         let hit = e.remove(i);
         let s = hit.summary.clone();
         e.push(hit);
-        Some(s)
+        Ok(s)
     }
 
-    pub(crate) fn put(&self, key: Vec<String>, s: Arc<Summary>) {
+    /// Keeps `s`, the merge of `key` with the tables `read` (a table given up is `None` in
+    /// `s` but was read).
+    pub(crate) fn put(&self, key: Vec<String>, read: Tables, s: Arc<Summary>) {
         let held = s.held_bytes();
         if held > CACHE_BUDGET {
             return;
@@ -43,6 +55,7 @@ impl SummaryCache {
         e.retain(|c| c.files != key);
         e.push(Cached {
             files: key,
+            read,
             summary: s,
             held,
         });

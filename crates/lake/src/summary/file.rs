@@ -1,14 +1,14 @@
-//! A summary on disk: `part-<ingest>-<n>.summary` beside `part-<ingest>-<n>.parquet`,
-//! bincode compressed with zstd, headed by a magic and the format version.
+//! A summary on disk: `part-<ingest>-<n>.summary` beside `part-<ingest>-<n>.parquet`.
+//!
+//! Format 2: a magic, the format version, the head (its length in eight bytes, then
+//! bincode), then one section per table
+//! kept: its [`Table`] index (one byte), its length (eight bytes, little-endian) and the
+//! table, bincode compressed with zstd. A reader decompresses only the sections it asks
+//! for. Format 1 (one compressed body holding everything) is still read.
 
-use super::{SUMMARY_FORMAT, Summary};
+use super::codec::{MAGIC, inflate, read};
+use super::{HashMap, Head, SUMMARY_FORMAT, Summary, Table, Tables, legacy};
 use crate::error::{LakeError, Result};
-
-const MAGIC: &[u8; 8] = b"SVZSUMM\0";
-
-/// The largest summary accepted when read: a file's summary stays under the writer's
-/// budget, so a larger one is damaged (or not ours) and is refused before it is inflated.
-const MAX_DECODED: u64 = 1 << 30;
 
 /// Where the summary of a data file is: the same name with `.summary`.
 pub(crate) fn summary_path(data_path: &str) -> String {
@@ -17,46 +17,110 @@ pub(crate) fn summary_path(data_path: &str) -> String {
 }
 
 pub(crate) fn encode(s: &Summary) -> Result<Vec<u8>> {
-    let body = bincode::serialize(s)
-        .map_err(|e| LakeError::Internal(format!("encoding a summary: {e}")))?;
-    let mut out = Vec::with_capacity(body.len() / 4 + 16);
+    let bin = |e: bincode::Error| LakeError::Internal(format!("encoding a summary: {e}"));
+    let mut out = Vec::new();
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&SUMMARY_FORMAT.to_le_bytes());
-    out.extend(
-        zstd::encode_all(&body[..], 3).map_err(|e| LakeError::io("compressing a summary", e))?,
-    );
+    let head = bincode::serialize(&s.head()).map_err(bin)?;
+    out.extend_from_slice(&(head.len() as u64).to_le_bytes());
+    out.extend_from_slice(&head);
+    for t in Table::ALL {
+        let body = match t {
+            Table::Minutes => s.minutes.as_ref().map(bincode::serialize),
+            Table::Sources => s.sources.as_ref().map(bincode::serialize),
+            Table::Networks => s.networks.as_ref().map(bincode::serialize),
+            Table::Dns => s.dns.as_ref().map(bincode::serialize),
+            Table::Peers => s.peers.as_ref().map(bincode::serialize),
+            Table::Ports => s.ports.as_ref().map(bincode::serialize),
+            Table::Destinations => s.destinations.as_ref().map(bincode::serialize),
+            Table::Calls => s.calls.as_ref().map(bincode::serialize),
+        };
+        let Some(body) = body.transpose().map_err(bin)? else {
+            continue;
+        };
+        let packed = zstd::encode_all(&body[..], 3)
+            .map_err(|e| LakeError::io("compressing a summary", e))?;
+        out.push(t.index() as u8);
+        out.extend_from_slice(&(packed.len() as u64).to_le_bytes());
+        out.extend_from_slice(&packed);
+    }
     Ok(out)
 }
 
-/// Reads a summary: `Ok(None)` when it is of another format version, `Err(why)` when it is
-/// damaged. Either way the analyses read the raw rows instead: a summary only ever saves
-/// time, and the data file it describes is what the dataset is.
-pub(crate) fn decode(bytes: &[u8]) -> std::result::Result<Option<Summary>, String> {
-    let damaged = |why: String| why;
+/// Reads the head and the tables in `wanted` of a summary: `Ok(None)` when it is of
+/// another format version, `Err(why)` when it is damaged. Either way the analyses read the
+/// raw rows instead: a summary only ever saves time, and the data file it describes is
+/// what the dataset is.
+pub(crate) fn decode(bytes: &[u8], wanted: Tables) -> std::result::Result<Option<Summary>, String> {
     if bytes.len() < 12 || &bytes[..8] != MAGIC {
-        return Err(damaged("is not a secviz summary".into()));
+        return Err("is not a secviz summary".into());
     }
     let version = u32::from_le_bytes(bytes[8..12].try_into().expect("four bytes"));
-    if version != SUMMARY_FORMAT {
-        return Ok(None);
-    }
-    let mut body = Vec::new();
-    let mut z = zstd::Decoder::new(&bytes[12..]).map_err(|e| damaged(e.to_string()))?;
-    std::io::Read::read_to_end(&mut std::io::Read::take(&mut z, MAX_DECODED + 1), &mut body)
-        .map_err(|e| damaged(format!("cannot be decompressed: {e}")))?;
-    if body.len() as u64 > MAX_DECODED {
-        return Err(damaged("is larger than any summary secviz writes".into()));
-    }
-    use bincode::Options;
-    let s: Summary = bincode::DefaultOptions::new()
-        .with_fixint_encoding()
-        .with_limit(MAX_DECODED)
-        .deserialize(&body)
-        .map_err(|e| damaged(format!("cannot be read: {e}")))?;
+    let mut s = match version {
+        1 => legacy::decode(&bytes[12..])?,
+        SUMMARY_FORMAT => decode_sections(&bytes[12..], wanted)?,
+        _ => return Ok(None),
+    };
+    s.keep_only(wanted);
     if !s.is_well_formed() {
-        return Err(damaged("holds a damaged distinct-count sketch".into()));
+        return Err("holds a damaged distinct-count sketch".into());
     }
     Ok(Some(s))
+}
+
+fn decode_sections(bytes: &[u8], wanted: Tables) -> std::result::Result<Summary, String> {
+    let mut rest = Cursor(bytes);
+    let head_len = rest.len()?;
+    let head: Head = read(rest.take(head_len)?)?;
+    let mut s = Summary::from_head(head);
+    let mut seen = Tables::NONE;
+    while !rest.0.is_empty() {
+        let tag = rest.take(1)?[0];
+        let size = rest.len()?;
+        let packed = rest.take(size)?;
+        let t = Table::from_index(usize::from(tag))
+            .ok_or_else(|| format!("holds an unknown table ({tag})"))?;
+        if seen.has(t) {
+            return Err("holds a table twice".into());
+        }
+        seen = seen.union(Tables::of(&[t]));
+        if !wanted.has(t) {
+            continue;
+        }
+        let body = inflate(packed)?;
+        match t {
+            Table::Minutes => s.minutes = Some(read(&body)?),
+            Table::Sources => s.sources = Some(read(&body)?),
+            Table::Networks => s.networks = Some(read::<HashMap<_, _>>(&body)?),
+            Table::Dns => s.dns = Some(read(&body)?),
+            Table::Peers => s.peers = Some(read::<HashMap<_, _>>(&body)?),
+            Table::Ports => s.ports = Some(read(&body)?),
+            Table::Destinations => s.destinations = Some(read(&body)?),
+            Table::Calls => s.calls = Some(read::<HashMap<_, _>>(&body)?),
+        }
+    }
+    Ok(s)
+}
+
+/// The unread part of a summary file.
+struct Cursor<'a>(&'a [u8]);
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: u64) -> std::result::Result<&'a [u8], String> {
+        if n > self.0.len() as u64 {
+            return Err("is cut short".into());
+        }
+        let (a, b) = self.0.split_at(n as usize);
+        self.0 = b;
+        Ok(a)
+    }
+
+    /// A length: eight bytes, little-endian.
+    fn len(&mut self) -> std::result::Result<u64, String> {
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("eight bytes"),
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -77,14 +141,14 @@ mod tests {
             },
         );
         let bytes = encode(&s).unwrap();
-        assert_eq!(decode(&bytes).unwrap(), Some(s));
+        assert_eq!(decode(&bytes, Tables::ALL).unwrap(), Some(s));
         let mut cut = bytes.clone();
         cut.truncate(bytes.len() - 3);
-        assert!(decode(&cut).is_err());
-        assert!(decode(b"PAR1....").is_err());
+        assert!(decode(&cut, Tables::ALL).is_err());
+        assert!(decode(b"PAR1....", Tables::ALL).is_err());
         let mut newer = bytes.clone();
         newer[8] = 99;
-        assert_eq!(decode(&newer).unwrap(), None);
+        assert_eq!(decode(&newer, Tables::ALL).unwrap(), None);
         assert_eq!(
             summary_path("day=2011-10-11/part-a-00000.parquet"),
             "day=2011-10-11/part-a-00000.summary"

@@ -3,16 +3,24 @@
 //! Every data file gets a summary, written by the same writer from the same batches and
 //! published in the same commit (the manifest names it with the file), so a dataset's
 //! summaries always describe exactly the rows its queries see: an ingest, a later append
-//! or an object store cannot leave one without the other. A summary holds, for its file:
+//! or an object store cannot leave one without the other. A summary holds, for its file,
+//! a head (rows, time range, the non-null count of the columns the analyses need:
+//! [`FACTS`]) and these tables ([`Table`]):
 //!
-//! - the non-null count of the columns the analyses need ([`FACTS`]);
 //! - events per minute;
-//! - per source address: events, bytes, distinct destinations and destination ports,
-//!   distinct destinations per /24 network (what the fan-out analysis measures), and its
-//!   DNS queries with their distinct source ports (the fixed-port analysis), and per
-//!   destination the gaps between its events (the beacon analysis);
+//! - per source address: events, bytes, distinct destinations and destination ports;
+//! - per source, distinct destinations per /24 network (what the fan-out analysis
+//!   measures);
+//! - per source, its DNS queries with their distinct source ports (the fixed-port
+//!   analysis);
+//! - per source and destination, the gaps between their events (the beacon analysis);
 //! - per destination port and protocol: events and distinct sources ([`Distinct`]);
-//! - per destination address: events, first time, smallest and largest source.
+//! - per destination address: events, first time, smallest and largest source;
+//! - calls from inside to outside, per destination and port (the fan-in analysis).
+//!
+//! Each table is stored, compressed and read on its own: an analysis decodes only the
+//! tables it reads ([`Tables`]), so the top talkers of 100 M events do not wait for the
+//! beacon analysis's gaps of every pair.
 //!
 //! Summaries of files merge into one for a whole dataset (or several): counts add,
 //! distinct sketches take the union. Everything is exact except the distinct counts of
@@ -25,8 +33,10 @@
 
 mod build;
 mod cache;
+mod codec;
 pub mod distinct;
 mod file;
+mod legacy;
 
 use std::collections::BTreeMap;
 
@@ -44,8 +54,9 @@ pub(crate) use file::{decode, encode, summary_path};
 /// The tables' hash map: keyed per process at random ([`ahash::RandomState`]).
 pub type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 
-/// Layout version of the summary files.
-pub const SUMMARY_FORMAT: u32 = 1;
+/// Layout version of the summary files: 2 stores each table on its own (1, one body for
+/// all, is still read).
+pub const SUMMARY_FORMAT: u32 = 2;
 
 /// Events are counted per minute: any bucket of whole minutes is a sum of them.
 pub const MINUTE_US: i64 = 60_000_000;
@@ -72,27 +83,114 @@ pub const FACT_DNS_QUERIES: &str = "dns_queries";
 /// Events with bytes counted in both directions.
 pub const FACT_DIRECTIONAL_BYTES: &str = "directional_bytes";
 
-/// The summary of one file, or the merged summaries of many.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+/// One table of a summary: stored, read and given up on its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Table {
+    Minutes,
+    Sources,
+    Networks,
+    Dns,
+    Peers,
+    Ports,
+    Destinations,
+    Calls,
+}
+
+impl Table {
+    pub const ALL: [Table; 8] = [
+        Table::Minutes,
+        Table::Sources,
+        Table::Networks,
+        Table::Dns,
+        Table::Peers,
+        Table::Ports,
+        Table::Destinations,
+        Table::Calls,
+    ];
+
+    /// Its tag in a summary file (and its index in per-table arrays).
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+
+    pub(crate) fn from_index(i: usize) -> Option<Table> {
+        Table::ALL.get(i).copied()
+    }
+}
+
+/// A set of tables: what an analysis reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Tables(u16);
+
+impl Tables {
+    pub const NONE: Tables = Tables(0);
+    pub const ALL: Tables = Tables((1 << Table::ALL.len()) - 1);
+
+    pub const fn of(tables: &[Table]) -> Tables {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < tables.len() {
+            bits |= 1 << tables[i] as u16;
+            i += 1;
+        }
+        Tables(bits)
+    }
+
+    pub fn has(self, t: Table) -> bool {
+        self.0 & (1 << t.index()) != 0
+    }
+
+    pub fn union(self, o: Tables) -> Tables {
+        Tables(self.0 | o.0)
+    }
+
+    /// Every table of `self` is in `o`.
+    pub fn within(self, o: Tables) -> bool {
+        self.0 & !o.0 == 0
+    }
+}
+
+/// The summary of one file, or the merged summaries of many. A table is `None` when it
+/// was given up (over the budget), or not read (not asked for).
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Summary {
     pub rows: u64,
     pub time_min_us: Option<i64>,
     pub time_max_us: Option<i64>,
     /// [`FACTS`], [`FACT_DNS_QUERIES`] and [`FACT_DIRECTIONAL_BYTES`].
     pub facts: BTreeMap<String, u64>,
+    /// The networks `calls` was counted with: `None` when it was not.
+    pub calls_inside: Option<InsideNetworks>,
     /// Events with a time, per minute (`time` µs divided by [`MINUTE_US`], rounded down).
     pub minutes: Option<BTreeMap<i64, u64>>,
     /// Per source address.
     pub sources: Option<HashMap<String, SourceSum>>,
+    /// Per source address, distinct destinations per network: the first three
+    /// dot-separated parts of the address (a /24 of IPv4), exactly as the fan-out
+    /// analysis's SQL cuts it.
+    pub networks: Option<HashMap<String, HashMap<String, Distinct>>>,
+    /// Per source address that made DNS queries with a source port.
+    pub dns: Option<HashMap<String, DnsSum>>,
+    /// Per source address, then per destination: the gaps between their events (with a
+    /// time), what the beacon analysis measures.
+    pub peers: Option<HashMap<String, HashMap<String, Gaps>>>,
     /// Per destination port, then per protocol (few per port).
     pub ports: Option<HashMap<i32, Protocols>>,
     /// Per destination address.
     pub destinations: Option<HashMap<String, DestinationSum>>,
-    /// The networks `calls` was counted with: `None` when it was not.
-    pub calls_inside: Option<InsideNetworks>,
     /// Calls from an inside source to an outside destination, per destination and port:
     /// what the fan-in analysis measures.
     pub calls: Option<HashMap<String, HashMap<i32, Calls>>>,
+}
+
+/// The head of a summary file: everything but the tables.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Head {
+    pub rows: u64,
+    pub time_min_us: Option<i64>,
+    pub time_max_us: Option<i64>,
+    pub facts: BTreeMap<String, u64>,
+    pub calls_inside: Option<InsideNetworks>,
 }
 
 /// Calls from inside hosts to one outside server's port.
@@ -113,20 +211,15 @@ pub struct SourceSum {
     /// Distinct destination addresses and ports.
     pub destinations: Distinct,
     pub ports: Distinct,
-    /// Distinct destinations per network: the first three dot-separated parts of the
-    /// address (a /24 of IPv4), exactly as the fan-out analysis's SQL cuts it.
-    pub networks: HashMap<String, Distinct>,
-    /// DNS queries (to port 53, or with a query name) that have a source port, their
-    /// distinct source ports and the smallest one.
-    pub dns_queries: u64,
-    pub dns_ports: Distinct,
-    pub dns_port_min: Option<i32>,
-    /// The times of its events per destination (with a time), as gaps: what the beacon
-    /// analysis measures.
-    pub peers: HashMap<String, Gaps>,
-    /// Whether the address is inside, decided once per file (not kept on disk).
-    #[serde(skip)]
-    inside: Option<bool>,
+}
+
+/// A source's DNS queries (to port 53, or with a query name) that have a source port:
+/// how many, their distinct source ports and the smallest one.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DnsSum {
+    pub queries: u64,
+    pub ports: Distinct,
+    pub port_min: Option<i32>,
 }
 
 /// The gaps between one pair's consecutive events: count, first and last time, and the
@@ -205,32 +298,14 @@ impl Gaps {
     }
 }
 
-impl SourceSum {
-    /// The most destinations in one network.
-    pub fn sweep(&self) -> (u64, bool) {
-        self.networks
-            .values()
-            .map(|d| (d.count(), !d.is_exact()))
-            .max()
-            .unwrap_or((0, false))
-    }
-
-    fn held_bytes(&self) -> usize {
-        ENTRY_BYTES
-            + self.destinations.held_bytes()
-            + self.ports.held_bytes()
-            + self.dns_ports.held_bytes()
-            + self
-                .peers
-                .keys()
-                .map(|k| ENTRY_BYTES + k.len())
-                .sum::<usize>()
-            + self
-                .networks
-                .iter()
-                .map(|(k, d)| ENTRY_BYTES + k.len() + d.held_bytes())
-                .sum::<usize>()
-    }
+/// The most destinations `networks` (one source's) holds in one network, and whether
+/// that count is estimated.
+pub fn sweep(networks: &HashMap<String, Distinct>) -> (u64, bool) {
+    networks
+        .values()
+        .map(|d| (d.count(), !d.is_exact()))
+        .max()
+        .unwrap_or((0, false))
 }
 
 /// The network of an address as the fan-out analysis's SQL names it:
@@ -268,7 +343,7 @@ pub struct DestinationSum {
 
 impl Summary {
     /// Adds `other` (another file's rows) to this summary. A table either side gave up
-    /// is given up in the merge.
+    /// (or did not read) is `None` in the merge.
     pub fn merge(&mut self, other: &Summary) {
         self.rows += other.rows;
         self.time_min_us = min_opt(self.time_min_us, other.time_min_us);
@@ -288,22 +363,42 @@ impl Summary {
                 s.bytes = add_opt(s.bytes, v.bytes);
                 s.destinations.merge(&v.destinations);
                 s.ports.merge(&v.ports);
-                for (peer, g) in &v.peers {
-                    match s.peers.get_mut(peer) {
-                        Some(mine) => mine.merge(g),
+            }
+        });
+        merge_table(&mut self.networks, &other.networks, |m, o| {
+            for (src, nets) in o {
+                let mine = m.entry(src.clone()).or_default();
+                for (net, d) in nets {
+                    match mine.get_mut(net) {
+                        Some(x) => x.merge(d),
                         None => {
-                            s.peers.insert(peer.clone(), g.clone());
+                            mine.insert(net.clone(), d.clone());
                         }
                     }
                 }
-                s.dns_queries += v.dns_queries;
-                s.dns_ports.merge(&v.dns_ports);
-                s.dns_port_min = match (s.dns_port_min, v.dns_port_min) {
+            }
+        });
+        merge_table(&mut self.dns, &other.dns, |m, o| {
+            for (src, d) in o {
+                let mine = m.entry(src.clone()).or_default();
+                mine.queries += d.queries;
+                mine.ports.merge(&d.ports);
+                mine.port_min = match (mine.port_min, d.port_min) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
                 };
-                for (net, d) in &v.networks {
-                    s.networks.entry(net.clone()).or_default().merge(d);
+            }
+        });
+        merge_table(&mut self.peers, &other.peers, |m, o| {
+            for (src, peers) in o {
+                let mine = m.entry(src.clone()).or_default();
+                for (peer, g) in peers {
+                    match mine.get_mut(peer) {
+                        Some(x) => x.merge(g),
+                        None => {
+                            mine.insert(peer.clone(), g.clone());
+                        }
+                    }
                 }
             }
         });
@@ -355,10 +450,63 @@ impl Summary {
         Summary {
             minutes: Some(BTreeMap::new()),
             sources: Some(HashMap::default()),
+            networks: Some(HashMap::default()),
+            dns: Some(HashMap::default()),
+            peers: Some(HashMap::default()),
             ports: Some(HashMap::default()),
             destinations: Some(HashMap::default()),
             calls_inside: inside.cloned(),
             calls: inside.map(|_| HashMap::default()),
+            ..Summary::default()
+        }
+    }
+
+    /// The tables it holds.
+    pub fn tables(&self) -> Tables {
+        let present = [
+            self.minutes.is_some(),
+            self.sources.is_some(),
+            self.networks.is_some(),
+            self.dns.is_some(),
+            self.peers.is_some(),
+            self.ports.is_some(),
+            self.destinations.is_some(),
+            self.calls.is_some(),
+        ];
+        let kept: Vec<Table> = Table::ALL
+            .iter()
+            .zip(present)
+            .filter_map(|(t, p)| p.then_some(*t))
+            .collect();
+        Tables::of(&kept)
+    }
+
+    /// Keeps only the tables in `wanted` (the others are `None`).
+    pub(crate) fn keep_only(&mut self, wanted: Tables) {
+        for t in Table::ALL {
+            if !wanted.has(t) {
+                self.give_up(t);
+            }
+        }
+    }
+
+    pub(crate) fn head(&self) -> Head {
+        Head {
+            rows: self.rows,
+            time_min_us: self.time_min_us,
+            time_max_us: self.time_max_us,
+            facts: self.facts.clone(),
+            calls_inside: self.calls_inside.clone(),
+        }
+    }
+
+    pub(crate) fn from_head(h: Head) -> Summary {
+        Summary {
+            rows: h.rows,
+            time_min_us: h.time_min_us,
+            time_max_us: h.time_max_us,
+            facts: h.facts,
+            calls_inside: h.calls_inside,
             ..Summary::default()
         }
     }
@@ -368,12 +516,33 @@ impl Summary {
         self.held().iter().sum()
     }
 
-    fn held(&self) -> [usize; 5] {
+    fn held(&self) -> [usize; 8] {
+        let keyed = |k: &String| ENTRY_BYTES + k.len();
         [
             self.minutes.as_ref().map_or(0, |m| m.len() * 48),
-            self.sources
-                .as_ref()
-                .map_or(0, |m| m.values().map(SourceSum::held_bytes).sum()),
+            self.sources.as_ref().map_or(0, |m| {
+                m.iter()
+                    .map(|(k, s)| keyed(k) + s.destinations.held_bytes() + s.ports.held_bytes())
+                    .sum()
+            }),
+            self.networks.as_ref().map_or(0, |m| {
+                m.iter()
+                    .map(|(k, n)| {
+                        keyed(k)
+                            + n.iter()
+                                .map(|(net, d)| keyed(net) + d.held_bytes())
+                                .sum::<usize>()
+                    })
+                    .sum()
+            }),
+            self.dns.as_ref().map_or(0, |m| {
+                m.iter().map(|(k, d)| keyed(k) + d.ports.held_bytes()).sum()
+            }),
+            self.peers.as_ref().map_or(0, |m| {
+                m.iter()
+                    .map(|(k, p)| keyed(k) + p.keys().map(keyed).sum::<usize>())
+                    .sum()
+            }),
             self.ports.as_ref().map_or(0, |m| {
                 m.values()
                     .flatten()
@@ -403,18 +572,21 @@ impl Summary {
                 .iter()
                 .enumerate()
                 .max_by_key(|(_, b)| **b)
-                .expect("five tables");
-            self.give_up(largest);
+                .expect("eight tables");
+            self.give_up(Table::from_index(largest).expect("a table's index"));
         }
     }
 
-    fn give_up(&mut self, table: usize) {
+    pub(crate) fn give_up(&mut self, table: Table) {
         match table {
-            MINUTES => self.minutes = None,
-            SOURCES => self.sources = None,
-            PORTS => self.ports = None,
-            DESTINATIONS => self.destinations = None,
-            _ => self.calls = None,
+            Table::Minutes => self.minutes = None,
+            Table::Sources => self.sources = None,
+            Table::Networks => self.networks = None,
+            Table::Dns => self.dns = None,
+            Table::Peers => self.peers = None,
+            Table::Ports => self.ports = None,
+            Table::Destinations => self.destinations = None,
+            Table::Calls => self.calls = None,
         }
     }
 
@@ -425,17 +597,21 @@ impl Summary {
                 .flatten()
                 .all(|(_, s)| s.sources.is_well_formed())
         }) && self.sources.as_ref().is_none_or(|t| {
-            t.values().all(|s| {
-                s.destinations.is_well_formed()
-                    && s.ports.is_well_formed()
-                    && s.dns_ports.is_well_formed()
-                    && s.networks.values().all(Distinct::is_well_formed)
-            })
-        }) && self.calls.as_ref().is_none_or(|t| {
             t.values()
-                .flat_map(|p| p.values())
-                .all(|c| c.sources.is_well_formed())
-        })
+                .all(|s| s.destinations.is_well_formed() && s.ports.is_well_formed())
+        }) && self
+            .networks
+            .as_ref()
+            .is_none_or(|t| t.values().all(|n| n.values().all(Distinct::is_well_formed)))
+            && self
+                .dns
+                .as_ref()
+                .is_none_or(|t| t.values().all(|d| d.ports.is_well_formed()))
+            && self.calls.as_ref().is_none_or(|t| {
+                t.values()
+                    .flat_map(|p| p.values())
+                    .all(|c| c.sources.is_well_formed())
+            })
     }
 }
 
@@ -462,12 +638,6 @@ fn add_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
 
 /// Bytes a new key costs a table, about: the key, the entry, the table's own slot.
 const ENTRY_BYTES: usize = 96;
-
-const MINUTES: usize = 0;
-const SOURCES: usize = 1;
-const PORTS: usize = 2;
-const DESTINATIONS: usize = 3;
-const CALLS: usize = 4;
 
 #[cfg(test)]
 mod tests {
@@ -524,36 +694,100 @@ mod tests {
         assert_eq!(network_of("a.b"), "a.b.");
     }
 
-    #[test]
-    fn a_table_over_the_budget_is_given_up_and_the_rest_kept() {
-        use datafusion::arrow::array::{ArrayRef, new_null_array};
+    /// A batch of events with these sources, destinations and times (other columns null).
+    fn batch(rows: &[(String, Option<String>, Option<i64>)]) -> RecordBatch {
+        use datafusion::arrow::array::{
+            ArrayRef, Int64Array, StringArray, TimestampMicrosecondArray, new_null_array,
+        };
+        use std::sync::Arc;
         let schema = event_schema();
-        let n = 2000;
+        let n = rows.len();
         let cols: Vec<ArrayRef> = schema
             .fields()
             .iter()
             .map(|f| match f.name().as_str() {
-                col::SRC_IP => std::sync::Arc::new(datafusion::arrow::array::StringArray::from(
-                    (0..n)
-                        .map(|i| format!("10.0.{}.{}", i / 256, i % 256))
-                        .collect::<Vec<_>>(),
+                col::SRC_IP => Arc::new(StringArray::from(
+                    rows.iter().map(|r| Some(r.0.clone())).collect::<Vec<_>>(),
                 )) as ArrayRef,
-                col::FORMAT | col::SOURCE => {
-                    std::sync::Arc::new(datafusion::arrow::array::StringArray::from(vec!["x"; n]))
-                }
-                col::LINE => std::sync::Arc::new(datafusion::arrow::array::Int64Array::from(
-                    (0..n as i64).collect::<Vec<_>>(),
+                col::DST_IP => Arc::new(StringArray::from(
+                    rows.iter().map(|r| r.1.clone()).collect::<Vec<_>>(),
                 )),
+                col::TIME => Arc::new(
+                    TimestampMicrosecondArray::from(rows.iter().map(|r| r.2).collect::<Vec<_>>())
+                        .with_timezone("UTC"),
+                ),
+                col::FORMAT | col::SOURCE => Arc::new(StringArray::from(vec!["x"; n])),
+                col::LINE => Arc::new(Int64Array::from((0..n as i64).collect::<Vec<_>>())),
                 _ => new_null_array(f.data_type(), n),
             })
             .collect();
-        let batch = RecordBatch::try_new(schema, cols).unwrap();
+        RecordBatch::try_new(schema, cols).unwrap()
+    }
+
+    #[test]
+    fn a_table_over_the_budget_is_given_up_and_the_rest_kept() {
+        let rows: Vec<_> = (0..2000)
+            .map(|i| (format!("10.0.{}.{}", i / 256, i % 256), None, None))
+            .collect();
         let mut s = Summarizer::new(64 * 1024, None);
-        s.add(&batch);
+        s.add(&batch(&rows));
         let s = s.finish();
         assert!(s.sources.is_none(), "2,000 sources do not fit 64 KiB");
+        // The tables kept per source go with the sources.
+        assert!(s.networks.is_none() && s.dns.is_none() && s.peers.is_none());
         assert!(s.minutes.is_some() && s.ports.is_some() && s.destinations.is_some());
         assert_eq!(s.facts[col::SRC_IP], 2000);
         assert_eq!(s.rows, 2000);
+    }
+
+    #[test]
+    fn the_peers_of_a_scanner_are_given_up_and_its_sums_kept() {
+        // One source calling 3,000 destinations: its gaps per destination are the largest
+        // table; giving them up keeps the source's sums and its networks.
+        let rows: Vec<_> = (0..3000)
+            .map(|i| {
+                (
+                    "10.9.9.9".to_string(),
+                    Some(format!("10.1.{}.{}", i / 256, i % 256)),
+                    Some(1_000_000 * i as i64),
+                )
+            })
+            .collect();
+        let mut s = Summarizer::new(400 * 1024, None);
+        s.add(&batch(&rows));
+        let s = s.finish();
+        assert!(s.peers.is_none(), "3,000 peers do not fit beside the rest");
+        let src = &s.sources.as_ref().unwrap()["10.9.9.9"];
+        assert_eq!(src.events, 3000);
+        let d = src.destinations.count() as f64;
+        assert!(
+            (d - 3000.0).abs() / 3000.0 < 3.0 * distinct::STANDARD_ERROR,
+            "{d}"
+        );
+        let nets = &s.networks.as_ref().unwrap()["10.9.9.9"];
+        assert_eq!(nets.len(), 12);
+        assert!(s.destinations.as_ref().unwrap().len() == 3000);
+        // Without a budget, every table is kept, and each comes back alone.
+        let mut all = Summarizer::new(BUDGET_BYTES, None);
+        all.add(&batch(&rows));
+        let all = all.finish();
+        // Calls are counted only with inside networks.
+        let no_calls: Vec<Table> = Table::ALL
+            .into_iter()
+            .filter(|t| *t != Table::Calls)
+            .collect();
+        assert_eq!(all.tables(), Tables::of(&no_calls));
+        let bytes = encode(&all).unwrap();
+        for t in Table::ALL {
+            let one = decode(&bytes, Tables::of(&[t])).unwrap().unwrap();
+            assert_eq!(one.rows, 3000);
+            let expect = if t == Table::Calls {
+                Tables::NONE
+            } else {
+                Tables::of(&[t])
+            };
+            assert_eq!(one.tables(), expect, "{t:?}");
+        }
+        assert_eq!(decode(&bytes, Tables::ALL).unwrap().unwrap(), all);
     }
 }
