@@ -1,10 +1,10 @@
 //! A summary on disk: `part-<ingest>-<n>.summary` beside `part-<ingest>-<n>.parquet`.
 //!
 //! Format 2: a magic, the format version, the head (its length in eight bytes, then
-//! bincode), then one section per table
-//! kept: its [`Table`] index (one byte), its length (eight bytes, little-endian) and the
-//! table, bincode compressed with zstd. A reader decompresses only the sections it asks
-//! for. Format 1 (one compressed body holding everything) is still read.
+//! bincode), then one section per table kept: its [`Table`] index (one byte), its length
+//! (eight bytes, little-endian) and the table, bincode compressed with zstd. A reader
+//! decompresses only the sections it asks for. Format 1 (one compressed body holding
+//! everything) is still read.
 
 use super::codec::{MAGIC, inflate, read};
 use super::{HashMap, Head, SUMMARY_FORMAT, Summary, Table, Tables, legacy};
