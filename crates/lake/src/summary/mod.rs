@@ -366,17 +366,7 @@ impl Summary {
             }
         });
         merge_table(&mut self.networks, &other.networks, |m, o| {
-            for (src, nets) in o {
-                let mine = m.entry(src.clone()).or_default();
-                for (net, d) in nets {
-                    match mine.get_mut(net) {
-                        Some(x) => x.merge(d),
-                        None => {
-                            mine.insert(net.clone(), d.clone());
-                        }
-                    }
-                }
-            }
+            merge_nested(m, o, Distinct::merge)
         });
         merge_table(&mut self.dns, &other.dns, |m, o| {
             for (src, d) in o {
@@ -390,17 +380,7 @@ impl Summary {
             }
         });
         merge_table(&mut self.peers, &other.peers, |m, o| {
-            for (src, peers) in o {
-                let mine = m.entry(src.clone()).or_default();
-                for (peer, g) in peers {
-                    match mine.get_mut(peer) {
-                        Some(x) => x.merge(g),
-                        None => {
-                            mine.insert(peer.clone(), g.clone());
-                        }
-                    }
-                }
-            }
+            merge_nested(m, o, Gaps::merge)
         });
         merge_table(&mut self.ports, &other.ports, |m, o| {
             for (port, protocols) in o {
@@ -619,6 +599,25 @@ fn merge_table<T>(mine: &mut Option<T>, theirs: &Option<T>, f: impl FnOnce(&mut 
     match (mine.as_mut(), theirs) {
         (Some(m), Some(o)) => f(m, o),
         _ => *mine = None,
+    }
+}
+
+/// Merges a table keyed by source, then by another key, entry by entry with `merge`.
+fn merge_nested<V: Clone>(
+    mine: &mut HashMap<String, HashMap<String, V>>,
+    theirs: &HashMap<String, HashMap<String, V>>,
+    merge: fn(&mut V, &V),
+) {
+    for (src, entries) in theirs {
+        let m = mine.entry(src.clone()).or_default();
+        for (k, v) in entries {
+            match m.get_mut(k) {
+                Some(x) => merge(x, v),
+                None => {
+                    m.insert(k.clone(), v.clone());
+                }
+            }
+        }
     }
 }
 
