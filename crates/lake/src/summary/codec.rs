@@ -21,7 +21,7 @@ pub(super) fn inflate(packed: &[u8]) -> Result<Vec<u8>, String> {
 }
 
 /// Decodes bincode within [`MAX_DECODED`] (a length inside cannot make it allocate more).
-pub(super) fn read<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<T, String> {
+pub(crate) fn read<T: serde::de::DeserializeOwned>(b: &[u8]) -> Result<T, String> {
     use bincode::Options;
     bincode::DefaultOptions::new()
         .with_fixint_encoding()

@@ -33,7 +33,7 @@
 
 mod build;
 mod cache;
-mod codec;
+pub(crate) mod codec;
 pub mod distinct;
 mod file;
 mod legacy;
