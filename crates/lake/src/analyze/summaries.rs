@@ -16,7 +16,7 @@
 
 use std::sync::Arc;
 
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 
 use crate::error::LakeError;
 use crate::lake::Lake;
@@ -72,37 +72,39 @@ pub(crate) async fn load(
         Err(held) => wanted.union(held),
     };
     let store = lake.store().clone();
-    let decoded: Vec<Option<Summary>> = futures::stream::iter(paths.clone())
+    // Each file's summary is fetched and decoded by a task of its own, at most FETCHES at a
+    // time, and merged as it comes (in file order): what is held is the merge and the
+    // summaries in flight, not every file's at once.
+    let mut decoded = futures::stream::iter(paths.clone())
         .map(|p| {
             let store = store.clone();
-            async move {
+            tokio::spawn(async move {
                 let Some(bytes) = store.get(&p).await? else {
                     return Ok(None);
                 };
                 tokio::task::spawn_blocking(move || decode(&bytes, wanted).ok().flatten())
                     .await
                     .map_err(|e| LakeError::Internal(format!("decoding a summary: {e}")))
-            }
+            })
         })
-        .buffered(FETCHES)
-        .try_collect()
-        .await?;
-    let merged = tokio::task::spawn_blocking(move || {
-        let mut merged: Option<Summary> = None;
-        for s in decoded {
-            let s = s?;
-            match &mut merged {
-                Some(m) => {
-                    m.merge(&s);
-                    m.keep_within(MERGED_BUDGET);
-                }
-                None => merged = Some(s),
-            }
-        }
-        merged
-    })
-    .await
-    .map_err(|e| LakeError::Internal(format!("merging summaries: {e}")))?;
+        .buffered(FETCHES);
+    let mut merged: Option<Summary> = None;
+    while let Some(next) = decoded.next().await {
+        let next = next.map_err(|e| LakeError::Internal(format!("reading a summary: {e}")))??;
+        let Some(s) = next else {
+            return Ok(None);
+        };
+        merged = Some(match merged.take() {
+            None => s,
+            Some(mut m) => tokio::task::spawn_blocking(move || {
+                m.merge(&s);
+                m.keep_within(MERGED_BUDGET);
+                m
+            })
+            .await
+            .map_err(|e| LakeError::Internal(format!("merging summaries: {e}")))?,
+        });
+    }
     let Some(merged) = merged else {
         return Ok(None);
     };
