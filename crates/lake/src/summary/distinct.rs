@@ -7,6 +7,13 @@
 //! registers: a standard error of 1.04 / √4096 = 1.6 % whatever the count, and a merge that
 //! is a register-wise maximum. The hash is fixed (not seeded per process) because sketches
 //! written by one ingest are merged with those of another.
+//!
+//! Between the two, the registers are kept sparse: only those set, as (index, rank), up to
+//! [`SPARSE_MAX`] of them. A DNS client that used a few hundred source ports in a file is
+//! then a few hundred entries instead of 4,096 registers, which is what reading and merging
+//! every client's sketch of every file cost (issue 19.3). Sparse and dense registers are
+//! the same registers: the estimate is computed from both in the same order, so a count
+//! does not depend on which form a sketch happens to be in.
 
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +22,11 @@ pub const EXACT_MAX: usize = 32;
 /// Register index bits: 2^12 registers.
 const P: u32 = 12;
 const REGISTERS: usize = 1 << P;
+/// Set registers kept sparse before they turn dense: at 1,024 the entries (four bytes each
+/// in memory, three on disk) hold as much as the dense registers.
+pub const SPARSE_MAX: usize = REGISTERS / 4;
+/// The largest rank a 64-bit hash gives (see [`add`]).
+const RANK_MAX: u8 = (64 - P + 1) as u8;
 
 /// The standard error of an estimated count (1.04 / √registers).
 pub const STANDARD_ERROR: f64 = 0.01625;
@@ -25,6 +37,40 @@ pub enum Distinct {
     Exact(Vec<u64>),
     /// HyperLogLog registers.
     Estimated(#[serde(with = "registers")] Vec<u8>),
+    /// The registers that are set, as `index << 8 | rank`, sorted by index: the same
+    /// registers as [`Distinct::Estimated`], while few are set. Written by summary format 3.
+    Sparse(#[serde(with = "sparse")] Vec<u32>),
+}
+
+/// Sparse registers on disk: three bytes each (index and rank fit in 20 bits), as one byte
+/// string, read at once like the dense registers.
+mod sparse {
+    use serde::de::Error;
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u32], s: S) -> Result<S::Ok, S::Error> {
+        let bytes: Vec<u8> = v
+            .iter()
+            .flat_map(|e| {
+                let [a, b, c, _] = e.to_le_bytes();
+                [a, b, c]
+            })
+            .collect();
+        s.serialize_bytes(&bytes)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
+        let bytes = super::registers::deserialize(d)?;
+        if bytes.len() % 3 != 0 {
+            return Err(D::Error::custom(
+                "sparse registers of a length not a multiple of three",
+            ));
+        }
+        Ok(bytes
+            .chunks_exact(3)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], 0]))
+            .collect())
+    }
 }
 
 /// The registers as one run of bytes: bincode writes a byte string exactly as it writes a
@@ -87,14 +133,28 @@ impl Distinct {
                     8
                 }
                 Err(_) => {
-                    let mut r = vec![0u8; REGISTERS];
+                    let mut entries = Vec::with_capacity(2 * EXACT_MAX);
                     for h in v.iter().copied().chain(std::iter::once(hash)) {
-                        add(&mut r, h);
+                        set_sparse(&mut entries, entry(h));
                     }
-                    *self = Distinct::Estimated(r);
-                    REGISTERS
+                    // Fewer bytes than the hashes held: nothing grew.
+                    *self = Distinct::Sparse(entries);
+                    0
                 }
             },
+            Distinct::Sparse(entries) => {
+                let before = entries.len();
+                set_sparse(entries, entry(hash));
+                if entries.len() == before {
+                    0
+                } else if entries.len() > SPARSE_MAX {
+                    let grown = REGISTERS - 4 * before;
+                    *self = Distinct::Estimated(dense(entries));
+                    grown
+                } else {
+                    4
+                }
+            }
             Distinct::Estimated(r) => {
                 add(r, hash);
                 0
@@ -117,12 +177,32 @@ impl Distinct {
                     *a = (*a).max(*b);
                 }
             }
-            (Distinct::Exact(hs), Distinct::Estimated(theirs)) => {
+            (Distinct::Estimated(mine), Distinct::Sparse(theirs)) => {
+                for e in theirs {
+                    set_dense(mine, *e);
+                }
+            }
+            (Distinct::Sparse(mine), Distinct::Sparse(theirs)) => {
+                let merged = merge_sparse(mine, theirs);
+                *self = if merged.len() > SPARSE_MAX {
+                    Distinct::Estimated(dense(&merged))
+                } else {
+                    Distinct::Sparse(merged)
+                };
+            }
+            (Distinct::Sparse(mine), Distinct::Estimated(theirs)) => {
                 let mut r = theirs.clone();
-                for h in hs.iter() {
-                    add(&mut r, *h);
+                for e in mine.iter() {
+                    set_dense(&mut r, *e);
                 }
                 *self = Distinct::Estimated(r);
+            }
+            (Distinct::Exact(hs), Distinct::Sparse(_) | Distinct::Estimated(_)) => {
+                let hs = std::mem::take(hs);
+                *self = other.clone();
+                for h in hs {
+                    self.insert(h);
+                }
             }
         }
     }
@@ -131,7 +211,8 @@ impl Distinct {
     pub fn count(&self) -> u64 {
         match self {
             Distinct::Exact(v) => v.len() as u64,
-            Distinct::Estimated(r) => estimate(r).round() as u64,
+            Distinct::Estimated(r) => estimate(r.iter().copied()).round() as u64,
+            Distinct::Sparse(entries) => estimate(expand(entries)).round() as u64,
         }
     }
 
@@ -140,6 +221,7 @@ impl Distinct {
         match self {
             Distinct::Exact(v) => v.len() * 8,
             Distinct::Estimated(r) => r.len(),
+            Distinct::Sparse(entries) => entries.len() * 4,
         }
     }
 
@@ -153,28 +235,102 @@ impl Distinct {
         match self {
             Distinct::Exact(v) => v.len() <= EXACT_MAX,
             Distinct::Estimated(r) => r.len() == REGISTERS,
+            Distinct::Sparse(entries) => {
+                entries.len() <= SPARSE_MAX
+                    && entries.windows(2).all(|w| w[0] >> 8 < w[1] >> 8)
+                    && entries.iter().all(|e| {
+                        let rank = (e & 0xff) as u8;
+                        ((e >> 8) as usize) < REGISTERS && (1..=RANK_MAX).contains(&rank)
+                    })
+            }
         }
     }
 }
 
-fn add(registers: &mut [u8], hash: u64) {
-    let index = (hash >> (64 - P)) as usize;
+/// A hash's register and rank as a sparse entry: `index << 8 | rank`.
+fn entry(hash: u64) -> u32 {
+    let index = (hash >> (64 - P)) as u32;
     // The bits after the index, with a stop bit so the rank is at most 64 - P + 1.
     let rest = (hash << P) | (1 << (P - 1));
-    let rank = rest.leading_zeros() as u8 + 1;
+    let rank = rest.leading_zeros() + 1;
+    index << 8 | rank
+}
+
+/// Raises a sparse register to the entry's rank, adding it when it is not set.
+fn set_sparse(entries: &mut Vec<u32>, e: u32) {
+    match entries.binary_search_by_key(&(e >> 8), |x| x >> 8) {
+        Ok(i) => entries[i] = entries[i].max(e),
+        Err(i) => entries.insert(i, e),
+    }
+}
+
+fn set_dense(registers: &mut [u8], e: u32) {
+    let (index, rank) = ((e >> 8) as usize, (e & 0xff) as u8);
     if registers[index] < rank {
         registers[index] = rank;
     }
 }
 
+fn dense(entries: &[u32]) -> Vec<u8> {
+    let mut r = vec![0u8; REGISTERS];
+    for e in entries {
+        set_dense(&mut r, *e);
+    }
+    r
+}
+
+/// The union of two sorted sparse register sets, the larger rank where both are set.
+fn merge_sparse(a: &[u32], b: &[u32]) -> Vec<u32> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let (x, y) = (a[i], b[j]);
+        match (x >> 8).cmp(&(y >> 8)) {
+            std::cmp::Ordering::Less => {
+                out.push(x);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(y);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(x.max(y));
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
+}
+
+/// Every register of a sparse set in index order, zeros included, as the dense registers
+/// would give them.
+fn expand(entries: &[u32]) -> impl Iterator<Item = u8> + '_ {
+    let mut next = entries.iter().peekable();
+    (0..REGISTERS as u32).map(move |index| match next.peek() {
+        Some(e) if **e >> 8 == index => (next.next().expect("peeked") & 0xff) as u8,
+        _ => 0,
+    })
+}
+
+fn add(registers: &mut [u8], hash: u64) {
+    set_dense(registers, entry(hash));
+}
+
 /// The HyperLogLog estimate, with linear counting for small counts (Flajolet et al. 2007;
 /// a 64-bit hash needs no large-range correction).
-fn estimate(registers: &[u8]) -> f64 {
-    let m = registers.len() as f64;
+fn estimate(registers: impl Iterator<Item = u8>) -> f64 {
+    let m = REGISTERS as f64;
     let alpha = 0.7213 / (1.0 + 1.079 / m);
-    let sum: f64 = registers.iter().map(|&r| (-f64::from(r)).exp2()).sum();
+    let (mut sum, mut zeros) = (0.0f64, 0usize);
+    for r in registers {
+        sum += (-f64::from(r)).exp2();
+        zeros += usize::from(r == 0);
+    }
     let raw = alpha * m * m / sum;
-    let zeros = registers.iter().filter(|&&r| r == 0).count();
     if raw <= 2.5 * m && zeros > 0 {
         m * (m / zeros as f64).ln()
     } else {
@@ -218,9 +374,9 @@ mod tests {
             Exact(Vec<u64>),
             Estimated(Vec<u8>),
         }
-        let d = of((0..1000).map(|i| format!("10.0.{}.{}", i / 256, i % 256)));
+        let d = of((0..5000).map(|i| format!("10.0.{}.{}", i / 256, i % 256)));
         let Distinct::Estimated(r) = &d else {
-            panic!("1,000 values are estimated")
+            panic!("5,000 values fill the registers")
         };
         let before = bincode::serialize(&Before::Estimated(r.clone())).unwrap();
         assert_eq!(bincode::serialize(&d).unwrap(), before);
@@ -279,5 +435,99 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The same values as a sketch that never went sparse (format 2's way).
+    fn dense_of(values: impl IntoIterator<Item = String>) -> Distinct {
+        let d = of(values);
+        match d {
+            Distinct::Sparse(e) => Distinct::Estimated(dense(&e)),
+            d => d,
+        }
+    }
+
+    fn hosts(range: std::ops::Range<u64>) -> impl Iterator<Item = String> {
+        range.map(|i| format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255))
+    }
+
+    #[test]
+    fn sparse_registers_count_as_the_dense_ones_and_turn_dense_when_full() {
+        let mut went_dense = false;
+        for n in [33u64, 100, 500, 1_000, 1_200, 3_000] {
+            let d = of(hosts(0..n));
+            let dense = dense_of(hosts(0..n));
+            assert!(d.is_well_formed() && dense.is_well_formed(), "{n}");
+            // The same registers, in either form, give the same count.
+            assert_eq!(d.count(), dense.count(), "{n}");
+            match &d {
+                Distinct::Sparse(e) => {
+                    assert!(e.len() <= SPARSE_MAX);
+                    assert_eq!(d.held_bytes(), e.len() * 4);
+                    assert!(d.held_bytes() < REGISTERS);
+                }
+                Distinct::Estimated(_) => went_dense = true,
+                Distinct::Exact(_) => panic!("{n} values are more than the exact ones"),
+            }
+            // Written and read back (format 3), it is the same sketch.
+            let bytes = bincode::serialize(&d).unwrap();
+            assert_eq!(crate::summary::codec::read::<Distinct>(&bytes).unwrap(), d);
+            if let Distinct::Sparse(e) = &d {
+                // Three bytes per set register, not 4,096.
+                assert!(bytes.len() < 3 * e.len() + 16, "{n}: {} bytes", bytes.len());
+            }
+        }
+        assert!(
+            went_dense,
+            "3,000 values set more than {SPARSE_MAX} registers"
+        );
+        assert!(matches!(of(hosts(0..100)), Distinct::Sparse(_)));
+    }
+
+    #[test]
+    fn every_merge_of_exact_sparse_and_dense_counts_as_the_dense_merge() {
+        // Sizes that are exact (20), sparse (300, 700: together past SPARSE_MAX) and dense
+        // (4,000), overlapping by a quarter.
+        let sizes = [20u64, 300, 700, 4_000];
+        for &n in &sizes {
+            for &k in &sizes {
+                let (a, b) = (hosts(0..n), hosts(n - n / 4..n - n / 4 + k));
+                let (x, y) = (of(a), of(b));
+                let mut want = dense_of(hosts(0..n));
+                want.merge(&dense_of(hosts(n - n / 4..n - n / 4 + k)));
+                let mut m = x.clone();
+                m.merge(&y);
+                assert!(m.is_well_formed(), "{n}+{k}");
+                assert_eq!(m.count(), want.count(), "{n}+{k}");
+                let mut back = y.clone();
+                back.merge(&x);
+                assert_eq!(back.count(), want.count(), "{k}+{n}");
+                // Merging is the same as inserting every value.
+                let all = of(hosts(0..n).chain(hosts(n - n / 4..n - n / 4 + k)));
+                assert_eq!(m, all, "{n}+{k}");
+            }
+        }
+    }
+
+    #[test]
+    fn damaged_sparse_registers_are_refused() {
+        let Distinct::Sparse(e) = of(hosts(0..200)) else {
+            panic!("200 values are sparse")
+        };
+        let mut unsorted = e.clone();
+        unsorted.swap(0, 1);
+        let mut bad_rank = e.clone();
+        bad_rank[0] = (bad_rank[0] & !0xff) | 0x7f;
+        let mut bad_index = e.clone();
+        *bad_index.last_mut().unwrap() = (REGISTERS as u32) << 8 | 1;
+        let too_many: Vec<u32> = (0..SPARSE_MAX as u32 + 1).map(|i| i << 8 | 1).collect();
+        for bad in [unsorted, bad_rank, bad_index, too_many] {
+            assert!(!Distinct::Sparse(bad).is_well_formed());
+        }
+        // A length that is not whole entries does not read.
+        let mut bytes = bincode::serialize(&Distinct::Sparse(e)).unwrap();
+        bytes.push(0);
+        let len = u64::from_le_bytes(bytes[4..12].try_into().unwrap()) + 1;
+        bytes[4..12].copy_from_slice(&len.to_le_bytes());
+        assert!(crate::summary::codec::read::<Distinct>(&bytes).is_err());
     }
 }

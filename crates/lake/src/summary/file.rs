@@ -1,10 +1,11 @@
 //! A summary on disk: `part-<ingest>-<n>.summary` beside `part-<ingest>-<n>.parquet`.
 //!
-//! Format 2: a magic, the format version, the head (its length in eight bytes, then
-//! bincode), then one section per table kept: its [`Table`] index (one byte), its length
-//! (eight bytes, little-endian) and the table, bincode compressed with zstd. A reader
-//! decompresses only the sections it asks for. Format 1 (one compressed body holding
-//! everything) is still read.
+//! Format 3 (and 2, the same without sparse sketches): a magic, the format version, the
+//! head (its length in eight bytes, then bincode), then one section per table kept: its
+//! [`Table`] index (one byte), its length (eight bytes, little-endian) and the table,
+//! bincode compressed with zstd. A reader
+//! decompresses only the sections it asks for. Formats 1 (one compressed body holding
+//! everything) and 2 are still read.
 
 use super::codec::{MAGIC, inflate, read};
 use super::{HashMap, Head, SUMMARY_FORMAT, Summary, Table, Tables, legacy};
@@ -58,7 +59,8 @@ pub(crate) fn decode(bytes: &[u8], wanted: Tables) -> std::result::Result<Option
     let version = u32::from_le_bytes(bytes[8..12].try_into().expect("four bytes"));
     let mut s = match version {
         1 => legacy::decode(&bytes[12..])?,
-        SUMMARY_FORMAT => decode_sections(&bytes[12..], wanted)?,
+        // Format 2 differs only in never holding a sparse sketch.
+        2 | SUMMARY_FORMAT => decode_sections(&bytes[12..], wanted)?,
         _ => return Ok(None),
     };
     s.keep_only(wanted);
@@ -141,11 +143,15 @@ mod tests {
             },
         );
         let bytes = encode(&s).unwrap();
-        assert_eq!(decode(&bytes, Tables::ALL).unwrap(), Some(s));
+        assert_eq!(decode(&bytes, Tables::ALL).unwrap(), Some(s.clone()));
         let mut cut = bytes.clone();
         cut.truncate(bytes.len() - 3);
         assert!(decode(&cut, Tables::ALL).is_err());
         assert!(decode(b"PAR1....", Tables::ALL).is_err());
+        // Format 2, as the previous release wrote it (no sparse sketch), still reads.
+        let mut two = bytes.clone();
+        two[8..12].copy_from_slice(&2u32.to_le_bytes());
+        assert_eq!(decode(&two, Tables::ALL).unwrap(), Some(s.clone()));
         let mut newer = bytes.clone();
         newer[8] = 99;
         assert_eq!(decode(&newer, Tables::ALL).unwrap(), None);
