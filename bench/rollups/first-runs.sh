@@ -25,32 +25,19 @@ done | tee "$D/first/secviz.txt"
 GLOB="$DATA/lake/datasets/flows/*/*.parquet"
 "$PY" "$BENCH_DIR/rollups/duckdb_side.py" "$GLOB" "$REPS" "$D/first" | tee "$D/first/duckdb.txt"
 echo "== load average after: $(load)"
-python3 - "$D/first" <<'PY'
+python3 - "$D/first" "$BENCH_DIR/rollups" <<'PY'
 import json, sys
 d = sys.argv[1]
-BOUND = 3 * 0.01625
+sys.path.insert(0, sys.argv[2])
+from compare import same
 ours = {l.split()[1]: l.split() for l in open(f"{d}/secviz.txt")}
 duck = {l.split()[1]: l.split() for l in open(f"{d}/duckdb.txt")}
 bad = []
 for name, dl in duck.items():
     f = json.load(open(f"{d}/{name}.json"))["findings"]
-    theirs = json.load(open(f"{d}/duckdb-{name}.json"))
-    det = [x["detail"] for x in f]
-    if name == "top-talkers":
-        ok = sorted([x["ip"], round(g["z"], 4)] for x, g in zip(det, f)) == sorted([ip, round(z, 4)] for ip, z in theirs)
-    elif name == "rare-destinations":
-        ok = sorted([x["dst"], round(g["z"], 4)] for x, g in zip(det, f)) == sorted([r[0], round(r[1], 4)] for r in theirs)
-    elif name == "events-over-time":
-        hist = next(x for x in det if x["kind"] == "histogram")
-        ok = [[t, n] for t, n in hist["buckets"]] == theirs
-    elif name == "top-ports":
-        a = {(x["port"], x["protocol"]): (x["events"], x["sources"]) for x in det}
-        b = {(r[0], r[1]): (r[2], r[3]) for r in theirs}
-        ok = a.keys() == b.keys() and all(a[k][0] == b[k][0] and abs(a[k][1] - b[k][1]) <= BOUND * max(b[k][1], 1) for k in a)
-    elif name == "fan-out":
-        ok = not det and not theirs or [x["src"] for x in det][:1] == [r[0] for r in theirs][:1]
+    ok, a, b = same(name, f, json.load(open(f"{d}/duckdb-{name}.json")))
     if not ok:
-        bad.append(name)
+        bad.append(f"{name}: secviz {a} != duckdb {b}")
     first, dw = float(ours[name][2]), float(dl[2])
     goal = "met" if first < 1.0 and dw / first >= 10 else "**missed**"
     print(f"ROW | `{name}`, whole `secviz analyze` process | under 1 s, ≥ 10× faster than DuckDB | DuckDB {dw*1000:.0f} ms "
@@ -59,6 +46,6 @@ for name, l in ours.items():
     if name not in duck:
         print(f"secviz only: {name} {float(l[2])*1000:.0f} ms wall, {l[4]}")
 if bad:
-    print("ANSWERS DIFFER: " + ", ".join(bad))
+    print("ANSWERS DIFFER:\n" + "\n".join(bad))
     sys.exit(1)
 PY

@@ -82,46 +82,20 @@ for name in top-talkers top-ports events-over-time rare-destinations fan-out fan
 done
 
 # 5. Compare and report.
-python3 - "$D" "$ROWS" <<'PY'
+python3 - "$D" "$ROWS" "$BENCH_DIR/rollups" <<'PY'
 import json, sys
 d, rows = sys.argv[1], int(sys.argv[2])
-BOUND = 3 * 0.01625
+sys.path.insert(0, sys.argv[3])
+from compare import same
 def table(path):
     return {l.split()[1]: l.split() for l in open(path)}
 ours, raw, duck = table(f"{d}/secviz-summaries.txt"), table(f"{d}/secviz-rows.txt"), table(f"{d}/duckdb.txt")
 bad = []
-def close(a, b):
-    return abs(a - b) <= BOUND * max(b, 1)
 for name, dl in duck.items():
     f = json.load(open(f"{d}/secviz-summaries/{name}.json"))
-    theirs = json.load(open(f"{d}/duckdb-{name}.json"))
-    det = [x["detail"] for x in f]
-    if name == "top-talkers":
-        a = sorted(([x["ip"], round(g["z"], 4)] for x, g in zip(det, f)), key=lambda r: (-r[1], r[0]))
-        b = [[ip, round(z, 4)] for ip, z in theirs]
-        ok = a == sorted(b, key=lambda r: (-r[1], r[0]))
-    elif name == "rare-destinations":
-        a = sorted([x["dst"], round(g["z"], 4)] for x, g in zip(det, f))
-        b = sorted([r[0], round(r[1], 4)] for r in theirs)
-        ok = a == b
-    elif name == "events-over-time":
-        hist = next(x for x in det if x["kind"] == "histogram")
-        a = [[t, n] for t, n in hist["buckets"]]
-        ok = a == theirs
-        a, b = a[:3], theirs[:3]
-    elif name == "top-ports":
-        a = {(x["port"], x["protocol"]): (x["events"], x["sources"]) for x in det}
-        b = {(r[0], r[1]): (r[2], r[3]) for r in theirs}
-        ok = a.keys() == b.keys() and all(a[k][0] == b[k][0] and close(a[k][1], b[k][1]) for k in a)
-    elif name == "fan-out":
-        a = [[x["src"], round(g["z"], 3)] for x, g in zip(det, f)]
-        b = [[r[0], round(r[1], 3)] for r in theirs]
-        zb = dict(b)
-        common = [s for s, _ in a if s in zb]
-        ok = (not a and not b) or (a and b and a[0][0] == b[0][0] and len(common) >= 0.8 * len(b)
-                                    and all(abs(z - zb[s]) <= 0.1 * max(1, abs(zb[s])) for s, z in a if s in zb))
+    ok, a, b = same(name, f, json.load(open(f"{d}/duckdb-{name}.json")))
     if not ok:
-        bad.append(f"{name}: secviz {a if isinstance(a, list) else list(a.items())[:3]} != duckdb {b if isinstance(b, list) else list(b.items())[:3]}")
+        bad.append(f"{name}: secviz {a} != duckdb {b}")
     sw, sc = float(ours[name][2]), float(ours[name][3])
     first = float(ours[name][6].split("=")[1])
     rw = float(raw[name][2])
