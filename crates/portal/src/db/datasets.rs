@@ -259,6 +259,21 @@ pub async fn set_ready(
     Ok(())
 }
 
+/// Records the rows a dataset holds after live appends (issue 18): the count only grows, so
+/// two appends whose commits are recorded out of order leave the larger.
+pub async fn grow_rows(db: &Db, id: &str, rows: i64, now: i64) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE datasets SET row_count = $1, updated_at = $2 WHERE id = $3 AND row_count < $4",
+    )
+    .bind(rows)
+    .bind(now)
+    .bind(id)
+    .bind(rows)
+    .execute(&db.pool)
+    .await?;
+    Ok(())
+}
+
 /// Deletes dataset `id` of `owner_id` once nothing of its owner uses it any more (no post,
 /// no draft of theirs), with every trace of it in other members' posts and drafts: remixes
 /// keep their post but lose the dataset, the thumbnail drawn from it and the analysis

@@ -148,7 +148,10 @@ pub async fn post(
         label: format!("HTTP, token {}", token.label),
         format: secviz_parse::Format::Jsonl,
     };
-    match read_and_deliver(body, &receiver, &source).await {
+    let delivered = read_and_deliver(body, &receiver, &source).await;
+    // Batches committed before a failure stay, so the count is recorded whatever the end.
+    record_rows(&state, &ds.id, now).await;
+    match delivered {
         Ok((received, refused, version)) => {
             let mut r = (
                 StatusCode::OK,
@@ -179,6 +182,26 @@ pub async fn post(
                 "the lines could not be stored; send them again",
             )
         }
+    }
+}
+
+/// Records the dataset's rows after appends, as its manifest counts them, so the pages that
+/// show the count (the data post, the dashboard) do not keep the first upload's. A failure
+/// here is logged: the lines are committed either way.
+async fn record_rows(state: &AppState, dataset: &str, now: i64) {
+    let Ok(name) = secviz_lake::DatasetName::parse(dataset) else {
+        return;
+    };
+    let rows = match state.lake.manifest(&name).await {
+        Ok(Some(m)) => i64::try_from(m.rows).unwrap_or(i64::MAX),
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(dataset, error = %e, "reading the row count after a live append");
+            return;
+        }
+    };
+    if let Err(e) = datasets::grow_rows(&state.db, dataset, rows, now).await {
+        tracing::warn!(dataset, error = %e, "recording the row count after a live append");
     }
 }
 

@@ -77,7 +77,7 @@ fn line(src: &str, port: u32) -> String {
 async fn live_ingest_with_tokens(backend: Backend) {
     let app = spawn(backend).await;
     let ana = app.member("ana").await;
-    data_post(&ana, "A firewall log").await;
+    let post = data_post(&ana, "A firewall log").await;
     let ds = dataset_id(&app).await;
     let before = count(&ana, &ds, "").await;
     let sources_before = count(&ana, &ds, "WHERE src_ip IS NOT NULL").await;
@@ -110,6 +110,13 @@ async fn live_ingest_with_tokens(backend: Backend) {
     assert_eq!(a["received"], 6, "{answer}");
     assert!(a["version"].as_u64().unwrap() > 1);
     assert_eq!(count(&ana, &ds, "").await, before + 5);
+    // The post's page counts the appended events too, not only the upload's.
+    let page = ana.get(&format!("/p/{post}")).await.body;
+    assert!(
+        page.contains(&format!(", {} events", before + 5)),
+        "the post counts {} events",
+        before + 5
+    );
     // The upload was anonymized: so are the live rows, with the same pseudonyms (10.77.5.3
     // is one of the upload's sources, so no new source appears).
     assert_eq!(count(&ana, &ds, "WHERE src_ip = '10.77.5.3'").await, 0);
