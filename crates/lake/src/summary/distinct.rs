@@ -38,38 +38,87 @@ pub enum Distinct {
     /// HyperLogLog registers.
     Estimated(#[serde(with = "registers")] Vec<u8>),
     /// The registers that are set, as `index << 8 | rank`, sorted by index: the same
-    /// registers as [`Distinct::Estimated`], while few are set. Written by summary format 3.
+    /// registers as [`Distinct::Estimated`], while few are set. Written by summary format 3
+    /// (the ranks, and the gaps between the indexes, see [`mod@sparse`]).
     Sparse(#[serde(with = "sparse")] Vec<u32>),
 }
 
-/// Sparse registers on disk: three bytes each (index and rank fit in 20 bits), as one byte
-/// string, read at once like the dense registers.
+/// Sparse registers on disk, as one byte string: per entry, the gap to the previous
+/// entry's index (LEB128; the first entry's index itself) and the rank (one byte). Indexes
+/// are sorted, so gaps are small: about two bytes an entry, which compress further, and
+/// are decoded straight from the file's bytes.
 mod sparse {
-    use serde::de::Error;
+    use serde::de::{Error, Visitor};
     use serde::{Deserializer, Serializer};
 
+    use super::REGISTERS;
+
     pub fn serialize<S: Serializer>(v: &[u32], s: S) -> Result<S::Ok, S::Error> {
-        let bytes: Vec<u8> = v
-            .iter()
-            .flat_map(|e| {
-                let [a, b, c, _] = e.to_le_bytes();
-                [a, b, c]
-            })
-            .collect();
+        let mut bytes = Vec::with_capacity(2 * v.len());
+        let mut next = 0u32;
+        for e in v {
+            let index = e >> 8;
+            let mut gap = index.saturating_sub(next);
+            while gap >= 0x80 {
+                bytes.push((gap as u8 & 0x7f) | 0x80);
+                gap >>= 7;
+            }
+            bytes.push(gap as u8);
+            bytes.push((e & 0xff) as u8);
+            next = index + 1;
+        }
         s.serialize_bytes(&bytes)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
-        let bytes = super::registers::deserialize(d)?;
-        if bytes.len() % 3 != 0 {
-            return Err(D::Error::custom(
-                "sparse registers of a length not a multiple of three",
-            ));
+        d.deserialize_bytes(Entries)
+    }
+
+    /// The entries of `bytes`, or why they are not entries.
+    fn decode(bytes: &[u8]) -> Result<Vec<u32>, &'static str> {
+        let mut out = Vec::with_capacity(bytes.len() / 2);
+        let mut rest = bytes.iter();
+        let mut next = 0u64;
+        while let Some(&first) = rest.next() {
+            let (mut gap, mut shift, mut b) = (0u64, 0u32, first);
+            loop {
+                gap |= u64::from(b & 0x7f) << shift;
+                if b & 0x80 == 0 {
+                    break;
+                }
+                shift += 7;
+                if shift > 14 {
+                    return Err("a sparse register's index is out of range");
+                }
+                b = *rest.next().ok_or("sparse registers cut short")?;
+            }
+            let index = next + gap;
+            if index >= REGISTERS as u64 {
+                return Err("a sparse register's index is out of range");
+            }
+            let rank = *rest.next().ok_or("sparse registers cut short")?;
+            out.push((index as u32) << 8 | u32::from(rank));
+            next = index + 1;
         }
-        Ok(bytes
-            .chunks_exact(3)
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], 0]))
-            .collect())
+        Ok(out)
+    }
+
+    struct Entries;
+
+    impl<'de> Visitor<'de> for Entries {
+        type Value = Vec<u32>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("sparse sketch registers")
+        }
+
+        fn visit_bytes<E: Error>(self, v: &[u8]) -> Result<Vec<u32>, E> {
+            decode(v).map_err(E::custom)
+        }
+
+        fn visit_byte_buf<E: Error>(self, v: Vec<u8>) -> Result<Vec<u32>, E> {
+            decode(&v).map_err(E::custom)
+        }
     }
 }
 
@@ -472,8 +521,14 @@ mod tests {
             let bytes = bincode::serialize(&d).unwrap();
             assert_eq!(crate::summary::codec::read::<Distinct>(&bytes).unwrap(), d);
             if let Distinct::Sparse(e) = &d {
-                // Three bytes per set register, not 4,096.
-                assert!(bytes.len() < 3 * e.len() + 16, "{n}: {} bytes", bytes.len());
+                // At most three bytes per set register (a gap under 4,096 takes two), not
+                // 4,096 in all; about two once gaps are short.
+                let most = if e.len() >= 256 {
+                    2 * e.len() + e.len() / 4
+                } else {
+                    3 * e.len()
+                };
+                assert!(bytes.len() <= most + 12, "{n}: {} bytes", bytes.len());
             }
         }
         assert!(
@@ -523,11 +578,31 @@ mod tests {
         for bad in [unsorted, bad_rank, bad_index, too_many] {
             assert!(!Distinct::Sparse(bad).is_well_formed());
         }
-        // A length that is not whole entries does not read.
-        let mut bytes = bincode::serialize(&Distinct::Sparse(e)).unwrap();
-        bytes.push(0);
-        let len = u64::from_le_bytes(bytes[4..12].try_into().unwrap()) + 1;
-        bytes[4..12].copy_from_slice(&len.to_le_bytes());
-        assert!(crate::summary::codec::read::<Distinct>(&bytes).is_err());
+        // Bytes that are not whole entries, or point past the registers, do not read.
+        let good = bincode::serialize(&Distinct::Sparse(e.clone())).unwrap();
+        let with_body = |body: &[u8]| {
+            let mut b = good[..4].to_vec();
+            b.extend_from_slice(&(body.len() as u64).to_le_bytes());
+            b.extend_from_slice(body);
+            b
+        };
+        let body = &good[12..];
+        let read = |b: &[u8]| crate::summary::codec::read::<Distinct>(b);
+        assert_eq!(read(&with_body(body)).unwrap(), Distinct::Sparse(e));
+        assert!(
+            read(&with_body(&body[..body.len() - 1])).is_err(),
+            "a rank missing"
+        );
+        assert!(read(&with_body(&[0xff, 0x7f, 1])).is_err(), "index 16,383");
+        assert!(
+            read(&with_body(&[0xff, 0xff, 0xff, 0x7f, 1])).is_err(),
+            "a long gap"
+        );
+        assert!(read(&with_body(&[0x80])).is_err(), "a gap cut short");
+        // The largest index reads: the last register.
+        assert_eq!(
+            read(&with_body(&[0xff, 0x1f, 1])).unwrap(),
+            Distinct::Sparse(vec![((REGISTERS as u32) - 1) << 8 | 1])
+        );
     }
 }
