@@ -237,6 +237,23 @@ const CASES: &[Case] = &[
     ),
 ];
 
+/// Records a case whose status is not the one expected.
+fn expect(
+    failures: &mut Vec<String>,
+    who: usize,
+    method: &str,
+    path: &str,
+    got: StatusCode,
+    expected: u16,
+) {
+    if got.as_u16() != expected {
+        failures.push(format!(
+            "{method} {path} as {}: expected {expected}, got {got}",
+            WHO[who]
+        ));
+    }
+}
+
 /// Sends one case as `c`: the page's CSRF token goes with every POST, first in a multipart.
 async fn send(c: &Client, method: &str, path: &str, fields: &[(&str, &str)]) -> StatusCode {
     match method {
@@ -297,12 +314,7 @@ async fn matrix(backend: Backend) {
                 f = fixture(&clients[AUTHOR]).await;
             }
             let got = send(&clients[who], method, &fill(path, &f), fields).await;
-            if got.as_u16() != expected[who] {
-                failures.push(format!(
-                    "{method} {path} as {}: expected {}, got {got}",
-                    WHO[who], expected[who]
-                ));
-            }
+            expect(&mut failures, who, method, path, got, expected[who]);
         }
     }
     assert!(
@@ -520,12 +532,7 @@ async fn data_matrix(backend: Backend) {
         for who in [ANON, AUTHOR, OTHER, MODERATOR, ADMIN] {
             let path = fill_data(path, &f);
             let got = send(&clients[who], "GET", &path, &[]).await;
-            if got.as_u16() != expected[who] {
-                failures.push(format!(
-                    "GET {path} as {}: expected {}, got {got}",
-                    WHO[who], expected[who]
-                ));
-            }
+            expect(&mut failures, who, "GET", &path, got, expected[who]);
         }
     }
     // Changes, each on fresh things: a remix of the post, a save, a publish and a
@@ -572,12 +579,7 @@ async fn data_matrix(backend: Backend) {
             }
             let path = fill_data(path, &f);
             let got = send(&clients[who], method, &path, fields).await;
-            if got.as_u16() != expected[who] {
-                failures.push(format!(
-                    "{method} {path} as {}: expected {}, got {got}",
-                    WHO[who], expected[who]
-                ));
-            }
+            expect(&mut failures, who, method, &path, got, expected[who]);
         }
     }
     assert!(
@@ -758,12 +760,7 @@ async fn dashboard_matrix(backend: Backend) {
             let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let path = fill(path, &private, &public);
             let got = send(&clients[who], method, &path, &fields).await;
-            if got.as_u16() != expected[who] {
-                failures.push(format!(
-                    "{method} {path} as {}: expected {}, got {got}",
-                    WHO[who], expected[who]
-                ));
-            }
+            expect(&mut failures, who, method, &path, got, expected[who]);
         }
     }
     // Another member's list never shows the author's private dashboard.
