@@ -51,7 +51,7 @@ mod sparse {
     use serde::de::{Error, Visitor};
     use serde::{Deserializer, Serializer};
 
-    use super::REGISTERS;
+    use super::{REGISTERS, SPARSE_MAX};
 
     pub fn serialize<S: Serializer>(v: &[u32], s: S) -> Result<S::Ok, S::Error> {
         let mut bytes = Vec::with_capacity(2 * v.len());
@@ -76,7 +76,9 @@ mod sparse {
 
     /// The entries of `bytes`, or why they are not entries.
     fn decode(bytes: &[u8]) -> Result<Vec<u32>, &'static str> {
-        let mut out = Vec::with_capacity(bytes.len() / 2);
+        // Every entry takes two bytes at least; more than SPARSE_MAX is damage, refused
+        // before it is held.
+        let mut out = Vec::with_capacity((bytes.len() / 2).min(SPARSE_MAX));
         let mut rest = bytes.iter();
         let mut next = 0u64;
         while let Some(&first) = rest.next() {
@@ -97,6 +99,9 @@ mod sparse {
                 return Err("a sparse register's index is out of range");
             }
             let rank = *rest.next().ok_or("sparse registers cut short")?;
+            if out.len() == SPARSE_MAX {
+                return Err("more sparse registers than a sparse sketch holds");
+            }
             out.push((index as u32) << 8 | u32::from(rank));
             next = index + 1;
         }
@@ -192,17 +197,13 @@ impl Distinct {
                 }
             },
             Distinct::Sparse(entries) => {
-                let before = entries.len();
+                // What is held is the vector's capacity, which grows by doubling.
+                let before = 4 * entries.capacity();
                 set_sparse(entries, entry(hash));
-                if entries.len() == before {
-                    0
-                } else if entries.len() > SPARSE_MAX {
-                    let grown = REGISTERS - 4 * before;
+                if entries.len() > SPARSE_MAX {
                     *self = Distinct::Estimated(dense(entries));
-                    grown
-                } else {
-                    4
                 }
+                self.held_bytes().saturating_sub(before)
             }
             Distinct::Estimated(r) => {
                 add(r, hash);
@@ -270,7 +271,7 @@ impl Distinct {
         match self {
             Distinct::Exact(v) => v.len() * 8,
             Distinct::Estimated(r) => r.len(),
-            Distinct::Sparse(entries) => entries.len() * 4,
+            Distinct::Sparse(entries) => entries.capacity() * 4,
         }
     }
 
@@ -352,6 +353,9 @@ fn merge_sparse(a: &[u32], b: &[u32]) -> Vec<u32> {
     }
     out.extend_from_slice(&a[i..]);
     out.extend_from_slice(&b[j..]);
+    // Two sketches of one client share most registers: the union is held at its length,
+    // not at the sum of both.
+    out.shrink_to_fit();
     out
 }
 
@@ -486,12 +490,22 @@ mod tests {
         }
     }
 
-    /// The same values as a sketch that never went sparse (format 2's way).
+    /// The same values as dense registers, each value added straight to them (format 2's
+    /// way), not through the sparse entries.
     fn dense_of(values: impl IntoIterator<Item = String>) -> Distinct {
-        let d = of(values);
+        let mut r = vec![0u8; REGISTERS];
+        for v in values {
+            add(&mut r, hash_str(&v));
+        }
+        Distinct::Estimated(r)
+    }
+
+    /// The estimate of a sketch past its exact values, to the last bit.
+    fn estimate_bits(d: &Distinct) -> u64 {
         match d {
-            Distinct::Sparse(e) => Distinct::Estimated(dense(&e)),
-            d => d,
+            Distinct::Estimated(r) => estimate(r.iter().copied()).to_bits(),
+            Distinct::Sparse(e) => estimate(expand(e)).to_bits(),
+            Distinct::Exact(_) => panic!("exact"),
         }
     }
 
@@ -504,15 +518,18 @@ mod tests {
         let mut went_dense = false;
         for n in [33u64, 100, 500, 1_000, 1_200, 3_000] {
             let d = of(hosts(0..n));
-            let dense = dense_of(hosts(0..n));
-            assert!(d.is_well_formed() && dense.is_well_formed(), "{n}");
-            // The same registers, in either form, give the same count.
-            assert_eq!(d.count(), dense.count(), "{n}");
+            let flat = dense_of(hosts(0..n));
+            assert!(d.is_well_formed() && flat.is_well_formed(), "{n}");
+            // The same registers, in either form, give the same estimate, to the last bit.
+            assert_eq!(estimate_bits(&d), estimate_bits(&flat), "{n}");
+            if let (Distinct::Sparse(e), Distinct::Estimated(r)) = (&d, &flat) {
+                assert_eq!(&dense(e), r, "{n}");
+            }
             match &d {
                 Distinct::Sparse(e) => {
                     assert!(e.len() <= SPARSE_MAX);
-                    assert_eq!(d.held_bytes(), e.len() * 4);
-                    assert!(d.held_bytes() < REGISTERS);
+                    assert!(d.held_bytes() >= e.len() * 4);
+                    assert!(d.held_bytes() <= REGISTERS);
                 }
                 Distinct::Estimated(_) => went_dense = true,
                 Distinct::Exact(_) => panic!("{n} values are more than the exact ones"),
@@ -540,8 +557,8 @@ mod tests {
 
     #[test]
     fn every_merge_of_exact_sparse_and_dense_counts_as_the_dense_merge() {
-        // Sizes that are exact (20), sparse (300, 700: together past SPARSE_MAX) and dense
-        // (4,000), overlapping by a quarter.
+        // Sizes that are exact (20), sparse (300, 700; two of 700 set more than SPARSE_MAX
+        // registers together) and dense (4,000), overlapping by a quarter.
         let sizes = [20u64, 300, 700, 4_000];
         for &n in &sizes {
             for &k in &sizes {
@@ -552,6 +569,9 @@ mod tests {
                 let mut m = x.clone();
                 m.merge(&y);
                 assert!(m.is_well_formed(), "{n}+{k}");
+                if !m.is_exact() {
+                    assert_eq!(estimate_bits(&m), estimate_bits(&want), "{n}+{k}");
+                }
                 assert_eq!(m.count(), want.count(), "{n}+{k}");
                 let mut back = y.clone();
                 back.merge(&x);
@@ -575,9 +595,12 @@ mod tests {
         let mut bad_index = e.clone();
         *bad_index.last_mut().unwrap() = (REGISTERS as u32) << 8 | 1;
         let too_many: Vec<u32> = (0..SPARSE_MAX as u32 + 1).map(|i| i << 8 | 1).collect();
-        for bad in [unsorted, bad_rank, bad_index, too_many] {
+        for bad in [unsorted, bad_rank, bad_index, too_many.clone()] {
             assert!(!Distinct::Sparse(bad).is_well_formed());
         }
+        // More entries than a sparse sketch holds are refused while they are read.
+        let long = bincode::serialize(&Distinct::Sparse(too_many)).unwrap();
+        assert!(crate::summary::codec::read::<Distinct>(&long).is_err());
         // Bytes that are not whole entries, or point past the registers, do not read.
         let good = bincode::serialize(&Distinct::Sparse(e.clone())).unwrap();
         let with_body = |body: &[u8]| {

@@ -142,6 +142,20 @@ mod tests {
                 ..Default::default()
             },
         );
+        // A scanner's destinations: dense registers, as format 2 wrote them.
+        let mut dense = super::super::Distinct::default();
+        for i in 0..5_000 {
+            dense.insert(super::super::distinct::hash_int(i));
+        }
+        assert!(matches!(dense, super::super::Distinct::Estimated(_)));
+        s.sources.as_mut().unwrap().insert(
+            "10.0.0.2".into(),
+            super::super::SourceSum {
+                events: 5_000,
+                destinations: dense,
+                ..Default::default()
+            },
+        );
         let bytes = encode(&s).unwrap();
         assert_eq!(decode(&bytes, Tables::ALL).unwrap(), Some(s.clone()));
         let mut cut = bytes.clone();
