@@ -148,9 +148,20 @@ pub async fn post(
         label: format!("HTTP, token {}", token.label),
         format: secviz_parse::Format::Jsonl,
     };
-    let delivered = read_and_deliver(body, &receiver, &source).await;
-    // Batches committed before a failure stay, so the count is recorded whatever the end.
-    record_rows(&state, &ds.id, now).await;
+    // Batches committed before a failure stay, so the count is recorded whatever the end;
+    // in a task of its own, which a client that goes away mid-body does not cancel.
+    let task = {
+        let (state, dataset) = (state.clone(), ds.id.clone());
+        tokio::spawn(async move {
+            let delivered = read_and_deliver(body, &receiver, &source).await;
+            record_rows(&state, &dataset, now).await;
+            delivered
+        })
+    };
+    let delivered = match task.await {
+        Ok(d) => d,
+        Err(e) => return internal(e),
+    };
     match delivered {
         Ok((received, refused, version)) => {
             let mut r = (

@@ -590,8 +590,9 @@ async fn data_matrix(backend: Backend) {
 }
 
 /// Two fresh dashboards of the author's over the dataset of their data post, with pictures
-/// as panels ([`SPEC`]): one private, one public; their paths.
-async fn dashboard_fixture(author: &Client, dataset: &str) -> (String, String) {
+/// as panels ([`SPEC`]): one private, one public with a share link; their paths and the
+/// link's id.
+async fn dashboard_fixture(author: &Client, dataset: &str) -> (String, String, String) {
     let mut made = Vec::new();
     for _ in 0..2 {
         let r = author
@@ -613,7 +614,17 @@ async fn dashboard_fixture(author: &Client, dataset: &str) -> (String, String) {
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    (made.remove(0), made.remove(0))
+    let r = author
+        .submit(
+            "/dashboards",
+            &format!("{}/shares", made[1]),
+            &[("label", "wall")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let link = r.body.split("shown this once): <code>").nth(1).unwrap();
+    let share = link.split("/s/").nth(1).unwrap().split('_').next().unwrap();
+    (made.remove(0), made.remove(0), share.to_string())
 }
 
 /// A dashboard spec: two panels, the charts of the ports and of the sources over the last
@@ -634,10 +645,12 @@ async fn dashboard_matrix(backend: Backend) {
         app.with_role("admin", Role::Admin).await,
     ];
     let f = data_fixture(&app, &clients[AUTHOR]).await;
-    let (mut private, mut public) = dashboard_fixture(&clients[AUTHOR], &f.post_dataset).await;
-    let fill = |path: &str, private: &str, public: &str| {
+    let (mut private, mut public, mut share) =
+        dashboard_fixture(&clients[AUTHOR], &f.post_dataset).await;
+    let fill = |path: &str, private: &str, public: &str, share: &str| {
         path.replace("{dash}", private)
             .replace("{pub}", public)
+            .replace("{share}", share)
             .replace("{pds}", &f.post_dataset)
             .replace("{dds}", &f.draft_dataset)
     };
@@ -733,6 +746,12 @@ async fn dashboard_matrix(backend: Backend) {
         ),
         (
             "POST",
+            "{pub}/shares/{share}/revoke",
+            &[],
+            [UNAUTH, SEE, NF, NF, NF],
+        ),
+        (
+            "POST",
             "{pub}/shares/0123456789abcdef/revoke",
             &[],
             [UNAUTH, NF, NF, NF, NF],
@@ -751,14 +770,15 @@ async fn dashboard_matrix(backend: Backend) {
                         .submit("/dashboards", &format!("{old}/delete"), &[])
                         .await;
                 }
-                (private, public) = dashboard_fixture(&clients[AUTHOR], &f.post_dataset).await;
+                (private, public, share) =
+                    dashboard_fixture(&clients[AUTHOR], &f.post_dataset).await;
             }
             let fields: Vec<(&str, String)> = fields
                 .iter()
-                .map(|(k, v)| (*k, fill(v, &private, &public)))
+                .map(|(k, v)| (*k, fill(v, &private, &public, &share)))
                 .collect();
             let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            let path = fill(path, &private, &public);
+            let path = fill(path, &private, &public, &share);
             let got = send(&clients[who], method, &path, &fields).await;
             expect(&mut failures, who, method, &path, got, expected[who]);
         }
@@ -769,7 +789,7 @@ async fn dashboard_matrix(backend: Backend) {
     // Every change refuses a request without the CSRF token, or with a wrong one, even
     // from the owner (SECURITY.md row 14).
     for (method, path, fields, _) in cases.iter().filter(|c| c.0 != "GET") {
-        let path = fill(path, &private, &public);
+        let path = fill(path, &private, &public, &share);
         let url = format!("{}{path}", clients[AUTHOR].base);
         for token in [None, Some("0123456789abcdef")] {
             let mut form: Vec<(&str, &str)> = fields.to_vec();
