@@ -17,6 +17,7 @@ use crate::error::{LakeError, Result};
 use crate::lake::{GcReport, Lake};
 use crate::manifest::{DataFile, RetiredFile};
 use crate::name::DatasetName;
+use crate::rollup::RollUp;
 use crate::time::now_micros;
 use crate::write::{PartitionWriter, WriteOptions};
 
@@ -52,6 +53,8 @@ pub struct CompactReport {
     pub version: Option<u64>,
     /// Retired files deleted, now that no reader needs them.
     pub deleted: GcReport,
+    /// The rollup written after the swaps, if any were made ([`crate::rollup`]).
+    pub rollup: Option<RollUp>,
 }
 
 /// Runs of small files of one day, in path order (the order they were appended), each
@@ -152,8 +155,18 @@ impl Lake {
             report.rows += files.iter().map(|f| f.rows).sum::<u64>();
             report.version = Some(m.version);
         }
-        let _lock = self.lock(name).await?;
-        report.deleted = self.sweep_retired(name).await?;
+        {
+            let _lock = self.lock(name).await?;
+            report.deleted = self.sweep_retired(name).await?;
+        }
+        // The files replaced made the rollup unusable; the new ones are not in it.
+        if report.version.is_some() {
+            report.rollup = Some(
+                self.roll_up(name)
+                    .await
+                    .unwrap_or_else(|e| RollUp::Failed(e.to_string())),
+            );
+        }
         Ok(report)
     }
 

@@ -22,6 +22,7 @@ use crate::error::{LakeError, Result};
 use crate::lake::{Commit, Lake, check_anonymization};
 use crate::manifest::{IngestRecord, Manifest, ParseSummary, RejectSample, SourceRecord};
 use crate::name::DatasetName;
+use crate::rollup::RollUp;
 use crate::time::{format_micros, now_micros};
 use crate::write::{PartitionWriter, StagedFile, WriteOptions};
 
@@ -163,6 +164,8 @@ pub struct IngestReport {
     pub elapsed: Duration,
     /// Whether the key file was created by this ingest.
     pub manifest: Manifest,
+    /// The dataset's rollup after the commit ([`crate::rollup`]).
+    pub rollup: RollUp,
 }
 
 /// A progress callback. Called from the parsing thread.
@@ -257,6 +260,12 @@ impl Lake {
         let manifest = self.commit(name, commit).await;
         let _ = std::fs::remove_dir_all(&staging);
         let manifest = manifest?;
+        // The data is committed: a rollup that cannot be written only leaves the analyses
+        // merging the files' summaries, so it is reported, not an error.
+        let rollup = self
+            .roll_up_from(name, &manifest, false)
+            .await
+            .unwrap_or_else(|e| RollUp::Failed(e.to_string()));
         Ok(IngestReport {
             dataset: name.clone(),
             ingest_id,
@@ -267,6 +276,7 @@ impl Lake {
             sources: records,
             elapsed: started.elapsed(),
             manifest,
+            rollup,
         })
     }
 }

@@ -389,13 +389,8 @@ impl Lake {
                 .publish_file(&f.local, &format!("{dir}/{}", f.rel))
                 .await?;
         }
-        for _ in 0..COMMIT_ATTEMPTS {
-            let now = now_micros();
-            let (mut m, version) = match self.manifest_versioned(name).await? {
-                Some((m, v)) => (m, Some(v)),
-                None => (Manifest::new(name.clone(), now), None),
-            };
-            edit(&mut m)?;
+        self.update_manifest(name, |m, now| {
+            edit(m)?;
             for f in files {
                 m.files.push(DataFile {
                     path: f.rel.clone(),
@@ -415,6 +410,27 @@ impl Lake {
             m.version += 1;
             m.updated = format_micros(now);
             m.recompute_totals();
+            Ok(())
+        })
+        .await
+    }
+
+    /// Commits the manifest read at that moment as changed by `edit` (given the time of
+    /// the commit, µs), only over the version read: on an object store, a commit that
+    /// loses the race for the manifest reads it again and calls `edit` again on the new
+    /// one. An error from `edit` abandons the commit.
+    pub(crate) async fn update_manifest(
+        &self,
+        name: &DatasetName,
+        mut edit: impl FnMut(&mut Manifest, i64) -> Result<()>,
+    ) -> Result<Manifest> {
+        for _ in 0..COMMIT_ATTEMPTS {
+            let now = now_micros();
+            let (mut m, version) = match self.manifest_versioned(name).await? {
+                Some((m, v)) => (m, Some(v)),
+                None => (Manifest::new(name.clone(), now), None),
+            };
+            edit(&mut m, now)?;
             // The commit point: only over the version read (another writer's commit in
             // between makes this one read again).
             let json = Bytes::from(m.to_json());

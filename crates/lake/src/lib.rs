@@ -30,6 +30,7 @@ pub mod manifest;
 mod name;
 mod profile;
 pub mod query;
+pub mod rollup;
 mod store;
 pub mod summary;
 mod table;

@@ -59,6 +59,23 @@ pub struct Manifest {
     /// kept until no running reader can still be reading them.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retired: Vec<RetiredFile>,
+    /// The merged summary of many of its files ([`crate::rollup`]): analyses read it in
+    /// place of theirs. Derived data: committed without a new version, and ignored when a
+    /// file it covers is gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollup: Option<Rollup>,
+}
+
+/// A summary of many data files, merged ([`crate::rollup`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rollup {
+    /// `rollup-<id>.summary`, in the dataset directory.
+    pub path: String,
+    /// The data files it covers, in the manifest's order.
+    pub files: Vec<String>,
+    pub bytes: u64,
+    /// [`crate::summary::SUMMARY_FORMAT`] when written.
+    pub format: u32,
 }
 
 /// One live source of a dataset.
@@ -278,6 +295,7 @@ impl Manifest {
             ingests: Vec::new(),
             streams: BTreeMap::new(),
             retired: Vec::new(),
+            rollup: None,
         }
     }
 
@@ -311,6 +329,14 @@ impl Manifest {
             if !is_safe_data_path(p) {
                 return Err(bad(format!("file path {p:?} is not a dataset file")));
             }
+        }
+        if let Some(r) = &m.rollup
+            && !is_rollup_path(&r.path)
+        {
+            return Err(bad(format!(
+                "rollup path {:?} is not a dataset file",
+                r.path
+            )));
         }
         Ok(m)
     }
@@ -367,7 +393,46 @@ impl Manifest {
             .iter()
             .flat_map(|f| std::iter::once(f.path.clone()).chain(f.summary_path()));
         live.chain(retired)
+            .chain(self.rollup.iter().map(|r| r.path.clone()))
     }
+
+    /// The rollup, when every file it covers is still a file of the dataset.
+    pub fn usable_rollup(&self) -> Option<&Rollup> {
+        let r = self.rollup.as_ref()?;
+        let present: std::collections::HashSet<&str> =
+            self.files.iter().map(|f| f.path.as_str()).collect();
+        r.files
+            .iter()
+            .all(|f| present.contains(f.as_str()))
+            .then_some(r)
+    }
+
+    /// The summaries that together describe every file, relative to the dataset
+    /// directory: with `rollup`, the usable rollup and the summaries of the files it does
+    /// not cover; otherwise every file's. `None` when a file needed has no summary.
+    pub fn summary_paths(&self, rollup: bool) -> Option<Vec<String>> {
+        let mut paths = Vec::new();
+        let mut covered = std::collections::HashSet::new();
+        if let Some(r) = self.usable_rollup().filter(|_| rollup) {
+            paths.push(r.path.clone());
+            covered.extend(r.files.iter().map(String::as_str));
+        }
+        for f in self
+            .files
+            .iter()
+            .filter(|f| !covered.contains(f.path.as_str()))
+        {
+            paths.push(f.summary_path()?);
+        }
+        Some(paths)
+    }
+}
+
+/// `rollup-<id>.summary`, the id of hexadecimal digits.
+pub(crate) fn is_rollup_path(p: &str) -> bool {
+    p.strip_prefix("rollup-")
+        .and_then(|r| r.strip_suffix(".summary"))
+        .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
 /// `day=<something>/part-<id>-<n>.parquet` with only safe characters.
@@ -424,6 +489,26 @@ mod tests {
                 .unwrap_err()
                 .to_string();
             assert!(err.contains("not a dataset file"), "{evil}: {err}");
+        }
+        for (path, ok) in [
+            ("rollup-0af3.summary", true),
+            ("../rollup-0af3.summary", false),
+            ("rollup-.summary", false),
+            ("rollup-x/../../y.summary", false),
+            ("day=1/part-a-0.summary", false),
+        ] {
+            let mut r = m.clone();
+            r.rollup = Some(Rollup {
+                path: path.into(),
+                files: vec![m.files[0].path.clone()],
+                bytes: 1,
+                format: 3,
+            });
+            let back = Manifest::from_json(&r.to_json(), "m");
+            assert_eq!(back.is_ok(), ok, "{path}");
+            if ok {
+                assert_eq!(back.unwrap().named_paths().last(), Some(path.to_string()));
+            }
         }
         let mut newer = m.clone();
         newer.format = MANIFEST_FORMAT + 1;

@@ -23,6 +23,7 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use secviz_lake::anon::AnonKey;
 use secviz_lake::query::escape_control;
+use secviz_lake::rollup::RollUp;
 use secviz_lake::{DatasetName, IngestOptions, IngestProgress, IngestSource, format_micros};
 use secviz_parse::{Format, ParseOptions};
 
@@ -256,6 +257,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             _ => String::new(),
         }
     );
+    match &report.rollup {
+        RollUp::Written { files, bytes } => println!(
+            "  merged the summaries of its {files} files into one for the analyses ({})",
+            human_bytes(*bytes)
+        ),
+        RollUp::Current => {}
+        RollUp::Skipped(why) => println!("  note: no merged summary for the analyses: {why}"),
+        RollUp::Failed(why) => println!(
+            "  note: the merged summary for the analyses was not written ({}); they merge the files' own",
+            escape_control(why)
+        ),
+    }
     if rejected_total > SHOWN_REJECTS as u64 && args.rejects.is_none() {
         println!("  {rejected_total} lines were rejected; list them all with --rejects FILE");
     }

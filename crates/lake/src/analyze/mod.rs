@@ -14,7 +14,7 @@ pub mod cells;
 mod dns;
 mod flows;
 mod network;
-mod summaries;
+pub(crate) mod summaries;
 mod time;
 mod web;
 

@@ -25,7 +25,7 @@ use crate::summary::{Summary, Table, Tables, decode};
 
 /// The most a merged summary may hold in memory, about (the rows' path is limited by the
 /// query's own memory limit instead).
-const MERGED_BUDGET: usize = 512 << 20;
+pub(crate) const MERGED_BUDGET: usize = 512 << 20;
 
 /// Summaries fetched and decoded at once.
 const FETCHES: usize = 8;
@@ -49,20 +49,38 @@ pub(crate) fn tables_of(analysis: &str) -> Tables {
 /// The merged summary of every file of `manifests`, with the tables in `wanted` (and the
 /// head); `None` when a file has none that can be read (written before summaries existed,
 /// of another format, or damaged).
+///
+/// A dataset's rollup ([`crate::rollup`]) stands for the files it covers; when it cannot
+/// be read (replaced by a newer one since the manifest was read, or damaged), the files'
+/// own summaries are read instead.
 pub(crate) async fn load(
     lake: &Lake,
     manifests: &[Manifest],
     wanted: Tables,
 ) -> Result<Option<Arc<Summary>>, LakeError> {
+    let rolled = manifests.iter().any(|m| m.usable_rollup().is_some());
+    if let Some(s) = load_paths(lake, manifests, wanted, true).await? {
+        return Ok(Some(s));
+    }
+    if !rolled {
+        return Ok(None);
+    }
+    load_paths(lake, manifests, wanted, false).await
+}
+
+async fn load_paths(
+    lake: &Lake,
+    manifests: &[Manifest],
+    wanted: Tables,
+    rollup: bool,
+) -> Result<Option<Arc<Summary>>, LakeError> {
     let mut paths = Vec::new();
     for m in manifests {
         let dir = Lake::dataset_dir(&m.name);
-        for f in &m.files {
-            match f.summary_path() {
-                Some(p) => paths.push(format!("{dir}/{p}")),
-                None => return Ok(None),
-            }
-        }
+        let Some(ps) = m.summary_paths(rollup) else {
+            return Ok(None);
+        };
+        paths.extend(ps.into_iter().map(|p| format!("{dir}/{p}")));
     }
     if paths.is_empty() {
         return Ok(None);
@@ -71,11 +89,27 @@ pub(crate) async fn load(
         Ok(hit) => return Ok(Some(hit)),
         Err(held) => wanted.union(held),
     };
+    let Some((merged, _)) = merge(lake, paths.clone(), wanted, MERGED_BUDGET).await? else {
+        return Ok(None);
+    };
+    let merged = Arc::new(merged);
+    lake.summary_cache.put(paths, wanted, merged.clone());
+    Ok(Some(merged))
+}
+
+/// The summaries at `paths` (in the store) merged, with the tables in `wanted`, and the
+/// tables given up to keep the merge within `budget`; `None` when one cannot be read.
+pub(crate) async fn merge(
+    lake: &Lake,
+    paths: Vec<String>,
+    wanted: Tables,
+    budget: usize,
+) -> Result<Option<(Summary, Tables)>, LakeError> {
     let store = lake.store().clone();
-    // Each file's summary is fetched and decoded by a task of its own, at most FETCHES at a
+    // Each summary is fetched and decoded by a task of its own, at most FETCHES at a
     // time, and merged as it comes (in file order): what is held is the merge and the
     // summaries in flight, not every file's at once.
-    let mut decoded = futures::stream::iter(paths.clone())
+    let mut decoded = futures::stream::iter(paths)
         .map(|p| {
             let store = store.clone();
             tokio::spawn(async move {
@@ -88,27 +122,22 @@ pub(crate) async fn load(
             })
         })
         .buffered(FETCHES);
-    let mut merged: Option<Summary> = None;
+    let mut merged: Option<(Summary, Tables)> = None;
     while let Some(next) = decoded.next().await {
         let next = next.map_err(|e| LakeError::Internal(format!("reading a summary: {e}")))??;
         let Some(s) = next else {
             return Ok(None);
         };
         merged = Some(match merged.take() {
-            None => s,
-            Some(mut m) => tokio::task::spawn_blocking(move || {
+            None => (s, Tables::NONE),
+            Some((mut m, given_up)) => tokio::task::spawn_blocking(move || {
                 m.merge(&s);
-                m.keep_within(MERGED_BUDGET);
-                m
+                let more = m.keep_within(budget);
+                (m, given_up.union(more))
             })
             .await
             .map_err(|e| LakeError::Internal(format!("merging summaries: {e}")))?,
         });
     }
-    let Some(merged) = merged else {
-        return Ok(None);
-    };
-    let merged = Arc::new(merged);
-    lake.summary_cache.put(paths, wanted, merged.clone());
-    Ok(Some(merged))
+    Ok(merged)
 }

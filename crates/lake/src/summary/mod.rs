@@ -468,19 +468,23 @@ impl Summary {
         ]
     }
 
-    /// Gives up the largest tables until the rest hold about `budget` bytes at most.
-    pub fn keep_within(&mut self, budget: usize) {
+    /// Gives up the largest tables until the rest hold about `budget` bytes at most;
+    /// returns those it gave up.
+    pub fn keep_within(&mut self, budget: usize) -> Tables {
+        let mut given_up = Vec::new();
         loop {
             let held = self.held();
             if held.iter().sum::<usize>() <= budget {
-                return;
+                return Tables::of(&given_up);
             }
             let (largest, _) = held
                 .iter()
                 .enumerate()
                 .max_by_key(|(_, b)| **b)
                 .expect("eight tables");
-            self.give_up(Table::from_index(largest).expect("a table's index"));
+            let t = Table::from_index(largest).expect("a table's index");
+            self.give_up(t);
+            given_up.push(t);
         }
     }
 

@@ -6,7 +6,9 @@
 use std::fmt::Write;
 
 use secviz_lake::analyze::{AnalysisResult, Detail, Finding, Params, Read};
+use secviz_lake::compact::CompactOptions;
 use secviz_lake::query::{Access, QueryLimits};
+use secviz_lake::rollup::RollUp;
 use secviz_lake::summary::distinct::STANDARD_ERROR;
 use secviz_lake::{IngestOptions, IngestSource, Lake, WriteOptions};
 use secviz_parse::{Format, ParseOptions};
@@ -389,6 +391,12 @@ async fn files_without_a_usable_summary_are_read_from_their_rows() {
         .put_atomic(&path, bytes::Bytes::from(bytes))
         .await
         .unwrap();
+    // (Its rollup, merged before, is damaged too: see the rollups' own test.)
+    let rollup = format!("datasets/damaged/{}", m.rollup.as_ref().unwrap().path);
+    lake.store()
+        .put_atomic(&rollup, bytes::Bytes::from_static(b"SECVIZ"))
+        .await
+        .unwrap();
     compare(&lake, "damaged", Some(Read::Rows)).await;
     // A new commit is never answered from the merge of the files before it (the merged
     // summaries are kept by the list of files they cover).
@@ -422,4 +430,193 @@ async fn files_without_a_usable_summary_are_read_from_their_rows() {
     let time = run(&lake, "big", "events-over-time", &["buckets=3"]).await;
     assert_eq!(time.read, Read::Summaries);
     compare(&lake, "big", None).await;
+}
+
+/// The summary objects of `dataset`'s files, read and then deleted (so only a rollup
+/// can answer for them).
+async fn take_file_summaries(lake: &Lake, dataset: &str) -> Vec<(String, bytes::Bytes)> {
+    let m = lake.require(&dataset.parse().unwrap()).await.unwrap();
+    let mut taken = Vec::new();
+    for f in &m.files {
+        let path = format!("datasets/{dataset}/{}", f.summary_path().unwrap());
+        taken.push((path.clone(), lake_file(lake, &path).await.unwrap()));
+        lake.store().delete(&path).await.unwrap();
+    }
+    taken
+}
+
+/// Compares every analysis's answers from the summaries with the rows' (see [`compare`]),
+/// and checks that those that need no order of events read summaries: the beacons read
+/// the rows of pairs whose events lie in files that overlap in time (several ingests over
+/// the same days).
+async fn compare_summarized(lake: &Lake, dataset: &str) -> usize {
+    let compared = compare(lake, dataset, None).await;
+    for (name, params) in SUMMARIZED.iter().filter(|(n, _)| *n != "beacons") {
+        let r = run(lake, dataset, name, params).await;
+        assert_eq!(r.read, Read::Summaries, "{dataset}: {name}");
+    }
+    compared
+}
+
+#[tokio::test]
+async fn a_rollup_answers_for_the_files_it_covers_and_only_for_them() {
+    let (_d, lake) = temp_lake();
+    // Two ingests, two days each: the second rollup is merged from the first and the new
+    // files, and replaces it.
+    let first = ingest_text(&lake, "rolled", "a.log", pf_log(2000, 11), pf_options())
+        .await
+        .unwrap();
+    let m1 = lake.require(&"rolled".parse().unwrap()).await.unwrap();
+    let r1 = m1
+        .rollup
+        .clone()
+        .expect("an ingest of several files rolls up");
+    assert!(m1.files.len() >= 2);
+    assert_eq!(
+        first.rollup,
+        RollUp::Written {
+            files: m1.files.len(),
+            bytes: r1.bytes
+        }
+    );
+    let files = |m: &secviz_lake::Manifest| -> Vec<String> {
+        m.files.iter().map(|f| f.path.clone()).collect()
+    };
+    assert_eq!(r1.files, files(&m1));
+    let r1_path = format!("datasets/rolled/{}", r1.path);
+    let r1_bytes = lake_file(&lake, &r1_path).await.unwrap();
+    assert_eq!(r1_bytes.len() as u64, r1.bytes);
+    ingest_text(&lake, "rolled", "b.log", pf_log(1500, 12), pf_options())
+        .await
+        .unwrap();
+    let m2 = lake.require(&"rolled".parse().unwrap()).await.unwrap();
+    assert_eq!(m2.version, m1.version + 1, "a rollup is not a new version");
+    let r2 = m2.rollup.clone().unwrap();
+    assert_eq!(r2.files, files(&m2));
+    assert!(
+        lake_file(&lake, &r1_path).await.is_none(),
+        "the one replaced is deleted"
+    );
+    // Without the files' summaries the rollup alone answers, as the rows do.
+    take_file_summaries(&lake, "rolled").await;
+    assert!(compare_summarized(&lake, "rolled").await > 10);
+    // A rollup that covers some files: it and the others' summaries. (The first rollup
+    // put back as the dataset's, then the summaries of its files taken away.)
+    ingest_text(&lake, "part", "a.log", pf_log(2000, 11), pf_options())
+        .await
+        .unwrap();
+    let before = lake.require(&"part".parse().unwrap()).await.unwrap();
+    let old = before.rollup.clone().unwrap();
+    let old_bytes = lake_file(&lake, &format!("datasets/part/{}", old.path))
+        .await
+        .unwrap();
+    ingest_text(&lake, "part", "b.log", pf_log(1500, 12), pf_options())
+        .await
+        .unwrap();
+    let mut m = lake.require(&"part".parse().unwrap()).await.unwrap();
+    lake.store()
+        .put_atomic(&format!("datasets/part/{}", old.path), old_bytes)
+        .await
+        .unwrap();
+    m.rollup = Some(old.clone());
+    lake.store()
+        .put_atomic("datasets/part/manifest.json", m.to_json().into())
+        .await
+        .unwrap();
+    assert!(m.files.len() > old.files.len());
+    for f in &old.files {
+        let path = format!("datasets/part/{}", f.replace(".parquet", ".summary"));
+        lake.store().delete(&path).await.unwrap();
+    }
+    assert!(compare_summarized(&lake, "part").await > 10);
+
+    // A damaged rollup: the files' summaries answer; with one of those damaged too, the
+    // rows.
+    ingest_text(&lake, "damaged", "a.log", pf_log(1000, 13), pf_options())
+        .await
+        .unwrap();
+    let m = lake.require(&"damaged".parse().unwrap()).await.unwrap();
+    let rollup = format!("datasets/damaged/{}", m.rollup.as_ref().unwrap().path);
+    let bytes = lake_file(&lake, &rollup).await.unwrap();
+    lake.store()
+        .put_atomic(&rollup, bytes.slice(..bytes.len() / 2))
+        .await
+        .unwrap();
+    compare(&lake, "damaged", Some(Read::Summaries)).await;
+    // A rollup gone (replaced since the manifest was read): the same.
+    ingest_text(&lake, "gone", "a.log", pf_log(1000, 14), pf_options())
+        .await
+        .unwrap();
+    let m = lake.require(&"gone".parse().unwrap()).await.unwrap();
+    let rollup = format!("datasets/gone/{}", m.rollup.as_ref().unwrap().path);
+    lake.store().delete(&rollup).await.unwrap();
+    compare(&lake, "gone", Some(Read::Summaries)).await;
+
+    // Collection keeps the rollup named by the manifest and deletes any other (on an
+    // object store only once it is old: it may be another writer's, not yet committed).
+    let named = format!("datasets/rolled/{}", r2.path);
+    let stray = "datasets/rolled/rollup-0123abcd.summary";
+    lake.store()
+        .put_atomic(stray, bytes::Bytes::from_static(b"x"))
+        .await
+        .unwrap();
+    lake.gc(&"rolled".parse().unwrap()).await.unwrap();
+    assert!(lake_file(&lake, &named).await.is_some());
+    let local = lake.store().local_dir().is_some();
+    assert_eq!(lake_file(&lake, stray).await.is_none(), local);
+}
+
+#[tokio::test]
+async fn a_compaction_of_files_a_rollup_covers_rolls_up_again() {
+    let (_d, lake) = temp_lake();
+    let name: secviz_lake::DatasetName = "small".parse().unwrap();
+    // Small files (a few hundred rows each, four a day), all covered by the last
+    // ingest's rollup.
+    for seed in 21..25 {
+        ingest_text(&lake, "small", "a.log", pf_log(300, seed), pf_options())
+            .await
+            .unwrap();
+    }
+    let before = lake.require(&name).await.unwrap();
+    assert!(before.files.len() >= 8, "{}", before.files.len());
+    assert_eq!(
+        before.rollup.as_ref().unwrap().files.len(),
+        before.files.len()
+    );
+    let compact = CompactOptions {
+        small_file_rows: 1000,
+        min_files: 2,
+        max_rows: 1 << 20,
+    };
+    let report = lake.compact(&name, &compact).await.unwrap();
+    assert!(report.files_in >= 8, "{report:?}");
+    let after = lake.require(&name).await.unwrap();
+    assert!(after.files.len() < before.files.len());
+    let rollup = after.rollup.clone().expect("rolled up again");
+    assert_eq!(
+        report.rollup,
+        Some(RollUp::Written {
+            files: after.files.len(),
+            bytes: rollup.bytes
+        })
+    );
+    assert_eq!(
+        rollup.files,
+        after
+            .files
+            .iter()
+            .map(|f| f.path.clone())
+            .collect::<Vec<_>>()
+    );
+    assert!(compare_summarized(&lake, "small").await > 10);
+    // A compaction that leaves its rollup unusable is read from the files meanwhile: the
+    // old rollup over files that are gone answers nothing.
+    let mut stale = after.clone();
+    stale.rollup = before.rollup.clone();
+    assert!(stale.usable_rollup().is_none());
+    assert_eq!(
+        stale.summary_paths(true),
+        stale.summary_paths(false),
+        "an unusable rollup is not read"
+    );
 }
