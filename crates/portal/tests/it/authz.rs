@@ -9,11 +9,11 @@ use common::*;
 use reqwest::StatusCode;
 use secviz_portal::Role;
 
-const ANON: usize = 0;
-const AUTHOR: usize = 1;
-const OTHER: usize = 2;
-const MODERATOR: usize = 3;
-const ADMIN: usize = 4;
+pub(crate) const ANON: usize = 0;
+pub(crate) const AUTHOR: usize = 1;
+pub(crate) const OTHER: usize = 2;
+pub(crate) const MODERATOR: usize = 3;
+pub(crate) const ADMIN: usize = 4;
 const WHO: [&str; 5] = ["anonymous", "author", "other member", "moderator", "admin"];
 
 /// What each case gets to work on: made fresh for every request, so deletions do not leak
@@ -88,15 +88,15 @@ fn fill(path: &str, f: &Fixture) -> String {
         .replace("{image}", &f.image)
 }
 
-const OK: u16 = 200;
-const SEE: u16 = 303;
-const UNAUTH: u16 = 401;
+pub(crate) const OK: u16 = 200;
+pub(crate) const SEE: u16 = 303;
+pub(crate) const UNAUTH: u16 = 401;
 const FORBID: u16 = 403;
-const NF: u16 = 404;
-const UNPROC: u16 = 422;
+pub(crate) const NF: u16 = 404;
+pub(crate) const UNPROC: u16 = 422;
 
 /// (method, path, form fields, expected status for [anon, author, other, moderator, admin]).
-type Case = (
+pub(crate) type Case = (
     &'static str,
     &'static str,
     &'static [(&'static str, &'static str)],
@@ -238,7 +238,7 @@ const CASES: &[Case] = &[
 ];
 
 /// Records a case whose status is not the one expected.
-fn expect(
+pub(crate) fn expect(
     failures: &mut Vec<String>,
     who: usize,
     method: &str,
@@ -255,7 +255,12 @@ fn expect(
 }
 
 /// Sends one case as `c`: the page's CSRF token goes with every POST, first in a multipart.
-async fn send(c: &Client, method: &str, path: &str, fields: &[(&str, &str)]) -> StatusCode {
+pub(crate) async fn send(
+    c: &Client,
+    method: &str,
+    path: &str,
+    fields: &[(&str, &str)],
+) -> StatusCode {
     match method {
         "GET" => c.get(path).await.status,
         "POST" => {
@@ -421,14 +426,14 @@ async fn every_post_route_needs_the_csrf_token(backend: Backend) {
 
 /// What the data routes work on: a published data post and an unpublished draft with its
 /// own data, both of the author's.
-struct DataFixture {
+pub(crate) struct DataFixture {
     post: i64,
-    post_dataset: String,
+    pub(crate) post_dataset: String,
     draft: String,
-    draft_dataset: String,
+    pub(crate) draft_dataset: String,
 }
 
-async fn data_fixture(app: &TestApp, author: &Client) -> DataFixture {
+pub(crate) async fn data_fixture(app: &TestApp, author: &Client) -> DataFixture {
     let post = data::data_post(author, "Matrix data post").await;
     let post_dataset: String =
         sqlx::query_scalar("SELECT dataset_id FROM post_data WHERE post_id = $1")
@@ -589,238 +594,4 @@ async fn data_matrix(backend: Backend) {
     );
 }
 
-/// Two fresh dashboards of the author's over the dataset of their data post, with pictures
-/// as panels ([`SPEC`]): one private, one public with a share link; their paths and the
-/// link's id.
-async fn dashboard_fixture(author: &Client, dataset: &str) -> (String, String, String) {
-    let mut made = Vec::new();
-    for _ in 0..2 {
-        let r = author
-            .submit(
-                "/dashboards",
-                "/dashboards",
-                &[("dataset", dataset), ("title", ""), ("json", SPEC)],
-            )
-            .await;
-        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-        made.push(r.location());
-    }
-    // The CSRF token from the list page: a dashboard's own page computes its panels.
-    let r = author
-        .submit(
-            "/dashboards",
-            &format!("{}/visibility", made[1]),
-            &[("public", "1")],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let r = author
-        .submit(
-            "/dashboards",
-            &format!("{}/shares", made[1]),
-            &[("label", "wall")],
-        )
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    let link = r.body.split("shown this once): <code>").nth(1).unwrap();
-    let share = link.split("/s/").nth(1).unwrap().split('_').next().unwrap();
-    (made.remove(0), made.remove(0), share.to_string())
-}
-
-/// A dashboard spec: two panels, the charts of the ports and of the sources over the last
-/// hour (a dashboard keeps at least one panel: the matrix removes one).
-const SPEC: &str = r#"{"title":"Board","panels":[{"kind":"view","window":"1h","title":"Ports","view":{"version":1,"kind":"bar","fields":["dst_port"],"top_k":10}},{"kind":"view","window":"1h","title":"Sources","view":{"version":1,"kind":"bar","fields":["src_ip"],"top_k":10}}]}"#;
-
-/// The dashboards (issue 18): a private dashboard is its owner's alone and answers 404 to
-/// everyone else, staff included; a public one over a published dataset is anyone's to see
-/// and any member's to remix, and still only its owner's to change, share or delete. A
-/// dashboard is made over one's own dataset only.
-async fn dashboard_matrix(backend: Backend) {
-    let app = spawn(backend).await;
-    let clients = [
-        app.client(),
-        app.member("author").await,
-        app.member("other").await,
-        app.with_role("moderator", Role::Moderator).await,
-        app.with_role("admin", Role::Admin).await,
-    ];
-    let f = data_fixture(&app, &clients[AUTHOR]).await;
-    let (mut private, mut public, mut share) =
-        dashboard_fixture(&clients[AUTHOR], &f.post_dataset).await;
-    let fill = |path: &str, private: &str, public: &str, share: &str| {
-        path.replace("{dash}", private)
-            .replace("{pub}", public)
-            .replace("{share}", share)
-            .replace("{pds}", &f.post_dataset)
-            .replace("{dds}", &f.draft_dataset)
-    };
-    let cases: &[Case] = &[
-        ("GET", "/dashboards", &[], [OK; 5]),
-        ("GET", "{dash}", &[], [NF, OK, NF, NF, NF]),
-        ("GET", "{dash}/screen", &[], [NF, OK, NF, NF, NF]),
-        ("GET", "{dash}/panels", &[], [NF, OK, NF, NF, NF]),
-        ("GET", "{dash}/panels/0.svg", &[], [NF, OK, NF, NF, NF]),
-        ("GET", "{dash}/dashboard.json", &[], [NF, OK, NF, NF, NF]),
-        ("GET", "{pub}", &[], [OK; 5]),
-        ("GET", "{pub}/screen", &[], [OK; 5]),
-        ("GET", "{pub}/panels", &[], [OK; 5]),
-        ("GET", "{pub}/panels/0.svg", &[], [OK; 5]),
-        ("GET", "{pub}/dashboard.json", &[], [OK; 5]),
-        ("GET", "/dash/999999", &[], [NF; 5]),
-        ("GET", "/dash/not-a-number", &[], [NF; 5]),
-        (
-            "GET",
-            "/s/0123456789abcdef_0123456789abcdef0123456789abcdef",
-            &[],
-            [NF; 5],
-        ),
-        (
-            "POST",
-            "/dashboards",
-            &[("dataset", "{pds}"), ("title", "Mine"), ("json", "")],
-            // Another member's dataset, even a published one, is not theirs to build on.
-            [UNAUTH, SEE, UNPROC, UNPROC, UNPROC],
-        ),
-        (
-            "POST",
-            "/dashboards",
-            &[("dataset", "{dds}"), ("title", "Mine"), ("json", "")],
-            [UNAUTH, SEE, UNPROC, UNPROC, UNPROC],
-        ),
-        (
-            "POST",
-            "{dash}/spec",
-            &[("json", SPEC)],
-            [UNAUTH, SEE, NF, NF, NF],
-        ),
-        (
-            "POST",
-            "{pub}/spec",
-            &[("json", SPEC)],
-            [UNAUTH, SEE, NF, NF, NF],
-        ),
-        (
-            "POST",
-            "{pub}/add-panel",
-            &[
-                ("kind", "analysis"),
-                ("analysis", "beacons"),
-                ("window", "24h"),
-                ("title", "Calling home?"),
-                ("question", ""),
-            ],
-            [UNAUTH, SEE, NF, NF, NF],
-        ),
-        (
-            "POST",
-            "{pub}/remove-panel",
-            &[("n", "0")],
-            [UNAUTH, SEE, NF, NF, NF],
-        ),
-        (
-            "POST",
-            "{dash}/visibility",
-            &[("public", "1")],
-            [UNAUTH, SEE, NF, NF, NF],
-        ),
-        (
-            "POST",
-            "{pub}/visibility",
-            &[("public", "")],
-            [UNAUTH, SEE, NF, NF, NF],
-        ),
-        ("POST", "{dash}/remix", &[], [UNAUTH, SEE, NF, NF, NF]),
-        ("POST", "{pub}/remix", &[], [UNAUTH, SEE, SEE, SEE, SEE]),
-        (
-            "POST",
-            "{dash}/shares",
-            &[("label", "wall")],
-            // The owner is shown the new link once.
-            [UNAUTH, OK, NF, NF, NF],
-        ),
-        (
-            "POST",
-            "{pub}/shares",
-            &[("label", "wall")],
-            [UNAUTH, OK, NF, NF, NF],
-        ),
-        (
-            "POST",
-            "{pub}/shares/{share}/revoke",
-            &[],
-            [UNAUTH, SEE, NF, NF, NF],
-        ),
-        (
-            "POST",
-            "{pub}/shares/0123456789abcdef/revoke",
-            &[],
-            [UNAUTH, NF, NF, NF, NF],
-        ),
-        ("POST", "{dash}/delete", &[], [UNAUTH, SEE, NF, NF, NF]),
-        ("POST", "{pub}/delete", &[], [UNAUTH, SEE, NF, NF, NF]),
-    ];
-    let mut failures = Vec::new();
-    for (method, path, fields, expected) in cases {
-        for who in [ANON, AUTHOR, OTHER, MODERATOR, ADMIN] {
-            if *method != "GET" {
-                // Each change on fresh dashboards; the last ones are deleted, so the
-                // author stays under the limit of dashboards a member may have.
-                for old in [&private, &public] {
-                    clients[AUTHOR]
-                        .submit("/dashboards", &format!("{old}/delete"), &[])
-                        .await;
-                }
-                (private, public, share) =
-                    dashboard_fixture(&clients[AUTHOR], &f.post_dataset).await;
-            }
-            let fields: Vec<(&str, String)> = fields
-                .iter()
-                .map(|(k, v)| (*k, fill(v, &private, &public, &share)))
-                .collect();
-            let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-            let path = fill(path, &private, &public, &share);
-            let got = send(&clients[who], method, &path, &fields).await;
-            expect(&mut failures, who, method, &path, got, expected[who]);
-        }
-    }
-    // Another member's list never shows the author's private dashboard.
-    let listed = clients[OTHER].get("/dashboards").await.body;
-    assert!(!listed.contains(&format!("href=\"{private}\"")), "{listed}");
-    // Every change refuses a request without the CSRF token, or with a wrong one, even
-    // from the owner (SECURITY.md row 14).
-    for (method, path, fields, _) in cases.iter().filter(|c| c.0 != "GET") {
-        let path = fill(path, &private, &public, &share);
-        let url = format!("{}{path}", clients[AUTHOR].base);
-        for token in [None, Some("0123456789abcdef")] {
-            let mut form: Vec<(&str, &str)> = fields.to_vec();
-            if let Some(t) = token {
-                form.push(("csrf", t));
-            }
-            let st = clients[AUTHOR]
-                .http
-                .post(&url)
-                .form(&form)
-                .send()
-                .await
-                .unwrap()
-                .status();
-            if st != StatusCode::FORBIDDEN {
-                failures.push(format!(
-                    "{method} {path} with CSRF token {token:?}: got {st}"
-                ));
-            }
-        }
-    }
-    assert!(
-        failures.is_empty(),
-        "authorisation matrix of the dashboards:\n{}",
-        failures.join("\n")
-    );
-}
-
-on_both!(
-    matrix,
-    data_matrix,
-    dashboard_matrix,
-    every_post_route_needs_the_csrf_token
-);
+on_both!(matrix, data_matrix, every_post_route_needs_the_csrf_token);

@@ -10,6 +10,7 @@ mod common;
 mod abuse;
 mod accounts;
 mod authz;
+mod authz_dashboards;
 mod browser;
 mod browser_datapost;
 mod dashboards;
