@@ -74,6 +74,11 @@ impl Lake {
             return Ok(RollUp::Skipped("a file of the dataset has no summary"));
         };
         if paths.len() < 2 {
+            // One file left (a compaction merged the rest): its own summary is the merge,
+            // and a rollup over files that are gone is kept no longer.
+            if m.rollup.is_some() && m.usable_rollup().is_none() {
+                self.forget(name, m, lock).await?;
+            }
             return Ok(RollUp::Current);
         }
         let dir = Lake::dataset_dir(name);
@@ -155,6 +160,34 @@ impl Lake {
                 let _ = self.store().delete(&at).await;
                 Err(e)
             }
+        }
+    }
+
+    /// Takes `m`'s rollup out of the dataset (if it is still the dataset's) and deletes it.
+    async fn forget(&self, name: &DatasetName, m: &Manifest, lock: bool) -> Result<()> {
+        let Some(old) = &m.rollup else {
+            return Ok(());
+        };
+        let _lock = match lock {
+            true => Some(self.lock(name).await?),
+            false => None,
+        };
+        let forgotten = self
+            .update_manifest(name, |current, _| match &current.rollup {
+                Some(r) if r == old => {
+                    current.rollup = None;
+                    Ok(())
+                }
+                _ => Err(LakeError::Invalid("the rollup was replaced".into())),
+            })
+            .await;
+        match forgotten {
+            Ok(_) => {
+                let dir = Lake::dataset_dir(name);
+                self.store().delete(&format!("{dir}/{}", old.path)).await
+            }
+            Err(LakeError::Invalid(_)) => Ok(()),
+            Err(e) => Err(e),
         }
     }
 }

@@ -609,6 +609,32 @@ async fn a_compaction_of_files_a_rollup_covers_rolls_up_again() {
             .collect::<Vec<_>>()
     );
     assert!(compare_summarized(&lake, "small").await > 10);
+    // A compaction into one file: its summary is the merge, the rollup is taken out.
+    for first in [0, 100, 200] {
+        ingest_text(
+            &lake,
+            "one",
+            "c.json",
+            many_sources(first, 50, 1_318_291_200.0),
+            json_options(),
+        )
+        .await
+        .unwrap();
+    }
+    let one: secviz_lake::DatasetName = "one".parse().unwrap();
+    let m = lake.require(&one).await.unwrap();
+    assert_eq!(m.files.len(), 3);
+    let gone = format!("datasets/one/{}", m.rollup.as_ref().unwrap().path);
+    let report = lake.compact(&one, &compact).await.unwrap();
+    assert_eq!((report.files_in, report.files_out), (3, 1));
+    assert_eq!(report.rollup, Some(RollUp::Current));
+    let m = lake.require(&one).await.unwrap();
+    assert!(m.rollup.is_none());
+    assert!(lake_file(&lake, &gone).await.is_none());
+    // (Its events span seconds: events over time reads the rows, finer than a minute.)
+    compare(&lake, "one", None).await;
+    let talkers = run(&lake, "one", "top-talkers", &[]).await;
+    assert_eq!(talkers.read, Read::Summaries);
     // A compaction that leaves its rollup unusable is read from the files meanwhile: the
     // old rollup over files that are gone answers nothing.
     let mut stale = after.clone();
