@@ -78,6 +78,10 @@ pub struct Source {
     ctx: SessionContext,
     pub manifest: Manifest,
     limits: Limits,
+    /// The lake it reads, for the dataset's summaries (`compute::summarized`).
+    lake: Lake,
+    /// Whether a filter narrows the dataset (its summaries then count too much).
+    filtered: bool,
 }
 
 fn read_only() -> SQLOptions {
@@ -131,7 +135,8 @@ impl Source {
         // `dataset` column); `events` becomes the filtered view every query reads. Dataset
         // names are [a-z0-9_-], so quoting them is enough.
         let base = format!("SELECT * FROM \"{}\"", dataset.as_str());
-        let sql = match filter.map(str::trim).filter(|f| !f.is_empty()) {
+        let filter = filter.map(str::trim).filter(|f| !f.is_empty());
+        let sql = match filter {
             Some(f) => {
                 check_filter(f)?;
                 format!("{base} WHERE ({f})")
@@ -146,7 +151,23 @@ impl Source {
             ctx,
             manifest,
             limits,
+            lake: lake.clone(),
+            filtered: filter.is_some(),
         })
+    }
+
+    /// Whether a filter narrows the dataset.
+    pub fn is_filtered(&self) -> bool {
+        self.filtered
+    }
+
+    pub(crate) fn lake(&self) -> &Lake {
+        &self.lake
+    }
+
+    /// How long one of the view's queries may take.
+    pub(crate) fn time_limit(&self) -> Duration {
+        self.limits.time
     }
 
     async fn frame(&self, sql: &Sql) -> Result<DataFrame, ViewError> {

@@ -141,3 +141,20 @@ pub(crate) async fn merge(
     }
     Ok(merged)
 }
+
+impl Lake {
+    /// The merged summary of the files of `manifests`, with the tables in `wanted`, as the
+    /// analyses read it (the views read it too, for what it counts exactly); `None` when a
+    /// file has no summary that can be read, or when this lake reads the rows
+    /// ([`Lake::reading_rows`]).
+    pub async fn summary(
+        &self,
+        manifests: &[Manifest],
+        wanted: Tables,
+    ) -> Result<Option<Arc<Summary>>, LakeError> {
+        match self.summaries {
+            true => load(self, manifests, wanted).await,
+            false => Ok(None),
+        }
+    }
+}

@@ -343,3 +343,106 @@ async fn a_graph_over_the_views_edge_limit_is_aggregated() {
     assert!(notes.contains("aggregated automatically"), "{notes}");
     assert!(notes.contains("by /24 network"), "{notes}");
 }
+
+/// What the viewer shows of a whole dataset before anything is filtered or selected (the
+/// totals, the time line, the bars of addresses and ports) is read from the dataset's
+/// summaries, and is exactly what SQL over every row gives, on generated and real data;
+/// a filter or a selection is answered by SQL.
+#[tokio::test]
+async fn a_whole_datasets_first_picture_comes_from_its_summaries_as_sql_gives_it() {
+    let t = pf_lake(4000).await;
+    // A second ingest: two sets of files, merged by the dataset's rollup.
+    let more = common::gen_pf(t.dir.path(), 3000, 8);
+    common::ingest(&t.lake, &t.name, &more).await;
+    // Real: Zeek connections (minutes), a web server's access log and sshd's (days).
+    let conn = secviz_lake::DatasetName::parse("conn").unwrap();
+    common::ingest(&t.lake, &conn, &secviz_testkit::real("zat/conn.log")).await;
+    let web = secviz_lake::DatasetName::parse("web").unwrap();
+    common::ingest(
+        &t.lake,
+        &web,
+        &secviz_testkit::real("elastic-examples/apache_logs"),
+    )
+    .await;
+    let ssh = secviz_lake::DatasetName::parse("ssh").unwrap();
+    common::ingest(
+        &t.lake,
+        &ssh,
+        &secviz_testkit::real("loghub/OpenSSH_2k.log"),
+    )
+    .await;
+    let rows_only = t.lake.clone().reading_rows();
+    let fields = [
+        Field::parse("dst_port").unwrap(),
+        Field::parse("src_ip").unwrap(),
+        Field::parse("dst_ip").unwrap(),
+    ];
+    let mut timelines_from_summaries = 0;
+    for name in [&t.name, &conn, &web, &ssh] {
+        let open = |lake: secviz_lake::Lake, filter: Option<&'static str>| async move {
+            Source::open(&lake, name, filter, Limits::operator())
+                .await
+                .unwrap()
+        };
+        let (s, r) = (
+            open(t.lake.clone(), None).await,
+            open(rows_only.clone(), None).await,
+        );
+        for k in [1, 5, 1000] {
+            let a = facets::facets(&s, &fields, k, &Selection::default())
+                .await
+                .unwrap();
+            let b = facets::facets(&r, &fields, k, &Selection::default())
+                .await
+                .unwrap();
+            assert!(a.from_summaries && !b.from_summaries, "{name} k={k}");
+            assert_eq!(a.facets, b.facets, "{name} k={k}");
+            assert_eq!((a.total, a.selected), (b.total, b.selected), "{name}");
+        }
+        assert_eq!(
+            facets::totals(&s, &Selection::default()).await.unwrap(),
+            facets::totals(&r, &Selection::default()).await.unwrap()
+        );
+        assert_eq!(
+            timeline::span(&s).await.unwrap(),
+            timeline::span(&r).await.unwrap()
+        );
+        let a = timeline::timeline(&s, &Selection::default()).await.unwrap();
+        let b = timeline::timeline(&r, &Selection::default()).await.unwrap();
+        assert!(!b.from_summaries);
+        assert_eq!(
+            a.from_summaries,
+            a.bucket_us % 60_000_000 == 0,
+            "{name}: buckets of whole minutes come from the summaries"
+        );
+        timelines_from_summaries += usize::from(a.from_summaries);
+        assert_eq!(
+            (a.bucket_us, a.min, a.max, &a.bins),
+            (b.bucket_us, b.min, b.max, &b.bins),
+            "{name}"
+        );
+        // A selection, or a filter: SQL, with the summaries' lake too.
+        let sel = port_selection(53);
+        let picked = facets::facets(&s, &fields, 5, &sel).await.unwrap();
+        assert!(!picked.from_summaries);
+        assert_eq!(
+            picked.facets,
+            facets::facets(&r, &fields, 5, &sel).await.unwrap().facets
+        );
+        let narrowed = open(t.lake.clone(), Some("dst_port = 53")).await;
+        let f = facets::facets(&narrowed, &fields, 5, &Selection::default())
+            .await
+            .unwrap();
+        assert!(!f.from_summaries);
+        let n = lake_count(
+            &t.lake,
+            &format!("SELECT count(*) FROM \"{name}\" WHERE dst_port = 53"),
+        )
+        .await as u64;
+        assert_eq!(f.total, n);
+    }
+    assert!(
+        timelines_from_summaries > 0,
+        "no time line of whole minutes"
+    );
+}

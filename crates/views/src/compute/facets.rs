@@ -38,10 +38,15 @@ pub struct Facets {
     pub total: u64,
     pub selected: u64,
     pub facets: Vec<Facet>,
+    /// Counted by the dataset's summaries, not by a pass over its rows.
+    pub from_summaries: bool,
 }
 
 /// The total and selected record counts of the view.
 pub async fn totals(src: &Source, sel: &Selection) -> Result<(u64, u64), ViewError> {
+    if let Some((rows, _)) = super::summarized::head(src, sel).await? {
+        return Ok((rows, rows));
+    }
     let mut q = Sql::new("SELECT count(*), ");
     q.append(&selected_count(sel)?).push(" FROM events");
     let b = src.collect(&q).await?;
@@ -111,6 +116,9 @@ pub async fn facets(
     k: usize,
     sel: &Selection,
 ) -> Result<Facets, ViewError> {
+    if let Some(f) = super::summarized::facets(src, fields, k, sel).await? {
+        return Ok(f);
+    }
     let (total, selected) = totals(src, sel).await?;
     let mut out = Vec::with_capacity(fields.len());
     for f in fields {
@@ -120,5 +128,6 @@ pub async fn facets(
         total,
         selected,
         facets: out,
+        from_summaries: false,
     })
 }

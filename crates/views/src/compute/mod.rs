@@ -2,7 +2,9 @@
 //! selection's share (`facets`), the time line (`timeline`), parallel-coordinates tuples
 //! (`parallel`), chart data for the server-side SVG charts (`charts`, two-field ones in
 //! `pairs`), the laid-out graph
-//! and the nodes a selection touches (`graph`), and the rows of a selection (`rows`).
+//! and the nodes a selection touches (`graph`), and the rows of a selection (`rows`). What
+//! the viewer shows of a whole dataset before anything is filtered or selected is read
+//! from the dataset's summaries when they count it (`summarized`).
 //!
 //! Every query counts the whole view (`total`) and the selection (`selected`) in one pass
 //! with `sum(CASE WHEN <selection> THEN 1 ELSE 0 END)`, so each view can highlight the
@@ -14,6 +16,7 @@ pub mod graph;
 pub mod pairs;
 pub mod parallel;
 pub mod rows;
+mod summarized;
 pub mod timeline;
 
 use secviz_lake::datafusion::arrow::array::{Array, ArrayRef, AsArray};

@@ -26,10 +26,15 @@ pub struct Timeline {
     pub min: Option<i64>,
     pub max: Option<i64>,
     pub bins: Vec<TimeBin>,
+    /// Counted by the dataset's summaries, not by a pass over its rows.
+    pub from_summaries: bool,
 }
 
 /// The time span of the view, `None` when no record has a time.
 pub async fn span(src: &Source) -> Result<Option<(i64, i64)>, ViewError> {
+    if let Some((_, span)) = super::summarized::head(src, &Selection::default()).await? {
+        return Ok(span);
+    }
     let b = src
         .collect(&Sql::new(
             "SELECT CAST(min(\"time\") AS BIGINT), CAST(max(\"time\") AS BIGINT) FROM events",
@@ -49,9 +54,26 @@ pub async fn timeline(src: &Source, sel: &Selection) -> Result<Timeline, ViewErr
             min: None,
             max: None,
             bins: Vec::new(),
+            from_summaries: false,
         });
     };
     let b = auto_bucket(lo, hi);
+    let (bins, from_summaries) = match super::summarized::bins(src, sel, b).await? {
+        Some(bins) => (bins, true),
+        None => (bins(src, sel, b).await?, false),
+    };
+    Ok(Timeline {
+        bucket_us: b,
+        bucket: Step::Micros(b).describe(),
+        min: Some(lo.div_euclid(b) * b),
+        max: Some(hi),
+        bins,
+        from_summaries,
+    })
+}
+
+/// Records per bucket of `b` µs, by SQL.
+async fn bins(src: &Source, sel: &Selection, b: i64) -> Result<Vec<TimeBin>, ViewError> {
     // Floor division, so times before 1970 land in the right bucket too.
     let k = format!("CAST(floor(CAST(\"time\" AS DOUBLE) / {b}) AS BIGINT)");
     let mut q = Sql::new(format!("SELECT {k} AS k, count(*) AS total, "));
@@ -61,7 +83,7 @@ pub async fn timeline(src: &Source, sel: &Selection) -> Result<Timeline, ViewErr
     let keys = column(&batches, 0, ints)?;
     let totals = counts(&batches, 1)?;
     let sels = counts(&batches, 2)?;
-    let bins = keys
+    Ok(keys
         .into_iter()
         .zip(totals)
         .zip(sels)
@@ -72,12 +94,5 @@ pub async fn timeline(src: &Source, sel: &Selection) -> Result<Timeline, ViewErr
                 selected,
             })
         })
-        .collect();
-    Ok(Timeline {
-        bucket_us: b,
-        bucket: Step::Micros(b).describe(),
-        min: Some(lo.div_euclid(b) * b),
-        max: Some(hi),
-        bins,
-    })
+        .collect())
 }
