@@ -421,6 +421,14 @@ async fn a_whole_datasets_first_picture_comes_from_its_summaries_as_sql_gives_it
             (b.bucket_us, b.min, b.max, &b.bins),
             "{name}"
         );
+        // The server-side bar charts (pages without JavaScript, thumbnails) likewise.
+        for f in fields {
+            assert_eq!(
+                charts::bar(&s, f, 5, &Selection::default()).await.unwrap(),
+                charts::bar(&r, f, 5, &Selection::default()).await.unwrap(),
+                "{name}: {f}"
+            );
+        }
         // A selection, or a filter: SQL, with the summaries' lake too.
         let sel = port_selection(53);
         let picked = facets::facets(&s, &fields, 5, &sel).await.unwrap();

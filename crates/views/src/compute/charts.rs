@@ -57,6 +57,27 @@ pub async fn bar(
     k: usize,
     sel: &Selection,
 ) -> Result<BarChart, ViewError> {
+    // A bar chart of the whole dataset is one facet: from the summaries, when they count it.
+    if let Some(f) = super::summarized::facets(src, &[field], k, sel).await?
+        && let Some(facet) = f.facets.into_iter().next()
+    {
+        return Ok(BarChart {
+            field: field.to_string(),
+            measure: "events".into(),
+            bars: facet
+                .values
+                .into_iter()
+                .map(|v| Category {
+                    label: label(v.value),
+                    value: v.total as f64,
+                })
+                .collect(),
+            other: facet.other.map(|o| Other {
+                value: o.total as f64,
+                values: o.values,
+            }),
+        });
+    }
     let e = field.sql();
     let mut q = Sql::new(format!("SELECT {e} AS v, count(*) AS n FROM events"));
     q.append(&where_sel(sel)?).push(&format!(
