@@ -58,23 +58,23 @@ pub async fn bar(
     sel: &Selection,
 ) -> Result<BarChart, ViewError> {
     // A bar chart of the whole dataset is one facet: from the summaries, when they count it.
-    if let Some(f) = super::summarized::facets(src, &[field], k, sel).await?
-        && let Some(facet) = f.facets.into_iter().next()
+    if let Some((_, counted)) = super::summarized::facets(src, &[field], k, sel).await?
+        && let Some(c) = counted.into_iter().next()
     {
         return Ok(BarChart {
             field: field.to_string(),
             measure: "events".into(),
-            bars: facet
+            bars: c
                 .values
                 .into_iter()
-                .map(|v| Category {
-                    label: label(v.value),
-                    value: v.total as f64,
+                .map(|(v, n)| Category {
+                    label: label(v),
+                    value: n as f64,
                 })
                 .collect(),
-            other: facet.other.map(|o| Other {
-                value: o.total as f64,
-                values: o.values,
+            other: c.other.map(|(n, values)| Other {
+                value: n as f64,
+                values,
             }),
         });
     }

@@ -116,8 +116,34 @@ pub async fn facets(
     k: usize,
     sel: &Selection,
 ) -> Result<Facets, ViewError> {
-    if let Some(f) = super::summarized::facets(src, fields, k, sel).await? {
-        return Ok(f);
+    if let Some((rows, counted)) = super::summarized::facets(src, fields, k, sel).await? {
+        let facets = fields
+            .iter()
+            .zip(counted)
+            .map(|(f, c)| Facet {
+                field: *f,
+                values: c
+                    .values
+                    .into_iter()
+                    .map(|(value, n)| FacetValue {
+                        value,
+                        total: n,
+                        selected: n,
+                    })
+                    .collect(),
+                other: c.other.map(|(total, values)| OtherCounts {
+                    total,
+                    selected: total,
+                    values,
+                }),
+            })
+            .collect();
+        return Ok(Facets {
+            total: rows,
+            selected: rows,
+            facets,
+            from_summaries: true,
+        });
     }
     let (total, selected) = totals(src, sel).await?;
     let mut out = Vec::with_capacity(fields.len());

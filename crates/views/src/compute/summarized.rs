@@ -11,8 +11,6 @@ use std::cmp::Ordering;
 use secviz_lake::summary::{MINUTE_US, Summary, Table, Tables};
 use secviz_parse::schema::col;
 
-use super::facets::{Facet, FacetValue, Facets, OtherCounts};
-use super::timeline::TimeBin;
 use crate::error::ViewError;
 use crate::field::Field;
 use crate::selection::Selection;
@@ -100,10 +98,18 @@ fn counts(s: &Summary, f: Field) -> Option<(Vec<(Value, u64)>, u64)> {
     Some((values, s.rows.saturating_sub(counted)))
 }
 
-/// The top `k` values of `f` as [`super::facets::facet`] gives them: most events first,
-/// ties by value, the events without a value as one more value (last among ties), and the
-/// rest folded into "other".
-fn facet(f: Field, counted: (Vec<(Value, u64)>, u64), k: usize, total: u64) -> Facet {
+/// One field's top values, counted by the summary.
+pub(crate) struct Counted {
+    /// (value, events), most events first.
+    pub values: Vec<(Option<String>, u64)>,
+    /// The events and the distinct values folded into "other", when any are.
+    pub other: Option<(u64, u64)>,
+}
+
+/// The top `k` values of a field as [`super::facets::facet`] gives them: most events
+/// first, ties by value, the events without a value as one more value (last among ties),
+/// and the rest folded into "other".
+fn top(counted: (Vec<(Value, u64)>, u64), k: usize, total: u64) -> Counted {
     let (values, without) = counted;
     let distinct = values.len() as u64 + u64::from(without > 0);
     let mut all: Vec<(Option<Value>, u64)> =
@@ -124,34 +130,24 @@ fn facet(f: Field, counted: (Vec<(Value, u64)>, u64), k: usize, total: u64) -> F
         all.truncate(k);
     }
     all.sort_by(order);
-    let values: Vec<FacetValue> = all
+    let values: Vec<(Option<String>, u64)> = all
         .into_iter()
-        .map(|(v, n)| FacetValue {
-            value: v.map(|v| v.shown()),
-            total: n,
-            selected: n,
-        })
+        .map(|(v, n)| (v.map(|v| v.shown()), n))
         .collect();
-    let shown: u64 = values.iter().map(|v| v.total).sum();
-    let other = (shown < total).then(|| OtherCounts {
-        total: total - shown,
-        selected: total - shown,
-        values: distinct.saturating_sub(values.len() as u64),
-    });
-    Facet {
-        field: f,
-        values,
-        other,
-    }
+    let shown: u64 = values.iter().map(|v| v.1).sum();
+    let other =
+        (shown < total).then(|| (total - shown, distinct.saturating_sub(values.len() as u64)));
+    Counted { values, other }
 }
 
-/// [`super::facets::facets`] from the summary, when it answers.
+/// The events of the whole view and the top `k` values of each of `fields`, from the
+/// summary, when it counts them all.
 pub(crate) async fn facets(
     src: &Source,
     fields: &[Field],
     k: usize,
     sel: &Selection,
-) -> Result<Option<Facets>, ViewError> {
+) -> Result<Option<(u64, Vec<Counted>)>, ViewError> {
     let Some(tables) = fields
         .iter()
         .map(|f| table_of(*f))
@@ -167,14 +163,9 @@ pub(crate) async fn facets(
         let Some(c) = counts(&s, *f) else {
             return Ok(None);
         };
-        out.push(facet(*f, c, k, s.rows));
+        out.push(top(c, k, s.rows));
     }
-    Ok(Some(Facets {
-        total: s.rows,
-        selected: s.rows,
-        facets: out,
-        from_summaries: true,
-    }))
+    Ok(Some((s.rows, out)))
 }
 
 /// The events of the whole view, and its time span, from the summary's head.
@@ -188,13 +179,14 @@ pub(crate) async fn head(
     Ok(Some((s.rows, s.time_min_us.zip(s.time_max_us))))
 }
 
-/// Events per bucket of `bucket_us` from the summary's minutes, when a bucket is whole
-/// minutes (so each minute falls in one bucket).
+/// Events per bucket of `bucket_us` (its start, µs, and its events; empty buckets left
+/// out) from the summary's minutes, when a bucket is whole minutes (so each minute falls in
+/// one bucket).
 pub(crate) async fn bins(
     src: &Source,
     sel: &Selection,
     bucket_us: i64,
-) -> Result<Option<Vec<TimeBin>>, ViewError> {
+) -> Result<Option<Vec<(i64, u64)>>, ViewError> {
     if bucket_us % MINUTE_US != 0 {
         return Ok(None);
     }
@@ -205,20 +197,13 @@ pub(crate) async fn bins(
         return Ok(None);
     };
     let per = bucket_us / MINUTE_US;
-    let mut bins: Vec<TimeBin> = Vec::new();
+    let mut bins: Vec<(i64, u64)> = Vec::new();
     // Minutes are in order, so each bucket's are together.
     for (m, n) in minutes {
         let t = m.div_euclid(per) * bucket_us;
         match bins.last_mut() {
-            Some(b) if b.t == t => {
-                b.total += n;
-                b.selected += n;
-            }
-            _ => bins.push(TimeBin {
-                t,
-                total: *n,
-                selected: *n,
-            }),
+            Some(b) if b.0 == t => b.1 += n,
+            _ => bins.push((t, *n)),
         }
     }
     Ok(Some(bins))

@@ -59,7 +59,16 @@ pub async fn timeline(src: &Source, sel: &Selection) -> Result<Timeline, ViewErr
     };
     let b = auto_bucket(lo, hi);
     let (bins, from_summaries) = match super::summarized::bins(src, sel, b).await? {
-        Some(bins) => (bins, true),
+        Some(bins) => (
+            bins.into_iter()
+                .map(|(t, n)| TimeBin {
+                    t,
+                    total: n,
+                    selected: n,
+                })
+                .collect(),
+            true,
+        ),
         None => (bins(src, sel, b).await?, false),
     };
     Ok(Timeline {
