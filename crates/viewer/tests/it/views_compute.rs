@@ -421,6 +421,22 @@ async fn a_whole_datasets_first_picture_comes_from_its_summaries_as_sql_gives_it
             (b.bucket_us, b.min, b.max, &b.bins),
             "{name}"
         );
+        // The check before a chart (events, and events with a value in each field).
+        let counted = [
+            Field::parse("dst_port").unwrap(),
+            Field::parse("src_ip").unwrap(),
+            Field::parse("dns_qname").unwrap(),
+            Field::parse("time").unwrap(),
+        ];
+        assert_eq!(
+            secviz_views::compute::value_counts(&s, &counted)
+                .await
+                .unwrap(),
+            secviz_views::compute::value_counts(&r, &counted)
+                .await
+                .unwrap(),
+            "{name}"
+        );
         // The server-side bar charts (pages without JavaScript, thumbnails) likewise.
         for f in fields {
             assert_eq!(

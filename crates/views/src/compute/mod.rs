@@ -45,6 +45,9 @@ fn cast_to(col: &ArrayRef, t: &DataType) -> Result<ArrayRef, ViewError> {
 
 /// How many events the source holds, and how many of them have a value for each field.
 pub async fn value_counts(src: &Source, fields: &[Field]) -> Result<(u64, Vec<u64>), ViewError> {
+    if let Some(counts) = summarized::value_counts(src, fields).await? {
+        return Ok(counts);
+    }
     let mut select = vec!["count(*)".to_string()];
     select.extend(fields.iter().map(|f| format!("count({})", f.sql())));
     let batches = src

@@ -8,7 +8,7 @@
 
 use std::cmp::Ordering;
 
-use secviz_lake::summary::{MINUTE_US, Summary, Table, Tables};
+use secviz_lake::summary::{FACTS, MINUTE_US, Summary, Table, Tables};
 use secviz_parse::schema::col;
 
 use crate::error::ViewError;
@@ -207,4 +207,25 @@ pub(crate) async fn bins(
         }
     }
     Ok(Some(bins))
+}
+
+/// [`super::value_counts`] from the summary's head: the events, and the events with a
+/// value in each of `fields`, when every one is a column whose values the summaries count
+/// ([`FACTS`]).
+pub(crate) async fn value_counts(
+    src: &Source,
+    fields: &[Field],
+) -> Result<Option<(u64, Vec<u64>)>, ViewError> {
+    let counted = |f: &Field| matches!(f, Field::Column(c) if FACTS.contains(c));
+    if !fields.iter().all(counted) {
+        return Ok(None);
+    }
+    let Some(s) = summary_of(src, &Selection::default(), Tables::NONE).await? else {
+        return Ok(None);
+    };
+    let with_value = fields
+        .iter()
+        .map(|f| s.facts.get(f.column()).copied().unwrap_or(0))
+        .collect();
+    Ok(Some((s.rows, with_value)))
 }
