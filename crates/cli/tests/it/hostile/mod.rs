@@ -46,10 +46,10 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 
 use catalogue::{Outcome, hostile_requests, is_json_error, send};
-use limits::{ANSWER_KIB, EXPORT_SECONDS, HEADER_SECONDS, MAX_HOSTILE, QUERY_MEMORY_MIB};
+use limits::{ANSWER_KIB, HEADER_SECONDS, MAX_HOSTILE, QUERY_MEMORY_MIB};
 use load::{measure_pages, p99};
 use site::{Server, Site, between, count, posts_and_datasets, rss_of};
-use slow_clients::{StalledExport, slow_headers, stalled_export};
+use slow_clients::{STALL_ALONE, STALL_IN_STORM, StalledExport, slow_headers, stalled_export};
 
 /// How long an attacker waits between its requests.
 const PACE: Duration = Duration::from_millis(500);
@@ -299,7 +299,7 @@ async fn each_kind_alone(t: &Target) {
     // a busy answer is asked again after the Retry-After, as a client should.
     let mut tries = Vec::new();
     for _ in 0..3 {
-        let s = stalled_export(&t.server.addr, &t.dataset).await;
+        let s = stalled_export(&t.server.addr, &t.dataset, STALL_ALONE).await;
         let busy = s.statuses.iter().all(|s| s == "429");
         tries.push(s);
         if !busy {
@@ -326,7 +326,7 @@ fn check_stalled_export(s: &StalledExport) {
     );
     assert!(!s.whole, "a stalled reader was sent all its exports: {s:?}");
     assert!(
-        s.took < Duration::from_secs(EXPORT_SECONDS + 10),
+        s.took < s.stalled_for + Duration::from_secs(10),
         "a stalled export reader held on for {:?}",
         s.took
     );
@@ -418,7 +418,7 @@ async fn storm(t: &mut Target) -> Storm {
     };
     let stalled = attack_rt.spawn({
         let (addr, dataset) = (t.server.addr.clone(), t.dataset.clone());
-        async move { stalled_export(&addr, &dataset).await }
+        async move { stalled_export(&addr, &dataset, STALL_IN_STORM).await }
     });
     let slow = {
         let addr = t.server.addr.clone();

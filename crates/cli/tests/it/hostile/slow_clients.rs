@@ -5,22 +5,37 @@ use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use super::catalogue::enc;
-use super::limits::EXPORT_SECONDS;
+use super::limits::{EXPORT_SECONDS, WRITE_SECONDS};
 
 /// What a reader that stopped reading its exports got.
 #[derive(Debug)]
 pub(super) struct StalledExport {
     /// From the requests sent to the connection's end.
     pub(super) took: Duration,
+    /// How long it read nothing.
+    pub(super) stalled_for: Duration,
     /// The status of each answer that began (`200` an export, `429` turned away as busy).
     pub(super) statuses: Vec<String>,
     /// Whether every export asked for arrived whole.
     pub(super) whole: bool,
 }
 
-/// A CSV export whose client stops reading: the server must close the connection (its
-/// write timeout, and the export's time limit behind it) with the answer incomplete.
-pub(super) async fn stalled_export(addr: &str, dataset: &str) -> StalledExport {
+/// How long a reader stalls when nothing else competes for the server: longer than one
+/// export may take, so the server has filled the buffers and stalled on it.
+pub(super) const STALL_ALONE: Duration = Duration::from_secs(EXPORT_SECONDS + 2);
+
+/// How long a reader stalls beside a storm. There the server may take up to its export
+/// limit to make each of the pipelined exports, and the buffers may not be full before
+/// the last has begun; a reader that woke earlier would take them in as they come, and a
+/// server that never had to stall on it would rightly send them whole. So it reads nothing
+/// until every export has had its time and the write timeout has run out behind them.
+pub(super) const STALL_IN_STORM: Duration =
+    Duration::from_secs(PIPELINED as u64 * EXPORT_SECONDS + WRITE_SECONDS + 2);
+
+/// A CSV export whose client stops reading for `stall`: the server must close the
+/// connection (its write timeout, and the export's time limit behind it) with the answer
+/// incomplete.
+pub(super) async fn stalled_export(addr: &str, dataset: &str, stall: Duration) -> StalledExport {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let spec = serde_json::json!({"version": 1, "kind": "bar", "fields": ["src_ip"], "top_k": 10})
         .to_string();
@@ -44,8 +59,7 @@ pub(super) async fn stalled_export(addr: &str, dataset: &str) -> StalledExport {
     let requests: String = (0..PIPELINED).map(|i| ask(i == PIPELINED - 1)).collect();
     s.write_all(requests.as_bytes()).await.unwrap();
     let t = Instant::now();
-    // Read nothing for longer than the export may take.
-    tokio::time::sleep(Duration::from_secs(EXPORT_SECONDS + 2)).await;
+    tokio::time::sleep(stall).await;
     let mut all = Vec::new();
     let read = tokio::time::timeout(Duration::from_secs(30), s.read_to_end(&mut all)).await;
     assert!(read.is_ok(), "the server kept the stalled connection open");
@@ -59,6 +73,7 @@ pub(super) async fn stalled_export(addr: &str, dataset: &str) -> StalledExport {
     let whole = all.windows(5).filter(|w| w == b"0\r\n\r\n").count();
     StalledExport {
         took: t.elapsed(),
+        stalled_for: stall,
         statuses,
         whole: whole == PIPELINED,
     }
