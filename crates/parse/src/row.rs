@@ -290,6 +290,51 @@ impl ExtraWriter<'_> {
         self.key(k);
         self.text.push_str(v);
     }
+    /// [`Self::str`] under a key rendered once by [`json_key`] (a header's field names,
+    /// the same on every row): the key is copied, not checked for escapes again.
+    #[inline]
+    pub fn str_rendered(self, key: &str, v: &str) {
+        self.text.push_str(key);
+        self.text.push('"');
+        json_escape_into(self.text, v);
+        self.text.push('"');
+    }
+    /// [`Self::bool`] under a key rendered by [`json_key`].
+    #[inline]
+    pub fn bool_rendered(self, key: &str, v: bool) {
+        self.text.push_str(key);
+        self.text.push_str(if v { "true" } else { "false" });
+    }
+    /// A JSON array of strings under a key rendered by [`json_key`], written in place.
+    #[inline]
+    pub fn str_list_rendered<'s>(self, key: &str, items: impl Iterator<Item = &'s str>) {
+        self.text.push_str(key);
+        self.text.push('[');
+        for (i, v) in items.enumerate() {
+            if i > 0 {
+                self.text.push(',');
+            }
+            self.text.push('"');
+            json_escape_into(self.text, v);
+            self.text.push('"');
+        }
+        self.text.push(']');
+    }
+    /// [`Self::raw_json`] under a key rendered by [`json_key`].
+    #[inline]
+    pub fn raw_json_rendered(self, key: &str, v: &str) {
+        self.text.push_str(key);
+        self.text.push_str(v);
+    }
+}
+
+/// `"k":`, with `k` escaped: a member's key as [`ExtraWriter`] writes it, rendered once.
+pub(crate) fn json_key(k: &str) -> String {
+    let mut out = String::with_capacity(k.len() + 3);
+    out.push('"');
+    json_escape_into(&mut out, k);
+    out.push_str("\":");
+    out
 }
 
 /// Appends `s` to `out` with JSON string escaping (without the quotes).

@@ -7,7 +7,7 @@
 //! Apache *error* logs have another shape (`[date] [level] message`); they are read
 //! by the syslog parser, and a line of one given to this parser is rejected saying so.
 
-use memchr::memchr;
+use memchr::{memchr, memchr2};
 
 use super::scan::{self, uint};
 use super::syslog::is_apache_error;
@@ -45,13 +45,13 @@ impl LineParser for AccessParser {
             );
         }
         // "CLIENT IDENT USER [date]", or "VHOST CLIENT IDENT USER [date]" (vhost_combined).
-        let Some(open) = memchr::memmem::find(line.as_bytes(), b" [") else {
+        let Some(open) = scan::find(line.as_bytes(), b" [") else {
             return bad(
                 RejectReason::Unrecognized,
                 "expected \"CLIENT IDENT USER [date]\"",
             );
         };
-        let mut words = line[..open].split(' ');
+        let mut words = scan::words(&line[..open]);
         let (client, ident, user) = match (
             words.next(),
             words.next(),
@@ -105,7 +105,13 @@ impl LineParser for AccessParser {
                 "expected the quoted request line",
             )
         })?;
-        request_line(unescape(raw, esc, &mut self.scratch), row);
+        // Without escapes the values are slices of the line, set without a copy.
+        if esc {
+            let request = unescape(raw, esc, &mut self.scratch);
+            request_line(request, row, |row, c, v| row.set_copy(c, v));
+        } else {
+            request_line(raw, row, Row::set);
+        }
         rest = r.trim_start_matches(' ');
         let (status, r) = scan::word(rest);
         match uint(status).filter(|&s| s <= 999) {
@@ -144,9 +150,13 @@ impl LineParser for AccessParser {
                     "the user agent has no closing quote",
                 )
             })?;
-            let ua = unescape(raw, esc, &mut self.scratch);
-            if ua != "-" {
-                row.set_copy(S::UserAgent, ua);
+            if esc {
+                let ua = unescape(raw, esc, &mut self.scratch);
+                if ua != "-" {
+                    row.set_copy(S::UserAgent, ua);
+                }
+            } else if raw != "-" {
+                row.set(S::UserAgent, raw);
             }
             let tail = r.trim();
             if !tail.is_empty() {
@@ -159,8 +169,13 @@ impl LineParser for AccessParser {
 }
 
 /// `GET /path HTTP/1.1`; anything else (a TLS handshake sent to port 80) goes to extra.
-fn request_line(request: &str, row: &mut Row) {
-    let mut parts = request.split(' ');
+/// `set` sets a column: a slice of the line as is, or a copy of an unescaped value.
+fn request_line<'a, 'r>(
+    request: &'r str,
+    row: &mut Row<'a>,
+    set: impl Fn(&mut Row<'a>, S, &'r str),
+) {
+    let mut parts = scan::words(request);
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
         (Some(m), Some(uri), proto, None)
             if !m.is_empty()
@@ -168,8 +183,8 @@ fn request_line(request: &str, row: &mut Row) {
                 && m.bytes()
                     .all(|c| c.is_ascii_uppercase() || c == b'-' || c == b'_') =>
         {
-            row.set_copy(S::HttpMethod, m);
-            row.set_copy(S::HttpUri, uri);
+            set(row, S::HttpMethod, m);
+            set(row, S::HttpUri, uri);
             if let Some(p) = proto {
                 row.extra().str("http_version", p);
             }
@@ -188,22 +203,16 @@ fn quoted(s: &str) -> Option<(&str, bool, &str)> {
     let b = body.as_bytes();
     let mut i = 0;
     let mut escaped = false;
-    while i < b.len() {
-        match b[i] {
-            b'\\' => {
-                escaped = true;
-                i += 2;
-                continue;
-            }
-            b'"' => break,
-            _ => {}
+    // The request, referrer and user agent are long: `memchr2` jumps to the next quote or
+    // backslash (a byte loop here was a fifth of an access log's parse).
+    loop {
+        let at = i + memchr2(b'\\', b'"', b.get(i..)?)?;
+        if b[at] == b'"' {
+            return Some((&body[..at], escaped, &body[at + 1..]));
         }
-        i += 1;
+        escaped = true;
+        i = at + 2;
     }
-    if i >= b.len() {
-        return None;
-    }
-    Some((&body[..i], escaped, &body[i + 1..]))
 }
 
 /// Undoes Apache's `\"` and `\\` escapes (other escapes such as `\x16` are kept).

@@ -7,8 +7,6 @@
 //! and an `activity` label in `extra` (e.g. `logon`, `invalid_user`, `disconnect`).
 //! A message that is not recognised stays a plain `base_event`; it is never rejected.
 
-use memchr::memmem;
-
 use super::scan::{self, is_ipv4, port, uint};
 use crate::row::{I, Row, S};
 
@@ -16,8 +14,8 @@ pub(crate) const AUTH: &str = "authentication";
 
 /// Reads the message of one syslog event (`app` and `msg` are slices of the line).
 pub(crate) fn enrich<'a>(app: Option<&'a str>, msg: &'a str, row: &mut Row<'a>) {
-    if memmem::find(msg.as_bytes(), b"SRC=").is_some()
-        && memmem::find(msg.as_bytes(), b" DST=").is_some()
+    if scan::find(msg.as_bytes(), b"SRC=").is_some()
+        && scan::find(msg.as_bytes(), b" DST=").is_some()
     {
         super::firewall::firewall(msg, row);
         return;
@@ -41,14 +39,14 @@ pub(crate) fn enrich<'a>(app: Option<&'a str>, msg: &'a str, row: &mut Row<'a>) 
         | "dovecot" | "passwd" | "systemd-logind" | "polkitd" | "cron" | "CRON" => {
             generic_auth(msg, row)
         }
-        _ if app.contains("(pam_unix)") || msg.starts_with("pam_unix(") => generic_auth(msg, row),
+        _ if scan::has(app, "(pam_unix)") || msg.starts_with("pam_unix(") => generic_auth(msg, row),
         _ => {}
     }
 }
 
 /// The word after `key` (up to a space), if `key` occurs.
 fn after<'a>(msg: &'a str, key: &str) -> Option<&'a str> {
-    let i = memmem::find(msg.as_bytes(), key.as_bytes())?;
+    let i = scan::find(msg.as_bytes(), key.as_bytes())?;
     let rest = &msg[i + key.len()..];
     let w = scan::word(rest).0;
     (!w.is_empty()).then_some(w)
@@ -58,7 +56,7 @@ fn after<'a>(msg: &'a str, key: &str) -> Option<&'a str> {
 fn kv<'a>(msg: &'a str, key: &str) -> Option<&'a str> {
     let b = msg.as_bytes();
     let mut from = 0;
-    while let Some(i) = memmem::find(&b[from..], key.as_bytes()) {
+    while let Some(i) = scan::find(&b[from..], key.as_bytes()) {
         let at = from + i;
         // Whole-word match: start of message or a space before.
         if at == 0 || b[at - 1] == b' ' {
@@ -217,9 +215,9 @@ fn sudo<'a>(msg: &'a str, row: &mut Row<'a>) {
         && !user.contains(' ')
         && !user.is_empty()
     {
-        let failed = rest.contains("incorrect password")
-            || rest.contains("NOT in sudoers")
-            || rest.contains("command not allowed");
+        let failed = scan::has(rest, "incorrect password")
+            || scan::has(rest, "NOT in sudoers")
+            || scan::has(rest, "command not allowed");
         authn(
             row,
             if failed { "sudo_denied" } else { "sudo" },
@@ -245,7 +243,7 @@ fn sudo<'a>(msg: &'a str, row: &mut Row<'a>) {
 /// `check pass; user unknown`.
 fn generic_auth<'a>(msg: &'a str, row: &mut Row<'a>) {
     let m = msg;
-    let lower_has = |needle: &str| memmem::find(m.as_bytes(), needle.as_bytes()).is_some();
+    let lower_has = |needle: &str| scan::find(m.as_bytes(), needle.as_bytes()).is_some();
     // "PAM 2 more authentication failures" repeats failures already logged: no outcome.
     let (activity, result) = if lower_has("more authentication failures")
         || lower_has("Too many authentication failures")

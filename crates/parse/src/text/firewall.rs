@@ -2,8 +2,6 @@
 //! SRC=1.2.3.4 DST=5.6.7.8 LEN=60 PROTO=TCP SPT=443 DPT=51234 ... ACK RST`), as OCSF
 //! Network Activity with action, rule, interface, direction, addresses and flags.
 
-use memchr::memmem;
-
 use super::payload::write_flags;
 use super::scan::{self, port, uint};
 use crate::row::{I, Row, S};
@@ -14,7 +12,7 @@ pub(crate) fn firewall<'a>(msg: &'a str, row: &mut Row<'a>) {
     row.set(S::EventClass, super::packet::NETWORK);
     row.set_int(I::Packets, 1);
     // The log prefix is what precedes IN=; ufw's is "[UFW BLOCK]".
-    let start = memmem::find(msg.as_bytes(), b"IN=").unwrap_or(0);
+    let start = scan::find(msg.as_bytes(), b"IN=").unwrap_or(0);
     let mut prefix = msg[..start].trim();
     // Kernel time "[12345.678]" in front of the prefix.
     if let Some((stamp, r)) = prefix.strip_prefix('[').and_then(|p| p.split_once(']'))

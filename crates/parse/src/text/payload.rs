@@ -174,7 +174,7 @@ pub(crate) fn tcp_new(rest: &str, row: &mut Row<'_>) -> Result<(), Bad> {
         }
     }
     set_flags(row, bits);
-    for item in rest[end + 1..].split(", ") {
+    for item in scan::split(&rest[end + 1..], ", ") {
         let item = item.trim_start_matches(',');
         let (k, v) = scan::word(item);
         match k {

@@ -8,6 +8,45 @@ use crate::printable::quoted;
 use crate::reject::RejectReason;
 use crate::row::{Row, S};
 
+/// Where `needle` first occurs in `hay`, as `memchr::memmem::find` says. That function
+/// builds a searcher on every call, which cost more than a third of a syslog parse:
+/// log lines are short and the needles are a few bytes. Here `memchr` finds the
+/// needle's first byte and the rest is compared. On a long haystack (a hostile line
+/// of one repeated byte would make that quadratic) the linear-time searcher is used.
+#[inline]
+pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let Some((&first, rest)) = needle.split_first() else {
+        return Some(0);
+    };
+    if hay.len() > SHORT_HAYSTACK {
+        return memchr::memmem::find(hay, needle);
+    }
+    let last = hay.len().checked_sub(needle.len())?;
+    let mut from = 0;
+    while from <= last {
+        let at = from + memchr::memchr(first, &hay[from..=last])?;
+        // Compared inline: a call to `memcmp` for a few bytes cost more than the search.
+        if hay[at + 1..at + needle.len()]
+            .iter()
+            .zip(rest)
+            .all(|(a, b)| a == b)
+        {
+            return Some(at);
+        }
+        from = at + 1;
+    }
+    None
+}
+
+/// Haystacks up to this long are searched by [`find`] itself (most log lines).
+const SHORT_HAYSTACK: usize = 512;
+
+/// Whether `needle` occurs in `hay` ([`find`]).
+#[inline]
+pub(crate) fn has(hay: &str, needle: &str) -> bool {
+    find(hay.as_bytes(), needle.as_bytes()).is_some()
+}
+
 /// Unsigned decimal number filling the whole string.
 #[inline]
 pub(crate) fn uint(s: &str) -> Option<u64> {
@@ -168,13 +207,35 @@ impl<'a> Iterator for Words<'a> {
     }
 }
 
-/// Position of `needle` in a short haystack (a few dozen bytes): a plain loop, where
-/// building a SIMD searcher per call would cost more than the search.
-#[inline]
-pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    let (&first, tail) = needle.split_first()?;
-    let last = hay.len().checked_sub(needle.len())?;
-    (0..=last).find(|&i| hay[i] == first && &hay[i + 1..i + needle.len()] == tail)
+/// `s.split(sep)` for a short line, with [`find`] (`str::split` with a string pattern
+/// sets up a two-way searcher first, which cost more than the splitting).
+pub(crate) fn split<'a>(s: &'a str, sep: &'static str) -> Split<'a> {
+    debug_assert!(!sep.is_empty());
+    Split { rest: Some(s), sep }
+}
+
+pub(crate) struct Split<'a> {
+    rest: Option<&'a str>,
+    sep: &'static str,
+}
+
+impl<'a> Iterator for Split<'a> {
+    type Item = &'a str;
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a str> {
+        let s = self.rest?;
+        match find(s.as_bytes(), self.sep.as_bytes()) {
+            Some(i) => {
+                self.rest = Some(&s[i + self.sep.len()..]);
+                Some(&s[..i])
+            }
+            None => {
+                self.rest = None;
+                Some(s)
+            }
+        }
+    }
 }
 
 /// Position of a byte in a short slice.
@@ -220,5 +281,23 @@ mod tests {
         assert_eq!(find(b"ab", b"abc"), None);
         assert_eq!(find(b"aab", b"ab"), Some(1));
         assert_eq!(find(b"ab", b"ab"), Some(0));
+        assert_eq!(find(b"x aa a", b"a a"), Some(3));
+        let long = format!("{}needle", "n".repeat(2 * SHORT_HAYSTACK));
+        assert_eq!(find(long.as_bytes(), b"needle"), Some(2 * SHORT_HAYSTACK));
+        assert_eq!(find(b"abc", b""), Some(0));
+        for (line, sep) in [
+            (", seq 1, win 2, length 0", ", "),
+            ("a, b,, c, ", ", "),
+            ("", ", "),
+            (", ", ", "),
+            ("no separator", ", "),
+            ("aaa", "aa"),
+        ] {
+            assert_eq!(
+                split(line, sep).collect::<Vec<_>>(),
+                line.split(sep).collect::<Vec<_>>(),
+                "{line:?} on {sep:?}"
+            );
+        }
     }
 }

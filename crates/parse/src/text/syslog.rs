@@ -8,7 +8,7 @@
 //! [`super::auth`] then reads what it can from the message (sshd, sudo, su, PAM,
 //! iptables/ufw kernel lines).
 
-use memchr::{memchr, memmem};
+use memchr::memchr;
 
 use super::auth;
 use super::tcpdump::Clock;
@@ -110,7 +110,7 @@ fn priority(line: &str) -> Result<(Option<u32>, &str), Bad> {
 /// `app[pid]: message`, `app: message`, or just a message. Returns (app, message).
 fn tag_and_message<'a>(rest: &'a str, row: &mut Row<'a>) -> (Option<&'a str>, &'a str) {
     if let Some(i) =
-        memmem::find(rest.as_bytes(), b": ").or_else(|| rest.strip_suffix(':').map(|r| r.len()))
+        scan::find(rest.as_bytes(), b": ").or_else(|| rest.strip_suffix(':').map(|r| r.len()))
     {
         let tag = &rest[..i];
         if !tag.is_empty() && tag.len() <= 64 {

@@ -4,8 +4,6 @@
 //! direction of `-i any` are understood. The packet part is read by
 //! [`super::packet::parse_body`].
 
-use memchr::memmem;
-
 use super::packet::{NETWORK, parse_body};
 use super::scan::{self, set_ip};
 use super::{Bad, LineParser, Outcome, bad, count};
@@ -225,13 +223,14 @@ impl LineParser for TcpdumpParser {
 
 /// `eth0  In  IP ...` (tcpdump -i any, 4.99+): interface and direction.
 fn interface_prefix<'a>(rest: &'a str, row: &mut Row<'a>) -> &'a str {
-    let Some(i) = memmem::find(rest.as_bytes(), b"  ") else {
-        return rest;
+    // The name is the first word, of at most 32 bytes, and two spaces follow it: only
+    // the line's first space is looked for, not a double space anywhere in the line.
+    let b = rest.as_bytes();
+    let i = match scan::pos(&b[..b.len().min(33)], b' ') {
+        Some(i) if i > 0 && b.get(i + 1) == Some(&b' ') => i,
+        _ => return rest,
     };
     let ifname = &rest[..i];
-    if ifname.is_empty() || ifname.len() > 32 || ifname.contains(' ') {
-        return rest;
-    }
     let after = rest[i..].trim_start_matches(' ');
     let (dir, body) = scan::word(after);
     let d = match dir {
@@ -252,13 +251,13 @@ fn link_prefix(rest: &str) -> Result<&str, Bad> {
     if !is_mac_start(rest) {
         return Ok(rest);
     }
-    let Some(i) = memmem::find(rest.as_bytes(), b"ethertype ") else {
+    let Some(i) = scan::find(rest.as_bytes(), b"ethertype ") else {
         return Ok(rest);
     };
     let et = &rest[i + 10..];
     let after_len = |s: &'_ str| -> Option<usize> {
-        let j = memmem::find(s.as_bytes(), b", length ")?;
-        let k = memmem::find(&s.as_bytes()[j..], b": ")?;
+        let j = scan::find(s.as_bytes(), b", length ")?;
+        let k = scan::find(&s.as_bytes()[j..], b": ")?;
         Some(j + k + 2)
     };
     if et.starts_with("IPv4") || et.starts_with("IPv6") {
@@ -273,10 +272,10 @@ fn link_prefix(rest: &str) -> Result<&str, Bad> {
         return Ok(&et[n..]);
     }
     if et.starts_with("802.1Q")
-        && let Some(j) = memmem::find(et.as_bytes(), b"ethertype IPv")
+        && let Some(j) = scan::find(et.as_bytes(), b"ethertype IPv")
     {
         let inner = &et[j + 10..];
-        if let Some(k) = memmem::find(inner.as_bytes(), b"), ") {
+        if let Some(k) = scan::find(inner.as_bytes(), b"), ") {
             return Ok(&inner[k + 3..]);
         }
     }
