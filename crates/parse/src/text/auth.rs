@@ -7,15 +7,26 @@
 //! and an `activity` label in `extra` (e.g. `logon`, `invalid_user`, `disconnect`).
 //! A message that is not recognised stays a plain `base_event`; it is never rejected.
 
+use memchr::memmem::Finder;
+
 use super::scan::{self, is_ipv4, port, uint};
+
+/// The searcher for a fixed needle, built once (`memmem::find` builds one per call).
+macro_rules! finder {
+    ($needle:literal) => {{
+        static F: std::sync::LazyLock<Finder<'static>> =
+            std::sync::LazyLock::new(|| Finder::new($needle));
+        &*F
+    }};
+}
 use crate::row::{I, Row, S};
 
 pub(crate) const AUTH: &str = "authentication";
 
 /// Reads the message of one syslog event (`app` and `msg` are slices of the line).
 pub(crate) fn enrich<'a>(app: Option<&'a str>, msg: &'a str, row: &mut Row<'a>) {
-    if scan::find(msg.as_bytes(), b"SRC=").is_some()
-        && scan::find(msg.as_bytes(), b" DST=").is_some()
+    if finder!("SRC=").find(msg.as_bytes()).is_some()
+        && finder!(" DST=").find(msg.as_bytes()).is_some()
     {
         super::firewall::firewall(msg, row);
         return;
@@ -45,25 +56,26 @@ pub(crate) fn enrich<'a>(app: Option<&'a str>, msg: &'a str, row: &mut Row<'a>) 
 }
 
 /// The word after `key` (up to a space), if `key` occurs.
-fn after<'a>(msg: &'a str, key: &str) -> Option<&'a str> {
-    let i = scan::find(msg.as_bytes(), key.as_bytes())?;
-    let rest = &msg[i + key.len()..];
+fn after<'a>(msg: &'a str, key: &Finder<'static>) -> Option<&'a str> {
+    let i = key.find(msg.as_bytes())?;
+    let rest = &msg[i + key.needle().len()..];
     let w = scan::word(rest).0;
     (!w.is_empty()).then_some(w)
 }
 
 /// `key=value` where value ends at a space (`rhost=1.2.3.4`, `user=root`).
-fn kv<'a>(msg: &'a str, key: &str) -> Option<&'a str> {
+fn kv<'a>(msg: &'a str, key: &Finder<'static>) -> Option<&'a str> {
     let b = msg.as_bytes();
+    let len = key.needle().len();
     let mut from = 0;
-    while let Some(i) = scan::find(&b[from..], key.as_bytes()) {
+    while let Some(i) = key.find(&b[from..]) {
         let at = from + i;
         // Whole-word match: start of message or a space before.
         if at == 0 || b[at - 1] == b' ' {
-            let w = scan::word(&msg[at + key.len()..]).0;
+            let w = scan::word(&msg[at + len..]).0;
             return (!w.is_empty()).then_some(w);
         }
-        from = at + key.len();
+        from = at + len;
     }
     None
 }
@@ -81,7 +93,7 @@ fn set_remote<'a>(row: &mut Row<'a>, host: &'a str) {
 }
 
 fn set_port_after(row: &mut Row<'_>, msg: &str) {
-    if let Some(p) = after(msg, " port ").and_then(port) {
+    if let Some(p) = after(msg, finder!(" port ")).and_then(port) {
         row.set_int(I::SrcPort, p);
     }
 }
@@ -124,7 +136,7 @@ fn sshd<'a>(msg: &'a str, row: &mut Row<'a>) {
         if invalid {
             row.extra().bool("invalid_user", true);
         }
-        if let Some(ip) = after(tail, " from ") {
+        if let Some(ip) = after(tail, finder!(" from ")) {
             set_remote(row, ip);
         }
         set_port_after(row, tail);
@@ -138,7 +150,7 @@ fn sshd<'a>(msg: &'a str, row: &mut Row<'a>) {
         };
         authn(row, "invalid_user", Some("failure"));
         row.set_nonempty(S::User, user);
-        if let Some(ip) = after(tail, " from ") {
+        if let Some(ip) = after(tail, finder!(" from ")) {
             set_remote(row, ip);
         }
         set_port_after(row, tail);
@@ -158,7 +170,7 @@ fn sshd<'a>(msg: &'a str, row: &mut Row<'a>) {
             None => (r, ""),
         };
         row.set_nonempty(S::User, user);
-        if let Some(ip) = after(tail, " from ") {
+        if let Some(ip) = after(tail, finder!(" from ")) {
             set_remote(row, ip);
         }
         set_port_after(row, tail);
@@ -243,27 +255,27 @@ fn sudo<'a>(msg: &'a str, row: &mut Row<'a>) {
 /// `check pass; user unknown`.
 fn generic_auth<'a>(msg: &'a str, row: &mut Row<'a>) {
     let m = msg;
-    let lower_has = |needle: &str| scan::find(m.as_bytes(), needle.as_bytes()).is_some();
+    let lower_has = |f: &Finder<'static>| f.find(m.as_bytes()).is_some();
     // "PAM 2 more authentication failures" repeats failures already logged: no outcome.
-    let (activity, result) = if lower_has("more authentication failures")
-        || lower_has("Too many authentication failures")
+    let (activity, result) = if lower_has(finder!("more authentication failures"))
+        || lower_has(finder!("Too many authentication failures"))
     {
         ("logon_failed_summary", None)
-    } else if lower_has("authentication failure")
-        || lower_has("Authentication failed")
-        || lower_has("FAILED LOGIN")
-        || lower_has("Couldn't authenticate")
+    } else if lower_has(finder!("authentication failure"))
+        || lower_has(finder!("Authentication failed"))
+        || lower_has(finder!("FAILED LOGIN"))
+        || lower_has(finder!("Couldn't authenticate"))
     {
         ("logon_failed", Some("failure"))
-    } else if lower_has("session opened for user") {
+    } else if lower_has(finder!("session opened for user")) {
         ("session_opened", None)
-    } else if lower_has("session closed for user") {
+    } else if lower_has(finder!("session closed for user")) {
         ("session_closed", None)
-    } else if lower_has("check pass; user unknown") {
+    } else if lower_has(finder!("check pass; user unknown")) {
         ("unknown_user", None)
-    } else if lower_has("ROOT LOGIN") || lower_has("LOGIN ON") {
+    } else if lower_has(finder!("ROOT LOGIN")) || lower_has(finder!("LOGIN ON")) {
         ("logon", Some("success"))
-    } else if lower_has("connection from ") {
+    } else if lower_has(finder!("connection from ")) {
         ("connection", None)
     } else {
         return;
@@ -274,16 +286,18 @@ fn generic_auth<'a>(msg: &'a str, row: &mut Row<'a>) {
     } else {
         authn(row, activity, result);
     }
-    if let Some(u) = kv(m, "user=")
-        .or_else(|| after(m, "for user "))
-        .or_else(|| after(m, "authentication failures for "))
-        .or_else(|| kv(m, "logname=").filter(|u| !u.is_empty()))
+    if let Some(u) = kv(m, finder!("user="))
+        .or_else(|| after(m, finder!("for user ")))
+        .or_else(|| after(m, finder!("authentication failures for ")))
+        .or_else(|| kv(m, finder!("logname=")).filter(|u| !u.is_empty()))
     {
         row.set(S::User, u);
     }
-    if let Some(h) = kv(m, "rhost=") {
+    if let Some(h) = kv(m, finder!("rhost=")) {
         set_remote(row, h);
-    } else if let Some(h) = after(m, "from ").or_else(|| after(m, "connection from ")) {
+    } else if let Some(h) =
+        after(m, finder!("from ")).or_else(|| after(m, finder!("connection from ")))
+    {
         set_remote(row, h);
     }
 }

@@ -302,7 +302,11 @@ impl Work {
             self.batch
                 .push(&mut r, line_no, self.keep_raw.then_some(text));
         }
-        self.row_bufs = r.into_buffers();
+        let (t, e) = r.into_buffers();
+        // Field by field: moving the pair whole made the compiler reload it in a width
+        // it had not stored it in, a stall of 4% of a tcpdump parse on this one line.
+        self.row_bufs.0 = t;
+        self.row_bufs.1 = e;
         match outcome {
             Ok(Outcome::Event) => {
                 summary.read += 1;
@@ -334,11 +338,25 @@ impl Work {
 /// checked several times faster than full UTF-8 validation.
 #[inline]
 fn ascii_or_utf8(bytes: &[u8]) -> Option<&str> {
-    if bytes.is_ascii() {
+    if is_ascii(bytes) {
         // SAFETY: ASCII bytes are valid UTF-8.
         return Some(unsafe { std::str::from_utf8_unchecked(bytes) });
     }
     std::str::from_utf8(bytes).ok()
+}
+
+/// `bytes.is_ascii()`, 32 bytes at a time: the standard library's version compiled to a
+/// loop over single bytes here (3% of a tcpdump parse), this one to vector ORs.
+#[inline]
+fn is_ascii(bytes: &[u8]) -> bool {
+    let or = |c: &[u8]| c.iter().fold(0u8, |a, &x| a | x);
+    let mut chunks = bytes.chunks_exact(32);
+    for c in &mut chunks {
+        if or(c) >= 0x80 {
+            return false;
+        }
+    }
+    or(chunks.remainder()) < 0x80
 }
 
 fn reject(
@@ -359,4 +377,23 @@ fn reject(
     };
     on_reject(&r);
     strict.then_some(ParseError::Strict(r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn is_ascii_agrees_with_the_standard_library_at_every_position() {
+        for len in [0, 1, 31, 32, 33, 64, 100] {
+            let line = vec![b'a'; len];
+            assert!(is_ascii(&line));
+            for at in 0..len {
+                let mut bad = line.clone();
+                bad[at] = 0x80 | (at as u8);
+                assert_eq!(is_ascii(&bad), bad.is_ascii(), "len {len}, at {at}");
+                assert!(!is_ascii(&bad));
+            }
+        }
+    }
 }

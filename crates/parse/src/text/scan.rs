@@ -22,21 +22,30 @@ pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
         return memchr::memmem::find(hay, needle);
     }
     let last = hay.len().checked_sub(needle.len())?;
+    let tail_matches = |at: usize| {
+        hay[at + 1..at + needle.len()]
+            .iter()
+            .zip(rest)
+            .all(|(a, b)| a == b)
+    };
+    if hay.len() <= TINY_HAYSTACK {
+        // A few words: a byte loop, without a call per candidate.
+        return (0..=last).find(|&at| hay[at] == first && tail_matches(at));
+    }
     let mut from = 0;
     while from <= last {
         let at = from + memchr::memchr(first, &hay[from..=last])?;
         // Compared inline: a call to `memcmp` for a few bytes cost more than the search.
-        if hay[at + 1..at + needle.len()]
-            .iter()
-            .zip(rest)
-            .all(|(a, b)| a == b)
-        {
+        if tail_matches(at) {
             return Some(at);
         }
         from = at + 1;
     }
     None
 }
+
+/// Haystacks up to this long are searched byte by byte by [`find`].
+const TINY_HAYSTACK: usize = 48;
 
 /// Haystacks up to this long are searched by [`find`] itself (most log lines).
 const SHORT_HAYSTACK: usize = 512;
