@@ -175,9 +175,24 @@ fn request_line<'a, 'r>(
     row: &mut Row<'a>,
     set: impl Fn(&mut Row<'a>, S, &'r str),
 ) {
-    let mut parts = scan::words(request);
-    match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(m), Some(uri), proto, None)
+    // "METHOD URI" or "METHOD URI PROTO", as `split(' ')` into two or three parts: the
+    // method is short (a byte loop), the URI long (`memchr`).
+    let parts = scan::pos(request.as_bytes(), b' ').and_then(|p| {
+        let (m, rest) = (&request[..p], &request[p + 1..]);
+        match memchr(b' ', rest.as_bytes()) {
+            None => Some((m, rest, None)),
+            Some(q) => {
+                let proto = &rest[q + 1..];
+                (scan::pos(proto.as_bytes(), b' ').is_none()).then_some((
+                    m,
+                    &rest[..q],
+                    Some(proto),
+                ))
+            }
+        }
+    });
+    match parts {
+        Some((m, uri, proto))
             if !m.is_empty()
                 && m.len() <= 16
                 && m.bytes()
