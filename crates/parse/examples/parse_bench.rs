@@ -13,6 +13,10 @@ use std::io::{BufWriter, Write};
 use std::time::Instant;
 
 use secviz_parse::{EventStream, EventWriter, FieldSelection, OutputFormat, ParseOptions};
+// The allocator of the secviz binary (jemalloc under the sandbox's counting), set by the
+// sandbox crate for every binary that links it: what is measured is what `secviz parse`
+// and `secviz ingest` run.
+use secviz_sandbox as _;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
