@@ -66,11 +66,11 @@ pub(crate) fn parse_body<'a>(body: &'a str, row: &mut Row<'a>) -> Result<(), Bad
         }
         row.set(S::Protocol, "udp");
         if let Some(n) = payload.strip_prefix("udp ") {
-            if let Some(v) = uint(n.split(' ').next().unwrap_or("")) {
+            if let Some(v) = uint(scan::before(n, b' ')) {
                 row.set_int(I::Bytes, v as i64);
             }
         } else if let Some(n) = payload.strip_prefix("UDP, length ") {
-            if let Some(v) = uint(n.split(|c: char| !c.is_ascii_digit()).next().unwrap_or("")) {
+            if let Some(v) = uint(scan::leading_digits(n)) {
                 row.set_int(I::Bytes, v as i64);
             }
         } else if is_dns_port(sport) || is_dns_port(dport) {
@@ -351,7 +351,7 @@ fn other_protocol<'a>(payload: &'a str, row: &mut Row<'a>) {
     row.extra().str("icmp", d.trim_end_matches(','));
     if let Some(i) = scan::find(desc.as_bytes(), b"length ") {
         let n = &desc[i + 7..];
-        let n = n.split(|c: char| !c.is_ascii_digit()).next().unwrap_or("");
+        let n = scan::leading_digits(n);
         if let Some(v) = uint(n) {
             row.set_int(I::Bytes, v as i64);
         }

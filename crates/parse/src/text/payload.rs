@@ -179,7 +179,7 @@ pub(crate) fn tcp_new(rest: &str, row: &mut Row<'_>) -> Result<(), Bad> {
         let (k, v) = scan::word(item);
         match k {
             "seq" => {
-                if let Some(v) = uint(v.split(':').next().unwrap_or("")) {
+                if let Some(v) = uint(scan::before(v, b':')) {
                     row.extra().int_lit("seq", v as i64);
                 }
             }
@@ -194,7 +194,7 @@ pub(crate) fn tcp_new(rest: &str, row: &mut Row<'_>) -> Result<(), Bad> {
                 }
             }
             "length" => {
-                let n = v.split(|c: char| !c.is_ascii_digit()).next().unwrap_or("");
+                let n = scan::leading_digits(v);
                 if let Some(v) = uint(n) {
                     row.set_int(I::Bytes, v as i64);
                 }

@@ -247,6 +247,20 @@ impl<'a> Iterator for Split<'a> {
     }
 }
 
+/// `s` up to the first `b` (all of `s` without one): `s.split(b).next()` without a
+/// char searcher, for short values.
+#[inline]
+pub(crate) fn before(s: &str, b: u8) -> &str {
+    debug_assert!(b.is_ascii());
+    pos(s.as_bytes(), b).map_or(s, |i| &s[..i])
+}
+
+/// The leading ASCII digits of `s`: `s.split(|c: char| !c.is_ascii_digit()).next()`.
+#[inline]
+pub(crate) fn leading_digits(s: &str) -> &str {
+    &s[..digit_run(s.as_bytes())]
+}
+
 /// Position of a byte in a short slice.
 #[inline]
 pub(crate) fn pos(b: &[u8], c: u8) -> Option<usize> {

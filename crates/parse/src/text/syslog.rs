@@ -233,7 +233,7 @@ fn apache_error<'a>(line: &'a str, row: &mut Row<'a>) -> Result<(), Bad> {
                 row.extra().str("client", client);
             }
         } else if let Some(pid) = field.strip_prefix("pid ") {
-            if let Some(p) = scan::uint(pid.split(':').next().unwrap_or("")) {
+            if let Some(p) = scan::uint(scan::before(pid, b':')) {
                 row.extra().int("pid", p as i64);
             }
         } else if !level_seen {
