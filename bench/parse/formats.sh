@@ -15,6 +15,9 @@
 # Two awks: the system's `awk` (gawk 5.2 on Debian 12) and mawk, usually the faster; the
 # goals are judged against the faster of the two.
 #
+# parse_bench runs on the secviz binary's allocator (jemalloc under the sandbox's counting,
+# which the sandbox crate sets for every binary that links it), as `secviz parse` does.
+#
 # One thread: lines per CPU second (user + sys) of `parse_bench --threads 1`, against awk's
 # lines per CPU second; goal ≥ 1.5×. All cores: lines per wall second of
 # `parse_bench --threads $(nproc)` against awk's lines per wall second (one process);
