@@ -22,12 +22,12 @@
 //! (within [`ROLLUP_BUDGET`]): a table missing from a rollup is then exactly a table some
 //! file lacks, and reading the files would not answer more.
 
-use crate::analyze::summaries::{MERGED_BUDGET, merge};
+use crate::analyze::summaries::{MERGED_BUDGET, merge, store_paths};
 use crate::error::{LakeError, Result};
-use crate::lake::Lake;
+use crate::lake::{DatasetLock, Lake};
 use crate::manifest::{Manifest, Rollup};
 use crate::name::DatasetName;
-use crate::summary::{SUMMARY_FORMAT, Tables, encode};
+use crate::summary::{SUMMARY_FORMAT, Summary, Tables, encode};
 
 /// The most a rollup may hold in memory while it is merged: the analyses' own bound on
 /// a merged summary, so any rollup written is one they could have merged themselves.
@@ -82,17 +82,10 @@ impl Lake {
             return Ok(RollUp::Current);
         }
         let dir = Lake::dataset_dir(name);
-        let paths = paths.into_iter().map(|p| format!("{dir}/{p}")).collect();
-        let merged = match merge(self, paths, Tables::ALL, ROLLUP_BUDGET).await? {
+        let merged = match merge_from(self, m, true).await? {
             Some(m) => Some(m),
             // The rollup was replaced or damaged since `m` was read: from the files.
-            None => {
-                let Some(paths) = m.summary_paths(false) else {
-                    return Ok(RollUp::Skipped("a file of the dataset has no summary"));
-                };
-                let paths = paths.into_iter().map(|p| format!("{dir}/{p}")).collect();
-                merge(self, paths, Tables::ALL, ROLLUP_BUDGET).await?
-            }
+            None => merge_from(self, m, false).await?,
         };
         let Some((summary, given_up)) = merged else {
             return Ok(RollUp::Skipped("a summary of the dataset cannot be read"));
@@ -115,10 +108,7 @@ impl Lake {
         self.store().put_atomic(&at, bytes.into()).await?;
         let mut replaced = None;
         let committed = {
-            let _lock = match lock {
-                true => Some(self.lock(name).await?),
-                false => None,
-            };
+            let _lock = self.lock_if(name, lock).await?;
             self.update_manifest(name, |current, _| {
                 let present: std::collections::HashSet<&str> =
                     current.files.iter().map(|f| f.path.as_str()).collect();
@@ -163,15 +153,20 @@ impl Lake {
         }
     }
 
+    /// The dataset's lock when `take` (not when the caller holds it already: an ingest).
+    async fn lock_if(&self, name: &DatasetName, take: bool) -> Result<Option<DatasetLock>> {
+        Ok(match take {
+            true => Some(self.lock(name).await?),
+            false => None,
+        })
+    }
+
     /// Takes `m`'s rollup out of the dataset (if it is still the dataset's) and deletes it.
     async fn forget(&self, name: &DatasetName, m: &Manifest, lock: bool) -> Result<()> {
         let Some(old) = &m.rollup else {
             return Ok(());
         };
-        let _lock = match lock {
-            true => Some(self.lock(name).await?),
-            false => None,
-        };
+        let _lock = self.lock_if(name, lock).await?;
         let forgotten = self
             .update_manifest(name, |current, _| match &current.rollup {
                 Some(r) if r == old => {
@@ -190,4 +185,14 @@ impl Lake {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Every table of `m`'s summaries merged within the rollup's budget, from its rollup and
+/// the files it does not cover (`rollup`) or from every file's own; `None` when one
+/// cannot be read or a file has none.
+async fn merge_from(lake: &Lake, m: &Manifest, rollup: bool) -> Result<Option<(Summary, Tables)>> {
+    let Some(paths) = store_paths(std::slice::from_ref(m), rollup) else {
+        return Ok(None);
+    };
+    merge(lake, paths, Tables::ALL, ROLLUP_BUDGET).await
 }

@@ -74,14 +74,9 @@ async fn load_paths(
     wanted: Tables,
     rollup: bool,
 ) -> Result<Option<Arc<Summary>>, LakeError> {
-    let mut paths = Vec::new();
-    for m in manifests {
-        let dir = Lake::dataset_dir(&m.name);
-        let Some(ps) = m.summary_paths(rollup) else {
-            return Ok(None);
-        };
-        paths.extend(ps.into_iter().map(|p| format!("{dir}/{p}")));
-    }
+    let Some(paths) = store_paths(manifests, rollup) else {
+        return Ok(None);
+    };
     if paths.is_empty() {
         return Ok(None);
     }
@@ -95,6 +90,18 @@ async fn load_paths(
     let merged = Arc::new(merged);
     lake.summary_cache.put(paths, wanted, merged.clone());
     Ok(Some(merged))
+}
+
+/// Where the summaries of `manifests` are in the store ([`Manifest::summary_paths`]:
+/// with their rollups or without); `None` when a file has no summary.
+pub(crate) fn store_paths(manifests: &[Manifest], rollup: bool) -> Option<Vec<String>> {
+    let mut paths = Vec::new();
+    for m in manifests {
+        let dir = Lake::dataset_dir(&m.name);
+        let ps = m.summary_paths(rollup)?;
+        paths.extend(ps.into_iter().map(|p| format!("{dir}/{p}")));
+    }
+    Some(paths)
 }
 
 /// The summaries at `paths` (in the store) merged, with the tables in `wanted`, and the
