@@ -253,6 +253,11 @@ impl ExtraWriter<'_> {
     #[inline]
     pub fn str(mut self, k: &str, v: &str) {
         self.key(k);
+        self.string(v);
+    }
+    /// `v` as a JSON string.
+    #[inline]
+    fn string(&mut self, v: &str) {
         self.text.push('"');
         json_escape_into(self.text, v);
         self.text.push('"');
@@ -293,11 +298,9 @@ impl ExtraWriter<'_> {
     /// [`Self::str`] under a key rendered once by [`json_key`] (a header's field names,
     /// the same on every row): the key is copied, not checked for escapes again.
     #[inline]
-    pub fn str_rendered(self, key: &str, v: &str) {
+    pub fn str_rendered(mut self, key: &str, v: &str) {
         self.text.push_str(key);
-        self.text.push('"');
-        json_escape_into(self.text, v);
-        self.text.push('"');
+        self.string(v);
     }
     /// [`Self::bool`] under a key rendered by [`json_key`].
     #[inline]
@@ -307,16 +310,14 @@ impl ExtraWriter<'_> {
     }
     /// A JSON array of strings under a key rendered by [`json_key`], written in place.
     #[inline]
-    pub fn str_list_rendered<'s>(self, key: &str, items: impl Iterator<Item = &'s str>) {
+    pub fn str_list_rendered<'s>(mut self, key: &str, items: impl Iterator<Item = &'s str>) {
         self.text.push_str(key);
         self.text.push('[');
         for (i, v) in items.enumerate() {
             if i > 0 {
                 self.text.push(',');
             }
-            self.text.push('"');
-            json_escape_into(self.text, v);
-            self.text.push('"');
+            self.string(v);
         }
         self.text.push(']');
     }

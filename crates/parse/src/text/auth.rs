@@ -11,17 +11,8 @@ use std::sync::LazyLock;
 
 use memchr::memmem::{Finder, FinderRev};
 
-use super::scan::{self, is_ipv4, port, uint};
+use super::scan::{self, finder, is_ipv4, port, uint};
 use crate::row::{I, Row, S};
-
-/// The searcher for a fixed needle, built once (`memmem::find` builds one per call,
-/// which cost more than a third of a syslog parse).
-macro_rules! finder {
-    ($needle:literal) => {{
-        static F: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new($needle));
-        &*F
-    }};
-}
 
 pub(crate) const AUTH: &str = "authentication";
 
@@ -52,7 +43,11 @@ pub(crate) fn enrich<'a>(app: Option<&'a str>, msg: &'a str, row: &mut Row<'a>) 
         | "dovecot" | "passwd" | "systemd-logind" | "polkitd" | "cron" | "CRON" => {
             generic_auth(msg, row)
         }
-        _ if scan::has(app, "(pam_unix)") || msg.starts_with("pam_unix(") => generic_auth(msg, row),
+        _ if finder!("(pam_unix)").find(app.as_bytes()).is_some()
+            || msg.starts_with("pam_unix(") =>
+        {
+            generic_auth(msg, row)
+        }
         _ => {}
     }
 }
@@ -235,9 +230,13 @@ fn sudo<'a>(msg: &'a str, row: &mut Row<'a>) {
         && !user.contains(' ')
         && !user.is_empty()
     {
-        let failed = scan::has(rest, "incorrect password")
-            || scan::has(rest, "NOT in sudoers")
-            || scan::has(rest, "command not allowed");
+        let failed = finder!("incorrect password")
+            .find(rest.as_bytes())
+            .is_some()
+            || finder!("NOT in sudoers").find(rest.as_bytes()).is_some()
+            || finder!("command not allowed")
+                .find(rest.as_bytes())
+                .is_some();
         authn(
             row,
             if failed { "sudo_denied" } else { "sudo" },

@@ -50,11 +50,18 @@ const TINY_HAYSTACK: usize = 48;
 /// Haystacks up to this long are searched by [`find`] itself (most log lines).
 const SHORT_HAYSTACK: usize = 512;
 
-/// Whether `needle` occurs in `hay` ([`find`]).
-#[inline]
-pub(crate) fn has(hay: &str, needle: &str) -> bool {
-    find(hay.as_bytes(), needle.as_bytes()).is_some()
+/// The searcher for a fixed needle, built once. For the phrases looked for in whole
+/// messages (sshd and PAM): its vector search skips what [`find`] would stop at for
+/// each occurrence of the needle's first byte (measured on syslog: 0.37 s with [`find`],
+/// 0.31 s with these).
+macro_rules! finder {
+    ($needle:literal) => {{
+        static F: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+            std::sync::LazyLock::new(|| memchr::memmem::Finder::new($needle));
+        &*F
+    }};
 }
+pub(crate) use finder;
 
 /// Unsigned decimal number filling the whole string.
 #[inline]

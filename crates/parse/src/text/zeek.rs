@@ -264,10 +264,7 @@ impl ZeekParser {
                 format!("{n} fields, the #fields header has {}", self.fields.len()),
             ));
         }
-        let ends = seps.iter().copied().chain([line.len()]);
-        let starts = std::iter::once(0).chain(seps.iter().map(|&p| p + self.sep.len()));
-        for ((start, end), f) in starts.zip(ends).zip(&self.fields) {
-            let v = &line[start..end];
+        for (v, f) in fields_at(line, seps, self.sep.len()).zip(&self.fields) {
             if same(v, &self.unset) {
                 continue;
             }
@@ -464,6 +461,14 @@ fn separators(line: &[u8], sep: &[u8], out: &mut Vec<usize>) {
     }
 }
 
+/// The fields of `line` between the separators [`separators`] found (each `sep_len`
+/// bytes long).
+fn fields_at<'a>(line: &'a str, seps: &[usize], sep_len: usize) -> impl Iterator<Item = &'a str> {
+    let starts = std::iter::once(0).chain(seps.iter().map(move |&p| p + sep_len));
+    let ends = seps.iter().copied().chain([line.len()]);
+    starts.zip(ends).map(|(a, b)| &line[a..b])
+}
+
 /// `\x09` to a tab (the `#separator` line is written that way).
 fn unescape_hex(v: &str) -> String {
     let mut out = String::new();
@@ -554,9 +559,7 @@ mod tests {
         ] {
             let mut seps = Vec::new();
             separators(line.as_bytes(), sep.as_bytes(), &mut seps);
-            let ends = seps.iter().copied().chain([line.len()]);
-            let starts = std::iter::once(0).chain(seps.iter().map(|&p| p + sep.len()));
-            let fields: Vec<&str> = starts.zip(ends).map(|(a, b)| &line[a..b]).collect();
+            let fields: Vec<&str> = fields_at(line, &seps, sep.len()).collect();
             assert_eq!(fields, line.split(sep).collect::<Vec<_>>(), "{line:?}");
         }
     }
