@@ -81,17 +81,37 @@ NGINX_PID=$!
 sleep 1
 curl -sf "http://127.0.0.1:18081/p/$POST" > /dev/null
 
+# CPU seconds (user + system) the server's processes have used: secviz's one process, or
+# nginx's workers. Requests a second depend on how costly the machine's loopback is for
+# everyone; CPU per request is the server's own cost.
+server_cpu() { # name
+  local pids
+  case $1 in
+    secviz-*) pids=$SERVER ;;
+    nginx-*) pids=$(pgrep -P "$NGINX_PID" | tr '\n' ' ') ;;
+  esac
+  local ticks=0 p
+  for p in $pids; do
+    ticks=$((ticks + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }'
+}
 run() { # name url [wrk args]
   local name=$1 url=$2
   shift 2
   wrk -t2 -c"$CONNECTIONS" -d5s "$@" "$url" > /dev/null          # warm-up
+  local cpu0 cpu1
+  cpu0=$(server_cpu "$name")
   wrk -t2 -c"$CONNECTIONS" -d"$DURATION" --latency "$@" "$url" > "$OUT/$name.txt"
-  local rps p99
+  cpu1=$(server_cpu "$name")
+  local rps p99 requests us
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$OUT/$name.txt")
   p99=$(awk '$1 == "99%" {print $2}' "$OUT/$name.txt")
+  requests=$(awk '/requests in/ {print $1}' "$OUT/$name.txt")
+  us=$(awk -v a="$cpu0" -v b="$cpu1" -v n="$requests" 'BEGIN { printf "%.1f", (b - a) * 1e6 / n }')
   local errors
   errors=$(awk '/Non-2xx|Socket errors/ {print}' "$OUT/$name.txt")
-  echo "$name $rps $p99 ${errors:-}" | tee -a "$OUT/summary.txt"
+  echo "$name $rps $p99 $us ${errors:-}" | tee -a "$OUT/summary.txt"
 }
 : > "$OUT/summary.txt"
 run secviz-front "$BASE/"
@@ -119,11 +139,12 @@ for page in front post; do
   echo "| $page | $s_rps | $s_p99 | $u_rps | $u_p99 | $n_rps | $n_p99 | $ratio | $uratio |"
 done
 echo
-echo "| member page (issue 19.1: ≥ 25% of nginx, p99 < 20 ms) | secviz rps | secviz p99 | nginx static rps | nginx p99 | secviz / nginx |"
-echo "|---|---|---|---|---|---|"
+echo "| member page (issue 19.1: ≥ 25% of nginx, p99 < 20 ms) | secviz rps | secviz p99 | nginx static rps | nginx p99 | secviz / nginx | server CPU µs per request: secviz | nginx | nginx ÷ secviz |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for page in front post; do
-  read -r _ s_rps s_p99 _ < <(grep "^secviz-member-$page " "$OUT/summary.txt")
-  read -r _ n_rps n_p99 _ < <(grep "^nginx-member-$page " "$OUT/summary.txt")
+  read -r _ s_rps s_p99 s_us _ < <(grep "^secviz-member-$page " "$OUT/summary.txt")
+  read -r _ n_rps n_p99 n_us _ < <(grep "^nginx-member-$page " "$OUT/summary.txt")
   ratio=$(awk -v a="$s_rps" -v b="$n_rps" 'BEGIN { printf "%.0f%%", 100 * a / b }')
-  echo "| $page | $s_rps | $s_p99 | $n_rps | $n_p99 | $ratio |"
+  cpu_ratio=$(awk -v a="$s_us" -v b="$n_us" 'BEGIN { printf "%.0f%%", 100 * b / a }')
+  echo "| $page | $s_rps | $s_p99 | $n_rps | $n_p99 | $ratio | $s_us | $n_us | $cpu_ratio |"
 done

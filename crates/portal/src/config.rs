@@ -66,8 +66,9 @@ pub struct Config {
     pub reset_ttl_secs: i64,
     /// Anti-automation limits.
     pub limits: RateLimits,
-    /// Serve public pages to anonymous visitors from memory (invalidated by members' writes;
-    /// bounded by `page_cache_bytes`).
+    /// Serve public pages to anonymous visitors from memory, and render members' pages from
+    /// the query results every visitor shares (both invalidated by members' writes; each
+    /// bounded by `page_cache_bytes`). Off, every page reads the database.
     pub page_cache: bool,
     /// The time source (tests inject a [`crate::ManualClock`]).
     pub clock: Arc<dyn Clock>,
@@ -100,7 +101,8 @@ pub struct Config {
     /// connection then comes from the proxy). 0 turns it off.
     pub max_connections_per_ip: usize,
     // Issue 14: the page cache and password hashing stay within bounds.
-    /// Most bytes the anonymous page cache holds, bodies and headers counted (default 64 MiB).
+    /// Most bytes the anonymous page cache holds, bodies and headers counted (default 64 MiB);
+    /// the shared query results have a budget of the same size.
     pub page_cache_bytes: usize,
     /// Largest page the cache keeps (default 512 KiB); bigger pages are served, not kept.
     pub page_cache_entry_bytes: usize,

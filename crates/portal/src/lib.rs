@@ -42,6 +42,7 @@ mod logtext;
 mod error;
 mod handlers;
 mod maintenance;
+mod reads;
 mod router;
 mod serve;
 mod state;
@@ -54,6 +55,8 @@ pub use data::presets::{PresetSpec, preset_specs};
 pub use db::Backend;
 pub use domain::Role;
 pub use web::cache::{CacheStats, PageCache};
+/// Seconds a member's session is served from memory on SQLite before the table is read again.
+pub use web::session_memory::FRESH_SECS as REMEMBERED_SESSION_SECS;
 
 use anyhow::Context;
 use std::net::SocketAddr;
@@ -173,10 +176,11 @@ impl Server {
             }
         });
         let peers = (self.state.db.backend == db::Backend::Postgres).then(|| {
+            let state = self.state.clone();
             tokio::spawn(web::cache::peers::listen(
-                self.state.config.database_url(),
-                self.state.config.instance.clone(),
-                self.state.pages.clone(),
+                state.config.database_url(),
+                state.config.instance.clone(),
+                move || state.forget_pages_here(),
             ))
         });
         let c = &self.state.config;

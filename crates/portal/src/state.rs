@@ -15,10 +15,26 @@ use crate::hash_pool::HashPool;
 use crate::images::{ImageLimits, ImageStore};
 use crate::mail::Mailer;
 use crate::ratelimit::RateLimiter;
+use crate::web::cache::shared::SharedReads;
 use crate::web::cache::store::{Limits as CacheLimits, PageCache};
+use crate::web::session_memory::SessionMemory;
 
+/// What every handler can reach, behind one `Arc`: each layer and handler takes its own
+/// clone of the state for every request, and a clone is then one reference count instead of
+/// one for each of the fields below (two cores counting the same counters up and down).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Inner>);
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// The fields of [`AppState`].
+pub struct Inner {
     pub config: Arc<Config>,
     pub db: Db,
     pub mailer: Mailer,
@@ -27,6 +43,10 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Anonymous renderings of public pages (see `web::cache`).
     pub pages: Arc<PageCache>,
+    /// Query results every visitor shares, for members' pages (see `web::cache::shared`).
+    pub reads: Arc<SharedReads>,
+    /// Members' sessions between their page views (see `web::session_memory`).
+    pub sessions: Arc<SessionMemory>,
     /// The lake under `<data>/lake` (datasets of data posts).
     pub lake: secviz_lake::Lake,
     /// The site's anonymization key (`<data>/anonymization.key`).
@@ -94,6 +114,11 @@ impl AppState {
             let _ = public_url.set(config.public_url());
         }
         let pages = Arc::new(PageCache::new(CacheLimits::from_config(&config)));
+        let backend = db.backend;
+        let reads = Arc::new(SharedReads::new(
+            CacheLimits::from_config(&config),
+            config.page_cache,
+        ));
         let hashing = HashPool::new(config.password_hash_workers, config.password_hash_queue);
         let executor = secviz_sandbox::Executor::new(secviz_sandbox::ExecutorConfig {
             slots: config.queries.slots.max(1),
@@ -105,7 +130,7 @@ impl AppState {
             cpus: secviz_sandbox::priority::work_cpus(),
             ..secviz_sandbox::ExecutorConfig::for_machine("secviz-query")
         });
-        Ok(AppState {
+        Ok(AppState(Arc::new(Inner {
             executor,
             limiter: RateLimiter::for_db(config.clock.clone(), &db),
             clock: config.clock.clone(),
@@ -114,6 +139,8 @@ impl AppState {
             mailer,
             images,
             pages,
+            reads,
+            sessions: Arc::new(SessionMemory::new(backend == crate::db::Backend::Sqlite)),
             lake,
             anon_key,
             staging,
@@ -124,14 +151,27 @@ impl AppState {
             hashing,
             live: Default::default(),
             screens: Arc::default(),
-        })
+        })))
     }
 
-    /// Forgets every cached page, here and (on PostgreSQL) on the other instances: a member
-    /// wrote something that any page may show.
+    /// Forgets every cached page and shared query result, here and (on PostgreSQL) on the
+    /// other instances: a member wrote something that any page may show.
     pub async fn invalidate_pages(&self) {
-        self.pages.invalidate();
+        self.forget_pages_here();
         crate::web::cache::peers::announce(&self.db, &self.config.instance).await;
+    }
+
+    /// Forgets every cached page and shared query result of this instance. The reads first:
+    /// a page rendered in between must not be kept with the new generation from old reads.
+    pub fn forget_pages_here(&self) {
+        self.reads.invalidate();
+        self.pages.invalidate();
+    }
+
+    /// Forgets every remembered session: call it after ending sessions in the table or
+    /// changing a member's role.
+    pub fn sessions_changed(&self) {
+        self.sessions.forget();
     }
 
     /// Fixes the public URL to the bound address when none was configured.

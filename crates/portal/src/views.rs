@@ -1,6 +1,8 @@
 //! Template structs (askama, auto-escaping) and the small view models they show. Rows from
 //! the database become view models here, with dates formatted once.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::http::{HeaderName, HeaderValue, header};
 use secviz_viewer::page::encode;
@@ -56,6 +58,45 @@ impl Chrome {
             csrf: String::new(),
         }
     }
+}
+
+/// HTML that one of our templates rendered (escaping everything it shows), to be placed into
+/// another page as it is. Only rendering a template makes one: a page that shows it with
+/// `|safe` shows nothing a visitor typed unescaped.
+pub struct Rendered(String);
+
+impl Rendered {
+    pub fn of(tpl: &impl Template) -> askama::Result<Rendered> {
+        tpl.render().map(Rendered)
+    }
+
+    /// Its size in bytes.
+    pub fn bytes(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl std::fmt::Display for Rendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A list of post cards, rendered once for every visitor who sees that page of the list
+/// (see `reads::Cards`).
+#[derive(Template)]
+#[template(path = "_cards.html")]
+pub struct CardList<'a> {
+    pub posts: &'a [PostCard],
+}
+
+/// One page of a listing: its cards, whether another page follows, and the cards as HTML
+/// (`_cards.html`), rendered once for everyone instead of escaped again for every member
+/// (kept by `reads::cards`).
+pub struct Cards {
+    pub posts: Vec<PostCard>,
+    pub has_next: bool,
+    pub html: Rendered,
 }
 
 /// A post in a list.
@@ -122,7 +163,7 @@ pub struct MessagePage {
 #[template(path = "index.html")]
 pub struct IndexPage {
     pub chrome: Chrome,
-    pub posts: Vec<PostCard>,
+    pub cards: Arc<Cards>,
     pub paging: Paging,
     pub tags: Vec<TagRow>,
     pub no_members: bool,
@@ -132,7 +173,7 @@ pub struct IndexPage {
 #[template(path = "gallery.html")]
 pub struct GalleryPage {
     pub chrome: Chrome,
-    pub posts: Vec<PostCard>,
+    pub cards: Arc<Cards>,
     pub paging: Paging,
     pub tags: Vec<TagRow>,
     pub tag: Option<String>,
@@ -144,7 +185,7 @@ pub struct TagPage {
     pub chrome: Chrome,
     pub slug: String,
     pub description: String,
-    pub posts: Vec<PostCard>,
+    pub cards: Arc<Cards>,
     pub paging: Paging,
 }
 
@@ -481,7 +522,7 @@ pub struct MemberPage {
     pub name: String,
     pub role: String,
     pub joined: String,
-    pub posts: Vec<PostCard>,
+    pub cards: Arc<Cards>,
     pub comments: Vec<MemberCommentView>,
 }
 

@@ -115,7 +115,8 @@ pub struct Args {
     #[arg(long, env = "SECVIZ_MAX_CONNECTIONS_PER_IP", default_value_t = 256)]
     pub max_connections_per_ip: usize,
 
-    /// Memory of the anonymous page cache, in MiB (pages and headers counted).
+    /// Memory of the anonymous page cache, in MiB (pages and headers counted); as much again
+    /// holds the query results members' pages are rendered from.
     #[arg(long, env = "SECVIZ_PAGE_CACHE_MIB", default_value_t = 64)]
     pub page_cache_mib: usize,
     /// Largest page the cache keeps, in KiB.

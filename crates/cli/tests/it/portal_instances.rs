@@ -4,7 +4,8 @@
 //! - sessions: a member logs in on one and posts on the other; logging out on one ends the
 //!   session on both; a password change on one ends the member's other sessions on both;
 //! - the page cache: a post made on one instance is on the other's cached front page at
-//!   once (NOTIFY), not after the cache's time to live;
+//!   once (NOTIFY), not after the cache's time to live, and on a member's front page there,
+//!   rendered from the reads every visitor shares;
 //! - jobs: uploads through both are each ingested exactly once; a big ingest is killed with
 //!   its instance (SIGKILL, mid-parse) and finished by the other; no job runs twice (every
 //!   dataset holds its file's lines exactly once; only the killed job has a second attempt);
@@ -60,6 +61,10 @@ async fn two_instances_on_one_postgresql() {
 
     // ---- Logged in on A, a member on B: posts there.
     let mut ana = Browser::login(&servers[0].1).await;
+    // A's shared reads hold the front page's cards for members.
+    for _ in 0..2 {
+        assert!(logged_in(&ana.get("/").await));
+    }
     ana.base = b.clone();
     assert!(logged_in(&ana.get("/").await), "A's session is known on B");
     let r = ana
@@ -92,6 +97,10 @@ async fn two_instances_on_one_postgresql() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The same announcement made A forget the cards its members' pages are drawn from.
+    ana.base = a.clone();
+    let front = ana.get("/").await;
+    assert!(logged_in(&front) && front.body.contains("Posted on B"));
 
     // ---- Logging out on B ends the session on A too.
     ana.base = b.clone();

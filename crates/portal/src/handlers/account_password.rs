@@ -81,6 +81,7 @@ pub async fn submit(
     };
     users::set_password(&state.db, user.id, &auth::hash_password(store, &new).await?).await?;
     sessions::delete_for_user(&state.db, user.id, Some(&me.session_hash)).await?;
+    state.sessions_changed();
     tracing::info!(target: "security", event = "password_changed", user = ?user.username);
     if let Ok(email) = Email::parse(&user.email) {
         let body = format!(

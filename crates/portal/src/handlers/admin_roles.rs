@@ -46,6 +46,7 @@ pub async fn set(
     if !users::set_role(&state.db, name.as_str(), role).await? {
         return Err(AppError::NotFound);
     }
+    state.sessions_changed();
     tracing::info!(target: "security", event = "admin", action = "role_set", member = name.as_str(), role = role.as_str(), admin = ?me.username);
     Ok(redirect("/admin"))
 }

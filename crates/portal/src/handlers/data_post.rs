@@ -70,14 +70,16 @@ pub fn withdrawn_sentence(w: Withdrawal) -> &'static str {
 
 /// The data part of post `id`'s page, if it is a data post, with the post's thumbnail (the
 /// gallery's; the page never shows it). `sel` is the `?sel=` of the page (a selection a
-/// comment linked to); junk is ignored. The caller has checked the visitor may see the post.
+/// comment linked to); junk is ignored. The caller has checked the visitor may see the post,
+/// and read its data row `pd` (none for a post without data).
 pub async fn view(
     state: &AppState,
     v: &Visitor,
     id: PostId,
+    pd: Option<&PostDataRow>,
     sel: Option<&str>,
 ) -> Result<Option<(PostData, Option<String>)>, AppError> {
-    let Some(pd) = post_data::get(&state.db, id).await? else {
+    let Some(pd) = pd else {
         return Ok(None);
     };
     let thumb = pd.thumb_image.clone();

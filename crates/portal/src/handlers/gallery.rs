@@ -6,7 +6,6 @@ use axum::response::Response;
 
 use super::{PageQuery, Visit, cards, render};
 use crate::db::posts::Listing;
-use crate::db::tags;
 use crate::domain::TagSlug;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -28,20 +27,20 @@ pub async fn show(
         Some(t) => Listing::GalleryTag(t.as_str()),
         None => Listing::Gallery,
     };
-    let (posts, has_next) = cards(&state.db, which, page, PER_PAGE).await?;
+    let cards = cards(&state, which, page, PER_PAGE).await?;
     let base = match &tag {
         Some(t) => format!("/gallery?tag={}", t.as_str()),
         None => "/gallery".into(),
     };
     let tpl = GalleryPage {
         chrome: Chrome::new(&visit),
-        posts,
         paging: Paging {
             base,
             page,
-            has_next,
+            has_next: cards.has_next,
         },
-        tags: tags::slugs(&state.db).await?,
+        cards,
+        tags: crate::reads::tag_slugs(&state).await?.to_vec(),
         tag: tag.map(|t| t.as_str().to_string()),
     };
     render(StatusCode::OK, &tpl)

@@ -6,7 +6,7 @@ use axum::response::Response;
 
 use super::{PageQuery, Visit, cards, render};
 use crate::db::posts::Listing;
-use crate::db::{tags, users};
+use crate::db::users;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::views::{Chrome, IndexPage, Paging};
@@ -19,17 +19,17 @@ pub async fn show(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, AppError> {
     let page = q.page();
-    let (posts, has_next) = cards(&state.db, Listing::All, page, PER_PAGE).await?;
-    let no_members = posts.is_empty() && page == 1 && users::count(&state.db).await? == 0;
+    let cards = cards(&state, Listing::All, page, PER_PAGE).await?;
+    let no_members = cards.posts.is_empty() && page == 1 && users::count(&state.db).await? == 0;
     let tpl = IndexPage {
         chrome: Chrome::new(&visit),
-        posts,
         paging: Paging {
             base: "/".into(),
             page,
-            has_next,
+            has_next: cards.has_next,
         },
-        tags: tags::slugs(&state.db).await?,
+        cards,
+        tags: crate::reads::tag_slugs(&state).await?.to_vec(),
         no_members,
     };
     render(StatusCode::OK, &tpl)

@@ -100,6 +100,7 @@ pub async fn submit(
     // A session the visitor already had ends here: the new one gets a fresh id.
     if let Some(old) = &visit.user {
         sessions::delete(&state.db, &old.session_hash).await?;
+        state.sessions_changed();
     }
     tracing::info!(target: "security", event = "login", user = ?user.username, ip = %visit.ip);
     let cookie = start_session(&state, user.id).await?;

@@ -26,6 +26,7 @@ pub async fn submit(
     visit.verify_csrf(&f.csrf)?;
     if let Some(u) = &visit.user {
         sessions::delete(&state.db, &u.session_hash).await?;
+        state.sessions_changed();
     }
     let secure = state.config.secure();
     let mut resp = redirect("/");

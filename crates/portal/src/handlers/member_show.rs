@@ -23,7 +23,7 @@ pub async fn show(
     let user = users::find_by_name(&state.db, name.as_str())
         .await?
         .ok_or(AppError::NotFound)?;
-    let (posts, _) = cards(&state.db, Listing::Author(user.id), 1, 20).await?;
+    let cards = cards(&state, Listing::Author(user.id), 1, 20).await?;
     let comments = comments::by_author(&state.db, user.id, 20)
         .await?
         .into_iter()
@@ -40,7 +40,7 @@ pub async fn show(
         role: user.role().as_str().to_string(),
         joined: day(user.created_at),
         name: user.username,
-        posts,
+        cards,
         comments,
     };
     render(StatusCode::OK, &tpl)

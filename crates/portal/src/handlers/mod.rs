@@ -52,10 +52,10 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::db::Db;
-use crate::db::posts::{self, Listing};
+use crate::db::posts::Listing;
 use crate::error::AppError;
-use crate::views::{PostCard, html_headers};
+use crate::state::AppState;
+use crate::views::{Cards, html_headers};
 use crate::web::Visitor;
 
 /// The visitor the session layer put into the request.
@@ -106,17 +106,15 @@ impl PageQuery {
     }
 }
 
-/// One page of post cards and whether another page follows.
+/// One page of post cards and whether another page follows (shared by every visitor: see
+/// `reads`).
 pub async fn cards(
-    db: &Db,
+    state: &AppState,
     which: Listing<'_>,
     page: i64,
     per_page: i64,
-) -> Result<(Vec<PostCard>, bool), AppError> {
-    let mut rows = posts::list(db, which, per_page + 1, (page - 1) * per_page).await?;
-    let has_next = rows.len() as i64 > per_page;
-    rows.truncate(per_page as usize);
-    Ok((rows.into_iter().map(PostCard::from).collect(), has_next))
+) -> Result<Arc<Cards>, AppError> {
+    crate::reads::cards(state, which, page, per_page).await
 }
 
 /// Parses a numeric path id (a post's, a comment's, a draft's: the caller's type says

@@ -12,7 +12,6 @@ use super::data_post::{PostData, withdrawn_sentence};
 use super::{Visit, render};
 use crate::clock::{day, rfc3339};
 use crate::db::comments::CommentRow;
-use crate::db::{comments, images, posts, tags};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::views::{Chrome, CommentForm, CommentView, ImageView, PostPage};
@@ -63,45 +62,52 @@ pub async fn page_with(
     status: StatusCode,
     sel: Option<&str>,
 ) -> Result<Response, AppError> {
-    let post = posts::get(&state.db, id).await?.ok_or(AppError::NotFound)?;
+    // What every visitor shares comes from memory between writes (`reads`); who may see it
+    // is decided here, for this visitor.
+    let bundle = crate::reads::post(state, id).await?;
+    let Some(b) = bundle.as_ref() else {
+        return Err(AppError::NotFound);
+    };
+    let post = &b.post;
     let me = v.user.as_ref().map(|u| u.id);
     let mine = me == Some(post.author_id);
     let can_moderate = v.can_moderate();
     if post.hidden_reason.is_some() && !mine && !can_moderate {
         return Err(AppError::NotFound);
     }
-    let rows = comments::for_post(&state.db, id).await?;
+    let rows = &b.comments;
     let comment_count = rows
         .iter()
         .filter(|c| c.deleted == 0 && c.hidden_reason.is_none())
         .count();
-    let (data, withdrawn, thumb) = match super::data_post::view(state, v, id, sel).await? {
-        Some((PostData::Shown(d), t)) => (Some(*d), None, t),
-        Some((PostData::Withdrawn(w), t)) => (None, Some(withdrawn_sentence(w)), t),
-        None => (None, None, None),
-    };
+    let (data, withdrawn, thumb) =
+        match super::data_post::view(state, v, id, b.data.as_ref(), sel).await? {
+            Some((PostData::Shown(d), t)) => (Some(*d), None, t),
+            Some((PostData::Withdrawn(w), t)) => (None, Some(withdrawn_sentence(w)), t),
+            None => (None, None, None),
+        };
     let tpl = PostPage {
         chrome: Chrome::new(v),
         id,
-        title: post.title,
-        author: post.author,
+        title: post.title.clone(),
+        author: post.author.clone(),
         date: day(post.created_at),
         datetime: rfc3339(post.created_at),
         edited: post.updated_at > post.created_at,
         gallery: post.kind == "gallery",
-        tool: post.tool,
-        data_source: post.data_source,
-        body_html: post.body_html,
-        tags: tags::of_post(&state.db, id).await?,
-        images: images::for_post(&state.db, id)
-            .await?
-            .into_iter()
+        tool: post.tool.clone(),
+        data_source: post.data_source.clone(),
+        body_html: post.body_html.clone(),
+        tags: b.tags.clone(),
+        images: b
+            .images
+            .iter()
             // A data post's thumbnail is for the gallery; the page shows the live view (or
             // that the data was withdrawn, and then never a picture of it).
             .filter(|i| thumb.as_deref() != Some(i.id.as_str()))
             .map(|i| ImageView {
-                id: i.id,
-                alt: i.alt,
+                id: i.id.clone(),
+                alt: i.alt.clone(),
                 width: i.width,
                 height: i.height,
             })
@@ -110,7 +116,7 @@ pub async fn page_with(
         comment_count,
         mine,
         can_moderate,
-        hidden_reason: post.hidden_reason,
+        hidden_reason: post.hidden_reason.clone(),
         form,
         data,
         withdrawn,
@@ -119,7 +125,7 @@ pub async fn page_with(
 }
 
 /// Top-level comments in order, each with its replies.
-fn threads(rows: Vec<CommentRow>, me: Option<UserId>) -> Vec<CommentView> {
+fn threads(rows: &[CommentRow], me: Option<UserId>) -> Vec<CommentView> {
     let view = |c: &CommentRow| CommentView {
         id: c.id,
         author: c.author.clone(),

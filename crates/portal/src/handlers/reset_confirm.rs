@@ -99,6 +99,7 @@ pub async fn submit(
     };
     users::set_password(&state.db, user_id, &new_hash).await?;
     sessions::delete_for_user(&state.db, user_id, None).await?;
+    state.sessions_changed();
     tracing::info!(target: "security", event = "password_reset", user = ?user.username);
     if let Ok(email) = Email::parse(&user.email) {
         let body = format!(

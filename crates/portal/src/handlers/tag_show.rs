@@ -23,8 +23,8 @@ pub async fn show(
         .await?
         .ok_or(AppError::NotFound)?;
     let page = q.page();
-    let (posts, has_next) = cards(
-        &state.db,
+    let cards = cards(
+        &state,
         Listing::Tag(slug.as_str()),
         page,
         super::home::PER_PAGE,
@@ -34,12 +34,12 @@ pub async fn show(
         chrome: Chrome::new(&visit),
         slug: tag.slug.clone(),
         description: tag.description,
-        posts,
         paging: Paging {
             base: format!("/t/{}", tag.slug),
             page,
-            has_next,
+            has_next: cards.has_next,
         },
+        cards,
     };
     render(StatusCode::OK, &tpl)
 }

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod cookies;
 pub mod form_fields;
 pub mod headers;
+pub mod session_memory;
 pub mod too_large;
 pub mod visitor;
 

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -91,7 +91,8 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
     let mut clear_session = false;
     let mut user = None;
     if let Some(token) = cookies::read(&parts.headers, cookies::session_name(secure)) {
-        match load(&state, &token).await {
+        let read_only = matches!(parts.method, Method::GET | Method::HEAD);
+        match load(&state, &token, read_only).await {
             Ok(Some(u)) => user = Some(u),
             Ok(None) => clear_session = true,
             Err(e) => return AppError::Internal(e.into()).into_response_with_log(),
@@ -122,22 +123,44 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
     resp
 }
 
-/// The session's member if the session exists and has not timed out.
-async fn load(state: &AppState, token: &str) -> Result<Option<CurrentUser>, sqlx::Error> {
+/// The session's member if the session exists and has not timed out. A read (`GET`,
+/// `HEAD`) may be answered from the remembered sessions; anything else reads the table
+/// (see `session_memory`).
+async fn load(
+    state: &AppState,
+    token: &str,
+    read_only: bool,
+) -> Result<Option<CurrentUser>, sqlx::Error> {
     let hash = auth::token_hash(token);
-    let Some(s) = sessions::load(&state.db, &hash).await? else {
-        return Ok(None);
-    };
     let now = state.now();
-    let idle = now - s.last_seen >= state.config.session_idle_secs;
-    let old = now - s.created_at >= state.config.session_absolute_secs;
-    if idle || old {
-        sessions::delete(&state.db, &hash).await?;
-        return Ok(None);
-    }
+    let timed_out = |s: &sessions::SessionRow| {
+        now - s.last_seen >= state.config.session_idle_secs
+            || now - s.created_at >= state.config.session_absolute_secs
+    };
+    let recalled = read_only
+        .then(|| state.sessions.recall(&hash, now))
+        .flatten()
+        // Timeouts are decided on the stored row: another instance may have seen it since.
+        .filter(|s| !timed_out(s));
+    let s = match recalled {
+        Some(s) => s,
+        None => {
+            let generation = state.sessions.generation();
+            let Some(s) = sessions::load(&state.db, &hash).await? else {
+                return Ok(None);
+            };
+            if timed_out(&s) {
+                sessions::delete(&state.db, &hash).await?;
+                return Ok(None);
+            }
+            state.sessions.remember(&hash, &s, generation, now);
+            s
+        }
+    };
     // Write at most once a minute per session: reads stay reads.
     if now - s.last_seen >= 60 {
         sessions::touch(&state.db, &hash, now).await?;
+        state.sessions.seen(&hash, now);
     }
     Ok(Some(CurrentUser {
         id: s.user_id,

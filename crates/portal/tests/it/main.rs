@@ -23,6 +23,7 @@ mod instances;
 mod journey;
 mod live_http;
 mod logging;
+mod member_pages;
 mod page_cache;
 mod password_hashing;
 mod presets;

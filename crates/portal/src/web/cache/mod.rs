@@ -22,6 +22,7 @@
 
 mod key;
 pub mod peers;
+pub mod shared;
 pub mod store;
 
 use std::sync::Arc;
@@ -149,7 +150,7 @@ async fn keep(
                 headers,
                 body: bytes.clone(),
             };
-            pages.put(key, generation, now, page);
+            pages.put(key, generation, now, Arc::new(page));
             Response::from_parts(parts, Body::from(bytes))
         }
         Err(e) => crate::error::AppError::Internal(anyhow::anyhow!("reading a page body: {e}"))

@@ -1,16 +1,15 @@
 //! Invalidation across instances sharing one PostgreSQL database (issue 20). Each instance
-//! caches pages in its own memory; a member's write on one instance must clear them on all.
+//! caches pages and shared query results in its own memory; a member's write on one
+//! instance must clear them on all.
 //!
-//! The writer's instance clears its own cache and sends `NOTIFY secviz_pages` with its name;
+//! The writer's instance clears its own caches and sends `NOTIFY secviz_pages` with its name;
 //! every other instance LISTENs on a connection of its own and clears its cache on each
 //! notification. Notifications sent while a listener was disconnected are lost, so a
 //! listener that (re)connects clears its cache first: it may have missed anything.
 //! SQLite is one instance's database: nothing is sent.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use super::store::PageCache;
 use crate::db::{Backend, Db};
 
 /// The channel instances announce their writes on.
@@ -33,7 +32,8 @@ pub async fn announce(db: &Db, instance: &str) {
 }
 
 /// Listens for the other instances' writes until the task is aborted.
-pub async fn listen(url: String, instance: String, pages: Arc<PageCache>) {
+/// `forget` empties this instance's caches.
+pub async fn listen(url: String, instance: String, forget: impl Fn() + Send + 'static) {
     use sqlx::postgres::PgListener;
     loop {
         let mut listener = match PgListener::connect(&url).await {
@@ -50,10 +50,10 @@ pub async fn listen(url: String, instance: String, pages: Arc<PageCache>) {
             continue;
         }
         // Whatever was announced while no listener was connected is lost.
-        pages.invalidate();
+        forget();
         loop {
             match listener.try_recv().await {
-                Ok(Some(n)) if n.payload() != instance => pages.invalidate(),
+                Ok(Some(n)) if n.payload() != instance => forget(),
                 Ok(Some(_)) => {}
                 // The connection was lost: connect again (and clear the cache then).
                 Ok(None) => break,

@@ -1,4 +1,5 @@
-//! The pages the cache holds, bounded in bytes, evicted least recently used first.
+//! What the caches hold (whole anonymous pages, and the query results every visitor shares),
+//! bounded in bytes, evicted least recently used first.
 //!
 //! The store is a segmented LRU: a page enters *probation*; when it is asked for again it
 //! moves to the *protected* segment (at most [`PROTECTED_SHARE`] of the bytes). Eviction takes
@@ -50,6 +51,11 @@ impl Limits {
     }
 }
 
+/// What a kept value costs in memory, roughly: the heap bytes it holds.
+pub trait Cost {
+    fn bytes(&self) -> usize;
+}
+
 /// One page as the handler answered it: its headers and its body (the status is always 200).
 #[derive(Debug)]
 pub struct CachedPage {
@@ -57,17 +63,21 @@ pub struct CachedPage {
     pub body: Bytes,
 }
 
-impl CachedPage {
-    /// Bytes this page costs in the store under `key`.
-    fn cost(&self, key: &str) -> usize {
+impl Cost for CachedPage {
+    fn bytes(&self) -> usize {
         let headers: usize = self
             .headers
             .iter()
             .map(|(n, v)| n.as_str().len() + v.len() + 16)
             .sum();
-        // The key is kept twice: in the map and in the recency order.
-        self.body.len() + headers + 2 * key.len() + ENTRY_OVERHEAD
+        self.body.len() + headers
     }
+}
+
+/// Bytes `value` costs in the store under `key`.
+fn cost(key: &str, value: &impl Cost) -> usize {
+    // The key is kept twice: in the map and in the recency order.
+    value.bytes() + 2 * key.len() + ENTRY_OVERHEAD
 }
 
 /// Counters for operators and tests.
@@ -81,10 +91,13 @@ pub struct CacheStats {
 }
 
 /// The anonymous page cache (see the module docs).
-pub struct PageCache {
+pub type PageCache = Store<CachedPage>;
+
+/// Values under string keys, bounded in bytes, all forgotten at once by a write.
+pub struct Store<V> {
     limits: Limits,
     generation: AtomicU64,
-    lru: Mutex<Lru>,
+    lru: Mutex<Lru<V>>,
     hits: AtomicU64,
     misses: AtomicU64,
 }
@@ -95,8 +108,8 @@ enum Segment {
     Protected = 1,
 }
 
-struct Entry {
-    page: Arc<CachedPage>,
+struct Entry<V> {
+    value: Arc<V>,
     generation: u64,
     stored_at: i64,
     bytes: usize,
@@ -105,9 +118,8 @@ struct Entry {
     tick: u64,
 }
 
-#[derive(Default)]
-struct Lru {
-    map: HashMap<String, Entry>,
+struct Lru<V> {
+    map: HashMap<String, Entry<V>>,
     /// Per segment: tick → key, oldest first.
     order: [BTreeMap<u64, String>; 2],
     /// Per segment: bytes held.
@@ -115,7 +127,18 @@ struct Lru {
     tick: u64,
 }
 
-impl Lru {
+impl<V> Default for Lru<V> {
+    fn default() -> Self {
+        Lru {
+            map: HashMap::new(),
+            order: Default::default(),
+            used: [0; 2],
+            tick: 0,
+        }
+    }
+}
+
+impl<V> Lru<V> {
     fn total(&self) -> usize {
         self.used[0] + self.used[1]
     }
@@ -171,9 +194,9 @@ impl Lru {
     }
 }
 
-impl PageCache {
-    pub(crate) fn new(limits: Limits) -> PageCache {
-        PageCache {
+impl<V: Cost> Store<V> {
+    pub(crate) fn new(limits: Limits) -> Store<V> {
+        Store {
             limits,
             generation: AtomicU64::new(0),
             lru: Mutex::default(),
@@ -182,16 +205,16 @@ impl PageCache {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Lru> {
+    fn lock(&self) -> MutexGuard<'_, Lru<V>> {
         self.lru.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The current generation; pass it to [`PageCache::put`] for a page rendered from now on.
+    /// The current generation; pass it to [`Store::put`] for a value made from now on.
     pub(crate) fn generation(&self) -> u64 {
         self.generation.load(Ordering::SeqCst)
     }
 
-    /// Forgets every page: a member wrote something that any page may show.
+    /// Forgets everything: a member wrote something that any page may show.
     pub(crate) fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
         // Freed after the lock is released: dropping megabytes of pages takes a moment.
@@ -199,13 +222,13 @@ impl PageCache {
         drop(forgotten);
     }
 
-    /// The page under `key`, if fresh; counts a hit or a miss.
-    pub(crate) fn get(&self, key: &str, now: i64) -> Option<Arc<CachedPage>> {
+    /// The value under `key`, if fresh; counts a hit or a miss.
+    pub(crate) fn get(&self, key: &str, now: i64) -> Option<Arc<V>> {
         let generation = self.generation();
         let mut lru = self.lock();
         let found = lru.map.get(key).map(|e| {
             let fresh = e.generation == generation && now - e.stored_at < self.limits.ttl_secs;
-            (fresh, e.page.clone())
+            (fresh, e.value.clone())
         });
         match found {
             Some((true, page)) => {
@@ -226,10 +249,10 @@ impl PageCache {
         }
     }
 
-    /// Keeps `page` under `key` unless it is too big or a write happened since `generation`
-    /// was read (the page may predate it). True when kept.
-    pub(crate) fn put(&self, key: &str, generation: u64, now: i64, page: CachedPage) -> bool {
-        let bytes = page.cost(key);
+    /// Keeps `value` under `key` unless it is too big or a write happened since `generation`
+    /// was read (the value may predate it). True when kept.
+    pub(crate) fn put(&self, key: &str, generation: u64, now: i64, value: Arc<V>) -> bool {
+        let bytes = cost(key, &*value);
         if bytes > self.limits.max_entry_bytes || bytes > self.limits.max_bytes {
             return false;
         }
@@ -242,7 +265,7 @@ impl PageCache {
         lru.map.insert(
             key.to_string(),
             Entry {
-                page: Arc::new(page),
+                value,
                 generation,
                 stored_at: now,
                 bytes,
@@ -281,11 +304,11 @@ mod tests {
         })
     }
 
-    fn page(n: usize) -> CachedPage {
-        CachedPage {
+    fn page(n: usize) -> Arc<CachedPage> {
+        Arc::new(CachedPage {
             headers: HeaderMap::new(),
             body: Bytes::from(vec![b'x'; n]),
-        }
+        })
     }
 
     #[test]
