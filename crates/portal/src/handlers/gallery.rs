@@ -4,7 +4,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{PageQuery, Visit, cards, render};
+use super::{PageQuery, Visit, render};
 use crate::db::posts::Listing;
 use crate::domain::TagSlug;
 use crate::error::AppError;
@@ -27,7 +27,7 @@ pub async fn show(
         Some(t) => Listing::GalleryTag(t.as_str()),
         None => Listing::Gallery,
     };
-    let cards = cards(&state, which, page, PER_PAGE).await?;
+    let cards = crate::reads::cards(&state, which, page, PER_PAGE).await?;
     let base = match &tag {
         Some(t) => format!("/gallery?tag={}", t.as_str()),
         None => "/gallery".into(),

@@ -4,7 +4,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{PageQuery, Visit, cards, render};
+use super::{PageQuery, Visit, render};
 use crate::db::posts::Listing;
 use crate::db::users;
 use crate::error::AppError;
@@ -19,7 +19,7 @@ pub async fn show(
     Query(q): Query<PageQuery>,
 ) -> Result<Response, AppError> {
     let page = q.page();
-    let cards = cards(&state, Listing::All, page, PER_PAGE).await?;
+    let cards = crate::reads::cards(&state, Listing::All, page, PER_PAGE).await?;
     let no_members = cards.posts.is_empty() && page == 1 && users::count(&state.db).await? == 0;
     let tpl = IndexPage {
         chrome: Chrome::new(&visit),

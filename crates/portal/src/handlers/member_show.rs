@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{Visit, cards, render};
+use super::{Visit, render};
 use crate::clock::day;
 use crate::db::posts::Listing;
 use crate::db::{comments, users};
@@ -23,7 +23,7 @@ pub async fn show(
     let user = users::find_by_name(&state.db, name.as_str())
         .await?
         .ok_or(AppError::NotFound)?;
-    let cards = cards(&state, Listing::Author(user.id), 1, 20).await?;
+    let cards = crate::reads::cards(&state, Listing::Author(user.id), 1, 20).await?;
     let comments = comments::by_author(&state.db, user.id, 20)
         .await?
         .into_iter()

@@ -52,10 +52,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use crate::db::posts::Listing;
 use crate::error::AppError;
-use crate::state::AppState;
-use crate::views::{Cards, html_headers};
+use crate::views::html_headers;
 use crate::web::Visitor;
 
 /// The visitor the session layer put into the request.
@@ -104,17 +102,6 @@ impl PageQuery {
             .unwrap_or(1)
             .clamp(1, 100_000)
     }
-}
-
-/// One page of post cards and whether another page follows (shared by every visitor: see
-/// `reads`).
-pub async fn cards(
-    state: &AppState,
-    which: Listing<'_>,
-    page: i64,
-    per_page: i64,
-) -> Result<Arc<Cards>, AppError> {
-    crate::reads::cards(state, which, page, per_page).await
 }
 
 /// Parses a numeric path id (a post's, a comment's, a draft's: the caller's type says

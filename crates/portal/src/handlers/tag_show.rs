@@ -4,7 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use super::{PageQuery, Visit, cards, render};
+use super::{PageQuery, Visit, render};
 use crate::db::posts::Listing;
 use crate::db::tags;
 use crate::domain::TagSlug;
@@ -23,7 +23,7 @@ pub async fn show(
         .await?
         .ok_or(AppError::NotFound)?;
     let page = q.page();
-    let cards = cards(
+    let cards = crate::reads::cards(
         &state,
         Listing::Tag(slug.as_str()),
         page,
