@@ -207,9 +207,19 @@ mod tests {
         let held = rss_mib();
         let held_stats = jemalloc_stats();
         drop(blocks);
-        super::give_back();
-        let after = rss_mib();
-        // Without give_back, they would stay resident for the decay time (500 ms).
+        // Without give_back, they would stay resident for the decay time (500 ms). On some
+        // machines one purge now and then returns nothing (seen on 3 of 40 runs on one, on
+        // none of the machines before it; the cause is not known): a purge every 20 ms for
+        // at most 100 ms, a fifth of the decay time, in which decay alone returns little.
+        let mut after = rss_mib();
+        for _ in 0..5 {
+            super::give_back();
+            after = rss_mib();
+            if after + 200 < held {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
         assert!(
             after + 200 < held,
             "RSS {held} MiB with the blocks, {after} MiB after giving them back; jemalloc \
