@@ -2,8 +2,12 @@
 //! [`event_schema`](crate::schema::event_schema).
 //!
 //! One builder per column, pre-sized for a whole batch so appends never reallocate in
-//! the steady state. `format` and `source` are the same on every row of a stream and
-//! are written with `append_value_n` when the batch is cut.
+//! the steady state: text columns are sized by what they held per row in the batch
+//! before. Columns without a value in a batch, and `format` and `source` (the same on
+//! every row of a stream), are slices of columns the builder's batches share
+//! ([`shared`]).
+
+mod shared;
 
 use std::sync::Arc;
 
@@ -13,6 +17,7 @@ use arrow_buffer::{BooleanBuffer, Buffer, NullBuffer, OffsetBuffer, ScalarBuffer
 
 use crate::row::{NI, NS, Row};
 use crate::schema::event_schema;
+use shared::SharedColumns;
 
 /// Schema position of each [`S`] column, in `S` order.
 const S_COLS: [usize; NS] = [
@@ -61,7 +66,17 @@ pub(crate) struct BatchBuilder {
     line: PrimColumn<Int64Type>,
     raw: TextColumn,
     raw_rows: usize,
+    /// Bytes a full batch is expected to need in each text column (the `strs`, then
+    /// `extra` and `raw`), from the last batch that had values in it: a column sized
+    /// too small is copied as it grows (a tenth of an access log's parse, whose lines
+    /// are longer than a guess), one sized too large spreads a batch over more memory.
+    text_bytes: [usize; NS + 2],
+    shared: SharedColumns,
 }
+
+/// Index of `extra` and `raw` in [`BatchBuilder::text_bytes`].
+const EXTRA_HINT: usize = NS;
+const RAW_HINT: usize = NS + 1;
 
 impl BatchBuilder {
     pub fn new(cap: usize, format: &'static str, source: String) -> Self {
@@ -85,27 +100,41 @@ impl BatchBuilder {
             line: PrimColumn::with_capacity(0),
             raw: TextColumn::with_capacity(0, 0),
             raw_rows: 0,
+            // First guesses: short strings (addresses, names) average well under 16
+            // bytes, `extra` 32 and a raw line 160.
+            text_bytes: std::array::from_fn(|i| match i {
+                EXTRA_HINT => cap * 32,
+                RAW_HINT => cap * 160,
+                _ => cap * 16,
+            }),
+            shared: SharedColumns::new(cap),
         };
+        b.strs = (0..NS).map(|_| TextColumn::with_capacity(0, 0)).collect();
+        b.i32s = (0..4).map(|_| PrimColumn::with_capacity(0)).collect();
+        b.i64s = (0..NI - 4).map(|_| PrimColumn::with_capacity(0)).collect();
         b.reset();
         b
     }
 
+    /// Makes room for a full batch in the columns the last batch took; the others
+    /// (no value in the last batch) still have theirs.
     fn reset(&mut self) {
         let cap = self.cap;
         self.rows = 0;
-        self.time = PrimColumn::with_capacity(cap);
-        // Short strings (addresses, names) average well under 16 bytes.
-        self.strs = (0..NS)
-            .map(|_| TextColumn::with_capacity(cap, cap * 16))
-            .collect();
-        self.i32s = (0..4).map(|_| PrimColumn::with_capacity(cap)).collect();
-        self.i64s = (0..NI - 4)
-            .map(|_| PrimColumn::with_capacity(cap))
-            .collect();
-        self.duration = PrimColumn::with_capacity(cap);
-        self.extra = TextColumn::with_capacity(cap, cap * 32);
-        self.line = PrimColumn::with_capacity(cap);
-        self.raw = TextColumn::with_capacity(cap, cap * 160);
+        self.time.ready(cap);
+        for (i, c) in self.strs.iter_mut().enumerate() {
+            c.ready(cap, self.text_bytes[i]);
+        }
+        for c in &mut self.i32s {
+            c.ready(cap);
+        }
+        for c in &mut self.i64s {
+            c.ready(cap);
+        }
+        self.duration.ready(cap);
+        self.extra.ready(cap, self.text_bytes[EXTRA_HINT]);
+        self.line.ready(cap);
+        self.raw.ready(cap, self.text_bytes[RAW_HINT]);
         self.time_rows = 0;
         self.str_rows = [0; NS];
         self.int_rows = [0; NI];
@@ -180,54 +209,73 @@ impl BatchBuilder {
             return None;
         }
         let n = self.rows;
-        catch_up_prim(&mut self.time, &mut self.time_rows, n);
-        for (i, b) in self.strs.iter_mut().enumerate() {
-            catch_up_str(b, &mut self.str_rows[i], n);
-        }
-        let (mut n32, mut n64) = (0, 0);
-        for i in 0..NI {
-            if is_i32(i) {
-                catch_up_prim(&mut self.i32s[n32], &mut self.int_rows[i], n);
-                n32 += 1;
-            } else {
-                catch_up_prim(&mut self.i64s[n64], &mut self.int_rows[i], n);
-                n64 += 1;
-            }
-        }
-        catch_up_prim(&mut self.duration, &mut self.duration_rows, n);
-        catch_up_str(&mut self.extra, &mut self.extra_rows, n);
-        catch_up_str(&mut self.raw, &mut self.raw_rows, n);
-
+        let cap = self.cap;
+        // A column's rows count is 0 exactly when no value was appended to it in this
+        // batch (nulls are only caught up before a value): such a column is left as it
+        // is, and the batch gets a slice of the shared null column instead.
         let mut cols: Vec<Option<ArrayRef>> = vec![None; RAW + 1];
-        cols[TIME] = Some(Arc::new(self.time.finish().with_timezone("UTC")));
-        for (i, b) in self.strs.iter_mut().enumerate() {
-            cols[S_COLS[i]] = Some(Arc::new(b.finish()));
+        if self.time_rows > 0 {
+            catch_up_prim(&mut self.time, &mut self.time_rows, n);
+            cols[TIME] = Some(Arc::new(self.time.finish().with_timezone("UTC")));
         }
-        let (mut n32, mut n64) = (0, 0);
-        for (i, &pos) in I_COLS.iter().enumerate() {
-            if is_i32(i) {
-                cols[pos] = Some(Arc::new(self.i32s[n32].finish()));
-                n32 += 1;
-            } else {
-                cols[pos] = Some(Arc::new(self.i64s[n64].finish()));
-                n64 += 1;
+        for (i, b) in self.strs.iter_mut().enumerate() {
+            if self.str_rows[i] > 0 {
+                catch_up_str(b, &mut self.str_rows[i], n);
+                self.text_bytes[i] = full_batch_bytes(b.bytes(), n, cap);
+                cols[S_COLS[i]] = Some(Arc::new(b.finish()));
             }
         }
-        cols[DURATION] = Some(Arc::new(self.duration.finish()));
-        cols[EXTRA] = Some(Arc::new(self.extra.finish()));
-        cols[FORMAT] = Some(Arc::new(TextColumn::constant(self.format, n)));
-        cols[SOURCE] = Some(Arc::new(TextColumn::constant(&self.source, n)));
+        for (i, &pos) in I_COLS.iter().enumerate() {
+            if self.int_rows[i] == 0 {
+                continue;
+            }
+            cols[pos] = Some(if is_i32(i) {
+                let b = &mut self.i32s[I32_SLOT[i]];
+                catch_up_prim(b, &mut self.int_rows[i], n);
+                Arc::new(b.finish())
+            } else {
+                let b = &mut self.i64s[I64_SLOT[i]];
+                catch_up_prim(b, &mut self.int_rows[i], n);
+                Arc::new(b.finish())
+            });
+        }
+        if self.duration_rows > 0 {
+            catch_up_prim(&mut self.duration, &mut self.duration_rows, n);
+            cols[DURATION] = Some(Arc::new(self.duration.finish()));
+        }
+        if self.extra_rows > 0 {
+            catch_up_str(&mut self.extra, &mut self.extra_rows, n);
+            self.text_bytes[EXTRA_HINT] = full_batch_bytes(self.extra.bytes(), n, cap);
+            cols[EXTRA] = Some(Arc::new(self.extra.finish()));
+        }
+        if self.raw_rows > 0 {
+            catch_up_str(&mut self.raw, &mut self.raw_rows, n);
+            self.text_bytes[RAW_HINT] = full_batch_bytes(self.raw.bytes(), n, cap);
+            cols[RAW] = Some(Arc::new(self.raw.finish()));
+        }
+        cols[FORMAT] = Some(self.shared.constant(self.format, n));
+        cols[SOURCE] = Some(self.shared.constant(&self.source, n));
         cols[LINE] = Some(Arc::new(self.line.finish()));
-        cols[RAW] = Some(Arc::new(self.raw.finish()));
+        let schema = event_schema();
         let cols: Vec<ArrayRef> = cols
             .into_iter()
-            .map(|c| c.expect("every column built"))
+            .enumerate()
+            .map(|(pos, c)| {
+                c.unwrap_or_else(|| self.shared.nulls(schema.field(pos).data_type(), n))
+            })
             .collect();
-        let batch = RecordBatch::try_new(event_schema(), cols)
+        let batch = RecordBatch::try_new(schema, cols)
             .expect("builders follow event_schema column for column");
         self.reset();
         Some(batch)
     }
+}
+
+/// The bytes a text column that held `bytes` in `rows` rows would need in a batch of
+/// `cap` rows, with an eighth to spare (at most the text a batch may hold).
+fn full_batch_bytes(bytes: usize, rows: usize, cap: usize) -> usize {
+    let full = bytes.saturating_mul(cap) / rows.max(1);
+    (full + full / 8).min(MAX_BATCH_TEXT)
 }
 
 /// Text of a batch beyond which it is cut before its row count (64 MiB).
@@ -319,6 +367,14 @@ impl<T: ArrowPrimitiveType> PrimColumn<T> {
         }
     }
 
+    /// Room for `rows` values, unless the column has room already (it held no value
+    /// in the last batch, so [`Self::finish`] did not take its buffer).
+    fn ready(&mut self, rows: usize) {
+        if self.values.capacity() == 0 {
+            self.values.reserve_exact(rows);
+        }
+    }
+
     #[inline]
     fn append_value(&mut self, v: T::Native) {
         self.values.push(v);
@@ -356,6 +412,18 @@ impl TextColumn {
         }
     }
 
+    /// Room for `rows` values of `bytes` in all, unless the column has room already (as
+    /// [`PrimColumn::ready`]).
+    fn ready(&mut self, rows: usize, bytes: usize) {
+        if self.offsets.capacity() == 0 {
+            self.offsets.reserve_exact(rows + 1);
+            self.offsets.push(0);
+        }
+        if self.data.capacity() == 0 {
+            self.data.reserve_exact(bytes);
+        }
+    }
+
     fn bytes(&self) -> usize {
         self.data.len()
     }
@@ -383,8 +451,8 @@ impl TextColumn {
             offsets.windows(2).all(|w| w[0] <= w[1])
                 && *offsets.last().unwrap_or(&0) as usize == values.len()
         );
-        // SAFETY: `values` is the concatenation of whole `&str` values (append_value and
-        // `constant` are the only writers), so it is valid UTF-8 and every offset is a
+        // SAFETY: `values` is the concatenation of whole `&str` values (append_value is
+        // the only writer), so it is valid UTF-8 and every offset is a
         // char boundary; offsets start at 0, never decrease and end at values.len();
         // there is one validity bit per value. That is everything
         // `StringArray::try_new` would check, and checking it again costs a pass over
@@ -396,18 +464,6 @@ impl TextColumn {
                 nulls,
             )
         }
-    }
-
-    /// A column holding `value` in all `n` rows (`format`, `source`): the bytes are
-    /// repeated in one go and the offsets computed, not appended value by value.
-    fn constant(value: &str, n: usize) -> StringArray {
-        let len = value.len();
-        let mut c = TextColumn {
-            data: value.as_bytes().repeat(n),
-            offsets: (0..=n).map(|i| (i * len) as i32).collect(),
-            valid: Validity::with_capacity(0),
-        };
-        c.finish()
     }
 }
 
@@ -613,5 +669,72 @@ mod tests {
             .unwrap();
         assert_eq!(dport.value(0), 53);
         assert!(b.finish().is_none());
+    }
+
+    /// Columns come and go between batches: a column with values in one batch and
+    /// none in the next is all null there, and the other way round, and columns
+    /// without values are slices of one shared column.
+    #[test]
+    fn columns_empty_in_a_batch_are_shared_nulls_and_fill_again_later() {
+        let mut b = BatchBuilder::new(3, "pf", "x.log".into());
+        let mut r = Row::default();
+        let text = |batch: &RecordBatch, pos: usize| -> Vec<Option<String>> {
+            let a = batch
+                .column(pos)
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .unwrap();
+            a.iter().map(|v| v.map(str::to_string)).collect()
+        };
+        r.set(S::SrcIp, "10.0.0.1");
+        b.push(&mut r, 1, Some("first"));
+        let one = b.finish().unwrap();
+        r.clear();
+        r.set(S::DstIp, "10.0.0.2");
+        b.push(&mut r, 2, None);
+        r.clear();
+        b.push(&mut r, 3, Some("third"));
+        let two = b.finish().unwrap();
+
+        assert_eq!(text(&one, S_COLS[1]), [Some("10.0.0.1".into())]);
+        assert_eq!(text(&one, S_COLS[2]), [None]);
+        assert_eq!(text(&two, S_COLS[1]), [None, None]);
+        assert_eq!(text(&two, S_COLS[2]), [Some("10.0.0.2".into()), None]);
+        assert_eq!(text(&two, RAW), [None, Some("third".into())]);
+        assert_eq!(text(&two, FORMAT), [Some("pf".into()), Some("pf".into())]);
+        assert_eq!(
+            text(&two, SOURCE),
+            [Some("x.log".into()), Some("x.log".into())]
+        );
+        for batch in [&one, &two] {
+            assert_eq!(batch.schema(), event_schema());
+            for (pos, c) in batch.columns().iter().enumerate() {
+                assert_eq!(c.len(), batch.num_rows(), "column {pos}");
+            }
+        }
+        // A column null in both batches: the same bytes, not a copy.
+        let host = |batch: &RecordBatch| batch.column(S_COLS[18]).to_data().buffers()[0].as_ptr();
+        assert_eq!(host(&one), host(&two));
+        assert_eq!(two.column(I_COLS[3]).null_count(), 2);
+    }
+
+    /// A text column is sized by what it held per row in the batch before, so a log of
+    /// long lines does not grow (and copy) its raw column in every batch.
+    #[test]
+    fn text_columns_are_sized_from_the_last_batch() {
+        let mut b = BatchBuilder::new(100, "access", String::new());
+        let long = "x".repeat(400);
+        let mut r = Row::default();
+        for line in 0..10 {
+            b.push(&mut r, line, Some(&long));
+        }
+        b.finish().unwrap();
+        let want = 400 * 100;
+        assert!(b.raw.data.capacity() >= want, "{}", b.raw.data.capacity());
+        assert!(
+            b.raw.data.capacity() <= want * 2,
+            "{}",
+            b.raw.data.capacity()
+        );
     }
 }
