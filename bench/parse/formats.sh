@@ -56,10 +56,13 @@ for f in $FORMATS; do
   rm -f "$D/$f.serial.csv" "$D/$f.parallel.csv"
   sep=${SEP[$f]:-}
   fs=${sep:+-F "'$sep'"}
-  $MEASURE --reps "$REPS" --json "$D/$f.gawk.json" -- "awk $fs '${PROG[$f]}' $IN > /dev/null"
-  $MEASURE --reps "$REPS" --json "$D/$f.mawk.json" -- "mawk $fs '${PROG[$f]}' $IN > /dev/null"
-  $MEASURE --reps "$REPS" --json "$D/$f.one.json" -- "$PB $IN arrow --year 2005 --threads 1 > /dev/null"
-  $MEASURE --reps "$REPS" --json "$D/$f.all.json" -- "$PB $IN arrow --year 2005 --threads $CORES > /dev/null"
+  # The four take turns, round after round (measure.py --pair): a drift of the machine's
+  # speed then weighs on awk and secviz alike.
+  $MEASURE --reps "$REPS" \
+    --pair "$D/$f.gawk.json" "awk $fs '${PROG[$f]}' $IN > /dev/null" \
+    --pair "$D/$f.mawk.json" "mawk $fs '${PROG[$f]}' $IN > /dev/null" \
+    --pair "$D/$f.one.json" "$PB $IN arrow --year 2005 --threads 1 > /dev/null" \
+    --pair "$D/$f.all.json" "$PB $IN arrow --year 2005 --threads $CORES > /dev/null"
   python3 - "$D" "$f" "$LINES" "$rows" "$CORES" <<'PY' > "$D/$f.rows"
 import json, sys
 d, f, n, rows, cores = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])

@@ -211,6 +211,7 @@ impl LineSource {
             let chunk = reader.buffered_lines()?;
             let mut used = 0;
             let mut lines = 0u64;
+            let mut row = work.row();
             while used < chunk.len() && !work.batch.is_full() && stopped.is_none() {
                 let rest = &chunk[used..];
                 // The chunk ends with a newline, so every line in it has one.
@@ -221,8 +222,15 @@ impl LineSource {
                 }
                 lines += 1;
                 used += nl + 1;
-                *stopped = work.line(first + lines, trim_cr(&rest[..nl]), summary, on_reject);
+                *stopped = work.line(
+                    &mut row,
+                    first + lines,
+                    trim_cr(&rest[..nl]),
+                    summary,
+                    on_reject,
+                );
             }
+            work.put_back(row);
             reader.consume_lines(used, lines);
             if lines > 0 {
                 continue;
@@ -262,7 +270,9 @@ impl LineSource {
                     continue;
                 }
             };
-            *stopped = work.line(line_no, bytes, summary, on_reject);
+            let mut row = work.row();
+            *stopped = work.line(&mut row, line_no, bytes, summary, on_reject);
+            work.put_back(row);
         }
         summary.year = work.parser.year_note();
         match work.batch.finish() {
@@ -273,40 +283,67 @@ impl LineSource {
 }
 
 impl Work {
+    /// A row for a run of lines that share a lifetime (those of one read buffer or one
+    /// chunk), holding the row's text buffers until [`Self::put_back`]. Lines used to
+    /// take the buffers out and put them back one by one, and the compiler moved them
+    /// in pieces wider than it had written them: a stall on every line (2–5% of a
+    /// parse).
+    fn row<'a>(&mut self) -> Row<'a> {
+        let (t, e) = std::mem::take(&mut self.row_bufs);
+        Row::with_buffers(t, e)
+    }
+
+    /// Keeps the buffers of a row from [`Self::row`] for the next run of lines.
+    fn put_back(&mut self, row: Row<'_>) {
+        self.row_bufs = row.into_buffers();
+    }
+
     /// Parses one line (without its line end) into the batch, or counts it as skipped
-    /// or rejected. Returns the strict-mode error if the line was rejected in strict mode.
+    /// or rejected, using `row` (cleared first). Returns the strict-mode error if the
+    /// line was rejected in strict mode.
     #[inline]
-    fn line(
+    fn line<'a>(
         &mut self,
+        row: &mut Row<'a>,
         line_no: u64,
-        bytes: &[u8],
+        bytes: &'a [u8],
         summary: &mut Summary,
         on_reject: &mut dyn FnMut(&Reject),
     ) -> Option<ParseError> {
-        let text: &str = match ascii_or_utf8(bytes) {
-            Some(s) => s,
+        match ascii_or_utf8(bytes) {
+            Some(text) => self.text_line(row, line_no, text, summary, on_reject),
             None => {
-                self.escaped.clear();
-                escape_bytes(bytes, &mut self.escaped);
-                &self.escaped
+                // Invalid UTF-8 (rare): the escaped copy lives in `self.escaped`, not
+                // as long as the run's lines, so it is parsed with a row of its own.
+                let mut escaped = std::mem::take(&mut self.escaped);
+                escaped.clear();
+                escape_bytes(bytes, &mut escaped);
+                let mut own = Row::default();
+                let stopped = self.text_line(&mut own, line_no, &escaped, summary, on_reject);
+                self.escaped = escaped;
+                stopped
             }
-        };
+        }
+    }
+
+    #[inline]
+    fn text_line<'a>(
+        &mut self,
+        row: &mut Row<'a>,
+        line_no: u64,
+        text: &'a str,
+        summary: &mut Summary,
+        on_reject: &mut dyn FnMut(&Reject),
+    ) -> Option<ParseError> {
         if text.trim_ascii().is_empty() {
             summary.skipped += 1;
             return None;
         }
-        let (t, e) = std::mem::take(&mut self.row_bufs);
-        let mut r = Row::with_buffers(t, e);
-        let outcome = self.parser.parse(text, &mut r);
+        row.clear();
+        let outcome = self.parser.parse(text, row);
         if let Ok(Outcome::Event) = outcome {
-            self.batch
-                .push(&mut r, line_no, self.keep_raw.then_some(text));
+            self.batch.push(row, line_no, self.keep_raw.then_some(text));
         }
-        let (t, e) = r.into_buffers();
-        // Field by field: moving the pair whole made the compiler reload it in a width
-        // it had not stored it in, a stall of 4% of a tcpdump parse on this one line.
-        self.row_bufs.0 = t;
-        self.row_bufs.1 = e;
         match outcome {
             Ok(Outcome::Event) => {
                 summary.read += 1;

@@ -485,6 +485,7 @@ fn parse_lines(
     let mut stopped = None;
     let bytes = &chunk.bytes[..];
     let mut start = 0;
+    let mut row = work.row();
     // Every line of a chunk ends with `\n`; `memchr` finds it (splitting with a closure
     // over single bytes was an eighth of a parallel tcpdump parse).
     for line_no in chunk.first_line.. {
@@ -493,7 +494,7 @@ fn parse_lines(
         };
         let line = &bytes[start..start + nl];
         start += nl + 1;
-        stopped = work.line(line_no, trim_cr(line), summary, on_reject);
+        stopped = work.line(&mut row, line_no, trim_cr(line), summary, on_reject);
         if work.batch.is_full() {
             batches.extend(work.batch.finish());
         }
@@ -501,6 +502,7 @@ fn parse_lines(
             break;
         }
     }
+    work.put_back(row);
     batches.extend(work.batch.finish());
     stopped
 }
