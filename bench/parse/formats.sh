@@ -6,8 +6,13 @@
 #   cargo build --release -p secviz-parse --example parse_bench
 #   bench/parse/formats.sh
 #
-# Env: LINES (1000000), REPS (5), FORMATS ("pf tcpdump syslog access zeek"). See
+# Env: LINES (5000000), REPS (5), FORMATS ("pf tcpdump syslog access zeek"). See
 # bench/lib.sh for SECVIZ_SHARED, CARGO_TARGET_DIR, BENCH_OUT.
+#
+# Five million lines per input: at one million, a parse on two threads took 0.2 s, and a
+# burst of the machine's noise moved a median of nine runs by up to a quarter (seen on a
+# 2-core VM: tcpdump on two threads 0.18-0.31 s within one run); runs of 1-3.5 s vary by
+# a few percent. The first run generates the inputs (about a minute each).
 #
 # The awk baselines split each line on whitespace (Zeek: tabs) and print the fields that
 # hold what secviz reads (time, addresses and ports, action or status, sizes) as CSV,
@@ -25,7 +30,7 @@
 # the serial one's output (CSV of every column, byte for byte).
 source "$(dirname "$0")/../lib.sh"
 REPS=${REPS:-5}
-LINES=${LINES:-1000000}
+LINES=${LINES:-5000000}
 FORMATS=${FORMATS:-pf tcpdump syslog access zeek}
 CORES=$(nproc)
 PB=$(need_bin "$TARGET/release/examples/parse_bench" "cargo build --release -p secviz-parse --example parse_bench")

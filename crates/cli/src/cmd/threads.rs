@@ -4,7 +4,7 @@
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ThreadsArg {
-    /// Threads that parse a text input larger than 1 MiB (the output is the same for
+    /// Threads that parse a text input larger than 256 KiB (the output is the same for
     /// any number); default: one per core.
     #[arg(long, short = 'j', value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub threads: Option<u16>,

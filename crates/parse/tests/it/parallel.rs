@@ -3,7 +3,7 @@
 //! lines depend on the lines before them (years without a year, midnights, Zeek headers)
 //! and around over-long, malformed and invalid UTF-8 lines.
 //!
-//! Every input is several times the 1 MiB chunk, so the threads really split it.
+//! Every input is many times the 256 KiB chunk, so the threads really split it.
 
 use crate::common;
 
