@@ -164,20 +164,13 @@ impl QueryError {
                 .flatten()
                 .filter(|name| !name.is_empty() && name.len() <= 64)
         };
-        // A DataFusion optimizer defect (found by the SQL fuzzer: `SELECT DISTINCT CASE WHEN
-        // ... THEN bytes ELSE 1000000 END ... ORDER BY 1`): two of its planners disagree on
-        // whether a column may be null and it refuses its own plan. The query is valid; the
-        // member can write it another way, so it is theirs to rephrase, not our failure.
-        let self_disagreement = root
-            .message()
-            .contains("Physical input schema should be the same as the one converted from logical input schema");
-        if self_disagreement {
+        if let Some((_, message)) = ENGINE_REFUSALS
+            .iter()
+            .find(|(needle, _)| root.message().contains(needle))
+        {
             return QueryError {
                 kind: QueryErrorKind::Plan,
-                message: "the SQL engine could not plan this query (its planners disagree on \
-                          whether a column may be empty); write it another way, for example \
-                          GROUP BY instead of DISTINCT, or wrap the expression in COALESCE"
-                    .to_string(),
+                message: message.to_string(),
                 position,
             };
         }
@@ -215,6 +208,28 @@ impl QueryError {
         }
     }
 }
+
+/// DataFusion defects found by the SQL fuzzer, where the engine refuses its own plan of a
+/// valid query with an internal error: (what its message says, what the member is told).
+/// The member can write the query another way, so it is theirs to rephrase, not our
+/// failure.
+const ENGINE_REFUSALS: &[(&str, &str)] = &[
+    // `SELECT DISTINCT CASE WHEN ... THEN bytes ELSE 1000000 END ... ORDER BY 1`: two of
+    // its planners disagree on whether a column may be null.
+    (
+        "Physical input schema should be the same as the one converted from logical input schema",
+        "the SQL engine could not plan this query (its planners disagree on whether a \
+         column may be empty); write it another way, for example GROUP BY instead of \
+         DISTINCT, or wrap the expression in COALESCE",
+    ),
+    // `(SELECT ip_prefix(src_ip, 24), count(DISTINCT raw) ... GROUP BY 1 LIMIT 1000000)`
+    // joined to another subquery: the limit wants an order the DISTINCT does not have.
+    (
+        "Ordering direction required for DISTINCT with limit",
+        "the SQL engine could not plan this query (a DISTINCT under a LIMIT, in a \
+         subquery); write it another way, for example without the LIMIT in the subquery",
+    ),
+];
 
 /// A query worker's failure, which the distributed engine reports as a gRPC status
 /// (`code: 'Unavailable', message: "…", source: …`): said in words, without the status dump.

@@ -140,6 +140,18 @@ async fn forbidden_statements_and_bad_sql_get_clear_errors() {
     assert_eq!(e.kind, QueryErrorKind::Plan, "{e}");
     assert!(e.message.contains("GROUP BY instead of DISTINCT"), "{e}");
 
+    // Found by the SQL fuzzer: a count(DISTINCT ..) under a LIMIT in a subquery made DataFusion
+    // refuse its own plan ("Ordering direction required for DISTINCT with limit"), an
+    // internal error; the member is told to rephrase.
+    let sql = "SELECT count(*) FROM (SELECT DISTINCT rpad(raw, (SELECT max(CASE WHEN src_port > 1039 THEN dst_port ELSE src_port END) FROM alpha), ' ') AS c0 FROM alpha LIMIT 10) x, (SELECT ip_prefix(src_ip, 24) AS c0, count(DISTINCT raw) AS c1, count(DISTINCT strpos(replace(action, '.', raw), ('..t_ w%' || dst_ip))) AS c2 FROM (SELECT * FROM alpha WHERE ' _' = ip_prefix(src_ip, 24)) w WHERE dst_port > 6909 GROUP BY 1 LIMIT 1000000) y";
+    let e = member_query(&lake, sql, &member).await.unwrap_err();
+    assert_eq!(e.kind, QueryErrorKind::Plan, "{e}");
+    assert!(e.message.contains("without the LIMIT"), "{e}");
+    // As the message advises, without the LIMIT in the subquery the query is answered.
+    let unlimited = sql.replace("GROUP BY 1 LIMIT 1000000) y", "GROUP BY 1) y");
+    assert_ne!(unlimited, sql);
+    member_query(&lake, &unlimited, &member).await.unwrap();
+
     let e = member_query(&lake, "SELEC * FROM alpha", &member)
         .await
         .unwrap_err();
