@@ -120,6 +120,15 @@ pub(crate) fn fraction(b: &[u8], i: usize) -> (u32, usize) {
     if !matches!(b.get(i), Some(b'.') | Some(b',')) {
         return (0, 0);
     }
+    // Microseconds, the common case (tcpdump, pf): six digits and no seventh, read
+    // without the general loop's per-digit checks.
+    if let Some(d) = b.get(i + 1..i + 7)
+        && d.iter().all(u8::is_ascii_digit)
+        && !b.get(i + 7).is_some_and(u8::is_ascii_digit)
+    {
+        let us = d.iter().fold(0u32, |us, &c| us * 10 + u32::from(c - b'0'));
+        return (us, 7);
+    }
     let mut us = 0u32;
     let mut n = 0;
     let mut j = i + 1;
@@ -581,6 +590,14 @@ mod tests {
         assert_eq!(fraction(b".5", 0), (500_000, 2));
         assert_eq!(fraction(b".123456789x", 0), (123_456, 10));
         assert_eq!(fraction(b"x", 0), (0, 0));
+        // Six digits (the fast path), and around it.
+        assert_eq!(fraction(b".096785", 0), (96_785, 7));
+        assert_eq!(fraction(b"06:58.096785 IP", 5), (96_785, 7));
+        assert_eq!(fraction(b",000001", 0), (1, 7));
+        assert_eq!(fraction(b".0967851", 0), (96_785, 8));
+        assert_eq!(fraction(b".09678", 0), (96_780, 6));
+        assert_eq!(fraction(b".09678x", 0), (96_780, 6));
+        assert_eq!(fraction(b".", 0), (0, 0));
         assert_eq!(epoch_secs("1379288667.706265"), Some(1_379_288_667_706_265));
         assert_eq!(epoch_secs("1379288667"), Some(1_379_288_667_000_000));
         assert_eq!(epoch_secs("1.5e9"), Some(1_500_000_000_000_000));

@@ -89,7 +89,11 @@ fn set_remote<'a>(row: &mut Row<'a>, host: &'a str) {
     if host.is_empty() || row.has(S::SrcIp) {
         return;
     }
-    if (is_ipv4(host) || host.contains(':')) && scan::set_ip(row, S::SrcIp, host).is_ok() {
+    if is_ipv4(host) {
+        row.set(S::SrcIp, host);
+        return;
+    }
+    if host.contains(':') && scan::set_ip(row, S::SrcIp, host).is_ok() {
         return;
     }
     row.extra().str("rhost", host);

@@ -120,7 +120,7 @@ fn endpoints_v4(body: &str) -> Option<Endpoints<'_>> {
 /// end of both).
 #[inline]
 fn address_port_v4(b: &[u8], start: usize) -> Option<(usize, Option<i64>, usize)> {
-    let end = start + ipv4_prefix(&b[start..])?;
+    let end = start + scan::ipv4_prefix(&b[start..])?;
     match b.get(end) {
         Some(b'.') => {
             let (p, len) = short_port(&b[end + 1..])?;
@@ -222,7 +222,7 @@ fn find2(hay: &[u8], a: u8, b: u8) -> Option<usize> {
 #[inline]
 fn endpoint(tok: &str) -> (&str, Option<&str>, bool) {
     let b = tok.as_bytes();
-    if let Some(n) = ipv4_prefix(b) {
+    if let Some(n) = scan::ipv4_prefix(b) {
         if n == b.len() {
             return (tok, None, true);
         }
@@ -231,36 +231,6 @@ fn endpoint(tok: &str) -> (&str, Option<&str>, bool) {
         }
     }
     endpoint_slow(tok)
-}
-
-/// Length of a valid dotted-quad IPv4 address at the start of `b`.
-#[inline]
-fn ipv4_prefix(b: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    for octet in 0..4 {
-        if octet > 0 {
-            if b.get(i) != Some(&b'.') {
-                return None;
-            }
-            i += 1;
-        }
-        let d0 = b.get(i).copied().filter(u8::is_ascii_digit)?;
-        let mut v = u32::from(d0 - b'0');
-        i += 1;
-        for _ in 0..2 {
-            match b.get(i) {
-                Some(&c) if c.is_ascii_digit() => {
-                    v = v * 10 + u32::from(c - b'0');
-                    i += 1;
-                }
-                _ => break,
-            }
-        }
-        if v > 255 {
-            return None;
-        }
-    }
-    Some(i)
 }
 
 /// IPv6 endpoints, names (no `-n`) and anything else.

@@ -98,32 +98,41 @@ pub(crate) fn digit_run(b: &[u8]) -> usize {
 }
 
 /// True if `s` is a dotted-quad IPv4 address (no leading `+`, each octet 0-255,
-/// at most three digits).
+/// at most three digits). One pass, by [`ipv4_prefix`]: the check that first measured
+/// each octet's digits and then read them cost a tenth of a syslog parse.
 #[inline]
 pub(crate) fn is_ipv4(s: &str) -> bool {
-    let b = s.as_bytes();
+    ipv4_prefix(s.as_bytes()) == Some(s.len())
+}
+
+/// Length of a valid dotted-quad IPv4 address at the start of `b`.
+#[inline]
+pub(crate) fn ipv4_prefix(b: &[u8]) -> Option<usize> {
     let mut i = 0;
-    for part in 0..4 {
-        let n = digit_run(&b[i..]);
-        if n == 0 || n > 3 {
-            return false;
-        }
-        let mut v = 0u32;
-        for &c in &b[i..i + n] {
-            v = v * 10 + u32::from(c - b'0');
-        }
-        if v > 255 {
-            return false;
-        }
-        i += n;
-        if part < 3 {
+    for octet in 0..4 {
+        if octet > 0 {
             if b.get(i) != Some(&b'.') {
-                return false;
+                return None;
             }
             i += 1;
         }
+        let d0 = b.get(i).copied().filter(u8::is_ascii_digit)?;
+        let mut v = u32::from(d0 - b'0');
+        i += 1;
+        for _ in 0..2 {
+            match b.get(i) {
+                Some(&c) if c.is_ascii_digit() => {
+                    v = v * 10 + u32::from(c - b'0');
+                    i += 1;
+                }
+                _ => break,
+            }
+        }
+        if v > 255 {
+            return None;
+        }
     }
-    i == b.len()
+    Some(i)
 }
 
 /// Sets an address column after checking it. IPv4 text is stored as given (it is
@@ -223,37 +232,6 @@ impl<'a> Iterator for Words<'a> {
     }
 }
 
-/// `s.split(sep)` for a short line, with [`find`] (`str::split` with a string pattern
-/// sets up a two-way searcher first, which cost more than the splitting).
-pub(crate) fn split<'a>(s: &'a str, sep: &'static str) -> Split<'a> {
-    debug_assert!(!sep.is_empty());
-    Split { rest: Some(s), sep }
-}
-
-pub(crate) struct Split<'a> {
-    rest: Option<&'a str>,
-    sep: &'static str,
-}
-
-impl<'a> Iterator for Split<'a> {
-    type Item = &'a str;
-
-    #[inline]
-    fn next(&mut self) -> Option<&'a str> {
-        let s = self.rest?;
-        match find(s.as_bytes(), self.sep.as_bytes()) {
-            Some(i) => {
-                self.rest = Some(&s[i + self.sep.len()..]);
-                Some(&s[..i])
-            }
-            None => {
-                self.rest = None;
-                Some(s)
-            }
-        }
-    }
-}
-
 /// `s` up to the first `b` (all of `s` without one): `s.split(b).next()` without a
 /// char searcher, for short values.
 #[inline]
@@ -288,6 +266,13 @@ mod tests {
         assert!(!is_ipv4("1.2.3.4 "));
         assert!(!is_ipv4("1..3.4"));
         assert!(!is_ipv4(""));
+        assert!(!is_ipv4("1234.1.1.1"));
+        assert!(!is_ipv4("1.2.3.4567"));
+        assert!(!is_ipv4("1.2.3.+4"));
+        assert!(!is_ipv4("1.2.3."));
+        assert!(is_ipv4("001.02.3.255"));
+        assert_eq!(ipv4_prefix(b"10.0.61.131.26814 >"), Some(11));
+        assert_eq!(ipv4_prefix(b"10.0.61"), None);
     }
 
     #[test]
@@ -315,19 +300,5 @@ mod tests {
         let long = format!("{}needle", "n".repeat(2 * SHORT_HAYSTACK));
         assert_eq!(find(long.as_bytes(), b"needle"), Some(2 * SHORT_HAYSTACK));
         assert_eq!(find(b"abc", b""), Some(0));
-        for (line, sep) in [
-            (", seq 1, win 2, length 0", ", "),
-            ("a, b,, c, ", ", "),
-            ("", ", "),
-            (", ", ", "),
-            ("no separator", ", "),
-            ("aaa", "aa"),
-        ] {
-            assert_eq!(
-                split(line, sep).collect::<Vec<_>>(),
-                line.split(sep).collect::<Vec<_>>(),
-                "{line:?} on {sep:?}"
-            );
-        }
     }
 }
