@@ -225,6 +225,12 @@ pub(crate) enum Line<'a> {
 pub(crate) struct LineReader {
     inner: Box<dyn BufRead + Send>,
     buf: Vec<u8>,
+    /// Input that comes before what `inner` holds: what a direct read
+    /// ([`Self::read_lines_into`]) got past its last whole line.
+    front: Vec<u8>,
+    front_at: usize,
+    /// `inner`'s buffer is known to be empty, so a read of [`BUF_BYTES`] goes past it.
+    drained: bool,
     pending: usize,
     line_no: u64,
     max: usize,
@@ -240,6 +246,9 @@ impl LineReader {
         LineReader {
             inner,
             buf: Vec::new(),
+            front: Vec::new(),
+            front_at: 0,
+            drained: false,
             pending: 0,
             line_no: 0,
             max,
@@ -257,14 +266,11 @@ impl LineReader {
     /// applies [`Self::max_line`] and hands a longer line to `next_line`, which rejects it.
     #[inline]
     pub fn buffered_lines(&mut self) -> io::Result<&[u8]> {
-        if self.pending > 0 {
-            self.inner.consume(self.pending);
-            self.pending = 0;
-        }
+        self.consume_pending();
         if self.done {
             return Ok(&[]);
         }
-        let avail = fill(&mut self.inner)?;
+        let avail = self.avail()?;
         Ok(match memrchr(b'\n', avail) {
             Some(i) => &avail[..=i],
             None => &[],
@@ -284,6 +290,7 @@ impl LineReader {
     pub fn refill(&mut self, inner: Box<dyn BufRead + Send>) {
         self.inner = inner;
         self.pending = 0;
+        self.drained = false;
         self.done = false;
     }
 
@@ -305,29 +312,134 @@ impl LineReader {
     }
 
     pub fn next_line(&mut self) -> io::Result<Line<'_>> {
-        if self.pending > 0 {
-            self.inner.consume(self.pending);
-            self.pending = 0;
-        }
+        self.consume_pending();
         if self.done {
             return Ok(Line::Eof);
         }
         // Fast path: the whole line is in the buffer.
+        let max = self.max;
         let found = {
-            let avail = fill(&mut self.inner)?;
+            let avail = self.avail()?;
             if avail.is_empty() {
                 self.done = true;
                 return Ok(Line::Eof);
             }
-            memchr(b'\n', avail).filter(|&i| i <= self.max)
+            memchr(b'\n', avail).filter(|&i| i <= max)
         };
         if let Some(i) = found {
             self.pending = i + 1;
             self.line_no += 1;
-            let avail = self.inner.fill_buf()?;
-            return Ok(Line::Text(self.line_no, trim_cr(&avail[..i])));
+            let n = self.line_no;
+            let avail = self.avail()?;
+            return Ok(Line::Text(n, trim_cr(&avail[..i])));
         }
         self.slow_line()
+    }
+
+    /// What is buffered next: the rest of `front`, else `inner`'s buffer (read into
+    /// when empty).
+    #[inline]
+    fn avail(&mut self) -> io::Result<&[u8]> {
+        if self.front_at < self.front.len() {
+            return Ok(&self.front[self.front_at..]);
+        }
+        self.drained = false;
+        fill(&mut self.inner)
+    }
+
+    /// Takes `n` bytes of what [`Self::avail`] returned.
+    #[inline]
+    fn consume(&mut self, n: usize) {
+        if self.front_at < self.front.len() {
+            self.front_at += n;
+            if self.front_at >= self.front.len() {
+                self.front.clear();
+                self.front_at = 0;
+            }
+        } else {
+            self.inner.consume(n);
+        }
+    }
+
+    #[inline]
+    fn consume_pending(&mut self) {
+        if self.pending > 0 {
+            self.consume(self.pending);
+            self.pending = 0;
+        }
+    }
+
+    /// Appends whole lines (raw, as [`Self::buffered_lines`] gives them) to `out` from
+    /// `*len` on, until `*len` reaches `want`, reading the input straight into `out`,
+    /// and returns how many. For the parallel reader, whose chunks were otherwise
+    /// copied out of the read buffer: a second pass over every byte of the input, on the
+    /// thread all the workers wait for.
+    ///
+    /// `out` is written within its length, which the caller keeps initialised and at
+    /// least `want` + [`BUF_BYTES`]: a read of `BUF_BYTES` into an empty `BufReader`
+    /// goes past its buffer. Returns 0 when the caller must take the next line(s) with
+    /// [`Self::buffered_lines`] or [`Self::next_line`]: whole lines are buffered, a
+    /// line is over the length cap, the input ended, or there is no room.
+    pub fn read_lines_into(
+        &mut self,
+        out: &mut [u8],
+        len: &mut usize,
+        want: usize,
+    ) -> io::Result<u64> {
+        self.consume_pending();
+        let mut lines = 0;
+        while *len < want && !self.done {
+            if memchr(b'\n', &self.front[self.front_at..]).is_some() {
+                break;
+            }
+            if !self.drained {
+                // `front` is empty here (it is only filled once drained). A partial
+                // line left in `inner`'s buffer moves to `front`, which empties it.
+                let avail = fill(&mut self.inner)?;
+                if avail.is_empty() || memchr(b'\n', avail).is_some() {
+                    break;
+                }
+                self.front.clear();
+                self.front.extend_from_slice(avail);
+                self.front_at = 0;
+                let n = avail.len();
+                self.inner.consume(n);
+                self.drained = true;
+                continue;
+            }
+            // The partial line first, then a read straight after it.
+            let start = *len;
+            let partial = self.front.len() - self.front_at;
+            let end = start + partial + BUF_BYTES;
+            if out.len() < end {
+                break;
+            }
+            out[start..start + partial].copy_from_slice(&self.front[self.front_at..]);
+            self.front.clear();
+            self.front_at = 0;
+            let read = loop {
+                match self.inner.read(&mut out[start + partial..end]) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => {
+                        self.front.extend_from_slice(&out[start..start + partial]);
+                        return Err(e);
+                    }
+                }
+            };
+            let got = &out[start..start + partial + read];
+            let (take, n) = whole_lines(got, self.max);
+            // What is past the last whole line (or from a line over the cap on) is
+            // read first next time.
+            self.front.extend_from_slice(&got[take..]);
+            *len += take;
+            lines += n;
+            self.line_no += n;
+            if read == 0 || n == 0 {
+                break;
+            }
+        }
+        Ok(lines)
     }
 
     /// A line spanning buffer refills, or over the cap: assembled in `buf`.
@@ -337,8 +449,17 @@ impl LineReader {
         let mut total = 0usize;
         let mut newline = false;
         loop {
-            let avail = fill(&mut self.inner)?;
+            let max = self.max;
+            let mut buf = std::mem::take(&mut self.buf);
+            let avail = match self.avail() {
+                Ok(a) => a,
+                Err(e) => {
+                    self.buf = buf;
+                    return Err(e);
+                }
+            };
             if avail.is_empty() {
+                self.buf = buf;
                 self.done = true;
                 break;
             }
@@ -350,16 +471,17 @@ impl LineReader {
                 None => (avail.len(), avail.len()),
             };
             // Over the cap, keep only the first KiB for the reject.
-            let room = if total + take <= self.max {
+            let room = if total + take <= max {
                 take
             } else {
-                KEEP.saturating_sub(self.buf.len()).min(take)
+                KEEP.saturating_sub(buf.len()).min(take)
             };
-            if total <= self.max {
-                self.buf.extend_from_slice(&avail[..room]);
+            if total <= max {
+                buf.extend_from_slice(&avail[..room]);
             }
             total += take;
-            self.inner.consume(used);
+            self.buf = buf;
+            self.consume(used);
             if newline {
                 break;
             }
@@ -374,6 +496,28 @@ impl LineReader {
         }
         Ok(Line::Text(self.line_no, trim_cr(&self.buf)))
     }
+}
+
+/// The bytes of the whole lines at the start of `b` up to the first one over `max`
+/// (without its `\n`), and their count.
+pub(crate) fn whole_lines(b: &[u8], max: usize) -> (usize, u64) {
+    if b.len() <= max {
+        // No line of a slice shorter than the cap can be over it.
+        return match memrchr(b'\n', b) {
+            Some(i) => (i + 1, memchr::memchr_iter(b'\n', b).count() as u64),
+            None => (0, 0),
+        };
+    }
+    let mut used = 0;
+    let mut lines = 0;
+    while let Some(nl) = memchr(b'\n', &b[used..]) {
+        if nl > max {
+            break;
+        }
+        used += nl + 1;
+        lines += 1;
+    }
+    (used, lines)
 }
 
 fn fill(r: &mut Box<dyn BufRead + Send>) -> io::Result<&[u8]> {
@@ -415,6 +559,121 @@ mod tests {
             }
         }
         out
+    }
+
+    /// The lines as the parallel reader takes them: read straight into a chunk buffer
+    /// ([`LineReader::read_lines_into`]), taken from what is buffered, and one by one
+    /// with `next_line` for the rest. Numbered and written as [`lines`] does.
+    fn chunked_lines(data: Vec<u8>, max: usize, chunk: usize) -> (Vec<String>, u64) {
+        let o = open(Cursor::new(data), &Limits::default()).unwrap();
+        let mut r = LineReader::new(o.reader, max, o.damage);
+        let mut out = Vec::new();
+        let mut room = vec![0u8; chunk + BUF_BYTES + 4096];
+        let mut direct = 0;
+        let push = |out: &mut Vec<String>, first: u64, text: &[u8]| {
+            let body = text.strip_suffix(b"\n").unwrap_or(text);
+            for (i, l) in body.split(|&b| b == b'\n').enumerate() {
+                let l = String::from_utf8_lossy(trim_cr(l));
+                out.push(format!("{}:{l}", first + i as u64));
+            }
+        };
+        loop {
+            let first = r.line_no() + 1;
+            let mut len = 0;
+            let n = r.read_lines_into(&mut room, &mut len, chunk).unwrap();
+            if n > 0 {
+                direct += n;
+                assert_eq!(room[len - 1], b'\n');
+                push(&mut out, first, &room[..len]);
+                continue;
+            }
+            let avail = r.buffered_lines().unwrap();
+            let (take, n) = whole_lines(avail, max);
+            if n > 0 {
+                let text = avail[..take].to_vec();
+                r.consume_lines(take, n);
+                push(&mut out, first, &text);
+                continue;
+            }
+            match r.next_line().unwrap() {
+                Line::Text(n, b) => out.push(format!("{n}:{}", String::from_utf8_lossy(b))),
+                Line::TooLong(n, len, _) => out.push(format!("{n}:too long {len}")),
+                Line::Truncated(n, b) => {
+                    out.push(format!("{n}:cut {}", String::from_utf8_lossy(b)))
+                }
+                Line::Eof => break,
+            }
+        }
+        (out, direct)
+    }
+
+    /// Read straight into chunks, the input gives the lines, numbers, rejects and
+    /// ends that reading line by line gives.
+    #[test]
+    fn direct_reads_give_the_same_lines() {
+        let mut text = Vec::new();
+        for i in 0..60_000u32 {
+            match i % 997 {
+                0 => text.extend_from_slice(b"\n"),
+                1 => text.extend_from_slice(b"crlf line\r\n"),
+                2 => text.extend(std::iter::repeat_n(b'y', 300 + i as usize % 50).chain([b'\n'])),
+                _ => writeln!(text, "line {i} {}", "z".repeat(i as usize % 120)).unwrap(),
+            }
+        }
+        let mut long = text.clone();
+        // A line longer than a read, in the middle.
+        let at = long.len() / 2;
+        let at = at + long[at..].iter().position(|&b| b == b'\n').unwrap() + 1;
+        long.splice(
+            at..at,
+            std::iter::repeat_n(b'x', 3 * BUF_BYTES + 5).chain([b'\n']),
+        );
+        let mut unterminated = text.clone();
+        unterminated.extend_from_slice(b"no newline at the end");
+        for (what, data) in [
+            ("plain", text),
+            ("long line", long),
+            ("unterminated", unterminated),
+        ] {
+            for max in [usize::MAX, 200] {
+                for chunk in [4096, 256 << 10] {
+                    let want = lines(data.clone(), max);
+                    let (got, direct) = chunked_lines(data.clone(), max, chunk);
+                    assert_eq!(got.len(), want.len(), "{what}, cap {max}, chunk {chunk}");
+                    if max == usize::MAX {
+                        // Under a cap that some lines pass, what follows such a line in
+                        // a read is taken from the buffer: fewer lines are read straight.
+                        assert!(
+                            direct > got.len() as u64 / 2,
+                            "{what}: {direct} lines read straight"
+                        );
+                    }
+                    if let Some(i) = (0..want.len()).find(|&i| got[i] != want[i]) {
+                        panic!(
+                            "{what}, cap {max}, chunk {chunk}: line {i}: {} != {}",
+                            got[i], want[i]
+                        );
+                    }
+                }
+            }
+        }
+        assert_eq!(chunked_lines(Vec::new(), 100, 4096).0, Vec::<String>::new());
+    }
+
+    /// A gzip stream cut in half: the same lines, and the cut last line, either way.
+    #[test]
+    fn direct_reads_of_a_damaged_stream() {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        for i in 0..200_000 {
+            writeln!(enc, "line number {i}").unwrap();
+        }
+        let gz = enc.finish().unwrap();
+        let cut = gz[..gz.len() / 2].to_vec();
+        let want = lines(cut.clone(), 1000);
+        assert!(want.len() > 50_000);
+        let (got, direct) = chunked_lines(cut, 1000, 256 << 10);
+        assert_eq!(got, want);
+        assert!(direct > 50_000, "{direct} lines read straight");
     }
 
     #[test]
