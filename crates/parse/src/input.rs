@@ -544,19 +544,22 @@ mod tests {
     use super::*;
     use std::io::Write;
 
+    /// A line as the tests compare them (`None` at the end).
+    fn shown(line: Line<'_>) -> Option<String> {
+        Some(match line {
+            Line::Text(n, b) => format!("{n}:{}", String::from_utf8_lossy(b)),
+            Line::TooLong(n, len, _) => format!("{n}:too long {len}"),
+            Line::Truncated(n, b) => format!("{n}:cut {}", String::from_utf8_lossy(b)),
+            Line::Eof => return None,
+        })
+    }
+
     fn lines(data: Vec<u8>, max: usize) -> Vec<String> {
         let o = open(Cursor::new(data), &Limits::default()).unwrap();
         let mut r = LineReader::new(o.reader, max, o.damage);
         let mut out = Vec::new();
-        loop {
-            match r.next_line().unwrap() {
-                Line::Text(n, b) => out.push(format!("{n}:{}", String::from_utf8_lossy(b))),
-                Line::TooLong(n, len, _) => out.push(format!("{n}:too long {len}")),
-                Line::Truncated(n, b) => {
-                    out.push(format!("{n}:cut {}", String::from_utf8_lossy(b)))
-                }
-                Line::Eof => break,
-            }
+        while let Some(l) = shown(r.next_line().unwrap()) {
+            out.push(l);
         }
         out
     }
@@ -595,13 +598,9 @@ mod tests {
                 push(&mut out, first, &text);
                 continue;
             }
-            match r.next_line().unwrap() {
-                Line::Text(n, b) => out.push(format!("{n}:{}", String::from_utf8_lossy(b))),
-                Line::TooLong(n, len, _) => out.push(format!("{n}:too long {len}")),
-                Line::Truncated(n, b) => {
-                    out.push(format!("{n}:cut {}", String::from_utf8_lossy(b)))
-                }
-                Line::Eof => break,
+            match shown(r.next_line().unwrap()) {
+                Some(l) => out.push(l),
+                None => break,
             }
         }
         (out, direct)
