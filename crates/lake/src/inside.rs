@@ -69,6 +69,13 @@ impl InsideNetworks {
         InsideNetworks(out)
     }
 
+    /// `ip` is an address in one of `nets` (parsed once by [`InsideNetworks::nets`]), as
+    /// the lake's SQL function `ip_in` decides.
+    pub(crate) fn holds(nets: &[IpNet], ip: &str) -> bool {
+        ip.parse::<IpAddr>()
+            .is_ok_and(|a| nets.iter().any(|n| n.contains(&a)))
+    }
+
     /// A SQL boolean expression: `column` holds an inside address (the lake's `ip_in`).
     /// Built from parsed networks only (never from text a member typed), so it is safe to
     /// splice.

@@ -1,14 +1,12 @@
 //! DNS: fixed source ports, tunnels, top names and query types, NXDOMAIN ratios.
 
-use std::collections::HashMap;
-
 use datafusion::common::ScalarValue;
 
 use super::baseline::{ln1p, rank, score_of_z, times, typical_count};
 use super::cells::each_row;
 use super::{Detail, Finding, Focus, Read, Sql};
 use crate::query::QueryError;
-use crate::summary::Summary;
+use crate::summary::{DOMAIN_SAMPLE, Summary};
 
 /// A DNS query: to port 53, or any event with a query name.
 const IS_QUERY: &str = "(dst_port = 53 OR dns_qname IS NOT NULL)";
@@ -91,38 +89,44 @@ pub(crate) async fn fixed_port(
 const DOMAIN: &str =
     "reverse(concat(split_part(reverse(name), '.', 1), '.', split_part(reverse(name), '.', 2)))";
 
+/// A domain's queries: (domain, distinct names, queries, mean characters before the
+/// domain, distinct clients, the first client, whether a distinct count is estimated).
+type DomainRow = (String, u64, u64, f64, u64, Option<String>, bool);
+
 /// Domains under which clients query far more distinct names than under the typical
 /// domain (log scale, model one name, floor 0.35), whose names are long before the domain
 /// (mean at least `min_length` characters): data encoded into names, as DNS tunnels and
 /// some malware do. A content network also has many names, but short ones. The entropy of
-/// the names' characters is reported (random-looking encodings give 4 to 5 bits).
+/// the names' characters is reported (random-looking encodings give 4 to 5 bits), measured
+/// on the domain's first [`DOMAIN_SAMPLE`] names in text order.
+///
+/// Read from the summaries' domains when they are kept: exact, except distinct names and
+/// clients above 32, which are estimated and said to be.
 pub(crate) async fn tunnel(
     q: &Sql<'_>,
+    summary: Option<&Summary>,
     limit: usize,
     min: i64,
     min_length: f64,
-) -> Result<Vec<Finding>, QueryError> {
-    let sql = format!(
-        "WITH q AS (SELECT lower(trim(trailing '.' from dns_qname)) AS name, src_ip FROM events \
-                    WHERE dns_qname IS NOT NULL), \
-              d AS (SELECT name, src_ip, {DOMAIN} AS domain FROM q WHERE strpos(name, '.') > 0) \
-         SELECT domain, count(DISTINCT name) AS names, count(*) AS queries, \
-                avg(character_length(name) - character_length(domain) - 1) AS sub_len, \
-                count(DISTINCT src_ip) AS clients, min(src_ip) AS client \
-         FROM d GROUP BY domain"
-    );
-    let batches = q.rows(&sql, vec![], None).await?;
-    type Row = (String, u64, u64, f64, u64, Option<String>);
-    let mut rows: Vec<Row> = each_row(&batches, |r| {
-        Some((
-            r.string(0)?,
-            r.count(1),
-            r.count(2),
-            r.float(3).unwrap_or(0.0),
-            r.count(4),
-            r.string(5),
-        ))
-    });
+) -> Result<(Vec<Finding>, Read), QueryError> {
+    let domains = summary.and_then(|s| s.domains.as_ref());
+    let mut rows: Vec<DomainRow> = match domains {
+        Some(domains) => domains
+            .iter()
+            .map(|(domain, d)| {
+                (
+                    domain.clone(),
+                    d.names.count(),
+                    d.queries,
+                    d.label_chars as f64 / d.queries.max(1) as f64,
+                    d.clients.count(),
+                    d.client.clone(),
+                    !d.names.is_exact() || !d.clients.is_exact(),
+                )
+            })
+            .collect(),
+        None => domain_rows(q).await?,
+    };
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     let found = rank(
         rows,
@@ -134,30 +138,27 @@ pub(crate) async fn tunnel(
         |row, b, z| (row, typical_count(b), z),
     );
     let mut out = Vec::new();
-    for ((domain, names, queries, mean_length, clients, client), typical, z) in found {
-        let sample = q
-            .rows(
-                "SELECT DISTINCT name FROM (SELECT lower(trim(trailing '.' from dns_qname)) AS name \
-                 FROM events WHERE dns_qname IS NOT NULL) WHERE ends_with(name, $1)",
-                vec![ScalarValue::Utf8(Some(format!(".{domain}")))],
-                Some(200),
-            )
-            .await?;
-        let subs: Vec<String> = each_row(&sample, |r| r.string(0))
-            .into_iter()
-            .filter_map(|n| n.strip_suffix(&format!(".{domain}")).map(str::to_string))
+    for ((domain, names, queries, mean_length, clients, client, estimated), typical, z) in found {
+        let sample = match domains {
+            Some(d) => d[&domain].sample.clone(),
+            None => sample_rows(q, &domain).await?,
+        };
+        let subs: Vec<&str> = sample
+            .iter()
+            .filter_map(|n| n.strip_suffix(&format!(".{domain}")))
             .collect();
         let entropy_bits = entropy(subs.iter().flat_map(|s| s.chars().filter(|c| *c != '.')));
+        let about = if estimated { "about " } else { "" };
         let who = match (clients, &client) {
             (1, Some(c)) => format!("{c} queried"),
-            _ => format!("{clients} clients queried"),
+            _ => format!("{about}{clients} clients queried"),
         };
         out.push(Finding {
             analysis: "dns-tunnel",
             score: score_of_z(z),
             z: Some(z),
             headline: format!(
-                "{who} {names} distinct names under {domain} ({} the typical domain's {typical:.0}), {mean_length:.0} characters before the domain on average at {entropy_bits:.1} bits per character: data may be tunnelled through DNS.",
+                "{who} {about}{names} distinct names under {domain} ({} the typical domain's {typical:.0}), {mean_length:.0} characters before the domain on average at {entropy_bits:.1} bits per character: data may be tunnelled through DNS.",
                 times(names as f64, typical)
             ),
             focus: match (clients, client) {
@@ -171,15 +172,60 @@ pub(crate) async fn tunnel(
                 clients,
                 mean_length,
                 entropy_bits,
+                estimated,
             },
         });
     }
-    Ok(out)
+    let read = if domains.is_some() {
+        Read::Summaries
+    } else {
+        Read::Rows
+    };
+    Ok((out, read))
+}
+
+/// Every domain's queries, from the rows.
+async fn domain_rows(q: &Sql<'_>) -> Result<Vec<DomainRow>, QueryError> {
+    let sql = format!(
+        "WITH q AS (SELECT lower(trim(trailing '.' from dns_qname)) AS name, src_ip FROM events \
+                    WHERE dns_qname IS NOT NULL), \
+              d AS (SELECT name, src_ip, {DOMAIN} AS domain FROM q WHERE strpos(name, '.') > 0) \
+         SELECT domain, count(DISTINCT name) AS names, count(*) AS queries, \
+                avg(character_length(name) - character_length(domain) - 1) AS sub_len, \
+                count(DISTINCT src_ip) AS clients, min(src_ip) AS client \
+         FROM d GROUP BY domain"
+    );
+    let batches = q.rows(&sql, vec![], None).await?;
+    Ok(each_row(&batches, |r| {
+        Some((
+            r.string(0)?,
+            r.count(1),
+            r.count(2),
+            r.float(3).unwrap_or(0.0),
+            r.count(4),
+            r.string(5),
+            false,
+        ))
+    }))
+}
+
+/// The first [`DOMAIN_SAMPLE`] distinct names under `domain` in text order, from the rows.
+async fn sample_rows(q: &Sql<'_>, domain: &str) -> Result<Vec<String>, QueryError> {
+    let sample = q
+        .rows(
+            "SELECT DISTINCT name FROM (SELECT lower(trim(trailing '.' from dns_qname)) AS name \
+             FROM events WHERE dns_qname IS NOT NULL) WHERE ends_with(name, $1) ORDER BY name",
+            vec![ScalarValue::Utf8(Some(format!(".{domain}")))],
+            Some(DOMAIN_SAMPLE),
+        )
+        .await?;
+    Ok(each_row(&sample, |r| r.string(0)))
 }
 
 /// Shannon entropy of a sequence of characters, bits per character.
 fn entropy(chars: impl Iterator<Item = char>) -> f64 {
-    let mut counts: HashMap<char, u64> = HashMap::new();
+    // In char order, so the sum is rounded the same way every time.
+    let mut counts: std::collections::BTreeMap<char, u64> = Default::default();
     let mut n = 0u64;
     for c in chars {
         *counts.entry(c).or_default() += 1;
@@ -197,62 +243,110 @@ fn entropy(chars: impl Iterator<Item = char>) -> f64 {
         .sum()
 }
 
+/// What the DNS overview reports: the top names and query types (with their share of
+/// the queries that have a type) and every client's answered queries and NXDOMAIN answers.
+struct Overview {
+    names: Vec<(String, u64)>,
+    types: Vec<(String, u64, f64)>,
+    clients: Vec<(String, u64, u64)>,
+}
+
+/// The first `limit` of `counts` by count, then by key.
+fn top(counts: &crate::summary::HashMap<String, u64>, limit: usize) -> Vec<(String, u64)> {
+    let mut all: Vec<(&String, &u64)> = counts.iter().collect();
+    all.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+    all.into_iter()
+        .take(limit)
+        .map(|(k, v)| (k.clone(), *v))
+        .collect()
+}
+
+impl Overview {
+    /// From the summaries' DNS names (exact).
+    fn of(n: &crate::summary::DnsNames, limit: usize) -> Overview {
+        let total: u64 = n.types.values().sum();
+        Overview {
+            names: top(&n.names, limit),
+            types: top(&n.types, limit)
+                .into_iter()
+                .map(|(t, k)| (t, k, k as f64 / total.max(1) as f64))
+                .collect(),
+            clients: n
+                .clients
+                .iter()
+                .map(|(c, a)| (c.clone(), a.queries, a.nxdomain))
+                .collect(),
+        }
+    }
+
+    /// From the rows.
+    async fn read(q: &Sql<'_>, limit: usize) -> Result<Overview, QueryError> {
+        let names = q
+            .rows(
+                "SELECT lower(trim(trailing '.' from dns_qname)) AS name, count(*) AS n \
+                 FROM events WHERE dns_qname IS NOT NULL GROUP BY name ORDER BY n DESC, name",
+                vec![],
+                Some(limit),
+            )
+            .await?;
+        let types = q
+            .rows(
+                "SELECT upper(dns_qtype) AS t, count(*) AS n, CAST(count(*) AS DOUBLE) / sum(count(*)) OVER () AS share \
+                 FROM events WHERE dns_qtype IS NOT NULL GROUP BY t ORDER BY n DESC, t",
+                vec![],
+                Some(limit),
+            )
+            .await?;
+        let nx = "CASE WHEN upper(dns_rcode) IN ('NXDOMAIN', '3') THEN 1 ELSE 0 END";
+        let clients = q
+            .rows(
+                &format!(
+                    "SELECT src_ip, count(*) AS q, sum({nx}) AS nx FROM events \
+                     WHERE src_ip IS NOT NULL AND dns_rcode IS NOT NULL AND {IS_QUERY} GROUP BY src_ip"
+                ),
+                vec![],
+                None,
+            )
+            .await?;
+        Ok(Overview {
+            names: each_row(&names, |r| Some((r.string(0)?, r.count(1)))),
+            types: each_row(&types, |r| Some((r.string(0)?, r.count(1), r.float(2)?))),
+            clients: each_row(&clients, |r| Some((r.string(0)?, r.count(1), r.count(2)))),
+        })
+    }
+}
+
 /// Top names and types and the overall NXDOMAIN ratio (context, score 0), and clients
 /// with at least 10 answered queries of which half or more got NXDOMAIN, scored by their
-/// NXDOMAIN ratio against every client's (model 5 %, floor 0.05): a DGA pattern.
-pub(crate) async fn overview(q: &Sql<'_>, limit: usize) -> Result<Vec<Finding>, QueryError> {
+/// NXDOMAIN ratio against every client's (model 5 %, floor 0.05): a DGA pattern. Read from
+/// the summaries' DNS names when they are kept (exact).
+pub(crate) async fn overview(
+    q: &Sql<'_>,
+    summary: Option<&Summary>,
+    limit: usize,
+) -> Result<(Vec<Finding>, Read), QueryError> {
+    let (o, read) = match summary.and_then(|s| s.names.as_ref()) {
+        Some(n) => (Overview::of(n, limit), Read::Summaries),
+        None => (Overview::read(q, limit).await?, Read::Rows),
+    };
     let mut out = Vec::new();
-    let names = q
-        .rows(
-            "SELECT lower(trim(trailing '.' from dns_qname)) AS name, count(*) AS n \
-             FROM events WHERE dns_qname IS NOT NULL GROUP BY name ORDER BY n DESC, name",
-            vec![],
-            Some(limit),
-        )
-        .await?;
-    out.extend(each_row(&names, |r| {
-        let (name, queries) = (r.string(0)?, r.count(1));
-        Some(Finding {
-            analysis: "dns",
-            score: 0.0,
-            z: None,
-            headline: format!("{name} was queried {queries} times."),
-            focus: Focus::default(),
-            detail: Detail::DnsName { name, queries },
-        })
+    out.extend(o.names.into_iter().map(|(name, queries)| Finding {
+        analysis: "dns",
+        score: 0.0,
+        z: None,
+        headline: format!("{name} was queried {queries} times."),
+        focus: Focus::default(),
+        detail: Detail::DnsName { name, queries },
     }));
-    let types = q
-        .rows(
-            "SELECT upper(dns_qtype) AS t, count(*) AS n, CAST(count(*) AS DOUBLE) / sum(count(*)) OVER () AS share \
-             FROM events WHERE dns_qtype IS NOT NULL GROUP BY t ORDER BY n DESC, t",
-            vec![],
-            Some(limit),
-        )
-        .await?;
-    out.extend(each_row(&types, |r| {
-        let (qtype, queries, share) = (r.string(0)?, r.count(1), r.float(2)?);
-        Some(Finding {
-            analysis: "dns",
-            score: 0.0,
-            z: None,
-            headline: format!("{queries} {qtype} queries ({:.1} % of all).", share * 100.0),
-            focus: Focus::default(),
-            detail: Detail::DnsType { qtype, queries },
-        })
+    out.extend(o.types.into_iter().map(|(qtype, queries, share)| Finding {
+        analysis: "dns",
+        score: 0.0,
+        z: None,
+        headline: format!("{queries} {qtype} queries ({:.1} % of all).", share * 100.0),
+        focus: Focus::default(),
+        detail: Detail::DnsType { qtype, queries },
     }));
-    let nx = "CASE WHEN upper(dns_rcode) IN ('NXDOMAIN', '3') THEN 1 ELSE 0 END";
-    let clients = q
-        .rows(
-            &format!(
-                "SELECT src_ip, count(*) AS q, sum({nx}) AS nx FROM events \
-                 WHERE src_ip IS NOT NULL AND dns_rcode IS NOT NULL AND {IS_QUERY} GROUP BY src_ip"
-            ),
-            vec![],
-            None,
-        )
-        .await?;
-    let mut rows: Vec<(String, u64, u64)> =
-        each_row(&clients, |r| Some((r.string(0)?, r.count(1), r.count(2))));
+    let mut rows = o.clients;
     rows.sort_by(|a, b| a.0.cmp(&b.0));
     let (queries, nxdomain) = rows.iter().fold((0, 0), |(q, n), r| (q + r.1, n + r.2));
     if queries > 0 {
@@ -303,7 +397,7 @@ pub(crate) async fn overview(q: &Sql<'_>, limit: usize) -> Result<Vec<Finding>, 
             }
         },
     ));
-    Ok(out)
+    Ok((out, read))
 }
 
 #[cfg(test)]

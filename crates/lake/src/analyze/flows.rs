@@ -138,30 +138,44 @@ async fn fan_in_rows(
     }))
 }
 
+/// The longest connection of a source, destination and port: (source, destination,
+/// port, seconds, connections with a duration).
+type Connection = (String, String, Option<i64>, f64, u64);
+
 /// Connections that stay open far longer than the typical connection (the longest of
 /// each source, destination and port; seconds on a log scale, model one second, floor
-/// 0.5), at least `min_seconds`: remote shells, tunnels, forgotten sessions.
+/// 0.5), at least `min_seconds`: remote shells, tunnels, forgotten sessions. Read from the
+/// summaries' connections when they are kept (exact).
 pub(crate) async fn long_connections(
     q: &Sql<'_>,
+    summary: Option<&Summary>,
     limit: usize,
     min_seconds: f64,
-) -> Result<Vec<Finding>, QueryError> {
-    let sql = "SELECT src_ip, dst_ip, dst_port, max(duration) AS longest, count(*) AS conns \
-               FROM events WHERE duration IS NOT NULL AND src_ip IS NOT NULL AND dst_ip IS NOT NULL \
-               GROUP BY src_ip, dst_ip, dst_port";
-    let batches = q.rows(sql, vec![], None).await?;
-    type Row = (String, String, Option<i64>, f64, u64);
-    let mut rows: Vec<Row> = each_row(&batches, |r| {
-        Some((
-            r.string(0)?,
-            r.string(1)?,
-            r.int(2),
-            r.float(3)?,
-            r.count(4),
-        ))
-    });
+) -> Result<(Vec<Finding>, Read), QueryError> {
+    let (mut rows, read): (Vec<Connection>, Read) = match summary.and_then(|s| s.conns.as_ref()) {
+        Some(conns) => (
+            conns
+                .iter()
+                .flat_map(|(src, dsts)| {
+                    dsts.iter().flat_map(move |(dst, c)| {
+                        c.ports.iter().map(move |(port, l)| {
+                            (
+                                src.clone(),
+                                dst.clone(),
+                                port.map(i64::from),
+                                l.seconds,
+                                l.connections,
+                            )
+                        })
+                    })
+                })
+                .collect(),
+            Read::Summaries,
+        ),
+        None => (connection_rows(q).await?, Read::Rows),
+    };
     rows.sort_by(|a, b| (&a.0, &a.1, a.2).cmp(&(&b.0, &b.1, b.2)));
-    Ok(rank(
+    let found = rank(
         rows,
         |r| r.3.max(0.0).ln_1p(),
         1f64.ln_1p(),
@@ -197,39 +211,74 @@ pub(crate) async fn long_connections(
                 },
             }
         },
-    ))
+    );
+    Ok((found, read))
+}
+
+/// The longest connection of every source, destination and port, from the rows.
+async fn connection_rows(q: &Sql<'_>) -> Result<Vec<Connection>, QueryError> {
+    let sql = "SELECT src_ip, dst_ip, dst_port, max(duration) AS longest, count(*) AS conns \
+               FROM events WHERE duration IS NOT NULL AND src_ip IS NOT NULL AND dst_ip IS NOT NULL \
+               GROUP BY src_ip, dst_ip, dst_port";
+    let batches = q.rows(sql, vec![], None).await?;
+    Ok(each_row(&batches, |r| {
+        Some((
+            r.string(0)?,
+            r.string(1)?,
+            r.int(2),
+            r.float(3)?,
+            r.count(4),
+        ))
+    }))
+}
+
+/// When a pair is reported as exfiltration.
+pub(crate) struct Exfiltration {
+    /// Bytes sent at least.
+    pub min_bytes: u64,
+    /// Bytes sent per byte received at least.
+    pub ratio: f64,
 }
 
 /// Inside hosts that send an outside host at least `min_bytes`, and `ratio` times what
 /// they receive from it; scored by bytes sent, log scale, against every inside→outside
-/// pair (model 1 kB, floor 0.5).
+/// pair (model 1 kB, floor 0.5). Read from the summaries' connections when they are kept
+/// (exact).
 pub(crate) async fn exfiltration(
     q: &Sql<'_>,
+    summary: Option<&Summary>,
     inside: &InsideNetworks,
     limit: usize,
-    min_bytes: u64,
-    ratio: f64,
-) -> Result<Vec<Finding>, QueryError> {
-    let sql = format!(
-        "SELECT src_ip, dst_ip, sum(src_bytes) AS sent, sum(dst_bytes) AS received \
-         FROM events \
-         WHERE src_bytes IS NOT NULL AND dst_bytes IS NOT NULL AND src_ip IS NOT NULL AND dst_ip IS NOT NULL \
-           AND {} AND NOT {} \
-         GROUP BY src_ip, dst_ip",
-        inside.sql_predicate("src_ip"),
-        inside.sql_predicate("dst_ip"),
-    );
-    let batches = q.rows(&sql, vec![], None).await?;
-    let mut rows: Vec<(String, String, u64, u64)> = each_row(&batches, |r| {
-        Some((r.string(0)?, r.string(1)?, r.count(2), r.count(3)))
-    });
+    bounds: &Exfiltration,
+) -> Result<(Vec<Finding>, Read), QueryError> {
+    let (mut rows, read): (Vec<(String, String, u64, u64)>, Read) =
+        match summary.and_then(|s| s.conns.as_ref()) {
+            Some(conns) => {
+                let nets = inside.nets();
+                let holds = |ip: &str| InsideNetworks::holds(&nets, ip);
+                let rows = conns
+                    .iter()
+                    .filter(|(src, _)| holds(src))
+                    .flat_map(|(src, dsts)| {
+                        dsts.iter()
+                            .filter(|(dst, c)| c.directional > 0 && !holds(dst))
+                            .map(move |(dst, c)| {
+                                let bytes = |b: i64| b.max(0) as u64;
+                                (src.clone(), dst.clone(), bytes(c.sent), bytes(c.received))
+                            })
+                    })
+                    .collect();
+                (rows, Read::Summaries)
+            }
+            None => (byte_rows(q, inside).await?, Read::Rows),
+        };
     rows.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
-    Ok(rank(
+    let found = rank(
         rows,
         |r| ln1p(r.2),
         ln1p(1000),
         0.5,
-        |r| r.2 >= min_bytes && r.2 as f64 >= ratio * r.3.max(1) as f64,
+        |r| r.2 >= bounds.min_bytes && r.2 as f64 >= bounds.ratio * r.3.max(1) as f64,
         limit,
         |(src, dst, sent, received), b, z| {
             let typical = typical_count(b);
@@ -254,7 +303,28 @@ pub(crate) async fn exfiltration(
                 },
             }
         },
-    ))
+    );
+    Ok((found, read))
+}
+
+/// Bytes each way of every inside→outside pair, from the rows.
+async fn byte_rows(
+    q: &Sql<'_>,
+    inside: &InsideNetworks,
+) -> Result<Vec<(String, String, u64, u64)>, QueryError> {
+    let sql = format!(
+        "SELECT src_ip, dst_ip, sum(src_bytes) AS sent, sum(dst_bytes) AS received \
+         FROM events \
+         WHERE src_bytes IS NOT NULL AND dst_bytes IS NOT NULL AND src_ip IS NOT NULL AND dst_ip IS NOT NULL \
+           AND {} AND NOT {} \
+         GROUP BY src_ip, dst_ip",
+        inside.sql_predicate("src_ip"),
+        inside.sql_predicate("dst_ip"),
+    );
+    let batches = q.rows(&sql, vec![], None).await?;
+    Ok(each_row(&batches, |r| {
+        Some((r.string(0)?, r.string(1)?, r.count(2), r.count(3)))
+    }))
 }
 
 fn human_duration(s: f64) -> String {

@@ -422,6 +422,9 @@ pub enum Detail {
         /// An account the client tried, and one it got into (if any).
         example_account: Option<String>,
         got_in_as: Option<String>,
+        /// `accounts` is estimated from the summaries' sketches (standard error 1.6 %).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        accounts_estimated: bool,
     },
     FixedSourcePort {
         client: String,
@@ -434,8 +437,13 @@ pub enum Detail {
         queries: u64,
         clients: u64,
         mean_length: f64,
-        /// Shannon entropy of the names' characters before the domain, bits per character.
+        /// Shannon entropy of the names' characters before the domain, bits per character,
+        /// over the first 64 names in text order.
         entropy_bits: f64,
+        /// `names` or `clients` is estimated from the summaries' sketches (standard error
+        /// 1.6 %).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        estimated: bool,
     },
     RareDestination {
         dst: String,
@@ -463,6 +471,9 @@ pub enum Detail {
         missing_paths: u64,
         requests: u64,
         example_path: Option<String>,
+        /// `missing_paths` is estimated from the summaries' sketches (standard error 1.6 %).
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        missing_estimated: bool,
     },
     Exfiltration {
         src: String,
@@ -957,7 +968,6 @@ async fn run_one(
     let limit = || params.number::<usize>(spec, "limit");
     let min = || params.number::<i64>(spec, "min");
     let inside = || facts.inside.clone().unwrap_or_else(InsideNetworks::private);
-    let rows = |f: Vec<Finding>| (f, Read::Rows);
     let (mut findings, read) = match spec.name {
         "top-talkers" => network::top_talkers(q, summary, limit()?).await?,
         "top-ports" => network::top_ports(q, summary, limit()?).await?,
@@ -969,11 +979,12 @@ async fn run_one(
         }
         "fan-out" => network::fan_out(q, summary, limit()?, min()?).await?,
         "fan-in" => flows::fan_in(q, summary, &inside(), limit()?, min()?).await?,
-        "password-guessing" => rows(auth::password_guessing(q, limit()?, min()?).await?),
-        "web-probing" => rows(web::probing(q, limit()?, min()?).await?),
+        "password-guessing" => auth::password_guessing(q, summary, limit()?, min()?).await?,
+        "web-probing" => web::probing(q, summary, limit()?, min()?).await?,
         "dns-fixed-port" => dns::fixed_port(q, summary, limit()?, min()?).await?,
         "dns-tunnel" => {
-            rows(dns::tunnel(q, limit()?, min()?, params.number(spec, "min-length")?).await?)
+            let min_length = params.number(spec, "min-length")?;
+            dns::tunnel(q, summary, limit()?, min()?, min_length).await?
         }
         "beacons" => {
             let b = time::BeaconParams {
@@ -985,19 +996,16 @@ async fn run_one(
             time::beacons(q, summary, &b).await?
         }
         "long-connections" => {
-            rows(flows::long_connections(q, limit()?, params.number(spec, "min")?).await?)
+            flows::long_connections(q, summary, limit()?, params.number(spec, "min")?).await?
         }
-        "exfiltration" => rows(
-            flows::exfiltration(
-                q,
-                &inside(),
-                limit()?,
-                params.number(spec, "min-bytes")?,
-                params.number(spec, "ratio")?,
-            )
-            .await?,
-        ),
-        "dns" => rows(dns::overview(q, limit()?).await?),
+        "exfiltration" => {
+            let bounds = flows::Exfiltration {
+                min_bytes: params.number(spec, "min-bytes")?,
+                ratio: params.number(spec, "ratio")?,
+            };
+            flows::exfiltration(q, summary, &inside(), limit()?, &bounds).await?
+        }
+        "dns" => dns::overview(q, summary, limit()?).await?,
         other => return Err(AnalysisError::Unknown(other.to_string())),
     };
     sort_findings(&mut findings);

@@ -42,6 +42,11 @@ pub(crate) fn tables_of(analysis: &str) -> Tables {
         "fan-in" => Tables::of(&[Table::Calls]),
         "dns-fixed-port" => Tables::of(&[Table::Dns]),
         "beacons" => Tables::of(&[Table::Peers]),
+        "password-guessing" => Tables::of(&[Table::Logins]),
+        "web-probing" => Tables::of(&[Table::Web]),
+        "long-connections" | "exfiltration" => Tables::of(&[Table::Conns]),
+        "dns-tunnel" => Tables::of(&[Table::Domains]),
+        "dns" => Tables::of(&[Table::Names]),
         _ => Tables::NONE,
     }
 }

@@ -2,20 +2,22 @@
 //! summary thread of `crate::write`), within a memory budget.
 
 use datafusion::arrow::array::{Array, AsArray};
-use datafusion::arrow::datatypes::{Int32Type, Int64Type, TimestampMicrosecondType};
+use datafusion::arrow::datatypes::{Float64Type, Int32Type, Int64Type, TimestampMicrosecondType};
 use datafusion::arrow::record_batch::RecordBatch;
 use secviz_parse::schema::{col, event_schema};
 
 use super::{
-    Calls, DnsSum, ENTRY_BYTES, FACT_DIRECTIONAL_BYTES, FACT_DNS_QUERIES, FACTS, Gaps, HashMap,
-    MINUTE_US, PortSum, SourceSum, Summary, Table, add_opt, distinct, min_opt, network_of,
+    Calls, ConnSum, DnsSum, DomainSum, ENTRY_BYTES, FACT_DIRECTIONAL_BYTES, FACT_DNS_QUERIES,
+    FACTS, Gaps, HashMap, LoginSum, MINUTE_US, PortSum, SourceSum, Summary, Table, WebSum, add_opt,
+    distinct, min_opt, network_of,
 };
 use crate::inside::InsideNetworks;
 
 /// Builds the summary of one file from the batches written to it.
 ///
-/// The four tables keyed by source (sources, networks, DNS, peers) are built in one map,
-/// one lookup per row, and split when the file is finished.
+/// The tables keyed by source (sources, networks, DNS, peers, logins, web requests,
+/// connections) are built in one map, one lookup per row, and split when the file is
+/// finished.
 pub(crate) struct Summarizer {
     /// The head and the tables not keyed by source.
     summary: Summary,
@@ -25,8 +27,11 @@ pub(crate) struct Summarizer {
     networks: bool,
     dns: bool,
     peers: bool,
+    logins: bool,
+    web: bool,
+    conns: bool,
     /// About what each table holds, in bytes ([`Table::index`]).
-    held: [usize; 8],
+    held: [usize; TABLES],
     budget: usize,
     columns: &'static Columns,
     /// The inside networks, parsed, when calls are counted.
@@ -42,6 +47,9 @@ struct Source {
     networks: HashMap<String, distinct::Distinct>,
     dns: DnsSum,
     peers: HashMap<String, Gaps>,
+    logins: Option<LoginSum>,
+    web: Option<WebSum>,
+    conns: HashMap<String, ConnSum>,
 }
 
 /// Indexes of the columns a summary reads, in [`event_schema`].
@@ -56,6 +64,13 @@ struct Columns {
     src_bytes: usize,
     dst_bytes: usize,
     dns_qname: usize,
+    dns_qtype: usize,
+    dns_rcode: usize,
+    duration: usize,
+    http_status: usize,
+    http_uri: usize,
+    user: usize,
+    auth_result: usize,
     facts: Vec<(&'static str, usize)>,
 }
 
@@ -75,6 +90,13 @@ fn columns() -> &'static Columns {
             src_bytes: i(col::SRC_BYTES),
             dst_bytes: i(col::DST_BYTES),
             dns_qname: i(col::DNS_QNAME),
+            dns_qtype: i(col::DNS_QTYPE),
+            dns_rcode: i(col::DNS_RCODE),
+            duration: i(col::DURATION),
+            http_status: i(col::HTTP_STATUS),
+            http_uri: i(col::HTTP_URI),
+            user: i(col::USER),
+            auth_result: i(col::AUTH_RESULT),
             facts: FACTS.iter().map(|c| (*c, i(c))).collect(),
         }
     })
@@ -88,13 +110,30 @@ const MINUTES: usize = Table::Minutes as usize;
 const PORTS: usize = Table::Ports as usize;
 const DESTINATIONS: usize = Table::Destinations as usize;
 const CALLS: usize = Table::Calls as usize;
+const LOGINS: usize = Table::Logins as usize;
+const WEB: usize = Table::Web as usize;
+const CONNS: usize = Table::Conns as usize;
+const DOMAINS: usize = Table::Domains as usize;
+const NAMES: usize = Table::Names as usize;
+const TABLES: usize = Table::ALL.len();
+
+/// The tables built in the map of sources until the file is finished.
+const PER_SOURCE: [Table; 7] = [
+    Table::Sources,
+    Table::Networks,
+    Table::Dns,
+    Table::Peers,
+    Table::Logins,
+    Table::Web,
+    Table::Conns,
+];
 
 impl Summarizer {
     /// A summarizer whose tables hold about `budget` bytes at most ([`BUDGET_BYTES`]).
     pub fn new(budget: usize, inside: Option<&InsideNetworks>) -> Summarizer {
         let mut summary = Summary::empty(inside);
         // Built in `sources` until the file is finished.
-        for t in [Table::Sources, Table::Networks, Table::Dns, Table::Peers] {
+        for t in PER_SOURCE {
             summary.give_up(t);
         }
         Summarizer {
@@ -103,7 +142,10 @@ impl Summarizer {
             networks: true,
             dns: true,
             peers: true,
-            held: [0; 8],
+            logins: true,
+            web: true,
+            conns: true,
+            held: [0; TABLES],
             budget,
             inside: inside.map(InsideNetworks::nets),
             columns: columns(),
@@ -133,8 +175,16 @@ impl Summarizer {
             batch.column(c.src_bytes).as_primitive::<Int64Type>(),
             batch.column(c.dst_bytes).as_primitive::<Int64Type>(),
         );
-        let qname = batch.column(c.dns_qname);
+        let qname = batch.column(c.dns_qname).as_string::<i32>();
+        let qtype = batch.column(c.dns_qtype).as_string::<i32>();
+        let rcode = batch.column(c.dns_rcode).as_string::<i32>();
+        let duration = batch.column(c.duration).as_primitive::<Float64Type>();
+        let status = batch.column(c.http_status).as_primitive::<Int32Type>();
+        let uri = batch.column(c.http_uri).as_string::<i32>();
+        let user = batch.column(c.user).as_string::<i32>();
+        let outcome = batch.column(c.auth_result).as_string::<i32>();
         let (keep_networks, keep_dns, keep_peers) = (self.networks, self.dns, self.peers);
+        let (keep_logins, keep_web, keep_conns) = (self.logins, self.web, self.conns);
         let held = &mut self.held;
         let mut dns = 0u64;
         let mut directional = 0u64;
@@ -173,7 +223,11 @@ impl Summarizer {
                 };
                 entry.sum.events += 1;
                 if let Some(nets) = &self.inside {
-                    src_inside = Some(*entry.inside.get_or_insert_with(|| is_inside(nets, ip)));
+                    src_inside = Some(
+                        *entry
+                            .inside
+                            .get_or_insert_with(|| InsideNetworks::holds(nets, ip)),
+                    );
                 }
                 if bytes.is_valid(i) {
                     entry.sum.bytes = add_opt(entry.sum.bytes, Some(bytes.value(i)));
@@ -190,8 +244,49 @@ impl Summarizer {
                     held[DNS] += d.ports.insert(distinct::hash_int(i64::from(sp)));
                     d.port_min = Some(d.port_min.map_or(sp, |m| m.min(sp)));
                 }
+                if let (Some(result), true) = (text(outcome, i), keep_logins) {
+                    let l = entry.logins.get_or_insert_with(|| {
+                        held[LOGINS] += ENTRY_BYTES + ip.len();
+                        LoginSum::default()
+                    });
+                    held[LOGINS] += add_login(l, result, text(user, i));
+                }
+                if let (true, true) = (status.is_valid(i), keep_web) {
+                    let w = entry.web.get_or_insert_with(|| {
+                        held[WEB] += ENTRY_BYTES + ip.len();
+                        WebSum::default()
+                    });
+                    w.requests += 1;
+                    if let (404, Some(u)) = (status.value(i), text(uri, i)) {
+                        held[WEB] += w.missing.insert(distinct::hash_str(u));
+                        held[WEB] += keep_first(&mut w.example, u);
+                    }
+                }
                 if let Some(d) = d_ip {
                     let h = distinct::hash_str(d);
+                    let both = sb.is_valid(i) && db.is_valid(i);
+                    if keep_conns && (both || duration.is_valid(i)) {
+                        let c = match entry.conns.get_mut(d) {
+                            Some(c) => c,
+                            None => {
+                                if entry.conns.is_empty() {
+                                    held[CONNS] += ENTRY_BYTES + ip.len();
+                                }
+                                held[CONNS] += ENTRY_BYTES + d.len();
+                                entry.conns.entry(d.to_string()).or_default()
+                            }
+                        };
+                        if both {
+                            c.directional += 1;
+                            c.sent = c.sent.saturating_add(sb.value(i));
+                            c.received = c.received.saturating_add(db.value(i));
+                        }
+                        if duration.is_valid(i) {
+                            let before = c.ports.len();
+                            c.longest(p, duration.value(i), 1);
+                            held[CONNS] += 24 * (c.ports.len() - before);
+                        }
+                    }
                     held[SOURCES] += entry.sum.destinations.insert(h);
                     if keep_networks {
                         if entry.networks.is_empty() {
@@ -237,11 +332,53 @@ impl Summarizer {
                     held[PORTS] += slot.sources.insert(distinct::hash_str(ip));
                 }
             }
+            if let Some(q) = text(qname, i) {
+                let name = dns_name(q);
+                if let Some(n) = &mut s.names {
+                    let slot = match n.names.get_mut(name.as_ref()) {
+                        Some(x) => x,
+                        None => {
+                            held[NAMES] += ENTRY_BYTES + name.len();
+                            n.names.entry(name.to_string()).or_default()
+                        }
+                    };
+                    *slot += 1;
+                }
+                if let (Some(table), true) = (&mut s.domains, name.contains('.')) {
+                    held[DOMAINS] += add_domain_query(table, &name, s_ip);
+                }
+            }
+            if let (Some(n), Some(t)) = (&mut s.names, text(qtype, i)) {
+                let t = upper(t);
+                let slot = match n.types.get_mut(t.as_ref()) {
+                    Some(x) => x,
+                    None => {
+                        held[NAMES] += ENTRY_BYTES + t.len();
+                        n.types.entry(t.into_owned()).or_default()
+                    }
+                };
+                *slot += 1;
+            }
+            if let (Some(n), Some(ip), Some(code), true) =
+                (&mut s.names, s_ip, text(rcode, i), is_query)
+            {
+                let a = match n.clients.get_mut(ip) {
+                    Some(x) => x,
+                    None => {
+                        held[NAMES] += ENTRY_BYTES + ip.len();
+                        n.clients.entry(ip.to_string()).or_default()
+                    }
+                };
+                a.queries += 1;
+                if upper(code) == "NXDOMAIN" || code == "3" {
+                    a.nxdomain += 1;
+                }
+            }
             if let (Some(nets), Some(table), Some(src), Some(dst), Some(p)) =
                 (&self.inside, &mut s.calls, s_ip, d_ip, p)
             {
-                let from_inside = src_inside.unwrap_or_else(|| is_inside(nets, src));
-                if from_inside && !is_inside(nets, dst) {
+                let from_inside = src_inside.unwrap_or_else(|| InsideNetworks::holds(nets, src));
+                if from_inside && !InsideNetworks::holds(nets, dst) {
                     let ports = match table.get_mut(dst) {
                         Some(x) => x,
                         None => {
@@ -290,7 +427,7 @@ impl Summarizer {
                 .iter()
                 .enumerate()
                 .max_by_key(|(_, b)| **b)
-                .expect("eight tables");
+                .expect("a table");
             self.give_up(Table::from_index(largest).expect("a table's index"));
         }
     }
@@ -305,8 +442,9 @@ impl Summarizer {
             Table::Sources => {
                 self.sources = None;
                 (self.networks, self.dns, self.peers) = (false, false, false);
-                for t in [NETWORKS, DNS, PEERS] {
-                    self.held[t] = 0;
+                (self.logins, self.web, self.conns) = (false, false, false);
+                for t in PER_SOURCE {
+                    self.held[t.index()] = 0;
                 }
             }
             Table::Networks => {
@@ -320,6 +458,18 @@ impl Summarizer {
             Table::Peers => {
                 self.peers = false;
                 each(&mut self.sources, |s| s.peers = HashMap::default());
+            }
+            Table::Logins => {
+                self.logins = false;
+                each(&mut self.sources, |s| s.logins = None);
+            }
+            Table::Web => {
+                self.web = false;
+                each(&mut self.sources, |s| s.web = None);
+            }
+            Table::Conns => {
+                self.conns = false;
+                each(&mut self.sources, |s| s.conns = HashMap::default());
             }
             Table::Calls => {
                 self.summary.give_up(table);
@@ -338,7 +488,21 @@ impl Summarizer {
         let mut networks = self.networks.then(HashMap::default);
         let mut dns = self.dns.then(HashMap::default);
         let mut peers = self.peers.then(HashMap::default);
+        let mut logins = self.logins.then(HashMap::default);
+        let mut web = self.web.then(HashMap::default);
+        let mut conns = self.conns.then(HashMap::default);
         for (ip, src) in map {
+            if let (Some(t), Some(l)) = (&mut logins, src.logins) {
+                t.insert(ip.clone(), l);
+            }
+            if let (Some(t), Some(w)) = (&mut web, src.web) {
+                t.insert(ip.clone(), w);
+            }
+            if let Some(t) = &mut conns
+                && !src.conns.is_empty()
+            {
+                t.insert(ip.clone(), src.conns);
+            }
             if let Some(t) = &mut networks
                 && !src.networks.is_empty()
             {
@@ -360,16 +524,151 @@ impl Summarizer {
         s.networks = networks;
         s.dns = dns;
         s.peers = peers;
+        s.logins = logins;
+        s.web = web;
+        s.conns = conns;
         s
     }
 }
 
-/// `ip` is an address in one of `nets` (as the lake's SQL function `ip_in` decides).
-fn is_inside(nets: &[ipnet::IpNet], ip: &str) -> bool {
-    ip.parse::<std::net::IpAddr>()
-        .is_ok_and(|a| nets.iter().any(|n| n.contains(&a)))
+/// Counts a login with `result` by the account `user`; the bytes it held more.
+fn add_login(l: &mut LoginSum, result: &str, user: Option<&str>) -> usize {
+    let mut grew = 0;
+    match result {
+        "failure" => {
+            l.failures += 1;
+            if let Some(u) = user {
+                grew += l.accounts.insert(distinct::hash_str(u));
+                grew += keep_first(&mut l.tried, u);
+            }
+        }
+        "success" => {
+            l.successes += 1;
+            if let Some(u) = user {
+                grew += keep_first(&mut l.got_in, u);
+            }
+        }
+        _ => {}
+    }
+    grew
+}
+
+/// Keeps `v` in `slot` if it comes first in text order; the bytes it held more.
+fn keep_first(slot: &mut Option<String>, v: &str) -> usize {
+    match slot {
+        Some(x) if x.as_str() <= v => 0,
+        Some(x) => {
+            let grew = v.len().saturating_sub(x.len());
+            *x = v.to_string();
+            grew
+        }
+        None => {
+            *slot = Some(v.to_string());
+            v.len() + 24
+        }
+    }
+}
+
+/// A DNS query name as the DNS analyses' SQL reads it:
+/// `lower(trim(trailing '.' from dns_qname))`.
+pub(crate) fn dns_name(q: &str) -> std::borrow::Cow<'_, str> {
+    let t = q.trim_end_matches('.');
+    if t.is_ascii() && !t.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Borrowed(t)
+    } else {
+        std::borrow::Cow::Owned(t.to_lowercase())
+    }
+}
+
+/// A name's domain as the tunnel analysis's SQL cuts it: its last two labels.
+pub(crate) fn domain_of(name: &str) -> &str {
+    match name.rmatch_indices('.').nth(1) {
+        Some((i, _)) => &name[i + 1..],
+        None => name,
+    }
+}
+
+/// `upper(s)` of SQL.
+fn upper(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_lowercase()) {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(s.to_uppercase())
+    }
+}
+
+/// Counts a query of `name` (which has a dot) by `client` under its domain; the bytes the
+/// table held more.
+fn add_domain_query(
+    table: &mut HashMap<String, DomainSum>,
+    name: &str,
+    client: Option<&str>,
+) -> usize {
+    let domain = domain_of(name);
+    let mut grew = 0;
+    let d = match table.get_mut(domain) {
+        Some(d) => d,
+        None => {
+            grew += ENTRY_BYTES + domain.len();
+            table.entry(domain.to_string()).or_default()
+        }
+    };
+    d.queries += 1;
+    let chars = |s: &str| {
+        if s.is_ascii() {
+            s.len()
+        } else {
+            s.chars().count()
+        }
+    };
+    d.label_chars += chars(name) as i64 - chars(domain) as i64 - 1;
+    grew += d.names.insert(distinct::hash_str(name));
+    if let Some(c) = client {
+        grew += d.clients.insert(distinct::hash_str(c));
+        grew += keep_first(&mut d.client, c);
+    }
+    if name.len() > domain.len() {
+        grew += d.sample_name(name);
+    }
+    grew
 }
 
 fn text(a: &datafusion::arrow::array::StringArray, i: usize) -> Option<&str> {
     a.is_valid(i).then(|| a.value(i))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// As `lower(trim(trailing '.' from q))` and the tunnel analysis's `reverse` and
+    /// `split_part` cut them (the integration tests compare whole answers with the SQL's).
+    #[test]
+    fn names_and_domains_are_cut_as_the_sql_cuts_them() {
+        assert_eq!(dns_name("WWW.Example.COM.."), "www.example.com");
+        assert_eq!(dns_name("ÄBC.example"), "äbc.example");
+        assert!(matches!(dns_name("a.b"), std::borrow::Cow::Borrowed(_)));
+        assert_eq!(domain_of("a.b.example.com"), "example.com");
+        assert_eq!(domain_of("example.com"), "example.com");
+        assert_eq!(domain_of(".com"), ".com");
+        assert_eq!(domain_of("a..b"), ".b");
+        assert_eq!(upper("nxDomain"), "NXDOMAIN");
+    }
+
+    #[test]
+    fn a_domain_keeps_its_first_names_in_text_order() {
+        let mut t = HashMap::default();
+        for i in (0..200).rev() {
+            add_domain_query(&mut t, &format!("n{i:03}.example.com"), Some("10.0.0.1"));
+        }
+        add_domain_query(&mut t, "example.com", None);
+        let d = &t["example.com"];
+        assert_eq!(d.queries, 201);
+        assert_eq!(d.sample.len(), crate::summary::DOMAIN_SAMPLE);
+        assert_eq!(d.sample[0], "n000.example.com");
+        assert_eq!(d.sample[63], "n063.example.com");
+        // 200 names of 4 characters before the domain, and the bare domain's -1.
+        assert_eq!(d.label_chars, 200 * 4 - 1);
+        assert_eq!(d.client.as_deref(), Some("10.0.0.1"));
+    }
 }

@@ -1,6 +1,7 @@
 //! A summary on disk: `part-<ingest>-<n>.summary` beside `part-<ingest>-<n>.parquet`.
 //!
-//! Format 3 (and 2, the same without sparse sketches): a magic, the format version, the
+//! Format 4 (and 3, the same without the tables of logins, web requests, connections and
+//! DNS names, and 2, also without sparse sketches): a magic, the format version, the
 //! head (its length in eight bytes, then bincode), then one section per table kept: its
 //! [`Table`] index (one byte), its length (eight bytes, little-endian) and the table,
 //! bincode compressed with zstd. A reader
@@ -35,6 +36,11 @@ pub(crate) fn encode(s: &Summary) -> Result<Vec<u8>> {
             Table::Ports => s.ports.as_ref().map(bincode::serialize),
             Table::Destinations => s.destinations.as_ref().map(bincode::serialize),
             Table::Calls => s.calls.as_ref().map(bincode::serialize),
+            Table::Logins => s.logins.as_ref().map(bincode::serialize),
+            Table::Web => s.web.as_ref().map(bincode::serialize),
+            Table::Conns => s.conns.as_ref().map(bincode::serialize),
+            Table::Domains => s.domains.as_ref().map(bincode::serialize),
+            Table::Names => s.names.as_ref().map(bincode::serialize),
         };
         let Some(body) = body.transpose().map_err(bin)? else {
             continue;
@@ -59,8 +65,8 @@ pub(crate) fn decode(bytes: &[u8], wanted: Tables) -> std::result::Result<Option
     let version = u32::from_le_bytes(bytes[8..12].try_into().expect("four bytes"));
     let mut s = match version {
         1 => legacy::decode(&bytes[12..])?,
-        // Format 2 differs only in never holding a sparse sketch.
-        2 | SUMMARY_FORMAT => decode_sections(&bytes[12..], wanted)?,
+        // Formats 2 and 3 differ only in holding fewer kinds of sketch and table.
+        2..=SUMMARY_FORMAT => decode_sections(&bytes[12..], wanted)?,
         _ => return Ok(None),
     };
     s.keep_only(wanted);
@@ -99,6 +105,11 @@ fn decode_sections(bytes: &[u8], wanted: Tables) -> std::result::Result<Summary,
             Table::Ports => s.ports = Some(read(&body)?),
             Table::Destinations => s.destinations = Some(read(&body)?),
             Table::Calls => s.calls = Some(read::<HashMap<_, _>>(&body)?),
+            Table::Logins => s.logins = Some(read(&body)?),
+            Table::Web => s.web = Some(read(&body)?),
+            Table::Conns => s.conns = Some(read::<HashMap<_, _>>(&body)?),
+            Table::Domains => s.domains = Some(read(&body)?),
+            Table::Names => s.names = Some(read(&body)?),
         }
     }
     Ok(s)

@@ -16,7 +16,16 @@
 //! - per source and destination, the gaps between their events (the beacon analysis);
 //! - per destination port and protocol: events and distinct sources ([`Distinct`]);
 //! - per destination address: events, first time, smallest and largest source;
-//! - calls from inside to outside, per destination and port (the fan-in analysis).
+//! - calls from inside to outside, per destination and port (the fan-in analysis);
+//! - per client, its logins: failures, successes, the accounts it failed at (password
+//!   guessing);
+//! - per client, its web requests and the missing pages it asked for (web probing);
+//! - per source and destination, the bytes each way and the longest connection per port
+//!   (exfiltration, long connections);
+//! - per DNS domain, its distinct names, queries, clients and a sample of its names (DNS
+//!   tunnels);
+//! - DNS names and query types with their queries, and each client's NXDOMAIN answers (the
+//!   DNS overview).
 //!
 //! Each table is stored, compressed and read on its own: an analysis decodes only the
 //! tables it reads ([`Tables`]), so the top talkers of 100 M events do not wait for the
@@ -58,8 +67,11 @@ pub type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 
 /// Layout version of the summary files: 2 stores each table on its own (1, one body for
 /// all, is still read); 3 is 2 with sparse sketches ([`Distinct::Sparse`]), which a reader
-/// of format 2 would not know, so it reads the rows of such files instead. Both are read.
-pub const SUMMARY_FORMAT: u32 = 3;
+/// of format 2 would not know, so it reads the rows of such files instead; 4 is 3 with the
+/// tables of logins, web requests, connections and DNS names, which a reader of format 3
+/// would take for damage. All are read: a file of format 3 has none of the new tables, so
+/// the analyses that need them read its rows.
+pub const SUMMARY_FORMAT: u32 = 4;
 
 /// Events are counted per minute: any bucket of whole minutes is a sum of them.
 pub const MINUTE_US: i64 = 60_000_000;
@@ -97,10 +109,15 @@ pub enum Table {
     Ports,
     Destinations,
     Calls,
+    Logins,
+    Web,
+    Conns,
+    Domains,
+    Names,
 }
 
 impl Table {
-    pub const ALL: [Table; 8] = [
+    pub const ALL: [Table; 13] = [
         Table::Minutes,
         Table::Sources,
         Table::Networks,
@@ -109,6 +126,11 @@ impl Table {
         Table::Ports,
         Table::Destinations,
         Table::Calls,
+        Table::Logins,
+        Table::Web,
+        Table::Conns,
+        Table::Domains,
+        Table::Names,
     ];
 
     /// Its tag in a summary file (and its index in per-table arrays).
@@ -184,6 +206,17 @@ pub struct Summary {
     /// Calls from an inside source to an outside destination, per destination and port:
     /// what the fan-in analysis measures.
     pub calls: Option<HashMap<String, HashMap<i32, Calls>>>,
+    /// Per client address, its events with a login outcome.
+    pub logins: Option<HashMap<String, LoginSum>>,
+    /// Per client address, its events with an HTTP status.
+    pub web: Option<HashMap<String, WebSum>>,
+    /// Per source address, then per destination: bytes each way and connection lengths.
+    pub conns: Option<HashMap<String, HashMap<String, ConnSum>>>,
+    /// Per DNS domain (the last two labels of the query names that have a dot, as the
+    /// tunnel analysis's SQL cuts them).
+    pub domains: Option<HashMap<String, DomainSum>>,
+    /// Query names, query types and clients' answers: what the DNS overview counts.
+    pub names: Option<DnsNames>,
 }
 
 /// The head of a summary file: everything but the tables.
@@ -201,6 +234,104 @@ pub(crate) struct Head {
 pub struct Calls {
     pub sources: Distinct,
     pub events: u64,
+}
+
+/// A client's events with a login outcome (`auth_result`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LoginSum {
+    pub failures: u64,
+    pub successes: u64,
+    /// The distinct accounts (`user`) of its failures.
+    pub accounts: Distinct,
+    /// The first account in text order it failed at, and the first it got into.
+    pub tried: Option<String>,
+    pub got_in: Option<String>,
+}
+
+/// A client's events with an HTTP status.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WebSum {
+    pub requests: u64,
+    /// The distinct paths (`http_uri`) answered 404, and the first of them in text order.
+    pub missing: Distinct,
+    pub example: Option<String>,
+}
+
+/// What passed between one source and one destination.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConnSum {
+    /// Events that count bytes both ways, and their sums.
+    pub directional: u64,
+    pub sent: i64,
+    pub received: i64,
+    /// Per destination port (`None`: events without one), of the events with a duration:
+    /// the longest, in seconds, and how many.
+    pub ports: Vec<(Option<i32>, Longest)>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Longest {
+    pub seconds: f64,
+    pub connections: u64,
+}
+
+/// Names kept per domain for the entropy of its names: the first in text order.
+pub const DOMAIN_SAMPLE: usize = 64;
+
+/// The DNS queries under one domain.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DomainSum {
+    pub queries: u64,
+    /// Distinct names, and the sum over queries of the characters before the domain (a
+    /// query of the bare domain counts -1, as the SQL's difference of lengths does).
+    pub names: Distinct,
+    pub label_chars: i64,
+    /// Distinct clients, and the first in text order.
+    pub clients: Distinct,
+    pub client: Option<String>,
+    /// The first [`DOMAIN_SAMPLE`] distinct names under the domain in text order (the bare
+    /// domain left out): the sample the entropy of its names is measured on.
+    pub sample: Vec<String>,
+}
+
+impl DomainSum {
+    /// Adds `name` to the sample if it is among the first [`DOMAIN_SAMPLE`]; the bytes the
+    /// sample grew by.
+    pub(crate) fn sample_name(&mut self, name: &str) -> usize {
+        let full = self.sample.len() >= DOMAIN_SAMPLE;
+        if full && self.sample.last().is_some_and(|l| name >= l.as_str()) {
+            return 0;
+        }
+        match self.sample.binary_search_by(|x| x.as_str().cmp(name)) {
+            Ok(_) => 0,
+            Err(i) => {
+                self.sample.insert(i, name.to_string());
+                if full {
+                    self.sample.pop();
+                    0
+                } else {
+                    name.len() + 24
+                }
+            }
+        }
+    }
+}
+
+/// What the DNS overview counts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DnsNames {
+    /// Queries per name (lower case, trailing dots trimmed).
+    pub names: HashMap<String, u64>,
+    /// Queries per query type (upper case).
+    pub types: HashMap<String, u64>,
+    /// Per client, its queries with an answer code, and how many were NXDOMAIN.
+    pub clients: HashMap<String, Answers>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Answers {
+    pub queries: u64,
+    pub nxdomain: u64,
 }
 
 /// The protocols seen on one port, with their sums.
@@ -338,15 +469,59 @@ impl Summary {
                 }
             }
         });
+        merge_table(&mut self.logins, &other.logins, |m, o| {
+            for (k, v) in o {
+                let l = m.entry(k.clone()).or_default();
+                l.failures += v.failures;
+                l.successes += v.successes;
+                l.accounts.merge(&v.accounts);
+                l.tried = first(l.tried.take(), &v.tried);
+                l.got_in = first(l.got_in.take(), &v.got_in);
+            }
+        });
+        merge_table(&mut self.web, &other.web, |m, o| {
+            for (k, v) in o {
+                let w = m.entry(k.clone()).or_default();
+                w.requests += v.requests;
+                w.missing.merge(&v.missing);
+                w.example = first(w.example.take(), &v.example);
+            }
+        });
+        merge_table(&mut self.conns, &other.conns, |m, o| {
+            merge_nested(m, o, ConnSum::merge)
+        });
+        merge_table(&mut self.domains, &other.domains, |m, o| {
+            for (k, v) in o {
+                let d = m.entry(k.clone()).or_default();
+                d.queries += v.queries;
+                d.names.merge(&v.names);
+                d.label_chars = d.label_chars.saturating_add(v.label_chars);
+                d.clients.merge(&v.clients);
+                d.client = first(d.client.take(), &v.client);
+                for n in &v.sample {
+                    d.sample_name(n);
+                }
+            }
+        });
+        merge_table(&mut self.names, &other.names, |m, o| {
+            for (k, v) in &o.names {
+                *m.names.entry(k.clone()).or_default() += v;
+            }
+            for (k, v) in &o.types {
+                *m.types.entry(k.clone()).or_default() += v;
+            }
+            for (k, v) in &o.clients {
+                let a = m.clients.entry(k.clone()).or_default();
+                a.queries += v.queries;
+                a.nxdomain += v.nxdomain;
+            }
+        });
         merge_table(&mut self.destinations, &other.destinations, |m, o| {
             for (k, v) in o {
                 let d = m.entry(k.clone()).or_default();
                 d.events += v.events;
                 d.first_us = min_opt(d.first_us, v.first_us);
-                d.source_min = match (d.source_min.take(), &v.source_min) {
-                    (Some(a), Some(b)) => Some(if *b < a { b.clone() } else { a }),
-                    (a, b) => a.or_else(|| b.clone()),
-                };
+                d.source_min = first(d.source_min.take(), &v.source_min);
                 d.source_max = d.source_max.take().max(v.source_max.clone());
             }
         });
@@ -364,6 +539,11 @@ impl Summary {
             destinations: Some(HashMap::default()),
             calls_inside: inside.cloned(),
             calls: inside.map(|_| HashMap::default()),
+            logins: Some(HashMap::default()),
+            web: Some(HashMap::default()),
+            conns: Some(HashMap::default()),
+            domains: Some(HashMap::default()),
+            names: Some(DnsNames::default()),
             ..Summary::default()
         }
     }
@@ -379,6 +559,11 @@ impl Summary {
             self.ports.is_some(),
             self.destinations.is_some(),
             self.calls.is_some(),
+            self.logins.is_some(),
+            self.web.is_some(),
+            self.conns.is_some(),
+            self.domains.is_some(),
+            self.names.is_some(),
         ];
         let kept: Vec<Table> = Table::ALL
             .iter()
@@ -423,7 +608,7 @@ impl Summary {
         self.held().iter().sum()
     }
 
-    fn held(&self) -> [usize; 8] {
+    fn held(&self) -> [usize; Table::ALL.len()] {
         let keyed = |k: &String| ENTRY_BYTES + k.len();
         [
             self.minutes.as_ref().map_or(0, |m| m.len() * 48),
@@ -465,6 +650,44 @@ impl Summary {
                     .map(|c| ENTRY_BYTES + c.sources.held_bytes())
                     .sum()
             }),
+            self.logins.as_ref().map_or(0, |m| {
+                m.iter()
+                    .map(|(k, l)| {
+                        keyed(k) + l.accounts.held_bytes() + opt_len(&l.tried) + opt_len(&l.got_in)
+                    })
+                    .sum()
+            }),
+            self.web.as_ref().map_or(0, |m| {
+                m.iter()
+                    .map(|(k, w)| keyed(k) + w.missing.held_bytes() + opt_len(&w.example))
+                    .sum()
+            }),
+            self.conns.as_ref().map_or(0, |m| {
+                m.iter()
+                    .map(|(k, p)| {
+                        keyed(k)
+                            + p.iter()
+                                .map(|(d, c)| keyed(d) + 24 * c.ports.len())
+                                .sum::<usize>()
+                    })
+                    .sum()
+            }),
+            self.domains.as_ref().map_or(0, |m| {
+                m.iter()
+                    .map(|(k, d)| {
+                        keyed(k)
+                            + d.names.held_bytes()
+                            + d.clients.held_bytes()
+                            + opt_len(&d.client)
+                            + d.sample.iter().map(|n| n.len() + 24).sum::<usize>()
+                    })
+                    .sum()
+            }),
+            self.names.as_ref().map_or(0, |n| {
+                n.names.keys().map(keyed).sum::<usize>()
+                    + n.types.keys().map(keyed).sum::<usize>()
+                    + n.clients.keys().map(keyed).sum::<usize>()
+            }),
         ]
     }
 
@@ -481,7 +704,7 @@ impl Summary {
                 .iter()
                 .enumerate()
                 .max_by_key(|(_, b)| **b)
-                .expect("eight tables");
+                .expect("a table");
             let t = Table::from_index(largest).expect("a table's index");
             self.give_up(t);
             given_up.push(t);
@@ -498,6 +721,11 @@ impl Summary {
             Table::Ports => self.ports = None,
             Table::Destinations => self.destinations = None,
             Table::Calls => self.calls = None,
+            Table::Logins => self.logins = None,
+            Table::Web => self.web = None,
+            Table::Conns => self.conns = None,
+            Table::Domains => self.domains = None,
+            Table::Names => self.names = None,
         }
     }
 
@@ -522,6 +750,18 @@ impl Summary {
                 t.values()
                     .flat_map(|p| p.values())
                     .all(|c| c.sources.is_well_formed())
+            })
+            && self
+                .logins
+                .as_ref()
+                .is_none_or(|t| t.values().all(|l| l.accounts.is_well_formed()))
+            && self
+                .web
+                .as_ref()
+                .is_none_or(|t| t.values().all(|w| w.missing.is_well_formed()))
+            && self.domains.as_ref().is_none_or(|t| {
+                t.values()
+                    .all(|d| d.names.is_well_formed() && d.clients.is_well_formed())
             })
     }
 }
@@ -548,6 +788,46 @@ fn merge_nested<V: Clone>(
                     m.insert(k.clone(), v.clone());
                 }
             }
+        }
+    }
+}
+
+/// The first of two texts in text order (either may be missing).
+fn first(a: Option<String>, b: &Option<String>) -> Option<String> {
+    match (a, b) {
+        (Some(a), Some(b)) if *b < a => Some(b.clone()),
+        (a, b) => a.or_else(|| b.clone()),
+    }
+}
+
+fn opt_len(s: &Option<String>) -> usize {
+    s.as_ref().map_or(0, |s| s.len() + 24)
+}
+
+impl ConnSum {
+    fn merge(&mut self, o: &ConnSum) {
+        self.directional += o.directional;
+        self.sent = self.sent.saturating_add(o.sent);
+        self.received = self.received.saturating_add(o.received);
+        for (port, l) in &o.ports {
+            self.longest(*port, l.seconds, l.connections);
+        }
+    }
+
+    /// Counts `connections` with a duration to `port`, the longest `seconds` long.
+    pub(crate) fn longest(&mut self, port: Option<i32>, seconds: f64, connections: u64) {
+        match self.ports.iter_mut().find(|(p, _)| *p == port) {
+            Some((_, l)) => {
+                l.seconds = l.seconds.max(seconds);
+                l.connections += connections;
+            }
+            None => self.ports.push((
+                port,
+                Longest {
+                    seconds,
+                    connections,
+                },
+            )),
         }
     }
 }
