@@ -13,8 +13,9 @@
 # against the local disk; needs `source scripts/test-env.sh`) and "cluster" (queries across
 # `secviz worker` processes against embedded) and "analyses" (each built-in analysis against
 # DuckDB computing the same baseline and top 10) are run on request; issue 19's comparisons
-# run in one go with AREAS="portal formats rollups graph" (nginx, awk, DuckDB over 100 M
-# events, sfdp). Each area's script runs on
+# run in one go with AREAS="portal formats rollups kinds graph" (nginx, awk, DuckDB over
+# 100 M flow events and over 100 M events of each kind: logins, web, DNS, connections;
+# sfdp). Each area's script runs on
 # its own too (bench/<area>/run.sh) and says what it needs: the shared data (../shared or
 # SECVIZ_SHARED), tshark, graphviz, perl's Text::CSV, AfterGlow (AFTERGLOW_DIR), DuckDB
 # (BENCH_PYTHON or the venv). A failing comparison, a missing tool or results that differ
