@@ -251,14 +251,20 @@ struct Overview {
     clients: Vec<(String, u64, u64)>,
 }
 
-/// The first `limit` of `counts` by count, then by key.
+/// The first `limit` of `counts` by count, then by key. Selected, then sorted: a DNS
+/// tunnel leaves a million names queried once, which a whole sort would order for nothing.
 fn top(counts: &crate::summary::HashMap<String, u64>, limit: usize) -> Vec<(String, u64)> {
+    let order = |a: &(&String, &u64), b: &(&String, &u64)| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0));
     let mut all: Vec<(&String, &u64)> = counts.iter().collect();
-    all.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
-    all.into_iter()
-        .take(limit)
-        .map(|(k, v)| (k.clone(), *v))
-        .collect()
+    if limit == 0 {
+        return Vec::new();
+    }
+    if all.len() > limit {
+        all.select_nth_unstable_by(limit - 1, order);
+        all.truncate(limit);
+    }
+    all.sort_by(order);
+    all.into_iter().map(|(k, v)| (k.clone(), *v)).collect()
 }
 
 impl Overview {
@@ -408,5 +414,20 @@ mod tests {
     fn entropy_of_random_and_plain_names() {
         assert_eq!(entropy("aaaa".chars()), 0.0);
         assert_eq!(entropy("abcd".chars()), 2.0);
+    }
+
+    /// As `ORDER BY n DESC, name LIMIT k`, whatever the order of the map.
+    #[test]
+    fn the_top_names_are_those_a_whole_sort_gives() {
+        let mut counts = crate::summary::HashMap::default();
+        for i in 0..500u64 {
+            counts.insert(format!("n{i}"), i % 7);
+        }
+        let mut sorted: Vec<(String, u64)> = counts.iter().map(|(k, v)| (k.clone(), *v)).collect();
+        sorted.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        for k in [0, 1, 10, 71, 72, 73, 499, 500, 501] {
+            let want: Vec<_> = sorted.iter().take(k).cloned().collect();
+            assert_eq!(top(&counts, k), want, "{k}");
+        }
     }
 }
