@@ -255,10 +255,10 @@ struct Overview {
 /// tunnel leaves a million names queried once, which a whole sort would order for nothing.
 fn top(counts: &crate::summary::HashMap<String, u64>, limit: usize) -> Vec<(String, u64)> {
     let order = |a: &(&String, &u64), b: &(&String, &u64)| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0));
-    let mut all: Vec<(&String, &u64)> = counts.iter().collect();
     if limit == 0 {
         return Vec::new();
     }
+    let mut all: Vec<(&String, &u64)> = counts.iter().collect();
     if all.len() > limit {
         all.select_nth_unstable_by(limit - 1, order);
         all.truncate(limit);

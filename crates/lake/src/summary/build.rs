@@ -6,10 +6,11 @@ use datafusion::arrow::datatypes::{Float64Type, Int32Type, Int64Type, TimestampM
 use datafusion::arrow::record_batch::RecordBatch;
 use secviz_parse::schema::{col, event_schema};
 
+use super::keys::{dns_name, domain_of, network_of, upper};
 use super::{
     Calls, ConnSum, DnsSum, DomainSum, ENTRY_BYTES, FACT_DIRECTIONAL_BYTES, FACT_DNS_QUERIES,
     FACTS, Gaps, HashMap, LoginSum, MINUTE_US, PortSum, SourceSum, Summary, Table, WebSum, add_opt,
-    distinct, min_opt, network_of,
+    distinct, min_opt,
 };
 use crate::inside::InsideNetworks;
 
@@ -569,34 +570,6 @@ fn keep_first(slot: &mut Option<String>, v: &str) -> usize {
     }
 }
 
-/// A DNS query name as the DNS analyses' SQL reads it:
-/// `lower(trim(trailing '.' from dns_qname))`.
-pub(crate) fn dns_name(q: &str) -> std::borrow::Cow<'_, str> {
-    let t = q.trim_end_matches('.');
-    if t.is_ascii() && !t.bytes().any(|b| b.is_ascii_uppercase()) {
-        std::borrow::Cow::Borrowed(t)
-    } else {
-        std::borrow::Cow::Owned(t.to_lowercase())
-    }
-}
-
-/// A name's domain as the tunnel analysis's SQL cuts it: its last two labels.
-pub(crate) fn domain_of(name: &str) -> &str {
-    match name.rmatch_indices('.').nth(1) {
-        Some((i, _)) => &name[i + 1..],
-        None => name,
-    }
-}
-
-/// `upper(s)` of SQL.
-fn upper(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.is_ascii() && !s.bytes().any(|b| b.is_ascii_lowercase()) {
-        std::borrow::Cow::Borrowed(s)
-    } else {
-        std::borrow::Cow::Owned(s.to_uppercase())
-    }
-}
-
 /// Counts a query of `name` (which has a dot) by `client` under its domain; the bytes the
 /// table held more.
 fn add_domain_query(
@@ -640,20 +613,6 @@ fn text(a: &datafusion::arrow::array::StringArray, i: usize) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// As `lower(trim(trailing '.' from q))` and the tunnel analysis's `reverse` and
-    /// `split_part` cut them (the integration tests compare whole answers with the SQL's).
-    #[test]
-    fn names_and_domains_are_cut_as_the_sql_cuts_them() {
-        assert_eq!(dns_name("WWW.Example.COM.."), "www.example.com");
-        assert_eq!(dns_name("ÄBC.example"), "äbc.example");
-        assert!(matches!(dns_name("a.b"), std::borrow::Cow::Borrowed(_)));
-        assert_eq!(domain_of("a.b.example.com"), "example.com");
-        assert_eq!(domain_of("example.com"), "example.com");
-        assert_eq!(domain_of(".com"), ".com");
-        assert_eq!(domain_of("a..b"), ".b");
-        assert_eq!(upper("nxDomain"), "NXDOMAIN");
-    }
 
     #[test]
     fn a_domain_keeps_its_first_names_in_text_order() {
