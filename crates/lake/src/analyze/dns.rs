@@ -246,7 +246,9 @@ fn entropy(chars: impl Iterator<Item = char>) -> f64 {
 /// What the DNS overview reports: the top names and query types (with their share of
 /// the queries that have a type) and every client's answered queries and NXDOMAIN answers.
 struct Overview {
-    names: Vec<(String, u64)>,
+    /// Per name, its queries, or the least and the most it may have had when the summaries
+    /// kept only the most queried names ([`crate::summary::TopNames`]).
+    names: Vec<(String, u64, Option<u64>)>,
     types: Vec<(String, u64, f64)>,
     clients: Vec<(String, u64, u64)>,
 }
@@ -268,11 +270,23 @@ fn top(counts: &crate::summary::HashMap<String, u64>, limit: usize) -> Vec<(Stri
 }
 
 impl Overview {
-    /// From the summaries' DNS names (exact).
+    /// From the summaries' DNS names: exact but for the queries of names that were not
+    /// always among the most queried, which come as a range.
     fn of(n: &crate::summary::DnsNames, limit: usize) -> Overview {
         let total: u64 = n.types.values().sum();
         Overview {
-            names: top(&n.names, limit),
+            names: n
+                .names
+                .top(limit)
+                .into_iter()
+                .map(|(name, c)| {
+                    (
+                        name,
+                        c.queries,
+                        (c.missed > 0).then(|| c.queries + c.missed),
+                    )
+                })
+                .collect(),
             types: top(&n.types, limit)
                 .into_iter()
                 .map(|(t, k)| (t, k, k as f64 / total.max(1) as f64))
@@ -315,7 +329,7 @@ impl Overview {
             )
             .await?;
         Ok(Overview {
-            names: each_row(&names, |r| Some((r.string(0)?, r.count(1)))),
+            names: each_row(&names, |r| Some((r.string(0)?, r.count(1), None))),
             types: each_row(&types, |r| Some((r.string(0)?, r.count(1), r.float(2)?))),
             clients: each_row(&clients, |r| Some((r.string(0)?, r.count(1), r.count(2)))),
         })
@@ -325,7 +339,7 @@ impl Overview {
 /// Top names and types and the overall NXDOMAIN ratio (context, score 0), and clients
 /// with at least 10 answered queries of which half or more got NXDOMAIN, scored by their
 /// NXDOMAIN ratio against every client's (model 5 %, floor 0.05): a DGA pattern. Read from
-/// the summaries' DNS names when they are kept (exact).
+/// the summaries' DNS names when they are kept.
 pub(crate) async fn overview(
     q: &Sql<'_>,
     summary: Option<&Summary>,
@@ -336,14 +350,25 @@ pub(crate) async fn overview(
         None => (Overview::read(q, limit).await?, Read::Rows),
     };
     let mut out = Vec::new();
-    out.extend(o.names.into_iter().map(|(name, queries)| Finding {
-        analysis: "dns",
-        score: 0.0,
-        z: None,
-        headline: format!("{name} was queried {queries} times."),
-        focus: Focus::default(),
-        detail: Detail::DnsName { name, queries },
-    }));
+    out.extend(
+        o.names
+            .into_iter()
+            .map(|(name, queries, queries_at_most)| Finding {
+                analysis: "dns",
+                score: 0.0,
+                z: None,
+                headline: match queries_at_most {
+                    None => format!("{name} was queried {queries} times."),
+                    Some(most) => format!("{name} was queried {queries} to {most} times."),
+                },
+                focus: Focus::default(),
+                detail: Detail::DnsName {
+                    name,
+                    queries,
+                    queries_at_most,
+                },
+            }),
+    );
     out.extend(o.types.into_iter().map(|(qtype, queries, share)| Finding {
         analysis: "dns",
         score: 0.0,

@@ -483,7 +483,12 @@ pub enum Detail {
     },
     DnsName {
         name: String,
+        /// Its queries; with `queries_at_most`, the least it had: the summaries keep the
+        /// busiest names counted exactly and the others from when they became busy
+        /// ([`crate::summary::TopNames`]).
         queries: u64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        queries_at_most: Option<u64>,
     },
     DnsType {
         qtype: String,

@@ -7,6 +7,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use secviz_parse::schema::{col, event_schema};
 
 use super::keys::{dns_name, domain_of, network_of, upper};
+use super::top::NAME_BYTES;
 use super::{
     Calls, ConnSum, DnsSum, DomainSum, ENTRY_BYTES, FACT_DIRECTIONAL_BYTES, FACT_DNS_QUERIES,
     FACTS, Gaps, HashMap, LoginSum, MINUTE_US, PortSum, SourceSum, Summary, Table, WebSum, add_opt,
@@ -336,14 +337,12 @@ impl Summarizer {
             if let Some(q) = text(qname, i) {
                 let name = dns_name(q);
                 if let Some(n) = &mut s.names {
-                    let slot = match n.names.get_mut(name.as_ref()) {
-                        Some(x) => x,
-                        None => {
-                            held[NAMES] += ENTRY_BYTES + name.len();
-                            n.names.entry(name.to_string()).or_default()
-                        }
-                    };
-                    *slot += 1;
+                    match n.names.count(&name) {
+                        Some(true) => held[NAMES] += NAME_BYTES + name.len(),
+                        Some(false) => {}
+                        // Reduced to the most queried: measured again.
+                        None => held[NAMES] = n.held_bytes(),
+                    }
                 }
                 if let (Some(table), true) = (&mut s.domains, name.contains('.')) {
                     held[DOMAINS] += add_domain_query(table, &name, s_ip);

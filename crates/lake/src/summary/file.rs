@@ -1,15 +1,18 @@
 //! A summary on disk: `part-<ingest>-<n>.summary` beside `part-<ingest>-<n>.parquet`.
 //!
-//! Format 4 (and 3, the same without the tables of logins, web requests, connections and
-//! DNS names, and 2, also without sparse sketches): a magic, the format version, the
+//! Format 5 (and 4, the same with every DNS name and its exact count, 3, also without the
+//! tables of logins, web requests, connections and DNS names, and 2, also without sparse
+//! sketches): a magic, the format version, the
 //! head (its length in eight bytes, then bincode), then one section per table kept: its
 //! [`Table`] index (one byte), its length (eight bytes, little-endian) and the table,
 //! bincode compressed with zstd. A reader
 //! decompresses only the sections it asks for. Formats 1 (one compressed body holding
-//! everything) and 2 are still read.
+//! everything) to 4 are still read.
 
 use super::codec::{MAGIC, inflate, read};
-use super::{HashMap, Head, SUMMARY_FORMAT, Summary, Table, Tables, legacy};
+use super::{
+    Answers, DnsNames, HashMap, Head, SUMMARY_FORMAT, Summary, Table, Tables, TopNames, legacy,
+};
 use crate::error::{LakeError, Result};
 
 /// Where the summary of a data file is: the same name with `.summary`.
@@ -65,8 +68,9 @@ pub(crate) fn decode(bytes: &[u8], wanted: Tables) -> std::result::Result<Option
     let version = u32::from_le_bytes(bytes[8..12].try_into().expect("four bytes"));
     let mut s = match version {
         1 => legacy::decode(&bytes[12..])?,
-        // Formats 2 and 3 differ only in holding fewer kinds of sketch and table.
-        2..=SUMMARY_FORMAT => decode_sections(&bytes[12..], wanted)?,
+        // Formats 2 to 4 differ only in holding fewer kinds of sketch and table, and in how
+        // 4 keeps DNS names.
+        2..=SUMMARY_FORMAT => decode_sections(&bytes[12..], wanted, version)?,
         _ => return Ok(None),
     };
     s.keep_only(wanted);
@@ -76,7 +80,19 @@ pub(crate) fn decode(bytes: &[u8], wanted: Tables) -> std::result::Result<Option
     Ok(Some(s))
 }
 
-fn decode_sections(bytes: &[u8], wanted: Tables) -> std::result::Result<Summary, String> {
+/// Format 4's DNS names: every name with its exact count.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct DnsNames4 {
+    names: HashMap<String, u64>,
+    types: HashMap<String, u64>,
+    clients: HashMap<String, Answers>,
+}
+
+fn decode_sections(
+    bytes: &[u8],
+    wanted: Tables,
+    version: u32,
+) -> std::result::Result<Summary, String> {
     let mut rest = Cursor(bytes);
     let head_len = rest.len()?;
     let head: Head = read(rest.take(head_len)?)?;
@@ -109,6 +125,14 @@ fn decode_sections(bytes: &[u8], wanted: Tables) -> std::result::Result<Summary,
             Table::Web => s.web = Some(read(&body)?),
             Table::Conns => s.conns = Some(read::<HashMap<_, _>>(&body)?),
             Table::Domains => s.domains = Some(read(&body)?),
+            Table::Names if version == 4 => {
+                let old: DnsNames4 = read(&body)?;
+                s.names = Some(DnsNames {
+                    names: TopNames::from_exact(old.names),
+                    types: old.types,
+                    clients: old.clients,
+                });
+            }
             Table::Names => s.names = Some(read(&body)?),
         }
     }
@@ -139,6 +163,40 @@ impl<'a> Cursor<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn format_4_names_are_read_and_reduced() {
+        let mut names = HashMap::default();
+        for i in 0..10_000u64 {
+            names.insert(format!("n{i}.example"), 1 + i % 3);
+        }
+        names.insert("busy.example".to_string(), 100_000);
+        let total: u64 = names.values().sum();
+        let old = DnsNames4 {
+            names,
+            types: [("A".to_string(), total)].into_iter().collect(),
+            clients: HashMap::default(),
+        };
+        let mut s = Summary::empty(None);
+        s.rows = total;
+        s.names = None;
+        let mut bytes = encode(&s).unwrap();
+        bytes[8..12].copy_from_slice(&4u32.to_le_bytes());
+        let packed = zstd::encode_all(&bincode::serialize(&old).unwrap()[..], 3).unwrap();
+        bytes.push(Table::Names.index() as u8);
+        bytes.extend_from_slice(&(packed.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(&packed);
+        let read = decode(&bytes, Tables::ALL).unwrap().unwrap();
+        let n = read.names.expect("the names of format 4");
+        assert_eq!(n.types, old.types);
+        assert!(n.names.len() <= 2 * super::super::TOP_NAMES);
+        assert!(n.names.absent_at_most() <= total / (super::super::TOP_NAMES as u64 + 1));
+        let busy = n.names.get("busy.example").unwrap();
+        assert_eq!((busy.queries, busy.missed), (100_000, 0));
+        for (name, c) in n.names.iter() {
+            assert_eq!((c.queries, c.missed), (old.names[name], 0), "{name}");
+        }
+    }
 
     #[test]
     fn round_trips_and_refuses_damage() {

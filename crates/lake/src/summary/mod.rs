@@ -24,17 +24,19 @@
 //!   (exfiltration, long connections);
 //! - per DNS domain, its distinct names, queries, clients and a sample of its names (DNS
 //!   tunnels);
-//! - DNS names and query types with their queries, and each client's NXDOMAIN answers (the
-//!   DNS overview).
+//! - DNS query types with their queries, the most queried names ([`TopNames`]: at most
+//!   8,192, the busy ones counted exactly and the others within a stated bound), and each
+//!   client's NXDOMAIN answers (the DNS overview).
 //!
 //! Each table is stored, compressed and read on its own: an analysis decodes only the
 //! tables it reads ([`Tables`]), so the top talkers of 100 M events do not wait for the
 //! beacon analysis's gaps of every pair.
 //!
 //! Summaries of files merge into one for a whole dataset (or several): counts add,
-//! distinct sketches take the union. Everything is exact except the distinct counts of
-//! sources per port, and of destinations and ports per source, once above
-//! [`distinct::EXACT_MAX`] (standard error 1.6 %), which the findings then call estimates.
+//! distinct sketches take the union. Everything is exact except the distinct counts once
+//! above [`distinct::EXACT_MAX`] (standard error 1.6 %), which the findings then call
+//! estimates, and the queries of DNS names once a table held more than 8,192 names, which
+//! the findings then give as a range.
 //!
 //! A table of a file's summary is given up (`None`) when it would pass [`BUDGET_BYTES`]
 //! (a file of millions of distinct addresses): the analyses that need it then read the raw
@@ -49,6 +51,7 @@ mod gaps;
 mod keys;
 mod legacy;
 mod sums;
+mod top;
 
 use std::collections::BTreeMap;
 
@@ -65,6 +68,7 @@ pub(crate) use file::{decode, encode, summary_path};
 pub use gaps::Gaps;
 pub use keys::network_of;
 pub use sums::*;
+pub use top::{NameCount, TOP_NAMES, TopNames};
 
 /// The tables' hash map: keyed per process at random ([`ahash::RandomState`]).
 pub type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
@@ -73,9 +77,11 @@ pub type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
 /// all, is still read); 3 is 2 with sparse sketches ([`Distinct::Sparse`]), which a reader
 /// of format 2 would not know, so it reads the rows of such files instead; 4 is 3 with the
 /// tables of logins, web requests, connections and DNS names, which a reader of format 3
-/// would take for damage. All are read: a file of format 3 has none of the new tables, so
-/// the analyses that need them read its rows.
-pub const SUMMARY_FORMAT: u32 = 4;
+/// would take for damage; 5 is 4 with the DNS names kept in bounded space ([`TopNames`]).
+/// All are read: a file of format 3 has none of the new tables, so the analyses that need
+/// them read its rows; format 4's names, every name with its exact count, are reduced as
+/// they are read.
+pub const SUMMARY_FORMAT: u32 = 5;
 
 /// Events are counted per minute: any bucket of whole minutes is a sum of them.
 pub const MINUTE_US: i64 = 60_000_000;
@@ -341,19 +347,7 @@ impl Summary {
                 }
             }
         });
-        merge_table(&mut self.names, &other.names, |m, o| {
-            for (k, v) in &o.names {
-                *m.names.entry(k.clone()).or_default() += v;
-            }
-            for (k, v) in &o.types {
-                *m.types.entry(k.clone()).or_default() += v;
-            }
-            for (k, v) in &o.clients {
-                let a = m.clients.entry(k.clone()).or_default();
-                a.queries += v.queries;
-                a.nxdomain += v.nxdomain;
-            }
-        });
+        merge_table(&mut self.names, &other.names, DnsNames::merge);
         merge_table(&mut self.destinations, &other.destinations, |m, o| {
             for (k, v) in o {
                 let d = m.entry(k.clone()).or_default();
@@ -521,11 +515,7 @@ impl Summary {
                     })
                     .sum()
             }),
-            self.names.as_ref().map_or(0, |n| {
-                n.names.keys().map(keyed).sum::<usize>()
-                    + n.types.keys().map(keyed).sum::<usize>()
-                    + n.clients.keys().map(keyed).sum::<usize>()
-            }),
+            self.names.as_ref().map_or(0, DnsNames::held_bytes),
         ]
     }
 

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Distinct, HashMap};
+use super::{Distinct, HashMap, TopNames};
 
 /// Calls from inside hosts to one outside server's port.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -96,12 +96,35 @@ impl DomainSum {
 /// What the DNS overview counts.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DnsNames {
-    /// Queries per name (lower case, trailing dots trimmed).
-    pub names: HashMap<String, u64>,
+    /// Queries per name (lower case, trailing dots trimmed): the most queried, in bounded
+    /// space ([`TopNames`]).
+    pub names: TopNames,
     /// Queries per query type (upper case).
     pub types: HashMap<String, u64>,
     /// Per client, its queries with an answer code, and how many were NXDOMAIN.
     pub clients: HashMap<String, Answers>,
+}
+
+impl DnsNames {
+    /// Bytes held, as the summarizer counts them.
+    pub(crate) fn held_bytes(&self) -> usize {
+        let keyed = |k: &String| super::ENTRY_BYTES + k.len();
+        self.names.held_bytes()
+            + self.types.keys().map(keyed).sum::<usize>()
+            + self.clients.keys().map(keyed).sum::<usize>()
+    }
+
+    pub(crate) fn merge(&mut self, o: &DnsNames) {
+        self.names.merge(&o.names);
+        for (k, v) in &o.types {
+            *self.types.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &o.clients {
+            let a = self.clients.entry(k.clone()).or_default();
+            a.queries += v.queries;
+            a.nxdomain += v.nxdomain;
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]

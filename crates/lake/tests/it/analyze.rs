@@ -157,7 +157,7 @@ async fn each_analysis_finds_what_was_planted() {
         }
     )));
     assert!(dns.iter().any(
-        |f| matches!(&f.detail, Detail::DnsName { name, queries: 30 } if name == "www.example.com")
+        |f| matches!(&f.detail, Detail::DnsName { name, queries: 30, queries_at_most: None } if name == "www.example.com")
     ));
 
     let talkers = run("top-talkers", vec!["limit=3"]).await;

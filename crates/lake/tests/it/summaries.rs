@@ -16,6 +16,7 @@ use secviz_parse::{Format, ParseOptions};
 use super::*;
 
 mod logs;
+mod names;
 
 /// The analyses that read summaries.
 const SUMMARIZED: &[(&str, &[&str])] = &[

@@ -195,7 +195,11 @@ async fn logins_web_requests_dns_names_and_connections_answer_from_the_summaries
         .findings
         .iter()
         .filter_map(|f| match &f.detail {
-            Detail::DnsName { name, queries } => Some((name.as_str(), *queries)),
+            Detail::DnsName {
+                name,
+                queries,
+                queries_at_most: None,
+            } => Some((name.as_str(), *queries)),
             _ => None,
         })
         .collect();
