@@ -6,7 +6,7 @@ use super::baseline::{ln1p, rank, score_of_z, times, typical_count};
 use super::cells::each_row;
 use super::{Detail, Finding, Focus, Read, Sql};
 use crate::query::QueryError;
-use crate::summary::{DOMAIN_SAMPLE, Summary};
+use crate::summary::{DOMAIN_SAMPLE, Summary, first_by_count};
 
 /// A DNS query: to port 53, or any event with a query name.
 const IS_QUERY: &str = "(dst_port = 53 OR dns_qname IS NOT NULL)";
@@ -253,22 +253,6 @@ struct Overview {
     clients: Vec<(String, u64, u64)>,
 }
 
-/// The first `limit` of `counts` by count, then by key. Selected, then sorted: a DNS
-/// tunnel leaves a million names queried once, which a whole sort would order for nothing.
-fn top(counts: &crate::summary::HashMap<String, u64>, limit: usize) -> Vec<(String, u64)> {
-    let order = |a: &(&String, &u64), b: &(&String, &u64)| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0));
-    if limit == 0 {
-        return Vec::new();
-    }
-    let mut all: Vec<(&String, &u64)> = counts.iter().collect();
-    if all.len() > limit {
-        all.select_nth_unstable_by(limit - 1, order);
-        all.truncate(limit);
-    }
-    all.sort_by(order);
-    all.into_iter().map(|(k, v)| (k.clone(), *v)).collect()
-}
-
 impl Overview {
     /// From the summaries' DNS names: exact but for the queries of names that were not
     /// always among the most queried, which come as a range.
@@ -287,7 +271,7 @@ impl Overview {
                     )
                 })
                 .collect(),
-            types: top(&n.types, limit)
+            types: first_by_count(&n.types, limit, |n| *n)
                 .into_iter()
                 .map(|(t, k)| (t, k, k as f64 / total.max(1) as f64))
                 .collect(),
@@ -452,7 +436,7 @@ mod tests {
         sorted.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         for k in [0, 1, 10, 71, 72, 73, 499, 500, 501] {
             let want: Vec<_> = sorted.iter().take(k).cloned().collect();
-            assert_eq!(top(&counts, k), want, "{k}");
+            assert_eq!(first_by_count(&counts, k, |n| *n), want, "{k}");
         }
     }
 }

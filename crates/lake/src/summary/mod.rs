@@ -68,6 +68,7 @@ pub(crate) use file::{decode, encode, summary_path};
 pub use gaps::Gaps;
 pub use keys::network_of;
 pub use sums::*;
+pub(crate) use top::first_by_count;
 pub use top::{NameCount, TOP_NAMES, TopNames};
 
 /// The tables' hash map: keyed per process at random ([`ahash::RandomState`]).

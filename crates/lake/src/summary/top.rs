@@ -151,21 +151,9 @@ impl TopNames {
         self.reduced += cut;
     }
 
-    /// The first `limit` names by queries counted, then by name. Selected, then sorted.
+    /// The first `limit` names by queries counted, then by name.
     pub fn top(&self, limit: usize) -> Vec<(String, NameCount)> {
-        let order = |a: &(&String, &NameCount), b: &(&String, &NameCount)| {
-            b.1.queries.cmp(&a.1.queries).then_with(|| a.0.cmp(b.0))
-        };
-        if limit == 0 {
-            return Vec::new();
-        }
-        let mut all: Vec<(&String, &NameCount)> = self.names.iter().collect();
-        if all.len() > limit {
-            all.select_nth_unstable_by(limit - 1, order);
-            all.truncate(limit);
-        }
-        all.sort_by(order);
-        all.into_iter().map(|(k, v)| (k.clone(), *v)).collect()
+        first_by_count(&self.names, limit, |n| n.queries)
     }
 
     /// Exact counts, as format 4 kept every name: reduced if there are too many.
@@ -194,6 +182,29 @@ impl TopNames {
     pub fn held_bytes(&self) -> usize {
         self.names.keys().map(|k| NAME_BYTES + k.len()).sum()
     }
+}
+
+/// The first `limit` entries by `count`, largest first, then by key. Selected, then
+/// sorted: a DNS tunnel leaves a million names queried once, which a whole sort would order
+/// for nothing.
+pub(crate) fn first_by_count<'a, V: Copy + 'a>(
+    entries: impl IntoIterator<Item = (&'a String, &'a V)>,
+    limit: usize,
+    count: impl Fn(&V) -> u64,
+) -> Vec<(String, V)> {
+    let order = |a: &(&String, &V), b: &(&String, &V)| {
+        count(b.1).cmp(&count(a.1)).then_with(|| a.0.cmp(b.0))
+    };
+    if limit == 0 {
+        return Vec::new();
+    }
+    let mut all: Vec<(&String, &V)> = entries.into_iter().collect();
+    if all.len() > limit {
+        all.select_nth_unstable_by(limit - 1, order);
+        all.truncate(limit);
+    }
+    all.sort_by(order);
+    all.into_iter().map(|(k, v)| (k.clone(), *v)).collect()
 }
 
 #[cfg(test)]
