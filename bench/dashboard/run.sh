@@ -5,16 +5,18 @@
 # The goal: neither grows; the last tenth of the run is compared with the second tenth
 # (after warm-up).
 #
-# usage: bench/dashboard/run.sh     (SOAK_SECONDS=3600 REFRESH=5 to change)
+# usage: bench/dashboard/run.sh     (SOAK_SECONDS=3600 REFRESH=5 LINES=1 to change; LINES is
+#        the lines a second sent over each path: 24 at 1 h send a day's lines at one a second)
 # needs: cargo build --release -p secviz; node and npm ci in tests/browser; /usr/bin/chromium
 source "$(dirname "$0")/../lib.sh"
 SECVIZ=$(secviz_bin)
 SOAK_SECONDS=${SOAK_SECONDS:-3600}
 REFRESH=${REFRESH:-5}
+LINES=${LINES:-1}
 [ -d "$BENCH_ROOT/tests/browser/node_modules/playwright-core" ] || die "run npm ci in tests/browser first"
 WORK="$OUT/dashboard-soak"
 rm -rf "$WORK"
 mkdir -p "$WORK"
-echo "== soak of the big screen: $SOAK_SECONDS s, refreshed every $REFRESH s (started $(date -u +%H:%M) UTC)" >&2
-python3 "$BENCH_DIR/dashboard/soak.py" "$SECVIZ" "$WORK" "$SOAK_SECONDS" "$REFRESH" | tee "$WORK/result.json"
+echo "== soak of the big screen: $SOAK_SECONDS s, refreshed every $REFRESH s, $LINES lines/s over each path (started $(date -u +%H:%M) UTC)" >&2
+python3 "$BENCH_DIR/dashboard/soak.py" "$SECVIZ" "$WORK" "$SOAK_SECONDS" "$REFRESH" "$LINES" | tee "$WORK/result.json"
 echo "samples: $WORK/heap.csv (page), $WORK/rss.csv (server)" >&2

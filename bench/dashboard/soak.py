@@ -5,10 +5,13 @@ in headless Chromium while live lines arrive over syslog and HTTP, with the page
 
 Sets up a site of the release `secviz serve` (a member, a pf upload with its addresses kept,
 a live-ingest token, two dashboards refreshed every REFRESH s, their share links), then runs
-tests/browser/screen.mjs in soak mode for SECONDS while a feeder sends a line a second over
-each path from ever new sources, and samples the server's VmRSS every 10 s.
+tests/browser/screen.mjs in soak mode for SECONDS while a feeder sends LINES lines a second
+(one unless told) over each path from ever new sources: over syslog as LINES messages on its
+TCP connection, over HTTP as one POST of LINES lines (a token may make 120 requests a minute).
+Every 10 s it samples the server's VmRSS, its open file descriptors and the Parquet files
+of the two live datasets (compaction must keep their number from growing with the day).
 
-usage: soak.py SECVIZ_BIN WORK_DIR SECONDS REFRESH
+usage: soak.py SECVIZ_BIN WORK_DIR SECONDS REFRESH [LINES]
 Prints one JSON object: the samples' summaries; writes heap.csv and rss.csv to WORK_DIR.
 """
 import json
@@ -19,12 +22,14 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "live"))
 from site_setup import make_site, serve  # noqa: E402
 
 BIN, WORK, SECONDS, REFRESH = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+LINES = int(sys.argv[5]) if len(sys.argv) > 5 else 1
 HERE = os.path.dirname(os.path.abspath(__file__))
 BROWSER = os.path.join(HERE, "..", "..", "tests", "browser")
 os.makedirs(WORK, exist_ok=True)
@@ -34,8 +39,9 @@ DATA, dataset, token, shares = make_site(BIN, WORK, ("SOC wall", "SOC wall 2"), 
 # The soak.
 server, base, tcp = serve(BIN, WORK, DATA, dataset)
 stop = threading.Event()
-rss_rows = ["seconds,rss_bytes,lines_sent"]
+rss_rows = ["seconds,rss_bytes,lines_sent,fds,parquet_files,utc"]
 sent = [0]
+failed = []  # HTTP posts not answered 2xx
 
 
 def feeder():
@@ -43,18 +49,30 @@ def feeder():
     s = socket.create_connection((host, int(port)))
     i = 0
     while not stop.is_set():
-        i += 1
         now = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + "Z"
-        src = f"198.18.{i // 250 % 250}.{1 + i % 250}"
-        msg = f"<34>1 {now} fw1 sshd 4242 - - Failed password for root from {src} port 4711 ssh2"
-        s.sendall(f"{len(msg)} {msg}".encode())
-        line = json.dumps({"ts": now, "src_ip": f"198.19.{i // 250 % 250}.{1 + i % 250}",
-                           "dst_ip": "192.0.2.99", "dst_port": 443, "proto": "tcp"}) + "\n"
-        req = urllib.request.Request(f"{base}/api/v1/live/{dataset}", data=line.encode(),
+        frames, lines = [], []
+        for _ in range(LINES):
+            i += 1
+            src = f"198.18.{i // 250 % 250}.{1 + i % 250}"
+            msg = f"<34>1 {now} fw1 sshd 4242 - - Failed password for root from {src} port 4711 ssh2"
+            frames.append(f"{len(msg)} {msg}")
+            lines.append(json.dumps({"ts": now, "src_ip": f"198.19.{i // 250 % 250}.{1 + i % 250}",
+                                     "dst_ip": "192.0.2.99", "dst_port": 443, "proto": "tcp"}) + "\n")
+        s.sendall("".join(frames).encode())
+        req = urllib.request.Request(f"{base}/api/v1/live/{dataset}", data="".join(lines).encode(),
                                      headers={"Authorization": f"Bearer {token}"})
-        urllib.request.urlopen(req, timeout=60).read()
-        sent[0] += 2
+        try:
+            urllib.request.urlopen(req, timeout=60).read()
+            sent[0] += LINES
+        except (urllib.error.URLError, OSError) as e:  # counted and reported, never hidden
+            failed.append(f"{time.strftime('%H:%M:%S', time.gmtime())} {e}")
+        sent[0] += LINES
         stop.wait(1.0)
+
+
+def parquet_files():
+    root = os.path.join(DATA, "lake", "datasets")
+    return sum(1 for d, _, fs in os.walk(root) for f in fs if f.endswith(".parquet"))
 
 
 def sampler():
@@ -62,7 +80,12 @@ def sampler():
     while not stop.is_set():
         with open(f"/proc/{server.pid}/status") as f:
             rss = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) * 1024
-        rss_rows.append(f"{round(time.time() - started)},{rss},{sent[0]}")
+        fds = len(os.listdir(f"/proc/{server.pid}/fd"))
+        utc = time.strftime("%H:%M:%S", time.gmtime())
+        rss_rows.append(f"{round(time.time() - started)},{rss},{sent[0]},{fds},{parquet_files()},{utc}")
+        if len(rss_rows) % 30 == 0:  # a long soak's samples survive its interruption
+            with open(os.path.join(WORK, "rss.csv"), "w") as f:
+                f.write("\n".join(rss_rows) + "\n")
         stop.wait(10.0)
 
 
@@ -92,6 +115,8 @@ heap = col(open(heap_csv).read().splitlines(), 1)
 nodes = col(open(heap_csv).read().splitlines(), 2)
 refreshes = int(open(heap_csv).read().splitlines()[-1].split(",")[3])
 rss = col(rss_rows, 1)
+fds = col(rss_rows, 3)
+files = col(rss_rows, 4)
 
 
 def tenth(xs, last=False):
@@ -101,10 +126,15 @@ def tenth(xs, last=False):
 
 
 print(json.dumps({
-    "seconds": SECONDS, "refresh_seconds": REFRESH, "lines_sent": sent[0], "refreshes": refreshes,
+    "seconds": SECONDS, "refresh_seconds": REFRESH, "lines_per_second_per_path": LINES,
+    "lines_sent": sent[0], "http_posts_failed": len(failed), "http_failures": failed[:10],
+    "refreshes": refreshes,
     "heap_warm_mib": round(tenth(heap) / 2**20, 2), "heap_last_mib": round(tenth(heap, True) / 2**20, 2),
     "heap_max_mib": round(max(heap) / 2**20, 2),
     "nodes_warm": round(tenth(nodes)), "nodes_last": round(tenth(nodes, True)),
     "rss_warm_mib": round(tenth(rss) / 2**20, 1), "rss_last_mib": round(tenth(rss, True) / 2**20, 1),
     "rss_max_mib": round(max(rss) / 2**20, 1),
+    "fds_warm": round(tenth(fds)), "fds_last": round(tenth(fds, True)), "fds_max": round(max(fds)),
+    "parquet_files_warm": round(tenth(files)), "parquet_files_last": round(tenth(files, True)),
+    "parquet_files_max": round(max(files)),
 }))

@@ -119,6 +119,8 @@ try {
       const t = Math.round((Date.now() - started) / 1000);
       rows.push(`${t},${m.JSHeapUsedSize},${m.Nodes},${refreshes}`);
       if (t >= seconds) break;
+      // Every minute, so that a long soak's samples survive its interruption.
+      if (out && rows.length % 12 === 0) writeFileSync(out, rows.join('\n') + '\n');
       await page.waitForTimeout(5000);
     }
     if (out) writeFileSync(out, rows.join('\n') + '\n');
