@@ -111,6 +111,8 @@ def col(rows, i):
     return [float(r.split(",")[i]) for r in rows[1:]]
 
 
+ok_line = re.search(r"soak: ok .*", out.stdout).group(0)
+screen = {k: int(v) for k, v in re.findall(r"(boards|switches|stale_samples)=(\d+)", ok_line)}
 heap = col(open(heap_csv).read().splitlines(), 1)
 nodes = col(open(heap_csv).read().splitlines(), 2)
 refreshes = int(open(heap_csv).read().splitlines()[-1].split(",")[3])
@@ -128,7 +130,8 @@ def tenth(xs, last=False):
 print(json.dumps({
     "seconds": SECONDS, "refresh_seconds": REFRESH, "lines_per_second_per_path": LINES,
     "lines_sent": sent[0], "http_posts_failed": len(failed), "http_failures": failed[:10],
-    "refreshes": refreshes,
+    "refreshes": refreshes, "dashboards_shown": screen.get("boards"),
+    "rotations": screen.get("switches"), "stale_samples": screen.get("stale_samples"),
     "heap_warm_mib": round(tenth(heap) / 2**20, 2), "heap_last_mib": round(tenth(heap, True) / 2**20, 2),
     "heap_max_mib": round(max(heap) / 2**20, 2),
     "nodes_warm": round(tenth(nodes)), "nodes_last": round(tenth(nodes, True)),

@@ -8,7 +8,9 @@
 //   Fails if the page reloads, replaces its panels' elements (flicker) or logs an error.
 // usage: node screen.mjs <url> soak <seconds> <samples.csv>
 //   Keeps the screen open, sampling the page's JS heap (after a collection) every 5 s into
-//   <samples.csv> (seconds,heap_bytes,nodes,refreshes), and prints "soak: ok" with the figures.
+//   <samples.csv> (seconds,heap_bytes,nodes,refreshes,board,stale: the dashboard shown, and 1
+//   when its numbers are from an earlier refresh), and prints "soak: ok" with the figures.
+//   With ?rotate= in <url> it fails unless the screen showed more than one dashboard.
 
 import { chromium } from 'playwright-core';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -110,14 +112,25 @@ try {
     const out = rest[1];
     const cdp = await context.newCDPSession(page);
     await cdp.send('Performance.enable');
-    const rows = ['seconds,heap_bytes,nodes,refreshes'];
+    const rows = ['seconds,heap_bytes,nodes,refreshes,board,stale'];
     const started = Date.now();
+    const boards = new Set();
+    let switches = 0;
+    let last = null;
     for (;;) {
       await page.evaluate(() => { if (window.gc) window.gc(); });
       const m = Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((x) => [x.name, x.value]));
-      const refreshes = await page.evaluate(() => window.__secvizRefreshes);
+      // The dashboard shown (rotation), and whether its numbers are from an earlier refresh.
+      const [refreshes, board, stale] = await page.evaluate(() => {
+        const shown = [...document.querySelectorAll('[data-board]')].find((b) => !b.hidden);
+        const title = shown && shown.querySelector('h1') ? shown.querySelector('h1').textContent : '';
+        return [window.__secvizRefreshes, title, shown && shown.classList.contains('stale') ? 1 : 0];
+      });
+      boards.add(board);
+      if (last !== null && board !== last) switches += 1;
+      last = board;
       const t = Math.round((Date.now() - started) / 1000);
-      rows.push(`${t},${m.JSHeapUsedSize},${m.Nodes},${refreshes}`);
+      rows.push(`${t},${m.JSHeapUsedSize},${m.Nodes},${refreshes},${board.replace(/[,\n"]/g, ' ')},${stale}`);
       if (t >= seconds) break;
       // Every minute, so that a long soak's samples survive its interruption.
       if (out && rows.length % 12 === 0) writeFileSync(out, rows.join('\n') + '\n');
@@ -128,7 +141,11 @@ try {
     const nodes = rows.slice(1).map((r) => Number(r.split(',')[2]));
     const refreshes = Number(rows[rows.length - 1].split(',')[3]);
     check(refreshes >= 3, `the screen refreshed (${refreshes} requests)`);
-    console.log(`soak: ok heap_first=${heap[0]} heap_max=${Math.max(...heap)} heap_last=${heap[heap.length - 1]} nodes_first=${nodes[0]} nodes_max=${Math.max(...nodes)} refreshes=${refreshes}`);
+    if (new URL(url).searchParams.get('rotate')) {
+      check(boards.size >= 2 && switches >= 1, `the screen rotated (boards seen: ${[...boards].join(', ')}; ${switches} switches)`);
+    }
+    const stale = rows.slice(1).filter((r) => r.endsWith(',1')).length;
+    console.log(`soak: ok heap_first=${heap[0]} heap_max=${Math.max(...heap)} heap_last=${heap[heap.length - 1]} nodes_first=${nodes[0]} nodes_max=${Math.max(...nodes)} refreshes=${refreshes} boards=${boards.size} switches=${switches} stale_samples=${stale}`);
   }
 
   const kept = await page.evaluate(() => window.__secvizMark === 'kept'

@@ -80,3 +80,31 @@ fn main() -> std::process::ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The network listeners are on loopback unless the operator names another address:
+    /// `--syslog` alone does not open a receiver to the world.
+    #[test]
+    fn listeners_default_to_loopback() {
+        let cli = Cli::try_parse_from(["secviz", "serve", "--syslog"]).unwrap();
+        let Command::Serve(a) = cli.command else {
+            panic!("not serve");
+        };
+        let syslog = a.syslog.syslog.expect("--syslog turns the receiver on");
+        assert!(syslog.ip().is_loopback(), "{syslog}");
+        assert!(a.addr.ip().is_loopback(), "{}", a.addr);
+        let cli = Cli::try_parse_from(["secviz", "serve"]).unwrap();
+        let Command::Serve(a) = cli.command else {
+            panic!("not serve");
+        };
+        assert!(a.syslog.syslog.is_none(), "no receiver unless asked for");
+        let cli = Cli::try_parse_from(["secviz", "serve", "--syslog", "0.0.0.0:514"]).unwrap();
+        let Command::Serve(a) = cli.command else {
+            panic!("not serve");
+        };
+        assert_eq!(a.syslog.syslog, Some("0.0.0.0:514".parse().unwrap()));
+    }
+}

@@ -262,7 +262,8 @@ pub struct PresetView {
     pub current: bool,
 }
 
-/// A rejected line as shown.
+/// A rejected line as shown (to its owner only: it may hold the sender's data): its number
+/// in what the source sent, why, and its start as read.
 pub struct RejectView {
     pub line: u64,
     pub reason: String,
@@ -517,6 +518,10 @@ pub struct TokenView {
     pub last_used: String,
     /// `active`, `expired` or `revoked`.
     pub state: &'static str,
+    /// What its lines became: "6 read, 5 stored, 1 rejected", or "none yet".
+    pub lines: String,
+    /// Its latest rejected lines.
+    pub rejects: Vec<RejectView>,
 }
 
 pub struct ModlogView {

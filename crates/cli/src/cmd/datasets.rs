@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use secviz_lake::manifest::Manifest;
+use secviz_lake::manifest::{Manifest, ParseSummary};
 use secviz_lake::query::escape_control;
 use secviz_lake::{DatasetName, Lake, format_micros};
 
@@ -168,24 +168,7 @@ fn print_detail(m: &Manifest) {
                 if s.gzip { "(gzip)" } else { "" }
             );
             println!("    sha256 {}  {} bytes", s.sha256, s.bytes);
-            let reasons: Vec<String> = sum
-                .rejected
-                .iter()
-                .map(|(r, n)| format!("{r} {n}"))
-                .collect();
-            println!(
-                "    read {} parsed {} rejected {}{} skipped {} events {}",
-                sum.read,
-                sum.parsed,
-                sum.rejected_total(),
-                if reasons.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", reasons.join(", "))
-                },
-                sum.skipped,
-                sum.events
-            );
+            println!("    {}", counts(sum));
             if let Some(d) = &sum.damage {
                 println!("    input damaged: {}", escape_control(d));
             }
@@ -216,14 +199,14 @@ fn print_detail(m: &Manifest) {
         if let Some(c) = &s.cursor {
             println!("    read to line {} (byte {})", c.line, c.offset);
         }
-        println!(
-            "    read {} parsed {} rejected {} skipped {} events {}",
-            sum.read,
-            sum.parsed,
-            sum.rejected_total(),
-            sum.skipped,
-            sum.events
-        );
+        println!("    {}", counts(sum));
+        if s.dropped > 0 {
+            // Lost before they could be read, so in none of the counts above.
+            println!(
+                "    dropped {} before reading (the kernel's UDP buffer overflowed, or the receiver's queue was full)",
+                s.dropped
+            );
+        }
         // The latest rejects are the ones kept for a live source.
         for r in s.rejects.iter().rev().take(5) {
             println!(
@@ -239,6 +222,32 @@ fn print_detail(m: &Manifest) {
             "\n{} files replaced by compaction wait for their last readers",
             m.retired.len()
         );
+    }
+}
+
+/// A source's parse counts, the rejects by reason: `parsed + rejected = read`.
+fn counts(sum: &ParseSummary) -> String {
+    format!(
+        "read {} parsed {} {} skipped {} events {}",
+        sum.read,
+        sum.parsed,
+        rejected(sum),
+        sum.skipped,
+        sum.events
+    )
+}
+
+/// "rejected 3 (bad_field 2, line_too_long 1)": the rejects of a source, by reason.
+pub fn rejected(sum: &ParseSummary) -> String {
+    let reasons: Vec<String> = sum
+        .rejected
+        .iter()
+        .map(|(r, n)| format!("{r} {n}"))
+        .collect();
+    if reasons.is_empty() {
+        format!("rejected {}", sum.rejected_total())
+    } else {
+        format!("rejected {} ({})", sum.rejected_total(), reasons.join(", "))
     }
 }
 

@@ -27,7 +27,7 @@ use secviz_lake::rollup::RollUp;
 use secviz_lake::{DatasetName, IngestOptions, IngestProgress, IngestSource, format_micros};
 use secviz_parse::{Format, ParseOptions};
 
-use super::datasets::{DataArg, human_bytes, runtime};
+use super::datasets::{DataArg, human_bytes, rejected, runtime};
 use super::decompress::DecompressArgs;
 
 /// Exit status when the inputs gave no event.
@@ -216,24 +216,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     for s in &report.sources {
         let sum = &s.summary;
-        let reasons: Vec<String> = sum
-            .rejected
-            .iter()
-            .map(|(r, n)| format!("{r} {n}"))
-            .collect();
         println!(
-            "  {}: {}{}, read {} parsed {} rejected {}{} skipped {}",
+            "  {}: {}{}, read {} parsed {} {} skipped {}",
             escape_control(&s.name),
             s.format,
             if s.gzip { " (gzip)" } else { "" },
             sum.read,
             sum.parsed,
-            sum.rejected_total(),
-            if reasons.is_empty() {
-                String::new()
-            } else {
-                format!(" ({})", reasons.join(", "))
-            },
+            rejected(sum),
             sum.skipped
         );
         if let Some(d) = &sum.damage {

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Child;
 use std::time::{Duration, Instant};
 
-use crate::common::{secviz_in, serve_lines};
+use crate::common::{ok, secviz_in, serve_lines};
 
 struct Server {
     child: Child,
@@ -261,6 +261,32 @@ fn syslog_over_tcp_and_udp_is_queryable_within_5_s_and_hostile_senders_are_count
         s["parsed"].as_u64().unwrap() + rejected,
         s["read"].as_u64().unwrap()
     );
+    // The dataset's page on the command line shows every source's counts, the rejects by
+    // reason, and the datagrams lost before reading.
+    let shown = ok(secviz_in(&data(dir.path()), &["datasets", "syslog"]));
+    let tcp_line = format!(
+        "read {} parsed {} rejected {rejected} (",
+        s["read"], s["parsed"]
+    );
+    assert!(shown.contains(&tcp_line), "{tcp_line:?} in:\n{shown}");
+    assert!(shown.contains("line_too_long 2"), "{shown}");
+    let udp_rec = stream_record(dir.path(), "syslog-udp");
+    let limited = udp_rec["summary"]["rejected"]["rate_limited"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(
+        limited == 0 || shown.contains(&format!("rate_limited {limited}")),
+        "{udp_rec}\n{shown}"
+    );
+    let dropped = udp_rec["dropped"].as_u64().unwrap_or(0);
+    assert_eq!(
+        shown.contains("before reading"),
+        dropped > 0,
+        "dropped datagrams are shown when there are some: {udp_rec}\n{shown}"
+    );
+    if dropped > 0 {
+        assert!(shown.contains(&format!("dropped {dropped} before reading")));
+    }
 }
 
 #[test]
@@ -316,4 +342,42 @@ fn kill_9_of_the_receiver_keeps_every_committed_message_once() {
     );
     let rec = stream_record(dir.path(), "syslog-tcp");
     assert_eq!(rec["summary"]["read"].as_u64().unwrap(), committed + 1);
+}
+
+#[test]
+fn syslog_is_refused_into_an_anonymized_dataset() {
+    // The receiver writes the addresses it is sent: it must not mix them into a dataset
+    // whose addresses are pseudonyms, shown publicly as anonymized.
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("auth.log");
+    std::fs::write(&log, format!("{}\n", rfc5424(1))).unwrap();
+    let key = dir.path().join("anon.key");
+    ok(secviz_in(
+        &data(dir.path()),
+        &[
+            "ingest",
+            "--dataset",
+            "syslog",
+            "--format",
+            "syslog",
+            "--anonymize",
+            key.to_str().unwrap(),
+            log.to_str().unwrap(),
+        ],
+    ));
+    let out = std::process::Command::new(crate::common::BIN)
+        .args(["serve", "--addr", "127.0.0.1:0", "--syslog", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .env_remove("SECVIZ_DATA")
+        .env_remove("SECVIZ_DATABASE_URL")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "served: {err}");
+    assert!(
+        err.contains("dataset syslog is anonymized") && err.contains("--syslog-dataset"),
+        "{err}"
+    );
+    // The dataset is as it was: one row, under its pseudonym.
+    assert_eq!(count(dir.path(), "SELECT count(*) FROM syslog"), Some(1));
 }

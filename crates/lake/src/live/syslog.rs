@@ -598,4 +598,37 @@ mod tests {
         // Another sender is not held back by the first.
         assert!(r.try_take("192.0.2.2".parse().unwrap(), 100));
     }
+
+    /// The kernel's own count of what it dropped, read back: a socket nobody reads fills
+    /// its receive buffer, and every datagram sent is either in the buffer or counted.
+    #[tokio::test]
+    async fn udp_drops_reads_the_kernels_count_of_a_full_buffer() {
+        let socket = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let inode = socket_inode(&socket).expect("the socket's inode");
+        assert_eq!(udp_drops(inode), Some(0));
+        let sender = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let to = socket.local_addr().unwrap();
+        let datagram = [b'x'; 1000];
+        let sent = 20_000u64;
+        for _ in 0..sent {
+            sender.send_to(&datagram, to).unwrap();
+        }
+        let dropped = udp_drops(inode).expect("the socket is in /proc/net/udp");
+        assert!(
+            dropped > 0,
+            "20 MB into a socket nobody reads: nothing dropped?"
+        );
+        let mut buf = [0u8; 2048];
+        let mut received = 0u64;
+        while let Ok(Ok(_)) =
+            tokio::time::timeout(Duration::from_millis(200), socket.recv_from(&mut buf)).await
+        {
+            received += 1;
+        }
+        assert_eq!(
+            received + dropped,
+            sent,
+            "received {received}, dropped {dropped}"
+        );
+    }
 }

@@ -10,6 +10,7 @@ mod ingest;
 mod live;
 mod puzzles;
 mod query;
+mod receiver;
 mod s3;
 mod sandbox;
 mod summaries;

@@ -122,3 +122,109 @@ impl Screens {
         Ok(shown)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use secviz_views::dashboard::Frame;
+
+    use super::*;
+
+    fn row(id: i64) -> DashboardRow {
+        DashboardRow {
+            id: DashboardId(id),
+            owner_id: crate::db::ids::UserId(1),
+            dataset_id: "ds".into(),
+            title: "Wall".into(),
+            spec: String::new(),
+            public: 1,
+            remixed_from: None,
+            created_at: 0,
+            updated_at: 0,
+            owner_name: "ana".into(),
+        }
+    }
+
+    fn computed() -> Computed {
+        Computed {
+            frame: Frame {
+                end_us: 0,
+                ended: false,
+                first_us: None,
+                latest_us: None,
+                lookback_days: 7,
+            },
+            panels: Vec::new(),
+        }
+    }
+
+    /// A computation that counts its runs and takes a while, as a real one does.
+    async fn counted(runs: &AtomicUsize, at_us: i64) -> Result<(Computed, i64), AppError> {
+        runs.fetch_add(1, Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        Ok((computed(), at_us))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_viewers_of_an_interval_share_one_computation() {
+        let screens = Arc::new(Screens::default());
+        let spec = DashboardSpec::soc("Wall");
+        let runs = Arc::new(AtomicUsize::new(0));
+        // Fifty viewers at once (a share link passed around): one computes, the others
+        // wait for it and get the same.
+        let viewers: Vec<_> = (0..50)
+            .map(|_| {
+                let (screens, spec, runs) = (screens.clone(), spec.clone(), runs.clone());
+                tokio::spawn(async move {
+                    let shown = screens
+                        .get(&row(1), &spec, counted(&runs, 42))
+                        .await
+                        .unwrap();
+                    shown.at_us
+                })
+            })
+            .collect();
+        for v in viewers {
+            assert_eq!(v.await.unwrap(), 42);
+        }
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            1,
+            "computed once for fifty viewers"
+        );
+        // Later in the interval: the same computation, none new.
+        let again = screens.get(&row(1), &spec, counted(&runs, 43)).await;
+        assert_eq!(again.unwrap().at_us, 42);
+        assert_eq!(runs.load(Ordering::SeqCst), 1);
+        // A changed dashboard is computed anew at once.
+        let mut changed = spec.clone();
+        changed.title = "Wall, changed".into();
+        let shown = screens.get(&row(1), &changed, counted(&runs, 44)).await;
+        assert_eq!(shown.unwrap().at_us, 44);
+        // An interval over: computed again (never served older than its interval).
+        changed.refresh_seconds = 0;
+        let shown = screens.get(&row(1), &changed, counted(&runs, 45)).await;
+        assert_eq!(shown.unwrap().at_us, 45);
+        let shown = screens.get(&row(1), &changed, counted(&runs, 46)).await;
+        assert_eq!(shown.unwrap().at_us, 46);
+        assert_eq!(runs.load(Ordering::SeqCst), 4);
+    }
+
+    #[tokio::test]
+    async fn screens_keep_at_most_max_slots_dashboards() {
+        let screens = Screens::default();
+        let spec = DashboardSpec::soc("Wall");
+        let runs = AtomicUsize::new(0);
+        for id in 0..(MAX_SLOTS as i64 + 100) {
+            let d = row(id);
+            let shown = screens.get(&d, &spec, async {
+                runs.fetch_add(1, Ordering::SeqCst);
+                Ok((computed(), id))
+            });
+            assert_eq!(shown.await.unwrap().at_us, id);
+        }
+        assert_eq!(runs.load(Ordering::SeqCst), MAX_SLOTS + 100);
+        assert_eq!(screens.slots.lock().unwrap().len(), MAX_SLOTS);
+    }
+}

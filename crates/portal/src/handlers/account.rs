@@ -12,8 +12,11 @@ use crate::db::tokens::{self, TokenState};
 use crate::db::{datasets, users};
 use crate::error::AppError;
 use crate::state::AppState;
-use crate::views::{AccountPage, Chrome, TokenView};
+use crate::views::{AccountPage, Chrome, RejectView, TokenView};
 use crate::web::Visitor;
+
+/// Rejected lines shown per token (the latest; all are counted).
+const SHOWN_REJECTS: usize = 5;
 
 pub async fn show(State(state): State<AppState>, visit: Visit) -> Result<Response, AppError> {
     page(&state, &visit, None, vec![], StatusCode::OK).await
@@ -64,10 +67,53 @@ pub async fn page_with(
             .find(|d| d.id == id)
             .map_or_else(|| id.to_string(), |d| format!("{} ({})", d.label, d.id))
     };
-    let tokens = tokens::of_owner(&state.db, me.id)
-        .await?
+    let tokens = tokens::of_owner(&state.db, me.id).await?;
+    // What each token's lines became, from its dataset's record of the source: the
+    // member sees what was stored and what was rejected, with line numbers and reasons.
+    let mut manifests = std::collections::HashMap::new();
+    for t in &tokens {
+        if !manifests.contains_key(&t.dataset_id) {
+            let m = match secviz_lake::DatasetName::parse(&t.dataset_id) {
+                Ok(name) => state.lake.manifest(&name).await.ok().flatten(),
+                Err(_) => None,
+            };
+            manifests.insert(t.dataset_id.clone(), m);
+        }
+    }
+    let tokens = tokens
         .into_iter()
-        .map(|t| TokenView {
+        .map(|t| {
+            let record = manifests
+                .get(&t.dataset_id)
+                .and_then(Option::as_ref)
+                .and_then(|m| m.streams.get(&format!("http-{}", t.id)));
+            (t, record)
+        })
+        .map(|(t, record)| TokenView {
+            lines: record.map_or_else(
+                || "none yet".to_string(),
+                |r| {
+                    let rejected = r.summary.rejected_total();
+                    format!(
+                        "{} read, {} stored, {rejected} rejected",
+                        r.summary.read, r.summary.parsed
+                    )
+                },
+            ),
+            // The latest first, as kept.
+            rejects: record.map_or_else(Vec::new, |r| {
+                r.rejects
+                    .iter()
+                    .rev()
+                    .take(SHOWN_REJECTS)
+                    .map(|x| RejectView {
+                        line: x.line,
+                        reason: x.reason.clone(),
+                        detail: x.detail.clone(),
+                        raw: x.raw.clone(),
+                    })
+                    .collect()
+            }),
             dataset: label_of(&t.dataset_id),
             created: rfc3339(t.created_at),
             expires: rfc3339(t.expires_at),

@@ -103,7 +103,7 @@ async fn live_ingest_with_tokens(backend: Backend) {
     for p in 0..5 {
         body.push_str(&line("10.77.5.3", 1000 + p));
     }
-    body.push_str("{not json\n");
+    body.push_str("{not json, from 10.77.5.3\n");
     let (st, answer) = send(&app, &ds, Some(&token), body.into_bytes()).await;
     assert_eq!(st, StatusCode::OK, "{answer}");
     let a: serde_json::Value = serde_json::from_str(&answer).unwrap();
@@ -117,6 +117,20 @@ async fn live_ingest_with_tokens(backend: Backend) {
         "the post counts {} events",
         before + 5
     );
+    // The account page says what the token's lines became: the malformed one by its line
+    // number and reason.
+    let listed = ana.get("/account").await.body;
+    assert!(
+        listed.contains("6 read, 5 stored, 1 rejected"),
+        "the token's counts on the account page"
+    );
+    let rejects = listed
+        .split(r#"<ul class="rejects">"#)
+        .nth(1)
+        .expect("the token's rejected lines are listed");
+    assert!(rejects.starts_with("<li>line 6: "), "{rejects:.200}");
+    // The dataset is anonymized: so is what is kept of a rejected line.
+    assert!(!listed.contains("10.77.5.3"), "{rejects:.300}");
     // The upload was anonymized: so are the live rows, with the same pseudonyms (10.77.5.3
     // is one of the upload's sources, so no new source appears).
     assert_eq!(count(&ana, &ds, "WHERE src_ip = '10.77.5.3'").await, 0);
