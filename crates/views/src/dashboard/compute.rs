@@ -815,7 +815,7 @@ mod tests {
                     assert!(text_is(&rows[0].selection, col::AUTH_RESULT, "failure"));
                 }
                 (PanelKind::TalkerChanges, Body::Talkers { rows }) => {
-                    let moved: Vec<(&str, u64, u64, Option<usize>, Option<usize>)> = rows
+                    let moved: Vec<_> = rows
                         .iter()
                         .take(2)
                         .map(|r| (r.src.as_str(), r.now, r.before, r.rank_now, r.rank_before))
