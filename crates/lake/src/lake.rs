@@ -389,7 +389,11 @@ impl Lake {
                 .publish_file(&f.local, &format!("{dir}/{}", f.rel))
                 .await?;
         }
-        self.update_manifest(name, |m, now| {
+        // An object store's client retries a PUT whose answer was lost; the retry of a
+        // commit that had landed then finds its own version in the way and reads again. The
+        // ingest is in the manifest it reads: it is committed, not a duplicate of itself.
+        let landed = |m: &Manifest| m.ingests.iter().any(|i| i.id == writer);
+        self.update_manifest_unless(name, landed, |m, now| {
             edit(m)?;
             for f in files {
                 m.files.push(DataFile {
@@ -422,6 +426,18 @@ impl Lake {
     pub(crate) async fn update_manifest(
         &self,
         name: &DatasetName,
+        edit: impl FnMut(&mut Manifest, i64) -> Result<()>,
+    ) -> Result<Manifest> {
+        self.update_manifest_unless(name, |_| false, edit).await
+    }
+
+    /// [`Lake::update_manifest`], which instead returns the manifest read when `done` says
+    /// it already holds the change (a commit that landed although its writer was told
+    /// otherwise).
+    async fn update_manifest_unless(
+        &self,
+        name: &DatasetName,
+        done: impl Fn(&Manifest) -> bool,
         mut edit: impl FnMut(&mut Manifest, i64) -> Result<()>,
     ) -> Result<Manifest> {
         for _ in 0..COMMIT_ATTEMPTS {
@@ -430,6 +446,9 @@ impl Lake {
                 Some((m, v)) => (m, Some(v)),
                 None => (Manifest::new(name.clone(), now), None),
             };
+            if done(&m) {
+                return Ok(m);
+            }
             edit(&mut m, now)?;
             // The commit point: only over the version read (another writer's commit in
             // between makes this one read again).
