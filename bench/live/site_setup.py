@@ -20,13 +20,14 @@ def clean_env():
     return {k: v for k, v in os.environ.items() if k not in ("SECVIZ_DATA", "SECVIZ_DATABASE_URL")}
 
 
-def serve(bin_, work, data, dataset=None, extra=()):
-    """Starts `secviz serve`; returns (process, base URL, syslog TCP address or None)."""
+def serve(bin_, work, data, dataset=None, extra=(), log="warn"):
+    """Starts `secviz serve` (`log`: its RUST_LOG, the log going to serve.err); returns
+    (process, base URL, syslog TCP address or None)."""
     args = [bin_, "serve", "--addr", "127.0.0.1:0", "--data", data, *extra]
     if dataset:
         args += ["--syslog", "127.0.0.1:0", "--syslog-dataset", dataset]
     p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=open(os.path.join(work, "serve.err"), "a"),
-                         text=True, env={**clean_env(), "RUST_LOG": "warn"}, cwd=work)
+                         text=True, env={**clean_env(), "RUST_LOG": log}, cwd=work)
     first = p.stdout.readline()
     base = "http://" + re.search(r"http://(\S+)", first).group(1)
     tcp = re.search(r"tcp://(\S+)", p.stdout.readline()).group(1) if dataset else None

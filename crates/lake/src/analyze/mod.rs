@@ -1014,13 +1014,20 @@ async fn run_one(
         other => return Err(AnalysisError::Unknown(other.to_string())),
     };
     sort_findings(&mut findings);
+    let elapsed = started.elapsed();
+    tracing::debug!(
+        analysis = spec.name,
+        ms = elapsed.as_millis() as u64,
+        ?read,
+        "analysis ran"
+    );
     Ok(AnalysisResult {
         name: spec.name,
         title: spec.title,
         findings,
         read,
         not_run: None,
-        elapsed: started.elapsed(),
+        elapsed,
     })
 }
 

@@ -260,27 +260,52 @@ pub(crate) async fn fan_out(
     let ports = Baseline::of(rows.iter().map(|r| ln1p(r.2)), ln1p(1), 0.25);
     let dsts = Baseline::of(rows.iter().map(|r| ln1p(r.1)), ln1p(1), 0.35);
     let sweep = Baseline::of(rows.iter().map(|r| ln1p(r.4)), ln1p(1), 0.35);
-    let mut found: Vec<(f64, Finding)> = rows
+    // The way a source stands out most: (z, its count, baseline, what is counted, meaning).
+    let best = |r: &Row| {
+        let (_, destinations, nports, _, in_one_net, _) = *r;
+        [
+            (
+                ports.z(ln1p(nports)),
+                nports,
+                &ports,
+                "ports",
+                "a port scan",
+            ),
+            (
+                dsts.z(ln1p(destinations)),
+                destinations,
+                &dsts,
+                "hosts",
+                "a scan or a sweep",
+            ),
+            (
+                sweep.z(ln1p(in_one_net)),
+                in_one_net,
+                &sweep,
+                "hosts in one /24 network",
+                "a sweep of a network",
+            ),
+        ]
+        .into_iter()
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .expect("three ways")
+    };
+    // Ranked first, and only the shown ones put into words (a window can hold tens of
+    // thousands of sources).
+    let mut scored: Vec<(f64, Row)> = rows
         .into_iter()
         .filter(|r| r.1.max(r.2) as i64 >= min)
-        .map(|(src, destinations, nports, events, in_one_net, estimated)| {
-            let ways = [
-                (ports.z(ln1p(nports)), nports, &ports, "ports", "a port scan"),
-                (dsts.z(ln1p(destinations)), destinations, &dsts, "hosts", "a scan or a sweep"),
-                (
-                    sweep.z(ln1p(in_one_net)),
-                    in_one_net,
-                    &sweep,
-                    "hosts in one /24 network",
-                    "a sweep of a network",
-                ),
-            ];
-            let (z, n, b, what, means) = ways
-                .into_iter()
-                .max_by(|a, b| a.0.total_cmp(&b.0))
-                .expect("three ways");
+        .map(|r| (best(&r).0, r))
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0));
+    let found = scored
+        .into_iter()
+        .take(limit)
+        .map(|(_, r)| {
+            let (z, n, b, what, means) = best(&r);
+            let (src, destinations, nports, events, _, estimated) = r;
             let typical = typical_count(b);
-            let f = Finding {
+            Finding {
                 analysis: "fan-out",
                 score: score_of_z(z),
                 z: Some(z),
@@ -297,15 +322,10 @@ pub(crate) async fn fan_out(
                     events,
                     estimated,
                 },
-            };
-            (z, f)
+            }
         })
         .collect();
-    found.sort_by(|a, b| b.0.total_cmp(&a.0));
-    Ok((
-        found.into_iter().take(limit).map(|(_, f)| f).collect(),
-        read,
-    ))
+    Ok((found, read))
 }
 
 /// Destinations with at most `max` events, all from one source, scored by how rare that
