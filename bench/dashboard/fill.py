@@ -30,7 +30,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "live"))
-from site_setup import make_site, serve  # noqa: E402
+from site_setup import make_site, serve, soak_lines  # noqa: E402
 
 BIN, WORK = sys.argv[1], os.path.abspath(sys.argv[2])
 LINES = int(sys.argv[3]) if len(sys.argv) > 3 else 86400
@@ -74,12 +74,9 @@ try:
     for first in range(0, LINES, CHUNK):
         frames, lines = [], []
         for i in range(first, min(first + CHUNK, LINES)):
-            ts = stamp(start + SPAN * i / LINES)
-            src = f"198.18.{i // 250 % 250}.{1 + i % 250}"
-            msg = f"<34>1 {ts} fw1 sshd 4242 - - Failed password for root from {src} port 4711 ssh2"
-            frames.append(f"{len(msg)} {msg}")
-            lines.append(json.dumps({"ts": ts, "src_ip": f"198.19.{i // 250 % 250}.{1 + i % 250}",
-                                     "dst_ip": "192.0.2.99", "dst_port": 443, "proto": "tcp"}) + "\n")
+            frame, line = soak_lines(i, stamp(start + SPAN * i / LINES))
+            frames.append(frame)
+            lines.append(line)
         s.sendall("".join(frames).encode())
         req = urllib.request.Request(f"{base}/api/v1/live/{dataset}", data="".join(lines).encode(),
                                      headers={"Authorization": f"Bearer {token}"})

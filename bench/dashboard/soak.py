@@ -26,7 +26,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "live"))
-from site_setup import make_site, serve  # noqa: E402
+from site_setup import make_site, serve, soak_lines  # noqa: E402
 
 BIN, WORK, SECONDS, REFRESH = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 LINES = int(sys.argv[5]) if len(sys.argv) > 5 else 1
@@ -53,11 +53,9 @@ def feeder():
         frames, lines = [], []
         for _ in range(LINES):
             i += 1
-            src = f"198.18.{i // 250 % 250}.{1 + i % 250}"
-            msg = f"<34>1 {now} fw1 sshd 4242 - - Failed password for root from {src} port 4711 ssh2"
-            frames.append(f"{len(msg)} {msg}")
-            lines.append(json.dumps({"ts": now, "src_ip": f"198.19.{i // 250 % 250}.{1 + i % 250}",
-                                     "dst_ip": "192.0.2.99", "dst_port": 443, "proto": "tcp"}) + "\n")
+            frame, line = soak_lines(i, now)
+            frames.append(frame)
+            lines.append(line)
         s.sendall("".join(frames).encode())
         req = urllib.request.Request(f"{base}/api/v1/live/{dataset}", data="".join(lines).encode(),
                                      headers={"Authorization": f"Bearer {token}"})

@@ -34,6 +34,17 @@ def serve(bin_, work, data, dataset=None, extra=(), log="warn"):
     return p, base, tcp
 
 
+def soak_lines(i, ts):
+    """The i-th line of the big screen's feed (bench/dashboard), stamped `ts`: an sshd
+    failure from an ever new source as an octet-counted syslog frame, and a flow from another
+    as a JSON line for the HTTP endpoint."""
+    src = f"198.18.{i // 250 % 250}.{1 + i % 250}"
+    msg = f"<34>1 {ts} fw1 sshd 4242 - - Failed password for root from {src} port 4711 ssh2"
+    line = json.dumps({"ts": ts, "src_ip": f"198.19.{i // 250 % 250}.{1 + i % 250}",
+                       "dst_ip": "192.0.2.99", "dst_port": 443, "proto": "tcp"}) + "\n"
+    return f"{len(msg)} {msg}", line
+
+
 class Browser:
     """A logged-in member: cookies kept, redirects not followed."""
 
