@@ -23,14 +23,12 @@ analyses' milliseconds.
 import json
 import os
 import re
-import socket
-import subprocess
 import sys
 import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "live"))
-from site_setup import make_site, serve, soak_lines  # noqa: E402
+from site_setup import feed_day, make_site, serve, stored_rows  # noqa: E402
 
 BIN, WORK = sys.argv[1], os.path.abspath(sys.argv[2])
 LINES = int(sys.argv[3]) if len(sys.argv) > 3 else 86400
@@ -49,48 +47,23 @@ log_path = os.path.join(WORK, "serve.err")
 server, base, tcp = serve(BIN, WORK, DATA, dataset, log=LOG)
 
 
-def stamp(t):
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1e6) % 1000000:06d}Z"
-
-
-def stored():
-    out = subprocess.run([BIN, "datasets", dataset, "--json", "--data", DATA], capture_output=True, text=True)
-    if out.returncode != 0:
-        return None
-    return json.loads(out.stdout)
-
-
 def parquet_files():
     root = os.path.join(DATA, "lake", "datasets", dataset)
     return sum(1 for _, _, fs in os.walk(root) for f in fs if f.endswith(".parquet"))
 
 
 try:
-    rows_before = stored()["rows"]
-    start = time.time() - SPAN
-    host, port = tcp.rsplit(":", 1)
-    s = socket.create_connection((host, int(port)))
+    rows_before = stored_rows(BIN, DATA, dataset)
     sent_at = time.time()
-    for first in range(0, LINES, CHUNK):
-        frames, lines = [], []
-        for i in range(first, min(first + CHUNK, LINES)):
-            frame, line = soak_lines(i, stamp(start + SPAN * i / LINES))
-            frames.append(frame)
-            lines.append(line)
-        s.sendall("".join(frames).encode())
-        req = urllib.request.Request(f"{base}/api/v1/live/{dataset}", data="".join(lines).encode(),
-                                     headers={"Authorization": f"Bearer {token}"})
-        urllib.request.urlopen(req, timeout=120).read()
-        time.sleep(0.5)  # a token may make 120 requests a minute
-    s.close()
+    feed_day(base, tcp, dataset, token, LINES, SPAN, CHUNK)
     want = rows_before + 2 * LINES
     for _ in range(600):
-        d = stored()
-        if d and d["rows"] >= want:
+        rows = stored_rows(BIN, DATA, dataset)
+        if rows and rows >= want:
             break
         time.sleep(1)
     else:
-        sys.exit(f"not every line was stored: {d and d['rows']} of {want} rows")
+        sys.exit(f"not every line was stored: {rows} of {want} rows")
     fed = time.time() - sent_at
     # Let the background compaction fold the day's small files.
     time.sleep(15)

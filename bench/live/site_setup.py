@@ -45,6 +45,39 @@ def soak_lines(i, ts):
     return f"{len(msg)} {msg}", line
 
 
+def stamp(t):
+    """`t` (seconds since the epoch) as the feed's RFC 3339 time, to the microsecond."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1e6) % 1000000:06d}Z"
+
+
+def feed_day(base, tcp, dataset, token, lines, span, chunk=1000):
+    """Sends `lines` of the feed (soak_lines) over syslog (TCP, to `tcp`) and as many over the
+    HTTP endpoint at once, stamped evenly over the last `span` seconds in time order, in
+    rounds of `chunk` lines a path (so the lake gets the live path's small files)."""
+    import socket
+    start = time.time() - span
+    host, port = tcp.rsplit(":", 1)
+    s = socket.create_connection((host, int(port)))
+    for first in range(0, lines, chunk):
+        frames, jsons = [], []
+        for i in range(first, min(first + chunk, lines)):
+            frame, line = soak_lines(i, stamp(start + span * i / lines))
+            frames.append(frame)
+            jsons.append(line)
+        s.sendall("".join(frames).encode())
+        req = urllib.request.Request(f"{base}/api/v1/live/{dataset}", data="".join(jsons).encode(),
+                                     headers={"Authorization": f"Bearer {token}"})
+        urllib.request.urlopen(req, timeout=120).read()
+        time.sleep(0.5)  # a token may make 120 requests a minute
+    s.close()
+
+
+def stored_rows(bin_, data, dataset):
+    """The rows the dataset holds, as `secviz datasets` tells (None if it cannot)."""
+    out = subprocess.run([bin_, "datasets", dataset, "--json", "--data", data], capture_output=True, text=True)
+    return json.loads(out.stdout)["rows"] if out.returncode == 0 else None
+
+
 class Browser:
     """A logged-in member: cookies kept, redirects not followed."""
 

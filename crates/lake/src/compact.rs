@@ -172,6 +172,11 @@ impl Lake {
 
     /// The rows of `run`, in order, written as new staged files; `None` when a file is
     /// not of the current event schema (left as it is).
+    ///
+    /// Batch by batch: each file is decoded a batch at a time and each batch written
+    /// before the next is read, on a blocking thread. Decoding a whole file first held a
+    /// day's compacted rows in memory at every compaction, and the live day's file is
+    /// compacted again with every few minutes of appends.
     async fn rewrite(
         &self,
         dir: &str,
@@ -186,23 +191,20 @@ impl Lake {
             ..WriteOptions::default()
         };
         let mut writer = PartitionWriter::new(staging, &prefix, write)?;
-        let schema = event_schema();
         for f in run {
             let rel = format!("{dir}/{}", f.path);
             let bytes = self.store().get(&rel).await?.ok_or_else(|| {
                 LakeError::Internal(format!("{rel} is named by the manifest but missing"))
             })?;
-            let batches = tokio::task::spawn_blocking(move || -> Result<Vec<_>> {
-                let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)?.build()?;
-                reader.map(|b| b.map_err(LakeError::from)).collect()
+            let copied = tokio::task::spawn_blocking(move || {
+                copy_rows(bytes, &mut writer).map(|ok| (ok, writer))
             })
             .await
             .map_err(|e| LakeError::Internal(e.to_string()))??;
-            for b in batches {
-                if b.schema().fields() != schema.fields() {
-                    return Ok(None);
-                }
-                writer.write(&b)?;
+            let ok;
+            (ok, writer) = copied;
+            if !ok {
+                return Ok(None);
             }
         }
         Ok(Some(
@@ -211,6 +213,21 @@ impl Lake {
                 .map_err(|e| LakeError::Internal(e.to_string()))??,
         ))
     }
+}
+
+/// Writes the rows of the Parquet file `bytes` to `writer`, a batch at a time; false
+/// (and stops) at a batch not of the current event schema.
+fn copy_rows(bytes: bytes::Bytes, writer: &mut PartitionWriter) -> Result<bool> {
+    let schema = event_schema();
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes)?.build()?;
+    for b in reader {
+        let b = b?;
+        if b.schema().fields() != schema.fields() {
+            return Ok(false);
+        }
+        writer.write(&b)?;
+    }
+    Ok(true)
 }
 
 #[cfg(test)]

@@ -7,11 +7,10 @@ use datafusion::arrow::record_batch::RecordBatch;
 use secviz_parse::schema::{col, event_schema};
 
 use super::keys::{dns_name, domain_of, network_of, upper};
-use super::top::NAME_BYTES;
 use super::{
-    Calls, ConnSum, DnsSum, DomainSum, ENTRY_BYTES, FACT_DIRECTIONAL_BYTES, FACT_DNS_QUERIES,
+    Calls, ConnSum, DestinationSum, DnsSum, DomainSum, FACT_DIRECTIONAL_BYTES, FACT_DNS_QUERIES,
     FACTS, Gaps, HashMap, LoginSum, MINUTE_US, PortSum, SourceSum, Summary, Table, WebSum, add_opt,
-    distinct, min_opt,
+    distinct, footprint, min_opt,
 };
 use crate::inside::InsideNetworks;
 
@@ -32,8 +31,14 @@ pub(crate) struct Summarizer {
     logins: bool,
     web: bool,
     conns: bool,
-    /// About what each table holds, in bytes ([`Table::index`]).
+    /// What each table holds in memory, in bytes ([`Table::index`]), as [`held`] measures
+    /// it. The tables keyed by source count here what the map of sources holds for them.
     held: [usize; TABLES],
+    /// Per table keyed by source, its sources so far and their addresses' bytes:
+    /// [`Summarizer::finish`] builds each such table as a map of its own, with a copy of
+    /// each address, while the map of sources is still held, so the budget counts those
+    /// maps too ([`Summarizer::split_bytes`]).
+    keyed: [(usize, usize); TABLES],
     budget: usize,
     columns: &'static Columns,
     /// The inside networks, parsed, when calls are counted.
@@ -41,16 +46,20 @@ pub(crate) struct Summarizer {
 }
 
 /// One source's sums while a file is written.
+///
+/// The map of sources holds every source's slot, used or not, so what most sources lack
+/// is boxed: DNS queries, logins and web requests (a source's slot went from 496 bytes to
+/// 216 with them boxed and the maps' hash keys held once, [`super::ProcessKeys`]).
 #[derive(Default)]
 struct Source {
     sum: SourceSum,
     /// Whether the address is inside, decided once per file.
     inside: Option<bool>,
     networks: HashMap<String, distinct::Distinct>,
-    dns: DnsSum,
+    dns: Option<Box<DnsSum>>,
     peers: HashMap<String, Gaps>,
-    logins: Option<LoginSum>,
-    web: Option<WebSum>,
+    logins: Option<Box<LoginSum>>,
+    web: Option<Box<WebSum>>,
     conns: HashMap<String, ConnSum>,
 }
 
@@ -148,6 +157,7 @@ impl Summarizer {
             web: true,
             conns: true,
             held: [0; TABLES],
+            keyed: [(0, 0); TABLES],
             budget,
             inside: inside.map(InsideNetworks::nets),
             columns: columns(),
@@ -188,6 +198,12 @@ impl Summarizer {
         let (keep_networks, keep_dns, keep_peers) = (self.networks, self.dns, self.peers);
         let (keep_logins, keep_web, keep_conns) = (self.logins, self.web, self.conns);
         let held = &mut self.held;
+        let keyed = &mut self.keyed;
+        // A source's first entry in a table keyed by source: finish gives it a slot there.
+        let mut first_in = |t: usize, ip: &str| {
+            keyed[t].0 += 1;
+            keyed[t].1 += ip.len();
+        };
         let mut dns = 0u64;
         let mut directional = 0u64;
         for i in 0..n {
@@ -219,8 +235,8 @@ impl Summarizer {
                 let entry = match table.get_mut(ip) {
                     Some(e) => e,
                     None => {
-                        held[SOURCES] += ENTRY_BYTES + ip.len();
-                        table.entry(ip.to_string()).or_default()
+                        first_in(SOURCES, ip);
+                        added(table, ip, &mut held[SOURCES])
                     }
                 };
                 entry.sum.events += 1;
@@ -238,25 +254,28 @@ impl Summarizer {
                     held[SOURCES] += entry.sum.ports.insert(distinct::hash_int(i64::from(p)));
                 }
                 if let (Some(sp), true) = (dns_port, keep_dns) {
-                    let d = &mut entry.dns;
-                    if d.queries == 0 {
-                        held[DNS] += ENTRY_BYTES + ip.len();
-                    }
+                    let d = entry.dns.get_or_insert_with(|| {
+                        first_in(DNS, ip);
+                        held[DNS] += size_of::<DnsSum>();
+                        Box::default()
+                    });
                     d.queries += 1;
                     held[DNS] += d.ports.insert(distinct::hash_int(i64::from(sp)));
                     d.port_min = Some(d.port_min.map_or(sp, |m| m.min(sp)));
                 }
                 if let (Some(result), true) = (text(outcome, i), keep_logins) {
                     let l = entry.logins.get_or_insert_with(|| {
-                        held[LOGINS] += ENTRY_BYTES + ip.len();
-                        LoginSum::default()
+                        first_in(LOGINS, ip);
+                        held[LOGINS] += size_of::<LoginSum>();
+                        Box::default()
                     });
                     held[LOGINS] += add_login(l, result, text(user, i));
                 }
                 if let (true, true) = (status.is_valid(i), keep_web) {
                     let w = entry.web.get_or_insert_with(|| {
-                        held[WEB] += ENTRY_BYTES + ip.len();
-                        WebSum::default()
+                        first_in(WEB, ip);
+                        held[WEB] += size_of::<WebSum>();
+                        Box::default()
                     });
                     w.requests += 1;
                     if let (404, Some(u)) = (status.value(i), text(uri, i)) {
@@ -268,15 +287,12 @@ impl Summarizer {
                     let h = distinct::hash_str(d);
                     let both = sb.is_valid(i) && db.is_valid(i);
                     if keep_conns && (both || duration.is_valid(i)) {
+                        if entry.conns.is_empty() {
+                            first_in(CONNS, ip);
+                        }
                         let c = match entry.conns.get_mut(d) {
                             Some(c) => c,
-                            None => {
-                                if entry.conns.is_empty() {
-                                    held[CONNS] += ENTRY_BYTES + ip.len();
-                                }
-                                held[CONNS] += ENTRY_BYTES + d.len();
-                                entry.conns.entry(d.to_string()).or_default()
-                            }
+                            None => added(&mut entry.conns, d, &mut held[CONNS]),
                         };
                         if both {
                             c.directional += 1;
@@ -284,23 +300,20 @@ impl Summarizer {
                             c.received = c.received.saturating_add(db.value(i));
                         }
                         if duration.is_valid(i) {
-                            let before = c.ports.len();
-                            c.longest(p, duration.value(i), 1);
-                            held[CONNS] += 24 * (c.ports.len() - before);
+                            held[CONNS] += footprint::grown(&mut c.ports, footprint::vec, |v| {
+                                ConnSum::longest_in(v, p, duration.value(i), 1)
+                            });
                         }
                     }
                     held[SOURCES] += entry.sum.destinations.insert(h);
                     if keep_networks {
                         if entry.networks.is_empty() {
-                            held[NETWORKS] += ENTRY_BYTES + ip.len();
+                            first_in(NETWORKS, ip);
                         }
                         let net = network_of(d);
                         let sketch = match entry.networks.get_mut(net.as_ref()) {
                             Some(x) => x,
-                            None => {
-                                held[NETWORKS] += ENTRY_BYTES + net.len();
-                                entry.networks.entry(net.into_owned()).or_default()
-                            }
+                            None => added(&mut entry.networks, &net, &mut held[NETWORKS]),
                         };
                         held[NETWORKS] += sketch.insert(h);
                     }
@@ -309,10 +322,9 @@ impl Summarizer {
                             Some(g) => g.push(t),
                             None => {
                                 if entry.peers.is_empty() {
-                                    held[PEERS] += ENTRY_BYTES + ip.len();
+                                    first_in(PEERS, ip);
                                 }
-                                held[PEERS] += ENTRY_BYTES + d.len();
-                                entry.peers.insert(d.to_string(), Gaps::start(t));
+                                *added(&mut entry.peers, d, &mut held[PEERS]) = Gaps::start(t);
                             }
                         }
                     }
@@ -320,12 +332,23 @@ impl Summarizer {
             }
             if let (Some(p), Some(table)) = (p, &mut s.ports) {
                 let pr = text(proto, i);
-                let protocols = table.entry(p).or_default();
+                let protocols = match table.get_mut(&p) {
+                    Some(x) => x,
+                    None => {
+                        let grew = footprint::grown(table, footprint::map, |t| {
+                            t.insert(p, Vec::new());
+                        });
+                        held[PORTS] += grew;
+                        table.get_mut(&p).expect("inserted")
+                    }
+                };
                 let slot = match protocols.iter().position(|(x, _)| x.as_deref() == pr) {
                     Some(k) => &mut protocols[k].1,
                     None => {
-                        held[PORTS] += ENTRY_BYTES;
-                        protocols.push((pr.map(str::to_string), PortSum::default()));
+                        held[PORTS] += footprint::grown(protocols, footprint::vec, |v| {
+                            v.push((pr.map(str::to_string), PortSum::default()))
+                        });
+                        held[PORTS] += pr.map_or(0, str::len);
                         &mut protocols.last_mut().expect("pushed").1
                     }
                 };
@@ -337,8 +360,11 @@ impl Summarizer {
             if let Some(q) = text(qname, i) {
                 let name = dns_name(q);
                 if let Some(n) = &mut s.names {
+                    let before = n.names.map_bytes();
                     match n.names.count(&name) {
-                        Some(true) => held[NAMES] += NAME_BYTES + name.len(),
+                        Some(true) => {
+                            held[NAMES] += n.names.map_bytes().saturating_sub(before) + name.len()
+                        }
                         Some(false) => {}
                         // Reduced to the most queried: measured again.
                         None => held[NAMES] = n.held_bytes(),
@@ -352,10 +378,7 @@ impl Summarizer {
                 let t = upper(t);
                 let slot = match n.types.get_mut(t.as_ref()) {
                     Some(x) => x,
-                    None => {
-                        held[NAMES] += ENTRY_BYTES + t.len();
-                        n.types.entry(t.into_owned()).or_default()
-                    }
+                    None => added(&mut n.types, &t, &mut held[NAMES]),
                 };
                 *slot += 1;
             }
@@ -364,10 +387,7 @@ impl Summarizer {
             {
                 let a = match n.clients.get_mut(ip) {
                     Some(x) => x,
-                    None => {
-                        held[NAMES] += ENTRY_BYTES + ip.len();
-                        n.clients.entry(ip.to_string()).or_default()
-                    }
+                    None => added(&mut n.clients, ip, &mut held[NAMES]),
                 };
                 a.queries += 1;
                 if upper(code) == "NXDOMAIN" || code == "3" {
@@ -381,15 +401,17 @@ impl Summarizer {
                 if from_inside && !InsideNetworks::holds(nets, dst) {
                     let ports = match table.get_mut(dst) {
                         Some(x) => x,
+                        None => added(table, dst, &mut held[CALLS]),
+                    };
+                    let c = match ports.get_mut(&p) {
+                        Some(c) => c,
                         None => {
-                            held[CALLS] += ENTRY_BYTES + dst.len();
-                            table.entry(dst.to_string()).or_default()
+                            held[CALLS] += footprint::grown(ports, footprint::map, |m| {
+                                m.insert(p, Calls::default());
+                            });
+                            ports.get_mut(&p).expect("inserted")
                         }
                     };
-                    let c = ports.entry(p).or_insert_with(|| {
-                        held[CALLS] += ENTRY_BYTES;
-                        Calls::default()
-                    });
                     c.events += 1;
                     held[CALLS] += c.sources.insert(distinct::hash_str(src));
                 }
@@ -397,20 +419,12 @@ impl Summarizer {
             if let (Some(ip), Some(table)) = (d_ip, &mut s.destinations) {
                 let entry = match table.get_mut(ip) {
                     Some(e) => e,
-                    None => {
-                        held[DESTINATIONS] += ENTRY_BYTES + ip.len();
-                        table.entry(ip.to_string()).or_default()
-                    }
+                    None => added(table, ip, &mut held[DESTINATIONS]),
                 };
                 entry.events += 1;
                 entry.first_us = min_opt(entry.first_us, t);
                 if let Some(sip) = s_ip {
-                    if entry.source_min.as_deref().is_none_or(|m| sip < m) {
-                        entry.source_min = Some(sip.to_string());
-                    }
-                    if entry.source_max.as_deref().is_none_or(|m| sip > m) {
-                        entry.source_max = Some(sip.to_string());
-                    }
+                    held[DESTINATIONS] += add_source(entry, sip);
                 }
             }
         }
@@ -421,9 +435,12 @@ impl Summarizer {
 
     /// Gives up the largest tables until the rest fit the budget.
     fn keep_within_budget(&mut self) {
-        while self.held.iter().sum::<usize>() > self.budget {
-            let (largest, _) = self
-                .held
+        loop {
+            let held = self.held_per_table();
+            if held.iter().sum::<usize>() <= self.budget {
+                return;
+            }
+            let (largest, _) = held
                 .iter()
                 .enumerate()
                 .max_by_key(|(_, b)| **b)
@@ -432,8 +449,40 @@ impl Summarizer {
         }
     }
 
+    /// What each table holds, with what [`Summarizer::finish`] will build for it.
+    fn held_per_table(&self) -> [usize; TABLES] {
+        let split = self.split_bytes();
+        std::array::from_fn(|t| self.held[t] + split[t])
+    }
+
+    /// What the summary holds in memory now and will hold at most while it is finished,
+    /// in bytes: what the budget bounds.
+    #[cfg(test)]
+    fn held_bytes(&self) -> usize {
+        self.held_per_table().iter().sum()
+    }
+
+    /// What [`Summarizer::finish`] allocates for each table keyed by source: a map built
+    /// to size, and a copy of each address.
+    fn split_bytes(&self) -> [usize; TABLES] {
+        fn table<V>((entries, keys): (usize, usize)) -> usize {
+            footprint::map_for::<String, V>(entries) + keys
+        }
+        let k = &self.keyed;
+        let mut split = [0; TABLES];
+        split[SOURCES] = table::<SourceSum>(k[SOURCES]);
+        split[NETWORKS] = table::<HashMap<String, distinct::Distinct>>(k[NETWORKS]);
+        split[DNS] = table::<DnsSum>(k[DNS]);
+        split[PEERS] = table::<HashMap<String, Gaps>>(k[PEERS]);
+        split[LOGINS] = table::<LoginSum>(k[LOGINS]);
+        split[WEB] = table::<WebSum>(k[WEB]);
+        split[CONNS] = table::<HashMap<String, ConnSum>>(k[CONNS]);
+        split
+    }
+
     fn give_up(&mut self, table: Table) {
         self.held[table.index()] = 0;
+        self.keyed[table.index()] = (0, 0);
         let each = |sources: &mut Option<HashMap<String, Source>>, f: fn(&mut Source)| {
             sources.iter_mut().flat_map(|m| m.values_mut()).for_each(f)
         };
@@ -445,6 +494,7 @@ impl Summarizer {
                 (self.logins, self.web, self.conns) = (false, false, false);
                 for t in PER_SOURCE {
                     self.held[t.index()] = 0;
+                    self.keyed[t.index()] = (0, 0);
                 }
             }
             Table::Networks => {
@@ -453,7 +503,7 @@ impl Summarizer {
             }
             Table::Dns => {
                 self.dns = false;
-                each(&mut self.sources, |s| s.dns = DnsSum::default());
+                each(&mut self.sources, |s| s.dns = None);
             }
             Table::Peers => {
                 self.peers = false;
@@ -484,19 +534,24 @@ impl Summarizer {
         let Some(map) = self.sources else {
             return s;
         };
-        let mut sources = HashMap::with_capacity_and_hasher(map.len(), Default::default());
-        let mut networks = self.networks.then(HashMap::default);
-        let mut dns = self.dns.then(HashMap::default);
-        let mut peers = self.peers.then(HashMap::default);
-        let mut logins = self.logins.then(HashMap::default);
-        let mut web = self.web.then(HashMap::default);
-        let mut conns = self.conns.then(HashMap::default);
+        // Each built to size, as `split_bytes` counts it.
+        fn sized<V>(entries: usize) -> HashMap<String, V> {
+            HashMap::with_capacity_and_hasher(entries, Default::default())
+        }
+        let k = self.keyed.map(|(entries, _)| entries);
+        let mut sources = sized(k[SOURCES]);
+        let mut networks = self.networks.then(|| sized(k[NETWORKS]));
+        let mut dns = self.dns.then(|| sized(k[DNS]));
+        let mut peers = self.peers.then(|| sized(k[PEERS]));
+        let mut logins = self.logins.then(|| sized(k[LOGINS]));
+        let mut web = self.web.then(|| sized(k[WEB]));
+        let mut conns = self.conns.then(|| sized(k[CONNS]));
         for (ip, src) in map {
             if let (Some(t), Some(l)) = (&mut logins, src.logins) {
-                t.insert(ip.clone(), l);
+                t.insert(ip.clone(), *l);
             }
             if let (Some(t), Some(w)) = (&mut web, src.web) {
-                t.insert(ip.clone(), w);
+                t.insert(ip.clone(), *w);
             }
             if let Some(t) = &mut conns
                 && !src.conns.is_empty()
@@ -508,10 +563,8 @@ impl Summarizer {
             {
                 t.insert(ip.clone(), src.networks);
             }
-            if let Some(t) = &mut dns
-                && src.dns.queries > 0
-            {
-                t.insert(ip.clone(), src.dns);
+            if let (Some(t), Some(d)) = (&mut dns, src.dns) {
+                t.insert(ip.clone(), *d);
             }
             if let Some(t) = &mut peers
                 && !src.peers.is_empty()
@@ -553,20 +606,52 @@ fn add_login(l: &mut LoginSum, result: &str, user: Option<&str>) -> usize {
     grew
 }
 
-/// Keeps `v` in `slot` if it comes first in text order; the bytes it held more.
+/// Keeps `v` in `slot` if it comes first in text order; the bytes its allocation grew by.
 fn keep_first(slot: &mut Option<String>, v: &str) -> usize {
     match slot {
         Some(x) if x.as_str() <= v => 0,
         Some(x) => {
-            let grew = v.len().saturating_sub(x.len());
+            let grew = v.len().saturating_sub(x.capacity());
             *x = v.to_string();
             grew
         }
         None => {
             *slot = Some(v.to_string());
-            v.len() + 24
+            v.len()
         }
     }
+}
+
+/// Inserts `key`, not yet in `table`, with the default value; adds the bytes the table's
+/// allocation grew by, and the key's, to `held`.
+fn added<'a, V: Default>(
+    table: &'a mut HashMap<String, V>,
+    key: &str,
+    held: &mut usize,
+) -> &'a mut V {
+    *held += footprint::grown(table, footprint::map, |t| {
+        t.insert(key.to_string(), V::default());
+    }) + key.len();
+    table.get_mut(key).expect("inserted")
+}
+
+/// Counts `source` among a destination's: its smallest and largest source (text order).
+/// The bytes its strings grew by.
+fn add_source(d: &mut DestinationSum, source: &str) -> usize {
+    let mut grew = 0;
+    if d.source_min.as_deref().is_none_or(|m| source < m) {
+        grew += source
+            .len()
+            .saturating_sub(footprint::opt_string(&d.source_min));
+        d.source_min = Some(source.to_string());
+    }
+    if d.source_max.as_deref().is_none_or(|m| source > m) {
+        grew += source
+            .len()
+            .saturating_sub(footprint::opt_string(&d.source_max));
+        d.source_max = Some(source.to_string());
+    }
+    grew
 }
 
 /// Counts a query of `name` (which has a dot) by `client` under its domain; the bytes the
@@ -580,10 +665,7 @@ fn add_domain_query(
     let mut grew = 0;
     let d = match table.get_mut(domain) {
         Some(d) => d,
-        None => {
-            grew += ENTRY_BYTES + domain.len();
-            table.entry(domain.to_string()).or_default()
-        }
+        None => added(table, domain, &mut grew),
     };
     d.queries += 1;
     let chars = |s: &str| {
@@ -611,7 +693,152 @@ fn text(a: &datafusion::arrow::array::StringArray, i: usize) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write;
+
+    use secviz_parse::{EventStream, Format, ParseOptions};
+    use secviz_sandbox::budget;
+
     use super::*;
+    use crate::summary::Tables;
+
+    /// JSON lines parsed into batches.
+    fn parsed(text: String, lines: usize) -> Vec<RecordBatch> {
+        let opts = ParseOptions {
+            format: Some(Format::Jsonl),
+            ..ParseOptions::default()
+        };
+        let mut stream = EventStream::open(std::io::Cursor::new(text.into_bytes()), opts).unwrap();
+        let mut batches = Vec::new();
+        while let Some(b) = stream.next_batch(&mut |r| panic!("rejected: {r}")).unwrap() {
+            batches.push(b);
+        }
+        assert_eq!(stream.summary().parsed, lines as u64);
+        batches
+    }
+
+    /// The big screen's HTTP feed (bench/live/site_setup.py): one flow from each of
+    /// `sources` clients to one server.
+    fn feed(sources: usize) -> Vec<RecordBatch> {
+        let mut text = String::new();
+        for s in 0..sources {
+            let _ = writeln!(
+                text,
+                r#"{{"ts":"2026-12-07T00:{:02}:{:02}Z","src_ip":"198.19.{}.{}","dst_ip":"192.0.2.99","dst_port":443,"proto":"tcp"}}"#,
+                (s / 60) % 60,
+                s % 60,
+                s / 250 % 250,
+                1 + s % 250
+            );
+        }
+        parsed(text, sources)
+    }
+
+    /// Four events from each of `sources` clients, as JSON lines parsed into batches: web
+    /// requests (half answered 404), DNS queries, logins, and connections with bytes both
+    /// ways and a duration, to outside and inside addresses: every table gets rows.
+    fn events(sources: usize) -> Vec<RecordBatch> {
+        let mut text = String::new();
+        for s in 0..sources {
+            let src = format!("10.{}.{}.{}", (s >> 16) & 255, (s >> 8) & 255, s & 255);
+            for k in 0..4 {
+                let dst = match k {
+                    0 => format!("192.168.{}.{}", s % 3, s % 200),
+                    _ => format!("203.0.{}.{}", (s + k) % 50, (s * 7 + k) % 250),
+                };
+                let _ = writeln!(
+                    text,
+                    r#"{{"time":"2026-12-07T00:{:02}:{:02}Z","src_ip":"{src}","dst_ip":"{dst}","dst_port":{},"src_port":{},"protocol":"tcp","http_status":{},"http_uri":"/page/{s}/{k}","user":"user{k}","auth_result":"{}","duration":{}.5,"src_bytes":{},"dst_bytes":20,"bytes":30,"dns_qname":"h{k}.n{}.example{}.com","dns_qtype":"A","dns_rcode":"NXDOMAIN"}}"#,
+                    (s / 60) % 60,
+                    s % 60,
+                    [80, 443, 53, 22][k],
+                    1024 + s % 5000,
+                    [200, 404][k % 2],
+                    ["failure", "success"][k % 2],
+                    k,
+                    10 * k,
+                    s % 900,
+                    s % 40,
+                );
+            }
+        }
+        parsed(text, 4 * sources)
+    }
+
+    /// Bytes this thread holds now, by the counting allocator the tests run on.
+    fn held_here(slot: budget::SlotId) -> i64 {
+        budget::used(slot)
+    }
+
+    #[test]
+    fn the_budget_counts_what_the_tables_hold_in_memory() {
+        // Every table, and the feed's one flow per source (where a source's slot is most
+        // of what it takes).
+        for (shape, batches) in [("every table", events(20_000)), ("feed", feed(62_500))] {
+            let inside = InsideNetworks::private();
+            let slot = budget::claim_slot().expect("a slot");
+            budget::enter(slot);
+            let start = held_here(slot);
+            let mut s = Summarizer::new(usize::MAX, Some(&inside));
+            for b in &batches {
+                s.add(b);
+            }
+            let building = (held_here(slot) - start) as f64;
+            let counted: usize = s.held.iter().sum();
+            let peak = s.held_bytes();
+            let ratio = counted as f64 / building;
+            assert!(
+                (0.9..=1.1).contains(&ratio),
+                "{shape}: the tables hold {building} bytes, counted {counted}"
+            );
+            let summary = s.finish();
+            let finished = (held_here(slot) - start) as f64;
+            assert!(
+                finished <= peak as f64,
+                "{shape}: finished, the summary holds {finished} bytes, more than the {peak} counted for it"
+            );
+            let ratio = summary.held_bytes() as f64 / finished;
+            assert!(
+                (0.9..=1.1).contains(&ratio),
+                "{shape}: the summary holds {finished} bytes, counted {}",
+                summary.held_bytes()
+            );
+            let kept = if shape == "feed" {
+                // No logins, web requests, connections or DNS in the feed.
+                Tables::of(&[Table::Sources, Table::Networks, Table::Peers])
+            } else {
+                Tables::of(&PER_SOURCE)
+            };
+            assert!(kept.within(summary.tables()), "{shape}");
+            eprintln!(
+                "{shape}: {building} bytes while built, {} sources",
+                summary.sources.as_ref().map_or(0, |m| m.len())
+            );
+        }
+    }
+
+    #[test]
+    fn a_file_of_many_sources_stays_within_the_budget() {
+        let batches = events(20_000);
+        let slot = budget::claim_slot().expect("a slot");
+        budget::enter(slot);
+        let start = held_here(slot);
+        let budget_bytes = 8 << 20;
+        let mut s = Summarizer::new(budget_bytes, None);
+        let mut most = 0;
+        for b in &batches {
+            s.add(b);
+            most = most.max(held_here(slot) - start);
+        }
+        let summary = s.finish();
+        most = most.max(held_here(slot) - start);
+        assert!(
+            most as f64 <= budget_bytes as f64 * 1.1,
+            "held {most} bytes for a budget of {budget_bytes}"
+        );
+        // The largest were given up; the sources' sums (what top talkers read) fit.
+        assert!(!summary.tables().has(Table::Peers));
+        assert!(summary.tables().has(Table::Minutes));
+    }
 
     #[test]
     fn a_domain_keeps_its_first_names_in_text_order() {

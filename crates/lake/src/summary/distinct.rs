@@ -54,14 +54,17 @@ impl Default for Distinct {
 }
 
 impl Distinct {
-    /// Adds a value by its [`hash_str`] or [`hash_int`]. Returns the bytes the sketch grew by.
+    /// Adds a value by its [`hash_str`] or [`hash_int`]. Returns the bytes the sketch's
+    /// allocation grew by.
     pub fn insert(&mut self, hash: u64) -> usize {
         match self {
             Distinct::Exact(v) => match v.binary_search(&hash) {
                 Ok(_) => 0,
                 Err(i) if v.len() < EXACT_MAX => {
+                    // What is held is the vector's capacity, which grows by doubling.
+                    let before = v.capacity();
                     v.insert(i, hash);
-                    8
+                    8 * (v.capacity() - before)
                 }
                 Err(_) => {
                     let mut entries = Vec::with_capacity(2 * EXACT_MAX);
@@ -143,11 +146,11 @@ impl Distinct {
         }
     }
 
-    /// About what it holds in memory, in bytes.
+    /// What it holds in memory beside its own size, in bytes: its allocation.
     pub fn held_bytes(&self) -> usize {
         match self {
-            Distinct::Exact(v) => v.len() * 8,
-            Distinct::Estimated(r) => r.len(),
+            Distinct::Exact(v) => v.capacity() * 8,
+            Distinct::Estimated(r) => r.capacity(),
             Distinct::Sparse(entries) => entries.capacity() * 4,
         }
     }

@@ -47,6 +47,7 @@ mod cache;
 pub(crate) mod codec;
 pub mod distinct;
 mod file;
+mod footprint;
 mod gaps;
 mod keys;
 mod legacy;
@@ -71,8 +72,25 @@ pub use sums::*;
 pub(crate) use top::first_by_count;
 pub use top::{NameCount, TOP_NAMES, TopNames};
 
-/// The tables' hash map: keyed per process at random ([`ahash::RandomState`]).
-pub type HashMap<K, V> = std::collections::HashMap<K, V, ahash::RandomState>;
+/// The tables' hash map: ahash, keyed per process at random ([`ProcessKeys`]).
+pub type HashMap<K, V> = std::collections::HashMap<K, V, ProcessKeys>;
+
+/// ahash's keys, drawn at random once per process: what [`ahash::RandomState`] holds in
+/// every map, held once. Why: a summary holds a few maps per source (its networks, peers
+/// and connections), and their keys, 32 bytes in each, were 96 of the 496 bytes of a
+/// source's slot while a file was written. Keys drawn at random still keep a sender from
+/// choosing addresses that collide.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProcessKeys;
+
+impl std::hash::BuildHasher for ProcessKeys {
+    type Hasher = ahash::AHasher;
+
+    fn build_hasher(&self) -> ahash::AHasher {
+        static KEYS: std::sync::OnceLock<ahash::RandomState> = std::sync::OnceLock::new();
+        KEYS.get_or_init(ahash::RandomState::new).build_hasher()
+    }
+}
 
 /// Layout version of the summary files: 2 stores each table on its own (1, one body for
 /// all, is still read); 3 is 2 with sparse sketches ([`Distinct::Sparse`]), which a reader
@@ -87,8 +105,9 @@ pub const SUMMARY_FORMAT: u32 = 5;
 /// Events are counted per minute: any bucket of whole minutes is a sum of them.
 pub const MINUTE_US: i64 = 60_000_000;
 
-/// What a file's summary may hold in memory while the file is written. Above it the
-/// largest table is given up, so the writer's memory stays bounded whatever the input.
+/// What a file's summary may hold in memory while the file is written (measured from the
+/// tables' allocations, [`footprint`], with the maps that finishing it builds). Above it
+/// the largest table is given up, so the writer's memory stays bounded whatever the input.
 /// A file of 7 M DNS queries with a tunnel among them (a million names queried once)
 /// holds about 70 MB: its names, and its clients' source ports. 48 MiB, the budget when
 /// the summaries had eight tables, gave up its names, and the DNS overview of 100 M
@@ -442,79 +461,58 @@ impl Summary {
     }
 
     fn held(&self) -> [usize; Table::ALL.len()] {
-        let keyed = |k: &String| ENTRY_BYTES + k.len();
+        use footprint::{keyed, map, opt_string as text, vec};
+        let sketches = |m: &HashMap<String, Distinct>| keyed(m, Distinct::held_bytes);
         [
             self.minutes.as_ref().map_or(0, |m| m.len() * 48),
             self.sources.as_ref().map_or(0, |m| {
-                m.iter()
-                    .map(|(k, s)| keyed(k) + s.destinations.held_bytes() + s.ports.held_bytes())
-                    .sum()
+                keyed(m, |s| s.destinations.held_bytes() + s.ports.held_bytes())
             }),
-            self.networks.as_ref().map_or(0, |m| {
-                m.iter()
-                    .map(|(k, n)| {
-                        keyed(k)
-                            + n.iter()
-                                .map(|(net, d)| keyed(net) + d.held_bytes())
-                                .sum::<usize>()
-                    })
-                    .sum()
-            }),
-            self.dns.as_ref().map_or(0, |m| {
-                m.iter().map(|(k, d)| keyed(k) + d.ports.held_bytes()).sum()
-            }),
-            self.peers.as_ref().map_or(0, |m| {
-                m.iter()
-                    .map(|(k, p)| keyed(k) + p.keys().map(keyed).sum::<usize>())
-                    .sum()
-            }),
-            self.ports.as_ref().map_or(0, |m| {
-                m.values()
-                    .flatten()
-                    .map(|(_, p)| ENTRY_BYTES + p.sources.held_bytes())
-                    .sum()
-            }),
-            self.destinations
+            self.networks.as_ref().map_or(0, |m| keyed(m, sketches)),
+            self.dns
                 .as_ref()
-                .map_or(0, |m| m.len() * ENTRY_BYTES),
+                .map_or(0, |m| keyed(m, |d| d.ports.held_bytes())),
+            self.peers
+                .as_ref()
+                .map_or(0, |m| keyed(m, |p| keyed(p, |_| 0))),
+            self.ports.as_ref().map_or(0, |m| {
+                map(m)
+                    + m.values()
+                        .map(|v| {
+                            vec(v)
+                                + v.iter()
+                                    .map(|(p, s)| text(p) + s.sources.held_bytes())
+                                    .sum::<usize>()
+                        })
+                        .sum::<usize>()
+            }),
+            self.destinations.as_ref().map_or(0, |m| {
+                keyed(m, |d| text(&d.source_min) + text(&d.source_max))
+            }),
             self.calls.as_ref().map_or(0, |m| {
-                m.values()
-                    .flat_map(|p| p.values())
-                    .map(|c| ENTRY_BYTES + c.sources.held_bytes())
-                    .sum()
+                keyed(m, |p| {
+                    map(p) + p.values().map(|c| c.sources.held_bytes()).sum::<usize>()
+                })
             }),
             self.logins.as_ref().map_or(0, |m| {
-                m.iter()
-                    .map(|(k, l)| {
-                        keyed(k) + l.accounts.held_bytes() + opt_len(&l.tried) + opt_len(&l.got_in)
-                    })
-                    .sum()
+                keyed(m, |l| {
+                    l.accounts.held_bytes() + text(&l.tried) + text(&l.got_in)
+                })
             }),
             self.web.as_ref().map_or(0, |m| {
-                m.iter()
-                    .map(|(k, w)| keyed(k) + w.missing.held_bytes() + opt_len(&w.example))
-                    .sum()
+                keyed(m, |w| w.missing.held_bytes() + text(&w.example))
             }),
-            self.conns.as_ref().map_or(0, |m| {
-                m.iter()
-                    .map(|(k, p)| {
-                        keyed(k)
-                            + p.iter()
-                                .map(|(d, c)| keyed(d) + 24 * c.ports.len())
-                                .sum::<usize>()
-                    })
-                    .sum()
-            }),
+            self.conns
+                .as_ref()
+                .map_or(0, |m| keyed(m, |p| keyed(p, |c| vec(&c.ports)))),
             self.domains.as_ref().map_or(0, |m| {
-                m.iter()
-                    .map(|(k, d)| {
-                        keyed(k)
-                            + d.names.held_bytes()
-                            + d.clients.held_bytes()
-                            + opt_len(&d.client)
-                            + d.sample.iter().map(|n| n.len() + 24).sum::<usize>()
-                    })
-                    .sum()
+                keyed(m, |d| {
+                    d.names.held_bytes()
+                        + d.clients.held_bytes()
+                        + text(&d.client)
+                        + vec(&d.sample)
+                        + d.sample.iter().map(String::capacity).sum::<usize>()
+                })
             }),
             self.names.as_ref().map_or(0, DnsNames::held_bytes),
         ]
@@ -629,10 +627,6 @@ fn first(a: Option<String>, b: &Option<String>) -> Option<String> {
     }
 }
 
-fn opt_len(s: &Option<String>) -> usize {
-    s.as_ref().map_or(0, |s| s.len() + 24)
-}
-
 fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     match (a, b) {
         (Some(x), Some(y)) => Some(x.min(y)),
@@ -646,9 +640,6 @@ fn add_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
         (x, y) => x.or(y),
     }
 }
-
-/// Bytes a new key costs a table, about: the key, the entry, the table's own slot.
-const ENTRY_BYTES: usize = 96;
 
 #[cfg(test)]
 mod tests {
@@ -705,8 +696,9 @@ mod tests {
 
     #[test]
     fn the_peers_of_a_scanner_are_given_up_and_its_sums_kept() {
-        // One source calling 3,000 destinations: its gaps per destination are the largest
-        // table; giving them up keeps the source's sums and its networks.
+        // One source calling 3,000 destinations: the destinations and its gaps per
+        // destination are the largest tables (about 400 and 360 KB); giving them up keeps
+        // the source's sums and its networks.
         let rows: Vec<_> = (0..3000)
             .map(|i| {
                 (
@@ -716,10 +708,11 @@ mod tests {
                 )
             })
             .collect();
-        let mut s = Summarizer::new(400 * 1024, None);
+        let mut s = Summarizer::new(200 * 1024, None);
         s.add(&batch(&rows));
         let s = s.finish();
         assert!(s.peers.is_none(), "3,000 peers do not fit beside the rest");
+        assert!(s.destinations.is_none());
         let src = &s.sources.as_ref().unwrap()["10.9.9.9"];
         assert_eq!(src.events, 3000);
         let d = src.destinations.count() as f64;
@@ -729,7 +722,7 @@ mod tests {
         );
         let nets = &s.networks.as_ref().unwrap()["10.9.9.9"];
         assert_eq!(nets.len(), 12);
-        assert!(s.destinations.as_ref().unwrap().len() == 3000);
+        assert!(s.minutes.is_some());
         // Without a budget, every table is kept, and each comes back alone.
         let mut all = Summarizer::new(BUDGET_BYTES, None);
         all.add(&batch(&rows));

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Distinct, HashMap, TopNames};
+use super::{Distinct, HashMap, TopNames, footprint};
 
 /// Calls from inside hosts to one outside server's port.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -72,7 +72,7 @@ pub struct DomainSum {
 
 impl DomainSum {
     /// Adds `name` to the sample if it is among the first [`DOMAIN_SAMPLE`]; the bytes the
-    /// sample grew by.
+    /// sample's allocations grew by.
     pub(crate) fn sample_name(&mut self, name: &str) -> usize {
         let full = self.sample.len() >= DOMAIN_SAMPLE;
         if full && self.sample.last().is_some_and(|l| name >= l.as_str()) {
@@ -81,12 +81,12 @@ impl DomainSum {
         match self.sample.binary_search_by(|x| x.as_str().cmp(name)) {
             Ok(_) => 0,
             Err(i) => {
+                let before = self.sample.capacity();
                 self.sample.insert(i, name.to_string());
-                if full {
-                    self.sample.pop();
-                    0
-                } else {
-                    name.len() + 24
+                let grew = footprint::vec(&self.sample) - 24 * before;
+                match full.then(|| self.sample.pop()).flatten() {
+                    Some(gone) => (grew + name.len()).saturating_sub(gone.capacity()),
+                    None => grew + name.len(),
                 }
             }
         }
@@ -106,12 +106,11 @@ pub struct DnsNames {
 }
 
 impl DnsNames {
-    /// Bytes held, as the summarizer counts them.
+    /// Bytes held in memory beside its own size ([`footprint`]).
     pub(crate) fn held_bytes(&self) -> usize {
-        let keyed = |k: &String| super::ENTRY_BYTES + k.len();
         self.names.held_bytes()
-            + self.types.keys().map(keyed).sum::<usize>()
-            + self.clients.keys().map(keyed).sum::<usize>()
+            + footprint::keyed(&self.types, |_| 0)
+            + footprint::keyed(&self.clients, |_| 0)
     }
 
     pub(crate) fn merge(&mut self, o: &DnsNames) {
@@ -193,12 +192,22 @@ impl ConnSum {
 
     /// Counts `connections` with a duration to `port`, the longest `seconds` long.
     pub(crate) fn longest(&mut self, port: Option<i32>, seconds: f64, connections: u64) {
-        match self.ports.iter_mut().find(|(p, _)| *p == port) {
+        ConnSum::longest_in(&mut self.ports, port, seconds, connections);
+    }
+
+    /// [`ConnSum::longest`] on its `ports` alone (so what they hold can be measured).
+    pub(crate) fn longest_in(
+        ports: &mut Vec<(Option<i32>, Longest)>,
+        port: Option<i32>,
+        seconds: f64,
+        connections: u64,
+    ) {
+        match ports.iter_mut().find(|(p, _)| *p == port) {
             Some((_, l)) => {
                 l.seconds = l.seconds.max(seconds);
                 l.connections += connections;
             }
-            None => self.ports.push((
+            None => ports.push((
                 port,
                 Longest {
                     seconds,

@@ -17,13 +17,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::HashMap;
+use super::{HashMap, footprint};
 
 /// How many names a table keeps after it is reduced; it holds at most twice as many.
 pub const TOP_NAMES: usize = 4096;
-
-/// What the summarizer counts a kept name as holding, beside its characters.
-pub(crate) const NAME_BYTES: usize = super::ENTRY_BYTES + 24;
 
 /// One kept name.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,9 +175,14 @@ impl TopNames {
         t
     }
 
-    /// Bytes held, as the summarizer counts them: a name and its three counts.
+    /// Bytes held in memory: the map ([`footprint::map`]) and the names' characters.
     pub fn held_bytes(&self) -> usize {
-        self.names.keys().map(|k| NAME_BYTES + k.len()).sum()
+        self.map_bytes() + self.names.keys().map(footprint::string).sum::<usize>()
+    }
+
+    /// The bytes of the map alone (without the names' characters).
+    pub(crate) fn map_bytes(&self) -> usize {
+        footprint::map(&self.names)
     }
 }
 
