@@ -6,8 +6,10 @@ with the day is the live day's compacted file, rewritten (with its summary) as a
 come. This script makes the soak's site (bench/live/site_setup.py) once per binary, a
 fresh data folder each, sends the same day of lines (feed_day: LINES over syslog and as
 many over HTTP, stamped over the last SPAN seconds), waits until every line is stored and
-the day's small files are compacted, and samples the server's RSS every 0.2 s all along.
-Then it ingests the feed's HTTP lines as one JSON-lines file with `secviz ingest` (a file
+the day's small files are compacted, and samples the server's RSS every 0.1 s all along;
+then it has the soak's dashboard (six 15-minute panels) computed three times through its
+share link, a fresh interval each, and takes the RSS's peak during each computation. Then
+it ingests the feed's HTTP lines as one JSON-lines file with `secviz ingest` (a file
 summarized while written, no server), once with the feed's sources and once with the
 same lines given 8 sources, under /usr/bin/time.
 
@@ -17,7 +19,8 @@ on the same input in the same run, one after the other.
 usage: [BASELINE_SECVIZ=BIN] memory.py SECVIZ_BIN WORK_DIR [LINES [SPAN]]
        (86400 lines a path over 3600 s unless told)
 Prints one JSON object: per binary, the server's peak and final RSS during the feed, its
-RSS over time in tenths of the run, and the ingests' peak RSS and seconds.
+RSS over time in tenths of the feed, its RSS before and at the peak of each dashboard
+computation, and the ingests' peak RSS and seconds.
 """
 import json
 import os
@@ -27,6 +30,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "live"))
 from site_setup import feed_day, make_site, serve, soak_lines, stamp, stored_rows  # noqa: E402
@@ -37,6 +41,7 @@ SPAN = int(sys.argv[4]) if len(sys.argv) > 4 else 3600
 BASELINE = os.environ.get("BASELINE_SECVIZ")
 BINS = ([("baseline", BASELINE)] if BASELINE else []) + [("secviz", BIN)]
 MIB = 1 << 20
+REFRESH = 5
 
 
 def rss(pid):
@@ -50,15 +55,15 @@ def feed(label, bin_):
     work = os.path.join(WORK, label)
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
-    data, dataset, token, _ = make_site(bin_, work)
+    data, dataset, token, shares = make_site(bin_, work, ("SOC wall",), REFRESH)
     server, base, tcp = serve(bin_, work, data, dataset)
     samples, done = [], threading.Event()
 
     def sample():
         t0 = time.time()
         while not done.is_set():
-            samples.append((round(time.time() - t0, 1), rss(server.pid)[0]))
-            time.sleep(0.2)
+            samples.append((time.time() - t0, rss(server.pid)[0]))
+            time.sleep(0.1)
 
     sampler = threading.Thread(target=sample)
     try:
@@ -78,18 +83,31 @@ def feed(label, bin_):
         time.sleep(20)
         seconds = time.time() - t0
         now, peak = rss(server.pid)
+        fed = len(samples)
+        computations = []
+        for _ in range(3):
+            time.sleep(REFRESH + 1)  # a new interval: computed again
+            before = len(samples)
+            start = time.time()
+            with urllib.request.urlopen(f"{base}{shares[0]}/panels", timeout=300) as r:
+                r.read()
+            wall = time.time() - start
+            time.sleep(0.5)
+            during = [r for _, r in samples[before:]]
+            computations.append({"rss_before_mib": round(during[0] / MIB), "peak_mib": round(max(during) / MIB),
+                                 "seconds": round(wall, 2)})
     finally:
         done.set()
         if sampler.is_alive():
             sampler.join()
         server.terminate()
         server.wait()
-    tenth = max(1, len(samples) // 10)
-    tenths = [{"max_mib": round(max(r for _, r in samples[i:i + tenth]) / MIB),
-               "min_mib": round(min(r for _, r in samples[i:i + tenth]) / MIB)}
-              for i in range(0, len(samples), tenth)]
+    tenth = max(1, fed // 10)
+    tenths = [{"max_mib": round(max(r for _, r in samples[i:min(i + tenth, fed)]) / MIB),
+               "min_mib": round(min(r for _, r in samples[i:min(i + tenth, fed)]) / MIB)}
+              for i in range(0, fed, tenth)]
     return {"seconds": round(seconds), "rows": want, "peak_rss_mib": round(peak / MIB),
-            "final_rss_mib": round(now / MIB), "tenths": tenths}
+            "final_rss_mib": round(now / MIB), "tenths": tenths, "dashboard": computations}
 
 
 def ingest(bin_, path, label):

@@ -10,6 +10,9 @@ tests/browser/screen.mjs in soak mode for SECONDS while a feeder sends LINES lin
 TCP connection, over HTTP as one POST of LINES lines (a token may make 120 requests a minute).
 Every 10 s it samples the server's VmRSS, its open file descriptors and the Parquet files
 of the two live datasets (compaction must keep their number from growing with the day).
+VmRSS is also split into its anonymous part (the heap: what a leak grows) and its
+file-backed part (mostly the binary's own pages, which grow as more of its code runs, up
+to its size).
 
 usage: soak.py SECVIZ_BIN WORK_DIR SECONDS REFRESH [LINES]
 Prints one JSON object: the samples' summaries; writes heap.csv and rss.csv to WORK_DIR.
@@ -39,7 +42,7 @@ DATA, dataset, token, shares = make_site(BIN, WORK, ("SOC wall", "SOC wall 2"), 
 # The soak.
 server, base, tcp = serve(BIN, WORK, DATA, dataset)
 stop = threading.Event()
-rss_rows = ["seconds,rss_bytes,lines_sent,fds,parquet_files,utc"]
+rss_rows = ["seconds,rss_bytes,lines_sent,fds,parquet_files,utc,rss_anon_bytes,rss_file_bytes"]
 sent = [0]
 failed = []  # HTTP posts not answered 2xx
 
@@ -77,10 +80,12 @@ def sampler():
     started = time.time()
     while not stop.is_set():
         with open(f"/proc/{server.pid}/status") as f:
-            rss = int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1)) * 1024
+            status = f.read()
+        rss, anon, file_ = (int(re.search(rf"{k}:\s+(\d+)", status).group(1)) * 1024
+                            for k in ("VmRSS", "RssAnon", "RssFile"))
         fds = len(os.listdir(f"/proc/{server.pid}/fd"))
         utc = time.strftime("%H:%M:%S", time.gmtime())
-        rss_rows.append(f"{round(time.time() - started)},{rss},{sent[0]},{fds},{parquet_files()},{utc}")
+        rss_rows.append(f"{round(time.time() - started)},{rss},{sent[0]},{fds},{parquet_files()},{utc},{anon},{file_}")
         if len(rss_rows) % 30 == 0:  # a long soak's samples survive its interruption
             with open(os.path.join(WORK, "rss.csv"), "w") as f:
                 f.write("\n".join(rss_rows) + "\n")
@@ -117,6 +122,7 @@ refreshes = int(open(heap_csv).read().splitlines()[-1].split(",")[3])
 rss = col(rss_rows, 1)
 fds = col(rss_rows, 3)
 files = col(rss_rows, 4)
+anon = col(rss_rows, 6)
 
 
 def tenth(xs, last=False):
@@ -135,6 +141,7 @@ print(json.dumps({
     "nodes_warm": round(tenth(nodes)), "nodes_last": round(tenth(nodes, True)),
     "rss_warm_mib": round(tenth(rss) / 2**20, 1), "rss_last_mib": round(tenth(rss, True) / 2**20, 1),
     "rss_max_mib": round(max(rss) / 2**20, 1),
+    "rss_anon_warm_mib": round(tenth(anon) / 2**20, 1), "rss_anon_last_mib": round(tenth(anon, True) / 2**20, 1),
     "fds_warm": round(tenth(fds)), "fds_last": round(tenth(fds, True)), "fds_max": round(max(fds)),
     "parquet_files_warm": round(tenth(files)), "parquet_files_last": round(tenth(files, True)),
     "parquet_files_max": round(max(files)),
