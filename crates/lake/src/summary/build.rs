@@ -810,7 +810,7 @@ mod tests {
             };
             assert!(kept.within(summary.tables()), "{shape}");
             eprintln!(
-                "{shape}: {building} bytes while built, {} sources",
+                "{shape}: {building} bytes while built, {counted} counted, {} sources",
                 summary.sources.as_ref().map_or(0, |m| m.len())
             );
         }
