@@ -33,7 +33,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "live"))
-from site_setup import feed_day, make_site, serve, soak_lines, stamp, stored_rows  # noqa: E402
+from site_setup import feed_day, make_site, serve, soak_lines, stamp, stored_rows, wait_stored  # noqa: E402
 
 BIN, WORK = sys.argv[1], os.path.abspath(sys.argv[2])
 LINES = int(sys.argv[3]) if len(sys.argv) > 3 else 86400
@@ -72,13 +72,7 @@ def feed(label, bin_):
         t0 = time.time()
         feed_day(base, tcp, dataset, token, LINES, SPAN)
         want = before + 2 * LINES
-        for _ in range(600):
-            rows = stored_rows(bin_, data, dataset)
-            if rows and rows >= want:
-                break
-            time.sleep(1)
-        else:
-            sys.exit(f"{label}: not every line was stored: {rows} of {want} rows")
+        wait_stored(bin_, data, dataset, want)
         # Let the background compaction fold the day's small files.
         time.sleep(20)
         seconds = time.time() - t0

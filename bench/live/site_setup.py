@@ -8,6 +8,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -76,6 +77,17 @@ def stored_rows(bin_, data, dataset):
     """The rows the dataset holds, as `secviz datasets` tells (None if it cannot)."""
     out = subprocess.run([bin_, "datasets", dataset, "--json", "--data", data], capture_output=True, text=True)
     return json.loads(out.stdout)["rows"] if out.returncode == 0 else None
+
+
+def wait_stored(bin_, data, dataset, want, seconds=600):
+    """Waits until the dataset holds `want` rows; exits with what it holds if it never does."""
+    rows = None
+    for _ in range(seconds):
+        rows = stored_rows(bin_, data, dataset)
+        if rows and rows >= want:
+            return
+        time.sleep(1)
+    sys.exit(f"not every line was stored: {rows} of {want} rows")
 
 
 class Browser:
