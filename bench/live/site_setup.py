@@ -127,8 +127,12 @@ class Browser:
         return self.request(path, body, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
 
 
+SOC_PANELS = ("findings", "event-rate", "new-sources", "new-destinations", "failed-logins", "talker-changes")
+
+
 def make_site(bin_, work, dashboards=(), refresh=5):
-    """A member, an upload, a token and `dashboards` (titles) with share links.
+    """A member, an upload, a token and `dashboards` with share links: each a title (the
+    soak's six 15-minute panels, SOC_PANELS) or a (title, panel kinds) pair.
     Returns (data folder, dataset, token, share paths)."""
     data = os.path.join(work, "data")
     subprocess.run([bin_, "user", "add", "ana", "--data", data], check=True, capture_output=True,
@@ -155,10 +159,10 @@ def make_site(bin_, work, dashboards=(), refresh=5):
         st, h, body = b.form("/account/tokens", "/account", {"dataset": dataset, "label": "bench", "days": "2"})
         token = re.search(r'<code class="token">([^<]+)<', body).group(1)
         shares = []
-        for title in dashboards:
+        for board in dashboards:
+            title, kinds = board if isinstance(board, tuple) else (board, SOC_PANELS)
             spec = {"title": title, "refresh_seconds": refresh, "panels": [
-                {"kind": k, "window": "15m"} for k in
-                ("findings", "event-rate", "new-sources", "new-destinations", "failed-logins", "talker-changes")]}
+                {"kind": k, "window": "15m"} for k in kinds]}
             st, h, body = b.form("/dashboards", "/dashboards",
                                  {"dataset": dataset, "title": "", "json": json.dumps(spec)})
             assert st == 303, (st, body[:500])

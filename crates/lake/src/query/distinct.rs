@@ -28,6 +28,30 @@ use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 #[derive(Debug, Default)]
 pub struct MultiDistinctToJoin;
 
+/// The aggregate of `plan` when it has group keys and no grouping sets: the only ones the
+/// lake's distinct rewrites touch (without keys there is one set, not one per group).
+pub(super) fn grouped(plan: &LogicalPlan) -> Option<&Aggregate> {
+    match plan {
+        LogicalPlan::Aggregate(agg)
+            if !agg.group_expr.is_empty()
+                && !matches!(agg.group_expr.first(), Some(Expr::GroupingSet(_))) =>
+        {
+            Some(agg)
+        }
+        _ => None,
+    }
+}
+
+/// `e` without the aliases around it. DataFusion's type coercion names an aggregate whose
+/// expression it changed with an alias of the old text (`auth_result = 'failure'` compares
+/// a Utf8View column with a Utf8 literal), so an aggregate may come wrapped in one.
+pub(super) fn bare(mut e: &Expr) -> &Expr {
+    while let Expr::Alias(a) = e {
+        e = &a.expr;
+    }
+    e
+}
+
 /// Which branch an aggregate belongs to: the text of its distinct argument, or the plain
 /// (non-distinct) branch.
 fn branch_key(e: &Expr) -> Option<Option<String>> {
@@ -41,7 +65,7 @@ fn branch_key(e: &Expr) -> Option<Option<String>> {
                 ..
             },
         ..
-    }) = e
+    }) = bare(e)
     else {
         return None;
     };
@@ -76,13 +100,9 @@ impl OptimizerRule for MultiDistinctToJoin {
         plan: LogicalPlan,
         _config: &dyn OptimizerConfig,
     ) -> Result<Transformed<LogicalPlan>> {
-        let LogicalPlan::Aggregate(agg) = &plan else {
+        let Some(agg) = grouped(&plan) else {
             return Ok(Transformed::no(plan));
         };
-        if agg.group_expr.is_empty() || matches!(agg.group_expr.first(), Some(Expr::GroupingSet(_)))
-        {
-            return Ok(Transformed::no(plan));
-        }
         // Branches in the order their first aggregate appears, so the plan reads naturally.
         let mut branches: Vec<(Option<String>, Vec<usize>)> = Vec::new();
         for (i, e) in agg.aggr_expr.iter().enumerate() {

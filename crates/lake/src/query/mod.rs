@@ -16,6 +16,7 @@ mod group_keys;
 pub mod guard;
 mod output;
 pub mod sandbox;
+mod single_distinct;
 pub(crate) mod view_groups;
 
 use std::panic::AssertUnwindSafe;
@@ -193,7 +194,8 @@ impl Lake {
             .with_config(config)
             .with_runtime_env(runtime.build_arc()?)
             .with_default_features()
-            .with_optimizer_rule(Arc::new(distinct::MultiDistinctToJoin));
+            .with_optimizer_rule(Arc::new(distinct::MultiDistinctToJoin))
+            .with_optimizer_rule(Arc::new(single_distinct::SingleDistinctToGroups));
         // Members' work stays in this process, in the sandbox: its guards account every
         // allocation of a query thread, which a worker's tasks (on the worker's own
         // runtime) would escape. See docs/scale.md.
