@@ -340,8 +340,13 @@ pub async fn rows(lake: &Lake, sql: &str) -> Vec<Vec<String>> {
         .query(sql, &secviz_lake::query::QueryOptions::operator())
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    batch_rows(&r.batches)
+}
+
+/// The rows of `batches` as strings (CSV-ish).
+pub fn batch_rows(batches: &[datafusion::arrow::record_batch::RecordBatch]) -> Vec<Vec<String>> {
     let mut out = Vec::new();
-    for b in &r.batches {
+    for b in batches {
         let cols: Vec<_> = b
             .columns()
             .iter()

@@ -390,21 +390,10 @@ async fn a_distinct_count_over_many_groups_stays_within_a_members_memory() {
                count(DISTINCT CAST(value % 7 AS VARCHAR)) AS d \
                FROM generate_series(0, 199999) GROUP BY k)";
     let r = member_query(&lake, sql, &opts).await.unwrap();
-    let got: Vec<Vec<String>> = r
-        .batches
-        .iter()
-        .flat_map(|b| {
-            (0..b.num_rows()).map(move |i| {
-                (0..b.num_columns())
-                    .map(|c| {
-                        datafusion::arrow::util::display::array_value_to_string(b.column(c), i)
-                            .unwrap()
-                    })
-                    .collect()
-            })
-        })
-        .collect();
-    assert_eq!(got, vec![vec!["40000", "5", "5", "5", "5"]]);
+    assert_eq!(
+        batch_rows(&r.batches),
+        vec![vec!["40000", "5", "5", "5", "5"]]
+    );
 }
 
 /// The rewrite reads the input once per distinct argument, so it must not apply when the
